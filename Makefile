@@ -1,0 +1,69 @@
+# xbench — plain Makefile.  `make run` and `make test` do everything on a fresh Debian 12.
+#   make          build ./xbench
+#   make deps     install the Debian packages that are missing (apt-get as root, else prints sudo)
+#   make run      deps + build + run the default suite.yaml
+#   make test     deps + build + run every Criterion test
+#   make clean    remove build outputs
+CC      ?= gcc
+BLAS_INC = /usr/include/x86_64-linux-gnu/openblas-openmp
+BLAS_LIB = /usr/lib/x86_64-linux-gnu/openblas-openmp
+OPT     ?= -O3 -march=native
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -fopenmp -Wall -Wextra -g -I. -I$(BLAS_INC)
+LDLIBS  += -L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB) -lopenblas -lyaml -ljson-c -lfftw3f -lpng -lz -lm
+TEST_LDLIBS = -lcriterion
+
+# Debian packages xbench needs (build, tests, plots, offline data sets).
+DEB_PKGS = gcc make pkg-config libyaml-dev libcriterion-dev gnuplot-nox libopenblas-openmp-dev \
+           libjson-c-dev libfftw3-dev zlib1g-dev libpng-dev fortunes fortunes-min dataset-fashion-mnist
+
+SRC_LIB  = $(wildcard core/*.c) $(wildcard harness/*.c) $(wildcard mixers/*.c) $(wildcard tasks/*.c)
+SRC_CMD  = $(wildcard cmd/*.c)
+SRC_TEST = $(wildcard tests/*.c)
+OBJ_LIB  = $(SRC_LIB:%.c=build/%.o)
+OBJ_CMD  = $(SRC_CMD:%.c=build/%.o)
+OBJ_TEST = $(SRC_TEST:%.c=build/%.o)
+HDRS     = $(wildcard core/*.h) $(wildcard harness/*.h) $(wildcard mixers/*.h) $(wildcard tasks/*.h) $(wildcard cmd/*.h) $(wildcard tests/*.h)
+
+SUITE ?= suite.yaml
+
+.PHONY: all deps run test clean check-deps
+all: xbench
+
+build/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+build/libxb.a: $(OBJ_LIB)
+	@rm -f $@
+	ar rcs $@ $^
+
+xbench: $(OBJ_CMD) build/libxb.a
+	$(CC) $(CFLAGS) $(OBJ_CMD) build/libxb.a $(LDLIBS) -o $@
+
+build/xbench-tests: $(OBJ_TEST) build/libxb.a
+	$(CC) $(CFLAGS) $(OBJ_TEST) build/libxb.a $(LDLIBS) $(TEST_LDLIBS) -o $@
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "deps: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else \
+	  echo "deps: missing packages:$$missing"; \
+	  echo "deps: run: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
+	fi
+
+run: deps
+	$(MAKE) xbench
+	./xbench run $(SUITE)
+
+# Tests run in the tests' own working copy of results under build/test-out.
+test: deps
+	$(MAKE) xbench build/xbench-tests
+	./build/xbench-tests --jobs 2 $(TEST_ARGS)
+
+clean:
+	rm -rf build xbench

@@ -1,0 +1,40 @@
+/* core/xb.h — what every xbench file may need: assertions, error codes, aligned
+ * allocation, and the dimension legend used everywhere.
+ *
+ * Legend: B batch, N sequence length, d model width, H heads, dh head width,
+ * V vocabulary. Buffers are flat row-major float arrays; index products use size_t. */
+#ifndef XB_XB_H
+#define XB_XB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define XB_VERSION "0.1.0"
+
+/* Programmer errors only (never user input): file:line, then abort. */
+#define XB_ASSERT(c) do { if (!(c)) xb_assert_fail(#c, __FILE__, __LINE__); } while (0)
+void xb_assert_fail(const char *expr, const char *file, int line) __attribute__((noreturn));
+
+/* User-facing error codes: 0 ok, negative XB_E*. xb_strerror() maps them to phrases. */
+enum {
+    XB_OK = 0,
+    XB_EINVAL = -1,   /* bad value in a suite, option or file */
+    XB_ENOMEM = -2,   /* allocation failed */
+    XB_EIO = -3,      /* file could not be read or written */
+    XB_EFORMAT = -4,  /* file is not in the expected format */
+    XB_ENOTFOUND = -5,/* named thing (file, mixer, task) does not exist */
+    XB_EUNSUPP = -6,  /* configuration not supported (e.g. causal mode) */
+};
+const char *xb_strerror(int code);
+
+/* 64-byte aligned, zeroed allocation; NULL on failure (never aborts). */
+void *xb_alloc(size_t bytes);
+void xb_free(void *p);
+
+static inline size_t xb_align64(size_t n) { return (n + 63) & ~(size_t)63; }
+static inline int xb_min(int a, int b) { return a < b ? a : b; }
+static inline int xb_max(int a, int b) { return a > b ? a : b; }
+
+#endif
