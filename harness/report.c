@@ -172,7 +172,7 @@ void xb_aggregate(const xb_rview *v, int n, int kind, const char *task, const ch
             }
         } else {
             /* Collect the distinct statuses of what is missing. */
-            const char *st = r->ok ? "no-value" : r->status;
+            const char *st = r->ok ? "not measured" : r->status;
             if (!strstr(a->status, st)) {
                 size_t k = strlen(a->status);
                 snprintf(a->status + k, sizeof a->status - k, "%s%s", k ? ", " : "", st);
@@ -369,6 +369,15 @@ static void latency_table(ctx *c, int kind, const char *task, int threads, int w
     char field[64], ffield[64];
     snprintf(field, sizeof field, "latency.%s.median", lat_what[w]);
     snprintf(ffield, sizeof ffield, "latency.%s.flops", lat_what[w]);
+    int any_value = 0;
+    for (int i = 0; i < c->n && !any_value; i++)
+        any_value = match(&c->v[i], kind, task) && isfinite(xb_record_num(c->v[i].o, field));
+    if (!any_value) {
+        sb_printf(c->b, "(no measurements)\n\n");
+        free(mixers);
+        free(Ls);
+        return;
+    }
     header_row(c->b, "mixer", NULL, nL, Ls, NULL);
     for (int j = 0; j < nm; j++) {
         int any = 0;
@@ -390,8 +399,9 @@ static void latency_table(ctx *c, int kind, const char *task, int threads, int w
                 if (isfinite(gf) && k > 0) {
                     k += snprintf(cell + k, sizeof cell - (size_t)k, " · %.3g GF/s", gf);
                     double peak = c->peak_core * (threads > 0 ? threads : 1);
-                    if (isfinite(peak) && peak > 0)
-                        snprintf(cell + k, sizeof cell - (size_t)k, " · %.0f%%", 100 * gf / peak);
+                    double pct = 100 * gf / peak;
+                    if (isfinite(pct) && peak > 0)
+                        snprintf(cell + k, sizeof cell - (size_t)k, pct >= 10 ? " · %.0f%%" : " · %.2g%%", pct);
                 }
             }
             sb_printf(c->b, " %s |", cell);
