@@ -83,7 +83,12 @@ json_object *xb_timing_json(const double *t, int n, double flops, double max_cv,
     json_object_object_add(o, "flops", xb_json_num(flops));
     json_object_object_add(o, "gflops", xb_json_num(n && s.median > 0 ? flops / s.median / 1e9 : NAN));
     json_object *raw = json_object_new_array_ext(n);
-    for (int i = 0; i < n; i++) json_object_array_add(raw, json_object_new_double(t[i]));
+    for (int i = 0; i < n; i++) {
+        /* 9 significant digits: below the clock's nanosecond, and a third of the text */
+        char num[32];
+        snprintf(num, sizeof num, "%.9g", t[i]);
+        json_object_array_add(raw, json_object_new_double_s(t[i], num));
+    }
     json_object_object_add(o, "raw", raw);
     return o;
 }

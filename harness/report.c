@@ -226,7 +226,21 @@ typedef struct ctx {
     xb_rview *v;
     int n;
     double peak_core;       /* FMA peak GFLOP/s of one core; NAN when unknown */
+    json_object *fma;       /* measured FMA GFLOP/s of t threads at [t-1], or NULL */
 } ctx;
+
+/* The machine's FMA ceiling for a thread count: measured at that count when available,
+ * else one core's peak times the count. */
+static double peak_for(const ctx *c, int threads)
+{
+    if (threads < 1) threads = 1;
+    if (c->fma && (size_t)threads <= json_object_array_length(c->fma)) {
+        json_object *v = json_object_array_get_idx(c->fma, (size_t)threads - 1);
+        double p = v ? json_object_get_double(v) : NAN;
+        if (p > 0) return p;
+    }
+    return c->peak_core * threads;
+}
 
 static void header_row(sb *b, const char *first, const char *const *cols, int k, const int *ints,
                        const char *last)
@@ -398,7 +412,7 @@ static void latency_table(ctx *c, int kind, const char *task, int threads, int w
                 int k = snprintf(cell, sizeof cell, "%s%s", tm, a.noisy ? "*" : "");
                 if (isfinite(gf) && k > 0) {
                     k += snprintf(cell + k, sizeof cell - (size_t)k, " · %.3g GF/s", gf);
-                    double peak = c->peak_core * (threads > 0 ? threads : 1);
+                    double peak = peak_for(c, threads);
                     double pct = 100 * gf / peak;
                     if (isfinite(pct) && peak > 0)
                         snprintf(cell + k, sizeof cell - (size_t)k, pct >= 10 ? " · %.0f%%" : " · %.2g%%", pct);
@@ -491,7 +505,16 @@ static void flops_memory_section(ctx *c, int threads)
         sb_printf(c->b, "| %s |", mixers[j]);
         for (int li = 0; li < nL; li++) {
             char a[32], b[32];
-            fmt_flops(any_num(c, kind, task, mixers[j], Ls[li], "flops_mixer"), a, sizeof a);
+            double fm = any_num(c, kind, task, mixers[j], Ls[li], "flops_mixer");
+            if (!isfinite(fm)) {
+                xb_agg st;
+                char cell[96];
+                xb_aggregate(c->v, c->n, kind, task, mixers[j], Ls[li], threads, "flops_mixer", &st);
+                fmt_missing(&st, cell, sizeof cell);
+                sb_printf(c->b, " %s |", cell);
+                continue;
+            }
+            fmt_flops(fm, a, sizeof a);
             fmt_flops(any_num(c, kind, task, mixers[j], Ls[li], "flops_model"), b, sizeof b);
             sb_printf(c->b, " %s / %s |", a, b);
         }
@@ -615,11 +638,19 @@ static void machine_summary(sb *b, json_object *meta, double peak)
     sb_printf(b, "- CPU: %s (%d logical CPUs)\n", xb_jstr(m, "cpu", "unknown"), xb_jint(m, "logical_cpus", 0));
     if (xb_jstr(m, "kernel", NULL)) sb_printf(b, "- kernel: %s\n", xb_jstr(m, "kernel", ""));
     sb_printf(b, "- BLAS: %s\n", xb_jstr(meta, "blas", xb_jstr(m, "blas", "unknown")));
-    if (isfinite(peak)) sb_printf(b, "- FMA peak: %.1f GFLOP/s per core\n", peak);
+    json_object *fma = xb_jget(m, "fma_gflops");
+    if (isfinite(peak)) {
+        sb_printf(b, "- FMA peak: %.1f GFLOP/s on one core", peak);
+        for (size_t t = 1; fma && t < json_object_array_length(fma); t++)
+            sb_printf(b, ", %.1f on %zu threads", json_object_get_double(json_object_array_get_idx(fma, t)), t + 1);
+        sb_printf(b, " (%s measurement)\n", xb_jstr(m, "measured", "?"));
+    }
     else sb_printf(b, "- FMA peak: not measured (fractions of peak show —)\n");
     double gemm = xb_jnum(m, "gemm_gflops", NAN), stream = xb_jnum(m, "stream_gbs", NAN);
-    if (isfinite(gemm)) sb_printf(b, "- GEMM: %.1f GFLOP/s\n", gemm);
-    if (isfinite(stream)) sb_printf(b, "- memory bandwidth (STREAM): %.1f GB/s\n", stream);
+    if (isfinite(gemm)) sb_printf(b, "- SGEMM %d³: %.1f GFLOP/s on one thread, %.1f on %d\n", xb_jint(m, "gemm_n", 0),
+                                  gemm, xb_jnum(m, "gemm_gflops_all", NAN), xb_jint(m, "gemm_threads", 0));
+    if (isfinite(stream)) sb_printf(b, "- STREAM triad: %.1f GB/s on one thread, %.1f on all\n", stream,
+                                    xb_jnum(m, "stream_gbs_all", NAN));
     json_object *thr = xb_jget(meta, "threads");
     if (thr) sb_printf(b, "- threads: %s\n", json_object_to_json_string_ext(thr, JSON_C_TO_STRING_PLAIN));
     json_object *env = xb_jget(meta, "env");
@@ -646,7 +677,7 @@ char *xb_report_tables(json_object *meta, json_object *records)
     sb b = { 0 };
     xb_rview *v;
     int n = xb_rviews(records, &v);
-    ctx c = { &b, v, n, peak_per_core(meta) };
+    ctx c = { &b, v, n, peak_per_core(meta), xb_jget(xb_jget(meta, "machine"), "fma_gflops") };
 
     sb_printf(&b, "# xbench results: %s\n\n", meta ? xb_jstr(meta, "suite_name", "?") : "?");
     int ok = 0;

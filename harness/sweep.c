@@ -196,12 +196,14 @@ static void resolve(xb_cell_spec *c, const xb_suite *s, const xb_suite_task *st)
     char err[256] = "";
     if (c->causal && !(m->modes & XB_CAUSAL)) {
         snprintf(c->skip, sizeof c->skip, "skipped:no-causal-mode");
-        snprintf(c->skip_msg, sizeof c->skip_msg, "'%s' has no causal form and the task needs one", m->name);
+        snprintf(c->skip_msg, sizeof c->skip_msg, "'%s' has no causal form and %s", m->name,
+                 c->task ? "the task needs one" : "latency.mode is causal");
         return;
     }
     if (!c->causal && !(m->modes & XB_BIDIR)) {
         snprintf(c->skip, sizeof c->skip, "skipped:no-bidir-mode");
-        snprintf(c->skip_msg, sizeof c->skip_msg, "'%s' has no bidirectional form", m->name);
+        snprintf(c->skip_msg, sizeof c->skip_msg, "'%s' has no bidirectional form and %s", m->name,
+                 c->task ? "the task needs one" : "latency.mode is bidirectional");
         return;
     }
     if (c->task && c->task->check && c->task->check(&c->tc, err, sizeof err) != 0) {
@@ -352,6 +354,12 @@ char *xb_sweep_dir(const xb_suite *s, const xb_sweep_opts *o)
 
 /* ---- machine and meta.json ---------------------------------------------------------- */
 
+#if __has_include("harness/machine.h")
+#include "harness/machine.h"
+#define HAVE_MACHINE 1
+#endif
+
+#ifndef HAVE_MACHINE
 static void cpu_model(char *buf, size_t n)
 {
     snprintf(buf, n, "unknown");
@@ -372,35 +380,69 @@ static void cpu_model(char *buf, size_t n)
     }
     fclose(f);
 }
+#endif
 
-/* Runs in a child: BLAS calls (and any measurement of ceilings) stay out of the parent. */
+typedef struct machine_req { int threads, measure; } machine_req;
+
+/* Runs in a child: BLAS calls and the measurement of ceilings (OpenMP regions) stay out of
+ * the parent. */
 static int machine_child(xb_cell_chan *ch, void *ctx)
 {
-    (void)ctx;
-    json_object *m = json_object_new_object();
-    char cpu[256];
-    cpu_model(cpu, sizeof cpu);
-    json_object_object_add(m, "cpu", json_object_new_string(cpu));
-    json_object_object_add(m, "logical_cpus", json_object_new_int((int)sysconf(_SC_NPROCESSORS_ONLN)));
-    json_object_object_add(m, "blas", json_object_new_string(xb_blas_config()));
+    const machine_req *rq = ctx;
+    json_object *j = json_object_new_object();
     struct utsname u;
     if (uname(&u) == 0) {
         char k[600];
         snprintf(k, sizeof k, "%s %s %s", u.sysname, u.release, u.machine);
-        json_object_object_add(m, "kernel", json_object_new_string(k));
-        json_object_object_add(m, "host", json_object_new_string(u.nodename));
+        json_object_object_add(j, "kernel", json_object_new_string(k));
+        json_object_object_add(j, "host", json_object_new_string(u.nodename));
     }
-    /* FMA peak, GEMM and STREAM figures come from harness/machine.c once it is merged;
-     * until then the peak is unknown and reports print "—" for fractions of it. */
-    json_object_object_add(m, "fma_peak_gflops_per_core", NULL);
-    return xb_cell_send_result(ch, m) ? 1 : 0;
+#ifdef HAVE_MACHINE
+    static xb_machine m;     /* large (per-thread tables): not on the stack */
+    xb_machine_describe(&m);
+    if (rq->measure) xb_machine_measure(&m, rq->threads, rq->measure == 1);
+    json_object_object_add(j, "cpu", json_object_new_string(m.cpu));
+    json_object_object_add(j, "logical_cpus", json_object_new_int(m.n_online));
+    json_object_object_add(j, "usable_cpus", json_object_new_int(m.n_cpus));
+    json_object_object_add(j, "physical_cores", json_object_new_int(m.n_cores));
+    json_object_object_add(j, "caches", json_object_new_string(m.caches));
+    json_object_object_add(j, "compiler", json_object_new_string(m.compiler));
+    json_object_object_add(j, "cflags", json_object_new_string(m.cflags));
+    json_object_object_add(j, "simd", json_object_new_string(m.simd));
+    json_object_object_add(j, "blas", json_object_new_string(m.blas));
+    json_object_object_add(j, "measured", json_object_new_string(
+        !m.measured ? "no" : rq->measure == 1 ? "quick" : "full"));
+    if (m.measured) {
+        json_object *f = json_object_new_array();
+        for (int t = 0; t < m.n_fma; t++) json_object_array_add(f, xb_json_num(m.fma_gflops[t]));
+        json_object_object_add(j, "fma_gflops", f);    /* [t-1]: all t threads together */
+        json_object_object_add(j, "fma_peak_gflops_per_core", xb_json_num(m.fma_gflops[0]));
+        json_object_object_add(j, "gemm_n", json_object_new_int(m.gemm_n));
+        json_object_object_add(j, "gemm_gflops", xb_json_num(m.gemm_gflops_1));
+        json_object_object_add(j, "gemm_gflops_all", xb_json_num(m.gemm_gflops_all));
+        json_object_object_add(j, "gemm_threads", json_object_new_int(m.gemm_threads));
+        json_object_object_add(j, "stream_gbs", xb_json_num(m.stream_gbs_1));
+        json_object_object_add(j, "stream_gbs_all", xb_json_num(m.stream_gbs_all));
+    }
+#else
+    (void)rq;
+    char cpu[256];
+    cpu_model(cpu, sizeof cpu);
+    json_object_object_add(j, "cpu", json_object_new_string(cpu));
+    json_object_object_add(j, "logical_cpus", json_object_new_int((int)sysconf(_SC_NPROCESSORS_ONLN)));
+    json_object_object_add(j, "blas", json_object_new_string(xb_blas_config()));
+    json_object_object_add(j, "measured", json_object_new_string("no"));
+#endif
+    return xb_cell_send_result(ch, j) ? 1 : 0;
 }
 
-static json_object *machine_probe(FILE *err)
+static json_object *machine_probe(int threads, int measure, const xb_progress *p, FILE *err)
 {
     xb_cell_limits lim = { 300, 0 };
     xb_cell_outcome out;
-    if (xb_cell_exec(&lim, machine_child, NULL, NULL, NULL, NULL, &out) != 0 || !out.record) {
+    machine_req rq = { threads, measure };
+    if (measure && !p->quiet && err) fprintf(err, "measuring the machine's ceilings (FMA peak, GEMM, STREAM)...\n");
+    if (xb_cell_exec(&lim, machine_child, &rq, NULL, NULL, NULL, &out) != 0 || !out.record) {
         if (err) fprintf(err, "warning: machine description failed (%s)\n", out.status);
         xb_cell_outcome_release(&out);
         return json_object_new_object();
@@ -600,7 +642,13 @@ int xb_sweep_run(const xb_suite *s, const xb_sweep_opts *o)
         goto out;
     }
 
-    meta = meta_json(s, o, cells, n, machine_probe(err), warnings);
+    int multi_thr = o->threads <= 0 && s->n_threads > 1;
+    xb_progress prog;
+    xb_progress_init(&prog, err, o->quiet, n);
+    int max_thr = o->threads > 0 ? o->threads : 1;
+    for (int i = 0; o->threads <= 0 && i < s->n_threads; i++)
+        if (s->threads[i] > max_thr) max_thr = s->threads[i];
+    meta = meta_json(s, o, cells, n, machine_probe(max_thr, o->machine, &prog, err), warnings);
     for (size_t i = 0; i < json_object_array_length(warnings); i++)
         fprintf(err, "warning: %s\n", json_object_get_string(json_object_array_get_idx(warnings, i)));
     char *mp = xb_path_join(dir, "meta.json");
@@ -619,9 +667,6 @@ int xb_sweep_run(const xb_suite *s, const xb_sweep_opts *o)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
 
-    int multi_thr = o->threads <= 0 && s->n_threads > 1;
-    xb_progress prog;
-    xb_progress_init(&prog, err, o->quiet, n);
     prog_ctx pc = { &prog };
     int not_ok = 0;
     for (int i = 0; i < n && !g_stop; i++) {

@@ -31,6 +31,7 @@ typedef struct xb_sweep_opts {
     int quiet;             /* no progress on err */
     int shard_k, shard_n;  /* run cells with (position in the filtered list) % N == K − 1 */
     int no_plots;          /* skip gnuplot at the end */
+    int machine;           /* machine ceilings in meta.json: 0 describe only, 1 quick, 2 full */
     FILE *out;             /* tables printed here at the end; NULL = not printed */
     FILE *err;             /* progress, warnings, errors */
 } xb_sweep_opts;
