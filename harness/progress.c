@@ -32,8 +32,9 @@ static void draw(xb_progress *p)
 {
     if (p->quiet || !p->tty) return;
     double now = xb_now();
-    char cell[16], eta[16] = "?";
-    xb_fmt_duration(now - p->cell_t0, cell, sizeof cell);
+    char cell[24], eta[16] = "?";
+    long el = (long)(now - p->cell_t0);
+    snprintf(cell, sizeof cell, "%ld:%02ld", el / 60, el % 60);
     if (p->ran > 0) {
         int left = p->total - p->done;
         xb_fmt_duration(p->ran_s / p->ran * left - (now - p->cell_t0), eta, sizeof eta);
