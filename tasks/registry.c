@@ -4,7 +4,12 @@
 
 #include <string.h>
 
+extern const xb_task xb_task_mqar;
+extern const xb_task xb_task_listops;
+
 const xb_task *const xb_tasks[] = {
+    &xb_task_mqar,
+    &xb_task_listops,
     NULL
 };
 
