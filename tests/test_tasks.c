@@ -656,3 +656,166 @@ Test(tasks, listops_tsv_errors)
     cr_assert_null(s.d[0].x);
     cr_assert_null(s.d[1].x);
 }
+
+/* ------------------------------------------------------------------ diagnostics */
+
+static void sc_structure(int variable)
+{
+    const xb_task *t = xb_task_find("selective_copy");
+    xb_task_cfg c = small_cfg(t, 40, 200, 10, 10, 4);
+    set_opt(t, &c, "alphabet", 6);
+    set_opt(t, &c, "data_tokens", 5);
+    set_opt(t, &c, "variable", variable);
+    char key[256];
+    t->key(&c, key, sizeof key);
+    char want[128];
+    snprintf(want, sizeof want, "selective_copy:A=6,M=5,R=35,L=40,variable=%d", variable);
+    cr_assert_str_eq(key, want);
+    splits s;
+    load_ok(t, &c, &s);
+    int R = 35, M = 5, moved = 0;
+    for (int e = 0; e < s.d[0].n; e++) {
+        const int32_t *x = s.d[0].x + (size_t)e * 40, *y = s.d[0].y + (size_t)e * 40;
+        int data[5], m = 0;
+        for (int p = 0; p < R; p++) {
+            cr_assert_eq(y[p], XB_IGNORE);
+            cr_assert(x[p] >= 0 && x[p] <= 4, "region token %d", x[p]);
+            if (x[p] != 0) { cr_assert(m < M); data[m++] = x[p]; if (p >= M) moved = 1; }
+        }
+        cr_assert_eq(m, M, "region holds %d data tokens", m);
+        for (int j = 0; j < M; j++) {
+            cr_assert_eq(x[R + j], 5, "marker");
+            cr_assert_eq(y[R + j], data[j], "target %d must be data token %d", j, j);
+        }
+        if (!variable) for (int p = 0; p < M; p++) cr_assert(x[p] != 0);
+    }
+    cr_assert_eq(moved, variable, "data positions must vary only in the selective variant");
+    splits_release(&s);
+}
+
+Test(tasks, selective_copy_structure)
+{
+    sc_structure(1);
+    sc_structure(0);
+    expect_check("selective_copy", 64, "data_tokens", 33, "'data_tokens' = 33 needs");
+    expect_check("selective_copy", 64, "alphabet", 2, "'alphabet' = 2 must be at least 3");
+}
+
+Test(tasks, induction_heads_structure)
+{
+    const xb_task *t = xb_task_find("induction_heads");
+    xb_task_cfg c = small_cfg(t, 33, 2000, 10, 10, 8);
+    char key[256];
+    t->key(&c, key, sizeof key);
+    cr_assert_str_eq(key, "induction_heads:V=16,N=32,L=33");
+    splits s;
+    load_ok(t, &c, &s);
+    int hist[16] = {0};
+    for (int e = 0; e < s.d[0].n; e++) {
+        const int32_t *x = s.d[0].x + (size_t)e * 33, *y = s.d[0].y + (size_t)e * 33;
+        int first = -1, triggers = 0;
+        for (int p = 0; p < 33; p++) {
+            cr_assert(x[p] != 15, "reserved id used");
+            if (x[p] == 14) { triggers++; if (first < 0) first = p; }
+            if (p < 32) cr_assert_eq(y[p], XB_IGNORE);
+        }
+        cr_assert_eq(triggers, 2);
+        cr_assert(first <= 32 - 3, "first trigger at %d", first);
+        cr_assert_eq(x[32], 14, "the sequence ends with the trigger");
+        cr_assert_eq(y[32], x[first + 1], "target = the token after the first trigger");
+        cr_assert(y[32] < 14);
+        hist[y[32]]++;
+    }
+    for (int v = 0; v < 14; v++) cr_assert(hist[v] > 2000 / 14 / 2, "target %d is rare: %d", v, hist[v]);
+    splits_release(&s);
+    expect_check("induction_heads", 64, "vocab", 3, "'vocab' = 3 must be at least 4");
+    expect_check("induction_heads", 3, NULL, 0, "L = 3 must be at least 4");
+}
+
+Test(tasks, passkey_structure)
+{
+    const xb_task *t = xb_task_find("passkey");
+    xb_task_cfg c = small_cfg(t, 30, 500, 10, 10, 9);
+    set_opt(t, &c, "digits", 4);
+    set_opt(t, &c, "fillers", 3);
+    cr_assert_eq(t->vocab(&c), 15);
+    splits s;
+    load_ok(t, &c, &s);
+    int L = 30, D = 4, q = L - D, last_start = 0;
+    for (int e = 0; e < s.d[0].n; e++) {
+        const int32_t *x = s.d[0].x + (size_t)e * L, *y = s.d[0].y + (size_t)e * L;
+        int key = -1;
+        for (int p = 0; p < q; p++) if (x[p] == 10) { cr_assert_eq(key, -1, "two KEY markers"); key = p; }
+        cr_assert(key >= 0 && key <= L - 2 * D - 1, "needle at %d", key);
+        if (key > last_start) last_start = key;
+        for (int p = 0; p < q; p++) {
+            cr_assert_eq(y[p], XB_IGNORE);
+            if (p >= key && p <= key + D) continue;
+            /* filler: consecutive filler positions follow the cycle 12, 13, 14, 12, ... */
+            cr_assert(x[p] >= 12 && x[p] < 15, "filler %d", x[p]);
+            if (p > 0 && !(p - 1 >= key && p - 1 <= key + D))
+                cr_assert_eq(x[p], 12 + (x[p - 1] - 12 + 1) % 3);
+        }
+        cr_assert_eq(x[q], 11, "QUERY");
+        for (int j = 0; j < D; j++) {
+            cr_assert(x[key + 1 + j] >= 0 && x[key + 1 + j] <= 9);
+            cr_assert_eq(y[q + j], x[key + 1 + j], "target %d must be digit %d", j, j + 1);
+            if (j > 0) cr_assert_eq(x[q + j], x[key + j], "teacher forcing");
+        }
+    }
+    cr_assert_eq(last_start, L - 2 * D - 1, "the needle reaches its last start");
+    splits_release(&s);
+    expect_check("passkey", 10, "digits", 5, "'digits' = 5 needs 1 <= digits and 2*digits + 1 <= L = 10");
+}
+
+Test(tasks, parity_labels)
+{
+    const xb_task *t = xb_task_find("parity");
+    xb_task_cfg c = small_cfg(t, 17, 300, 10, 10, 10);
+    splits s;
+    load_ok(t, &c, &s);
+    int ones = 0;
+    for (int e = 0; e < s.d[0].n; e++) {
+        const int32_t *x = s.d[0].x + (size_t)e * 17;
+        int p = 0;
+        for (int i = 0; i < 17; i++) { cr_assert(x[i] == 1 || x[i] == 2); p += x[i] == 2; }
+        cr_assert_eq(s.d[0].y[e], p % 2);
+        ones += s.d[0].y[e];
+    }
+    cr_assert(ones > 100 && ones < 200, "labels unbalanced: %d of 300", ones);
+    splits_release(&s);
+    expect_check("parity", 10, "test_examples", 1024, "L = 10 has only 2^L distinct sequences");
+}
+
+Test(tasks, majority_labels)
+{
+    const xb_task *t = xb_task_find("majority");
+    for (int mod = 0; mod <= 3; mod += 3) {
+        xb_task_cfg c = small_cfg(t, 9, 400, 10, 10, 12);
+        set_opt(t, &c, "classes", 3);
+        set_opt(t, &c, "count_mod", mod);
+        cr_assert_eq(t->n_classes(&c), 3);
+        cr_assert_eq(t->vocab(&c), 4);
+        splits s;
+        load_ok(t, &c, &s);
+        int ties = 0;
+        for (int e = 0; e < s.d[0].n; e++) {
+            const int32_t *x = s.d[0].x + (size_t)e * 9;
+            int cnt[4] = {0};
+            for (int i = 0; i < 9; i++) { cr_assert(x[i] >= 1 && x[i] <= 3); cnt[x[i]]++; }
+            int want;
+            if (mod) want = cnt[1] % mod;
+            else {
+                /* smallest id among those with the top count */
+                int top = cnt[1] > cnt[2] ? (cnt[1] > cnt[3] ? cnt[1] : cnt[3]) : (cnt[2] > cnt[3] ? cnt[2] : cnt[3]);
+                want = cnt[1] == top ? 0 : cnt[2] == top ? 1 : 2;
+                ties += (cnt[1] == top) + (cnt[2] == top) + (cnt[3] == top) > 1;
+            }
+            cr_assert_eq(s.d[0].y[e], want, "label %d, want %d", s.d[0].y[e], want);
+        }
+        if (!mod) cr_assert(ties > 20, "ties must occur at L = 9 (%d)", ties);
+        splits_release(&s);
+    }
+    expect_check("majority", 64, "count_mod", 1, "'count_mod' = 1 must be 0");
+    expect_check("majority", 2, "test_examples", 20, "L = 2 has only classes^L = 16 distinct sequences");
+}
