@@ -220,6 +220,10 @@ int xb_data_generate(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn,
         int rc = t->check(c, err, errn);
         if (rc != XB_OK) return rc;
     }
+    if (c->L < 1) {
+        snprintf(err, errn, "task '%s': sequence length L = %d must be positive", t->name, c->L);
+        return XB_EINVAL;
+    }
     if (n_train < 0 || n_val < 0 || n_test < 0) {
         snprintf(err, errn, "task '%s': negative number of examples", t->name);
         return XB_EINVAL;

@@ -558,6 +558,21 @@ static void make_tmp(void)
     cr_assert_not_null(mkdtemp(tmpdir));
 }
 
+/* Remove what make_tmp/write_file made (the fixture names and listops-1000/). */
+static void clean_tmp(void)
+{
+    static const char *const names[] = { "basic_train.tsv", "basic_val.tsv", "basic_test.tsv" };
+    char p[600];
+    for (int sub = 0; sub < 2; sub++)
+        for (int k = 0; k < 3; k++) {
+            snprintf(p, sizeof p, "%s%s/%s", tmpdir, sub ? "/listops-1000" : "", names[k]);
+            unlink(p);
+        }
+    snprintf(p, sizeof p, "%s/listops-1000", tmpdir);
+    rmdir(p);
+    rmdir(tmpdir);
+}
+
 static const char good_train[] =
     "Source\tTarget\r\n"
     "( ( ( [MAX 2 ) 9 ) ] )\t9\r\n"
@@ -615,6 +630,7 @@ Test(tasks, listops_tsv_good)
     cr_assert_eq(load_dir(sub, 4, &s, err, sizeof err), 0, "%s", err);
     cr_assert_eq(s.d[0].len[1], 4);
     splits_release(&s);
+    clean_tmp();
 }
 
 static void expect_tsv_error(const char *train, const char *want_fmt, int want_rc)
@@ -630,6 +646,7 @@ static void expect_tsv_error(const char *train, const char *want_fmt, int want_r
     cr_assert_eq(load_dir(tmpdir, 16, &s, err, sizeof err), want_rc, "%s", err);
     cr_assert_str_eq(err, want);
     cr_assert_null(s.d[0].x);
+    clean_tmp();
 }
 
 Test(tasks, listops_tsv_errors)
@@ -655,6 +672,7 @@ Test(tasks, listops_tsv_errors)
     cr_assert_str_eq(err, want);
     cr_assert_null(s.d[0].x);
     cr_assert_null(s.d[1].x);
+    clean_tmp();
 }
 
 /* ------------------------------------------------------------------ diagnostics */
