@@ -5,9 +5,11 @@
 #include <string.h>
 
 extern const xb_mixer xb_mixer_linear;
+extern const xb_mixer xb_mixer_performer;
 
 const xb_mixer *const xb_mixers[] = {
     &xb_mixer_linear,
+    &xb_mixer_performer,
     NULL
 };
 

@@ -244,3 +244,40 @@ Test(linattn, favor_features_and_backward)
             }
     }
 }
+
+/* ---- performer's random matrix ----------------------------------------------------- */
+#include "mixers/registry.h"
+
+Test(linattn, performer_wrf_orthogonal_blocks)
+{
+    const xb_mixer *m = xb_mixer_find("performer");
+    cr_assert(m);
+    xb_mixer_cfg c = {0};
+    c.d = 32; c.heads = 2; c.features = 40;
+    c = xb_mixer_resolve(m, &c);
+    xb_tensor t[XB_MAX_TENSORS];
+    int nt = m->tensors(&c, t), at = -1;
+    for (int i = 0; i < nt; i++)
+        if (strcmp(t[i].name, "W_rf") == 0) at = i;
+    cr_assert(at >= 0 && t[at].rows == 40 && t[at].cols == 16 && (t[at].flags & XB_T_FROZEN));
+    float *w = xb_alloc(xb_mixer_n_params(m, &c) * sizeof(float));
+    xb_rng rng;
+    xb_rng_seed(&rng, 3);
+    m->init(&c, w, &rng);
+    const float *W = w + t[at].offset;
+    double nrm[40];
+    for (int r = 0; r < 40; r++) {
+        nrm[r] = 0;
+        for (int e = 0; e < 16; e++) nrm[r] += (double)W[r * 16 + e] * W[r * 16 + e];
+        nrm[r] = sqrt(nrm[r]);
+        cr_assert(nrm[r] > 0.5 && nrm[r] < 10, "row %d norm %g (chi_16 scale expected)", r, nrm[r]);
+    }
+    for (int r = 0; r < 40; r++)
+        for (int s = r + 1; s < 40 && s / 16 == r / 16; s++) {
+            double dp = 0;
+            for (int e = 0; e < 16; e++) dp += (double)W[r * 16 + e] * W[s * 16 + e];
+            cr_assert(fabs(dp / (nrm[r] * nrm[s])) < 1e-5, "rows %d and %d of one block not orthogonal", r, s);
+        }
+    cr_assert(fabs(nrm[0] - nrm[1]) > 1e-6, "rows are not rescaled independently");
+    xb_free(w);
+}
