@@ -32,32 +32,11 @@ size_t xb_linattn_work_floats(int F, int dv, int C)
 
 /* ---- feature maps ------------------------------------------------------------------ */
 
-/* e^x in float, branch-free so loops over it vectorise (libm's expf does not without
- * -ffast-math, and the feature maps were exp-bound). Cephes expf: x = n ln2 + r, |r| ≤ ln2/2,
- * degree-6 polynomial, 2^n through the exponent bits; relative error ≈ 1e-7. Inputs are
- * clamped to [−87, 88] (e^−87 ≈ 1.6e-38 stands in for smaller results). */
-static inline float fexp(float x)
-{
-    x = x < -87.0f ? -87.0f : x;
-    x = x > 88.0f ? 88.0f : x;
-    float n = rintf(x * 1.44269504088896341f);
-    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    union { int32_t i; float f; } u = {.i = ((int32_t)n + 127) << 23};
-    return p * u.f;
-}
-
 void xb_elu1_forward(size_t n, const float *x, float *phi)
 {
     #pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        float e = fexp(x[i]);
+        float e = xb_fexp(x[i]);
         phi[i] = x[i] > 0.0f ? x[i] + 1.0f : e;
     }
 }
@@ -88,7 +67,7 @@ void xb_favor_forward(int n, int dh, int m, const float *x, int ldx, const float
         if (mode == XB_FAVOR_ALL) stab = all;
         else if (mode == XB_FAVOR_RUNNING) { run = fmaxf(run, rmax); stab = run; g[i] = run; }
         #pragma omp simd
-        for (int j = 0; j < m; j++) u[j] = ratio * (fexp(u[j] - hh - stab) + eps);
+        for (int j = 0; j < m; j++) u[j] = ratio * (xb_fexp(u[j] - hh - stab) + eps);
     }
 }
 
@@ -205,7 +184,7 @@ static void tril_decay(int nc, int C, float *M, const float *g)
     for (int i = 0; i < nc; i++) {
         float *r = M + (size_t)i * C;
         if (g)
-            for (int j = 0; j <= i; j++) r[j] *= fexp(g[j] - g[i]);
+            for (int j = 0; j <= i; j++) r[j] *= xb_fexp(g[j] - g[i]);
         for (int j = i + 1; j < nc; j++) r[j] = 0.0f;
     }
 }
