@@ -4,7 +4,18 @@
 
 #include <string.h>
 
+extern const xb_mixer xb_mixer_linear;
+extern const xb_mixer xb_mixer_performer;
+extern const xb_mixer xb_mixer_fnet;
+extern const xb_mixer xb_mixer_pool;
+extern const xb_mixer xb_mixer_activator;
+
 const xb_mixer *const xb_mixers[] = {
+    &xb_mixer_linear,
+    &xb_mixer_performer,
+    &xb_mixer_fnet,
+    &xb_mixer_pool,
+    &xb_mixer_activator,
     NULL
 };
 
