@@ -100,7 +100,7 @@ static int block_end(const float *Bc, int dk, int s0, int c)
     for (; e < c; e++) {
         const float *B = Bc + (size_t)e * dk;
         float span = 0.0f;
-        for (int j = 0; j < dk; j++) span = fmaxf(span, P[j] - B[j]);
+        for (int j = 0; j < dk; j++) span = P[j] - B[j] > span ? P[j] - B[j] : span;
         if (span > XB_SCAN_SPAN) break;
     }
     return e;

@@ -173,3 +173,80 @@ Test(chunkscan, headrms_backward)
     }
     xb_free(x); xb_free(w); xb_free(dy); xb_free(y); xb_free(dx); xb_free(rs);
 }
+
+/* ---- delta rule (core/deltarule.c) ------------------------------------------------------
+ * Forward vs the recurrence in double; backward vs central differences of that double
+ * recurrence (loss Σ o ⊙ dO), which is independent of the kernel's backward identities. */
+#include "core/deltarule.h"
+
+static double delta_loss(int L, int dh, int rev, const double *q, const double *k, const double *v,
+                         const double *beta, const float *dO, double *o)
+{
+    double *S = calloc((size_t)dh * dh, sizeof(double)), *u = calloc(dh, sizeof(double)), loss = 0;
+    for (int tau = 0; tau < L; tau++) {
+        int t = rev ? L - 1 - tau : tau;
+        for (int j = 0; j < dh; j++) { u[j] = 0; for (int i = 0; i < dh; i++) u[j] += S[i * dh + j] * k[t * dh + i]; }
+        for (int i = 0; i < dh; i++)
+            for (int j = 0; j < dh; j++) S[i * dh + j] += k[t * dh + i] * beta[t] * (v[t * dh + j] - u[j]);
+        for (int j = 0; j < dh; j++) {
+            double s = 0;
+            for (int i = 0; i < dh; i++) s += S[i * dh + j] * q[t * dh + i];
+            if (o) o[t * dh + j] = s;
+            loss += s * dO[t * dh + j];
+        }
+    }
+    free(S); free(u);
+    return loss;
+}
+
+Test(chunkscan, deltarule_forward_backward)
+{
+    const int cases[][4] = {{9, 4, 4, 0}, {9, 4, 4, 1}, {13, 6, 5, 0}, {13, 6, 5, 1}, {40, 8, 64, 1}};
+    for (size_t cs = 0; cs < sizeof cases / sizeof cases[0]; cs++) {
+        const int L = cases[cs][0], dh = cases[cs][1], C = cases[cs][2], rev = cases[cs][3];
+        xb_rng r;
+        xb_rng_seed(&r, 77 + cs);
+        const size_t n = (size_t)L * dh;
+        float *q = randn(n, &r, 0.5f), *k = randn(n, &r, 1), *v = randn(n, &r, 1), *dO = randn(n, &r, 1);
+        float *beta = xb_alloc((size_t)L * sizeof(float));
+        for (int t = 0; t < L; t++) {   /* unit-norm keys and β in (0,1), as DeltaNet feeds it */
+            double s = 0;
+            for (int i = 0; i < dh; i++) s += (double)k[t * dh + i] * k[t * dh + i];
+            for (int i = 0; i < dh; i++) k[t * dh + i] /= (float)sqrt(s);
+            beta[t] = (float)xb_rng_uniform(&r);
+        }
+        xb_deltarule p = {.L = L, .dh = dh, .C = C, .ld = dh, .ldb = 1, .reverse = rev};
+        float *work = xb_alloc(xb_deltarule_work(C, dh) * sizeof(float));
+        float *ck = xb_alloc((size_t)xb_deltarule_nchunks(L, C) * dh * dh * sizeof(float));
+        float *o = xb_alloc(n * sizeof(float)), *g[4];
+        for (int i = 0; i < 4; i++) g[i] = xb_alloc(n * sizeof(float));   /* dq dk dv dbeta */
+        xb_deltarule_forward(&p, q, k, v, beta, o, 0, ck, work);
+        xb_deltarule_backward(&p, q, k, v, beta, ck, dO, g[0], g[1], g[2], g[3], work);
+        double *in[4], *ro = calloc(n, sizeof(double));
+        const float *src[4] = {q, k, v, beta};
+        const size_t cnt[4] = {n, n, n, (size_t)L};
+        for (int a = 0; a < 4; a++) {
+            in[a] = calloc(cnt[a], sizeof(double));
+            for (size_t i = 0; i < cnt[a]; i++) in[a][i] = src[a][i];
+        }
+        delta_loss(L, dh, rev, in[0], in[1], in[2], in[3], dO, ro);
+        cr_expect(relerr(o, ro, n) < 1e-5, "deltarule L=%d rev=%d forward rel err %g", L, rev, relerr(o, ro, n));
+        for (int a = 0; a < 4; a++) {
+            double *num = calloc(cnt[a], sizeof(double));
+            for (size_t i = 0; i < cnt[a]; i++) {
+                double keep = in[a][i], h = 1e-6;
+                in[a][i] = keep + h; double lp = delta_loss(L, dh, rev, in[0], in[1], in[2], in[3], dO, NULL);
+                in[a][i] = keep - h; double lm = delta_loss(L, dh, rev, in[0], in[1], in[2], in[3], dO, NULL);
+                in[a][i] = keep;
+                num[i] = (lp - lm) / (2 * h);
+            }
+            double e = relerr(g[a], num, cnt[a]);
+            cr_expect(e < 1e-4, "deltarule L=%d dh=%d C=%d rev=%d: gradient %d rel err %g", L, dh, C, rev, a, e);
+            free(num);
+        }
+        for (int a = 0; a < 4; a++) free(in[a]);
+        free(ro);
+        xb_free(q); xb_free(k); xb_free(v); xb_free(dO); xb_free(beta); xb_free(work); xb_free(ck); xb_free(o);
+        for (int i = 0; i < 4; i++) xb_free(g[i]);
+    }
+}
