@@ -5,9 +5,11 @@
 #include <string.h>
 
 extern const xb_mixer xb_mixer_gla;
+extern const xb_mixer xb_mixer_deltanet;
 
 const xb_mixer *const xb_mixers[] = {
     &xb_mixer_gla,
+    &xb_mixer_deltanet,
     NULL
 };
 

@@ -52,3 +52,21 @@ Test(flops_gla, gla_options)
     c = cfg(m, 128, 8, 0, 32, 1.0f);
     near(m->flops(&c, 2048), proj + 2 * scan + 5 * N * dv, "gla expand_k=1 bidir");
 }
+
+/* deltanet §17, recurrent form (what is compiled): 8Nd² + 2Nhd + 24Nd + 6Nd·d_h + 4Nd causal;
+ * bidirectional runs the convs, the L2 norms and the scan once per direction (§32). */
+Test(flops_gla, deltanet_recurrent)
+{
+    const xb_mixer *m = xb_mixer_find("deltanet");
+    cr_assert(m);
+    const int ds[] = {64, 256}, hs[] = {4, 2}, Ns[] = {512, 4096};
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++)
+            for (int causal = 0; causal <= 1; causal++) {
+                double d = ds[a], h = hs[a], N = Ns[b], dh = d / h;
+                double dir = 24 * N * d + 6 * N * d * dh + 4 * N * d;
+                double want = 8 * N * d * d + 2 * N * h * d + (causal ? 1 : 2) * dir;
+                xb_mixer_cfg c = cfg(m, ds[a], hs[a], causal, 0, 0.0f);
+                near(m->flops(&c, Ns[b]), want, causal ? "deltanet causal" : "deltanet bidir");
+            }
+}
