@@ -13,6 +13,20 @@ size_t xb_deltarule_work(int C, int dh)
     return ((size_t)C + 2) * h * h + (size_t)C * h + 8 * h + 64;
 }
 
+/* Σ x⊙y with 16 independent partial sums, so it vectorises without reassociation (fixed order:
+ * deterministic). */
+static inline float dotv(const float *restrict x, const float *restrict y, int n)
+{
+    float acc[16] = {0};
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int l = 0; l < 16; l++) acc[l] += x[i + l] * y[i + l];
+    float s = 0.0f;
+    for (; i < n; i++) s += x[i] * y[i];
+    for (int l = 0; l < 16; l++) s += acc[l];
+    return s;
+}
+
 static inline int trow(const xb_deltarule *p, int tau) { return p->reverse ? p->L - 1 - tau : tau; }
 
 /* One step on S (in place): u = Sᵀk, e = β(v − u), S += k eᵀ, o = Sᵀq. u, e, o: [dh]. */
@@ -82,15 +96,9 @@ void xb_deltarule_backward(const xb_deltarule *p, const float *q, const float *k
                 float *Ga = G + (size_t)a * dh;
                 const float *Sa = Sn + (size_t)a * dh;
                 const float qa = qt[a], ka = kt[a];
-                float sq = 0.0f, sk = 0.0f;
-                for (int b = 0; b < dh; b++) {
-                    Ga[b] += qa * dot[b];
-                    sq += Sa[b] * dot[b];
-                    de[b] += Ga[b] * ka;
-                    sk += Ga[b] * e[b];
-                }
-                dqt[a] += sq;
-                dkt[a] = sk;
+                for (int b = 0; b < dh; b++) { Ga[b] += qa * dot[b]; de[b] += Ga[b] * ka; }
+                dqt[a] += dotv(Sa, dot, dh);
+                dkt[a] = dotv(Ga, e, dh);
             }
             float db = 0.0f;
             for (int b = 0; b < dh; b++) { db += de[b] * (vt[b] - ut[b]); du[b] = -bt * de[b]; }
@@ -101,8 +109,8 @@ void xb_deltarule_backward(const xb_deltarule *p, const float *q, const float *k
                 const float *Sa = Sp + (size_t)a * dh;
                 float *Ga = G + (size_t)a * dh;
                 const float ka = kt[a];
-                float s = 0.0f;
-                for (int b = 0; b < dh; b++) { s += Sa[b] * du[b]; Ga[b] += ka * du[b]; }
+                const float s = dotv(Sa, du, dh);
+                for (int b = 0; b < dh; b++) Ga[b] += ka * du[b];
                 dkr[a] += dkt[a] + s;
             }
         }

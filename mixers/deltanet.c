@@ -318,22 +318,27 @@ static void dn_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
                 }
             }
         }
-        /* tap gradients: per channel, summed over (b, t) in order */
+        /* tap gradients: each thread owns a block of channels and walks the rows in order
+         * (contiguous inner loop over its channels; the per-channel order is fixed) */
+        const int JB = 16, nblk = (d + JB - 1) / JB;
         #pragma omp parallel for schedule(static)
-        for (int j = 0; j < d; j++)
-            for (int a = 0; a < 3; a++)
-                for (int tau = 0; tau < K; tau++) {
-                    float acc = 0.0f;
-                    for (int b = 0; b < B; b++) {
-                        const int L = xb_len(len, b, N);
-                        for (int t = 0; t < L; t++) {
+        for (int blk = 0; blk < nblk; blk++) {
+            const int j0 = blk * JB, j1 = xb_min(d, j0 + JB);
+            for (int b = 0; b < B; b++) {
+                const int L = xb_len(len, b, N);
+                for (int t = 0; t < L; t++)
+                    for (int a = 0; a < 3; a++) {
+                        const float *g = dAct[a] + ((size_t)b * N + t) * d;
+                        for (int tau = 0; tau < K; tau++) {
                             int src = dir ? t + tau : t - tau;
                             if (src < 0 || src >= L) continue;
-                            acc += dAct[a][((size_t)b * N + t) * d + j] * s.P[a][((size_t)b * N + src) * d + j];
+                            const float *Pr = s.P[a] + ((size_t)b * N + src) * d;
+                            float *dt = dtaps[a] + (size_t)tau * d;
+                            for (int j = j0; j < j1; j++) dt[j] += g[j] * Pr[j];
                         }
                     }
-                    dtaps[a][(size_t)tau * d + j] += acc;
-                }
+            }
+        }
     }
     /* β = σ(X W_beta) */
     for (size_t i = 0; i < R * m.h; i++) dbeta[i] *= s.beta[i] * (1.0f - s.beta[i]);
