@@ -320,7 +320,7 @@ static void dn_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
         }
         /* tap gradients: each thread owns a block of channels and walks the rows in order
          * (contiguous inner loop over its channels; the per-channel order is fixed) */
-        const int JB = 16, nblk = (d + JB - 1) / JB;
+        const int JB = (d + max_threads() * 16 - 1) / (max_threads() * 16) * 16, nblk = (d + JB - 1) / JB;
         #pragma omp parallel for schedule(static)
         for (int blk = 0; blk < nblk; blk++) {
             const int j0 = blk * JB, j1 = xb_min(d, j0 + JB);
