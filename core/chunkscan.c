@@ -115,6 +115,28 @@ static void block_scores(const xb_chunkscan *p, work *w, int s0, int e)
      * which lose their low bits once |b| is large): first Ek holds b_{s0} − b_s, Eq b_t − b_{s0} */
     const float *G = w->G;
     float *Ek = w->Ek, *Eq = w->Eq;
+    /* First sub-block with a mild first step (decided from row 0 only: causal): derive the
+     * factors from e^{b} already computed, e^{b_t − b_0} = e^{b_t}/e^{b_0}; here |b| ≤ 10 + SPAN,
+     * so e^{b} is a normal float and the quotients lose only a few ulps. Saves two exps/element. */
+    int fast = s0 == 0;
+    for (int j = 0; fast && j < dk; j++) fast = w->Bc[j] >= -10.0f;
+    if (fast) {
+        const float *E0 = w->Eb;
+        for (int s = 0; s < e; s++) {
+            const float *Es = w->Eb + (size_t)s * dk, *Kr = w->K + (size_t)s * dk, *Qr = w->Q + (size_t)s * dk;
+            float *Eks = Ek + (size_t)s * dk, *Eqs = Eq + (size_t)s * dk;
+            for (int j = 0; j < dk; j++) {
+                Eks[j] = E0[j] / Es[j];
+                Eqs[j] = Es[j] / E0[j];
+                w->Kh[(size_t)s * dk + j] = Kr[j] * Eks[j];
+                w->Qh[(size_t)s * dk + j] = Qr[j] * Eqs[j];
+            }
+        }
+        xb_gemm(0, 1, nb, e, dk, 1.0f, w->Qh, dk, w->Kh, dk, 0.0f, w->A, C);
+        for (int i = 0; i < nb; i++)
+            for (int s = s0 + i + 1; s < e; s++) w->A[(size_t)i * C + s] = 0.0f;
+        return;
+    }
     for (int j = 0; j < dk; j++) Ek[(size_t)s0 * dk + j] = 0.0f;
     for (int s = s0 - 1; s >= 0; s--)
         for (int j = 0; j < dk; j++) Ek[(size_t)s * dk + j] = Ek[(size_t)(s + 1) * dk + j] + G[(size_t)(s + 1) * dk + j];

@@ -11,7 +11,7 @@
  * q⊙dq − k⊙dk reverse-cumsum identity). `.reference` is the sequential recurrence in double.
  *
  * saved (region-major over the whole batch, sizes per sequence × B):
- *   q, k [N×d_k], v [N×d_v], ĝ [N×d_k], r [N×d_v], h1 = X W_g1 [N×16], o [N×d_v] (pre-norm,
+ *   q, k [N×d_k], v [N×d_v], ĝ [N×d_k], log α [N×d_k], r [N×d_v], h1 = X W_g1 [N×16], o [N×d_v] (pre-norm,
  *   both directions summed), rstd [N×h], then the state checkpoints [dirs×h×nchunks×d_kh×d_vh]. */
 #include <math.h>
 #include <string.h>
@@ -138,18 +138,18 @@ static size_t ckpt_per_seq(const dims *m, int N)
 static size_t gla_n_saved(const xb_mixer_cfg *c, int N)
 {
     dims m = get_dims(c);
-    return (size_t)N * (3 * m.dk + 3 * m.dv + GLA_RANK + m.h) + ckpt_per_seq(&m, N);
+    return (size_t)N * (4 * m.dk + 3 * m.dv + GLA_RANK + m.h) + ckpt_per_seq(&m, N);
 }
 
 /* Saved regions for the whole batch. */
-typedef struct sv { float *q, *k, *v, *gh, *r, *h1, *o, *rstd, *ck; } sv;
+typedef struct sv { float *q, *k, *v, *gh, *la, *r, *h1, *o, *rstd, *ck; } sv;
 
 static sv get_sv(const dims *m, float *s, int B, int N)
 {
     const size_t R = (size_t)B * N;
     sv p;
     p.q = s; s += R * m->dk;  p.k = s; s += R * m->dk;  p.v = s; s += R * m->dv;
-    p.gh = s; s += R * m->dk; p.r = s; s += R * m->dv;  p.h1 = s; s += R * GLA_RANK;
+    p.gh = s; s += R * m->dk; p.la = s; s += R * m->dk; p.r = s; s += R * m->dv;  p.h1 = s; s += R * GLA_RANK;
     p.o = s; s += R * m->dv;  p.rstd = s; s += R * m->h; p.ck = s;
     return p;
 }
@@ -158,7 +158,7 @@ static size_t gla_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     dims m = get_dims(c);
     const size_t R = (size_t)B * N;
-    size_t rows = R * ((size_t)m.d + 5 * m.dv + 4 * m.dk + GLA_RANK);  /* backward's */
+    size_t rows = R * ((size_t)m.d + 5 * m.dv + 3 * m.dk + GLA_RANK);  /* backward's */
     return rows + (size_t)max_threads() * xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh)) + 64;
 }
 
@@ -223,7 +223,7 @@ static void gla_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     for (int i = 0; i < R; i++) memcpy(s.gh + (size_t)i * m.dk, W.bg2, (size_t)m.dk * sizeof(float));
     xb_gemm(0, 0, R, m.dk, GLA_RANK, 1.0f, s.h1, GLA_RANK, W.Wg2, m.dk, 1.0f, s.gh, m.dk);
 
-    float *la = scratch, *U = la + (size_t)R * m.dk, *work = U + (size_t)R * m.dv;
+    float *la = s.la, *U = scratch, *work = U + (size_t)R * m.dv;
     for (size_t i = 0; i < (size_t)R * m.dk; i++) la[i] = logsig(s.gh[i]) / GLA_GNORM;
     const size_t wsz = xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh));
     scan_all(&m, &s, la, len, work, wsz, B, N, 0, NULL, NULL, NULL, NULL, NULL);
@@ -267,15 +267,12 @@ static void gla_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
         }
     xb_headrms_backward((int)R, m.h, m.dvh, s.o, W.nw, s.rstd, dO, dO, dnw);
     /* scans */
-    float *la = dh1 + R * GLA_RANK;   /* log α, recomputed; reuses the tail before the work area */
-    work = la + R * m.dk;
-    for (size_t i = 0; i < R * m.dk; i++) la[i] = logsig(s.gh[i]) / GLA_GNORM;
     memset(dq, 0, R * m.dk * sizeof(float)); memset(dk, 0, R * m.dk * sizeof(float));
     memset(dg, 0, R * m.dk * sizeof(float)); memset(dv, 0, R * m.dv * sizeof(float));
     const size_t wsz = xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh));
-    scan_all(&m, &s, la, len, work, wsz, B, N, 1, dO, dq, dk, dv, dg);
-    /* log α = logsigmoid(ĝ)/16 → dĝ = dlogα/16 · σ(−ĝ) (in place in dg) */
-    for (size_t i = 0; i < R * m.dk; i++) dg[i] = dg[i] / GLA_GNORM * sigm(-s.gh[i]);
+    scan_all(&m, &s, s.la, len, work, wsz, B, N, 1, dO, dq, dk, dv, dg);
+    /* log α = logsigmoid(ĝ)/16 → dĝ = dlogα/16 · σ(−ĝ), σ(−ĝ) = 1 − e^{16 log α} (in place in dg) */
+    for (size_t i = 0; i < R * m.dk; i++) dg[i] = dg[i] / GLA_GNORM * -expm1f(GLA_GNORM * s.la[i]);
     for (size_t i = 0; i < R; i++)
         for (int j = 0; j < m.dk; j++) dbg2[j] += dg[i * m.dk + j];
     xb_gemm(1, 0, GLA_RANK, m.dk, (int)R, 1.0f, s.h1, GLA_RANK, dg, m.dk, 1.0f, dWg2, m.dk);
