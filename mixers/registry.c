@@ -1,5 +1,5 @@
-/* mixers/registry.c — the one table of mixers. Adding a mixer: one extern line and one
- * table entry here, plus its own file (see core/mixer.h). */
+/* mixers/registry.c — the one table of mixers, in the order of MIXERS.md. Adding a mixer:
+ * one extern line and one table entry here, plus its own file (see core/mixer.h). */
 #include "mixers/registry.h"
 
 #include <string.h>
@@ -9,6 +9,8 @@ extern const xb_mixer xb_mixer_performer;
 extern const xb_mixer xb_mixer_fnet;
 extern const xb_mixer xb_mixer_pool;
 extern const xb_mixer xb_mixer_activator;
+extern const xb_mixer xb_mixer_gla;
+extern const xb_mixer xb_mixer_deltanet;
 
 const xb_mixer *const xb_mixers[] = {
     &xb_mixer_linear,
@@ -16,6 +18,8 @@ const xb_mixer *const xb_mixers[] = {
     &xb_mixer_fnet,
     &xb_mixer_pool,
     &xb_mixer_activator,
+    &xb_mixer_gla,
+    &xb_mixer_deltanet,
     NULL
 };
 
