@@ -5,9 +5,11 @@
 #include <string.h>
 
 extern const xb_mixer xb_mixer_mamba;
+extern const xb_mixer xb_mixer_lmu;
 
 const xb_mixer *const xb_mixers[] = {
     &xb_mixer_mamba,
+    &xb_mixer_lmu,
     NULL
 };
 
