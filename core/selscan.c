@@ -43,21 +43,23 @@ static inline void load_step(float *dl, float *ul, float *dul, const float *dt, 
 }
 
 /* One step of the recurrence over all states: h ← exp(Δ·A) ⊙ h + Δu·B; optionally keeps
- * exp(Δ·A) in a_out (then C is not used), else adds Σ_s C[s]·h[s] to yl (when Cm != NULL). */
-static inline void step_forward(float *restrict h, const float *restrict Al, const float *restrict dl,
+ * exp(Δ·A) in a_out and reads the old state from hin (then C is not used), else updates h in
+ * place and adds Σ_s C[s]·h[s] to yl (when Cm != NULL). */
+static inline void step_forward(const float *hin, float *h, const float *restrict Al, const float *restrict dl,
                                 const float *restrict dul, const float *restrict Bk,
                                 const float *restrict Ck, float *restrict yl, float *restrict a_out,
                                 int n, int ncp)
 {
     for (int s = 0; s < n; s++) {
         const float b = Bk[s];
-        float *restrict hs = h + s * CB;
+        float *hs = h + s * CB;
         const float *restrict as = Al + s * CB;
-        if (a_out) {
+        if (a_out) {   /* out of place: h = step(hin), both kept for the backward */
             float *restrict ao = a_out + s * CB;
+            const float *hi = hin + s * CB;
             for (int c = 0; c < ncp; c++) {
                 float a = xb_vexpf(dl[c] * as[c]);
-                hs[c] = fmaf(a, hs[c], dul[c] * b);
+                hs[c] = fmaf(a, hi[c], dul[c] * b);
                 ao[c] = a;
             }
         } else {
@@ -92,7 +94,7 @@ void xb_selscan_forward(int L, int nc, int n, int C,
         }
         load_step(dl, ul, dul, dt + k * ld, u + k * ld, nc, ncp);
         for (int c = 0; c < ncp; c++) yl[c] = c < nc ? Dsk[c] * ul[c] : 0.0f;
-        step_forward(h, Al, dl, dul, Bm + k * ldbc, Cm + k * ldbc, yl, NULL, n, ncp);
+        step_forward(h, h, Al, dl, dul, Bm + k * ldbc, Cm + k * ldbc, yl, NULL, n, ncp);
         memcpy(y + k * ld, yl, sizeof(float) * (size_t)nc);
     }
 }
@@ -129,12 +131,10 @@ void xb_selscan_backward(int L, int nc, int n, int C,
             for (int c = nc; c < ncp; c++) h0[s * CB + c] = 0.0f;
         }
         /* recompute Ā_t and h_t of the chunk from its checkpoint */
-        memcpy(hbuf, h0, sizeof(float) * slab);   /* slot k−k0 ends up holding h_k */
-        for (int k = k0; k < k1; k++) {
+        for (int k = k0; k < k1; k++) {   /* slot k−k0 holds h_k */
             float *hk = hbuf + (size_t)(k - k0) * slab;
-            if (k > k0) memcpy(hk, hk - slab, sizeof(float) * slab);
             load_step(dl, ul, dul, dt + k * ld, u + k * ld, nc, ncp);
-            step_forward(hk, Al, dl, dul, Bm + k * ldbc, NULL, NULL, abuf + (size_t)(k - k0) * slab, n, ncp);
+            step_forward(k > k0 ? hk - slab : h0, hk, Al, dl, dul, Bm + k * ldbc, NULL, NULL, abuf + (size_t)(k - k0) * slab, n, ncp);
         }
         /* reverse over the chunk */
         for (int k = k1 - 1; k >= k0; k--) {

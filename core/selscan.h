@@ -22,6 +22,7 @@
 #ifndef XB_SELSCAN_H
 #define XB_SELSCAN_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -41,16 +42,16 @@ static inline float xb_vexpf(float x)
     /* round to nearest by the 1.5·2^23 shifter (no libm floor needed to vectorise) */
     float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     /* ln2 split so k·ln2_hi is exact for |k| < 2^9 */
-    float r = x - k * 0.693359375f;
-    r = r + k * 2.12194440e-4f;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    float r = fmaf(k, -0.693359375f, x);
+    r = fmaf(k, 2.12194440e-4f, r);
+    float p = 1.0f / 5040.0f;   /* explicit fmaf: -std=c11 turns FP contraction off */
+    p = fmaf(p, r, 1.0f / 720.0f);
+    p = fmaf(p, r, 1.0f / 120.0f);
+    p = fmaf(p, r, 1.0f / 24.0f);
+    p = fmaf(p, r, 1.0f / 6.0f);
+    p = fmaf(p, r, 0.5f);
+    p = fmaf(p, r, 1.0f);
+    p = fmaf(p, r, 1.0f);
     int32_t e = ((int32_t)k + 127) << 23;
     float two_k;
     memcpy(&two_k, &e, sizeof two_k);

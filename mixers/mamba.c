@@ -244,7 +244,8 @@ static size_t mamba_n_scratch(const xb_mixer_cfg *c, int B, int N)
 
 /* ---- shared pieces ------------------------------------------------------------------ */
 
-static inline float sigmoidf(float v) { return 1.0f / (1.0f + expf(-v)); }
+/* σ through the vectorisable exp of core/selscan.h (libm expf would keep these loops scalar) */
+static inline float sigmoidf(float v) { return 1.0f / (1.0f + xb_vexpf(-v)); }
 
 /* At[s·D + c] = −exp(A_log[c, s]) for one direction. */
 static void make_At(const dims *m, const float *A_log, float *At)
