@@ -11,6 +11,8 @@ extern const xb_mixer xb_mixer_pool;
 extern const xb_mixer xb_mixer_activator;
 extern const xb_mixer xb_mixer_gla;
 extern const xb_mixer xb_mixer_deltanet;
+extern const xb_mixer xb_mixer_mamba;
+extern const xb_mixer xb_mixer_lmu;
 
 const xb_mixer *const xb_mixers[] = {
     &xb_mixer_linear,
@@ -20,6 +22,8 @@ const xb_mixer *const xb_mixers[] = {
     &xb_mixer_activator,
     &xb_mixer_gla,
     &xb_mixer_deltanet,
+    &xb_mixer_mamba,
+    &xb_mixer_lmu,
     NULL
 };
 
