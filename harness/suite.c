@@ -128,25 +128,25 @@ typedef struct doc_key {
 } doc_key;
 
 static const doc_key top_keys[] = {
-    {"name", "string", "file name without .yaml", "run name: results go to results/<name>/ "
-     "(letters, digits, '.', '_', '-')"},
-    {"seed", "integer", "1234", "one seed (0 .. 2^64-1); same as seeds: [seed]"},
-    {"seeds", "list of integers", "[1234]", "every cell runs once per seed (not with seed:)"},
+    {"name", "string", "file name without .yaml", "run name: results go to `results/<name>/` "
+     "(letters, digits, `.`, `_`, `-`)"},
+    {"seed", "integer", "1234", "one seed (0 .. 2^64-1); same as `seeds: [seed]`"},
+    {"seeds", "list of integers", "[1234]", "every cell runs once per seed (not with `seed:`)"},
     {"threads", "integer or list", "1", "thread counts: every cell runs once per count"},
-    {"model", "mapping", "see model:", "model shape, for every task"},
-    {"train", "mapping", "see train:", "training recipe, for every task"},
-    {"latency", "mapping", "see latency:", "latency measurement settings"},
-    {"limits", "mapping", "see limits:", "per-cell resource limits"},
+    {"model", "mapping", "see `model:`", "model shape, for every task"},
+    {"train", "mapping", "see `train:`", "training recipe, for every task"},
+    {"latency", "mapping", "see `latency:`", "latency measurement settings"},
+    {"limits", "mapping", "see `limits:`", "per-cell resource limits"},
     {"mixers", "list of names, or all", "all", "token mixers to compare (`xbench list mixers`)"},
-    {"mixer_options", "mapping", "{}", "per-mixer options: {<mixer>: {<option>: value}}"},
+    {"mixer_options", "mapping", "{}", "per-mixer options: `{<mixer>: {<option>: value}}`"},
     {"tasks", "list", "[]", "tasks to run, each a mapping (see tasks[]) or just a task name"},
 };
 static const doc_key task_keys[] = {
     {"name", "string", "(required)", "task name (`xbench list tasks`)"},
     {"lengths", "list of integers", "[128]", "training lengths L: one cell per length"},
     {"options", "mapping", "the task's defaults", "task options (`xbench list tasks`)"},
-    {"model", "mapping", "suite model:", "overrides of model: keys for this task"},
-    {"train", "mapping", "suite train:", "overrides of train: keys for this task"},
+    {"model", "mapping", "suite `model:`", "overrides of `model:` keys for this task"},
+    {"train", "mapping", "suite `train:`", "overrides of `train:` keys for this task"},
     {"mode", "causal or bidirectional", "TOK tasks causal, others bidirectional",
      "mixer mode for this task"},
     {"data_dir", "path or ~", "~", "folder with the real data files (~ = default source)"},
@@ -282,6 +282,7 @@ static void describe_range(char *buf, size_t n, int is_int, double min, double m
     const char *what = is_int ? "integer" : "number";
     if (max >= BIG / 10 || (is_int && max >= INT_MAX)) {
         if (min == 1 && is_int) snprintf(buf, n, "a positive integer");
+        else if (!is_int && min > 0 && min < 1e-20) snprintf(buf, n, "a positive number");
         else if (min == 0) snprintf(buf, n, "a non-negative %s", what);
         else snprintf(buf, n, "a %s >= %.17g", what, min);
     } else {
@@ -1160,7 +1161,11 @@ static void read_top(ctx *c)
 {
     xb_suite *s = c->s;
     yaml_node_t *r = c->root;
-    if (r && !is_null(r) && check_mapping(c, r, "") == 0) {
+    if (r && !is_null(r) && r->type != YAML_MAPPING_NODE) {
+        char g[256];
+        got(g, sizeof g, r);
+        err(c, r, "", "a suite is a mapping of keys (name:, model:, tasks: ...), got %s", g);
+    } else if (r && !is_null(r) && check_mapping(c, r, "") == 0) {
         const char *names[N_TOP];
         for (int i = 0; i < N_TOP; i++) names[i] = top_keys[i].name;
         for (yaml_node_pair_t *p = r->data.mapping.pairs.start; p < r->data.mapping.pairs.top; p++) {
@@ -1171,8 +1176,6 @@ static void read_top(ctx *c)
             if (i == N_TOP) unknown(c, k, scalar(k), "key", "keys", names, N_TOP);
             else if (!c->top[i]) c->top[i] = node_of(c, p->value);
         }
-    } else if (r && !is_null(r)) {
-        r = NULL;
     }
     set_defaults(model_keys, N_MODEL, &c->model_cfg);
     set_defaults(train_keys, N_TRAIN, &c->train_cfg);
@@ -1385,7 +1388,22 @@ void xb_suite_keys_markdown(FILE *f)
             "Generated from the key tables in `harness/suite.c` (`xbench list keys` prints it).\n"
             "Every key has a default, so `tasks: [{name: mqar}]` is a whole suite. Unknown keys,\n"
             "mixers, tasks and options are errors; `xbench validate SUITE.yaml` prints the resolved\n"
-            "suite with every default written out.\n");
+            "suite with every default written out. For example:\n\n"
+            "```yaml\n"
+            "name: quick\n"
+            "seeds: [1, 2]\n"
+            "threads: 2\n"
+            "model: {dim: 64, layers: 2, heads: 4, mlp: glu}\n"
+            "train: {steps: 1500, lr: 1.0e-3}\n"
+            "latency: {lengths: [256, 1024, 4096]}\n"
+            "mixers: [softmax, linear, gla, mamba]\n"
+            "mixer_options: {local: {window: 128}}\n"
+            "tasks:\n"
+            "  - name: mqar\n"
+            "    lengths: [64, 128]\n"
+            "    model: {short_conv: 3}      # overrides for this task only\n"
+            "  - listops                     # a bare name: every default\n"
+            "```\n");
     md_doc(f, "Top level", top_keys, N_TOP);
     md_table(f, "model:", "", model_keys, N_MODEL, &m);
     md_table(f, "train:", "", train_keys, N_TRAIN, &t);
