@@ -1,16 +1,15 @@
 /* harness/suite.c — suite.yaml → struct xb_suite (harness/suite.h).
  *
  * libyaml loads the file into a node tree (every node keeps its start/end mark), then the
- * keys are read through TABLES (redis static_configs[] style): one row per key with its
- * type, bounds, default, destination and help. The same rows fill the defaults, validate
- * values, write the canonical dump and generate the README's "Suite keys" section
- * (xb_suite_keys_markdown), so the four cannot disagree.
- *
- * Adding a key to model:/train:/latency:/limits: one row in its table (and the field in the
- * struct). Adding a mixer option: one row in mixer_opts[] (and the xb_mixer_cfg field).
+ * keys are read through the TABLES of harness/suite_keys.c (redis static_configs[] style: one
+ * row per key with type, bounds, default, destination and help). The same rows fill the
+ * defaults, validate values, write the canonical dump and generate the README's "Suite keys"
+ * section, so the four cannot disagree. After the keys: cross-key checks (dim vs heads,
+ * max_reps vs min_reps) and each mixer's and task's own check() at every configured length.
  *
  * Errors go through harness/diag.c, sorted by position: `file:line:col: key.path: message`,
- * then the line and a caret. All errors of a file are reported in one run. */
+ * then the line and a caret (libyaml marks are 0-based: +1). All errors of a file are
+ * reported in one run (up to MAX_ERRORS). */
 #include "harness/suite.h"
 
 #include <ctype.h>
@@ -26,163 +25,11 @@
 #include "core/rng.h"
 #include "core/xb.h"
 #include "harness/diag.h"
+#include "harness/suite_keys.h"
 #include "mixers/registry.h"
 #include "tasks/registry.h"
 
 #define MAX_ERRORS 50
-#define BIG 1e18                /* "no upper bound" in the tables */
-
-/* ------------------------------------------------------------------------------------------
- * Key tables */
-
-enum { K_INT, K_LONG, K_FLOAT, K_DOUBLE, K_ENUM, K_LENGTHS };
-
-typedef struct key {
-    const char *name;
-    int type;
-    double min, max;            /* inclusive bounds (K_LENGTHS: of each element) */
-    double def;                 /* default (K_ENUM: index into names) */
-    size_t off;                 /* destination inside the section's struct */
-    size_t off_n;               /* K_LENGTHS: offset of the count; `off` holds the int * */
-    const char *const *names;   /* K_ENUM: names[value] */
-    const int *def_list;        /* K_LENGTHS: default list */
-    int def_n;
-    const char *help;
-} key;
-
-static const char *const mlp_names[] = {"none", "mlp", "glu", NULL};         /* XB_MLP_* */
-static const char *const pos_names[] = {"none", "learned", NULL};
-static const char *const mode_names[] = {"bidirectional", "causal", NULL};   /* causal flag */
-static const int latency_lengths_def[] = {256, 512, 1024, 2048, 4096, 8192, 16384};
-static const int task_lengths_def[] = {128};
-
-#define MODEL(f) offsetof(xb_model_cfg, f)
-static const key model_keys[] = {
-    {"dim", K_INT, 1, 65536, 64, MODEL(dim), 0, 0, 0, 0, "model width d"},
-    {"layers", K_INT, 1, 1024, 2, MODEL(layers), 0, 0, 0, 0, "number of residual blocks"},
-    {"heads", K_INT, 1, 4096, 4, MODEL(heads), 0, 0, 0, 0, "attention heads h (dim must be a multiple)"},
-    {"mlp", K_ENUM, 0, 0, XB_MLP_GLU, MODEL(mlp), 0, mlp_names, 0, 0, "MLP after each mixer: none, mlp or glu"},
-    {"mlp_ratio", K_INT, 1, 64, 2, MODEL(mlp_ratio), 0, 0, 0, 0, "MLP hidden width = mlp_ratio * dim"},
-    {"short_conv", K_INT, 0, 64, 0, MODEL(short_conv), 0, 0, 0, 0,
-     "kernel of the short depthwise conv u + conv_k(u) before each mixer (0 = off)"},
-    {"positions", K_ENUM, 0, 0, 1, MODEL(positions), 0, pos_names, 0, 0,
-     "position embedding: learned (a table of max-length rows) or none"},
-    {"head_hidden", K_INT, 0, 65536, 0, MODEL(head_hidden), 0, 0, 0, 0,
-     "hidden width of the CLS/PAIR classifier head (0 = 2 * dim)"},
-};
-
-#define TRAIN(f) offsetof(xb_train_cfg, f)
-static const key train_keys[] = {
-    {"steps", K_INT, 1, 1e9, 1500, TRAIN(steps), 0, 0, 0, 0, "optimizer steps"},
-    {"batch", K_INT, 1, 65536, 32, TRAIN(batch), 0, 0, 0, 0, "sequences per step"},
-    {"lr", K_FLOAT, 0, 10, 1e-3, TRAIN(lr), 0, 0, 0, 0, "peak AdamW learning rate"},
-    {"warmup", K_FLOAT, 0, 1, 0.05, TRAIN(warmup), 0, 0, 0, 0,
-     "fraction of steps of linear warm-up (then cosine decay to 0)"},
-    {"weight_decay", K_FLOAT, 0, 10, 0.1, TRAIN(weight_decay), 0, 0, 0, 0,
-     "decoupled weight decay on matrices"},
-    {"clip", K_FLOAT, 0, 1e6, 1.0, TRAIN(clip), 0, 0, 0, 0, "global gradient-norm clip (0 = off)"},
-    {"beta1", K_FLOAT, 0, 0.9999, 0.9, TRAIN(beta1), 0, 0, 0, 0, "AdamW first-moment decay"},
-    {"beta2", K_FLOAT, 0, 0.99999, 0.999, TRAIN(beta2), 0, 0, 0, 0, "AdamW second-moment decay"},
-    {"eval_every", K_INT, 0, 1e9, 0, TRAIN(eval_every), 0, 0, 0, 0,
-     "evaluate on val every this many steps (0 = steps / 10)"},
-    {"early_stop", K_FLOAT, 0, 1, 0, TRAIN(early_stop), 0, 0, 0, 0,
-     "stop once val accuracy reaches this (0 = never)"},
-};
-
-#define LAT(f) offsetof(xb_latency_cfg, f)
-static const key latency_keys[] = {
-    {"batch", K_INT, 1, 65536, 1, LAT(batch), 0, 0, 0, 0, "sequences per timed call"},
-    {"warmup", K_INT, 0, 1e6, 3, LAT(warmup), 0, 0, 0, 0, "untimed runs before timing"},
-    {"min_reps", K_INT, 1, 1e7, 10, LAT(min_reps), 0, 0, 0, 0, "at least this many timed runs ..."},
-    {"min_time_s", K_DOUBLE, 0, 1e6, 0.5, LAT(min_time_s), 0, 0, 0, 0,
-     "... and at least this many seconds of timed runs"},
-    {"max_reps", K_INT, 1, 1e9, 1000, LAT(max_reps), 0, 0, 0, 0,
-     "hard cap on timed runs (>= min_reps)"},
-    {"max_cv", K_DOUBLE, 0, 100, 0.1, LAT(max_cv), 0, 0, 0, 0,
-     "coefficient of variation above which a timing is flagged noisy"},
-    {"lengths", K_LENGTHS, 1, INT_MAX, 0, LAT(lengths), LAT(n_lengths), 0, latency_lengths_def,
-     (int)(sizeof latency_lengths_def / sizeof *latency_lengths_def),
-     "latency-only sequence lengths (no training); [] for none"},
-    {"mode", K_ENUM, 0, 0, 1, LAT(causal), 0, mode_names, 0, 0,
-     "mode of the latency sweep: causal or bidirectional"},
-};
-
-#define SUITE(f) offsetof(xb_suite, f)
-static const key limits_keys[] = {
-    {"cell_timeout_s", K_DOUBLE, 0, 1e9, 600, SUITE(cell_timeout_s), 0, 0, 0, 0,
-     "wall-clock limit of one cell in seconds (0 = none)"},
-    {"mem_limit_mb", K_LONG, 0, 1e12, 8192, SUITE(mem_limit_mb), 0, 0, 0, 0,
-     "address-space limit of one cell in MiB (0 = none)"},
-};
-
-#define NK(t) ((int)(sizeof t / sizeof t[0]))
-enum { N_MODEL = NK(model_keys), N_TRAIN = NK(train_keys), N_LAT = NK(latency_keys),
-       N_LIMITS = NK(limits_keys) };
-
-/* Keys that are not a plain value: documented here, read by hand below. */
-typedef struct doc_key {
-    const char *name;
-    const char *type;
-    const char *def;
-    const char *help;
-} doc_key;
-
-static const doc_key top_keys[] = {
-    {"name", "string", "file name without .yaml", "run name: results go to `results/<name>/` "
-     "(letters, digits, `.`, `_`, `-`)"},
-    {"seed", "integer", "1234", "one seed (0 .. 2^64-1); same as `seeds: [seed]`"},
-    {"seeds", "list of integers", "[1234]", "every cell runs once per seed (not with `seed:`)"},
-    {"threads", "integer or list", "1", "thread counts: every cell runs once per count"},
-    {"model", "mapping", "see `model:`", "model shape, for every task"},
-    {"train", "mapping", "see `train:`", "training recipe, for every task"},
-    {"latency", "mapping", "see `latency:`", "latency measurement settings"},
-    {"limits", "mapping", "see `limits:`", "per-cell resource limits"},
-    {"mixers", "list of names, or all", "all", "token mixers to compare (`xbench list mixers`)"},
-    {"mixer_options", "mapping", "{}", "per-mixer options: `{<mixer>: {<option>: value}}`"},
-    {"tasks", "list", "[]", "tasks to run, each a mapping (see tasks[]) or just a task name"},
-};
-static const doc_key task_keys[] = {
-    {"name", "string", "(required)", "task name (`xbench list tasks`)"},
-    {"lengths", "list of integers", "[128]", "training lengths L: one cell per length"},
-    {"options", "mapping", "the task's defaults", "task options (`xbench list tasks`)"},
-    {"model", "mapping", "suite `model:`", "overrides of `model:` keys for this task"},
-    {"train", "mapping", "suite `train:`", "overrides of `train:` keys for this task"},
-    {"mode", "causal or bidirectional", "TOK tasks causal, others bidirectional",
-     "mixer mode for this task"},
-    {"data_dir", "path or ~", "~", "folder with the real data files (~ = default source)"},
-};
-enum { N_TOP = NK(top_keys), N_TASKKEYS = NK(task_keys) };
-
-/* Mixer options (suite key → xb_mixer_cfg field). A mixer accepts those its `options`
- * string names. Integer options are positive (0 in the struct means "the mixer's default"). */
-typedef struct mixer_opt {
-    const char *name;
-    size_t off;
-    int is_float;
-    double min;
-    const char *help;
-} mixer_opt;
-
-#define MX(f) offsetof(xb_mixer_cfg, f)
-static const mixer_opt mixer_opts[] = {
-    {"kv_heads", MX(kv_heads), 0, 1, "key/value heads g (gqa, mqa, sqa)"},
-    {"q_heads", MX(q_heads), 0, 1, "query heads (sqa)"},
-    {"window", MX(window), 0, 1, "window w (local), pool size (pool)"},
-    {"block", MX(block), 0, 1, "block size (local_block)"},
-    {"rank", MX(rank), 0, 1, "projected length r (linformer)"},
-    {"features", MX(features), 0, 1, "random features m (performer)"},
-    {"state", MX(state), 0, 1, "state size n (mamba)"},
-    {"expand", MX(expand), 0, 1, "expansion E (mamba)"},
-    {"order", MX(order), 0, 1, "memory order q (lmu)"},
-    {"theta", MX(theta), 0, 1, "window theta (lmu)"},
-    {"chunk", MX(chunk), 0, 1, "chunk size C of chunked scans"},
-    {"d_ff", MX(d_ff), 0, 1, "hidden width (activator)"},
-    {"conv", MX(conv), 0, 1, "short conv kernel inside the mixer (deltanet, mamba)"},
-    {"dt_rank", MX(dt_rank), 0, 1, "dt projection rank R (mamba)"},
-    {"expand_k", MX(expand_k), 1, 1e-30, "key expansion (gla), > 0"},
-    {"eps", MX(eps), 1, 0, "feature-map epsilon (performer), >= 0"},
-};
-enum { N_MIXER_OPTS = NK(mixer_opts) };
 
 /* ------------------------------------------------------------------------------------------
  * Loader state */
@@ -433,28 +280,8 @@ static int get_int_list(ctx *c, const yaml_node_t *v, const char *path, double m
     return 0;
 }
 
-static void set_defaults(const key *tab, int nk, void *base)
-{
-    char *b = base;
-    for (int i = 0; i < nk; i++) {
-        const key *k = &tab[i];
-        switch (k->type) {
-        case K_INT: case K_ENUM: *(int *)(b + k->off) = (int)k->def; break;
-        case K_LONG: *(long *)(b + k->off) = (long)k->def; break;
-        case K_FLOAT: *(float *)(b + k->off) = (float)k->def; break;
-        case K_DOUBLE: *(double *)(b + k->off) = k->def; break;
-        case K_LENGTHS: {
-            int **arr = (int **)(b + k->off);
-            *arr = malloc((size_t)(k->def_n ? k->def_n : 1) * sizeof **arr);
-            if (*arr) memcpy(*arr, k->def_list, (size_t)k->def_n * sizeof **arr);
-            *(int *)(b + k->off_n) = *arr ? k->def_n : 0;
-            break;
-        }
-        }
-    }
-}
 
-static void set_value(ctx *c, const yaml_node_t *v, const char *path, const key *k, void *base)
+static void set_value(ctx *c, const yaml_node_t *v, const char *path, const xb_suite_key *k, void *base)
 {
     char *b = base;
     double x;
@@ -482,7 +309,7 @@ static void set_value(ctx *c, const yaml_node_t *v, const char *path, const key 
 }
 
 /* Read a mapping of table keys into base; where[i] = the value node of key i. */
-static void read_section(ctx *c, yaml_node_t *n, const char *path, const key *tab, int nk,
+static void read_section(ctx *c, yaml_node_t *n, const char *path, const xb_suite_key *tab, int nk,
                          void *base, yaml_node_t **where)
 {
     if (!n || is_null(n) || check_mapping(c, n, path)) return;
@@ -604,22 +431,7 @@ static void read_seeds(ctx *c)
     s->n_seeds = n;
 }
 
-static int mixer_opt_find(const char *name)
-{
-    for (int i = 0; i < N_MIXER_OPTS; i++)
-        if (!strcmp(mixer_opts[i].name, name)) return i;
-    return -1;
-}
 
-/* Split a mixer's `options` string ("window,chunk") into names; returns the count. */
-static int mixer_options_of(const xb_mixer *m, char buf[256], const char *names[N_MIXER_OPTS])
-{
-    snprintf(buf, 256, "%s", m->options ? m->options : "");
-    int n = 0;
-    for (char *tok = strtok(buf, ", "); tok && n < N_MIXER_OPTS; tok = strtok(NULL, ", "))
-        names[n++] = tok;
-    return n;
-}
 
 static int registry_index(const ctx *c, const xb_mixer *m)
 {
@@ -717,7 +529,7 @@ static void read_mixer_options(ctx *c)
         if (is_null(o) || check_mapping(c, o, mp)) continue;
         char buf[256];
         const char *valid[N_MIXER_OPTS];
-        int nv = mixer_options_of(m, buf, valid);
+        int nv = xb_suite_mixer_options_of(m, buf, valid);
         for (yaml_node_pair_t *q = o->data.mapping.pairs.start; q < o->data.mapping.pairs.top; q++) {
             yaml_node_t *ok = node_of(c, q->key), *ov = node_of(c, q->value);
             if (ok->type != YAML_SCALAR_NODE) continue;
@@ -725,7 +537,7 @@ static void read_mixer_options(ctx *c)
             join(op, sizeof op, mp, scalar(ok));
             int accepted = 0;
             for (int j = 0; j < nv; j++) accepted |= !strcmp(valid[j], scalar(ok));
-            int f = mixer_opt_find(scalar(ok));
+            int f = xb_suite_mixer_opt_find(scalar(ok));
             if (!accepted || f < 0) {
                 err(c, ok, op, "unknown option '%s' for mixer '%s'", scalar(ok), m->name);
                 if (c->d.n_errors > MAX_ERRORS) continue;
@@ -738,7 +550,7 @@ static void read_mixer_options(ctx *c)
                 }
                 continue;
             }
-            const mixer_opt *mo = &mixer_opts[f];
+            const xb_suite_mixer_opt *mo = &xb_suite_mixer_opts[f];
             double x;
             char *dst = (char *)&c->opt_cfg[r] + mo->off;
             if (mo->is_float) {
@@ -766,7 +578,7 @@ static void read_task(ctx *c, yaml_node_t *item, int i, xb_suite_task *st)
     } else if (item->type == YAML_MAPPING_NODE) {
         check_mapping(c, item, path);
         const char *names[N_TASKKEYS];
-        for (int k = 0; k < N_TASKKEYS; k++) names[k] = task_keys[k].name;
+        for (int k = 0; k < N_TASKKEYS; k++) names[k] = xb_suite_task_keys[k].name;
         for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top; p++) {
             yaml_node_t *k = node_of(c, p->key), *v = node_of(c, p->value);
             if (k->type != YAML_SCALAR_NODE) continue;
@@ -810,10 +622,10 @@ static void read_task(ctx *c, yaml_node_t *item, int i, xb_suite_task *st)
             unknown(c, name, p, "task", "tasks", names, nt);
         }
     }
-    st->lengths = malloc(sizeof task_lengths_def);
+    st->lengths = malloc(sizeof xb_suite_task_lengths_def);
     if (st->lengths) {
-        memcpy(st->lengths, task_lengths_def, sizeof task_lengths_def);
-        st->n_lengths = (int)(sizeof task_lengths_def / sizeof *task_lengths_def);
+        memcpy(st->lengths, xb_suite_task_lengths_def, sizeof xb_suite_task_lengths_def);
+        st->n_lengths = (int)(sizeof xb_suite_task_lengths_def / sizeof *xb_suite_task_lengths_def);
     }
     if (lengths) {
         join(p, sizeof p, path, "lengths");
@@ -824,16 +636,16 @@ static void read_task(ctx *c, yaml_node_t *item, int i, xb_suite_task *st)
     }
     if (model) {
         join(p, sizeof p, path, "model");
-        read_section(c, model, p, model_keys, N_MODEL, &st->model, w->model);
+        read_section(c, model, p, xb_suite_model_keys, N_MODEL, &st->model, w->model);
     }
     if (train) {
         join(p, sizeof p, path, "train");
-        read_section(c, train, p, train_keys, N_TRAIN, &st->train, w->train);
+        read_section(c, train, p, xb_suite_train_keys, N_TRAIN, &st->train, w->train);
     }
     if (mode) {
         int e;
         join(p, sizeof p, path, "mode");
-        if (!get_enum(c, mode, p, mode_names, &e)) st->causal = e;
+        if (!get_enum(c, mode, p, xb_suite_mode_names, &e)) st->causal = e;
     }
     if (data_dir && !is_null(data_dir)) {
         join(p, sizeof p, path, "data_dir");
@@ -909,7 +721,7 @@ static void read_tasks(ctx *c)
 
 static yaml_node_t *first(yaml_node_t *a, yaml_node_t *b, yaml_node_t *c) { return a ? a : b ? b : c; }
 
-enum { MK_DIM = 0, MK_HEADS = 2 };   /* rows of model_keys[] */
+enum { MK_DIM = 0, MK_HEADS = 2 };   /* rows of xb_suite_model_keys[] */
 
 /* dim must be a multiple of heads. `where` holds the value nodes of this scope's model:
  * keys; the error points at heads (or dim) where it was written. Returns 0 if fine. */
@@ -925,7 +737,6 @@ static int check_model(ctx *c, const xb_model_cfg *m, yaml_node_t **where, const
     return -1;
 }
 
-static const char *mode_word(int causal) { return causal ? "causal" : "bidirectional"; }
 
 /* Run mixer i's check() at every length; report the first failure for this (mixer, context)
  * at its mixer_options entry, or where the mixer was named. Unsupported modes are not errors:
@@ -951,7 +762,7 @@ static void check_mixer_at(ctx *c, int i, const xb_model_cfg *mc, int causal, co
         else if (c->top[8] && c->top[8]->type == YAML_SEQUENCE_NODE) index_path(p, sizeof p, "mixers", i);
         else snprintf(p, sizeof p, "mixers");
         err(c, at, p, "mixer '%s' rejects %s at length %d (%s): %s", m->name, context, Ns[j],
-            mode_word(causal), e[0] ? e : "no reason given");
+            xb_suite_mode_word(causal), e[0] ? e : "no reason given");
         return;
     }
 }
@@ -1001,142 +812,6 @@ static void check_all(ctx *c)
 }
 
 /* ------------------------------------------------------------------------------------------
- * Canonical dump: every resolved value, fixed key order, numbers in their shortest form
- * that reads back to the same value. Reading the canonical text gives the same canonical. */
-
-static void fmt_double(char *buf, size_t n, double x)
-{
-    if (x == floor(x) && fabs(x) < 1e15) {   /* whole numbers without an exponent: 600, not 6e+02 */
-        snprintf(buf, n, "%.0f", x);
-        return;
-    }
-    for (int p = 1; p <= 17; p++) {
-        snprintf(buf, n, "%.*g", p, x);
-        if (strtod(buf, NULL) == x) return;
-    }
-}
-
-static void fmt_float(char *buf, size_t n, float x)
-{
-    if (x == floorf(x) && fabsf(x) < 1e7f) {
-        snprintf(buf, n, "%.0f", (double)x);
-        return;
-    }
-    for (int p = 1; p <= 9; p++) {
-        snprintf(buf, n, "%.*g", p, (double)x);
-        if ((float)strtod(buf, NULL) == x) return;
-    }
-}
-
-static void write_int_list(FILE *f, const int *a, int n)
-{
-    fputc('[', f);
-    for (int i = 0; i < n; i++) fprintf(f, "%s%d", i ? ", " : "", a[i]);
-    fputc(']', f);
-}
-
-/* The value of table row k in base, as text. */
-static void fmt_value(char *buf, size_t n, const key *k, const void *base)
-{
-    const char *b = base;
-    switch (k->type) {
-    case K_INT: snprintf(buf, n, "%d", *(const int *)(b + k->off)); break;
-    case K_LONG: snprintf(buf, n, "%ld", *(const long *)(b + k->off)); break;
-    case K_FLOAT: fmt_float(buf, n, *(const float *)(b + k->off)); break;
-    case K_DOUBLE: fmt_double(buf, n, *(const double *)(b + k->off)); break;
-    case K_ENUM: snprintf(buf, n, "%s", k->names[*(const int *)(b + k->off)]); break;
-    case K_LENGTHS: {
-        FILE *f = fmemopen(buf, n, "w");
-        if (!f) { buf[0] = '\0'; break; }
-        write_int_list(f, *(int *const *)(b + k->off), *(const int *)(b + k->off_n));
-        fclose(f);
-        break;
-    }
-    }
-}
-
-static void write_section(FILE *f, const char *indent, const char *name, const key *tab, int nk,
-                          const void *base)
-{
-    fprintf(f, "%s%s:\n", indent, name);
-    for (int i = 0; i < nk; i++) {
-        char v[4096];
-        fmt_value(v, sizeof v, &tab[i], base);
-        fprintf(f, "%s  %s: %s\n", indent, tab[i].name, v);
-    }
-}
-
-static void write_quoted(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\x%02x", *p);
-        else fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
-static char *canonical(const ctx *c, const xb_suite *s)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f) return NULL;
-    char v[64];
-    fprintf(f, "name: %s\nseeds: [", s->name);
-    for (int i = 0; i < s->n_seeds; i++) fprintf(f, "%s%llu", i ? ", " : "", (unsigned long long)s->seeds[i]);
-    fprintf(f, "]\nthreads: ");
-    write_int_list(f, s->threads, s->n_threads);
-    fputc('\n', f);
-    write_section(f, "", "model", model_keys, N_MODEL, &c->model_cfg);
-    write_section(f, "", "train", train_keys, N_TRAIN, &c->train_cfg);
-    write_section(f, "", "latency", latency_keys, N_LAT, &s->latency);
-    write_section(f, "", "limits", limits_keys, N_LIMITS, s);
-    fprintf(f, "mixers: [");
-    for (int i = 0; i < s->n_mixers; i++) fprintf(f, "%s%s", i ? ", " : "", s->mixers[i]->name);
-    fprintf(f, "]\nmixer_options:");
-    int any = 0;
-    for (int i = 0; i < s->n_mixers; i++) {
-        char opts[1024] = "", buf[256];
-        size_t used = 0;
-        const char *names[N_MIXER_OPTS];
-        int nv = mixer_options_of(s->mixers[i], buf, names);
-        for (int j = 0; j < nv; j++) {
-            int o = mixer_opt_find(names[j]);
-            if (o < 0) continue;
-            const char *dst = (const char *)&s->mixer_cfg[i] + mixer_opts[o].off;
-            if (mixer_opts[o].is_float ? *(const float *)dst == 0.0f : *(const int *)dst == 0) continue;
-            if (mixer_opts[o].is_float) fmt_float(v, sizeof v, *(const float *)dst);
-            else snprintf(v, sizeof v, "%d", *(const int *)dst);
-            int w = snprintf(opts + used, sizeof opts - used, "%s%s: %s", used ? ", " : "", names[j], v);
-            if (w > 0 && (size_t)w < sizeof opts - used) used += (size_t)w;
-        }
-        if (!used) continue;
-        fprintf(f, "\n  %s: {%s}", s->mixers[i]->name, opts);
-        any = 1;
-    }
-    fprintf(f, "%s\ntasks:%s\n", any ? "" : " {}", s->n_tasks ? "" : " []");
-    for (int k = 0; k < s->n_tasks; k++) {
-        const xb_suite_task *st = &s->tasks[k];
-        fprintf(f, "  - name: %s\n    lengths: ", st->task->name);
-        write_int_list(f, st->lengths, st->n_lengths);
-        fprintf(f, "\n    mode: %s\n    data_dir: ", mode_word(st->causal));
-        if (st->data_dir) write_quoted(f, st->data_dir);
-        else fputc('~', f);
-        fprintf(f, "\n    options:%s\n", st->task->n_opts ? "" : " {}");
-        for (int j = 0; j < st->task->n_opts; j++) {
-            fmt_double(v, sizeof v, st->cfg.opt[j]);
-            fprintf(f, "      %s: %s\n", st->task->opts[j].name, v);
-        }
-        write_section(f, "    ", "model", model_keys, N_MODEL, &st->model);
-        write_section(f, "    ", "train", train_keys, N_TRAIN, &st->train);
-    }
-    fclose(f);
-    return text;
-}
-
-/* ------------------------------------------------------------------------------------------
  * Loading */
 
 static void syntax_error(ctx *c, const yaml_parser_t *p)
@@ -1167,20 +842,20 @@ static void read_top(ctx *c)
         err(c, r, "", "a suite is a mapping of keys (name:, model:, tasks: ...), got %s", g);
     } else if (r && !is_null(r) && check_mapping(c, r, "") == 0) {
         const char *names[N_TOP];
-        for (int i = 0; i < N_TOP; i++) names[i] = top_keys[i].name;
+        for (int i = 0; i < N_TOP; i++) names[i] = xb_suite_top_keys[i].name;
         for (yaml_node_pair_t *p = r->data.mapping.pairs.start; p < r->data.mapping.pairs.top; p++) {
             yaml_node_t *k = node_of(c, p->key);
             if (k->type != YAML_SCALAR_NODE) continue;
             int i = 0;
-            while (i < N_TOP && strcmp(top_keys[i].name, scalar(k))) i++;
+            while (i < N_TOP && strcmp(xb_suite_top_keys[i].name, scalar(k))) i++;
             if (i == N_TOP) unknown(c, k, scalar(k), "key", "keys", names, N_TOP);
             else if (!c->top[i]) c->top[i] = node_of(c, p->value);
         }
     }
-    set_defaults(model_keys, N_MODEL, &c->model_cfg);
-    set_defaults(train_keys, N_TRAIN, &c->train_cfg);
-    set_defaults(latency_keys, N_LAT, &s->latency);
-    set_defaults(limits_keys, N_LIMITS, s);
+    xb_suite_set_defaults(xb_suite_model_keys, N_MODEL, &c->model_cfg);
+    xb_suite_set_defaults(xb_suite_train_keys, N_TRAIN, &c->train_cfg);
+    xb_suite_set_defaults(xb_suite_latency_keys, N_LAT, &s->latency);
+    xb_suite_set_defaults(xb_suite_limits_keys, N_LIMITS, s);
     s->seeds = malloc(sizeof *s->seeds);
     s->threads = malloc(sizeof *s->threads);
     if (s->seeds) { s->seeds[0] = 1234; s->n_seeds = 1; }
@@ -1192,10 +867,10 @@ static void read_top(ctx *c)
         get_int_list(c, c->top[3], "threads", 1, 4096, 1, &s->threads, &s->n_threads);
         if (s->n_threads == 0) err(c, c->top[3], "threads", "expected at least one thread count");
     }
-    read_section(c, c->top[4], "model", model_keys, N_MODEL, &c->model_cfg, c->model);
-    read_section(c, c->top[5], "train", train_keys, N_TRAIN, &c->train_cfg, c->train);
-    read_section(c, c->top[6], "latency", latency_keys, N_LAT, &s->latency, c->latency);
-    read_section(c, c->top[7], "limits", limits_keys, N_LIMITS, s, c->limits);
+    read_section(c, c->top[4], "model", xb_suite_model_keys, N_MODEL, &c->model_cfg, c->model);
+    read_section(c, c->top[5], "train", xb_suite_train_keys, N_TRAIN, &c->train_cfg, c->train);
+    read_section(c, c->top[6], "latency", xb_suite_latency_keys, N_LAT, &s->latency, c->latency);
+    read_section(c, c->top[7], "limits", xb_suite_limits_keys, N_LIMITS, s, c->limits);
     read_mixers(c);
     read_mixer_options(c);
     for (int i = 0; i < s->n_mixers && s->mixer_cfg; i++) {
@@ -1245,7 +920,7 @@ static int load_text(const char *text, size_t len, const char *file, xb_suite *s
         read_top(&c);
         if (c.d.n_errors == 0) check_all(&c);
         if (c.d.n_errors == 0) {
-            s->canonical = canonical(&c, s);
+            s->canonical = xb_suite_canonical(s, &c.model_cfg, &c.train_cfg);
             if (!s->canonical) c.d.n_errors++;
             else s->hash = xb_fnv1a(s->canonical, strlen(s->canonical));
         }
@@ -1331,95 +1006,4 @@ void xb_suite_release(xb_suite *s)
     free(s->tasks);
     free(s->canonical);
     memset(s, 0, sizeof *s);
-}
-
-/* ------------------------------------------------------------------------------------------
- * Documentation from the tables (README "## Suite keys", `xbench list keys`) */
-
-static void md_table(FILE *f, const char *title, const char *prefix, const key *tab, int nk, const void *base)
-{
-    fprintf(f, "\n### `%s`\n\n| key | type | range | default | meaning |\n|---|---|---|---|---|\n", title);
-    for (int i = 0; i < nk; i++) {
-        const key *k = &tab[i];
-        char range[256] = "", def[4096], type[128];
-        if (k->type == K_ENUM) {
-            size_t u = 0;
-            for (int j = 0; k->names[j]; j++) {
-                int w = snprintf(type + u, sizeof type - u, "%s%s", j ? " \\| " : "", k->names[j]);
-                if (w > 0 && (size_t)w < sizeof type - u) u += (size_t)w;
-            }
-        } else {
-            int is_int = k->type == K_INT || k->type == K_LONG || k->type == K_LENGTHS;
-            snprintf(type, sizeof type, "%s", k->type == K_LENGTHS ? "list of integers"
-                                                : is_int ? "integer" : "number");
-            char a[64], b[64];
-            fmt_double(a, sizeof a, k->min);
-            fmt_double(b, sizeof b, k->max);
-            if (k->max >= BIG / 10 || (is_int && k->max >= INT_MAX)) snprintf(range, sizeof range, "≥ %s", a);
-            else snprintf(range, sizeof range, "%s – %s", a, b);
-        }
-        fmt_value(def, sizeof def, k, base);
-        fprintf(f, "| `%s%s` | %s | %s | `%s` | %s |\n", prefix, k->name, type, range, def, k->help);
-    }
-}
-
-static void md_doc(FILE *f, const char *title, const doc_key *tab, int nk)
-{
-    fprintf(f, "\n### %s\n\n| key | type | default | meaning |\n|---|---|---|---|\n", title);
-    for (int i = 0; i < nk; i++)
-        fprintf(f, "| `%s` | %s | %s | %s |\n", tab[i].name, tab[i].type, tab[i].def, tab[i].help);
-}
-
-void xb_suite_keys_markdown(FILE *f)
-{
-    xb_model_cfg m;
-    xb_train_cfg t;
-    xb_latency_cfg l;
-    xb_suite s;
-    memset(&m, 0, sizeof m);
-    memset(&t, 0, sizeof t);
-    memset(&l, 0, sizeof l);
-    memset(&s, 0, sizeof s);
-    set_defaults(model_keys, N_MODEL, &m);
-    set_defaults(train_keys, N_TRAIN, &t);
-    set_defaults(latency_keys, N_LAT, &l);
-    set_defaults(limits_keys, N_LIMITS, &s);
-    fprintf(f, "## Suite keys\n\n"
-            "Generated from the key tables in `harness/suite.c` (`xbench list keys` prints it).\n"
-            "Every key has a default, so `tasks: [{name: mqar}]` is a whole suite. Unknown keys,\n"
-            "mixers, tasks and options are errors; `xbench validate SUITE.yaml` prints the resolved\n"
-            "suite with every default written out. For example:\n\n"
-            "```yaml\n"
-            "name: quick\n"
-            "seeds: [1, 2]\n"
-            "threads: 2\n"
-            "model: {dim: 64, layers: 2, heads: 4, mlp: glu}\n"
-            "train: {steps: 1500, lr: 1.0e-3}\n"
-            "latency: {lengths: [256, 1024, 4096]}\n"
-            "mixers: [softmax, linear, gla, mamba]\n"
-            "mixer_options: {local: {window: 128}}\n"
-            "tasks:\n"
-            "  - name: mqar\n"
-            "    lengths: [64, 128]\n"
-            "    model: {short_conv: 3}      # overrides for this task only\n"
-            "  - listops                     # a bare name: every default\n"
-            "```\n");
-    md_doc(f, "Top level", top_keys, N_TOP);
-    md_table(f, "model:", "", model_keys, N_MODEL, &m);
-    md_table(f, "train:", "", train_keys, N_TRAIN, &t);
-    md_table(f, "latency:", "", latency_keys, N_LAT, &l);
-    md_table(f, "limits:", "", limits_keys, N_LIMITS, &s);
-    md_doc(f, "tasks[] (each item)", task_keys, N_TASKKEYS);
-    fprintf(f, "\nA task's `model:` and `train:` take the keys above and override the suite's values\n"
-            "for that task only. Task options (under `options:`) are listed with their ranges and\n"
-            "defaults by `xbench list tasks`.\n");
-    fprintf(f, "\n### `mixer_options:`\n\n"
-            "`mixer_options: {<mixer>: {<option>: value}}`. A mixer accepts the options that\n"
-            "`xbench list mixers` shows for it; an option left out takes the mixer's default\n"
-            "(which may depend on `dim`, `heads` and the length).\n\n"
-            "| option | type | meaning |\n|---|---|---|\n");
-    for (int i = 0; i < N_MIXER_OPTS; i++)
-        fprintf(f, "| `%s` | %s | %s |\n", mixer_opts[i].name,
-                mixer_opts[i].is_float ? "number" : "positive integer", mixer_opts[i].help);
-    free(l.lengths);
 }

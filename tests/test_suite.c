@@ -122,7 +122,7 @@ Test(suite, several_errors_in_file_order)
     cr_assert_eq(rc, XB_EINVAL);
     const char *want[] = {
         "t.yaml:1:9: tasks[0]: missing 'name': which task?",
-        "t.yaml:1:19: tasks[0].lengths[0]: expected a positive integer, got '0'",
+        "t.yaml:1:20: tasks[0].lengths[0]: expected a positive integer, got '0'",
         "t.yaml:2:14: model.dim: expected an integer between 1 and 65536, got 'x'",
         "t.yaml:2:25: model.layers: expected an integer between 1 and 1024, got '0'",
         "t.yaml:3:9: seeds[0]: expected a non-negative integer below 2^64, got 'a'",
@@ -414,7 +414,7 @@ Test(suite, fake_checks_point_at_the_key)
     xb_suite_release(&s);
     /* a task's model override is checked where it is written */
     expect_first_error("tasks: [{name: fakecls, model: {heads: 3}}]\n",
-                       "f.yaml:1:41: tasks[0].model.heads: dim 64 is not a multiple of heads 3");
+                       "f.yaml:1:40: tasks[0].model.heads: dim 64 is not a multiple of heads 3");
 }
 
 /* ------------------------------------------------------------------------------------------
