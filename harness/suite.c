@@ -877,6 +877,18 @@ static void read_top(ctx *c)
         int r = registry_index(c, s->mixers[i]);
         if (r >= 0) s->mixer_cfg[i] = c->opt_cfg[r];
     }
+    for (int r = 0; r < c->n_mixers; r++) {
+        int used = 0;
+        for (int i = 0; i < s->n_mixers; i++) used |= s->mixers[i] == c->mixers[r];
+        if (c->opt_node[r] && !used) {
+            int line, col, span;
+            mark_of(c->opt_node[r], &line, &col, &span);
+            char p[256];
+            join(p, sizeof p, "mixer_options", c->mixers[r]->name);
+            xb_diag_warning(&c->d, line, col, span, p, "mixer '%s' is not in 'mixers', so these "
+                            "options are not used", c->mixers[r]->name);
+        }
+    }
     read_tasks(c);
 }
 

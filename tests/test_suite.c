@@ -385,6 +385,11 @@ Test(suite, fake_option_errors)
     load_fake("mixers: [fakemx]\n", &s, &errs);
     cr_expect(strstr(errs, "note: valid mixers, closest first: fakemix, fakebidir\n"), "%s", errs);
     free(errs);
+    cr_expect_eq(load_fake("mixers: [fakebidir]\nmixer_options: {fakemix: {window: 3}}\n", &s, &errs), 0);
+    cr_expect(!strncmp(errs, "f.yaml:2:17: warning: mixer_options.fakemix: mixer 'fakemix' is not in "
+                             "'mixers', so these options are not used\n", 98), "%s", errs);
+    free(errs);
+    xb_suite_release(&s);
     load_fake("mixer_options: {fakemix: {wndow: 3}}\n", &s, &errs);
     cr_expect(strstr(errs, "note: options of 'fakemix', closest first: window, eps\n"), "%s", errs);
     free(errs);
