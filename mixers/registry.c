@@ -4,7 +4,10 @@
 
 #include <string.h>
 
+extern const xb_mixer xb_mixer_softmax;
+
 const xb_mixer *const xb_mixers[] = {
+    &xb_mixer_softmax,
     NULL
 };
 
