@@ -5,9 +5,19 @@
 #include <string.h>
 
 extern const xb_mixer xb_mixer_softmax;
+extern const xb_mixer xb_mixer_gqa;
+extern const xb_mixer xb_mixer_mqa;
+extern const xb_mixer xb_mixer_sqa;
+extern const xb_mixer xb_mixer_local;
+extern const xb_mixer xb_mixer_local_block;
 
 const xb_mixer *const xb_mixers[] = {
     &xb_mixer_softmax,
+    &xb_mixer_gqa,
+    &xb_mixer_mqa,
+    &xb_mixer_sqa,
+    &xb_mixer_local,
+    &xb_mixer_local_block,
     NULL
 };
 
