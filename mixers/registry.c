@@ -10,6 +10,7 @@ extern const xb_mixer xb_mixer_mqa;
 extern const xb_mixer xb_mixer_sqa;
 extern const xb_mixer xb_mixer_local;
 extern const xb_mixer xb_mixer_local_block;
+extern const xb_mixer xb_mixer_linformer;
 
 const xb_mixer *const xb_mixers[] = {
     &xb_mixer_softmax,
@@ -18,6 +19,7 @@ const xb_mixer *const xb_mixers[] = {
     &xb_mixer_sqa,
     &xb_mixer_local,
     &xb_mixer_local_block,
+    &xb_mixer_linformer,
     NULL
 };
 
