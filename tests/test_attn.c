@@ -6,15 +6,19 @@
  *              maps, per-sequence lengths, Nk ≠ Nq (Linformer shape), head widths with tails
  *   backward   dQ, dK, dV against central differences of the double reference (sampled)
  *   padding    rows ≥ len_q give O = 0 and dQ = 0, keys ≥ len_k give dK = dV = 0
- *   threads    1 and 2 threads give bit-identical outputs */
+ *   threads    1 and 2 threads give bit-identical outputs
+ *   mixers     gqa/mqa/sqa/local/local_block/softmax at h = 4 (shared KV heads): forward vs
+ *              reference, W_K/W_V gradients vs central differences */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <omp.h>
 #include <string.h>
 
 #include "core/attn.h"
+#include "core/mixer.h"
 #include "core/rng.h"
 #include "core/xb.h"
+#include "mixers/registry.h"
 
 static int allowed(const xb_attn *a, int b, int i, int k)
 {
@@ -290,4 +294,56 @@ Test(attn, threads_bit_identical)
     cr_expect_eq(memcmp(dk1, s.dK, s.nk * 4), 0, "dK differs between 1 and 2 threads");
     xb_free(o1); xb_free(dq1); xb_free(dk1);
     teardown(&s);
+}
+
+/* The mixers at h = 4, where gqa/mqa/sqa really share KV heads (test_mixers.c runs h = 2):
+ * forward against each mixer's naive reference, and W_K/W_V gradients (sums over the query
+ * heads of a group) against central differences of the float forward. */
+Test(attn, mixers_with_shared_kv_heads)
+{
+    const char *names[] = {"gqa", "mqa", "sqa", "local", "local_block", "softmax"};
+    const int B = 2, N = 70, d = 32;
+    int len[2] = {70, 33};
+    for (size_t q = 0; q < sizeof names / sizeof names[0]; q++)
+        for (int causal = 0; causal <= 1; causal++) {
+            const xb_mixer *m = xb_mixer_find(names[q]);
+            cr_assert_not_null(m, "%s not registered", names[q]);
+            xb_mixer_cfg c0 = {0};
+            c0.d = d; c0.heads = 4; c0.causal = causal; c0.n_max = N; c0.window = 7; c0.block = 5;
+            xb_mixer_cfg c = xb_mixer_resolve(m, &c0);
+            size_t np = xb_mixer_n_params(m, &c), nx = (size_t)B * N * d;
+            float *w = xb_alloc(np * 4), *dw = xb_alloc(np * 4), *y = xb_alloc(nx * 4), *dx = xb_alloc(nx * 4);
+            float *sv = xb_alloc(B * m->n_saved(&c, N) * 4), *sc = xb_alloc(m->n_scratch(&c, B, N) * 4);
+            float *x = randf(nx, 21, 1.0f), *R = randf(nx, 22, 1.0f);
+            double *yr = malloc(nx * sizeof(double));
+            xb_rng rng;
+            xb_rng_seed(&rng, 3);
+            m->init(&c, w, &rng);
+            m->forward(&c, w, x, len, y, sv, sc, B, N);
+            m->reference(&c, w, x, len, yr, B, N);
+            double err = 0;
+            for (size_t k = 0; k < nx; k++) err = fmax(err, fabs(y[k] - yr[k]));
+            cr_expect(err < 1e-4, "%s (%s, h=4): forward differs from reference by %g", names[q],
+                      causal ? "causal" : "bidir", err);
+            m->backward(&c, w, x, len, sv, R, dx, dw, sc, B, N);
+            xb_tensor t[4];
+            m->tensors(&c, t);
+            for (int tk = 1; tk <= 2; tk++)   /* W_K, W_V */
+                for (int s = 0; s < 6; s++) {
+                    size_t idx = t[tk].offset + xb_rng_u64(&rng) % ((size_t)t[tk].rows * t[tk].cols);
+                    float keep = w[idx], h = 1e-2f;
+                    double lp = 0, lm = 0;
+                    w[idx] = keep + h; m->forward(&c, w, x, len, y, sv, sc, B, N);
+                    for (size_t k = 0; k < nx; k++) lp += (double)y[k] * R[k];
+                    w[idx] = keep - h; m->forward(&c, w, x, len, y, sv, sc, B, N);
+                    for (size_t k = 0; k < nx; k++) lm += (double)y[k] * R[k];
+                    w[idx] = keep;
+                    double num = (lp - lm) / (2 * h);
+                    cr_expect(fabs(dw[idx] - num) <= 2e-2 * (fabs(num) + fabs(dw[idx])) + 2e-3,
+                              "%s (%s, h=4): d%s analytic %g numeric %g", names[q], causal ? "causal" : "bidir",
+                              t[tk].name, dw[idx], num);
+                }
+            xb_free(w); xb_free(dw); xb_free(y); xb_free(dx); xb_free(sv); xb_free(sc); xb_free(x); xb_free(R);
+            free(yr);
+        }
 }
