@@ -11,7 +11,9 @@
  *              reference, W_K/W_V gradients vs central differences */
 #include <criterion/criterion.h>
 #include <math.h>
+#ifdef _OPENMP
 #include <omp.h>
+#endif
 #include <string.h>
 
 #include "core/attn.h"
@@ -278,15 +280,21 @@ Test(attn, threads_bit_identical)
     int len[3] = {200, 130, 7};
     xb_attn a = mk(3, 200, 4, 2, 16);
     a.causal = 1; a.len_q = len; a.len_k = len;
+#ifdef _OPENMP
     omp_set_num_threads(2);   /* scratch is sized for the larger count */
+#endif
     bufs s;
     setup(&s, &a);
     float *o1 = xb_alloc(s.nq * 4), *dq1 = xb_alloc(s.nq * 4), *dk1 = xb_alloc(s.nk * 4);
+#ifdef _OPENMP
     omp_set_num_threads(1);
+#endif
     xb_attn_forward(&a, s.Q, s.K, s.V, s.O, s.L, s.scr);
     xb_attn_backward(&a, s.Q, s.K, s.V, s.O, s.L, s.dO, s.dQ, s.dK, s.dV, s.scr);
     memcpy(o1, s.O, s.nq * 4); memcpy(dq1, s.dQ, s.nq * 4); memcpy(dk1, s.dK, s.nk * 4);
+#ifdef _OPENMP
     omp_set_num_threads(2);
+#endif
     xb_attn_forward(&a, s.Q, s.K, s.V, s.O, s.L, s.scr);
     xb_attn_backward(&a, s.Q, s.K, s.V, s.O, s.L, s.dO, s.dQ, s.dK, s.dV, s.scr);
     cr_expect_eq(memcmp(o1, s.O, s.nq * 4), 0, "O differs between 1 and 2 threads");
