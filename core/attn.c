@@ -258,28 +258,45 @@ static int key_hi(const xb_attn *a, int i, int lk)
     return hi;
 }
 
-/* scratch: Kt, Vt (B, hkv, dh, Nk) | D (B, hq, Nq) | per thread two 64×64 tiles */
-static size_t kt_floats(const xb_attn *a) { return (size_t)a->B * a->hkv * a->dh * a->Nk; }
+/* Packed copies of K and V, one contiguous dh × 64 block per (b, kv head g, key tile), so the
+ * microkernel streams 256-byte rows instead of rows N floats apart (which alias in L1):
+ * transposed (c, k), row stride 64, for S = Q Kᵀ and dP = dO Vᵀ; straight (k, c), row stride
+ * dh, for P V and dS K. Scratch: three packs | D (B, hq, Nq) | per thread two 64×64 tiles. */
+static size_t pack_floats(const xb_attn *a)
+{
+    return (size_t)a->B * a->hkv * ((a->Nk + T - 1) / T) * T * a->dh;
+}
+
+static float *pack_tile(const xb_attn *a, float *pack, int b, int g, int k0)
+{
+    return pack + (((size_t)b * a->hkv + g) * ((a->Nk + T - 1) / T) + k0 / T) * T * a->dh;
+}
 
 size_t xb_attn_scratch(const xb_attn *a)
 {
-    return xb_align64(2 * kt_floats(a)) + xb_align64((size_t)a->B * a->hq * a->Nq) +
+    return 3 * xb_align64(pack_floats(a)) + xb_align64((size_t)a->B * a->hq * a->Nq) +
            (size_t)max_threads() * 2 * T * T;
 }
 
-/* Xt[b][g][c][k] = X[b][k][g·dh + c] for k < len_k(b) */
-static void transpose_kv(const xb_attn *a, const float *X, float *Xt)
+/* pack X (B, Nk, ldkv) rows k < len_k(b), transposed or straight */
+static void pack_kv(const xb_attn *a, const float *X, float *pack, int transposed)
 {
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < a->B; b++)
         for (int g = 0; g < a->hkv; g++) {
-            int lk = xb_len(a->len_k, b, a->Nk);
-            const float *x = X + (size_t)b * a->Nk * a->ldkv + (size_t)g * a->dh;
-            float *xt = Xt + ((size_t)b * a->hkv + g) * a->dh * a->Nk;
-            for (int k0 = 0; k0 < lk; k0 += 16)
-                for (int c = 0; c < a->dh; c++)
-                    for (int k = k0; k < xb_min(k0 + 16, lk); k++)
-                        xt[(size_t)c * a->Nk + k] = x[(size_t)k * a->ldkv + c];
+            const int lk = xb_len(a->len_k, b, a->Nk), dh = a->dh;
+            const float *x = X + (size_t)b * a->Nk * a->ldkv + (size_t)g * dh;
+            for (int k0 = 0; k0 < lk; k0 += T) {
+                float *t = pack_tile(a, pack, b, g, k0);
+                const int nc = xb_min(T, lk - k0);
+                for (int k = 0; k < nc; k++) {
+                    const float *row = x + (size_t)(k0 + k) * a->ldkv;
+                    if (transposed)
+                        for (int c = 0; c < dh; c++) t[c * T + k] = row[c];
+                    else
+                        memcpy(t + (size_t)k * dh, row, (size_t)dh * sizeof(float));
+                }
+            }
         }
 }
 
@@ -298,9 +315,11 @@ void xb_attn_forward(const xb_attn *a, const float *Q, const float *K, const flo
                      float *O, float *L, float *scratch)
 {
     XB_ASSERT(a->hq % a->hkv == 0 && (!a->causal || a->Nq == a->Nk));
-    float *Kt = scratch;
-    float *tiles = scratch + xb_align64(2 * kt_floats(a)) + xb_align64((size_t)a->B * a->hq * a->Nq);
-    transpose_kv(a, K, Kt);
+    const size_t np = xb_align64(pack_floats(a));
+    float *Kt = scratch, *Vs = scratch + np;
+    float *tiles = scratch + 3 * np + xb_align64((size_t)a->B * a->hq * a->Nq);
+    pack_kv(a, K, Kt, 1);
+    pack_kv(a, V, Vs, 0);
     const int nqb = (a->Nq + T - 1) / T, dh = a->dh;
     const float scale = 1.0f / sqrtf((float)dh);
 
@@ -317,15 +336,13 @@ void xb_attn_forward(const xb_attn *a, const float *Q, const float *K, const flo
                 memset(Lb, 0, (size_t)rows * sizeof(float));
                 if (mr == 0) continue;
                 const float *Qb = Q + ((size_t)b * a->Nq + i0) * a->ldq + (size_t)j * dh;
-                const float *Ktg = Kt + ((size_t)b * a->hkv + g) * dh * a->Nk;
-                const float *Vg = V + (size_t)b * a->Nk * a->ldkv + (size_t)g * dh;
                 float *S = tiles + (size_t)thread_id() * 2 * T * T;
                 float m[T], l[T];
                 for (int r = 0; r < mr; r++) { m[r] = -INFINITY; l[r] = 0; }
                 const int klo = key_lo(a, i0), khi = key_hi(a, i0 + mr - 1, lk);
                 for (int k0 = klo / T * T; k0 <= khi; k0 += T) {
                     const int nc = xb_min(T, khi + 1 - k0);
-                    mk_gemm(mr, nc, dh, Qb, a->ldq, 1, Ktg + k0, a->Nk, S, T, 0);
+                    mk_gemm(mr, nc, dh, Qb, a->ldq, 1, pack_tile(a, Kt, b, g, k0), T, S, T, 0);
                     for (int r = 0; r < mr; r++) {
                         float *s = S + r * T;
                         int jlo, jhi;
@@ -343,7 +360,7 @@ void xb_attn_forward(const xb_attn *a, const float *Q, const float *K, const flo
                             for (int c = 0; c < dh; c++) o[c] *= alpha;
                         }
                     }
-                    mk_gemm(mr, dh, nc, S, T, 1, Vg + (size_t)k0 * a->ldkv, a->ldkv, Ob, a->ldq, 1);
+                    mk_gemm(mr, dh, nc, S, T, 1, pack_tile(a, Vs, b, g, k0), dh, Ob, a->ldq, 1);
                 }
                 for (int r = 0; r < mr; r++) {
                     float *o = Ob + (size_t)r * a->ldq;
@@ -361,12 +378,12 @@ void xb_attn_forward(const xb_attn *a, const float *Q, const float *K, const flo
  * dS = P ⊙ (dP − D)/√dh, dK_c += dSᵀ Q_b, dQ_b += dS K_c. */
 
 /* recompute P (into P) and dS (into dS) of the tile (query rows i0.., keys k0..k0+nc) */
-static void tile_grad(const xb_attn *a, int i0, int mr, int k0, int nc, int lk, const float *Qb,
-                      const float *dOb, const float *Ktg, const float *Vtg, const float *Lb,
+static void tile_grad(const xb_attn *a, int i0, int mr, int nc, int lk, int k0, const float *Qb,
+                      const float *dOb, const float *Ktc, const float *Vtc, const float *Lb,
                       const float *Db, float scale, float *P, float *dS)
 {
-    mk_gemm(mr, nc, a->dh, Qb, a->ldq, 1, Ktg + k0, a->Nk, P, T, 0);
-    mk_gemm(mr, nc, a->dh, dOb, a->ldq, 1, Vtg + k0, a->Nk, dS, T, 0);
+    mk_gemm(mr, nc, a->dh, Qb, a->ldq, 1, Ktc, T, P, T, 0);
+    mk_gemm(mr, nc, a->dh, dOb, a->ldq, 1, Vtc, T, dS, T, 0);
     for (int r = 0; r < mr; r++) {
         int jlo, jhi;
         tile_range(a, i0 + r, lk, k0, nc, &jlo, &jhi);
@@ -380,11 +397,12 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
                       float *dV, float *scratch)
 {
     XB_ASSERT(a->hq % a->hkv == 0 && (!a->causal || a->Nq == a->Nk));
-    const size_t nkt = kt_floats(a);
-    float *Kt = scratch, *Vt = scratch + nkt, *D = scratch + xb_align64(2 * nkt);
+    const size_t np = xb_align64(pack_floats(a));
+    float *Kt = scratch, *Vt = scratch + np, *Ks = scratch + 2 * np, *D = scratch + 3 * np;
     float *tiles = D + xb_align64((size_t)a->B * a->hq * a->Nq);
-    transpose_kv(a, K, Kt);
-    transpose_kv(a, V, Vt);
+    pack_kv(a, K, Kt, 1);
+    pack_kv(a, V, Vt, 1);
+    pack_kv(a, K, Ks, 0);
     const int nqb = (a->Nq + T - 1) / T, nkb = (a->Nk + T - 1) / T, dh = a->dh, grp = a->hq / a->hkv;
     const float scale = 1.0f / sqrtf((float)dh);
 
@@ -416,8 +434,7 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
                     memset(dVc + (size_t)r * a->ldkv, 0, (size_t)dh * sizeof(float));
                 }
                 if (nc == 0) continue;
-                const float *Ktg = Kt + ((size_t)b * a->hkv + g) * dh * a->Nk;
-                const float *Vtg = Vt + ((size_t)b * a->hkv + g) * dh * a->Nk;
+                const float *Ktc = pack_tile(a, Kt, b, g, k0), *Vtc = pack_tile(a, Vt, b, g, k0);
                 float *P = tiles + (size_t)thread_id() * 2 * T * T, *dS = P + T * T;
                 for (int j = g * grp; j < (g + 1) * grp; j++)
                     for (int i0 = 0; i0 < lq; i0 += T) {
@@ -426,7 +443,7 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
                         if (key_hi(a, i0 + mr - 1, lk) < k0) continue;   /* block ends before */
                         const size_t qoff = ((size_t)b * a->Nq + i0) * a->ldq + (size_t)j * dh;
                         const size_t loff = ((size_t)b * a->hq + j) * a->Nq + i0;
-                        tile_grad(a, i0, mr, k0, nc, lk, Q + qoff, dO + qoff, Ktg, Vtg, L + loff,
+                        tile_grad(a, i0, mr, nc, lk, k0, Q + qoff, dO + qoff, Ktc, Vtc, L + loff,
                                   D + loff, scale, P, dS);
                         mk_gemm(nc, dh, mr, P, 1, T, dO + qoff, a->ldq, dVc, a->ldkv, 1);
                         mk_gemm(nc, dh, mr, dS, 1, T, Q + qoff, a->ldq, dKc, a->ldkv, 1);
@@ -446,16 +463,13 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
                 for (int r = 0; r < rows; r++) memset(dQb + (size_t)r * a->ldq, 0, (size_t)dh * sizeof(float));
                 if (mr == 0) continue;
                 const size_t loff = ((size_t)b * a->hq + j) * a->Nq + i0;
-                const float *Ktg = Kt + ((size_t)b * a->hkv + g) * dh * a->Nk;
-                const float *Vtg = Vt + ((size_t)b * a->hkv + g) * dh * a->Nk;
-                const float *Kg = K + (size_t)b * a->Nk * a->ldkv + (size_t)g * dh;
                 float *P = tiles + (size_t)thread_id() * 2 * T * T, *dS = P + T * T;
                 const int klo = key_lo(a, i0), khi = key_hi(a, i0 + mr - 1, lk);
                 for (int k0 = klo / T * T; k0 <= khi; k0 += T) {
                     const int nc = xb_min(T, khi + 1 - k0);
-                    tile_grad(a, i0, mr, k0, nc, lk, Q + qoff, dO + qoff, Ktg, Vtg, L + loff, D + loff,
-                              scale, P, dS);
-                    mk_gemm(mr, dh, nc, dS, T, 1, Kg + (size_t)k0 * a->ldkv, a->ldkv, dQb, a->ldq, 1);
+                    tile_grad(a, i0, mr, nc, lk, k0, Q + qoff, dO + qoff, pack_tile(a, Kt, b, g, k0),
+                              pack_tile(a, Vt, b, g, k0), L + loff, D + loff, scale, P, dS);
+                    mk_gemm(mr, dh, nc, dS, T, 1, pack_tile(a, Ks, b, g, k0), dh, dQb, a->ldq, 1);
                 }
             }
 }
