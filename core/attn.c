@@ -6,8 +6,8 @@
  * microkernel (6 rows × up to 64 columns, AVX-512 with a portable C fallback). Measured on one
  * Zen5 core (d = 256, 4 heads of 64, N = 4096, bidirectional forward of the softmax mixer): 173
  * GFLOP/s with it against 156 GFLOP/s with xb_gemm (OpenBLAS sgemm) on the same tiles, whose
- * per-call packing is not amortised at 64×64×64. K and V are transposed once per call into scratch so every product streams
- * contiguous rows. */
+ * per-call packing is not amortised at 64×64×64 (both before K/V tile packing). K and V are
+ * packed once per call into scratch, one contiguous block per 64-key tile (see pack_kv). */
 #include "core/attn.h"
 
 #include <math.h>
