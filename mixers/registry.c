@@ -4,8 +4,15 @@
 
 #include <string.h>
 
-extern const xb_mixer xb_mixer_linear;
+extern const xb_mixer xb_mixer_softmax;
+extern const xb_mixer xb_mixer_gqa;
+extern const xb_mixer xb_mixer_mqa;
+extern const xb_mixer xb_mixer_sqa;
+extern const xb_mixer xb_mixer_local;
+extern const xb_mixer xb_mixer_local_block;
+extern const xb_mixer xb_mixer_linformer;
 extern const xb_mixer xb_mixer_performer;
+extern const xb_mixer xb_mixer_linear;
 extern const xb_mixer xb_mixer_fnet;
 extern const xb_mixer xb_mixer_pool;
 extern const xb_mixer xb_mixer_activator;
@@ -15,8 +22,15 @@ extern const xb_mixer xb_mixer_mamba;
 extern const xb_mixer xb_mixer_lmu;
 
 const xb_mixer *const xb_mixers[] = {
-    &xb_mixer_linear,
+    &xb_mixer_softmax,
+    &xb_mixer_gqa,
+    &xb_mixer_mqa,
+    &xb_mixer_sqa,
+    &xb_mixer_local,
+    &xb_mixer_local_block,
+    &xb_mixer_linformer,
     &xb_mixer_performer,
+    &xb_mixer_linear,
     &xb_mixer_fnet,
     &xb_mixer_pool,
     &xb_mixer_activator,
