@@ -21,7 +21,7 @@ float xb_lr_at(float lr, float warmup, int steps, int step)
 double xb_grad_norm(const float *g, const unsigned char *flags, size_t n)
 {
     double part[NPART];
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (n >= 65536)
     for (int q = 0; q < NPART; q++) {
         size_t i0 = n * q / NPART, i1 = n * (q + 1) / NPART;
         double s = 0.0;
@@ -38,7 +38,7 @@ void xb_adamw_step(float *p, const float *g, float *m, float *v, const unsigned 
                    size_t n, float lr, float beta1, float beta2, float wd, float gscale, int t)
 {
     float bc1 = 1.0f - powf(beta1, (float)t), bc2 = 1.0f - powf(beta2, (float)t);
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (n >= 32768)
     for (size_t i = 0; i < n; i++) {
         unsigned f = flags ? flags[i] : 0;
         if (f & XB_T_FROZEN) continue;

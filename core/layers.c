@@ -12,6 +12,9 @@
 /* Reductions over rows are split into blocks of CB columns, one block per loop iteration,
  * so each output column is summed by one thread in row order (thread-count independent). */
 #define CB 16
+/* Loops with less work than this run on the calling thread (same arithmetic per iteration,
+ * so results do not change): a parallel region costs more than it saves on tiny layers. */
+#define XB_PAR_MIN 32768
 static inline int n_cblocks(int C) { return (C + CB - 1) / CB; }
 
 /* ---- embedding ------------------------------------------------------------------------ */
@@ -19,7 +22,7 @@ static inline int n_cblocks(int C) { return (C + CB - 1) / CB; }
 void xb_embed_forward(float *out, const int32_t *tok, const float *wte, const float *wpe,
                       int B, int N, int d)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)B * N * d >= XB_PAR_MIN)
     for (long r = 0; r < (long)B * N; r++) {
         const float *e = wte + (size_t)tok[r] * d;
         float *o = out + (size_t)r * d;
@@ -38,7 +41,7 @@ void xb_embed_backward(float *dwte, float *dwpe, const float *dout, const int32_
     /* rows sharing a token add into the same dwte row: each column block is owned by one
      * iteration, which walks the rows in order */
     int nb = n_cblocks(d);
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)B * N * d >= XB_PAR_MIN)
     for (int cb = 0; cb < nb; cb++) {
         int c0 = cb * CB, c1 = xb_min(d, c0 + CB);
         for (long r = 0; r < (long)B * N; r++) {
@@ -48,7 +51,7 @@ void xb_embed_backward(float *dwte, float *dwpe, const float *dout, const int32_
         }
     }
     if (!dwpe) return;
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)B * N * d >= XB_PAR_MIN)
     for (int t = 0; t < N; t++) {
         float *g = dwpe + (size_t)t * d;
         for (int b = 0; b < B; b++) {
@@ -62,7 +65,7 @@ void xb_embed_backward(float *dwte, float *dwpe, const float *dout, const int32_
 
 void xb_rmsnorm_forward(float *y, float *rstd, const float *x, const float *w, int R, int d)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)R * d >= XB_PAR_MIN)
     for (long r = 0; r < R; r++) {
         const float *xr = x + (size_t)r * d;
         float *yr = y + (size_t)r * d;
@@ -78,7 +81,7 @@ void xb_rmsnorm_backward(float *dx, float *dw, const float *dy, const float *x, 
                          const float *rstd, int R, int d)
 {
     /* split so each loop owns its output: dx by rows, dw by column blocks */
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)R * d >= XB_PAR_MIN)
     for (long r = 0; r < R; r++) {
         const float *xr = x + (size_t)r * d, *gr = dy + (size_t)r * d;
         float *dr = dx + (size_t)r * d;
@@ -88,7 +91,7 @@ void xb_rmsnorm_backward(float *dx, float *dw, const float *dy, const float *x, 
         for (int j = 0; j < d; j++) dr[j] += s * w[j] * gr[j] - c * xr[j];
     }
     int nb = n_cblocks(d);
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)R * d >= XB_PAR_MIN)
     for (int cb = 0; cb < nb; cb++) {
         int c0 = cb * CB, c1 = xb_min(d, c0 + CB);
         double acc[CB] = {0};
@@ -106,7 +109,7 @@ void xb_rmsnorm_backward(float *dx, float *dw, const float *dy, const float *x, 
 void xb_colsum_acc(float *acc, const float *X, int R, int C)
 {
     int nb = n_cblocks(C);
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)R * C >= XB_PAR_MIN)
     for (int cb = 0; cb < nb; cb++) {
         int c0 = cb * CB, c1 = xb_min(C, c0 + CB);
         double s[CB] = {0};
@@ -123,7 +126,7 @@ void xb_linear_forward(float *y, const float *x, const float *W, const float *b,
 {
     xb_gemm(0, 0, R, out, in, 1.0f, x, in, W, out, 0.0f, y, out);
     if (!b) return;
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)R * out >= XB_PAR_MIN)
     for (long r = 0; r < R; r++) {
         float *yr = y + (size_t)r * out;
         for (int j = 0; j < out; j++) yr[j] += b[j];
@@ -151,13 +154,13 @@ float xb_gelu_grad(float z)
 
 void xb_relu_forward(float *y, const float *x, size_t n)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (n >= XB_PAR_MIN)
     for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
 void xb_relu_backward(float *dx, const float *dy, const float *y, size_t n)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (n >= XB_PAR_MIN)
     for (size_t i = 0; i < n; i++) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
@@ -212,7 +215,7 @@ void xb_mlp_forward(int kind, float *y, float *saved, const float *x, const floa
         const float *W1 = w, *c1 = W1 + (size_t)d * H, *W2 = c1 + H, *c2 = W2 + (size_t)H * d;
         float *h = saved, *a = saved + RH;
         xb_linear_forward(h, x, W1, c1, R, d, H);
-        #pragma omp parallel for schedule(static)
+        #pragma omp parallel for schedule(static) if (RH >= XB_PAR_MIN)
         for (size_t i = 0; i < RH; i++) a[i] = xb_gelu(h[i]);
         xb_linear_forward(y, a, W2, c2, R, H, d);
     } else {
@@ -220,7 +223,7 @@ void xb_mlp_forward(int kind, float *y, float *saved, const float *x, const floa
         const float *W12 = w, *W3 = w + (size_t)d * 2 * H;
         float *u = saved, *g = saved + 2 * RH;
         xb_linear_forward(u, x, W12, NULL, R, d, 2 * H);
-        #pragma omp parallel for schedule(static)
+        #pragma omp parallel for schedule(static) if ((long)R * H >= XB_PAR_MIN)
         for (long r = 0; r < R; r++) {
             const float *u1 = u + (size_t)r * 2 * H, *u2 = u1 + H;
             float *gr = g + (size_t)r * H;
@@ -241,7 +244,7 @@ void xb_mlp_backward(int kind, float *dx, float *dw, const float *dy, const floa
         float *dh = scratch;
         memset(dh, 0, RH * sizeof(float));
         xb_linear_backward(dh, dW2, dc2, dy, a, W2, R, H, d);   /* dh holds da */
-        #pragma omp parallel for schedule(static)
+        #pragma omp parallel for schedule(static) if (RH >= XB_PAR_MIN)
         for (size_t i = 0; i < RH; i++) dh[i] *= xb_gelu_grad(h[i]);
         xb_linear_backward(dx, dW1, dc1, dh, x, W1, R, d, H);
     } else {
@@ -253,7 +256,7 @@ void xb_mlp_backward(int kind, float *dx, float *dw, const float *dy, const floa
         /* dg = dy W3ᵀ lands in the second half of du's rows, then is replaced in place */
         xb_gemm(0, 1, R, H, d, 1.0f, dy, d, W3, d, 0.0f, du + H, 2 * H);
         xb_gemm(1, 0, H, d, R, 1.0f, g, H, dy, d, 1.0f, dW3, d);
-        #pragma omp parallel for schedule(static)
+        #pragma omp parallel for schedule(static) if ((long)R * H >= XB_PAR_MIN)
         for (long r = 0; r < R; r++) {
             const float *u1 = u + (size_t)r * 2 * H, *u2 = u1 + H;
             float *d1 = du + (size_t)r * 2 * H, *d2 = d1 + H;
@@ -273,7 +276,7 @@ void xb_shortconv_forward(float *y, const float *u, const float *w, const int *l
                           int B, int N, int d, int k, int causal)
 {
     int s = causal ? 0 : (k - 1) / 2;
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)B * N * d >= XB_PAR_MIN)
     for (long r = 0; r < (long)B * N; r++) {
         int b = (int)(r / N), t = (int)(r % N), L = xb_len(len, b, N);
         float *yr = y + (size_t)r * d;
@@ -293,7 +296,7 @@ void xb_shortconv_backward(float *du, float *dw, const float *dy, const float *u
                            const int *len, int B, int N, int d, int k, int causal)
 {
     int s = causal ? 0 : (k - 1) / 2;
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)B * N * d >= XB_PAR_MIN)
     for (long r = 0; r < (long)B * N; r++) {
         int b = (int)(r / N), t = (int)(r % N), L = xb_len(len, b, N);
         if (t >= L) continue;
@@ -308,7 +311,7 @@ void xb_shortconv_backward(float *du, float *dw, const float *dy, const float *u
         }
     }
     int nb = n_cblocks(d);
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)B * N * d * k >= XB_PAR_MIN)
     for (int cb = 0; cb < nb; cb++) {
         int c0 = cb * CB, c1 = xb_min(d, c0 + CB);
         for (int tau = 0; tau < k; tau++) {
@@ -331,7 +334,7 @@ void xb_shortconv_backward(float *du, float *dw, const float *dy, const float *u
 
 void xb_meanpool_forward(float *p, const float *x, const int *len, int B, int N, int d)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)B * N * d >= XB_PAR_MIN)
     for (int b = 0; b < B; b++) {
         int L = xb_len(len, b, N);
         float *pb = p + (size_t)b * d;
@@ -347,7 +350,7 @@ void xb_meanpool_forward(float *p, const float *x, const int *len, int B, int N,
 
 void xb_meanpool_backward(float *dx, const float *dp, const int *len, int B, int N, int d)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)B * N * d >= XB_PAR_MIN)
     for (long r = 0; r < (long)B * N; r++) {
         int b = (int)(r / N), t = (int)(r % N), L = xb_len(len, b, N);
         if (t >= L) continue;
@@ -363,7 +366,7 @@ void xb_meanpool_backward(float *dx, const float *dp, const int *len, int B, int
 float xb_xent_forward(float *probs, float *rowloss, const float *logits, const int32_t *y,
                       int R, int C, int *count)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)R * C >= XB_PAR_MIN)
     for (long r = 0; r < R; r++) {
         const float *z = logits + (size_t)r * C;
         float *p = probs + (size_t)r * C;
@@ -387,7 +390,7 @@ float xb_xent_forward(float *probs, float *rowloss, const float *logits, const i
 void xb_xent_backward(float *dlogits, const float *probs, const int32_t *y, int R, int C,
                       float scale)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((long)R * C >= XB_PAR_MIN)
     for (long r = 0; r < R; r++) {
         float *g = dlogits + (size_t)r * C;
         const float *p = probs + (size_t)r * C;

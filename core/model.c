@@ -392,7 +392,7 @@ int xb_model_tensor(const xb_model *m, int i, xb_tensor *t, char *name, size_t n
 
 static void add3(float *out, const float *a, const float *b, size_t n)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (n >= 32768)   /* tiny layers stay serial */
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
