@@ -6,6 +6,7 @@
  * ignored targets. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #include "core/layers.h"
@@ -413,4 +414,40 @@ Test(layers, gelu_exact)
         double num = ((double)xb_gelu(z + 1e-3f) - xb_gelu(z - 1e-3f)) / 2e-3;
         cr_assert_float_eq(xb_gelu_grad(z), num, 1e-3);
     }
+}
+
+/* ---- thread-count independence (sizes above the serial threshold) ------------------------------ */
+
+/* Runs the reductions over rows with 1 and 2 threads: the column-block ownership makes them
+ * bit-identical whatever the thread count. */
+static void reductions(int threads, float *out, size_t n, int B, int N, int d, const float *x,
+                       const float *dy, const int32_t *tok, const float *w, const int *len)
+{
+    omp_set_num_threads(threads);
+    int R = B * N, k = 3;
+    size_t Rd = (size_t)R * d;
+    float *o = out;
+    memset(out, 0, n * sizeof(float));
+    xb_rmsnorm_forward(o, o + Rd, x, w, R, d);                         /* y, rstd */
+    xb_rmsnorm_backward(o + 2 * Rd, o + 3 * Rd, dy, x, w, o + Rd, R, d); /* dx, dw (first d floats) */
+    float *tail = o + 3 * Rd + d;
+    xb_embed_backward(tail, tail + 8 * d, dy, tok, B, N, d);           /* dwte (8,d), dwpe (N,d) */
+    float *cv = tail + 8 * d + (size_t)N * d;
+    xb_shortconv_backward(cv, cv + Rd, dy, x, w, len, B, N, d, k, 0);  /* du, dw (k,d) */
+    xb_colsum_acc(cv + Rd + (size_t)k * d, dy, R, d);
+}
+
+Test(layers, thread_count_independent)
+{
+    int B = 3, N = 400, d = 40;   /* R·d = 48000 > the serial threshold */
+    size_t Rd = (size_t)B * N * d, n = 4 * Rd + 64 * d + 8 * d + 2 * d + (size_t)N * d + 2 * Rd;
+    float *x = randn(Rd, 30, 1), *dy = randn(Rd, 31, 1), *w = randn((size_t)4 * d, 32, 1);
+    int32_t *tok = malloc(Rd / d * sizeof(int32_t));
+    for (size_t i = 0; i < Rd / d; i++) tok[i] = (int32_t)((i * 7) % 8);
+    int len[3] = {400, 123, 399};
+    float *a = zeros(n), *b = zeros(n);
+    reductions(1, a, n, B, N, d, x, dy, tok, w, len);
+    reductions(2, b, n, B, N, d, x, dy, tok, w, len);
+    cr_expect_eq(memcmp(a, b, n * sizeof(float)), 0, "1 and 2 threads differ");
+    free(tok);
 }
