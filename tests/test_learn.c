@@ -7,6 +7,12 @@
  *              x_0..x_t; bidirectional: target at t ≥ N/2 = the majority of the whole
  *              sequence (N odd, so no ties); elsewhere IGNORE. Suits global mixers.
  *   previous   tokens in [1, 8); target at t ≥ 1 = x_{t−1}. Suits local/positional mixers.
+ *   summary    tokens in {1, 2}; one target per sequence, the majority of the whole sequence,
+ *              at position 0 (bidirectional) or N−1 (causal). Suits fixed global transforms
+ *              (fnet's DFT gives the plain token sum at position 0 only).
+ * A no-mixing control (a mixer whose family says "no mixing", e.g. activator, MIXERS.md §20)
+ * cannot solve any of these by design; it is checked on a per-token task instead:
+ *   token      tokens in [1, 8); target at every t = (3·x_t) mod 5.
  * The mixer runs in causal mode when it has one, else bidirectional. The same routine also
  * runs on the test-only mixer of tests/test_model.c, so the engine itself is checked while the
  * registry is empty. Sizes: d = 32, N = 17, 2 layers, batch 16, 150 steps, one thread
@@ -24,7 +30,7 @@
 
 extern const xb_mixer test_mixer_cummean;   /* tests/test_model.c */
 
-enum { TASK_MAJORITY, TASK_PREVIOUS };
+enum { TASK_MAJORITY, TASK_PREVIOUS, TASK_SUMMARY, TASK_TOKEN };
 #define LN 17
 #define LD 32
 #define LSTEPS 150
@@ -32,7 +38,7 @@ enum { TASK_MAJORITY, TASK_PREVIOUS };
 static void make_data(xb_data *d, int task, int causal, int n, uint64_t seed)
 {
     memset(d, 0, sizeof *d);
-    int V = task == TASK_MAJORITY ? 3 : 8;
+    int V = task == TASK_MAJORITY || task == TASK_SUMMARY ? 3 : 8;
     d->shape = XB_SHAPE_TOK; d->n = n; d->L = LN; d->vocab = V; d->n_classes = V;
     d->x = malloc((size_t)n * LN * sizeof(int32_t));
     d->y = malloc((size_t)n * LN * sizeof(int32_t));
@@ -48,6 +54,11 @@ static void make_data(xb_data *d, int task, int causal, int n, uint64_t seed)
         for (int t = 0; t < LN; t++) {
             y[t] = XB_IGNORE;
             if (task == TASK_PREVIOUS) { if (t > 0) y[t] = x[t - 1]; continue; }
+            if (task == TASK_TOKEN) { y[t] = (3 * x[t]) % 5; continue; }
+            if (task == TASK_SUMMARY) {
+                if (t == (causal ? LN - 1 : 0)) y[t] = 2 * twos_all > LN ? 2 : 1;
+                continue;
+            }
             twos += x[t] == 2;
             if (t < LN / 2) continue;
             if (causal && t % 2 == 0) y[t] = 2 * twos > t + 1 ? 2 : 1;
@@ -74,7 +85,8 @@ static void learn(const xb_mixer *mx, int causal, int task, double *first, doubl
                   int *diverged)
 {
     xb_model_cfg mc = {0};
-    mc.shape = XB_SHAPE_TOK; mc.vocab = task == TASK_MAJORITY ? 3 : 8; mc.n_classes = mc.vocab;
+    mc.shape = XB_SHAPE_TOK; mc.vocab = task == TASK_MAJORITY || task == TASK_SUMMARY ? 3 : 8;
+    mc.n_classes = mc.vocab;
     mc.dim = LD; mc.layers = 2; mc.heads = 2; mc.mlp = XB_MLP_PLAIN; mc.mlp_ratio = 2;
     mc.short_conv = 0; mc.positions = 1; mc.max_len = LN;
     /* the small option values tests/test_mixers.c uses, so every mixer accepts them */
@@ -107,22 +119,30 @@ static void learn(const xb_mixer *mx, int causal, int task, double *first, doubl
     xb_model_free(m);
 }
 
+static const char *task_name[] = {"majority", "previous-token", "summary", "per-token"};
+
 static void check_learns(const xb_mixer *mx)
 {
     /* one thread: this checks learning, not speed, and products this small (R = 272 rows) are
      * faster serial than threaded by OpenBLAS on a loaded 2-core machine */
     omp_set_num_threads(1);
     int causal = (mx->modes & XB_CAUSAL) != 0;
-    double f[2], l[2], ch[2];
-    int dv[2];
-    for (int task = 0; task < 2; task++) {
-        learn(mx, causal, task, &f[task], &l[task], &ch[task], &dv[task]);
-        cr_expect(!dv[task], "%s: training diverged on task %d", mx->name, task);
-        if (!dv[task] && l[task] < 0.8 * fmin(f[task], ch[task])) return;
+    int no_mixing = mx->family && strstr(mx->family, "no mixing") != NULL;
+    int tasks[3] = {TASK_MAJORITY, TASK_PREVIOUS, TASK_SUMMARY}, nt = 3;
+    if (no_mixing) { tasks[0] = TASK_TOKEN; nt = 1; }
+    char msg[512] = "";
+    size_t at = 0;
+    for (int k = 0; k < nt; k++) {
+        double f, l, ch;
+        int dv;
+        learn(mx, causal, tasks[k], &f, &l, &ch, &dv);
+        cr_expect(!dv, "%s: training diverged on the %s task", mx->name, task_name[tasks[k]]);
+        if (!dv && l < 0.8 * fmin(f, ch)) return;
+        at += (size_t)snprintf(msg + at, sizeof msg - at, "%s%s %.3f -> %.3f (chance %.3f)", k ? ", " : "",
+                               task_name[tasks[k]], f, l, ch);
     }
-    cr_expect_fail("%s (%s): the loss did not fall below 0.8 x min(start, chance) on either task: "
-                   "majority %.3f -> %.3f (chance %.3f), previous-token %.3f -> %.3f (chance %.3f)", mx->name,
-                   causal ? "causal" : "bidirectional", f[0], l[0], ch[0], f[1], l[1], ch[1]);
+    cr_expect_fail("%s (%s): the loss did not fall below 0.8 x min(start, chance) on any task: %s",
+                   mx->name, causal ? "causal" : "bidirectional", msg);
 }
 
 static int mixer_ids[128];
