@@ -11,6 +11,9 @@ OPT     ?= -O3 -march=native
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -fopenmp -Wall -Wextra -g -I. -I$(BLAS_INC)
 LDLIBS  += -L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB) -lopenblas -lyaml -ljson-c -lfftw3f -lpng -lz -lm
 TEST_LDLIBS = -lcriterion
+# `xbench info` and meta.json report the flags the harness was built with.
+XB_BUILD_FLAGS := $(CFLAGS)
+build/harness/machine.o: CFLAGS += -DXB_CFLAGS='"$(XB_BUILD_FLAGS)"'
 
 # Debian packages xbench needs (build, tests, plots, offline data sets).
 DEB_PKGS = gcc make pkg-config libyaml-dev libcriterion-dev gnuplot-nox libopenblas-openmp-dev \

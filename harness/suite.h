@@ -60,6 +60,12 @@ typedef struct xb_suite {
 int xb_suite_load(const char *path, xb_suite *s, FILE *errf);
 /* Same, from a string (tests); `name` is used as the file name in messages. */
 int xb_suite_load_string(const char *text, const char *name, xb_suite *s, FILE *errf);
+/* Same as xb_suite_load_string, against other (NULL-terminated) mixer and task tables than
+ * the registries: lets tests exercise options, overrides and checks with their own entries. */
+int xb_suite_load_with(const char *text, const char *name, xb_suite *s, FILE *errf,
+                       const xb_mixer *const *mixers, const xb_task *const *tasks);
 void xb_suite_release(xb_suite *s);
+/* The "## Suite keys" Markdown section, generated from the key tables (README, `list keys`). */
+void xb_suite_keys_markdown(FILE *f);
 
 #endif

@@ -4,7 +4,22 @@
 
 #include <string.h>
 
+extern const xb_task xb_task_mqar;
+extern const xb_task xb_task_listops;
+extern const xb_task xb_task_selective_copy;
+extern const xb_task xb_task_induction_heads;
+extern const xb_task xb_task_passkey;
+extern const xb_task xb_task_parity;
+extern const xb_task xb_task_majority;
+
 const xb_task *const xb_tasks[] = {
+    &xb_task_mqar,
+    &xb_task_listops,
+    &xb_task_selective_copy,
+    &xb_task_induction_heads,
+    &xb_task_passkey,
+    &xb_task_parity,
+    &xb_task_majority,
     NULL
 };
 

@@ -1,0 +1,136 @@
+/* cmd/main.c — the command table, global options (--help, --version) and the shared
+ * per-command option parsing (xb_cli_getopt). Nothing else: each command lives in its own
+ * cmd/cmd_<name>.c (see cmd/cmd.h for the recipe). */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/xb.h"
+#include "harness/diag.h"
+
+static const xb_cmd commands[] = {
+    {"list", cmd_list, "list mixers, tasks or suite keys"},
+    {"validate", cmd_validate, "check a suite file and print it with every default resolved"},
+    {"info", cmd_info, "describe this machine and measure its FMA, GEMM and memory ceilings"},
+};
+#define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+static void help(FILE *f)
+{
+    fprintf(f, "usage: xbench [--help] [--version] COMMAND [ARGS]\n\n"
+               "Compare token mixers (attention and its alternatives) on CPU: accuracy, FLOPs,\n"
+               "latency and memory over a grid of task x mixer x sequence length.\n\n"
+               "commands:\n");
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\n'xbench COMMAND --help' describes a command.\n"
+               "exit status: 0 success, 1 the run finished but some cells failed, "
+               "2 bad usage or a bad suite\n");
+}
+
+int xb_cli_usage_error(const xb_cli *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "xbench %s: ", cli->cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\ntry 'xbench %s --help'\n", cli->cmd);
+    va_end(ap);
+    return XB_EXIT_USAGE;
+}
+
+void xb_cli_help(const xb_cli *cli, FILE *f)
+{
+    fprintf(f, "usage: xbench %s [OPTIONS]%s%s\n\n%s\n\noptions:\n", cli->cmd, cli->usage ? " " : "",
+            cli->usage ? cli->usage : "", cli->desc);
+    for (const xb_cli_opt *o = cli->opts; o && o->name; o++) {
+        char left[64];
+        if (o->key > ' ' && o->key < 127)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", o->key, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(f, "  %-26s %s\n", left, o->help);
+    }
+    fprintf(f, "  %-26s %s\n", "-h, --help", "show this help");
+}
+
+int xb_cli_getopt(const xb_cli *cli, int argc, char **argv, int *optind_out)
+{
+    enum { MAXO = 32 };
+    struct option lo[MAXO + 2];
+    char shorts[3 * MAXO + 4] = "+:h";
+    int n = 0;
+    size_t s = strlen(shorts);
+    for (const xb_cli_opt *o = cli->opts; o && o->name && n < MAXO; o++, n++) {
+        lo[n] = (struct option){o->name, o->has_arg ? required_argument : no_argument, NULL, o->key};
+        if (o->key > ' ' && o->key < 127) {
+            shorts[s++] = (char)o->key;
+            if (o->has_arg) shorts[s++] = ':';
+        }
+    }
+    shorts[s] = '\0';
+    lo[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    lo[n] = (struct option){NULL, 0, NULL, 0};
+    opterr = 0;
+    int c = getopt_long(argc, argv, shorts, lo, NULL);
+    *optind_out = optind;
+    if (c == 'h') {
+        xb_cli_help(cli, stdout);
+        return 'h';
+    }
+    if (c == '?' || c == ':') {
+        const char *bad = argv[optind - 1];
+        if (c == ':') xb_cli_usage_error(cli, "option '%s' needs an argument", bad);
+        else if (optopt && optopt != '?') xb_cli_usage_error(cli, "unknown option '-%c'", optopt);
+        else xb_cli_usage_error(cli, "unknown option '%s'", bad);
+        return '?';
+    }
+    return c;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+hV", lo, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            help(stdout);
+            return XB_EXIT_OK;
+        case 'V':
+            printf("xbench %s\n", XB_VERSION);
+            return XB_EXIT_OK;
+        default:
+            fprintf(stderr, "xbench: unknown option '%s'\n", argv[optind - 1]);
+            help(stderr);
+            return XB_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        help(stderr);
+        return XB_EXIT_USAGE;
+    }
+    int first = optind;
+    const char *name = argv[first];
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(commands[i].name, name)) {
+            optind = 0;   /* glibc: 0 re-initialises getopt for the command's own options */
+            return commands[i].fn(argc - first, argv + first);
+        }
+    fprintf(stderr, "xbench: unknown command '%s'\n", name);
+    int best = -1, bd = 3;
+    for (int i = 0; i < N_COMMANDS; i++) {
+        int dist = xb_edit_distance(name, commands[i].name);
+        if (dist < bd) { bd = dist; best = i; }
+    }
+    if (best >= 0) fprintf(stderr, "did you mean '%s'?\n", commands[best].name);
+    fprintf(stderr, "try 'xbench --help'\n");
+    return XB_EXIT_USAGE;
+}

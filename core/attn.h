@@ -1,0 +1,83 @@
+/* core/attn.h — the one tiled softmax-attention kernel (FlashAttention-2 style) shared by the
+ * softmax family (softmax, gqa, mqa, sqa, local, local_block, linformer), the standard
+ * attention sub-block around it (MIXERS.md §0.2: projections W_Q, W_K, W_V, W_O), a fast
+ * vector exp, and a naive double-precision oracle used only by the mixers' `reference`.
+ *
+ * Layouts (per sequence b; the batch stride is rows × ld):
+ *   Q, O, dQ, dO   (B, Nq, ldq)  query head j in columns [j·dh, (j+1)·dh)
+ *   K, V, dK, dV   (B, Nk, ldkv) key/value head g in columns [g·dh, (g+1)·dh)
+ *   L              (B, hq, Nq)   per-row logsumexp of the scaled scores
+ * Query head j reads KV head ⌊j·hkv/hq⌋ (GQA/MQA/SQA mapping, MIXERS.md §32).
+ *
+ * Mask: query row i (< len_q) sees keys k in one contiguous interval [lo(i), hi(i)] given by
+ * the intersection of k < len_k, causal k ≤ i, the band [i − left + 1, i + right] and the
+ * contiguous block of i; lo and hi never decrease with i, so whole 64×64 tiles outside it are
+ * skipped and only boundary tiles are masked. Rows ≥ len_q output 0. */
+#ifndef XB_ATTN_H
+#define XB_ATTN_H
+
+#include <stddef.h>
+
+#include "core/mixer.h"
+
+#define XB_ATTN_TILE 64   /* query rows and keys per tile */
+
+typedef struct xb_attn {
+    int B, Nq, Nk;      /* sequences, query rows and key rows per sequence */
+    int hq, hkv, dh;    /* query heads, key/value heads (hkv divides hq), head width */
+    int ldq, ldkv;      /* row strides of Q/O/dQ/dO (≥ hq·dh) and of K/V/dK/dV (≥ hkv·dh) */
+    int causal;         /* 1: key k ≤ i (needs Nq == Nk) */
+    int band;           /* 1: key k ∈ [i − left + 1, i + right] */
+    int left, right;    /* band extent; left ≥ 1 counts the token itself, right ≥ 0 */
+    int block;          /* > 0: key k in the same contiguous block of `block` rows as i */
+    const int *len_q;   /* real query rows per sequence (NULL: Nq); rows beyond give O = 0 */
+    const int *len_k;   /* real keys per sequence (NULL: Nk); keys beyond are masked */
+} xb_attn;
+
+/* Floats of scratch xb_attn_forward/backward need (per-thread tiles for
+ * omp_get_max_threads() threads included). */
+size_t xb_attn_scratch(const xb_attn *a);
+
+/* O = softmax(Q Kᵀ/√dh + mask) V per head; L = logsumexp of each row (rows ≥ len_q: O = 0,
+ * L = 0). Overwrites O and L. Parallel over (batch, head, query block). */
+void xb_attn_forward(const xb_attn *a, const float *Q, const float *K, const float *V,
+                     float *O, float *L, float *scratch);
+
+/* FlashAttention-2 backward from the saved Q, K, V, O, L: overwrites dQ, dK, dV (rows beyond
+ * the real lengths are 0). dO rows ≥ len_q are never read. Two loops, each owning its
+ * output: dK/dV over (batch, kv head, key block), dQ over (batch, head, query block). */
+void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const float *V,
+                      const float *O, const float *L, const float *dO, float *dQ, float *dK,
+                      float *dV, float *scratch);
+
+/* y[i] = exp(x[i]) with the kernel's vector exp (relative error ≤ 2e-7 typical); exactly 0 for
+ * x < -87.3 (including -inf). Exposed so tests can check it against expf. */
+void xb_attn_exp(const float *x, float *y, int n);
+
+/* ---- the standard attention sub-block (MIXERS.md §0.2) ------------------------------------
+ * Y = concat_j(attn_j(X W_Q, X W_K, X W_V)) W_O with W_Q (d × hq·dh), W_K, W_V (d × hkv·dh),
+ * W_O (hq·dh × d), stored in that order in the weight slab, (in, out) row-major, no bias.
+ * saved (whole batch, by tensor): Q (B·N·hq·dh) | K, V (B·N·hkv·dh each) | O (B·N·hq·dh) |
+ * L (B·hq·N). Scratch: the masked dY, dO, dQ, dK, dV and the kernel's scratch. */
+typedef struct xb_attn_layer {
+    int d, hq, hkv, dh;
+    int causal, band, left, right, block;   /* as in xb_attn */
+} xb_attn_layer;
+
+int    xb_attn_layer_tensors(const xb_attn_layer *l, xb_tensor *out);   /* W_Q W_K W_V W_O */
+size_t xb_attn_layer_saved(const xb_attn_layer *l, int N);                     /* per sequence */
+size_t xb_attn_layer_scratch(const xb_attn_layer *l, int B, int N);
+void   xb_attn_layer_forward(const xb_attn_layer *l, const float *w, const float *x, const int *len,
+                             float *y, float *saved, float *scratch, int B, int N);
+/* Overwrites dx, accumulates (+=) into dw (same slab layout as w). */
+void   xb_attn_layer_backward(const xb_attn_layer *l, const float *w, const float *x, const int *len,
+                              const float *saved, const float *dy, float *dx, float *dw,
+                              float *scratch, int B, int N);
+
+/* Test oracle: the same sub-block in double, dense N×N scores, mask from allowed(i, k, ctx)
+ * (plus k < len, rows ≥ len output 0). Never used outside `reference` members and tests. */
+void xb_attn_layer_naive(const xb_attn_layer *l, const float *w, const float *x, const int *len,
+                         double *y, int B, int N, int (*allowed)(int i, int k, const void *ctx),
+                         const void *ctx);
+
+#endif

@@ -1,0 +1,322 @@
+/* core/chunkscan.c — chunked gated linear-attention scan (forward, backward) and the per-head
+ * RMSNorm of the gated linear RNN family. The math and the stability scheme are in
+ * core/chunkscan.h; tests/test_chunkscan.c checks both directions against a double-precision
+ * recurrence and its recurrent backward. */
+#include "core/chunkscan.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/gemm.h"
+#include "core/xb.h"
+
+/* Per-thread work, carved in this order (floats). */
+typedef struct work {
+    float *Q, *K, *V, *G;   /* gathered chunk rows: scaled q, k, v [C×dv], g */
+    float *Bc, *Eb, *Ekb;   /* b (cumulative log decay), e^{b}, e^{b_last − b}  [C×dk] */
+    float *Qg, *Kbar;       /* q ⊙ e^{b}, k ⊙ e^{b_last − b}                     [C×dk] */
+    float *Qh, *Eq, *Kh, *Ek;/* sub-block factors: q ⊙ e^{b−p}, e^{b−p}, k ⊙ e^{p−b}, e^{p−b} */
+    float *T;               /* [C×dk] product before its exponent scaling */
+    float *A, *dA;          /* [C×C] */
+    float *O;               /* [C×dv] chunk output (forward) or dO (backward) */
+    float *dQ, *dK, *dV, *db; /* backward chunk gradients */
+    float *S, *dS, *D;      /* [dk×dv] state, its gradient; D [dk] */
+} work;
+
+size_t xb_chunkscan_work(int C, int dk, int dv)
+{
+    size_t c = (size_t)C, k = (size_t)dk, v = (size_t)dv;
+    return c * k * 16 + c * v * 3 + 2 * c * c + 2 * k * v + k + 64;
+}
+
+static work carve(float *w, int C, int dk, int dv)
+{
+    size_t c = (size_t)C, k = (size_t)dk, v = (size_t)dv;
+    work s;
+    s.Q = w; w += c * k;   s.K = w; w += c * k;   s.V = w; w += c * v;  s.G = w; w += c * k;
+    s.Bc = w; w += c * k;  s.Eb = w; w += c * k;  s.Ekb = w; w += c * k;
+    s.Qg = w; w += c * k;  s.Kbar = w; w += c * k;
+    s.Qh = w; w += c * k;  s.Eq = w; w += c * k;  s.Kh = w; w += c * k; s.Ek = w; w += c * k;
+    s.T = w; w += c * k;
+    s.A = w; w += c * c;   s.dA = w; w += c * c;
+    s.O = w; w += c * v;
+    s.dQ = w; w += c * k;  s.dK = w; w += c * k;  s.dV = w; w += c * v; s.db = w; w += c * k;
+    s.S = w; w += k * v;   s.dS = w; w += k * v;  s.D = w;
+    return s;
+}
+
+/* Time row of scan step tau. */
+static inline int trow(const xb_chunkscan *p, int tau) { return p->reverse ? p->L - 1 - tau : tau; }
+
+/* Gather chunk rows [c0, c0+c) of the scan: Q = scale·q, K, V, G (= g or g0), then
+ * Bc = inclusive cumsum of G, Eb = e^{Bc}, Ekb = e^{Bc_last − Bc}, Qg = Q ⊙ Eb, Kbar = K ⊙ Ekb. */
+static void gather(const xb_chunkscan *p, const float *q, const float *k, const float *v,
+                   const float *g, int c0, int c, work *w)
+{
+    const int dk = p->dk, dv = p->dv;
+    for (int i = 0; i < c; i++) {
+        size_t t = (size_t)trow(p, c0 + i);
+        const float *qr = q + t * p->ldk, *kr = k + t * p->ldk, *vr = v + t * p->ldv;
+        float *Qr = w->Q + (size_t)i * dk, *Kr = w->K + (size_t)i * dk, *Gr = w->G + (size_t)i * dk;
+        for (int j = 0; j < dk; j++) { Qr[j] = p->scale * qr[j]; Kr[j] = kr[j]; }
+        memcpy(w->V + (size_t)i * dv, vr, (size_t)dv * sizeof(float));
+        if (g) memcpy(Gr, g + t * p->ldk, (size_t)dk * sizeof(float));
+        else for (int j = 0; j < dk; j++) Gr[j] = p->g0;
+    }
+    for (int i = 0; i < c; i++) {
+        float *B = w->Bc + (size_t)i * dk;
+        const float *Gr = w->G + (size_t)i * dk, *Bp = B - dk;
+        for (int j = 0; j < dk; j++) B[j] = i ? Bp[j] + Gr[j] : Gr[j];
+    }
+    /* b_last − b_t as its own reverse sum Σ_{u>t} g_u: the difference of two long cumulative
+     * sums would cancel catastrophically once strong gates make |b| large */
+    float *R = w->Ekb;
+    for (int j = 0; j < dk; j++) R[(size_t)(c - 1) * dk + j] = 0.0f;
+    for (int i = c - 2; i >= 0; i--) {
+        float *Ri = R + (size_t)i * dk;
+        const float *Rn = Ri + dk, *Gn = w->G + (size_t)(i + 1) * dk;
+        for (int j = 0; j < dk; j++) Ri[j] = Rn[j] + Gn[j];
+    }
+    for (int i = 0; i < c; i++) {
+        const float *B = w->Bc + (size_t)i * dk;
+        float *Eb = w->Eb + (size_t)i * dk, *Ekb = w->Ekb + (size_t)i * dk;
+        float *Qg = w->Qg + (size_t)i * dk, *Kb = w->Kbar + (size_t)i * dk;
+        const float *Qr = w->Q + (size_t)i * dk, *Kr = w->K + (size_t)i * dk;
+        for (int j = 0; j < dk; j++) {
+            Eb[j] = expf(B[j]);
+            Ekb[j] = expf(Ekb[j]);
+            Qg[j] = Qr[j] * Eb[j];
+            Kb[j] = Kr[j] * Ekb[j];
+        }
+    }
+}
+
+/* End of the sub-block starting at s0: the longest [s0, e) with max_c (b_{s0} − b_{e−1}) ≤ SPAN.
+ * Depends only on rows < e (causality). */
+static int block_end(const float *Bc, int dk, int s0, int c)
+{
+    const float *P = Bc + (size_t)s0 * dk;
+    int e = s0 + 1;
+    for (; e < c; e++) {
+        const float *B = Bc + (size_t)e * dk;
+        float span = 0.0f;
+        for (int j = 0; j < dk; j++) span = P[j] - B[j] > span ? P[j] - B[j] : span;
+        if (span > XB_SCAN_SPAN) break;
+    }
+    return e;
+}
+
+/* Sub-block [s0, e) with reference p = b_{s0}: Qh/Eq rows 0..nb−1 (rows s0..e−1 of the chunk),
+ * Kh/Ek rows 0..e−1, then A [nb × e] (ld C) = tril(Qh Khᵀ) (column s > row t zeroed). */
+static void block_scores(const xb_chunkscan *p, work *w, int s0, int e)
+{
+    const int dk = p->dk, C = p->C, nb = e - s0;
+    /* exponents as partial sums of g measured from s0 (never as differences of cumulative sums,
+     * which lose their low bits once |b| is large): first Ek holds b_{s0} − b_s, Eq b_t − b_{s0} */
+    const float *G = w->G;
+    float *Ek = w->Ek, *Eq = w->Eq;
+    /* First sub-block with a mild first step (decided from row 0 only: causal): derive the
+     * factors from e^{b} already computed, e^{b_t − b_0} = e^{b_t}/e^{b_0}; here |b| ≤ 10 + SPAN,
+     * so e^{b} is a normal float and the quotients lose only a few ulps. Saves two exps/element. */
+    int fast = s0 == 0;
+    for (int j = 0; fast && j < dk; j++) fast = w->Bc[j] >= -10.0f;
+    if (fast) {
+        const float *E0 = w->Eb;
+        for (int s = 0; s < e; s++) {
+            const float *Es = w->Eb + (size_t)s * dk, *Kr = w->K + (size_t)s * dk, *Qr = w->Q + (size_t)s * dk;
+            float *Eks = Ek + (size_t)s * dk, *Eqs = Eq + (size_t)s * dk;
+            for (int j = 0; j < dk; j++) {
+                Eks[j] = E0[j] / Es[j];
+                Eqs[j] = Es[j] / E0[j];
+                w->Kh[(size_t)s * dk + j] = Kr[j] * Eks[j];
+                w->Qh[(size_t)s * dk + j] = Qr[j] * Eqs[j];
+            }
+        }
+        xb_gemm(0, 1, nb, e, dk, 1.0f, w->Qh, dk, w->Kh, dk, 0.0f, w->A, C);
+        for (int i = 0; i < nb; i++)
+            for (int s = s0 + i + 1; s < e; s++) w->A[(size_t)i * C + s] = 0.0f;
+        return;
+    }
+    for (int j = 0; j < dk; j++) Ek[(size_t)s0 * dk + j] = 0.0f;
+    for (int s = s0 - 1; s >= 0; s--)
+        for (int j = 0; j < dk; j++) Ek[(size_t)s * dk + j] = Ek[(size_t)(s + 1) * dk + j] + G[(size_t)(s + 1) * dk + j];
+    for (int s = s0 + 1; s < e; s++)
+        for (int j = 0; j < dk; j++) Ek[(size_t)s * dk + j] = Ek[(size_t)(s - 1) * dk + j] - G[(size_t)s * dk + j];
+    for (int j = 0; j < dk; j++) Eq[j] = 0.0f;
+    for (int i = 1; i < nb; i++)
+        for (int j = 0; j < dk; j++) Eq[(size_t)i * dk + j] = Eq[(size_t)(i - 1) * dk + j] + G[(size_t)(s0 + i) * dk + j];
+    for (size_t i = 0; i < (size_t)e * dk; i++) { Ek[i] = expf(Ek[i]); w->Kh[i] = w->K[i] * Ek[i]; }
+    const float *Qb = w->Q + (size_t)s0 * dk;
+    for (size_t i = 0; i < (size_t)nb * dk; i++) { Eq[i] = expf(Eq[i]); w->Qh[i] = Qb[i] * Eq[i]; }
+    xb_gemm(0, 1, nb, e, dk, 1.0f, w->Qh, dk, w->Kh, dk, 0.0f, w->A, C);
+    for (int i = 0; i < nb; i++)
+        for (int s = s0 + i + 1; s < e; s++) w->A[(size_t)i * C + s] = 0.0f;
+}
+
+/* Forward: per chunk O = Qg S_prev + Σ_blocks tril(Qh Khᵀ) V; ckpt[j] = S_prev;
+ * S = Diag(e^{b_last}) S_prev + Kbarᵀ V. */
+void xb_chunkscan_forward(const xb_chunkscan *p, const float *q, const float *k, const float *v,
+                          const float *g, float *o, int accumulate, float *ckpt, float *wbuf)
+{
+    const int dk = p->dk, dv = p->dv, C = p->C, L = p->L;
+    const int nch = xb_chunkscan_nchunks(L, C);
+    work w = carve(wbuf, C, dk, dv);
+    memset(w.S, 0, (size_t)dk * dv * sizeof(float));
+    for (int j = 0; j < nch; j++) {
+        const int c0 = j * C, c = xb_min(C, L - c0);
+        gather(p, q, k, v, g, c0, c, &w);
+        if (ckpt) memcpy(ckpt + (size_t)j * dk * dv, w.S, (size_t)dk * dv * sizeof(float));
+        if (j > 0) xb_gemm(0, 0, c, dv, dk, 1.0f, w.Qg, dk, w.S, dv, 0.0f, w.O, dv);
+        else memset(w.O, 0, (size_t)c * dv * sizeof(float));
+        for (int s0 = 0; s0 < c;) {
+            int e = block_end(w.Bc, dk, s0, c);
+            block_scores(p, &w, s0, e);
+            xb_gemm(0, 0, e - s0, dv, e, 1.0f, w.A, C, w.V, dv, 1.0f, w.O + (size_t)s0 * dv, dv);
+            s0 = e;
+        }
+        if (j + 1 < nch) {  /* the state after the last chunk is never read */
+            const float *Bl = w.Bc + (size_t)(c - 1) * dk;
+            for (int r = 0; r < dk; r++) {
+                float a = expf(Bl[r]);
+                float *Sr = w.S + (size_t)r * dv;
+                for (int x = 0; x < dv; x++) Sr[x] *= a;
+            }
+            xb_gemm(1, 0, dk, dv, c, 1.0f, w.Kbar, dk, w.V, dv, 1.0f, w.S, dv);
+        }
+        for (int i = 0; i < c; i++) {
+            float *orow = o + (size_t)trow(p, c0 + i) * p->ldv;
+            const float *Or = w.O + (size_t)i * dv;
+            if (accumulate) for (int x = 0; x < dv; x++) orow[x] += Or[x];
+            else memcpy(orow, Or, (size_t)dv * sizeof(float));
+        }
+    }
+}
+
+/* Backward, chunks in reverse with the carry dS = ∂L/∂S_end of the current chunk:
+ *   dQ = (dO S_prevᵀ) ⊙ e^{b} + intra,  dK = (V dSᵀ) ⊙ e^{b_last−b} + intra,  dV = Kbar dS + intra,
+ *   db_t = Q_t ⊙ dQ_t − K_t ⊙ dK_t  (+ rowsum(S_end ⊙ dS) at the last row), dg = revcumsum(db),
+ *   dS ← Diag(e^{b_last}) dS + Qgᵀ dO. */
+void xb_chunkscan_backward(const xb_chunkscan *p, const float *q, const float *k, const float *v,
+                           const float *g, const float *ckpt, const float *dO, float *dq, float *dk,
+                           float *dv, float *dg, float *wbuf)
+{
+    const int Dk = p->dk, Dv = p->dv, C = p->C, L = p->L;
+    const int nch = xb_chunkscan_nchunks(L, C);
+    work w = carve(wbuf, C, Dk, Dv);
+    memset(w.dS, 0, (size_t)Dk * Dv * sizeof(float));
+    for (int j = nch - 1; j >= 0; j--) {
+        const int c0 = j * C, c = xb_min(C, L - c0);
+        const float *Sp = ckpt + (size_t)j * Dk * Dv;
+        gather(p, q, k, v, g, c0, c, &w);
+        for (int i = 0; i < c; i++)
+            memcpy(w.O + (size_t)i * Dv, dO + (size_t)trow(p, c0 + i) * p->ldv, (size_t)Dv * sizeof(float));
+        /* inter-chunk terms */
+        if (j > 0) {
+            xb_gemm(0, 1, c, Dk, Dv, 1.0f, w.O, Dv, Sp, Dv, 0.0f, w.dQ, Dk);
+            for (size_t i = 0; i < (size_t)c * Dk; i++) w.dQ[i] *= w.Eb[i];
+        } else {
+            memset(w.dQ, 0, (size_t)c * Dk * sizeof(float));
+        }
+        if (j + 1 < nch) {
+            const float *Se = ckpt + (size_t)(j + 1) * Dk * Dv;
+            xb_gemm(0, 1, c, Dk, Dv, 1.0f, w.V, Dv, w.dS, Dv, 0.0f, w.dK, Dk);
+            for (size_t i = 0; i < (size_t)c * Dk; i++) w.dK[i] *= w.Ekb[i];
+            xb_gemm(0, 0, c, Dv, Dk, 1.0f, w.Kbar, Dk, w.dS, Dv, 0.0f, w.dV, Dv);
+            for (int r = 0; r < Dk; r++) {
+                float s = 0.0f;
+                for (int x = 0; x < Dv; x++) s += Se[(size_t)r * Dv + x] * w.dS[(size_t)r * Dv + x];
+                w.D[r] = s;
+            }
+        } else {
+            memset(w.dK, 0, (size_t)c * Dk * sizeof(float));
+            memset(w.dV, 0, (size_t)c * Dv * sizeof(float));
+            memset(w.D, 0, (size_t)Dk * sizeof(float));
+        }
+        /* intra-chunk terms, sub-block by sub-block (same split as the forward) */
+        for (int s0 = 0; s0 < c;) {
+            const int e = block_end(w.Bc, Dk, s0, c), nb = e - s0;
+            block_scores(p, &w, s0, e);
+            const float *dOb = w.O + (size_t)s0 * Dv;
+            xb_gemm(0, 1, nb, e, Dv, 1.0f, dOb, Dv, w.V, Dv, 0.0f, w.dA, C);
+            for (int i = 0; i < nb; i++)
+                for (int s = s0 + i + 1; s < e; s++) w.dA[(size_t)i * C + s] = 0.0f;
+            xb_gemm(1, 0, e, Dv, nb, 1.0f, w.A, C, dOb, Dv, 1.0f, w.dV, Dv);
+            xb_gemm(0, 0, nb, Dk, e, 1.0f, w.dA, C, w.Kh, Dk, 0.0f, w.T, Dk);
+            for (int i = 0; i < nb; i++) {
+                float *dQr = w.dQ + (size_t)(s0 + i) * Dk;
+                const float *Tr = w.T + (size_t)i * Dk, *Eq = w.Eq + (size_t)i * Dk;
+                for (int x = 0; x < Dk; x++) dQr[x] += Tr[x] * Eq[x];
+            }
+            xb_gemm(1, 0, e, Dk, nb, 1.0f, w.dA, C, w.Qh, Dk, 0.0f, w.T, Dk);
+            for (size_t i = 0; i < (size_t)e * Dk; i++) w.dK[i] += w.T[i] * w.Ek[i];
+            s0 = e;
+        }
+        /* gate: db then reverse cumulative sum over the chunk */
+        if (g && dg) {
+            for (size_t i = 0; i < (size_t)c * Dk; i++) w.db[i] = w.Q[i] * w.dQ[i] - w.K[i] * w.dK[i];
+            float *last = w.db + (size_t)(c - 1) * Dk;
+            for (int x = 0; x < Dk; x++) last[x] += w.D[x];
+            for (int i = c - 2; i >= 0; i--) {
+                float *r = w.db + (size_t)i * Dk;
+                const float *n = r + Dk;
+                for (int x = 0; x < Dk; x++) r[x] += n[x];
+            }
+        }
+        /* carry to the previous chunk */
+        if (j > 0) {
+            const float *Bl = w.Bc + (size_t)(c - 1) * Dk;
+            for (int r = 0; r < Dk; r++) {
+                float a = expf(Bl[r]);
+                float *dSr = w.dS + (size_t)r * Dv;
+                for (int x = 0; x < Dv; x++) dSr[x] *= a;
+            }
+            xb_gemm(1, 0, Dk, Dv, c, 1.0f, w.Qg, Dk, w.O, Dv, 1.0f, w.dS, Dv);
+        }
+        /* scatter-add at the original time rows */
+        for (int i = 0; i < c; i++) {
+            size_t t = (size_t)trow(p, c0 + i);
+            float *dqr = dq + t * p->ldk, *dkr = dk + t * p->ldk, *dvr = dv + t * p->ldv;
+            const float *dQr = w.dQ + (size_t)i * Dk, *dKr = w.dK + (size_t)i * Dk, *dVr = w.dV + (size_t)i * Dv;
+            for (int x = 0; x < Dk; x++) { dqr[x] += p->scale * dQr[x]; dkr[x] += dKr[x]; }
+            for (int x = 0; x < Dv; x++) dvr[x] += dVr[x];
+            if (g && dg) {
+                float *dgr = dg + t * p->ldk;
+                const float *dbr = w.db + (size_t)i * Dk;
+                for (int x = 0; x < Dk; x++) dgr[x] += dbr[x];
+            }
+        }
+    }
+}
+
+void xb_headrms_forward(int rows, int H, int dh, const float *x, const float *w, float eps,
+                        float *y, float *rstd)
+{
+    for (size_t r = 0; r < (size_t)rows * H; r++) {
+        const float *xr = x + r * dh;
+        float *yr = y + r * dh;
+        float ss = 0.0f;
+        for (int j = 0; j < dh; j++) ss += xr[j] * xr[j];
+        float rs = 1.0f / sqrtf(ss / (float)dh + eps);
+        rstd[r] = rs;
+        for (int j = 0; j < dh; j++) yr[j] = xr[j] * rs * w[j];
+    }
+}
+
+/* dx = rstd·(w⊙dy) − x·rstd³·mean(x⊙w⊙dy);  dw += Σ_rows dy ⊙ x·rstd. */
+void xb_headrms_backward(int rows, int H, int dh, const float *x, const float *w,
+                         const float *rstd, const float *dy, float *dx, float *dw)
+{
+    for (size_t r = 0; r < (size_t)rows * H; r++) {
+        const float *xr = x + r * dh, *dyr = dy + r * dh;
+        float *dxr = dx + r * dh;
+        const float rs = rstd[r];
+        float m = 0.0f;
+        for (int j = 0; j < dh; j++) {
+            m += xr[j] * w[j] * dyr[j];
+            dw[j] += dyr[j] * xr[j] * rs;
+        }
+        m /= (float)dh;
+        const float c = rs * rs * rs * m;
+        for (int j = 0; j < dh; j++) dxr[j] = rs * w[j] * dyr[j] - xr[j] * c;
+    }
+}

@@ -1,0 +1,72 @@
+/* core/chunkscan.h — chunked gated linear-attention scan shared by the gated linear RNN family
+ * (gla now, retnet later: a constant per-head decay is the g == NULL case), plus the per-head
+ * RMSNorm that family puts after the scan.
+ *
+ * The scan of one (sequence, head) in recurrent form (MIXERS.md §16; fla naive_recurrent_gla):
+ *   S_t = Diag(exp(g_t)) S_{t-1} + k_t v_tᵀ,   o_t = S_tᵀ (scale · q_t),   S_{-1} = 0,
+ * with S ∈ R^{dk×dv}, g_t = log α_t ≤ 0 per key channel. It is computed chunk by chunk
+ * (chunk C): per chunk, b_t = Σ_{s≤t} g_s (inclusive, relative to the chunk start),
+ *   intra  O += tril(Q̂ K̂ᵀ) V  with Q̂_t = q_t ⊙ e^{b_t − p}, K̂_s = k_s ⊙ e^{p − b_s},
+ *   inter  O += (q ⊙ e^{b}) S_prev,
+ *   state  S  = Diag(e^{b_last}) S_prev + (k ⊙ e^{b_last − b})ᵀ V.
+ * The reference point p is chosen per sub-block of query rows: a chunk is split greedily into
+ * sub-blocks [s0, s1) whose decay span max_c (p_c − b_{s1−1,c}) stays ≤ XB_SCAN_SPAN, with
+ * p = b_{s0−1} (0 at the chunk start). Then every factor e^{b_t − p} ≤ 1 and every
+ * e^{p − b_s} ≤ e^{XB_SCAN_SPAN}: nothing overflows however negative g is (a sub-block of one
+ * row needs no exponent at all). With gates near 1 (the usual case) a chunk is one sub-block
+ * and the intra product is a single C×C GEMM. The split depends only on rows up to the
+ * sub-block's end, so the causal form stays causal bit for bit.
+ *
+ * Reverse mode (bidirectional scans, MIXERS.md §0.1 step 3): the same scan run over time
+ * L−1, L−2, …, 0 (row τ of the scan reads time L−1−τ), so the reverse scan starts at the last
+ * real token and padding never enters it. Outputs and gradients land at the original time rows.
+ *
+ * All row-major; q, k, g rows have stride ldk, v, o rows stride ldv (pointers to one head's
+ * columns inside the B·N × (h·dk) buffers). Serial: call from inside a parallel loop. */
+#ifndef XB_CHUNKSCAN_H
+#define XB_CHUNKSCAN_H
+
+#include <stddef.h>
+
+/* Largest exponent a chunk product may see (e^20 ≈ 5e8: far from float overflow even after
+ * multiplying by |q|·|k|·C). */
+#define XB_SCAN_SPAN 20.0f
+
+typedef struct xb_chunkscan {
+    int L;        /* real length of the sequence (rows ≥ L are never read or written) */
+    int dk, dv;   /* per-head key / value widths */
+    int C;        /* chunk length */
+    int ldk, ldv; /* row strides of q,k,g and of v,o */
+    int reverse;  /* 0: t = 0..L−1; 1: t = L−1..0 */
+    float scale;  /* q multiplier (dk^{-1/2}) */
+    float g0;     /* log decay used for every channel when g == NULL (retnet's log γ) */
+} xb_chunkscan;
+
+/* Number of chunks of a sequence of length L. */
+static inline int xb_chunkscan_nchunks(int L, int C) { return (L + C - 1) / C; }
+/* Floats of per-thread work one call needs. */
+size_t xb_chunkscan_work(int C, int dk, int dv);
+
+/* o[t] (+)= scan output. accumulate = 0 overwrites rows 0..L−1 of o, 1 adds into them.
+ * ckpt (may be NULL): [nchunks × dk × dv], the state entering each chunk (scan order),
+ * overwritten — the backward's only saved state. g may be NULL (constant p->g0). */
+void xb_chunkscan_forward(const xb_chunkscan *p, const float *q, const float *k, const float *v,
+                          const float *g, float *o, int accumulate, float *ckpt, float *work);
+
+/* Given dO (rows 0..L−1, stride ldv), ACCUMULATE (+=) dq (w.r.t. the unscaled q), dk, dv and
+ * dg (w.r.t. g = log α; skipped when g or dg is NULL). ckpt is what forward wrote. The gate
+ * gradient uses d b_t = q_t ⊙ dq_t − k_t ⊙ dk_t (+ rowsum(S_end ⊙ dS_end) at the chunk's last
+ * row), reverse-cumulated over the chunk. */
+void xb_chunkscan_backward(const xb_chunkscan *p, const float *q, const float *k, const float *v,
+                           const float *g, const float *ckpt, const float *dO, float *dq, float *dk,
+                           float *dv, float *dg, float *work);
+
+/* Per-head RMSNorm over rows × (H·dh): y = x · rstd · w, rstd = (mean_head(x²) + eps)^{-1/2}.
+ * y overwritten; rstd [rows × H] overwritten (saved for backward). */
+void xb_headrms_forward(int rows, int H, int dh, const float *x, const float *w, float eps,
+                        float *y, float *rstd);
+/* dx overwritten (dx may alias dy); dw[dh] ACCUMULATED. Serial over rows in order. */
+void xb_headrms_backward(int rows, int H, int dh, const float *x, const float *w,
+                         const float *rstd, const float *dy, float *dx, float *dw);
+
+#endif

@@ -1,0 +1,270 @@
+/* core/data.c — the task helpers of core/task.h: option lookup and defaults, the task key,
+ * data-set allocation, example hashes, the seeded generator driver with split
+ * disjointness (TASKS.md §4.1–4.2) and the majority-class rate.
+ *
+ * Generation is serial on purpose: each example has its own PRNG stream, so the result
+ * does not depend on threads anyway, and staying serial means the harness may call it
+ * from a process that must not start an OpenMP pool (DESIGN.md, fork safety). */
+#include "core/task.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/xb.h"
+
+/* Regenerations allowed per example before giving up (a too-small example space). */
+#define RETRY_MAX 1000
+
+double xb_task_opt(const xb_task *t, const xb_task_cfg *c, const char *name)
+{
+    for (int i = 0; i < t->n_opts; i++)
+        if (strcmp(t->opts[i].name, name) == 0) return c->opt[i];
+    XB_ASSERT(!"unknown task option");
+    return 0.0;
+}
+
+void xb_task_cfg_defaults(const xb_task *t, xb_task_cfg *c)
+{
+    XB_ASSERT(t->n_opts <= XB_TASK_MAX_OPTS);
+    for (int i = 0; i < t->n_opts; i++) c->opt[i] = t->opts[i].def;
+}
+
+uint64_t xb_task_key(const xb_task *t, const xb_task_cfg *c)
+{
+    char buf[512];
+    buf[0] = '\0';
+    t->key(c, buf, sizeof buf);
+    return xb_fnv1a_str(buf);
+}
+
+/* ------------------------------------------------------------------ allocation */
+
+static int row_tokens(const xb_data *d) { return d->shape == XB_SHAPE_PAIR ? 2 * d->L : d->L; }
+static int row_targets(const xb_data *d) { return d->shape == XB_SHAPE_TOK ? d->L : 1; }
+static int row_lens(const xb_data *d) { return d->shape == XB_SHAPE_PAIR ? 2 : 1; }
+
+int xb_data_alloc(xb_data *d, xb_shape shape, int n, int L, int vocab, int n_classes)
+{
+    XB_ASSERT(n >= 0 && L >= 1);
+    memset(d, 0, sizeof *d);
+    d->shape = shape; d->n = n; d->L = L; d->vocab = vocab; d->n_classes = n_classes;
+    snprintf(d->source, sizeof d->source, "generator");
+    size_t nn = (size_t)n;
+    d->x = xb_alloc(nn * (size_t)row_tokens(d) * sizeof(int32_t));
+    d->y = xb_alloc(nn * (size_t)row_targets(d) * sizeof(int32_t));
+    d->len = xb_alloc(nn * (size_t)row_lens(d) * sizeof(int));
+    d->hash = xb_alloc(nn * sizeof(uint64_t));
+    if (!d->x || !d->y || !d->len || !d->hash) { xb_data_release(d); return XB_ENOMEM; }
+    return XB_OK;
+}
+
+void xb_data_release(xb_data *d)
+{
+    xb_free(d->x); xb_free(d->y); xb_free(d->len); xb_free(d->hash);
+    d->x = d->y = NULL; d->len = NULL; d->hash = NULL;
+    d->n = 0;
+}
+
+/* FNV-1a over int32 values written little-endian, so the hash is the same on every
+ * platform. */
+static uint64_t hash_i32(uint64_t h, const int32_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)v[i];
+        unsigned char b[4] = { (unsigned char)u, (unsigned char)(u >> 8),
+                               (unsigned char)(u >> 16), (unsigned char)(u >> 24) };
+        h = xb_fnv1a_more(h, b, 4);
+    }
+    return h;
+}
+
+uint64_t xb_data_hash(const xb_data *d, int i)
+{
+    size_t nt = (size_t)row_tokens(d), ny = (size_t)row_targets(d), nl = (size_t)row_lens(d);
+    uint64_t h = xb_fnv1a(NULL, 0);
+    h = hash_i32(h, d->x + (size_t)i * nt, nt);
+    int32_t lens[2] = { d->len[(size_t)i * nl], nl == 2 ? d->len[(size_t)i * nl + 1] : 0 };
+    h = hash_i32(h, lens, nl);
+    return hash_i32(h, d->y + (size_t)i * ny, ny);
+}
+
+/* ------------------------------------------------------------------ hash set */
+
+/* Open addressing over 64-bit hashes; the value 0 is tracked by a flag because the
+ * empty slot is 0. */
+typedef struct hset { uint64_t *slot; size_t mask; int has_zero; } hset;
+
+static int hset_init(hset *s, size_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * n + 2) cap *= 2;
+    s->slot = xb_alloc(cap * sizeof(uint64_t));
+    s->mask = cap - 1;
+    s->has_zero = 0;
+    return s->slot ? XB_OK : XB_ENOMEM;
+}
+
+static void hset_free(hset *s) { xb_free(s->slot); s->slot = NULL; }
+
+static int hset_has(const hset *s, uint64_t h)
+{
+    if (h == 0) return s->has_zero;
+    for (size_t i = xb_splitmix64(h) & s->mask;; i = (i + 1) & s->mask) {
+        if (s->slot[i] == h) return 1;
+        if (s->slot[i] == 0) return 0;
+    }
+}
+
+/* Capacity is at least twice the number of inserts (hset_init), so probing ends. */
+static void hset_add(hset *s, uint64_t h)
+{
+    if (h == 0) { s->has_zero = 1; return; }
+    size_t i = xb_splitmix64(h) & s->mask;
+    while (s->slot[i] != 0 && s->slot[i] != h) i = (i + 1) & s->mask;
+    s->slot[i] = h;
+}
+
+/* ------------------------------------------------------------------ generation */
+
+static const char *split_name(int split)
+{
+    return split == 1 ? "train" : split == 2 ? "val" : "test";
+}
+
+/* Seed of example i of a split, retry r folded in (r = 0: the plain §4.1 seed). */
+static uint64_t retry_seed(uint64_t S, uint64_t T, int split, int i, int retry)
+{
+    uint64_t s = xb_example_seed(S, T, split, (uint64_t)i);
+    return retry == 0 ? s : xb_splitmix64(s ^ xb_splitmix64(0x7265747279ULL + (uint64_t)retry));
+}
+
+/* Range-check what a generator wrote: a bug in a task must not reach training. */
+static int check_example(const xb_task *t, const xb_data *d, int i, char *err, size_t errn)
+{
+    size_t nt = (size_t)row_tokens(d), ny = (size_t)row_targets(d), nl = (size_t)row_lens(d);
+    const int32_t *x = d->x + (size_t)i * nt, *y = d->y + (size_t)i * ny;
+    const int *len = d->len + (size_t)i * nl;
+    for (size_t k = 0; k < nl; k++)
+        if (len[k] < 1 || len[k] > d->L) {
+            snprintf(err, errn, "task '%s': generator wrote length %d outside 1..%d", t->name, len[k], d->L);
+            return XB_EINVAL;
+        }
+    for (size_t k = 0; k < nt; k++)
+        if (x[k] < 0 || x[k] >= d->vocab) {
+            snprintf(err, errn, "task '%s': generator wrote token %d outside 0..%d", t->name,
+                     (int)x[k], d->vocab - 1);
+            return XB_EINVAL;
+        }
+    for (size_t k = 0; k < ny; k++) {
+        int ok = (y[k] >= 0 && y[k] < d->n_classes) || (d->shape == XB_SHAPE_TOK && y[k] == XB_IGNORE);
+        if (!ok) {
+            snprintf(err, errn, "task '%s': generator wrote target %d outside 0..%d", t->name,
+                     (int)y[k], d->n_classes - 1);
+            return XB_EINVAL;
+        }
+    }
+    return XB_OK;
+}
+
+/* Draw example i of a split into d (row i) from the seed with `retry` folded in. */
+static int draw(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn, uint64_t T,
+                xb_data *d, int split, int i, int retry, char *err, size_t errn)
+{
+    size_t nt = (size_t)row_tokens(d), ny = (size_t)row_targets(d), nl = (size_t)row_lens(d);
+    int32_t *x = d->x + (size_t)i * nt, *y = d->y + (size_t)i * ny;
+    int *len = d->len + (size_t)i * nl;
+    memset(x, 0, nt * sizeof *x);
+    for (size_t k = 0; k < ny; k++) y[k] = XB_IGNORE;
+    for (size_t k = 0; k < nl; k++) len[k] = d->L;
+    xb_rng r;
+    xb_rng_seed(&r, retry_seed(c->seed, T, split, i, retry));
+    if (fn(c, &r, x, y, len) != XB_OK) {
+        snprintf(err, errn, "task '%s': cannot generate %s example %d", t->name, split_name(split), i);
+        return XB_EINVAL;
+    }
+    int rc = check_example(t, d, i, err, errn);
+    if (rc == XB_OK) d->hash[i] = xb_data_hash(d, i);
+    return rc;
+}
+
+/* Fill split `split` of n examples. add != 0: the example must not be in the set yet and
+ * is added (val/test); add == 0: it must only avoid the set (train). */
+static int fill_split(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn, uint64_t T,
+                      xb_data *d, int split, hset *seen, int add, char *err, size_t errn)
+{
+    for (int i = 0; i < d->n; i++) {
+        int retry = 0;
+        for (;;) {
+            int rc = draw(t, c, fn, T, d, split, i, retry, err, errn);
+            if (rc != XB_OK) return rc;
+            if (!hset_has(seen, d->hash[i])) break;
+            d->rejected++;
+            if (++retry > RETRY_MAX) {
+                snprintf(err, errn, "task '%s': %s example %d still duplicates a val/test example "
+                         "after %d retries (the example space is too small for these split sizes)",
+                         t->name, split_name(split), i, RETRY_MAX);
+                return XB_EINVAL;
+            }
+        }
+        if (add) hset_add(seen, d->hash[i]);
+    }
+    return XB_OK;
+}
+
+int xb_data_generate(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn,
+                     int n_train, int n_val, int n_test,
+                     xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn)
+{
+    memset(train, 0, sizeof *train); memset(val, 0, sizeof *val); memset(test, 0, sizeof *test);
+    if (t->check) {
+        int rc = t->check(c, err, errn);
+        if (rc != XB_OK) return rc;
+    }
+    if (c->L < 1) {
+        snprintf(err, errn, "task '%s': sequence length L = %d must be positive", t->name, c->L);
+        return XB_EINVAL;
+    }
+    if (n_train < 0 || n_val < 0 || n_test < 0) {
+        snprintf(err, errn, "task '%s': negative number of examples", t->name);
+        return XB_EINVAL;
+    }
+    int V = t->vocab(c), C = t->n_classes(c);
+    uint64_t T = xb_task_key(t, c);
+    hset seen = {0};
+    int rc = XB_ENOMEM;
+    if (xb_data_alloc(train, t->shape, n_train, c->L, V, C) != XB_OK ||
+        xb_data_alloc(val, t->shape, n_val, c->L, V, C) != XB_OK ||
+        xb_data_alloc(test, t->shape, n_test, c->L, V, C) != XB_OK ||
+        hset_init(&seen, (size_t)n_val + (size_t)n_test) != XB_OK) {
+        snprintf(err, errn, "task '%s': out of memory for %d/%d/%d examples of length %d",
+                 t->name, n_train, n_val, n_test, c->L);
+        goto fail;
+    }
+    /* val and test first: duplicates within val ∪ test are redrawn, then train avoids both. */
+    if ((rc = fill_split(t, c, fn, T, val, 2, &seen, 1, err, errn)) != XB_OK) goto fail;
+    if ((rc = fill_split(t, c, fn, T, test, 3, &seen, 1, err, errn)) != XB_OK) goto fail;
+    if ((rc = fill_split(t, c, fn, T, train, 1, &seen, 0, err, errn)) != XB_OK) goto fail;
+    hset_free(&seen);
+    return XB_OK;
+fail:
+    hset_free(&seen);
+    xb_data_release(train); xb_data_release(val); xb_data_release(test);
+    return rc;
+}
+
+double xb_data_majority(const xb_data *d)
+{
+    if (d->n <= 0 || d->n_classes <= 0) return 0.0;
+    long *count = calloc((size_t)d->n_classes, sizeof *count);
+    XB_ASSERT(count);
+    size_t ny = (size_t)d->n * (size_t)row_targets(d);
+    long total = 0, best = 0;
+    for (size_t k = 0; k < ny; k++) {
+        int y = d->y[k];
+        if (y < 0 || y >= d->n_classes) continue;   /* XB_IGNORE */
+        count[y]++; total++;
+    }
+    for (int k = 0; k < d->n_classes; k++) if (count[k] > best) best = count[k];
+    free(count);
+    return total ? (double)best / (double)total : 0.0;
+}

@@ -1,0 +1,40 @@
+/* core/deltarule.h — the delta-rule scan of DeltaNet (MIXERS.md §17; fla delta_rule_recurrence),
+ * recurrent form with per-chunk state checkpoints, forward and backward, either time direction.
+ *
+ * One (sequence, head), state S ∈ R^{dh×dh} (key × value), S_{-1} = 0:
+ *   u_t = S_{t−1}ᵀ k_t,  e_t = β_t (v_t − u_t),  S_t = S_{t−1} + k_t e_tᵀ,  o_t = S_tᵀ q_t
+ * (q, k already normalised and q scaled by the caller). Reverse mode runs the same recurrence
+ * over time L−1..0 (MIXERS.md §0.1), starting at the last real row, so padding never enters.
+ * q, k, v, o rows have stride ld; beta (one scalar per row for this head) has stride ldb.
+ * Serial: call from inside a parallel loop over sequences × heads. */
+#ifndef XB_DELTARULE_H
+#define XB_DELTARULE_H
+
+#include <stddef.h>
+
+typedef struct xb_deltarule {
+    int L;        /* real length */
+    int dh;       /* head width (keys and values) */
+    int C;        /* checkpoint interval */
+    int ld, ldb;  /* row strides of q,k,v,o and of beta */
+    int reverse;  /* 0: t = 0..L−1; 1: t = L−1..0 */
+} xb_deltarule;
+
+static inline int xb_deltarule_nchunks(int L, int C) { return (L + C - 1) / C; }
+/* Floats of per-thread work. */
+size_t xb_deltarule_work(int C, int dh);
+
+/* o rows 0..L−1 overwritten (accumulate = 0) or added to (1). ckpt [nchunks × dh × dh]: the
+ * state entering each chunk of C steps (scan order), overwritten. */
+void xb_deltarule_forward(const xb_deltarule *p, const float *q, const float *k, const float *v,
+                          const float *beta, float *o, int accumulate, float *ckpt, float *work);
+
+/* ACCUMULATES dq, dk, dv (rows stride ld) and dbeta (stride ldb) given dO. Within each chunk the
+ * states are recomputed from ckpt (never by inverting the update); reverse recursion with
+ * G = ∂L/∂S_t: G += q doᵀ; dq = S_t do; de = Gᵀk; dk = G e + S_{t−1} du; dv = β de;
+ * dβ = de·(v − u); du = −β de; G += k duᵀ. */
+void xb_deltarule_backward(const xb_deltarule *p, const float *q, const float *k, const float *v,
+                           const float *beta, const float *ckpt, const float *dO, float *dq,
+                           float *dk, float *dv, float *dbeta, float *work);
+
+#endif

@@ -1,0 +1,469 @@
+/* mixers/deltanet.c — `deltanet`: DeltaNet, delta-rule linear attention (Yang et al. 2024,
+ * MIXERS.md §17; checked against fla's layers/delta_net.py and ops/delta_rule/naive.py).
+ *
+ *   P_{q,k,v} = X W_{Q,K,V} (d×d); q,k,v = silu(conv(P)) with depthwise conv taps conv_* [K,d]
+ *   in lag order (conv(z)_t = Σ_τ w[τ] ⊙ z_{t−τ}, zero history, no bias; K = option `conv`, 4);
+ *   per head q̂ = q/‖q‖·d_h^{-1/2}, k̂ = k/‖k‖ (‖·‖ = sqrt(Σ² + 1e-6)); β = σ(X W_beta) [h];
+ *   S_t = S_{t−1} + k̂_t (β_t (v_t − S_{t−1}ᵀk̂_t))ᵀ,  o_t = S_tᵀ q̂_t;
+ *   Y = RMSNorm_head(o) W_O, RMSNorm weight norm_w [d_h], ε = 1e-5.
+ * Bidirectional (§32): P and β once; each direction applies the conv in its own time direction
+ * (anti-causal taps for the reverse scan: conv(z)_t = Σ_τ w[τ] z_{t+τ}, zero beyond len[b]),
+ * its own silu / L2 norm and scan (the reverse one starting at len[b]−1); o = o→ + o← before
+ * the norm.
+ * Form: the recurrent scan of core/deltarule.c (the §17 CPU recommendation for d_h ≤ 128),
+ * state checkpoints every `chunk` (default 64) steps; backward recomputes states per chunk.
+ * The chunked WY form is not implemented (see the report); flops() counts the recurrent form.
+ *
+ * saved (region-major over the batch): P_q, P_k, P_v [N×d], β [N×h], o [N×d] (pre-norm, both
+ * directions summed), rstd [N×h], then checkpoints [dirs×h×nchunks×d_h×d_h] per sequence. */
+#include <math.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "core/chunkscan.h"
+#include "core/deltarule.h"
+#include "core/gemm.h"
+#include "core/mixer.h"
+#include "core/xb.h"
+
+#define DN_EPS 1e-5f    /* RMSNorm ε */
+#define DN_L2EPS 1e-6f  /* L2 normalisation ε (inside the sqrt) */
+
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+static int max_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+typedef struct dims { int d, h, dh, C, K, dirs; } dims;
+
+static dims get_dims(const xb_mixer_cfg *c)
+{
+    dims m = {c->d, c->heads, c->d / c->heads, c->chunk, c->conv, c->causal ? 1 : 2};
+    return m;
+}
+
+static void dn_defaults(xb_mixer_cfg *c)
+{
+    if (c->chunk == 0) c->chunk = 64;
+    if (c->conv == 0) c->conv = 4;
+}
+
+static int dn_check(const xb_mixer_cfg *c, char *err, size_t n)
+{
+    if (c->chunk < 1) { snprintf(err, n, "chunk: must be >= 1, got %d", c->chunk); return XB_EINVAL; }
+    if (c->conv < 1) { snprintf(err, n, "conv: must be >= 1, got %d", c->conv); return XB_EINVAL; }
+    if (c->heads < 1 || c->d % c->heads) {
+        snprintf(err, n, "heads: must divide d = %d, got %d", c->d, c->heads); return XB_EINVAL;
+    }
+    return 0;
+}
+
+enum { T_WQ, T_WK, T_WV, T_CQ, T_CK, T_CV, T_WB, T_NW, T_WO, T_COUNT };
+
+static int dn_tensors(const xb_mixer_cfg *c, xb_tensor *out)
+{
+    dims m = get_dims(c);
+    const xb_tensor t[T_COUNT] = {
+        {"W_Q", 0, m.d, m.d, XB_T_DECAY},    {"W_K", 0, m.d, m.d, XB_T_DECAY},
+        {"W_V", 0, m.d, m.d, XB_T_DECAY},    {"conv_q", 0, m.K, m.d, XB_T_DECAY},
+        {"conv_k", 0, m.K, m.d, XB_T_DECAY}, {"conv_v", 0, m.K, m.d, XB_T_DECAY},
+        {"W_beta", 0, m.d, m.h, XB_T_DECAY}, {"norm_w", 0, m.dh, 1, 0},
+        {"W_O", 0, m.d, m.d, XB_T_DECAY},
+    };
+    size_t off = 0;
+    for (int i = 0; i < T_COUNT; i++) {
+        if (out) { out[i] = t[i]; out[i].offset = off; }
+        off += (size_t)t[i].rows * t[i].cols;
+    }
+    return T_COUNT;
+}
+
+static size_t toff(const xb_mixer_cfg *c, int i)
+{
+    xb_tensor t[XB_MAX_TENSORS];
+    dn_tensors(c, t);
+    return t[i].offset;
+}
+
+/* Conv taps are the depthwise conv1d weights; PyTorch's default bound for them is
+ * 1/sqrt(fan_in) with fan_in = K, which xb_init_uniform over (K rows) gives. */
+static void dn_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
+{
+    xb_tensor t[XB_MAX_TENSORS];
+    int n = dn_tensors(c, t);
+    for (int i = 0; i < n; i++) {
+        float *p = w + t[i].offset;
+        if (i == T_NW) for (int j = 0; j < t[i].rows; j++) p[j] = 1.0f;
+        else xb_init_uniform(p, t[i].rows, t[i].cols, rng);
+    }
+}
+
+static size_t ckpt_per_seq(const dims *m, int N)
+{
+    return (size_t)m->dirs * m->h * xb_deltarule_nchunks(N, m->C) * m->dh * m->dh;
+}
+
+static size_t dn_n_saved(const xb_mixer_cfg *c, int N)
+{
+    dims m = get_dims(c);
+    return (size_t)N * (4 * m.d + 2 * m.h) + ckpt_per_seq(&m, N);
+}
+
+typedef struct sv { float *P[3], *beta, *o, *rstd, *ck; } sv;
+
+static sv get_sv(const dims *m, float *s, int B, int N)
+{
+    const size_t R = (size_t)B * N;
+    sv p;
+    for (int a = 0; a < 3; a++) { p.P[a] = s; s += R * m->d; }
+    p.beta = s; s += R * m->h; p.o = s; s += R * m->d; p.rstd = s; s += R * m->h; p.ck = s;
+    return p;
+}
+
+static size_t dn_n_scratch(const xb_mixer_cfg *c, int B, int N)
+{
+    dims m = get_dims(c);
+    const size_t R = (size_t)B * N;
+    return R * (15 * (size_t)m.d + 3 * m.h) + (size_t)max_threads() * xb_align64(xb_deltarule_work(m.C, m.dh)) + 64;
+}
+
+static inline float sigm(float z) { return 1.0f / (1.0f + expf(-z)); }
+
+/* One direction's activations for every real row: Z[a] = conv(P[a]) (if Z != NULL),
+ * Act[0] = q̂ (scaled), Act[1] = k̂, Act[2] = v; nrm[0/1] [R×h] = the L2 norms of q and k.
+ * Rows ≥ len[b] are set to 0. dir 1 uses the anti-causal conv. */
+static void dir_acts(const dims *m, const sv *s, const float *const taps[3], int dir, const int *len,
+                     int B, int N, float *const Z[3], float *const Act[3], float *const nrm[2])
+{
+    const int d = m->d, K = m->K;
+    const float scale = 1.0f / sqrtf((float)m->dh);
+    #pragma omp parallel for schedule(static)
+    for (int row = 0; row < B * N; row++) {
+        const int b = row / N, t = row % N, L = xb_len(len, b, N);
+        for (int a = 0; a < 3; a++) {
+            float *A = Act[a] + (size_t)row * d;
+            if (t >= L) {
+                memset(A, 0, (size_t)d * sizeof(float));
+                if (Z) memset(Z[a] + (size_t)row * d, 0, (size_t)d * sizeof(float));
+                continue;
+            }
+            for (int j = 0; j < d; j++) A[j] = 0.0f;
+            for (int tau = 0; tau < K; tau++) {
+                int src = dir ? t + tau : t - tau;
+                if (src < 0 || src >= L) continue;
+                const float *Pr = s->P[a] + ((size_t)b * N + src) * d, *w = taps[a] + (size_t)tau * d;
+                for (int j = 0; j < d; j++) A[j] += w[j] * Pr[j];
+            }
+            if (Z) memcpy(Z[a] + (size_t)row * d, A, (size_t)d * sizeof(float));
+            for (int j = 0; j < d; j++) A[j] *= sigm(A[j]);
+            if (a == 2) continue;
+            for (int hh = 0; hh < m->h; hh++) {
+                float *x = A + (size_t)hh * m->dh, ss = 0.0f;
+                for (int j = 0; j < m->dh; j++) ss += x[j] * x[j];
+                float n = sqrtf(ss + DN_L2EPS), f = (a == 0 ? scale : 1.0f) / n;
+                if (nrm) nrm[a][(size_t)row * m->h + hh] = n;
+                for (int j = 0; j < m->dh; j++) x[j] *= f;
+            }
+        }
+    }
+}
+
+static void taps_of(const xb_mixer_cfg *c, const float *w, const float *taps[3])
+{
+    taps[0] = w + toff(c, T_CQ); taps[1] = w + toff(c, T_CK); taps[2] = w + toff(c, T_CV);
+}
+
+/* Scans of every (sequence, head) for one direction: forward (o written for dir 0, added for
+ * dir 1) or backward (gradients accumulated). */
+static void scan_dir(const dims *m, const sv *s, float *const Act[3], int dir, const int *len, int B,
+                     int N, float *work, size_t wsz, int backward, const float *dO, float *const dAct[3],
+                     float *dbeta)
+{
+    const int nch = xb_deltarule_nchunks(N, m->C);
+    #pragma omp parallel for schedule(static)
+    for (int task = 0; task < B * m->h; task++) {
+        const int b = task / m->h, hh = task % m->h;
+        xb_deltarule p = {.L = xb_len(len, b, N), .dh = m->dh, .C = m->C, .ld = m->d, .ldb = m->h, .reverse = dir};
+        const size_t r = (size_t)b * N * m->d + (size_t)hh * m->dh, rb = (size_t)b * N * m->h + hh;
+        float *ck = s->ck + (((size_t)b * m->dirs + dir) * m->h + hh) * nch * m->dh * m->dh;
+        float *wk = work + (size_t)thread_id() * wsz;
+        if (!backward)
+            xb_deltarule_forward(&p, Act[0] + r, Act[1] + r, Act[2] + r, s->beta + rb, s->o + r, dir, ck, wk);
+        else
+            xb_deltarule_backward(&p, Act[0] + r, Act[1] + r, Act[2] + r, s->beta + rb, ck, dO + r,
+                                  dAct[0] + r, dAct[1] + r, dAct[2] + r, dbeta + rb, wk);
+    }
+}
+
+static void zero_pad_rows(float *y, const int *len, int B, int N, int d)
+{
+    for (int b = 0; b < B; b++)
+        for (int t = xb_len(len, b, N); t < N; t++) memset(y + ((size_t)b * N + t) * d, 0, (size_t)d * sizeof(float));
+}
+
+static void dn_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                       float *y, float *saved, float *scratch, int B, int N)
+{
+    dims m = get_dims(c);
+    sv s = get_sv(&m, saved, B, N);
+    const int R = B * N, d = m.d;
+    const float *W[3] = {w + toff(c, T_WQ), w + toff(c, T_WK), w + toff(c, T_WV)}, *taps[3];
+    taps_of(c, w, taps);
+    for (int a = 0; a < 3; a++) xb_gemm(0, 0, R, d, d, 1.0f, x, d, W[a], d, 0.0f, s.P[a], d);
+    xb_gemm(0, 0, R, m.h, d, 1.0f, x, d, w + toff(c, T_WB), m.h, 0.0f, s.beta, m.h);
+    for (size_t i = 0; i < (size_t)R * m.h; i++) s.beta[i] = sigm(s.beta[i]);
+    float *Act[3] = {scratch, scratch + (size_t)R * d, scratch + 2 * (size_t)R * d};
+    float *U = scratch + 3 * (size_t)R * d, *work = U + (size_t)R * d;
+    const size_t wsz = xb_align64(xb_deltarule_work(m.C, m.dh));
+    for (int dir = 0; dir < m.dirs; dir++) {
+        dir_acts(&m, &s, taps, dir, len, B, N, NULL, Act, NULL);
+        scan_dir(&m, &s, Act, dir, len, B, N, work, wsz, 0, NULL, NULL, NULL);
+    }
+    zero_pad_rows(s.o, len, B, N, d);
+    xb_headrms_forward(R, m.h, m.dh, s.o, w + toff(c, T_NW), DN_EPS, U, s.rstd);
+    xb_gemm(0, 0, R, d, d, 1.0f, U, d, w + toff(c, T_WO), d, 0.0f, y, d);
+    zero_pad_rows(y, len, B, N, d);
+}
+
+static void dn_backward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                        const float *saved, const float *dy, float *dx, float *dw, float *scratch,
+                        int B, int N)
+{
+    dims m = get_dims(c);
+    sv s = get_sv(&m, (float *)saved, B, N);   /* read only */
+    const size_t R = (size_t)B * N;
+    const int d = m.d, K = m.K;
+    const float *W[3] = {w + toff(c, T_WQ), w + toff(c, T_WK), w + toff(c, T_WV)}, *taps[3];
+    const float *nw = w + toff(c, T_NW), *WO = w + toff(c, T_WO), *Wb = w + toff(c, T_WB);
+    float *dW[3] = {dw + toff(c, T_WQ), dw + toff(c, T_WK), dw + toff(c, T_WV)};
+    float *dtaps[3] = {dw + toff(c, T_CQ), dw + toff(c, T_CK), dw + toff(c, T_CV)};
+    taps_of(c, w, taps);
+    float *p = scratch;
+    float *dym = p; p += R * d;
+    float *U = p; p += R * d;
+    float *dO = p; p += R * d;
+    float *Z[3], *Act[3], *dAct[3], *dP[3], *nrm[2];
+    for (int a = 0; a < 3; a++) { Z[a] = p; p += R * d; }
+    for (int a = 0; a < 3; a++) { Act[a] = p; p += R * d; }
+    for (int a = 0; a < 3; a++) { dAct[a] = p; p += R * d; }
+    for (int a = 0; a < 3; a++) { dP[a] = p; p += R * d; }
+    nrm[0] = p; p += R * m.h; nrm[1] = p; p += R * m.h;
+    float *dbeta = p; p += R * m.h;
+    float *work = p;
+    const size_t wsz = xb_align64(xb_deltarule_work(m.C, m.dh));
+
+    memcpy(dym, dy, R * d * sizeof(float));
+    zero_pad_rows(dym, len, B, N, d);
+    /* Y = U W_O, U = RMSNorm(o) */
+    for (size_t i = 0; i < R * m.h; i++)
+        for (int j = 0; j < m.dh; j++) U[i * m.dh + j] = s.o[i * m.dh + j] * s.rstd[i] * nw[j];
+    xb_gemm(1, 0, d, d, (int)R, 1.0f, U, d, dym, d, 1.0f, dw + toff(c, T_WO), d);
+    xb_gemm(0, 1, (int)R, d, d, 1.0f, dym, d, WO, d, 0.0f, dO, d);
+    xb_headrms_backward((int)R, m.h, m.dh, s.o, nw, s.rstd, dO, dO, dw + toff(c, T_NW));
+
+    for (int a = 0; a < 3; a++) memset(dP[a], 0, R * d * sizeof(float));
+    memset(dbeta, 0, R * m.h * sizeof(float));
+    const float scale = 1.0f / sqrtf((float)m.dh);
+    for (int dir = 0; dir < m.dirs; dir++) {
+        dir_acts(&m, &s, taps, dir, len, B, N, Z, Act, nrm);
+        for (int a = 0; a < 3; a++) memset(dAct[a], 0, R * d * sizeof(float));
+        scan_dir(&m, &s, Act, dir, len, B, N, work, wsz, 1, dO, dAct, dbeta);
+        /* through the L2 norms and silu: dAct becomes dZ in place */
+        #pragma omp parallel for schedule(static)
+        for (size_t row = 0; row < R; row++)
+            for (int a = 0; a < 3; a++) {
+                float *g = dAct[a] + row * d;
+                const float *z = Z[a] + row * d, *y = Act[a] + row * d;
+                if (a < 2)
+                    for (int hh = 0; hh < m.h; hh++) {   /* ŷ = f·u/n: du = f(dŷ − y(y·dŷ)/f²)/n */
+                        const float f = a == 0 ? scale : 1.0f, n = nrm[a][row * m.h + hh];
+                        float *gh = g + (size_t)hh * m.dh;
+                        const float *yh = y + (size_t)hh * m.dh;
+                        float dot = 0.0f;
+                        for (int j = 0; j < m.dh; j++) dot += yh[j] * gh[j];
+                        for (int j = 0; j < m.dh; j++) gh[j] = f * (gh[j] - yh[j] * dot / (f * f)) / n;
+                    }
+                for (int j = 0; j < d; j++) {
+                    float sg = sigm(z[j]);
+                    g[j] *= sg * (1.0f + z[j] * (1.0f - sg));
+                }
+            }
+        /* conv: each dP row gathers the rows that read it (owner-computes) */
+        #pragma omp parallel for schedule(static)
+        for (int row = 0; row < (int)R; row++) {
+            const int b = row / N, t = row % N, L = xb_len(len, b, N);
+            if (t >= L) continue;
+            for (int a = 0; a < 3; a++) {
+                float *o = dP[a] + (size_t)row * d;
+                for (int tau = 0; tau < K; tau++) {
+                    int dst = dir ? t - tau : t + tau;
+                    if (dst < 0 || dst >= L) continue;
+                    const float *g = dAct[a] + ((size_t)b * N + dst) * d, *wt = taps[a] + (size_t)tau * d;
+                    for (int j = 0; j < d; j++) o[j] += wt[j] * g[j];
+                }
+            }
+        }
+        /* tap gradients: each thread owns a block of channels and walks the rows in order
+         * (contiguous inner loop over its channels; the per-channel order is fixed) */
+        const int JB = (d + max_threads() * 16 - 1) / (max_threads() * 16) * 16, nblk = (d + JB - 1) / JB;
+        #pragma omp parallel for schedule(static)
+        for (int blk = 0; blk < nblk; blk++) {
+            const int j0 = blk * JB, j1 = xb_min(d, j0 + JB);
+            for (int b = 0; b < B; b++) {
+                const int L = xb_len(len, b, N);
+                for (int t = 0; t < L; t++)
+                    for (int a = 0; a < 3; a++) {
+                        const float *g = dAct[a] + ((size_t)b * N + t) * d;
+                        for (int tau = 0; tau < K; tau++) {
+                            int src = dir ? t + tau : t - tau;
+                            if (src < 0 || src >= L) continue;
+                            const float *Pr = s.P[a] + ((size_t)b * N + src) * d;
+                            float *dt = dtaps[a] + (size_t)tau * d;
+                            for (int j = j0; j < j1; j++) dt[j] += g[j] * Pr[j];
+                        }
+                    }
+            }
+        }
+    }
+    /* β = σ(X W_beta) */
+    for (size_t i = 0; i < R * m.h; i++) dbeta[i] *= s.beta[i] * (1.0f - s.beta[i]);
+    xb_gemm(1, 0, d, m.h, (int)R, 1.0f, x, d, dbeta, m.h, 1.0f, dw + toff(c, T_WB), m.h);
+    xb_gemm(0, 1, (int)R, d, m.h, 1.0f, dbeta, m.h, Wb, m.h, 0.0f, dx, d);
+    for (int a = 0; a < 3; a++) {
+        xb_gemm(1, 0, d, d, (int)R, 1.0f, x, d, dP[a], d, 1.0f, dW[a], d);
+        xb_gemm(0, 1, (int)R, d, d, 1.0f, dP[a], d, W[a], d, 1.0f, dx, d);
+    }
+    zero_pad_rows(dx, len, B, N, d);
+}
+
+/* MIXERS.md §17, recurrent form: 8Nd² + 2Nhd + [6K·Nd (convs; 24Nd at K = 4) + 6Nd·d_h (scan)
+ * + 4Nd (norms)] per direction: bidirectional mode runs convs, norms and scan twice (§32). */
+static double dn_flops(const xb_mixer_cfg *c, int N)
+{
+    dims m = get_dims(c);
+    const double n = N, d = m.d;
+    double per_dir = 6.0 * m.K * n * d + 6 * n * d * m.dh + 4 * n * d;
+    return 8 * n * d * d + 2 * n * m.h * d + m.dirs * per_dir;
+}
+
+/* Naive double forward: projections, explicit convs per direction, silu, L2 norms, the
+ * delta-rule recurrence, RMSNorm, output projection. */
+static void dn_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                         double *y, int B, int N)
+{
+    dims m = get_dims(c);
+    const int d = m.d, dh = m.dh, K = m.K;
+    const float *W[3] = {w + toff(c, T_WQ), w + toff(c, T_WK), w + toff(c, T_WV)}, *taps[3];
+    const float *Wb = w + toff(c, T_WB), *nw = w + toff(c, T_NW), *WO = w + toff(c, T_WO);
+    taps_of(c, w, taps);
+    double *P = calloc((size_t)3 * N * d, sizeof(double)), *A = calloc((size_t)3 * N * d, sizeof(double));
+    double *beta = calloc((size_t)N * m.h, sizeof(double)), *o = calloc((size_t)N * d, sizeof(double));
+    double *S = calloc((size_t)dh * dh, sizeof(double)), *u = calloc(dh, sizeof(double));
+    for (int b = 0; b < B; b++) {
+        const int L = xb_len(len, b, N);
+        const float *X = x + (size_t)b * N * d;
+        for (int t = 0; t < L; t++) {
+            for (int a = 0; a < 3; a++)
+                for (int j = 0; j < d; j++) {
+                    double s = 0;
+                    for (int i = 0; i < d; i++) s += (double)X[t * d + i] * W[a][i * d + j];
+                    P[((size_t)a * N + t) * d + j] = s;
+                }
+            for (int hh = 0; hh < m.h; hh++) {
+                double s = 0;
+                for (int i = 0; i < d; i++) s += (double)X[t * d + i] * Wb[i * m.h + hh];
+                beta[t * m.h + hh] = 1 / (1 + exp(-s));
+            }
+        }
+        memset(o, 0, (size_t)N * d * sizeof(double));
+        for (int dir = 0; dir < m.dirs; dir++) {
+            for (int a = 0; a < 3; a++)
+                for (int t = 0; t < L; t++) {
+                    double *Ar = A + ((size_t)a * N + t) * d;
+                    for (int j = 0; j < d; j++) {
+                        double z = 0;
+                        for (int tau = 0; tau < K; tau++) {
+                            int src = dir ? t + tau : t - tau;
+                            if (src >= 0 && src < L) z += (double)taps[a][tau * d + j] * P[((size_t)a * N + src) * d + j];
+                        }
+                        Ar[j] = z / (1 + exp(-z));
+                    }
+                    for (int hh = 0; a < 2 && hh < m.h; hh++) {
+                        double ss = 0;
+                        for (int j = 0; j < dh; j++) ss += Ar[hh * dh + j] * Ar[hh * dh + j];
+                        double f = (a == 0 ? 1 / sqrt((double)dh) : 1.0) / sqrt(ss + 1e-6);
+                        for (int j = 0; j < dh; j++) Ar[hh * dh + j] *= f;
+                    }
+                }
+            for (int hh = 0; hh < m.h; hh++) {
+                memset(S, 0, (size_t)dh * dh * sizeof(double));
+                for (int tau = 0; tau < L; tau++) {
+                    int t = dir ? L - 1 - tau : tau;
+                    const double *q = A + (size_t)t * d + hh * dh, *k = A + ((size_t)N + t) * d + hh * dh;
+                    const double *v = A + ((size_t)2 * N + t) * d + hh * dh, bt = beta[t * m.h + hh];
+                    for (int j = 0; j < dh; j++) { u[j] = 0; for (int i = 0; i < dh; i++) u[j] += S[i * dh + j] * k[i]; }
+                    for (int i = 0; i < dh; i++)
+                        for (int j = 0; j < dh; j++) S[i * dh + j] += k[i] * bt * (v[j] - u[j]);
+                    for (int j = 0; j < dh; j++) {
+                        double s = 0;
+                        for (int i = 0; i < dh; i++) s += S[i * dh + j] * q[i];
+                        o[(size_t)t * d + hh * dh + j] += s;
+                    }
+                }
+            }
+        }
+        for (int t = 0; t < N; t++) {
+            double *yr = y + ((size_t)b * N + t) * d;
+            for (int j = 0; j < d; j++) yr[j] = 0;
+            if (t >= L) continue;
+            double *orow = o + (size_t)t * d;
+            for (int hh = 0; hh < m.h; hh++) {
+                double ss = 0;
+                for (int j = 0; j < dh; j++) ss += orow[hh * dh + j] * orow[hh * dh + j];
+                double rs = 1 / sqrt(ss / dh + DN_EPS);
+                for (int j = 0; j < dh; j++) orow[hh * dh + j] *= rs * nw[j];
+            }
+            for (int j = 0; j < d; j++) {
+                double s = 0;
+                for (int i = 0; i < d; i++) s += orow[i] * WO[i * d + j];
+                yr[j] = s;
+            }
+        }
+    }
+    free(P); free(A); free(beta); free(o); free(S); free(u);
+}
+
+const xb_mixer xb_mixer_deltanet = {
+    .name = "deltanet",
+    .family = "linear attention (delta rule)",
+    .cite = "Yang et al. 2024, Parallelizing Linear Transformers with the Delta Rule over Sequence Length",
+    .complexity = "N",
+    .options = "chunk,conv",
+    .modes = XB_CAUSAL | XB_BIDIR,
+    .unverified = 0,
+    .defaults = dn_defaults,
+    .check = dn_check,
+    .tensors = dn_tensors,
+    .init = dn_init,
+    .n_saved = dn_n_saved,
+    .n_scratch = dn_n_scratch,
+    .forward = dn_forward,
+    .backward = dn_backward,
+    .flops = dn_flops,
+    .reference = dn_reference,
+};

@@ -1,0 +1,407 @@
+/* mixers/gla.c — `gla`: Gated Linear Attention (Yang et al. 2023, MIXERS.md §16; checked against
+ * fla's layers/gla.py and ops/gla/naive.py).
+ *
+ *   q = X W_Q, k = X W_K (d×d_k), v = X W_V (d×d_v), r = X W_R (d×d_v)
+ *   ĝ = (X W_g1) W_g2 + b_g2,  log α = logsigmoid(ĝ)/16                    (per key channel)
+ *   per head: S_t = Diag(α_t) S_{t−1} + k_t v_tᵀ,  o_t = S_tᵀ (q_t · d_kh^{-1/2})
+ *   Y = (RMSNorm_head(o) ⊙ silu(r)) W_O,  RMSNorm weight norm_w [d_v/h], ε = 1e-5
+ * Bidirectional (§0.1, shared weights): o = o→ + o←, the reverse scan starting at len[b]−1.
+ * Form: chunked scan of core/chunkscan.c (C = option `chunk`, default 64) forward and backward
+ * (chunk-level backward from the per-chunk state checkpoints, gate gradient by the
+ * q⊙dq − k⊙dk reverse-cumsum identity). `.reference` is the sequential recurrence in double.
+ *
+ * saved (region-major over the whole batch, sizes per sequence × B):
+ *   q, k [N×d_k], v [N×d_v], ĝ [N×d_k], log α [N×d_k], r [N×d_v], h1 = X W_g1 [N×16], o [N×d_v] (pre-norm,
+ *   both directions summed), rstd [N×h], then the state checkpoints [dirs×h×nchunks×d_kh×d_vh]. */
+#include <math.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "core/chunkscan.h"
+#include "core/gemm.h"
+#include "core/mixer.h"
+#include "core/xb.h"
+
+#define GLA_RANK 16       /* gate_low_rank_dim */
+#define GLA_GNORM 16.0f   /* gate_logit_normalizer */
+#define GLA_EPS 1e-5f     /* RMSNorm ε */
+
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+static int max_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+typedef struct dims { int d, h, dk, dv, dkh, dvh, C, dirs; } dims;
+
+static dims get_dims(const xb_mixer_cfg *c)
+{
+    dims m;
+    m.d = c->d; m.h = c->heads;
+    m.dk = (int)(c->d * c->expand_k);
+    m.dv = c->d;
+    m.dkh = m.dk / m.h; m.dvh = m.dv / m.h;
+    m.C = c->chunk;
+    m.dirs = c->causal ? 1 : 2;
+    return m;
+}
+
+static void gla_defaults(xb_mixer_cfg *c)
+{
+    if (c->chunk == 0) c->chunk = 64;
+    if (c->expand_k == 0.0f) c->expand_k = 0.5f;
+}
+
+static int gla_check(const xb_mixer_cfg *c, char *err, size_t n)
+{
+    if (c->chunk < 1) { snprintf(err, n, "chunk: must be >= 1, got %d", c->chunk); return XB_EINVAL; }
+    if (c->heads < 1 || c->d % c->heads) {
+        snprintf(err, n, "heads: must divide d = %d, got %d", c->d, c->heads); return XB_EINVAL;
+    }
+    dims m = get_dims(c);
+    if (!(c->expand_k > 0.0f) || m.dk < m.h || m.dk % m.h) {
+        snprintf(err, n, "expand_k: d*expand_k = %d must be a positive multiple of heads = %d", m.dk, m.h);
+        return XB_EINVAL;
+    }
+    return 0;
+}
+
+static int gla_tensors(const xb_mixer_cfg *c, xb_tensor *out)
+{
+    dims m = get_dims(c);
+    const xb_tensor t[] = {
+        {"W_Q", 0, m.d, m.dk, XB_T_DECAY},      {"W_K", 0, m.d, m.dk, XB_T_DECAY},
+        {"W_V", 0, m.d, m.dv, XB_T_DECAY},      {"W_g1", 0, m.d, GLA_RANK, XB_T_DECAY},
+        {"W_g2", 0, GLA_RANK, m.dk, XB_T_DECAY}, {"b_g2", 0, m.dk, 1, 0},
+        {"W_R", 0, m.d, m.dv, XB_T_DECAY},      {"norm_w", 0, m.dvh, 1, 0},
+        {"W_O", 0, m.dv, m.d, XB_T_DECAY},
+    };
+    const int n = (int)(sizeof t / sizeof t[0]);
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        if (out) { out[i] = t[i]; out[i].offset = off; }
+        off += (size_t)t[i].rows * t[i].cols;
+    }
+    return n;
+}
+
+/* Weight pointers in tensor order. */
+typedef struct wts { const float *WQ, *WK, *WV, *Wg1, *Wg2, *bg2, *WR, *nw, *WO; } wts;
+enum { T_WQ, T_WK, T_WV, T_WG1, T_WG2, T_BG2, T_WR, T_NW, T_WO, T_COUNT };
+
+static size_t tensor_off(const xb_mixer_cfg *c, int i)
+{
+    xb_tensor t[XB_MAX_TENSORS];
+    gla_tensors(c, t);
+    return t[i].offset;
+}
+
+static wts get_wts(const xb_mixer_cfg *c, const float *w)
+{
+    wts p = {w + tensor_off(c, T_WQ), w + tensor_off(c, T_WK), w + tensor_off(c, T_WV),
+             w + tensor_off(c, T_WG1), w + tensor_off(c, T_WG2), w + tensor_off(c, T_BG2),
+             w + tensor_off(c, T_WR), w + tensor_off(c, T_NW), w + tensor_off(c, T_WO)};
+    return p;
+}
+
+static void gla_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
+{
+    xb_tensor t[XB_MAX_TENSORS];
+    int n = gla_tensors(c, t);
+    for (int i = 0; i < n; i++) {
+        float *p = w + t[i].offset;
+        if (i == T_BG2) memset(p, 0, (size_t)t[i].rows * sizeof(float));   /* α starts at σ(0)^{1/16} */
+        else if (i == T_NW) for (int j = 0; j < t[i].rows; j++) p[j] = 1.0f;
+        else xb_init_uniform(p, t[i].rows, t[i].cols, rng);
+    }
+}
+
+static size_t ckpt_per_seq(const dims *m, int N)
+{
+    return (size_t)m->dirs * m->h * xb_chunkscan_nchunks(N, m->C) * m->dkh * m->dvh;
+}
+
+static size_t gla_n_saved(const xb_mixer_cfg *c, int N)
+{
+    dims m = get_dims(c);
+    return (size_t)N * (4 * m.dk + 3 * m.dv + GLA_RANK + m.h) + ckpt_per_seq(&m, N);
+}
+
+/* Saved regions for the whole batch. */
+typedef struct sv { float *q, *k, *v, *gh, *la, *r, *h1, *o, *rstd, *ck; } sv;
+
+static sv get_sv(const dims *m, float *s, int B, int N)
+{
+    const size_t R = (size_t)B * N;
+    sv p;
+    p.q = s; s += R * m->dk;  p.k = s; s += R * m->dk;  p.v = s; s += R * m->dv;
+    p.gh = s; s += R * m->dk; p.la = s; s += R * m->dk; p.r = s; s += R * m->dv;  p.h1 = s; s += R * GLA_RANK;
+    p.o = s; s += R * m->dv;  p.rstd = s; s += R * m->h; p.ck = s;
+    return p;
+}
+
+static size_t gla_n_scratch(const xb_mixer_cfg *c, int B, int N)
+{
+    dims m = get_dims(c);
+    const size_t R = (size_t)B * N;
+    size_t rows = R * ((size_t)m.d + 5 * m.dv + 3 * m.dk + GLA_RANK);  /* backward's */
+    return rows + (size_t)max_threads() * xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh)) + 64;
+}
+
+static inline float sigm(float z) { return 1.0f / (1.0f + expf(-z)); }
+/* logsigmoid(z) = −softplus(−z), computed without overflow */
+static inline float logsig(float z) { return fminf(z, 0.0f) - log1pf(expf(-fabsf(z))); }
+
+/* Run the scans of every (sequence, head) [and direction]; o rows ≥ len[b] zeroed. */
+static void scan_all(const dims *m, const sv *s, const float *la, const int *len, float *work,
+                     size_t wsz, int B, int N, int backward, const float *dO, float *dq, float *dk,
+                     float *dv, float *dg)
+{
+    const int nch = xb_chunkscan_nchunks(N, m->C);
+    #pragma omp parallel for schedule(static)
+    for (int task = 0; task < B * m->h; task++) {
+        const int b = task / m->h, hh = task % m->h, L = xb_len(len, b, N);
+        float *wk = work + (size_t)thread_id() * wsz;
+        const size_t rk = (size_t)b * N * m->dk + (size_t)hh * m->dkh;
+        const size_t rv = (size_t)b * N * m->dv + (size_t)hh * m->dvh;
+        for (int dir = 0; dir < m->dirs; dir++) {
+            xb_chunkscan p = {.L = L, .dk = m->dkh, .dv = m->dvh, .C = m->C, .ldk = m->dk, .ldv = m->dv,
+                              .reverse = dir, .scale = 1.0f / sqrtf((float)m->dkh), .g0 = 0.0f};
+            float *ck = s->ck + (((size_t)b * m->dirs + dir) * m->h + hh) * nch * m->dkh * m->dvh;
+            if (!backward)
+                xb_chunkscan_forward(&p, s->q + rk, s->k + rk, s->v + rv, la + rk, s->o + rv, dir, ck, wk);
+            else
+                xb_chunkscan_backward(&p, s->q + rk, s->k + rk, s->v + rv, la + rk, ck, dO + rv, dq + rk,
+                                      dk + rk, dv + rv, dg + rk, wk);
+        }
+        if (!backward)
+            for (int t = L; t < N; t++) memset(s->o + rv + (size_t)t * m->dv, 0, (size_t)m->dvh * sizeof(float));
+    }
+}
+
+/* U = RMSNorm_head(o)·norm_w ⊙ silu(r) over all rows (pad rows of o are 0, so U is 0 there). */
+static void gate_norm(const dims *m, const sv *s, const float *nw, float *U, size_t R, int store_rstd)
+{
+    float *rstd = s->rstd;
+    if (store_rstd) xb_headrms_forward((int)R, m->h, m->dvh, s->o, nw, GLA_EPS, U, rstd);
+    else
+        for (size_t i = 0; i < R * m->h; i++) {
+            const float *orow = s->o + i * m->dvh;
+            float *u = U + i * m->dvh;
+            for (int j = 0; j < m->dvh; j++) u[j] = orow[j] * rstd[i] * nw[j];
+        }
+    for (size_t i = 0; i < R * m->dv; i++) U[i] *= s->r[i] * sigm(s->r[i]);
+}
+
+/* Y = gla(X); see the file comment. y, saved overwritten. */
+static void gla_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                        float *y, float *saved, float *scratch, int B, int N)
+{
+    dims m = get_dims(c);
+    wts W = get_wts(c, w);
+    sv s = get_sv(&m, saved, B, N);
+    const int R = B * N;
+    xb_gemm(0, 0, R, m.dk, m.d, 1.0f, x, m.d, W.WQ, m.dk, 0.0f, s.q, m.dk);
+    xb_gemm(0, 0, R, m.dk, m.d, 1.0f, x, m.d, W.WK, m.dk, 0.0f, s.k, m.dk);
+    xb_gemm(0, 0, R, m.dv, m.d, 1.0f, x, m.d, W.WV, m.dv, 0.0f, s.v, m.dv);
+    xb_gemm(0, 0, R, m.dv, m.d, 1.0f, x, m.d, W.WR, m.dv, 0.0f, s.r, m.dv);
+    xb_gemm(0, 0, R, GLA_RANK, m.d, 1.0f, x, m.d, W.Wg1, GLA_RANK, 0.0f, s.h1, GLA_RANK);
+    for (int i = 0; i < R; i++) memcpy(s.gh + (size_t)i * m.dk, W.bg2, (size_t)m.dk * sizeof(float));
+    xb_gemm(0, 0, R, m.dk, GLA_RANK, 1.0f, s.h1, GLA_RANK, W.Wg2, m.dk, 1.0f, s.gh, m.dk);
+
+    float *la = s.la, *U = scratch, *work = U + (size_t)R * m.dv;
+    for (size_t i = 0; i < (size_t)R * m.dk; i++) la[i] = logsig(s.gh[i]) / GLA_GNORM;
+    const size_t wsz = xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh));
+    scan_all(&m, &s, la, len, work, wsz, B, N, 0, NULL, NULL, NULL, NULL, NULL);
+    gate_norm(&m, &s, W.nw, U, (size_t)R, 1);
+    xb_gemm(0, 0, R, m.d, m.dv, 1.0f, U, m.dv, W.WO, m.d, 0.0f, y, m.d);
+    for (int b = 0; b < B; b++)
+        for (int t = xb_len(len, b, N); t < N; t++) memset(y + ((size_t)b * N + t) * m.d, 0, (size_t)m.d * sizeof(float));
+}
+
+/* dx overwritten, dw accumulated. Backward of: output projection, gate ⊙ RMSNorm, chunked scans
+ * (both directions), the logsigmoid/16 gate and its low-rank projection, input projections. */
+static void gla_backward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                         const float *saved, const float *dy, float *dx, float *dw, float *scratch,
+                         int B, int N)
+{
+    dims m = get_dims(c);
+    wts W = get_wts(c, w);
+    sv s = get_sv(&m, (float *)saved, B, N);   /* read only */
+    float *dWQ = dw + tensor_off(c, T_WQ), *dWK = dw + tensor_off(c, T_WK), *dWV = dw + tensor_off(c, T_WV);
+    float *dWg1 = dw + tensor_off(c, T_WG1), *dWg2 = dw + tensor_off(c, T_WG2), *dbg2 = dw + tensor_off(c, T_BG2);
+    float *dWR = dw + tensor_off(c, T_WR), *dnw = dw + tensor_off(c, T_NW), *dWO = dw + tensor_off(c, T_WO);
+    const size_t R = (size_t)B * N;
+    float *dym = scratch, *U = dym + R * m.d, *dU = U + R * m.dv, *dO = dU + R * m.dv;
+    float *dv = dO + R * m.dv, *dr = dv + R * m.dv, *dq = dr + R * m.dv, *dk = dq + R * m.dk;
+    float *dg = dk + R * m.dk, *dh1 = dg + R * m.dk, *work = dh1 + R * GLA_RANK;
+    /* pad rows of dy contribute nothing */
+    memcpy(dym, dy, R * m.d * sizeof(float));
+    for (int b = 0; b < B; b++)
+        for (int t = xb_len(len, b, N); t < N; t++) memset(dym + ((size_t)b * N + t) * m.d, 0, (size_t)m.d * sizeof(float));
+    /* Y = U W_O */
+    gate_norm(&m, &s, W.nw, U, R, 0);
+    xb_gemm(1, 0, m.dv, m.d, (int)R, 1.0f, U, m.dv, dym, m.d, 1.0f, dWO, m.d);
+    xb_gemm(0, 1, (int)R, m.dv, m.d, 1.0f, dym, m.d, W.WO, m.dv, 0.0f, dU, m.dv);
+    /* U = n ⊙ silu(r), n = RMSNorm(o): dn (into dO) and dr */
+    for (size_t i = 0; i < R * m.h; i++)
+        for (int j = 0; j < m.dvh; j++) {
+            size_t e = i * m.dvh + j;
+            float z = s.r[e], sg = sigm(z), n = s.o[e] * s.rstd[i] * W.nw[j];
+            dO[e] = dU[e] * z * sg;
+            dr[e] = dU[e] * n * sg * (1.0f + z * (1.0f - sg));
+        }
+    xb_headrms_backward((int)R, m.h, m.dvh, s.o, W.nw, s.rstd, dO, dO, dnw);
+    /* scans */
+    memset(dq, 0, R * m.dk * sizeof(float)); memset(dk, 0, R * m.dk * sizeof(float));
+    memset(dg, 0, R * m.dk * sizeof(float)); memset(dv, 0, R * m.dv * sizeof(float));
+    const size_t wsz = xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh));
+    scan_all(&m, &s, s.la, len, work, wsz, B, N, 1, dO, dq, dk, dv, dg);
+    /* log α = logsigmoid(ĝ)/16 → dĝ = dlogα/16 · σ(−ĝ), σ(−ĝ) = 1 − e^{16 log α} (in place in dg) */
+    for (size_t i = 0; i < R * m.dk; i++) dg[i] = dg[i] / GLA_GNORM * -expm1f(GLA_GNORM * s.la[i]);
+    for (size_t i = 0; i < R; i++)
+        for (int j = 0; j < m.dk; j++) dbg2[j] += dg[i * m.dk + j];
+    xb_gemm(1, 0, GLA_RANK, m.dk, (int)R, 1.0f, s.h1, GLA_RANK, dg, m.dk, 1.0f, dWg2, m.dk);
+    xb_gemm(0, 1, (int)R, GLA_RANK, m.dk, 1.0f, dg, m.dk, W.Wg2, m.dk, 0.0f, dh1, GLA_RANK);
+    /* input projections */
+    xb_gemm(1, 0, m.d, m.dk, (int)R, 1.0f, x, m.d, dq, m.dk, 1.0f, dWQ, m.dk);
+    xb_gemm(1, 0, m.d, m.dk, (int)R, 1.0f, x, m.d, dk, m.dk, 1.0f, dWK, m.dk);
+    xb_gemm(1, 0, m.d, m.dv, (int)R, 1.0f, x, m.d, dv, m.dv, 1.0f, dWV, m.dv);
+    xb_gemm(1, 0, m.d, m.dv, (int)R, 1.0f, x, m.d, dr, m.dv, 1.0f, dWR, m.dv);
+    xb_gemm(1, 0, m.d, GLA_RANK, (int)R, 1.0f, x, m.d, dh1, GLA_RANK, 1.0f, dWg1, GLA_RANK);
+    xb_gemm(0, 1, (int)R, m.d, m.dk, 1.0f, dq, m.dk, W.WQ, m.dk, 0.0f, dx, m.d);
+    xb_gemm(0, 1, (int)R, m.d, m.dk, 1.0f, dk, m.dk, W.WK, m.dk, 1.0f, dx, m.d);
+    xb_gemm(0, 1, (int)R, m.d, m.dv, 1.0f, dv, m.dv, W.WV, m.dv, 1.0f, dx, m.d);
+    xb_gemm(0, 1, (int)R, m.d, m.dv, 1.0f, dr, m.dv, W.WR, m.dv, 1.0f, dx, m.d);
+    xb_gemm(0, 1, (int)R, m.d, GLA_RANK, 1.0f, dh1, GLA_RANK, W.Wg1, GLA_RANK, 1.0f, dx, m.d);
+    for (int b = 0; b < B; b++)
+        for (int t = xb_len(len, b, N); t < N; t++) memset(dx + ((size_t)b * N + t) * m.d, 0, (size_t)m.d * sizeof(float));
+}
+
+/* MIXERS.md §16, chunked form: projections 2Nd(2d_k + 2d_v) + 2N d_v d + 2N·16(d + d_k);
+ * scan 2NC(d_k + d_v) + 4N d_k d_vh + 2N d_k (gate exps), doubled in bidirectional mode (§0.1);
+ * norm/gate 5N d_v. */
+static double gla_flops(const xb_mixer_cfg *c, int N)
+{
+    dims m = get_dims(c);
+    const double n = N, d = m.d, dk = m.dk, dv = m.dv, C = m.C;
+    double proj = 2 * n * d * (2 * dk + 2 * dv) + 2 * n * dv * d + 2 * n * GLA_RANK * (d + dk);
+    double scan = 2 * n * C * (dk + dv) + 4 * n * dk * m.dvh + 2 * n * dk;
+    return proj + m.dirs * scan + 5 * n * dv;
+}
+
+/* Naive double-precision forward: projections, the sequential recurrence per head and
+ * direction (S_t = Diag(α_t) S_{t−1} + k vᵀ), RMSNorm, swish gate, output projection. */
+static void gla_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                          double *y, int B, int N)
+{
+    dims m = get_dims(c);
+    wts W = get_wts(c, w);
+    const int d = m.d, dk = m.dk, dv = m.dv;
+    double *q = calloc((size_t)N * dk, sizeof(double)), *k = calloc((size_t)N * dk, sizeof(double));
+    double *la = calloc((size_t)N * dk, sizeof(double)), *v = calloc((size_t)N * dv, sizeof(double));
+    double *r = calloc((size_t)N * dv, sizeof(double)), *o = calloc((size_t)N * dv, sizeof(double));
+    double *S = calloc((size_t)m.dkh * m.dvh, sizeof(double)), h1[GLA_RANK];
+    for (int b = 0; b < B; b++) {
+        const int L = xb_len(len, b, N);
+        const float *X = x + (size_t)b * N * d;
+        for (int t = 0; t < L; t++) {
+            const float *xr = X + (size_t)t * d;
+            for (int j = 0; j < dk; j++) {
+                double a = 0, e = 0;
+                for (int i = 0; i < d; i++) { a += (double)xr[i] * W.WQ[i * dk + j]; e += (double)xr[i] * W.WK[i * dk + j]; }
+                q[t * dk + j] = a; k[t * dk + j] = e;
+            }
+            for (int j = 0; j < dv; j++) {
+                double a = 0, e = 0;
+                for (int i = 0; i < d; i++) { a += (double)xr[i] * W.WV[i * dv + j]; e += (double)xr[i] * W.WR[i * dv + j]; }
+                v[t * dv + j] = a; r[t * dv + j] = e;
+            }
+            for (int j = 0; j < GLA_RANK; j++) {
+                double a = 0;
+                for (int i = 0; i < d; i++) a += (double)xr[i] * W.Wg1[i * GLA_RANK + j];
+                h1[j] = a;
+            }
+            for (int j = 0; j < dk; j++) {
+                double z = W.bg2[j];
+                for (int i = 0; i < GLA_RANK; i++) z += h1[i] * W.Wg2[i * dk + j];
+                la[t * dk + j] = -log1p(exp(-z)) / 16.0;   /* logsigmoid(z)/16 */
+            }
+        }
+        memset(o, 0, (size_t)N * dv * sizeof(double));
+        for (int hh = 0; hh < m.h; hh++)
+            for (int dir = 0; dir < m.dirs; dir++) {
+                memset(S, 0, (size_t)m.dkh * m.dvh * sizeof(double));
+                for (int tau = 0; tau < L; tau++) {
+                    int t = dir ? L - 1 - tau : tau;
+                    for (int i = 0; i < m.dkh; i++) {
+                        int ci = hh * m.dkh + i;
+                        double a = exp(la[t * dk + ci]);
+                        for (int j = 0; j < m.dvh; j++)
+                            S[i * m.dvh + j] = a * S[i * m.dvh + j] + k[t * dk + ci] * v[t * dv + hh * m.dvh + j];
+                    }
+                    for (int j = 0; j < m.dvh; j++) {
+                        double s = 0;
+                        for (int i = 0; i < m.dkh; i++) s += S[i * m.dvh + j] * q[t * dk + hh * m.dkh + i];
+                        o[t * dv + hh * m.dvh + j] += s / sqrt((double)m.dkh);
+                    }
+                }
+            }
+        for (int t = 0; t < N; t++) {
+            double *yr = y + ((size_t)b * N + t) * d;
+            for (int j = 0; j < d; j++) yr[j] = 0;
+            if (t >= L) continue;
+            double u[1024];
+            XB_ASSERT(dv <= 1024);
+            for (int hh = 0; hh < m.h; hh++) {
+                double ss = 0;
+                for (int j = 0; j < m.dvh; j++) ss += o[t * dv + hh * m.dvh + j] * o[t * dv + hh * m.dvh + j];
+                double rs = 1.0 / sqrt(ss / m.dvh + GLA_EPS);
+                for (int j = 0; j < m.dvh; j++) {
+                    double z = r[t * dv + hh * m.dvh + j];
+                    u[hh * m.dvh + j] = o[t * dv + hh * m.dvh + j] * rs * W.nw[j] * z / (1 + exp(-z));
+                }
+            }
+            for (int j = 0; j < d; j++) {
+                double a = 0;
+                for (int i = 0; i < dv; i++) a += u[i] * W.WO[i * d + j];
+                yr[j] = a;
+            }
+        }
+    }
+    free(q); free(k); free(la); free(v); free(r); free(o); free(S);
+}
+
+const xb_mixer xb_mixer_gla = {
+    .name = "gla",
+    .family = "linear attention (gated linear RNN)",
+    .cite = "Yang et al. 2023, Gated Linear Attention Transformers with Hardware-Efficient Training",
+    .complexity = "N",
+    .options = "chunk,expand_k",
+    .modes = XB_CAUSAL | XB_BIDIR,
+    .unverified = 0,
+    .defaults = gla_defaults,
+    .check = gla_check,
+    .tensors = gla_tensors,
+    .init = gla_init,
+    .n_saved = gla_n_saved,
+    .n_scratch = gla_n_scratch,
+    .forward = gla_forward,
+    .backward = gla_backward,
+    .flops = gla_flops,
+    .reference = gla_reference,
+};

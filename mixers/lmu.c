@@ -1,0 +1,379 @@
+/* mixers/lmu.c — `lmu`: Legendre Memory Unit mixer, LMUFormer cell (MIXERS.md §19; bidirectional
+ * form §0.1). Liu et al. 2024, LMUFormer; Voelker et al. 2019, Legendre Memory Units.
+ *
+ * Forward (order q, window θ, scalar memory input):
+ *   u_t = relu(x_t W_u + b_u)                            W_u [d, 1], b_u [1]
+ *   m_t = Ā m_{t−1} + B̄ u_t                              A_bar [q, q], B_bar [q] (FROZEN)
+ *   h_t = relu([m_t ; x_t] W_h + b_h)                    W_h [q + d, d], b_h [d]
+ *   Y   = h W_p + b_p                                    W_p [d, d], b_p [d]
+ * Bidirectional: a second memory m← runs the same Ā, B̄ from the last REAL token backwards on
+ * u← = relu(x W_u_rev + b_u_rev); h_t = relu([m→_t ; m←_t ; x_t] W_h + b_h), W_h [2q + d, d].
+ * Ā = expm(A), B̄ = A^{-1}(Ā − I)B with the LMU (A, B) of order q and window θ (core/lti.c), in
+ * double at init. θ = option `theta`, default cfg.n_max (the task's maximum length, fixed across
+ * the length sweep; MIXERS.md §32). Pads: memories see real tokens only; pad outputs are 0.
+ *
+ * Checked against zeyuliu1037/LMUFormer src/blocks/lmu_cell.py: A/B formulas and signs, ZOH
+ * with dt = 1 (scipy cont2discrete), scalar u with ReLU, h = ReLU(W_h [m ; x]), both Linear
+ * layers with bias. DISAGREEMENT: MIXERS.md §19 says LeCun-uniform U(±√(3/fan_in)) for W_u and
+ * W_h "(reference)", but LMUFFTCell defines leCunUniform and never calls it, so its W_u and W_h
+ * get PyTorch's Linear default U(±1/√fan_in) (weights and biases). Following the code here:
+ * LMU_INIT_GAIN = 1 (set it to √3 for the LeCun bound).
+ *
+ * CPU form: recurrent (MIXERS.md §19 (a)), one q×q mat-vec per step per sequence, OpenMP over
+ * direction × sequence; projections are GEMMs over all B·N rows.
+ *
+ * Buffers (batch-major inside saved, B × n_saved floats in all):
+ *   saved:   U [ndir, B·N] (u after ReLU) | M [ndir, B·N, q] | H [B·N, d] (h after ReLU)
+ *   scratch: AT [q, q] (Āᵀ) | DYM [B·N, d] | DH [B·N, d] | DM [B·N, q] | DUP [B·N] */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/gemm.h"
+#include "core/lti.h"
+#include "core/mixer.h"
+#include "core/xb.h"
+
+#define LMU_INIT_GAIN 1.0   /* bound = gain / √fan_in; 1 = PyTorch default as LMUFormer runs */
+
+typedef struct dims {
+    int d, q, ndir, rows_h;   /* rows_h = ndir·q + d */
+    size_t W_u[2], b_u[2], W_h, b_h, W_p, b_p, A_bar, B_bar, end;
+} dims;
+
+static dims dims_of(const xb_mixer_cfg *c)
+{
+    dims m;
+    m.d = c->d; m.q = c->order; m.ndir = c->causal ? 1 : 2;
+    m.rows_h = m.ndir * m.q + m.d;
+    size_t o = 0;
+    for (int dir = 0; dir < 2; dir++) {
+        int on = dir < m.ndir;
+        m.W_u[dir] = o; o += on ? (size_t)m.d : 0;
+        m.b_u[dir] = o; o += on ? 1 : 0;
+    }
+    m.W_h = o; o += (size_t)m.rows_h * m.d;
+    m.b_h = o; o += (size_t)m.d;
+    m.W_p = o; o += (size_t)m.d * m.d;
+    m.b_p = o; o += (size_t)m.d;
+    m.A_bar = o; o += (size_t)m.q * m.q;
+    m.B_bar = o; o += (size_t)m.q;
+    m.end = o;
+    return m;
+}
+
+static void lmu_defaults(xb_mixer_cfg *c)
+{
+    if (c->order <= 0) c->order = c->d;        /* q = d (LMUFormer: memory_size = dim) */
+    if (c->theta <= 0) c->theta = c->n_max;    /* θ = the task's maximum length */
+}
+
+static int lmu_check(const xb_mixer_cfg *c, char *err, size_t errn)
+{
+    if (c->d < 1) { snprintf(err, errn, "d: must be >= 1, got %d", c->d); return XB_EINVAL; }
+    if (c->order < 1) { snprintf(err, errn, "order: must be >= 1, got %d", c->order); return XB_EINVAL; }
+    if (c->theta < 1) { snprintf(err, errn, "theta: must be >= 1, got %d", c->theta); return XB_EINVAL; }
+    return 0;
+}
+
+static int lmu_tensors(const xb_mixer_cfg *c, xb_tensor *out)
+{
+    dims m = dims_of(c);
+    xb_tensor t[XB_MAX_TENSORS];
+    int nt = 0;
+    t[nt++] = (xb_tensor){"W_u", m.W_u[0], m.d, 1, XB_T_DECAY};
+    t[nt++] = (xb_tensor){"b_u", m.b_u[0], 1, 1, 0};
+    if (m.ndir == 2) {
+        t[nt++] = (xb_tensor){"W_u_rev", m.W_u[1], m.d, 1, XB_T_DECAY};
+        t[nt++] = (xb_tensor){"b_u_rev", m.b_u[1], 1, 1, 0};
+    }
+    t[nt++] = (xb_tensor){"W_h", m.W_h, m.rows_h, m.d, XB_T_DECAY};
+    t[nt++] = (xb_tensor){"b_h", m.b_h, m.d, 1, 0};
+    t[nt++] = (xb_tensor){"W_p", m.W_p, m.d, m.d, XB_T_DECAY};
+    t[nt++] = (xb_tensor){"b_p", m.b_p, m.d, 1, 0};
+    t[nt++] = (xb_tensor){"A_bar", m.A_bar, m.q, m.q, XB_T_FROZEN};
+    t[nt++] = (xb_tensor){"B_bar", m.B_bar, m.q, 1, XB_T_FROZEN};
+    if (out) memcpy(out, t, sizeof(xb_tensor) * (size_t)nt);
+    return nt;
+}
+
+static void uniform(float *w, size_t n, double bound, xb_rng *rng)
+{
+    for (size_t i = 0; i < n; i++) w[i] = xb_rng_uniformf(rng, (float)-bound, (float)bound);
+}
+
+static void lmu_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
+{
+    dims m = dims_of(c);
+    const double gu = LMU_INIT_GAIN / sqrt((double)m.d), gh = LMU_INIT_GAIN / sqrt((double)m.rows_h);
+    for (int dir = 0; dir < m.ndir; dir++) {
+        uniform(w + m.W_u[dir], (size_t)m.d, gu, rng);
+        uniform(w + m.b_u[dir], 1, 1.0 / sqrt((double)m.d), rng);
+    }
+    uniform(w + m.W_h, (size_t)m.rows_h * m.d, gh, rng);
+    uniform(w + m.b_h, (size_t)m.d, 1.0 / sqrt((double)m.rows_h), rng);
+    xb_init_uniform(w + m.W_p, m.d, m.d, rng);
+    uniform(w + m.b_p, (size_t)m.d, 1.0 / sqrt((double)m.d), rng);
+    /* frozen memory: ZOH of the LMU system, in double */
+    const int q = m.q;
+    double *A = malloc(sizeof(double) * (size_t)q * q), *B = malloc(sizeof(double) * q);
+    double *Ab = malloc(sizeof(double) * (size_t)q * q), *Bb = malloc(sizeof(double) * q);
+    XB_ASSERT(A && B && Ab && Bb);
+    xb_lmu_matrices(q, (double)c->theta, A, B);
+    xb_lti_zoh(q, A, B, Ab, Bb);
+    for (size_t i = 0; i < (size_t)q * q; i++) w[m.A_bar + i] = (float)Ab[i];
+    for (int i = 0; i < q; i++) w[m.B_bar + i] = (float)Bb[i];
+    free(A); free(B); free(Ab); free(Bb);
+}
+
+/* ---- buffers ------------------------------------------------------------------------ */
+
+typedef struct bufs { float *U, *M, *H, *AT, *DYM, *DH, *DM, *DUP; } bufs;
+
+static size_t take(size_t *off, size_t n) { size_t r = *off; *off += (n + 15) & ~(size_t)15; return r; }
+
+static void layout(const dims *m, int B, int N, size_t *o, size_t *ns, size_t *nx)
+{
+    const size_t BN = (size_t)B * N;
+    size_t s = 0, x = 0;
+    o[0] = take(&s, (size_t)m->ndir * BN);
+    o[1] = take(&s, (size_t)m->ndir * BN * m->q);
+    o[2] = take(&s, BN * m->d);
+    o[3] = take(&x, (size_t)m->q * m->q);
+    o[4] = take(&x, BN * m->d);
+    o[5] = take(&x, BN * m->d);
+    o[6] = take(&x, BN * m->q);
+    o[7] = take(&x, BN);
+    *ns = s; *nx = x;
+}
+
+static bufs carve(const dims *m, int B, int N, float *saved, float *scratch)
+{
+    size_t o[8], ns, nx;
+    layout(m, B, N, o, &ns, &nx);
+    return (bufs){saved + o[0], saved + o[1], saved + o[2], scratch + o[3], scratch + o[4],
+                  scratch + o[5], scratch + o[6], scratch + o[7]};
+}
+
+static size_t lmu_n_saved(const xb_mixer_cfg *c, int N)
+{
+    dims m = dims_of(c);
+    size_t o[8], ns, nx;
+    layout(&m, 1, N, o, &ns, &nx);
+    return ns;
+}
+
+static size_t lmu_n_scratch(const xb_mixer_cfg *c, int B, int N)
+{
+    dims m = dims_of(c);
+    size_t o[8], ns, nx;
+    layout(&m, B, N, o, &ns, &nx);
+    return nx;
+}
+
+/* ---- forward ------------------------------------------------------------------------ */
+
+static void lmu_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                        float *y, float *saved, float *scratch, int B, int N)
+{
+    dims m = dims_of(c);
+    bufs s = carve(&m, B, N, saved, scratch);
+    const int d = m.d, q = m.q;
+    const size_t BN = (size_t)B * N;
+    const float *Ab = w + m.A_bar, *Bb = w + m.B_bar;
+    for (int i = 0; i < q; i++)
+        for (int j = 0; j < q; j++) s.AT[(size_t)j * q + i] = Ab[(size_t)i * q + j];
+    /* u = relu(x W_u + b_u) per direction; pads 0 */
+    #pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < BN; r++) {
+        const int real = (int)(r % N) < xb_len(len, (int)(r / N), N);
+        for (int dir = 0; dir < m.ndir; dir++) {
+            const float *wu = w + m.W_u[dir];
+            float acc = w[m.b_u[dir]];
+            for (int j = 0; j < d; j++) acc = fmaf(x[r * d + j], wu[j], acc);
+            s.U[(size_t)dir * BN + r] = real && acc > 0.0f ? acc : 0.0f;
+        }
+    }
+    /* memories: m_t = Ā m_{t−1} + B̄ u_t over real tokens, reverse direction from len−1 */
+    #pragma omp parallel for collapse(2) schedule(static)
+    for (int dir = 0; dir < m.ndir; dir++)
+        for (int b = 0; b < B; b++) {
+            const int L = xb_len(len, b, N);
+            float *M = s.M + (size_t)dir * BN * q + (size_t)b * N * q;
+            const float *U = s.U + (size_t)dir * BN + (size_t)b * N;
+            memset(M + (size_t)L * q, 0, sizeof(float) * (size_t)(N - L) * q);
+            for (int k = 0; k < L; k++) {
+                const int t = dir ? L - 1 - k : k;
+                const int tp = dir ? t + 1 : t - 1;
+                float *mt = M + (size_t)t * q;
+                if (k == 0) { for (int i = 0; i < q; i++) mt[i] = Bb[i] * U[t]; continue; }
+                xb_lti_step(q, s.AT, M + (size_t)tp * q, Bb, U[t], mt);
+            }
+        }
+    /* h = relu(x W_h[x rows] + Σ_dir m_dir W_h[dir rows] + b_h) */
+    const float *Wh = w + m.W_h;
+    xb_gemm(0, 0, (int)BN, d, d, 1.0f, x, d, Wh + (size_t)m.ndir * q * d, d, 0.0f, s.H, d);
+    for (int dir = 0; dir < m.ndir; dir++)
+        xb_gemm(0, 0, (int)BN, d, q, 1.0f, s.M + (size_t)dir * BN * q, q, Wh + (size_t)dir * q * d, d,
+                1.0f, s.H, d);
+    const float *bh = w + m.b_h, *bp = w + m.b_p;
+    #pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < BN; r++) {
+        const int real = (int)(r % N) < xb_len(len, (int)(r / N), N);
+        float *h = s.H + r * d;
+        for (int j = 0; j < d; j++) { float v = h[j] + bh[j]; h[j] = real && v > 0.0f ? v : 0.0f; }
+    }
+    xb_gemm(0, 0, (int)BN, d, d, 1.0f, s.H, d, w + m.W_p, d, 0.0f, y, d);
+    #pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < BN; r++) {
+        const int real = (int)(r % N) < xb_len(len, (int)(r / N), N);
+        float *yr = y + r * d;
+        for (int j = 0; j < d; j++) yr[j] = real ? yr[j] + bp[j] : 0.0f;
+    }
+}
+
+/* ---- backward ----------------------------------------------------------------------- */
+
+static void lmu_backward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                         const float *saved, const float *dy, float *dx, float *dw, float *scratch,
+                         int B, int N)
+{
+    dims m = dims_of(c);
+    bufs s = carve(&m, B, N, (float *)saved, scratch);
+    const int d = m.d, q = m.q;
+    const size_t BN = (size_t)B * N;
+    const float *Ab = w + m.A_bar, *Bb = w + m.B_bar, *Wh = w + m.W_h;
+
+    #pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < BN; r++) {
+        const int real = (int)(r % N) < xb_len(len, (int)(r / N), N);
+        for (int j = 0; j < d; j++) s.DYM[r * d + j] = real ? dy[r * d + j] : 0.0f;
+    }
+    /* Y = h W_p + b_p */
+    xb_gemm(1, 0, d, d, (int)BN, 1.0f, s.H, d, s.DYM, d, 1.0f, dw + m.W_p, d);
+    for (size_t r = 0; r < BN; r++)
+        for (int j = 0; j < d; j++) dw[m.b_p + j] += s.DYM[r * d + j];
+    xb_gemm(0, 1, (int)BN, d, d, 1.0f, s.DYM, d, w + m.W_p, d, 0.0f, s.DH, d);
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < BN * d; i++) if (!(s.H[i] > 0.0f)) s.DH[i] = 0.0f;   /* relu' */
+    for (size_t r = 0; r < BN; r++)
+        for (int j = 0; j < d; j++) dw[m.b_h + j] += s.DH[r * d + j];
+    /* h's input [m→ ; m← ; x] */
+    float *dWh = dw + m.W_h;
+    xb_gemm(1, 0, d, d, (int)BN, 1.0f, x, d, s.DH, d, 1.0f, dWh + (size_t)m.ndir * q * d, d);
+    xb_gemm(0, 1, (int)BN, d, d, 1.0f, s.DH, d, Wh + (size_t)m.ndir * q * d, d, 0.0f, dx, d);
+    for (int dir = 0; dir < m.ndir; dir++) {
+        const float *M = s.M + (size_t)dir * BN * q, *U = s.U + (size_t)dir * BN;
+        xb_gemm(1, 0, q, d, (int)BN, 1.0f, M, q, s.DH, d, 1.0f, dWh + (size_t)dir * q * d, d);
+        xb_gemm(0, 1, (int)BN, q, d, 1.0f, s.DH, d, Wh + (size_t)dir * q * d, d, 0.0f, s.DM, q);
+        /* adjoint scan, in place in DM: g_t = dm_t + Āᵀ g_{t+1} (visit order reversed);
+         * du_t = B̄ · g_t, masked by relu' */
+        #pragma omp parallel for schedule(static)
+        for (int b = 0; b < B; b++) {
+            const int L = xb_len(len, b, N);
+            float *DM = s.DM + (size_t)b * N * q, *DUP = s.DUP + (size_t)b * N;
+            const float *Ub = U + (size_t)b * N;
+            for (int t = L; t < N; t++) DUP[t] = 0.0f;
+            for (int k = L - 1; k >= 0; k--) {
+                const int t = dir ? L - 1 - k : k;
+                const int tn = dir ? t - 1 : t + 1;   /* the step visited after t */
+                float *gt = DM + (size_t)t * q;
+                if (k < L - 1) xb_lti_step(q, Ab, DM + (size_t)tn * q, gt, 1.0f, gt);   /* out = bvec: allowed */
+                float du = 0.0f;
+                for (int i = 0; i < q; i++) du = fmaf(Bb[i], gt[i], du);
+                DUP[t] = Ub[t] > 0.0f ? du : 0.0f;
+            }
+        }
+        /* u = relu(x W_u + b_u): dW_u += xᵀ du, db_u += Σ du, dx += du W_uᵀ */
+        xb_gemm(1, 0, d, 1, (int)BN, 1.0f, x, d, s.DUP, 1, 1.0f, dw + m.W_u[dir], 1);
+        float acc = 0.0f;
+        for (size_t r = 0; r < BN; r++) acc += s.DUP[r];
+        dw[m.b_u[dir]] += acc;
+        const float *wu = w + m.W_u[dir];
+        #pragma omp parallel for schedule(static)
+        for (size_t r = 0; r < BN; r++)
+            for (int j = 0; j < d; j++) dx[r * d + j] = fmaf(s.DUP[r], wu[j], dx[r * d + j]);
+    }
+}
+
+/* ---- FLOPs and reference ------------------------------------------------------------ */
+
+/* MIXERS.md §19 recurrent form, one sequence: causal 2Nd (u) + 2Nq² + 2Nq (memory)
+ * + 2N(q+d)d (h) + 2Nd² (projection). Bidirectional adds the reverse direction's u (2Nd),
+ * memory (2Nq² + 2Nq) and its q extra rows of W_h (2Nqd): 4Nd + 4Nq² + 4Nq + 2N(2q+d)d + 2Nd². */
+static double lmu_flops(const xb_mixer_cfg *c, int N)
+{
+    dims m = dims_of(c);
+    double n = N, d = m.d, q = m.q, k = m.ndir;
+    return k * (2 * n * d + 2 * n * q * q + 2 * n * q) + 2 * n * (k * q + d) * d + 2 * n * d * d;
+}
+
+static void lmu_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                          double *y, int B, int N)
+{
+    dims m = dims_of(c);
+    const int d = m.d, q = m.q;
+    double *mem = malloc(sizeof(double) * (size_t)2 * N * q), *mt = malloc(sizeof(double) * q);
+    double *h = malloc(sizeof(double) * d), *u = malloc(sizeof(double) * N);
+    for (int b = 0; b < B; b++) {
+        const int L = xb_len(len, b, N);
+        const float *X = x + (size_t)b * N * d;
+        for (int dir = 0; dir < m.ndir; dir++) {
+            for (int t = 0; t < L; t++) {
+                double a = w[m.b_u[dir]];
+                for (int j = 0; j < d; j++) a += (double)X[(size_t)t * d + j] * w[m.W_u[dir] + j];
+                u[t] = a > 0 ? a : 0;
+            }
+            for (int i = 0; i < q; i++) mt[i] = 0;
+            for (int k = 0; k < L; k++) {
+                const int t = dir ? L - 1 - k : k;
+                double *mn = mem + ((size_t)dir * N + t) * q;
+                for (int i = 0; i < q; i++) {
+                    double a = (double)w[m.B_bar + i] * u[t];
+                    for (int j = 0; j < q; j++) a += (double)w[m.A_bar + (size_t)i * q + j] * mt[j];
+                    mn[i] = a;
+                }
+                memcpy(mt, mn, sizeof(double) * q);
+            }
+        }
+        for (int t = 0; t < N; t++) {
+            double *yt = y + ((size_t)b * N + t) * d;
+            if (t >= L) { for (int j = 0; j < d; j++) yt[j] = 0; continue; }
+            for (int o = 0; o < d; o++) {
+                double a = w[m.b_h + o];
+                for (int dir = 0; dir < m.ndir; dir++)
+                    for (int i = 0; i < q; i++)
+                        a += mem[((size_t)dir * N + t) * q + i] * w[m.W_h + ((size_t)dir * q + i) * d + o];
+                for (int j = 0; j < d; j++) a += (double)X[(size_t)t * d + j] * w[m.W_h + ((size_t)m.ndir * q + j) * d + o];
+                h[o] = a > 0 ? a : 0;
+            }
+            for (int o = 0; o < d; o++) {
+                double a = w[m.b_p + o];
+                for (int j = 0; j < d; j++) a += h[j] * w[m.W_p + (size_t)j * d + o];
+                yt[o] = a;
+            }
+        }
+    }
+    free(mem); free(mt); free(h); free(u);
+}
+
+const xb_mixer xb_mixer_lmu = {
+    .name = "lmu",
+    .family = "ssm",
+    .cite = "Liu et al. 2024, LMUFormer: Low Complexity Yet Powerful Spiking Model With Legendre Memory Units",
+    .complexity = "N",
+    .options = "order,theta",
+    .modes = XB_CAUSAL | XB_BIDIR,
+    .unverified = 0,
+    .defaults = lmu_defaults,
+    .check = lmu_check,
+    .tensors = lmu_tensors,
+    .init = lmu_init,
+    .n_saved = lmu_n_saved,
+    .n_scratch = lmu_n_scratch,
+    .forward = lmu_forward,
+    .backward = lmu_backward,
+    .flops = lmu_flops,
+    .reference = lmu_reference,
+};

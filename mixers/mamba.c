@@ -1,0 +1,600 @@
+/* mixers/mamba.c — `mamba`: the Mamba selective-SSM block as a token mixer (MIXERS.md §18;
+ * bidirectional form §0.1/§32, Vim layout). Gu & Dao 2023.
+ *
+ * Forward (D = E·d inner channels, n states, conv k, R = dt_rank, P = R + 2n):
+ *   [x ; z] = X W_in                                  W_in [d, 2D]  (x: columns 0..D−1)
+ *   per direction: xc = conv_k(x) + b_conv;  xs = silu(xc)
+ *                  [δ ; B ; C] = xs W_x               W_x [D, P]
+ *                  Δ = softplus(δ W_dt + b_dt)        W_dt [R, D]
+ *                  y = selective_scan(xs, Δ, A = −exp(A_log), B, C) + D_skip ⊙ xs
+ *   G = (y→ [+ y←]) ⊙ silu(z);  Y = G W_out           W_out [D, d]
+ * The reverse direction (bidirectional only) has its own conv_w_rev, b_conv_rev, W_x_rev,
+ * W_dt_rev, b_dt_rev, A_log_rev, D_skip_rev; its conv is anti-causal (same lag-order taps applied
+ * to the reversed sequence) and its scan starts at the last REAL token (core/selscan.h with a
+ * negative row stride). Pads: conv and scans read real tokens only; pad rows of xs, y, G are 0.
+ *
+ * Checked against state-spaces/mamba (mamba_simple.py, selective_scan_ref): order of [x;z] and
+ * [δ;B;C], ZOH for A / Euler for B, softplus(δW_dt + b_dt) with PyTorch's threshold 20, init
+ * (A_log = log(1..n), D = 1, W_dt ~ U(±R^-1/2), inverse-softplus b_dt, PyTorch defaults for
+ * the conv: U(±1/√k) for taps and bias). A_log and D_skip carry no weight decay there
+ * (_no_weight_decay), so neither does here. No disagreement with MIXERS.md was found.
+ *
+ * Buffers are batch-major inside saved (B × n_saved floats in all) so that projections are one
+ * GEMM over all B·N rows:
+ *   saved:  XZ [B·N, 2D] | YS [B·N, D] (y→ + y←, pre-gate) | per direction:
+ *           XC [B·N, D] (conv pre-activation) | DBC [B·N, P] | DT [B·N, D] (Δ) |
+ *           CK [B, nck, n, D] (scan state entering each chunk of C steps)
+ *   scratch (forward):  At [2, n, D] | XS [B·N, D] | YR [B·N, D]
+ *   scratch (backward): At | XS | DYM [B·N, d] | DG [B·N, D] | DXZ [B·N, 2D] | DU, DDT [B·N, D] |
+ *           DDBC [B·N, P] | DBCP [nblk, B·N, 2n] | DAP [B, n, D] | DDP [B, D] | WORK [threads, …] */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "core/gemm.h"
+#include "core/mixer.h"
+#include "core/selscan.h"
+#include "core/xb.h"
+
+/* ---- dimensions and slab layout --------------------------------------------------- */
+
+typedef struct dims {
+    int d, D, n, k, R, P, C, ndir;
+    /* slab offsets: W_in, W_out, and each direction's group */
+    size_t W_in, W_out, grp[2];
+    /* offsets inside a direction's group */
+    size_t conv_w, b_conv, W_x, W_dt, b_dt, A_log, D_skip, grp_size;
+} dims;
+
+static dims dims_of(const xb_mixer_cfg *c)
+{
+    dims m;
+    m.d = c->d; m.D = c->expand * c->d; m.n = c->state; m.k = c->conv; m.R = c->dt_rank;
+    m.P = m.R + 2 * m.n; m.C = c->chunk; m.ndir = c->causal ? 1 : 2;
+    const size_t D = (size_t)m.D;
+    m.conv_w = 0;
+    m.b_conv = m.conv_w + (size_t)m.k * D;
+    m.W_x = m.b_conv + D;
+    m.W_dt = m.W_x + D * m.P;
+    m.b_dt = m.W_dt + (size_t)m.R * D;
+    m.A_log = m.b_dt + D;
+    m.D_skip = m.A_log + D * m.n;
+    m.grp_size = m.D_skip + D;
+    m.W_in = 0;
+    m.grp[0] = m.W_in + (size_t)m.d * 2 * D;
+    m.W_out = m.grp[0] + m.grp_size;
+    m.grp[1] = m.W_out + D * m.d;
+    return m;
+}
+
+static int nblocks(const dims *m) { return (m->D + XB_SELSCAN_CB - 1) / XB_SELSCAN_CB; }
+static int nchunks(const dims *m, int N) { return xb_selscan_nchunks(N, m->C); }
+
+static int max_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+static void mamba_defaults(xb_mixer_cfg *c)
+{
+    if (c->expand <= 0) c->expand = 2;
+    if (c->state <= 0) c->state = 16;
+    if (c->conv <= 0) c->conv = 4;
+    if (c->dt_rank <= 0) c->dt_rank = (c->d + 15) / 16;   /* ⌈d/16⌉ as in mamba_simple.py */
+    if (c->chunk <= 0) c->chunk = 64;                       /* checkpoint interval */
+}
+
+static int mamba_check(const xb_mixer_cfg *c, char *err, size_t errn)
+{
+    if (c->d < 1) { snprintf(err, errn, "d: must be >= 1, got %d", c->d); return XB_EINVAL; }
+    if (c->expand < 1) { snprintf(err, errn, "expand: must be >= 1, got %d", c->expand); return XB_EINVAL; }
+    if (c->state < 1 || c->state > XB_SELSCAN_NMAX) {
+        snprintf(err, errn, "state: must be between 1 and %d, got %d", XB_SELSCAN_NMAX, c->state);
+        return XB_EINVAL;
+    }
+    if (c->conv < 1 || c->conv > 64) { snprintf(err, errn, "conv: must be between 1 and 64, got %d", c->conv); return XB_EINVAL; }
+    if (c->dt_rank < 1) { snprintf(err, errn, "dt_rank: must be >= 1, got %d", c->dt_rank); return XB_EINVAL; }
+    if (c->chunk < 1) { snprintf(err, errn, "chunk: must be >= 1, got %d", c->chunk); return XB_EINVAL; }
+    return 0;
+}
+
+static int mamba_tensors(const xb_mixer_cfg *c, xb_tensor *out)
+{
+    dims m = dims_of(c);
+    static const char *names[2][7] = {
+        {"conv_w", "b_conv", "W_x", "W_dt", "b_dt", "A_log", "D_skip"},
+        {"conv_w_rev", "b_conv_rev", "W_x_rev", "W_dt_rev", "b_dt_rev", "A_log_rev", "D_skip_rev"},
+    };
+    xb_tensor t[XB_MAX_TENSORS];
+    int nt = 0;
+    t[nt++] = (xb_tensor){"W_in", m.W_in, m.d, 2 * m.D, XB_T_DECAY};
+    for (int dir = 0; dir < m.ndir; dir++) {
+        size_t g = m.grp[dir];
+        t[nt++] = (xb_tensor){names[dir][0], g + m.conv_w, m.k, m.D, XB_T_DECAY};
+        t[nt++] = (xb_tensor){names[dir][1], g + m.b_conv, m.D, 1, 0};
+        t[nt++] = (xb_tensor){names[dir][2], g + m.W_x, m.D, m.P, XB_T_DECAY};
+        t[nt++] = (xb_tensor){names[dir][3], g + m.W_dt, m.R, m.D, XB_T_DECAY};
+        t[nt++] = (xb_tensor){names[dir][4], g + m.b_dt, m.D, 1, 0};
+        t[nt++] = (xb_tensor){names[dir][5], g + m.A_log, m.D, m.n, 0};   /* no decay: reference */
+        t[nt++] = (xb_tensor){names[dir][6], g + m.D_skip, m.D, 1, 0};
+        if (dir == 0) t[nt++] = (xb_tensor){"W_out", m.W_out, m.D, m.d, XB_T_DECAY};
+    }
+    if (out) memcpy(out, t, sizeof(xb_tensor) * (size_t)nt);
+    return nt;
+}
+
+static void mamba_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
+{
+    dims m = dims_of(c);
+    xb_init_uniform(w + m.W_in, m.d, 2 * m.D, rng);
+    for (int dir = 0; dir < m.ndir; dir++) {
+        float *g = w + m.grp[dir];
+        /* nn.Conv1d(groups = D) default: fan_in = k for taps and bias */
+        xb_init_uniform(g + m.conv_w, m.k, m.D, rng);
+        float bc = 1.0f / sqrtf((float)m.k);
+        for (int i = 0; i < m.D; i++) g[m.b_conv + i] = xb_rng_uniformf(rng, -bc, bc);
+        xb_init_uniform(g + m.W_x, m.D, m.P, rng);
+        xb_init_uniform(g + m.W_dt, m.R, m.D, rng);          /* U(±R^-1/2), dt_scale = 1 */
+        for (int i = 0; i < m.D; i++) {                       /* softplus(b_dt) = Δ0 */
+            double lo = log(1e-3), hi = log(1e-1);
+            double dt0 = exp(lo + xb_rng_uniform(rng) * (hi - lo));
+            if (dt0 < 1e-4) dt0 = 1e-4;
+            g[m.b_dt + i] = (float)(dt0 + log(-expm1(-dt0)));
+        }
+        for (int i = 0; i < m.D; i++)
+            for (int s = 0; s < m.n; s++) g[m.A_log + (size_t)i * m.n + s] = (float)log((double)(s + 1));
+        for (int i = 0; i < m.D; i++) g[m.D_skip + i] = 1.0f;
+        if (dir == 0) xb_init_uniform(w + m.W_out, m.D, m.d, rng);
+    }
+}
+
+/* ---- buffers ------------------------------------------------------------------------ */
+
+typedef struct bufs {
+    float *XZ, *YS, *XC[2], *DBC[2], *DT[2], *CK[2];          /* saved */
+    float *At, *XS, *YR;                                       /* scratch, forward */
+    float *DYM, *DG, *DXZ, *DU, *DDT, *DDBC, *DBCP, *DAP, *DDP, *WORK; /* scratch, backward */
+} bufs;
+
+static size_t take(size_t *off, size_t n) { size_t r = *off; *off += (n + 15) & ~(size_t)15; return r; }
+
+/* Offsets of every buffer (saved and scratch, each from 0); returns both totals. */
+static void layout(const dims *m, int B, int N, size_t *o, size_t *n_saved, size_t *n_scratch)
+{
+    const size_t BN = (size_t)B * N, D = (size_t)m->D;
+    size_t s = 0, x = 0;
+    int i = 0;
+    o[i++] = take(&s, BN * 2 * D);            /* XZ */
+    o[i++] = take(&s, BN * D);                /* YS */
+    for (int dir = 0; dir < 2; dir++) {
+        size_t on = dir < m->ndir;
+        o[i++] = take(&s, on * BN * D);       /* XC */
+        o[i++] = take(&s, on * BN * m->P);    /* DBC */
+        o[i++] = take(&s, on * BN * D);       /* DT */
+        o[i++] = take(&s, on * (size_t)B * nchunks(m, N) * m->n * D); /* CK */
+    }
+    o[i++] = take(&x, 2 * (size_t)m->n * D);  /* At */
+    o[i++] = take(&x, BN * D);                /* XS */
+    size_t fwd_end = x;
+    o[i++] = take(&fwd_end, BN * D);          /* YR (forward only; overlaps backward buffers) */
+    o[i++] = take(&x, BN * m->d);             /* DYM */
+    o[i++] = take(&x, BN * D);                /* DG */
+    o[i++] = take(&x, BN * 2 * D);            /* DXZ */
+    o[i++] = take(&x, BN * D);                /* DU */
+    o[i++] = take(&x, BN * D);                /* DDT */
+    o[i++] = take(&x, BN * m->P);             /* DDBC */
+    o[i++] = take(&x, (size_t)nblocks(m) * BN * 2 * m->n); /* DBCP */
+    o[i++] = take(&x, (size_t)B * m->n * D);  /* DAP */
+    o[i++] = take(&x, (size_t)B * D);         /* DDP */
+    o[i++] = take(&x, (size_t)max_threads() * xb_selscan_work(m->n, m->C)); /* WORK */
+    *n_saved = s;
+    *n_scratch = x > fwd_end ? x : fwd_end;
+}
+
+static bufs carve(const dims *m, int B, int N, float *saved, float *scratch)
+{
+    size_t o[32], ns, nx;
+    layout(m, B, N, o, &ns, &nx);
+    bufs b;
+    int i = 0;
+    b.XZ = saved + o[i++]; b.YS = saved + o[i++];
+    for (int dir = 0; dir < 2; dir++) {
+        b.XC[dir] = saved + o[i++]; b.DBC[dir] = saved + o[i++];
+        b.DT[dir] = saved + o[i++]; b.CK[dir] = saved + o[i++];
+    }
+    b.At = scratch + o[i++]; b.XS = scratch + o[i++]; b.YR = scratch + o[i++];
+    b.DYM = scratch + o[i++]; b.DG = scratch + o[i++]; b.DXZ = scratch + o[i++];
+    b.DU = scratch + o[i++]; b.DDT = scratch + o[i++]; b.DDBC = scratch + o[i++];
+    b.DBCP = scratch + o[i++]; b.DAP = scratch + o[i++]; b.DDP = scratch + o[i++];
+    b.WORK = scratch + o[i++];
+    return b;
+}
+
+static size_t mamba_n_saved(const xb_mixer_cfg *c, int N)
+{
+    dims m = dims_of(c);
+    size_t o[32], ns, nx;
+    layout(&m, 1, N, o, &ns, &nx);
+    return ns;   /* per-sequence parts scale with B; alignment slack only shrinks per sequence */
+}
+
+static size_t mamba_n_scratch(const xb_mixer_cfg *c, int B, int N)
+{
+    dims m = dims_of(c);
+    size_t o[32], ns, nx;
+    layout(&m, B, N, o, &ns, &nx);
+    return nx;
+}
+
+/* ---- shared pieces ------------------------------------------------------------------ */
+
+/* σ through the vectorisable exp of core/selscan.h (libm expf would keep these loops scalar) */
+static inline float sigmoidf(float v) { return 1.0f / (1.0f + xb_vexpf(-v)); }
+
+/* At[s·D + c] = −exp(A_log[c, s]) for one direction. */
+static void make_At(const dims *m, const float *A_log, float *At)
+{
+    for (int c = 0; c < m->D; c++)
+        for (int s = 0; s < m->n; s++) At[(size_t)s * m->D + c] = -expf(A_log[(size_t)c * m->n + s]);
+}
+
+/* xc[t] = b_conv + Σ_τ w[τ] ⊙ x[t ∓ τ] over real tokens (− causal direction, + reverse),
+ * xs = silu(xc); pad rows 0. x is XZ's first D columns (row stride 2D). Rows in parallel. */
+static void conv_forward(const dims *m, int dir, const float *grp, const float *XZ, const int *len,
+                         float *XC, float *XS, int B, int N)
+{
+    const int D = m->D, k = m->k;
+    const float *w = grp + m->conv_w, *bc = grp + m->b_conv;
+    #pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < N; t++) {
+            const int L = xb_len(len, b, N);
+            float *xc = XC + ((size_t)b * N + t) * D, *xs = XS + ((size_t)b * N + t) * D;
+            if (t >= L) { memset(xc, 0, sizeof(float) * D); memset(xs, 0, sizeof(float) * D); continue; }
+            memcpy(xc, bc, sizeof(float) * D);
+            for (int tau = 0; tau < k; tau++) {
+                int src = dir == 0 ? t - tau : t + tau;
+                if (src < 0 || src >= L) continue;
+                const float *xr = XZ + ((size_t)b * N + src) * 2 * D, *wt = w + (size_t)tau * D;
+                for (int c = 0; c < D; c++) xc[c] = fmaf(wt[c], xr[c], xc[c]);
+            }
+            for (int c = 0; c < D; c++) xs[c] = xc[c] * sigmoidf(xc[c]);
+        }
+}
+
+/* xs = silu(xc) (pads stay 0 because xc is 0 there). */
+static void silu_rows(const float *XC, float *XS, size_t n)
+{
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) XS[i] = XC[i] * sigmoidf(XC[i]);
+}
+
+/* Pointers of sequence b's first visited row for a direction: the forward scan starts at row 0
+ * with stride +1 row, the reverse scan at the last real row with stride −1 row. */
+static inline size_t first_row(int b, int N, int L, int dir) { return (size_t)b * N + (dir ? (size_t)L - 1 : 0); }
+
+/* ---- forward ------------------------------------------------------------------------ */
+
+static void mamba_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                          float *y, float *saved, float *scratch, int B, int N)
+{
+    dims m = dims_of(c);
+    bufs s = carve(&m, B, N, saved, scratch);
+    const int D = m.D, P = m.P, n = m.n, nblk = nblocks(&m), nck = nchunks(&m, N);
+    const size_t BN = (size_t)B * N;
+
+    xb_gemm(0, 0, (int)BN, 2 * D, m.d, 1.0f, x, m.d, w + m.W_in, 2 * D, 0.0f, s.XZ, 2 * D);
+    for (int dir = 0; dir < m.ndir; dir++) {
+        const float *grp = w + m.grp[dir];
+        float *At = s.At + (size_t)dir * n * D;
+        make_At(&m, grp + m.A_log, At);
+        conv_forward(&m, dir, grp, s.XZ, len, s.XC[dir], s.XS, B, N);
+        float *DBC = s.DBC[dir], *DT = s.DT[dir], *CK = s.CK[dir];
+        xb_gemm(0, 0, (int)BN, P, D, 1.0f, s.XS, D, grp + m.W_x, P, 0.0f, DBC, P);
+        xb_gemm(0, 0, (int)BN, D, m.R, 1.0f, DBC, P, grp + m.W_dt, D, 0.0f, DT, D);
+        const float *bdt = grp + m.b_dt;
+        #pragma omp parallel for schedule(static)
+        for (size_t r = 0; r < BN; r++) {
+            float *dt = DT + r * D;
+            for (int ch = 0; ch < D; ch++) {   /* softplus with PyTorch's linear tail above 20 */
+                float p = dt[ch] + bdt[ch];
+                dt[ch] = p > 20.0f ? p : log1pf(expf(p));
+            }
+        }
+        float *Yd = dir == 0 ? s.YS : s.YR;
+        const float *Dsk = grp + m.D_skip;
+        #pragma omp parallel for collapse(2) schedule(static)
+        for (int b = 0; b < B; b++)
+            for (int blk = 0; blk < nblk; blk++) {
+                const int L = xb_len(len, b, N), c0 = blk * XB_SELSCAN_CB;
+                const int nc = xb_min(XB_SELSCAN_CB, D - c0);
+                const ptrdiff_t ld = dir ? -(ptrdiff_t)D : D, ldbc = dir ? -(ptrdiff_t)P : P;
+                const size_t r0 = first_row(b, N, L, dir);
+                for (int t = L; t < N; t++) memset(Yd + ((size_t)b * N + t) * D + c0, 0, sizeof(float) * nc);
+                xb_selscan_forward(L, nc, n, m.C, s.XS + r0 * D + c0, DT + r0 * D + c0, ld,
+                                   DBC + r0 * P + m.R, DBC + r0 * P + m.R + n, ldbc, At + c0, D,
+                                   Dsk + c0, Yd + r0 * D + c0,
+                                   CK + (size_t)b * nck * n * D + c0, D);
+            }
+    }
+    /* G = (y→ + y←) ⊙ silu(z) into XS (free now) */
+    float *G = s.XS;
+    const int bidir = m.ndir == 2;
+    #pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < BN; r++) {
+        float *ys = s.YS + r * D, *g = G + r * D;
+        const float *z = s.XZ + r * 2 * D + D, *yr = s.YR + r * D;
+        if (bidir) for (int ch = 0; ch < D; ch++) ys[ch] += yr[ch];
+        for (int ch = 0; ch < D; ch++) g[ch] = ys[ch] * (z[ch] * sigmoidf(z[ch]));
+    }
+    xb_gemm(0, 0, (int)BN, m.d, D, 1.0f, G, D, w + m.W_out, m.d, 0.0f, y, m.d);
+}
+
+/* ---- backward ----------------------------------------------------------------------- */
+
+static void mamba_backward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                           const float *saved, const float *dy, float *dx, float *dw, float *scratch,
+                           int B, int N)
+{
+    dims m = dims_of(c);
+    bufs s = carve(&m, B, N, (float *)saved, scratch);
+    const int D = m.D, P = m.P, n = m.n, d = m.d, nblk = nblocks(&m), nck = nchunks(&m, N);
+    const size_t BN = (size_t)B * N;
+    const size_t work_n = xb_selscan_work(n, m.C);
+
+    /* dy at pad rows counts as 0; G = ys ⊙ silu(z) recomputed into XS */
+    float *G = s.XS;
+    #pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < BN; r++) {
+        const int b = (int)(r / N), t = (int)(r % N);
+        const int real = t < xb_len(len, b, N);
+        for (int j = 0; j < d; j++) s.DYM[r * d + j] = real ? dy[r * d + j] : 0.0f;
+        const float *ys = s.YS + r * D, *z = s.XZ + r * 2 * D + D;
+        for (int ch = 0; ch < D; ch++) G[r * D + ch] = ys[ch] * (z[ch] * sigmoidf(z[ch]));
+    }
+    xb_gemm(1, 0, D, d, (int)BN, 1.0f, G, D, s.DYM, d, 1.0f, dw + m.W_out, d);
+    xb_gemm(0, 1, (int)BN, D, d, 1.0f, s.DYM, d, w + m.W_out, d, 0.0f, s.DG, D);
+    /* gate: dys = dG ⊙ silu(z) (in place), dz = dG ⊙ ys ⊙ silu'(z); dx part of DXZ starts 0 */
+    #pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < BN; r++) {
+        float *dg = s.DG + r * D, *dxz = s.DXZ + r * 2 * D;
+        const float *ys = s.YS + r * D, *z = s.XZ + r * 2 * D + D;
+        for (int ch = 0; ch < D; ch++) {
+            float sz = sigmoidf(z[ch]);
+            dxz[D + ch] = dg[ch] * ys[ch] * (sz * (1.0f + z[ch] * (1.0f - sz)));
+            dg[ch] = dg[ch] * (z[ch] * sz);
+            dxz[ch] = 0.0f;
+        }
+    }
+    for (int dir = 0; dir < m.ndir; dir++) {
+        const float *grp = w + m.grp[dir];
+        float *dgrp = dw + m.grp[dir];
+        float *At = s.At + (size_t)dir * n * D;
+        make_At(&m, grp + m.A_log, At);
+        const float *XC = s.XC[dir], *DBC = s.DBC[dir], *DT = s.DT[dir], *CK = s.CK[dir];
+        silu_rows(XC, s.XS, BN * D);
+        memset(s.DU, 0, sizeof(float) * BN * D);
+        memset(s.DDT, 0, sizeof(float) * BN * D);
+        memset(s.DBCP, 0, sizeof(float) * (size_t)nblk * BN * 2 * n);
+        const float *Dsk = grp + m.D_skip;
+        #pragma omp parallel for collapse(2) schedule(static)
+        for (int b = 0; b < B; b++)
+            for (int blk = 0; blk < nblk; blk++) {
+                const int L = xb_len(len, b, N), c0 = blk * XB_SELSCAN_CB;
+                const int nc = xb_min(XB_SELSCAN_CB, D - c0);
+                const ptrdiff_t ld = dir ? -(ptrdiff_t)D : D, ldbc = dir ? -(ptrdiff_t)P : P;
+                const ptrdiff_t ldp = dir ? -(ptrdiff_t)(2 * n) : 2 * n;
+                const size_t r0 = first_row(b, N, L, dir);
+                float *bcp = s.DBCP + (size_t)blk * BN * 2 * n + r0 * 2 * n;
+                xb_selscan_backward(L, nc, n, m.C, s.XS + r0 * D + c0, DT + r0 * D + c0, ld,
+                                    DBC + r0 * P + m.R, DBC + r0 * P + m.R + n, ldbc, At + c0, D,
+                                    Dsk + c0, CK + (size_t)b * nck * n * D + c0, D,
+                                    s.DG + r0 * D + c0, s.DU + r0 * D + c0, s.DDT + r0 * D + c0,
+                                    bcp, bcp + n, ldp, s.DAP + (size_t)b * n * D + c0, s.DDP + (size_t)b * D + c0,
+                                    s.WORK + (size_t)thread_id() * work_n);
+            }
+        /* fixed-order reductions of the per-block / per-sequence partials */
+        #pragma omp parallel for schedule(static)
+        for (size_t r = 0; r < BN; r++) {
+            float *dd = s.DDBC + r * P;
+            for (int j = 0; j < 2 * n; j++) {
+                float acc = 0.0f;
+                for (int blk = 0; blk < nblk; blk++) acc += s.DBCP[(size_t)blk * BN * 2 * n + r * 2 * n + j];
+                dd[m.R + j] = acc;
+            }
+        }
+        {
+            float *dAlog = dgrp + m.A_log, *dD = dgrp + m.D_skip;
+            for (int ch = 0; ch < D; ch++) {
+                for (int st = 0; st < n; st++) {
+                    float acc = 0.0f;
+                    for (int b = 0; b < B; b++) acc += s.DAP[(size_t)b * n * D + (size_t)st * D + ch];
+                    dAlog[(size_t)ch * n + st] += acc * At[(size_t)st * D + ch];  /* dA_log = dA ⊙ A */
+                }
+                float acc = 0.0f;
+                for (int b = 0; b < B; b++) acc += s.DDP[(size_t)b * D + ch];
+                dD[ch] += acc;
+            }
+        }
+        /* Δ = softplus(p): dp = dΔ ⊙ σ(p) = dΔ ⊙ (1 − e^{−Δ}); pad rows of DDT are 0 */
+        #pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < BN * D; i++) s.DDT[i] *= -expm1f(-DT[i]);
+        float *dbdt = dgrp + m.b_dt;
+        for (size_t r = 0; r < BN; r++)
+            for (int ch = 0; ch < D; ch++) dbdt[ch] += s.DDT[r * D + ch];
+        xb_gemm(1, 0, m.R, D, (int)BN, 1.0f, DBC, P, s.DDT, D, 1.0f, dgrp + m.W_dt, D);
+        xb_gemm(0, 1, (int)BN, m.R, D, 1.0f, s.DDT, D, grp + m.W_dt, D, 0.0f, s.DDBC, P);
+        xb_gemm(1, 0, D, P, (int)BN, 1.0f, s.XS, D, s.DDBC, P, 1.0f, dgrp + m.W_x, P);
+        xb_gemm(0, 1, (int)BN, D, P, 1.0f, s.DDBC, P, grp + m.W_x, P, 1.0f, s.DU, D);
+        /* silu': dxc = dxs ⊙ σ(xc)(1 + xc(1 − σ(xc))) in place in DU (pad rows stay 0) */
+        #pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < BN * D; i++) {
+            float sg = sigmoidf(XC[i]);
+            s.DU[i] *= sg * (1.0f + XC[i] * (1.0f - sg));
+        }
+        /* conv: dx[src] += w[τ] ⊙ dxc[t] (each row gathers, so rows own their output) */
+        const float *wc = grp + m.conv_w;
+        #pragma omp parallel for collapse(2) schedule(static)
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < N; t++) {
+                const int L = xb_len(len, b, N);
+                if (t >= L) continue;
+                float *dxr = s.DXZ + ((size_t)b * N + t) * 2 * D;
+                for (int tau = 0; tau < m.k; tau++) {
+                    int dst = dir == 0 ? t + tau : t - tau;   /* rows whose conv read row t */
+                    if (dst < 0 || dst >= L) continue;
+                    const float *g = s.DU + ((size_t)b * N + dst) * D, *wt = wc + (size_t)tau * D;
+                    for (int ch = 0; ch < D; ch++) dxr[ch] = fmaf(wt[ch], g[ch], dxr[ch]);
+                }
+            }
+        /* conv weight and bias: channel blocks own their columns, rows summed in order */
+        float *dwc = dgrp + m.conv_w, *dbc = dgrp + m.b_conv;
+        #pragma omp parallel for schedule(static)
+        for (int blk = 0; blk < nblk; blk++) {
+            const int c0 = blk * XB_SELSCAN_CB, c1 = xb_min(D, c0 + XB_SELSCAN_CB);
+            for (int b = 0; b < B; b++) {
+                const int L = xb_len(len, b, N);
+                for (int t = 0; t < L; t++) {
+                    const float *g = s.DU + ((size_t)b * N + t) * D;
+                    for (int ch = c0; ch < c1; ch++) dbc[ch] += g[ch];
+                    for (int tau = 0; tau < m.k; tau++) {
+                        int src = dir == 0 ? t - tau : t + tau;
+                        if (src < 0 || src >= L) continue;
+                        const float *xr = s.XZ + ((size_t)b * N + src) * 2 * D;
+                        float *dwt = dwc + (size_t)tau * D;
+                        for (int ch = c0; ch < c1; ch++) dwt[ch] = fmaf(g[ch], xr[ch], dwt[ch]);
+                    }
+                }
+            }
+        }
+    }
+    xb_gemm(1, 0, d, 2 * D, (int)BN, 1.0f, x, d, s.DXZ, 2 * D, 1.0f, dw + m.W_in, 2 * D);
+    xb_gemm(0, 1, (int)BN, d, 2 * D, 1.0f, s.DXZ, 2 * D, w + m.W_in, 2 * D, 0.0f, dx, d);
+}
+
+/* ---- FLOPs --------------------------------------------------------------------------- */
+
+/* MIXERS.md §18, forward, one sequence. Counted:
+ *   W_in 2·N·d·2D, W_out 2·N·D·d                  (= 6ENd² together)
+ *   per direction: conv 2NDk, W_x 2ND(R+2n), W_dt 2NRD, scan 7NDn + NDn exps = 8NDn
+ *   skip + gate 4ND (D_skip·x mul-add 2ND; silu(z) and the product 2ND), once.
+ * Causal: 6ENd² + 2ND(k + R + 2n + R) + 8NDn + 4ND. Bidirectional adds the second direction's
+ * conv/W_x/W_dt/scan terms, 2ND(k + R + 2n + R) + 8NDn, as §18 says; its D_skip mul-add and the
+ * y→ + y← sum (3ND) are O(N·D) adds left out like biases (§0 "ignored"). Softplus, silu of the
+ * conv output and biases are not counted (§18 does not list them). */
+static double mamba_flops(const xb_mixer_cfg *c, int N)
+{
+    dims m = dims_of(c);
+    double Nd = N, D = m.D, d = m.d, E = c->expand;
+    double per_dir = 2.0 * Nd * D * (m.k + m.R + 2.0 * m.n + m.R) + 8.0 * Nd * D * m.n;
+    return 6.0 * E * Nd * d * d + 4.0 * Nd * D + per_dir * m.ndir;
+}
+
+/* ---- reference (double, explicit loops, independent of core/selscan.c) ----------------- */
+
+static double silu_d(double v) { return v / (1.0 + exp(-v)); }
+
+static void mamba_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                            double *y, int B, int N)
+{
+    dims m = dims_of(c);
+    const int d = m.d, D = m.D, n = m.n, R = m.R, P = m.P;
+    double *xin = malloc(sizeof(double) * (size_t)N * D), *z = malloc(sizeof(double) * (size_t)N * D);
+    double *xs = malloc(sizeof(double) * (size_t)N * D), *ysum = malloc(sizeof(double) * (size_t)N * D);
+    double *h = malloc(sizeof(double) * (size_t)D * n), *dbc = malloc(sizeof(double) * P);
+    double *delta = malloc(sizeof(double) * D);
+    for (int b = 0; b < B; b++) {
+        const int L = xb_len(len, b, N);
+        const float *X = x + (size_t)b * N * d;
+        for (int t = 0; t < L; t++)
+            for (int j = 0; j < 2 * D; j++) {
+                double acc = 0;
+                for (int i = 0; i < d; i++) acc += (double)X[(size_t)t * d + i] * w[m.W_in + (size_t)i * 2 * D + j];
+                if (j < D) xin[(size_t)t * D + j] = acc; else z[(size_t)t * D + j - D] = acc;
+            }
+        for (size_t i = 0; i < (size_t)N * D; i++) ysum[i] = 0;
+        for (int dir = 0; dir < m.ndir; dir++) {
+            const float *g = w + m.grp[dir];
+            /* conv over real tokens: causal lags for dir 0, the same taps on the reversed sequence for dir 1 */
+            for (int t = 0; t < L; t++)
+                for (int ch = 0; ch < D; ch++) {
+                    double acc = g[m.b_conv + ch];
+                    for (int tau = 0; tau < m.k; tau++) {
+                        int src = dir == 0 ? t - tau : t + tau;
+                        if (src >= 0 && src < L) acc += (double)g[m.conv_w + (size_t)tau * D + ch] * xin[(size_t)src * D + ch];
+                    }
+                    xs[(size_t)t * D + ch] = silu_d(acc);
+                }
+            for (int i = 0; i < D * n; i++) h[i] = 0;
+            for (int step = 0; step < L; step++) {
+                const int t = dir == 0 ? step : L - 1 - step;
+                const double *u = xs + (size_t)t * D;
+                for (int j = 0; j < P; j++) {
+                    double acc = 0;
+                    for (int ch = 0; ch < D; ch++) acc += u[ch] * g[m.W_x + (size_t)ch * P + j];
+                    dbc[j] = acc;
+                }
+                for (int ch = 0; ch < D; ch++) {
+                    double p = g[m.b_dt + ch];
+                    for (int r = 0; r < R; r++) p += dbc[r] * g[m.W_dt + (size_t)r * D + ch];
+                    delta[ch] = p > 20 ? p : log1p(exp(p));
+                }
+                for (int ch = 0; ch < D; ch++) {
+                    double yy = (double)g[m.D_skip + ch] * u[ch];
+                    for (int st = 0; st < n; st++) {
+                        double A = -exp((double)g[m.A_log + (size_t)ch * n + st]);
+                        double *hs = &h[(size_t)ch * n + st];
+                        *hs = exp(delta[ch] * A) * *hs + delta[ch] * dbc[R + st] * u[ch];
+                        yy += dbc[R + n + st] * *hs;
+                    }
+                    ysum[(size_t)t * D + ch] += yy;
+                }
+            }
+        }
+        for (int t = 0; t < N; t++)
+            for (int j = 0; j < d; j++) {
+                double acc = 0;
+                if (t < L)
+                    for (int ch = 0; ch < D; ch++)
+                        acc += ysum[(size_t)t * D + ch] * silu_d(z[(size_t)t * D + ch]) * w[m.W_out + (size_t)ch * d + j];
+                y[((size_t)b * N + t) * d + j] = acc;
+            }
+    }
+    free(xin); free(z); free(xs); free(ysum); free(h); free(dbc); free(delta);
+}
+
+const xb_mixer xb_mixer_mamba = {
+    .name = "mamba",
+    .family = "ssm",
+    .cite = "Gu & Dao 2023, Mamba: Linear-Time Sequence Modeling with Selective State Spaces",
+    .complexity = "N",
+    .options = "expand,state,conv,dt_rank,chunk",
+    .modes = XB_CAUSAL | XB_BIDIR,
+    .unverified = 0,
+    .defaults = mamba_defaults,
+    .check = mamba_check,
+    .tensors = mamba_tensors,
+    .init = mamba_init,
+    .n_saved = mamba_n_saved,
+    .n_scratch = mamba_n_scratch,
+    .forward = mamba_forward,
+    .backward = mamba_backward,
+    .flops = mamba_flops,
+    .reference = mamba_reference,
+};

@@ -1,0 +1,343 @@
+/* mixers/performer.c — Performer, FAVOR+ positive random features (Choromanski et al. 2021),
+ * MIXERS.md §8 and §32:
+ *   φ(x) = m^{-1/2} (exp(W_rf (c x) − ‖c x‖²/2 − stab) + ε),  c = d_h^{-1/4},
+ *   o_i = φ(q_i)ᵀ Σ_j φ(k_j) v_jᵀ / φ(q_i)·Σ_j φ(k_j)   (no ε in the denominator),
+ * standard projections W_Q..W_O, h heads, one fixed random matrix W_rf [m × d_h] per layer shared by
+ * the heads (a FROZEN buffer in the slab: orthogonal blocks, rows scaled by χ_{d_h} norms).
+ * Stabilisers are stop-gradient.
+ *   Bidirectional: query stab = max of its row of u; key stab = max over all real keys and features
+ *     of the head; ε = cfg.eps (default 1e-4). Closed form KV = φ(K)ᵀV (core/linattn.c).
+ *   Causal (§32): ε = 0; key j is stabilised by the running max g_j = max_{t ≤ j, f} u_t[f]. Query i
+ *     weighs key j ≤ i by e^{g_j − g_i} ≤ 1, i.e. all keys it sees share the scale e^{−g_i} (the
+ *     prefix sums are rescaled whenever the max grows, as in an online softmax). In the chunked
+ *     form (core/linattn.c, C = cfg.chunk) the intra-chunk matrix is tril(ΦqΦkᵀ) ⊙ e^{g_j − g_i}
+ *     and the carried state is kept relative to g at the previous chunk's last row, so every factor
+ *     applied to output t uses g_{≤t} only: output t depends on tokens ≤ t bit for bit. With ε = 0
+ *     the scales cancel exactly in o_t, so this is the same function as the unstabilised kernel.
+ *
+ * saved per sequence (floats): Q, K, V, O [N × d]; φQ, φK [N × h·m]; den, g [h × N];
+ *   state records [h × nstate × (m·d_h + m)] (causal: S_{c−1}, z_{c−1} per chunk; bidir: KV, z). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/gemm.h"
+#include "core/linattn.h"
+#include "core/mixer.h"
+#include "core/xb.h"
+
+static void performer_defaults(xb_mixer_cfg *c)
+{
+    if (c->heads <= 0) c->heads = 4;
+    if (c->features <= 0) c->features = 64;
+    if (c->chunk <= 0) c->chunk = 64;
+    if (c->eps == 0.0f) c->eps = 1e-4f;   /* a caller may zero it afterwards (gradient checks) */
+}
+
+static int performer_check(const xb_mixer_cfg *c, char *err, size_t errn)
+{
+    if (c->heads < 1 || c->d % c->heads != 0) {
+        snprintf(err, errn, "heads: must divide d = %d, got %d", c->d, c->heads);
+        return XB_EINVAL;
+    }
+    if (c->features < 1) {
+        snprintf(err, errn, "features: must be >= 1, got %d", c->features);
+        return XB_EINVAL;
+    }
+    if (c->chunk < 1) {
+        snprintf(err, errn, "chunk: must be >= 1, got %d", c->chunk);
+        return XB_EINVAL;
+    }
+    if (!(c->eps >= 0.0f)) {
+        snprintf(err, errn, "eps: must be >= 0, got %g", (double)c->eps);
+        return XB_EINVAL;
+    }
+    return XB_OK;
+}
+
+static int performer_tensors(const xb_mixer_cfg *c, xb_tensor *out)
+{
+    static const char *names[4] = {"W_Q", "W_K", "W_V", "W_O"};
+    size_t dd = (size_t)c->d * c->d;
+    if (out) {
+        for (int i = 0; i < 4; i++) out[i] = (xb_tensor){names[i], (size_t)i * dd, c->d, c->d, XB_T_DECAY};
+        out[4] = (xb_tensor){"W_rf", 4 * dd, c->features, c->d / c->heads, XB_T_FROZEN};
+    }
+    return 5;
+}
+
+/* W_rf [m × dh]: ⌈m/dh⌉ blocks, each the transposed Q of G = QR, G a Gaussian dh × dh matrix
+ * (last block truncated), then row r scaled by ‖g_r‖ for independent Gaussian g_r ∈ R^dh.
+ * QR by modified Gram–Schmidt (twice, in double) on G's columns: R_kk = ‖residual‖ > 0, so this Q
+ * already satisfies the sign fix Q ← Q·diag(sign(diag R)) of §32 (the unique positive-diagonal QR). */
+static void make_wrf(int m, int dh, float *wrf, xb_rng *rng)
+{
+    double *G = malloc((size_t)dh * dh * sizeof(double));
+    XB_ASSERT(G);
+    for (int r0 = 0; r0 < m; r0 += dh) {
+        for (int i = 0; i < dh * dh; i++) G[i] = xb_rng_normal(rng);   /* G[i][k]: row i, column k */
+        for (int k = 0; k < dh; k++) {
+            for (int pass = 0; pass < 2; pass++)
+                for (int p = 0; p < k; p++) {
+                    double s = 0;
+                    for (int i = 0; i < dh; i++) s += G[i * dh + p] * G[i * dh + k];
+                    for (int i = 0; i < dh; i++) G[i * dh + k] -= s * G[i * dh + p];
+                }
+            double nrm = 0;
+            for (int i = 0; i < dh; i++) nrm += G[i * dh + k] * G[i * dh + k];
+            nrm = sqrt(nrm);
+            XB_ASSERT(nrm > 0);
+            for (int i = 0; i < dh; i++) G[i * dh + k] /= nrm;
+        }
+        for (int r = r0; r < m && r < r0 + dh; r++)        /* row r of W_rf = column r − r0 of Q */
+            for (int i = 0; i < dh; i++) wrf[(size_t)r * dh + i] = (float)G[i * dh + (r - r0)];
+    }
+    for (int r = 0; r < m; r++) {
+        double s = 0;
+        for (int i = 0; i < dh; i++) { double z = xb_rng_normal(rng); s += z * z; }
+        for (int i = 0; i < dh; i++) wrf[(size_t)r * dh + i] *= (float)sqrt(s);
+    }
+    free(G);
+}
+
+static void performer_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
+{
+    for (int i = 0; i < 4; i++) xb_init_uniform(w + (size_t)i * c->d * c->d, c->d, c->d, rng);
+    make_wrf(c->features, c->d / c->heads, w + 4 * (size_t)c->d * c->d, rng);
+}
+
+static int n_state(const xb_mixer_cfg *c, int N) { return c->causal ? xb_linattn_nchunks(N, c->chunk) : 1; }
+
+static size_t performer_n_saved(const xb_mixer_cfg *c, int N)
+{
+    int dh = c->d / c->heads, H = c->heads, m = c->features;
+    return 4 * (size_t)N * c->d + 2 * (size_t)N * H * m + 2 * (size_t)H * N +
+           (size_t)H * n_state(c, N) * xb_linattn_state_floats(m, dh);
+}
+
+static size_t work_stride(const xb_mixer_cfg *c)
+{
+    return xb_align64(xb_linattn_work_floats(c->features, c->d / c->heads, c->chunk));
+}
+
+static size_t performer_n_scratch(const xb_mixer_cfg *c, int B, int N)
+{
+    size_t bnd = (size_t)B * N * c->d, bnf = (size_t)B * N * c->heads * c->features;
+    /* backward: dY masked, dO, dQ, dK, dV, dφQ, dφK; then per-thread kernel work */
+    return xb_align64(5 * bnd + 2 * bnf) + (size_t)xb_omp_max_threads() * work_stride(c);
+}
+
+typedef struct perf_saved { float *q, *k, *v, *o, *pq, *pk, *den, *g, *state; } perf_saved;
+
+static perf_saved saved_at(const xb_mixer_cfg *c, const float *saved, int b, int N)
+{
+    size_t nd = (size_t)N * c->d, nf = (size_t)N * c->heads * c->features, hn = (size_t)c->heads * N;
+    float *s = (float *)saved + (size_t)b * performer_n_saved(c, N);
+    perf_saved r = {s, s + nd, s + 2 * nd, s + 3 * nd, s + 4 * nd, s + 4 * nd + nf, s + 4 * nd + 2 * nf,
+                    s + 4 * nd + 2 * nf + hn, s + 4 * nd + 2 * nf + 2 * hn};
+    return r;
+}
+
+/* Y[B×N×d] = performer attention of X. Overwrites y and saved. */
+static void performer_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                              float *y, float *saved, float *scratch, int B, int N)
+{
+    const int d = c->d, H = c->heads, dh = d / H, m = c->features, hm = H * m, C = c->chunk;
+    const size_t dd = (size_t)d * d, bnd = (size_t)B * N * d, bnf = (size_t)B * N * hm;
+    const size_t sf = xb_linattn_state_floats(m, dh), ws = work_stride(c);
+    const float *wrf = w + 4 * dd;
+    const float eps = c->causal ? 0.0f : c->eps;
+    float *work = scratch + xb_align64(5 * bnd + 2 * bnf);
+    for (int b = 0; b < B; b++) {
+        perf_saved s = saved_at(c, saved, b, N);
+        xb_qkv_forward(N, d, x + (size_t)b * N * d, w, w + dd, w + 2 * dd, s.q, s.k, s.v);
+    }
+    const int nt = xb_omp_max_threads();
+    #pragma omp parallel for collapse(2) schedule(static) num_threads(nt)
+    for (int b = 0; b < B; b++)
+        for (int hd = 0; hd < H; hd++) {
+            perf_saved s = saved_at(c, saved, b, N);
+            int n = xb_len(len, b, N), off = hd * dh;
+            float *wk = work + (size_t)xb_omp_tid() * ws;
+            float *pq = s.pq + (size_t)hd * m, *pk = s.pk + (size_t)hd * m;
+            float *den = s.den + (size_t)hd * N, *g = s.g + (size_t)hd * N;
+            float *st = s.state + (size_t)hd * n_state(c, N) * sf;
+            xb_favor_forward(n, dh, m, s.q + off, d, wrf, XB_FAVOR_ROW, eps, pq, hm, NULL);
+            if (c->causal) {
+                xb_favor_forward(n, dh, m, s.k + off, d, wrf, XB_FAVOR_RUNNING, eps, pk, hm, g);
+                xb_linattn_causal_forward(n, m, dh, C, pq, pk, hm, s.v + off, d, g, 0.0f, s.o + off, d,
+                                          den, st, wk);
+            } else {
+                xb_favor_forward(n, dh, m, s.k + off, d, wrf, XB_FAVOR_ALL, eps, pk, hm, NULL);
+                xb_linattn_bidir_forward(n, m, dh, pq, pk, hm, s.v + off, d, 0.0f, s.o + off, d, den, st);
+            }
+            for (int t = n; t < N; t++) {
+                memset(s.o + (size_t)t * d + off, 0, (size_t)dh * sizeof(float));
+                memset(pq + (size_t)t * hm, 0, (size_t)m * sizeof(float));
+                memset(pk + (size_t)t * hm, 0, (size_t)m * sizeof(float));
+                den[t] = 1.0f;
+                g[t] = 0.0f;
+            }
+        }
+    for (int b = 0; b < B; b++)
+        xb_gemm(0, 0, N, d, d, 1.0f, saved_at(c, saved, b, N).o, d, w + 3 * dd, d, 0.0f,
+                y + (size_t)b * N * d, d);
+}
+
+/* dx overwritten, dw += (W_rf is frozen: its gradient slot is left untouched). */
+static void performer_backward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                               const float *saved, const float *dy, float *dx, float *dw, float *scratch,
+                               int B, int N)
+{
+    const int d = c->d, H = c->heads, dh = d / H, m = c->features, hm = H * m, C = c->chunk;
+    const size_t dd = (size_t)d * d, bnd = (size_t)B * N * d, nd = (size_t)N * d, bnf = (size_t)B * N * hm;
+    const size_t nf = (size_t)N * hm, sf = xb_linattn_state_floats(m, dh), ws = work_stride(c);
+    const float *wrf = w + 4 * dd;
+    const float eps = c->causal ? 0.0f : c->eps;
+    float *dym = scratch, *dO = dym + bnd, *dQ = dO + bnd, *dK = dQ + bnd, *dV = dK + bnd;
+    float *dpq = dV + bnd, *dpk = dpq + bnf, *work = scratch + xb_align64(5 * bnd + 2 * bnf);
+    for (int b = 0; b < B; b++) {  /* pad rows of dy count as 0 */
+        int n = xb_len(len, b, N);
+        memcpy(dym + b * nd, dy + b * nd, (size_t)n * d * sizeof(float));
+        memset(dym + b * nd + (size_t)n * d, 0, (size_t)(N - n) * d * sizeof(float));
+    }
+    for (int b = 0; b < B; b++)
+        xb_gemm(1, 0, d, d, N, 1.0f, saved_at(c, saved, b, N).o, d, dym + b * nd, d, 1.0f, dw + 3 * dd, d);
+    xb_gemm(0, 1, B * N, d, d, 1.0f, dym, d, w + 3 * dd, d, 0.0f, dO, d);
+    const int nt = xb_omp_max_threads();
+    #pragma omp parallel for collapse(2) schedule(static) num_threads(nt)
+    for (int b = 0; b < B; b++)
+        for (int hd = 0; hd < H; hd++) {
+            perf_saved s = saved_at(c, saved, b, N);
+            int n = xb_len(len, b, N), off = hd * dh;
+            float *wk = work + (size_t)xb_omp_tid() * ws;
+            const float *pq = s.pq + (size_t)hd * m, *pk = s.pk + (size_t)hd * m;
+            const float *den = s.den + (size_t)hd * N, *st = s.state + (size_t)hd * n_state(c, N) * sf;
+            float *gq = dpq + b * nf + (size_t)hd * m, *gk = dpk + b * nf + (size_t)hd * m;
+            float *q = dQ + b * nd + off, *k = dK + b * nd + off, *v = dV + b * nd + off;
+            if (c->causal)
+                xb_linattn_causal_backward(n, m, dh, C, pq, pk, hm, s.v + off, d, s.g + (size_t)hd * N,
+                                           s.o + off, d, den, st, dO + b * nd + off, d, gq, gk, v, d, wk);
+            else
+                xb_linattn_bidir_backward(n, m, dh, C, pq, pk, hm, s.v + off, d, s.o + off, d, den, st,
+                                          dO + b * nd + off, d, gq, gk, v, d, wk);
+            xb_favor_backward(n, dh, m, s.q + off, d, wrf, eps, pq, hm, gq, hm, q, d);
+            xb_favor_backward(n, dh, m, s.k + off, d, wrf, eps, pk, hm, gk, hm, k, d);
+            for (int t = n; t < N; t++) {
+                memset(q + (size_t)t * d, 0, (size_t)dh * sizeof(float));
+                memset(k + (size_t)t * d, 0, (size_t)dh * sizeof(float));
+                memset(v + (size_t)t * d, 0, (size_t)dh * sizeof(float));
+            }
+        }
+    xb_qkv_backward(B * N, d, x, w, w + dd, w + 2 * dd, dQ, dK, dV, dw, dw + dd, dw + 2 * dd, dx);
+}
+
+/* §8: F_main = 8Nd² + 8Nmd + 4Nmh, F_elem = 2Nmh (exp) + Nd (division). Causal runs the chunked
+ * form of §9 with φ features: add the unmasked intra-chunk products ΦqΦkᵀ (2·C·m per token per
+ * head) and tril(·)V (2·C·d_h per token per head) = 2NC(m·h + d). */
+static double performer_flops(const xb_mixer_cfg *c, int N)
+{
+    double n = N, d = c->d, m = c->features, h = c->heads;
+    double f = 8 * n * d * d + 8 * n * m * d + 4 * n * m * h + 2 * n * m * h + n * d;
+    if (c->causal) f += 2 * n * c->chunk * (m * h + d);
+    return f;
+}
+
+/* Naive double forward: explicit projections and features (same W_rf), quadratic form. */
+static void performer_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                                double *y, int B, int N)
+{
+    const int d = c->d, H = c->heads, dh = d / H, m = c->features;
+    const size_t dd = (size_t)d * d;
+    const float *wrf = w + 4 * dd;
+    const double cc = pow(dh, -0.25), ratio = 1 / sqrt((double)m), eps = c->causal ? 0.0 : c->eps;
+    double *q = calloc((size_t)N * d, sizeof(double)), *k = calloc((size_t)N * d, sizeof(double)),
+           *v = calloc((size_t)N * d, sizeof(double)), *o = calloc((size_t)N * d, sizeof(double)),
+           *uq = calloc((size_t)N * m, sizeof(double)), *uk = calloc((size_t)N * m, sizeof(double)),
+           *hq = calloc((size_t)N, sizeof(double)), *hk = calloc((size_t)N, sizeof(double)),
+           *rmk = calloc((size_t)N, sizeof(double)), *fq = calloc((size_t)m, sizeof(double));
+    XB_ASSERT(q && k && v && o && uq && uk && hq && hk && rmk && fq);
+    for (int b = 0; b < B; b++) {
+        int n = xb_len(len, b, N);
+        const float *xb = x + (size_t)b * N * d;
+        for (int t = 0; t < n; t++)
+            for (int j = 0; j < d; j++) {
+                double sq = 0, sk = 0, sv = 0;
+                for (int i = 0; i < d; i++) {
+                    double xi = xb[(size_t)t * d + i];
+                    sq += xi * w[i * d + j]; sk += xi * w[dd + i * d + j]; sv += xi * w[2 * dd + i * d + j];
+                }
+                q[(size_t)t * d + j] = sq; k[(size_t)t * d + j] = sk; v[(size_t)t * d + j] = sv;
+            }
+        for (int hd = 0; hd < H; hd++) {
+            double kmax = -INFINITY;
+            for (int t = 0; t < n; t++) {
+                hq[t] = hk[t] = 0;
+                rmk[t] = -INFINITY;
+                for (int e = 0; e < dh; e++) {
+                    double a = cc * q[(size_t)t * d + hd * dh + e], bb = cc * k[(size_t)t * d + hd * dh + e];
+                    hq[t] += a * a / 2; hk[t] += bb * bb / 2;
+                }
+                for (int f = 0; f < m; f++) {
+                    double a = 0, bb = 0;
+                    for (int e = 0; e < dh; e++) {
+                        a += wrf[(size_t)f * dh + e] * cc * q[(size_t)t * d + hd * dh + e];
+                        bb += wrf[(size_t)f * dh + e] * cc * k[(size_t)t * d + hd * dh + e];
+                    }
+                    uq[(size_t)t * m + f] = a; uk[(size_t)t * m + f] = bb;
+                    if (bb > rmk[t]) rmk[t] = bb;
+                }
+                if (rmk[t] > kmax) kmax = rmk[t];
+            }
+            for (int i = 0; i < n; i++) {
+                double qs = -INFINITY;
+                for (int f = 0; f < m; f++) qs = fmax(qs, uq[(size_t)i * m + f]);
+                for (int f = 0; f < m; f++) fq[f] = ratio * (exp(uq[(size_t)i * m + f] - hq[i] - qs) + eps);
+                int last = c->causal ? i : n - 1;
+                double ks = kmax;                      /* bidir: max over all real keys */
+                if (c->causal) {                       /* causal: max over keys ≤ i */
+                    ks = -INFINITY;
+                    for (int j = 0; j <= i; j++) ks = fmax(ks, rmk[j]);
+                }
+                double den = 0, num[512];
+                XB_ASSERT(dh <= 512);
+                for (int e = 0; e < dh; e++) num[e] = 0;
+                for (int j = 0; j <= last; j++) {
+                    double a = 0;
+                    for (int f = 0; f < m; f++) a += fq[f] * ratio * (exp(uk[(size_t)j * m + f] - hk[j] - ks) + eps);
+                    den += a;
+                    for (int e = 0; e < dh; e++) num[e] += a * v[(size_t)j * d + hd * dh + e];
+                }
+                for (int e = 0; e < dh; e++) o[(size_t)i * d + hd * dh + e] = num[e] / den;
+            }
+        }
+        for (int t = 0; t < N; t++)
+            for (int j = 0; j < d; j++) {
+                double s = 0;
+                if (t < n)
+                    for (int i = 0; i < d; i++) s += o[(size_t)t * d + i] * w[3 * dd + i * d + j];
+                y[((size_t)b * N + t) * d + j] = s;
+            }
+    }
+    free(q); free(k); free(v); free(o); free(uq); free(uk); free(hq); free(hk); free(rmk); free(fq);
+}
+
+const xb_mixer xb_mixer_performer = {
+    .name = "performer",
+    .family = "linear attention",
+    .cite = "Choromanski et al. 2021, Rethinking Attention with Performers",
+    .complexity = "N",
+    .options = "features,chunk,eps",
+    .modes = XB_CAUSAL | XB_BIDIR,
+    .unverified = 0,
+    .defaults = performer_defaults,
+    .check = performer_check,
+    .tensors = performer_tensors,
+    .init = performer_init,
+    .n_saved = performer_n_saved,
+    .n_scratch = performer_n_scratch,
+    .forward = performer_forward,
+    .backward = performer_backward,
+    .flops = performer_flops,
+    .reference = performer_reference,
+};

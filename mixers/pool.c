@@ -1,0 +1,145 @@
+/* mixers/pool.c — PoolFormer pooling mixer (Yu et al. 2022, MetaFormer), MIXERS.md §14 and §32:
+ *   Y_i = (1/|W_i|) Σ_{k∈W_i} X_k − X_i   (stride 1, count_include_pad = False)
+ * over REAL tokens only: bidirectional W_i = [i − ⌊p/2⌋, i + ⌊p/2⌋] ∩ [0, len−1], causal
+ * W_i = [i − p + 1, i] ∩ [0, len−1]; p = `window` (default 3, must be odd). No parameters, nothing
+ * saved (the map is linear). Backward: dX_k = Σ_{i: k∈W_i} dY_i/|W_i| − dY_k. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/mixer.h"
+#include "core/xb.h"
+
+static void pool_defaults(xb_mixer_cfg *c)
+{
+    if (c->window <= 0) c->window = 3;
+}
+
+static int pool_check(const xb_mixer_cfg *c, char *err, size_t errn)
+{
+    if (c->window < 1 || c->window % 2 == 0) {
+        snprintf(err, errn, "window: pool size must be a positive odd number, got %d", c->window);
+        return XB_EINVAL;
+    }
+    return XB_OK;
+}
+
+static int pool_tensors(const xb_mixer_cfg *c, xb_tensor *out) { (void)c; (void)out; return 0; }
+static void pool_init(const xb_mixer_cfg *c, float *w, xb_rng *rng) { (void)c; (void)w; (void)rng; }
+static size_t pool_n_saved(const xb_mixer_cfg *c, int N) { (void)c; (void)N; return 0; }
+static size_t pool_n_scratch(const xb_mixer_cfg *c, int B, int N) { (void)c; (void)B; (void)N; return 0; }
+
+/* Window of position i in a sequence of n real tokens: [*lo, *hi]. */
+static void window(const xb_mixer_cfg *c, int i, int n, int *lo, int *hi)
+{
+    int p = c->window;
+    if (c->causal) { *lo = i - p + 1; *hi = i; }
+    else { *lo = i - p / 2; *hi = i + p / 2; }
+    if (*lo < 0) *lo = 0;
+    if (*hi > n - 1) *hi = n - 1;
+}
+
+/* y[B×N×d] overwritten; rows ≥ len are 0. */
+static void pool_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                         float *y, float *saved, float *scratch, int B, int N)
+{
+    (void)w; (void)saved; (void)scratch;
+    const int d = c->d;
+    #pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < N; i++) {
+            int n = xb_len(len, b, N), lo, hi;
+            float *yi = y + ((size_t)b * N + i) * d;
+            if (i >= n) { memset(yi, 0, (size_t)d * sizeof(float)); continue; }
+            window(c, i, n, &lo, &hi);
+            const float *xb = x + (size_t)b * N * d;
+            for (int j = 0; j < d; j++) yi[j] = 0.0f;
+            for (int k = lo; k <= hi; k++)
+                for (int j = 0; j < d; j++) yi[j] += xb[(size_t)k * d + j];
+            float inv = 1.0f / (float)(hi - lo + 1);
+            for (int j = 0; j < d; j++) yi[j] = yi[j] * inv - xb[(size_t)i * d + j];
+        }
+}
+
+/* dx overwritten (the transpose of the averaging); no parameters. */
+static void pool_backward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                          const float *saved, const float *dy, float *dx, float *dw, float *scratch,
+                          int B, int N)
+{
+    (void)w; (void)x; (void)saved; (void)dw; (void)scratch;
+    const int d = c->d, p = c->window;
+    #pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int k = 0; k < N; k++) {
+            int n = xb_len(len, b, N);
+            float *dxk = dx + ((size_t)b * N + k) * d;
+            if (k >= n) { memset(dxk, 0, (size_t)d * sizeof(float)); continue; }
+            const float *dyb = dy + (size_t)b * N * d;
+            /* i with k ∈ W_i: bidir |i − k| ≤ ⌊p/2⌋, causal k ≤ i ≤ k + p − 1; real i only */
+            int ilo = c->causal ? k : k - p / 2, ihi = c->causal ? k + p - 1 : k + p / 2;
+            if (ilo < 0) ilo = 0;
+            if (ihi > n - 1) ihi = n - 1;
+            for (int j = 0; j < d; j++) dxk[j] = -dyb[(size_t)k * d + j];
+            for (int i = ilo; i <= ihi; i++) {
+                int lo, hi;
+                window(c, i, n, &lo, &hi);
+                float inv = 1.0f / (float)(hi - lo + 1);
+                for (int j = 0; j < d; j++) dxk[j] += dyb[(size_t)i * d + j] * inv;
+            }
+        }
+}
+
+/* §14 exact: Σ_i d·(|W_i| + 1) over a full sequence of N tokens. */
+static double pool_flops(const xb_mixer_cfg *c, int N)
+{
+    double f = 0;
+    for (int i = 0; i < N; i++) {
+        int lo, hi;
+        window(c, i, N, &lo, &hi);
+        f += (double)c->d * (hi - lo + 2);
+    }
+    return f;
+}
+
+/* Naive double forward with explicit window bounds. */
+static void pool_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                           double *y, int B, int N)
+{
+    (void)w;
+    const int d = c->d, p = c->window;
+    for (int b = 0; b < B; b++) {
+        int n = xb_len(len, b, N);
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < d; j++) {
+                double s = 0;
+                int cnt = 0;
+                if (i < n) {
+                    int lo = c->causal ? i - (p - 1) : i - (p - 1) / 2;
+                    int hi = c->causal ? i : i + (p - 1) / 2;
+                    for (int k = lo; k <= hi; k++)
+                        if (k >= 0 && k < n) { s += x[((size_t)b * N + k) * d + j]; cnt++; }
+                    s = s / cnt - x[((size_t)b * N + i) * d + j];
+                }
+                y[((size_t)b * N + i) * d + j] = s;
+            }
+    }
+}
+
+const xb_mixer xb_mixer_pool = {
+    .name = "pool",
+    .family = "pooling",
+    .cite = "Yu et al. 2022, MetaFormer Is Actually What You Need for Vision",
+    .complexity = "N w",
+    .options = "window",
+    .modes = XB_CAUSAL | XB_BIDIR,
+    .unverified = 0,
+    .defaults = pool_defaults,
+    .check = pool_check,
+    .tensors = pool_tensors,
+    .init = pool_init,
+    .n_saved = pool_n_saved,
+    .n_scratch = pool_n_scratch,
+    .forward = pool_forward,
+    .backward = pool_backward,
+    .flops = pool_flops,
+    .reference = pool_reference,
+};

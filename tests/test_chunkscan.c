@@ -1,0 +1,252 @@
+/* tests/test_chunkscan.c — the chunked gated scan (core/chunkscan.c) against the sequential
+ * recurrence in double precision (the kernel-level oracle):
+ *   S_t = Diag(e^{g_t}) S_{t−1} + k_t v_tᵀ, o_t = S_tᵀ(scale·q_t)
+ * and its recurrent backward (MIXERS.md §16): G_t = q̂_t do_tᵀ + Diag(α_{t+1}) G_{t+1},
+ * dq̂ = S_t do_t, dk = G_t v_t, dv = G_tᵀ k_t, dlogα_t = α_t ⊙ rowsum(G_t ⊙ S_{t−1}).
+ * Gate regimes: mild (one sub-block per chunk), strong (chunks split into sub-blocks), extreme
+ * (g = −100 steps: a naive e^{−b} would overflow), and constant (g == NULL, retnet-style);
+ * both scan directions; ragged last chunks. Also: per-head RMSNorm backward vs differences. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/chunkscan.h"
+#include "core/rng.h"
+#include "core/xb.h"
+
+typedef struct ocase { int L, dk, dv, C, reverse, regime; } ocase;
+
+/* Oracle over scan order (step tau reads time row tr(tau)). All outputs overwritten. */
+static void oracle(const ocase *c, float scale, float g0, const float *q, const float *k, const float *v,
+                   const float *g, const float *dO, double *o, double *dq, double *dk, double *dv, double *dg)
+{
+    const int L = c->L, Dk = c->dk, Dv = c->dv;
+    double *S = calloc((size_t)(L + 1) * Dk * Dv, sizeof(double));  /* S[tau+1] = state after step tau */
+#define TR(tau) ((size_t)(c->reverse ? L - 1 - (tau) : (tau)))
+#define GV(t, i) (g ? (double)g[(t) * Dk + (i)] : (double)g0)
+    for (int tau = 0; tau < L; tau++) {
+        size_t t = TR(tau);
+        double *Sp = S + (size_t)tau * Dk * Dv, *Sn = Sp + (size_t)Dk * Dv;
+        for (int i = 0; i < Dk; i++)
+            for (int j = 0; j < Dv; j++)
+                Sn[i * Dv + j] = exp(GV(t, i)) * Sp[i * Dv + j] + (double)k[t * Dk + i] * v[t * Dv + j];
+        for (int j = 0; j < Dv; j++) {
+            double s = 0;
+            for (int i = 0; i < Dk; i++) s += Sn[i * Dv + j] * scale * q[t * Dk + i];
+            o[t * Dv + j] = s;
+        }
+    }
+    double *G = calloc((size_t)Dk * Dv, sizeof(double));
+    for (int tau = L - 1; tau >= 0; tau--) {
+        size_t t = TR(tau);
+        double *Sp = S + (size_t)tau * Dk * Dv, *Sn = Sp + (size_t)Dk * Dv;
+        if (tau < L - 1) {  /* G_tau = Diag(α_{tau+1}) G_{tau+1} + q̂ doᵀ */
+            size_t tn = TR(tau + 1);
+            for (int i = 0; i < Dk; i++)
+                for (int j = 0; j < Dv; j++) G[i * Dv + j] *= exp(GV(tn, i));
+        }
+        for (int i = 0; i < Dk; i++)
+            for (int j = 0; j < Dv; j++) G[i * Dv + j] += scale * q[t * Dk + i] * (double)dO[t * Dv + j];
+        for (int i = 0; i < Dk; i++) {
+            double a = 0, b = 0, e = 0;
+            for (int j = 0; j < Dv; j++) {
+                a += Sn[i * Dv + j] * dO[t * Dv + j];
+                b += G[i * Dv + j] * v[t * Dv + j];
+                e += G[i * Dv + j] * Sp[i * Dv + j];
+            }
+            dq[t * Dk + i] = scale * a;
+            dk[t * Dk + i] = b;
+            dg[t * Dk + i] = e * exp(GV(t, i));
+        }
+        for (int j = 0; j < Dv; j++) {
+            double s = 0;
+            for (int i = 0; i < Dk; i++) s += G[i * Dv + j] * k[t * Dk + i];
+            dv[t * Dv + j] = s;
+        }
+    }
+#undef TR
+#undef GV
+    free(G); free(S);
+}
+
+static float *randn(size_t n, xb_rng *r, float s)
+{
+    float *p = xb_alloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) p[i] = s * (float)xb_rng_normal(r);
+    return p;
+}
+
+/* max |a − b| relative to max |b| (floor 1e-3 on the denominator). */
+static double relerr(const float *a, const double *b, size_t n)
+{
+    double m = 0, e = 0;
+    for (size_t i = 0; i < n; i++) { m = fmax(m, fabs(b[i])); e = fmax(e, fabs(a[i] - b[i])); }
+    return e / fmax(m, 1e-3);
+}
+
+static void run_case(ocase c)
+{
+    xb_rng r;
+    xb_rng_seed(&r, 1000 + c.L * 7 + c.C * 3 + c.reverse + 10 * c.regime);
+    const size_t nk = (size_t)c.L * c.dk, nv = (size_t)c.L * c.dv;
+    float *q = randn(nk, &r, 1), *k = randn(nk, &r, 1), *v = randn(nv, &r, 1), *dO = randn(nv, &r, 1);
+    float *g = c.regime == 3 ? NULL : xb_alloc(nk * sizeof(float));
+    for (size_t i = 0; g && i < nk; i++) {
+        double u = xb_rng_uniform(&r);
+        if (c.regime == 0) g[i] = (float)(-0.2 * u);                       /* mild */
+        else if (c.regime == 1) g[i] = (float)(-8.0 * u);                  /* strong */
+        else g[i] = xb_rng_below(&r, 8) == 0 ? -100.0f : (float)(-0.5 * u); /* extreme */
+    }
+    const float scale = 1.0f / sqrtf((float)c.dk), g0 = -0.05f;
+    xb_chunkscan p = {.L = c.L, .dk = c.dk, .dv = c.dv, .C = c.C, .ldk = c.dk, .ldv = c.dv,
+                      .reverse = c.reverse, .scale = scale, .g0 = g0};
+    float *work = xb_alloc(xb_chunkscan_work(c.C, c.dk, c.dv) * sizeof(float));
+    float *ckpt = xb_alloc((size_t)xb_chunkscan_nchunks(c.L, c.C) * c.dk * c.dv * sizeof(float));
+    float *o = xb_alloc(nv * sizeof(float));
+    float *dq = xb_alloc(nk * sizeof(float)), *dk = xb_alloc(nk * sizeof(float));
+    float *dv = xb_alloc(nv * sizeof(float)), *dg = xb_alloc(nk * sizeof(float));
+    double *ro = calloc(nv, sizeof(double)), *rdq = calloc(nk, sizeof(double)), *rdk = calloc(nk, sizeof(double));
+    double *rdv = calloc(nv, sizeof(double)), *rdg = calloc(nk, sizeof(double));
+
+    xb_chunkscan_forward(&p, q, k, v, g, o, 0, ckpt, work);
+    xb_chunkscan_backward(&p, q, k, v, g, ckpt, dO, dq, dk, dv, dg, work);
+    oracle(&c, scale, g0, q, k, v, g, dO, ro, rdq, rdk, rdv, rdg);
+    const char *reg[] = {"mild", "strong", "extreme", "constant"};
+    double eo = relerr(o, ro, nv), eq = relerr(dq, rdq, nk), ek = relerr(dk, rdk, nk), ev = relerr(dv, rdv, nv);
+    cr_expect(eo < 1e-5, "L=%d C=%d rev=%d %s: forward rel err %g", c.L, c.C, c.reverse, reg[c.regime], eo);
+    cr_expect(eq < 1e-5 && ek < 1e-5 && ev < 1e-5, "L=%d C=%d rev=%d %s: dq %g dk %g dv %g", c.L, c.C,
+              c.reverse, reg[c.regime], eq, ek, ev);
+    if (g) {
+        double eg = relerr(dg, rdg, nk);
+        cr_expect(eg < 1e-4, "L=%d C=%d rev=%d %s: dg rel err %g", c.L, c.C, c.reverse, reg[c.regime], eg);
+    }
+    /* accumulate mode adds: a second forward with accumulate = 1 doubles o */
+    xb_chunkscan_forward(&p, q, k, v, g, o, 1, ckpt, work);
+    cr_expect(relerr(o, ro, nv) > 0.5 || nv == 0, "accumulate did not add");
+    xb_free(q); xb_free(k); xb_free(v); xb_free(dO); xb_free(g); xb_free(work); xb_free(ckpt); xb_free(o);
+    xb_free(dq); xb_free(dk); xb_free(dv); xb_free(dg);
+    free(ro); free(rdq); free(rdk); free(rdv); free(rdg);
+}
+
+Test(chunkscan, matches_recurrence)
+{
+    const ocase cases[] = {
+        {1, 4, 4, 4, 0, 0},    {11, 4, 8, 4, 0, 0},   {11, 4, 8, 4, 1, 0},  {150, 8, 16, 64, 0, 0},
+        {150, 8, 16, 64, 1, 0}, {97, 16, 8, 16, 0, 1}, {97, 16, 8, 16, 1, 1}, {130, 8, 8, 64, 0, 1},
+        {70, 8, 8, 32, 0, 2},  {70, 8, 8, 32, 1, 2},  {65, 8, 12, 64, 0, 3}, {65, 8, 12, 64, 1, 3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(cases[i]);
+}
+
+/* Strong gates really exercise the sub-block split (a chunk with large total decay is
+ * computed in several blocks; the result must still agree) and nothing overflows. */
+Test(chunkscan, extreme_gates_finite)
+{
+    ocase c = {64, 8, 8, 64, 0, 2};
+    run_case(c);
+}
+
+Test(chunkscan, headrms_backward)
+{
+    const int rows = 3, H = 2, dh = 5;
+    const size_t n = (size_t)rows * H * dh;
+    xb_rng r;
+    xb_rng_seed(&r, 5);
+    float *x = randn(n, &r, 1), *w = randn(dh, &r, 1), *dy = randn(n, &r, 1);
+    float *y = xb_alloc(n * sizeof(float)), *dx = xb_alloc(n * sizeof(float)), *rs = xb_alloc(rows * H * sizeof(float));
+    float dw[5] = {0};
+    xb_headrms_forward(rows, H, dh, x, w, 1e-5f, y, rs);
+    xb_headrms_backward(rows, H, dh, x, w, rs, dy, dx, dw);
+    for (size_t i = 0; i < n + dh; i++) {
+        float *p = i < n ? &x[i] : &w[i - n];
+        float keep = *p, h = 1e-2f;
+        double l[2];
+        for (int s = 0; s < 2; s++) {
+            *p = keep + (s ? -h : h);
+            xb_headrms_forward(rows, H, dh, x, w, 1e-5f, y, rs);
+            l[s] = 0;
+            for (size_t j = 0; j < n; j++) l[s] += (double)y[j] * dy[j];
+        }
+        *p = keep;
+        double num = (l[0] - l[1]) / (2 * h), an = i < n ? dx[i] : dw[i - n];
+        cr_expect(fabs(num - an) <= 1e-2 * (fabs(num) + fabs(an)) + 1e-3, "headrms grad %zu: %g vs %g", i, an, num);
+    }
+    xb_free(x); xb_free(w); xb_free(dy); xb_free(y); xb_free(dx); xb_free(rs);
+}
+
+/* ---- delta rule (core/deltarule.c) ------------------------------------------------------
+ * Forward vs the recurrence in double; backward vs central differences of that double
+ * recurrence (loss Σ o ⊙ dO), which is independent of the kernel's backward identities. */
+#include "core/deltarule.h"
+
+static double delta_loss(int L, int dh, int rev, const double *q, const double *k, const double *v,
+                         const double *beta, const float *dO, double *o)
+{
+    double *S = calloc((size_t)dh * dh, sizeof(double)), *u = calloc(dh, sizeof(double)), loss = 0;
+    for (int tau = 0; tau < L; tau++) {
+        int t = rev ? L - 1 - tau : tau;
+        for (int j = 0; j < dh; j++) { u[j] = 0; for (int i = 0; i < dh; i++) u[j] += S[i * dh + j] * k[t * dh + i]; }
+        for (int i = 0; i < dh; i++)
+            for (int j = 0; j < dh; j++) S[i * dh + j] += k[t * dh + i] * beta[t] * (v[t * dh + j] - u[j]);
+        for (int j = 0; j < dh; j++) {
+            double s = 0;
+            for (int i = 0; i < dh; i++) s += S[i * dh + j] * q[t * dh + i];
+            if (o) o[t * dh + j] = s;
+            loss += s * dO[t * dh + j];
+        }
+    }
+    free(S); free(u);
+    return loss;
+}
+
+Test(chunkscan, deltarule_forward_backward)
+{
+    const int cases[][4] = {{9, 4, 4, 0}, {9, 4, 4, 1}, {13, 6, 5, 0}, {13, 6, 5, 1}, {40, 8, 64, 1}};
+    for (size_t cs = 0; cs < sizeof cases / sizeof cases[0]; cs++) {
+        const int L = cases[cs][0], dh = cases[cs][1], C = cases[cs][2], rev = cases[cs][3];
+        xb_rng r;
+        xb_rng_seed(&r, 77 + cs);
+        const size_t n = (size_t)L * dh;
+        float *q = randn(n, &r, 0.5f), *k = randn(n, &r, 1), *v = randn(n, &r, 1), *dO = randn(n, &r, 1);
+        float *beta = xb_alloc((size_t)L * sizeof(float));
+        for (int t = 0; t < L; t++) {   /* unit-norm keys and β in (0,1), as DeltaNet feeds it */
+            double s = 0;
+            for (int i = 0; i < dh; i++) s += (double)k[t * dh + i] * k[t * dh + i];
+            for (int i = 0; i < dh; i++) k[t * dh + i] /= (float)sqrt(s);
+            beta[t] = (float)xb_rng_uniform(&r);
+        }
+        xb_deltarule p = {.L = L, .dh = dh, .C = C, .ld = dh, .ldb = 1, .reverse = rev};
+        float *work = xb_alloc(xb_deltarule_work(C, dh) * sizeof(float));
+        float *ck = xb_alloc((size_t)xb_deltarule_nchunks(L, C) * dh * dh * sizeof(float));
+        float *o = xb_alloc(n * sizeof(float)), *g[4];
+        for (int i = 0; i < 4; i++) g[i] = xb_alloc(n * sizeof(float));   /* dq dk dv dbeta */
+        xb_deltarule_forward(&p, q, k, v, beta, o, 0, ck, work);
+        xb_deltarule_backward(&p, q, k, v, beta, ck, dO, g[0], g[1], g[2], g[3], work);
+        double *in[4], *ro = calloc(n, sizeof(double));
+        const float *src[4] = {q, k, v, beta};
+        const size_t cnt[4] = {n, n, n, (size_t)L};
+        for (int a = 0; a < 4; a++) {
+            in[a] = calloc(cnt[a], sizeof(double));
+            for (size_t i = 0; i < cnt[a]; i++) in[a][i] = src[a][i];
+        }
+        delta_loss(L, dh, rev, in[0], in[1], in[2], in[3], dO, ro);
+        cr_expect(relerr(o, ro, n) < 1e-5, "deltarule L=%d rev=%d forward rel err %g", L, rev, relerr(o, ro, n));
+        for (int a = 0; a < 4; a++) {
+            double *num = calloc(cnt[a], sizeof(double));
+            for (size_t i = 0; i < cnt[a]; i++) {
+                double keep = in[a][i], h = 1e-6;
+                in[a][i] = keep + h; double lp = delta_loss(L, dh, rev, in[0], in[1], in[2], in[3], dO, NULL);
+                in[a][i] = keep - h; double lm = delta_loss(L, dh, rev, in[0], in[1], in[2], in[3], dO, NULL);
+                in[a][i] = keep;
+                num[i] = (lp - lm) / (2 * h);
+            }
+            double e = relerr(g[a], num, cnt[a]);
+            cr_expect(e < 1e-4, "deltarule L=%d dh=%d C=%d rev=%d: gradient %d rel err %g", L, dh, C, rev, a, e);
+            free(num);
+        }
+        for (int a = 0; a < 4; a++) free(in[a]);
+        free(ro);
+        xb_free(q); xb_free(k); xb_free(v); xb_free(dO); xb_free(beta); xb_free(work); xb_free(ck); xb_free(o);
+        for (int i = 0; i < 4; i++) xb_free(g[i]);
+    }
+}
