@@ -101,5 +101,6 @@ int cmd_run(int argc, char **argv)
     int rc = xb_sweep_run(&s, &o);
     xb_suite_release(&s);
     if (rc < 0) return XB_EXIT_USAGE;
-    return rc == XB_SWEEP_NOT_ALL_OK ? XB_EXIT_CELLS : rc;
+    if (rc == XB_SWEEP_INTERRUPTED) return XB_EXIT_INTERRUPTED;
+    return rc == XB_SWEEP_NOT_ALL_OK ? XB_EXIT_CELLS : XB_EXIT_OK;
 }

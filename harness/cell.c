@@ -178,6 +178,22 @@ static int mentions_oom(const char *s)
     return 0;
 }
 
+static long g_as_base_kb;   /* in the child: address space mapped before the limit was set */
+
+long xb_cell_as_base_kb(void) { return g_as_base_kb; }
+
+/* Virtual size of this process in kB (/proc/self/statm, first field in pages). */
+static long vsize_kb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0;
+    if (f) {
+        if (fscanf(f, "%ld", &pages) != 1) pages = 0;
+        fclose(f);
+    }
+    return pages * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
 static void run_child(int wfd, int efd, const xb_cell_limits *lim, xb_cell_fn fn, void *ctx)
 {
     signal(SIGINT, SIG_DFL);
@@ -187,8 +203,12 @@ static void run_child(int wfd, int efd, const xb_cell_limits *lim, xb_cell_fn fn
     struct rlimit core = { 0, 0 };
     setrlimit(RLIMIT_CORE, &core);          /* a crashing cell leaves no core file */
     if (lim && lim->mem_limit_mb > 0) {
+        /* RLIMIT_AS counts every mapping, including what the process held before the cell
+         * began (libraries, OpenBLAS's buffers, a test runner's arenas): the cell gets
+         * mem_limit_mb on top of that, so the limit means the same in every parent. */
+        g_as_base_kb = vsize_kb();
         struct rlimit as;
-        as.rlim_cur = as.rlim_max = (rlim_t)lim->mem_limit_mb << 20;
+        as.rlim_cur = as.rlim_max = ((rlim_t)lim->mem_limit_mb << 20) + ((rlim_t)g_as_base_kb << 10);
         if (setrlimit(RLIMIT_AS, &as) != 0) {
             fprintf(stderr, "setrlimit(RLIMIT_AS, %ld MiB): %s\n", lim->mem_limit_mb,
                     strerror(errno));

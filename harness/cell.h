@@ -25,8 +25,12 @@
 
 typedef struct xb_cell_limits {
     double timeout_s;      /* 0 = none */
-    long mem_limit_mb;     /* RLIMIT_AS of the child; 0 = none */
+    long mem_limit_mb;     /* address space the child may add to what it had mapped at the
+                              fork (RLIMIT_AS = that base + this); 0 = none */
 } xb_cell_limits;
+
+/* Child side: the address space (kB) mapped when the limit was set, 0 without a limit. */
+long xb_cell_as_base_kb(void);
 
 /* Child side: the write end of the result pipe. */
 typedef struct xb_cell_chan { int fd; } xb_cell_chan;

@@ -381,5 +381,6 @@ int xb_measure_cell(xb_cell_chan *ch, void *ctx)
     }
     if (k.err[0]) json_object_object_add(k.rec, "error", json_object_new_string(k.err));
     json_object_object_add(k.rec, "child_s", json_object_new_double(xb_now() - k.t0));
+    json_object_object_add(k.rec, "as_base_kb", json_object_new_int64(xb_cell_as_base_kb()));
     return xb_cell_send_result(ch, k.rec) ? 1 : 0;
 }
