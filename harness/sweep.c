@@ -636,6 +636,17 @@ int xb_sweep_run(const xb_suite *s, const xb_sweep_opts *o)
     if (!dir) { rc = XB_ENOMEM; goto out; }
     rc = check_resume(dir, s, o->resume, err, &done);
     if (rc) goto out;
+    if (o->resume && !o->quiet) {
+        int keep = 0, again = 0;
+        for (int i = 0; i < n; i++) {
+            json_object *prev = NULL;
+            if (!json_object_object_get_ex(done, cells[i].hash, &prev)) continue;
+            if (xb_status_rerun(json_object_get_string(prev))) again++;
+            else keep++;
+        }
+        fprintf(err, "resuming '%s': %d of %d cells already done, %d to run again "
+                "(timeout/oom/crashed)\n", dir, keep, n, again);
+    }
     rc = xb_store_open(&st, dir);
     if (rc) {
         fprintf(err, "error: cannot create '%s/cells.jsonl': %s\n", dir, strerror(errno));

@@ -410,4 +410,48 @@ Test(sweep, only_and_shard_select_cells)
     fclose(null);
     xb_suite_release(&s);
 }
+
+Test(sweep, skips_decided_before_forking, .timeout = 30)
+{
+    if (!xb_mixer_find("softmax") || !xb_mixer_find("linformer") || !xb_task_find("mqar"))
+        cr_skip_test("softmax, linformer or mqar not registered");
+    xb_suite s;
+    cr_assert_eq(xb_suite_load_string(
+        "name: skips\nmodel: {dim: 16, layers: 1, heads: 2}\ntrain: {steps: 5, batch: 4}\n"
+        "latency: {lengths: [8192], mode: causal}\nlimits: {mem_limit_mb: 1}\n"
+        "mixers: [softmax, linformer]\n"
+        "tasks: [{name: mqar, lengths: [16], options: {vocab: 64, kv_pairs: 2}}]\n",
+        "skips.yaml", &s, stderr), 0);
+    xb_cell_spec *cells;
+    int n;
+    xb_sweep_opts o = { 0 };
+    cr_assert_eq(xb_sweep_expand(&s, &o, &cells, &n, stderr), 0);
+    cr_assert_eq(n, 4);
+    /* 0 softmax mqar L=16: small enough; 1 linformer mqar: no causal form;
+     * 2 softmax latency L=8192: over 1 MiB; 3 linformer latency: no causal form */
+    cr_assert_str_eq(cells[0].skip, "");
+    cr_assert_gt(cells[0].bytes, 0);
+    cr_assert_str_eq(cells[1].skip, "skipped:no-causal-mode");
+    cr_assert_str_eq(cells[2].skip, "skipped:too-large");
+    cr_assert_gt(cells[2].bytes, (size_t)1 << 20);
+    cr_assert_str_eq(cells[3].skip, "skipped:no-causal-mode");
+    /* FLOPs are known without running: the tables show them for skipped cells too */
+    cr_assert_gt(cells[2].flops_model, cells[2].flops_mixer);
+    xb_sweep_cells_free(cells, n);
+
+    /* run only the skipped ones: recorded, nothing forked, the run says not all ok */
+    char dir[64];
+    tmp_dir(dir, sizeof dir);
+    FILE *null = fopen("/dev/null", "w");
+    xb_sweep_opts r = { .out_dir = dir, .only = "linformer", .quiet = 1, .no_plots = 1, .err = null };
+    cr_assert_eq(xb_sweep_run(&s, &r), XB_SWEEP_NOT_ALL_OK);
+    fclose(null);
+    json_object *recs = records(dir);
+    cr_assert_eq(json_object_array_length(recs), 2);
+    cr_assert_str_eq(xb_jstr(by_index(recs, 1), "status", ""), "skipped:no-causal-mode");
+    cr_assert_null(xb_jget(by_index(recs, 1), "peak_rss_kb"), "a skipped cell ran no process");
+    json_object_put(recs);
+    xb_suite_release(&s);
+    rm_dir(dir);
+}
 #endif
