@@ -235,7 +235,7 @@ static void accuracy_plot(gp *g, const xb_rview *v, int n, const char *task, int
             }
     gp_printf(g, "EOD\n");
     if (pf && hc) {
-        fprintf(pf, "%s$chance using 1:2 with lines dt 2 lc rgb 'gray40' title 'chance'", lines ? ", \\\n     " : "plot ");
+        fprintf(pf, "%s$chance using 1:2 with linespoints dt 2 pt 6 lc rgb 'gray40' title 'chance'", lines ? ", \\\n     " : "plot ");
         lines++;
     }
     if (pf) fclose(pf);

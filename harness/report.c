@@ -229,16 +229,19 @@ typedef struct ctx {
     json_object *fma;       /* measured FMA GFLOP/s of t threads at [t-1], or NULL */
 } ctx;
 
-/* The machine's FMA ceiling for a thread count: measured at that count when available,
- * else one core's peak times the count. */
+/* The machine's FMA ceiling for a thread count: the best measured rate over 1 .. threads
+ * threads (a program may always use fewer threads, so the ceiling never drops), else one
+ * core's peak times the count. */
 static double peak_for(const ctx *c, int threads)
 {
     if (threads < 1) threads = 1;
-    if (c->fma && (size_t)threads <= json_object_array_length(c->fma)) {
-        json_object *v = json_object_array_get_idx(c->fma, (size_t)threads - 1);
-        double p = v ? json_object_get_double(v) : NAN;
-        if (p > 0) return p;
+    double best = 0;
+    for (size_t t = 0; c->fma && t < (size_t)threads && t < json_object_array_length(c->fma); t++) {
+        json_object *v = json_object_array_get_idx(c->fma, t);
+        double p = v ? json_object_get_double(v) : 0;
+        if (p > best) best = p;
     }
+    if (best > 0 && c->fma && (size_t)threads <= json_object_array_length(c->fma)) return best;
     return c->peak_core * threads;
 }
 
