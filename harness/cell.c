@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -194,8 +195,12 @@ static long vsize_kb(void)
     return pages * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-static void run_child(int wfd, int efd, const xb_cell_limits *lim, xb_cell_fn fn, void *ctx)
+static void run_child(int wfd, int efd, const xb_cell_limits *lim, xb_cell_fn fn, void *ctx,
+                      pid_t parent)
 {
+    /* A parent that dies (even by SIGKILL) takes its cell with it. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(122);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
@@ -242,6 +247,7 @@ int xb_cell_exec(const xb_cell_limits *lim, xb_cell_fn fn, void *ctx,
     fflush(stdout);
     fflush(stderr);
     double t0 = xb_now();
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(rp[0]); close(rp[1]); close(ep[0]); close(ep[1]);
@@ -250,7 +256,7 @@ int xb_cell_exec(const xb_cell_limits *lim, xb_cell_fn fn, void *ctx,
     if (pid == 0) {
         close(rp[0]);
         close(ep[0]);
-        run_child(rp[1], ep[1], lim, fn, ctx);
+        run_child(rp[1], ep[1], lim, fn, ctx, parent);
     }
     close(rp[1]);
     close(ep[1]);

@@ -14,7 +14,19 @@
  * --resume skips cells whose config_hash already has a record in cells.jsonl, except
  * records whose status says the environment ended them (timeout, oom, crashed:*): those
  * run again and the new record supersedes the old. A folder holding cells of a different
- * suite (meta.json's suite_hash) is refused. */
+ * suite (meta.json's suite_hash) is refused.
+ *
+ * One line of cells.jsonl (a JSON object; absent measurements are null, never 0):
+ *   v (1), index, kind ("train"|"latency"), task (null for latency), mixer, L, seed, threads,
+ *   causal, status, error (message or null), config_hash, suite_hash,
+ *   flops_mixer, flops_model (analytic forward FLOPs of one sequence), bytes_analytic,
+ *   data {train, val, test, rejected, source}, chance (test majority-class rate), params,
+ *   test_acc, val_acc, final_loss, steps, train_time_s, loss_curve [[step, mean loss], ...]
+ *   (at most 256 bucket means), latency {batch, N, clock_floor_s, mixer_fwd, mixer_fwdbwd,
+ *   model_fwd, model_fwdbwd} (each as harness/measure.h describes, raw times included),
+ *   child_s, as_base_kb, peak_rss_kb (the child's ru_maxrss), wall_s (fork to reap),
+ *   stderr (tail of the child's stderr, only when not ok), finished (UTC), config (the
+ *   resolved configuration config_hash is the FNV-1a of). */
 #ifndef XB_SWEEP_H
 #define XB_SWEEP_H
 
