@@ -4,7 +4,9 @@
 #include "harness/measure.h"
 
 #include <math.h>
+#ifdef _OPENMP
 #include <omp.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,8 +360,10 @@ int xb_measure_cell(xb_cell_chan *ch, void *ctx)
         xb_cell_send_result(ch, k.rec);
         return 0;
     }
+#ifdef _OPENMP
     omp_set_max_active_levels(1);
     omp_set_num_threads(c->threads);
+#endif
     xb_blas_set_threads(c->threads);
 
     int rc = 0;

@@ -6,7 +6,9 @@
 
 #include <errno.h>
 #include <math.h>
+#ifdef _OPENMP
 #include <omp.h>
+#endif
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,7 +222,9 @@ static void resolve(xb_cell_spec *c, const xb_suite *s, const xb_suite_task *st)
     c->flops_model = xb_model_flops(&c->mc, m, &c->xc, c->L);
     /* n_scratch may size per-thread buffers from omp_get_max_threads(): set the cell's count.
      * This only sets a variable; the parent still never starts a parallel region. */
+#ifdef _OPENMP
     omp_set_num_threads(c->threads);
+#endif
     size_t bytes = xb_model_bytes(&c->mc, m, &c->xc, c->lat.batch, c->L);
     if (c->kind == XB_CELL_TRAIN) {
         size_t tb = xb_model_bytes(&c->mc, m, &c->xc, c->train.batch, c->L);
