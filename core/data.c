@@ -8,6 +8,7 @@
 #include "core/task.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/xb.h"
@@ -166,8 +167,11 @@ static int check_example(const xb_task *t, const xb_data *d, int i, char *err, s
     return XB_OK;
 }
 
+/* The example function, either form (ctx_fn set: the split-aware form with its context). */
+typedef struct gen_fn { xb_example_fn fn; xb_example_ctx_fn ctx_fn; void *ctx; } gen_fn;
+
 /* Draw example i of a split into d (row i) from the seed with `retry` folded in. */
-static int draw(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn, uint64_t T,
+static int draw(const xb_task *t, const xb_task_cfg *c, const gen_fn *g, uint64_t T,
                 xb_data *d, int split, int i, int retry, char *err, size_t errn)
 {
     size_t nt = (size_t)row_tokens(d), ny = (size_t)row_targets(d), nl = (size_t)row_lens(d);
@@ -178,7 +182,8 @@ static int draw(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn, uint64
     for (size_t k = 0; k < nl; k++) len[k] = d->L;
     xb_rng r;
     xb_rng_seed(&r, retry_seed(c->seed, T, split, i, retry));
-    if (fn(c, &r, x, y, len) != XB_OK) {
+    int frc = g->ctx_fn ? g->ctx_fn(c, g->ctx, split, i, &r, x, y, len) : g->fn(c, &r, x, y, len);
+    if (frc != XB_OK) {
         snprintf(err, errn, "task '%s': cannot generate %s example %d", t->name, split_name(split), i);
         return XB_EINVAL;
     }
@@ -189,7 +194,7 @@ static int draw(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn, uint64
 
 /* Fill split `split` of n examples. add != 0: the example must not be in the set yet and
  * is added (val/test); add == 0: it must only avoid the set (train). */
-static int fill_split(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn, uint64_t T,
+static int fill_split(const xb_task *t, const xb_task_cfg *c, const gen_fn *fn, uint64_t T,
                       xb_data *d, int split, hset *seen, int add, char *err, size_t errn)
 {
     for (int i = 0; i < d->n; i++) {
@@ -211,9 +216,9 @@ static int fill_split(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn, 
     return XB_OK;
 }
 
-int xb_data_generate(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn,
-                     int n_train, int n_val, int n_test,
-                     xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn)
+static int generate(const xb_task *t, const xb_task_cfg *c, const gen_fn *fn,
+                    int n_train, int n_val, int n_test,
+                    xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn)
 {
     memset(train, 0, sizeof *train); memset(val, 0, sizeof *val); memset(test, 0, sizeof *test);
     if (t->check) {
@@ -249,6 +254,135 @@ int xb_data_generate(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn,
 fail:
     hset_free(&seen);
     xb_data_release(train); xb_data_release(val); xb_data_release(test);
+    return rc;
+}
+
+int xb_data_generate(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn,
+                     int n_train, int n_val, int n_test,
+                     xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn)
+{
+    gen_fn g = { fn, NULL, NULL };
+    return generate(t, c, &g, n_train, n_val, n_test, train, val, test, err, errn);
+}
+
+int xb_data_generate_ctx(const xb_task *t, const xb_task_cfg *c, xb_example_ctx_fn fn, void *ctx,
+                         int n_train, int n_val, int n_test,
+                         xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn)
+{
+    gen_fn g = { NULL, fn, ctx };
+    return generate(t, c, &g, n_train, n_val, n_test, train, val, test, err, errn);
+}
+
+/* ------------------------------------------------------------------ choosing from files */
+
+/* Choose want[k] rows of each split from their hashes (see xb_data_from_rows). */
+static int choose(const xb_task *t, const xb_task_cfg *c, uint64_t *const hash[3],
+                  const int avail[3], const int want[3], int *pick[3], int got[3],
+                  long *rejected, char *err, size_t errn)
+{
+    static const char *const nm[3] = { "train", "val", "test" };
+    static const int order[3] = { 1, 2, 0 };       /* val, test, then train */
+    uint64_t T = xb_task_key(t, c);
+    hset seen = {0};
+    int *perm = NULL, rc = XB_OK;
+    *rejected = 0;
+    for (int k = 0; k < 3; k++) { pick[k] = NULL; got[k] = 0; }
+    size_t nvt = (size_t)avail[1] + (size_t)avail[2];
+    if (hset_init(&seen, nvt) != XB_OK) goto nomem;
+    for (int o = 0; o < 3; o++) {
+        int k = order[o], n = avail[k];
+        int w = want[k] < 0 ? n : want[k];
+        perm = malloc(((size_t)n + 1) * sizeof *perm);
+        pick[k] = malloc(((size_t)w + 1) * sizeof *pick[k]);
+        if (!perm || !pick[k]) goto nomem;
+        /* Fisher–Yates over the split's rows from the (S, T, "choose", split) stream. */
+        for (int i = 0; i < n; i++) perm[i] = i;
+        xb_rng r;
+        xb_rng_seed(&r, xb_stream_seed(c->seed, T, "choose", (uint64_t)(k + 1)));
+        for (int i = n - 1; i > 0; i--) {
+            int j = (int)xb_rng_below(&r, (uint32_t)i + 1);
+            int tmp = perm[i]; perm[i] = perm[j]; perm[j] = tmp;
+        }
+        int m = 0;
+        for (int i = 0; i < n && m < w; i++) {
+            uint64_t h = hash[k][perm[i]];
+            if (hset_has(&seen, h)) { (*rejected)++; continue; }
+            if (k != 0) hset_add(&seen, h);
+            pick[k][m++] = perm[i];
+        }
+        free(perm); perm = NULL;
+        if (m < w) {
+            snprintf(err, errn, "task '%s': the %s split has only %d usable examples (%d rows, "
+                     "duplicates of val/test dropped) but %s_examples asks for %d "
+                     "(use at most %d, or -1 for all)", t->name, nm[k], m, n, nm[k], w, m);
+            rc = XB_EINVAL;
+            goto fail;
+        }
+        got[k] = m;
+    }
+    hset_free(&seen);
+    return XB_OK;
+nomem:
+    snprintf(err, errn, "task '%s': out of memory choosing examples", t->name);
+    rc = XB_ENOMEM;
+fail:
+    free(perm);
+    hset_free(&seen);
+    for (int k = 0; k < 3; k++) { free(pick[k]); pick[k] = NULL; got[k] = 0; }
+    return rc;
+}
+
+int xb_data_from_rows(const xb_task *t, const xb_task_cfg *c, xb_row_fn fn, void *ctx,
+                      const int avail[3], const int want[3],
+                      xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn)
+{
+    xb_data *out[3] = { train, val, test }, one;
+    uint64_t *hash[3] = { NULL, NULL, NULL };
+    int *pick[3] = { NULL, NULL, NULL }, got[3] = { 0, 0, 0 };
+    long rejected = 0;
+    int rc = XB_OK, V = t->vocab(c), C = t->n_classes(c);
+    for (int k = 0; k < 3; k++) memset(out[k], 0, sizeof *out[k]);
+    if (xb_data_alloc(&one, t->shape, 1, c->L, V, C) != XB_OK) goto nomem;
+    size_t nt = (size_t)row_tokens(&one), nl = (size_t)row_lens(&one);
+    /* pass 1: every row once, for its hash */
+    for (int k = 0; k < 3; k++) {
+        hash[k] = malloc(((size_t)avail[k] + 1) * sizeof *hash[k]);
+        if (!hash[k]) goto nomem;
+        for (int r = 0; r < avail[k]; r++) {
+            memset(one.x, 0, nt * sizeof *one.x);
+            one.y[0] = 0;
+            for (size_t m = 0; m < nl; m++) one.len[m] = 0;
+            if ((rc = fn(ctx, k, r, one.x, one.y, one.len, err, errn)) != XB_OK) goto fail;
+            if ((rc = check_example(t, &one, 0, err, errn)) != XB_OK) goto fail;
+            hash[k][r] = xb_data_hash(&one, 0);
+        }
+    }
+    if ((rc = choose(t, c, hash, avail, want, pick, got, &rejected, err, errn)) != XB_OK) goto fail;
+    /* pass 2: the chosen rows, in chosen order */
+    for (int k = 0; k < 3; k++) {
+        if (xb_data_alloc(out[k], t->shape, got[k], c->L, V, C) != XB_OK) goto nomem;
+        for (int e = 0; e < got[k]; e++) {
+            int32_t *x = out[k]->x + (size_t)e * nt, *y = out[k]->y + e;
+            int *len = out[k]->len + (size_t)e * nl;
+            if ((rc = fn(ctx, k, pick[k][e], x, y, len, err, errn)) != XB_OK) goto fail;
+            out[k]->hash[e] = xb_data_hash(out[k], e);
+            if (out[k]->hash[e] != hash[k][pick[k][e]]) {
+                snprintf(err, errn, "task '%s': a file changed while it was read", t->name);
+                rc = XB_EIO;
+                goto fail;
+            }
+        }
+    }
+    train->rejected = rejected;
+    goto done;
+nomem:
+    snprintf(err, errn, "task '%s': out of memory for the file-backed splits", t->name);
+    rc = XB_ENOMEM;
+fail:
+    for (int k = 0; k < 3; k++) xb_data_release(out[k]);
+done:
+    xb_data_release(&one);
+    for (int k = 0; k < 3; k++) { free(hash[k]); free(pick[k]); }
     return rc;
 }
 

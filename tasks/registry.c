@@ -11,6 +11,8 @@ extern const xb_task xb_task_induction_heads;
 extern const xb_task xb_task_passkey;
 extern const xb_task xb_task_parity;
 extern const xb_task xb_task_majority;
+extern const xb_task xb_task_text;
+extern const xb_task xb_task_retrieval;
 
 const xb_task *const xb_tasks[] = {
     &xb_task_mqar,
@@ -20,6 +22,8 @@ const xb_task *const xb_tasks[] = {
     &xb_task_passkey,
     &xb_task_parity,
     &xb_task_majority,
+    &xb_task_text,
+    &xb_task_retrieval,
     NULL
 };
 
