@@ -67,14 +67,12 @@ void xb_data_release(xb_data *d)
 }
 
 /* FNV-1a over int32 values written little-endian, so the hash is the same on every
- * platform. */
+ * platform (the byte loop of xb_fnv1a_more, inlined: loaders hash many long rows). */
 static uint64_t hash_i32(uint64_t h, const int32_t *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint32_t u = (uint32_t)v[i];
-        unsigned char b[4] = { (unsigned char)u, (unsigned char)(u >> 8),
-                               (unsigned char)(u >> 16), (unsigned char)(u >> 24) };
-        h = xb_fnv1a_more(h, b, 4);
+        for (int b = 0; b < 4; b++) { h ^= (u >> (8 * b)) & 0xff; h *= 0x100000001b3ULL; }
     }
     return h;
 }
@@ -275,27 +273,50 @@ int xb_data_generate_ctx(const xb_task *t, const xb_task_cfg *c, xb_example_ctx_
 
 /* ------------------------------------------------------------------ choosing from files */
 
-/* Choose want[k] rows of each split from their hashes (see xb_data_from_rows). */
-static int choose(const xb_task *t, const xb_task_cfg *c, uint64_t *const hash[3],
-                  const int avail[3], const int want[3], int *pick[3], int got[3],
-                  long *rejected, char *err, size_t errn)
+/* Reads rows of a file-backed corpus into a one-example scratch to hash them. */
+typedef struct rows {
+    const xb_task *t;
+    xb_row_fn fn;
+    void *ctx;
+    xb_data one;
+} rows;
+
+static int row_hash(rows *w, int split, int row, uint64_t *h, char *err, size_t errn)
+{
+    xb_data *o = &w->one;
+    memset(o->x, 0, (size_t)row_tokens(o) * sizeof *o->x);
+    o->y[0] = 0;
+    for (int m = 0; m < row_lens(o); m++) o->len[m] = 0;
+    int rc = w->fn(w->ctx, split, row, o->x, o->y, o->len, err, errn);
+    if (rc == XB_OK) rc = check_example(w->t, o, 0, err, errn);
+    if (rc == XB_OK) *h = xb_data_hash(o, 0);
+    return rc;
+}
+
+int xb_data_from_rows(const xb_task *t, const xb_task_cfg *c, xb_row_fn fn, void *ctx,
+                      const int avail[3], const int want[3],
+                      xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn)
 {
     static const char *const nm[3] = { "train", "val", "test" };
     static const int order[3] = { 1, 2, 0 };       /* val, test, then train */
-    uint64_t T = xb_task_key(t, c);
+    xb_data *out[3] = { train, val, test };
+    rows w = { t, fn, ctx, { 0 } };
     hset seen = {0};
-    int *perm = NULL, rc = XB_OK;
-    *rejected = 0;
-    for (int k = 0; k < 3; k++) { pick[k] = NULL; got[k] = 0; }
-    size_t nvt = (size_t)avail[1] + (size_t)avail[2];
-    if (hset_init(&seen, nvt) != XB_OK) goto nomem;
+    int *perm = NULL, rc = XB_OK, V = t->vocab(c), C = t->n_classes(c);
+    long rejected = 0;
+    uint64_t T = xb_task_key(t, c);
+    for (int k = 0; k < 3; k++) memset(out[k], 0, sizeof *out[k]);
+    if (xb_data_alloc(&w.one, t->shape, 1, c->L, V, C) != XB_OK ||
+        hset_init(&seen, (size_t)avail[1] + (size_t)avail[2]) != XB_OK) goto nomem;
+    size_t nt = (size_t)row_tokens(&w.one), nl = (size_t)row_lens(&w.one);
     for (int o = 0; o < 3; o++) {
         int k = order[o], n = avail[k];
-        int w = want[k] < 0 ? n : want[k];
+        int want_k = want[k] < 0 ? n : want[k];
+        if (xb_data_alloc(out[k], t->shape, want_k, c->L, V, C) != XB_OK) goto nomem;
         perm = malloc(((size_t)n + 1) * sizeof *perm);
-        pick[k] = malloc(((size_t)w + 1) * sizeof *pick[k]);
-        if (!perm || !pick[k]) goto nomem;
-        /* Fisher–Yates over the split's rows from the (S, T, "choose", split) stream. */
+        if (!perm) goto nomem;
+        /* Fisher–Yates over the split's rows from the (S, T, "choose", split) stream; rows are
+         * read (and hashed) only as the walk reaches them. */
         for (int i = 0; i < n; i++) perm[i] = i;
         xb_rng r;
         xb_rng_seed(&r, xb_stream_seed(c->seed, T, "choose", (uint64_t)(k + 1)));
@@ -304,74 +325,26 @@ static int choose(const xb_task *t, const xb_task_cfg *c, uint64_t *const hash[3
             int tmp = perm[i]; perm[i] = perm[j]; perm[j] = tmp;
         }
         int m = 0;
-        for (int i = 0; i < n && m < w; i++) {
-            uint64_t h = hash[k][perm[i]];
-            if (hset_has(&seen, h)) { (*rejected)++; continue; }
+        for (int i = 0; i < n && m < want_k; i++) {
+            uint64_t h;
+            if ((rc = row_hash(&w, k, perm[i], &h, err, errn)) != XB_OK) goto fail;
+            if (hset_has(&seen, h)) { rejected++; continue; }
             if (k != 0) hset_add(&seen, h);
-            pick[k][m++] = perm[i];
+            memcpy(out[k]->x + (size_t)m * nt, w.one.x, nt * sizeof *w.one.x);
+            memcpy(out[k]->len + (size_t)m * nl, w.one.len, nl * sizeof *w.one.len);
+            out[k]->y[m] = w.one.y[0];
+            out[k]->hash[m] = h;
+            m++;
         }
         free(perm); perm = NULL;
-        if (m < w) {
+        if (m < want_k && want[k] >= 0) {
             snprintf(err, errn, "task '%s': the %s split has only %d usable examples (%d rows, "
                      "duplicates of val/test dropped) but %s_examples asks for %d "
-                     "(use at most %d, or -1 for all)", t->name, nm[k], m, n, nm[k], w, m);
+                     "(use at most %d, or -1 for all)", t->name, nm[k], m, n, nm[k], want_k, m);
             rc = XB_EINVAL;
             goto fail;
         }
-        got[k] = m;
-    }
-    hset_free(&seen);
-    return XB_OK;
-nomem:
-    snprintf(err, errn, "task '%s': out of memory choosing examples", t->name);
-    rc = XB_ENOMEM;
-fail:
-    free(perm);
-    hset_free(&seen);
-    for (int k = 0; k < 3; k++) { free(pick[k]); pick[k] = NULL; got[k] = 0; }
-    return rc;
-}
-
-int xb_data_from_rows(const xb_task *t, const xb_task_cfg *c, xb_row_fn fn, void *ctx,
-                      const int avail[3], const int want[3],
-                      xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn)
-{
-    xb_data *out[3] = { train, val, test }, one;
-    uint64_t *hash[3] = { NULL, NULL, NULL };
-    int *pick[3] = { NULL, NULL, NULL }, got[3] = { 0, 0, 0 };
-    long rejected = 0;
-    int rc = XB_OK, V = t->vocab(c), C = t->n_classes(c);
-    for (int k = 0; k < 3; k++) memset(out[k], 0, sizeof *out[k]);
-    if (xb_data_alloc(&one, t->shape, 1, c->L, V, C) != XB_OK) goto nomem;
-    size_t nt = (size_t)row_tokens(&one), nl = (size_t)row_lens(&one);
-    /* pass 1: every row once, for its hash */
-    for (int k = 0; k < 3; k++) {
-        hash[k] = malloc(((size_t)avail[k] + 1) * sizeof *hash[k]);
-        if (!hash[k]) goto nomem;
-        for (int r = 0; r < avail[k]; r++) {
-            memset(one.x, 0, nt * sizeof *one.x);
-            one.y[0] = 0;
-            for (size_t m = 0; m < nl; m++) one.len[m] = 0;
-            if ((rc = fn(ctx, k, r, one.x, one.y, one.len, err, errn)) != XB_OK) goto fail;
-            if ((rc = check_example(t, &one, 0, err, errn)) != XB_OK) goto fail;
-            hash[k][r] = xb_data_hash(&one, 0);
-        }
-    }
-    if ((rc = choose(t, c, hash, avail, want, pick, got, &rejected, err, errn)) != XB_OK) goto fail;
-    /* pass 2: the chosen rows, in chosen order */
-    for (int k = 0; k < 3; k++) {
-        if (xb_data_alloc(out[k], t->shape, got[k], c->L, V, C) != XB_OK) goto nomem;
-        for (int e = 0; e < got[k]; e++) {
-            int32_t *x = out[k]->x + (size_t)e * nt, *y = out[k]->y + e;
-            int *len = out[k]->len + (size_t)e * nl;
-            if ((rc = fn(ctx, k, pick[k][e], x, y, len, err, errn)) != XB_OK) goto fail;
-            out[k]->hash[e] = xb_data_hash(out[k], e);
-            if (out[k]->hash[e] != hash[k][pick[k][e]]) {
-                snprintf(err, errn, "task '%s': a file changed while it was read", t->name);
-                rc = XB_EIO;
-                goto fail;
-            }
-        }
+        out[k]->n = m;
     }
     train->rejected = rejected;
     goto done;
@@ -381,8 +354,9 @@ nomem:
 fail:
     for (int k = 0; k < 3; k++) xb_data_release(out[k]);
 done:
-    xb_data_release(&one);
-    for (int k = 0; k < 3; k++) { free(hash[k]); free(pick[k]); }
+    free(perm);
+    hset_free(&seen);
+    xb_data_release(&w.one);
     return rc;
 }
 

@@ -117,8 +117,7 @@ typedef int (*xb_row_fn)(void *ctx, int split, int row, int32_t *x, int32_t *y, 
                          char *err, size_t errn);
 
 /* Build the three splits of a file-backed data set (TASKS.md §4.2 for files). Split s has
- * avail[s] rows; every row is read once to hash it, then want[s] rows are taken (-1: all)
- * in the order of a Fisher–Yates shuffle seeded with xb_stream_seed(S, T, "choose", s + 1)
+ * avail[s] rows; want[s] of them are taken (-1: all), each read once, in the order of a Fisher–Yates shuffle seeded with xb_stream_seed(S, T, "choose", s + 1)
  * — so more training examples extend the same prefix and a smaller test set is a seeded
  * sample — val and test first, skipping rows whose example is already in val ∪ test, then
  * train skipping rows in val ∪ test; skips are counted in train->rejected. Too few usable

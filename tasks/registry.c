@@ -13,6 +13,7 @@ extern const xb_task xb_task_parity;
 extern const xb_task xb_task_majority;
 extern const xb_task xb_task_text;
 extern const xb_task xb_task_retrieval;
+extern const xb_task xb_task_image;
 
 const xb_task *const xb_tasks[] = {
     &xb_task_mqar,
@@ -24,6 +25,7 @@ const xb_task *const xb_tasks[] = {
     &xb_task_majority,
     &xb_task_text,
     &xb_task_retrieval,
+    &xb_task_image,
     NULL
 };
 
