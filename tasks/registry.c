@@ -14,6 +14,8 @@ extern const xb_task xb_task_majority;
 extern const xb_task xb_task_text;
 extern const xb_task xb_task_retrieval;
 extern const xb_task xb_task_image;
+extern const xb_task xb_task_pathfinder;
+extern const xb_task xb_task_pathx;
 
 const xb_task *const xb_tasks[] = {
     &xb_task_mqar,
@@ -26,6 +28,8 @@ const xb_task *const xb_tasks[] = {
     &xb_task_text,
     &xb_task_retrieval,
     &xb_task_image,
+    &xb_task_pathfinder,
+    &xb_task_pathx,
     NULL
 };
 
