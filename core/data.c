@@ -337,6 +337,12 @@ int xb_data_from_rows(const xb_task *t, const xb_task_cfg *c, xb_row_fn fn, void
             m++;
         }
         free(perm); perm = NULL;
+        if (k == 2 && m == 0) {
+            snprintf(err, errn, "task '%s': the test split has no usable examples (%d rows, "
+                     "duplicates of val/test dropped)", t->name, n);
+            rc = XB_EINVAL;
+            goto fail;
+        }
         if (m < want_k && want[k] >= 0) {
             snprintf(err, errn, "task '%s': the %s split has only %d usable examples (%d rows, "
                      "duplicates of val/test dropped) but %s_examples asks for %d "

@@ -23,9 +23,8 @@
 #include "core/task.h"
 #include "core/textio.h"
 #include "core/xb.h"
+#include "tasks/image.h"
 
-#define FMNIST_DIR "/usr/share/datasets/fashion-mnist"
-#define FMNIST_PKG "dataset-fashion-mnist"
 #define CIFAR_REC 3073
 
 enum { O_POOL, O_PERM, O_TRAIN, O_VAL, O_TEST, O_N };
@@ -150,6 +149,35 @@ static int check_idx(const char *ipath, const char *ibuf, size_t in, const char 
     return XB_OK;
 }
 
+int xb_fmnist_read(const char *dir, xb_fmnist *f, char *err, size_t errn)
+{
+    static const char *const nm[4] = { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                                       "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz" };
+    memset(f, 0, sizeof *f);
+    const char *pkg = strcmp(dir, XB_FMNIST_DIR) == 0 ? XB_FMNIST_PKG : NULL;
+    char path[4][4200];
+    size_t sz[4];
+    int rc = XB_OK;
+    for (int k = 0; k < 4 && rc == XB_OK; k++) {
+        snprintf(path[k], sizeof path[k], "%s/%s", dir, nm[k]);
+        rc = xb_read_all(path[k], 1, pkg, &f->buf[k], &sz[k], err, errn);
+    }
+    for (int s = 0; s < 2 && rc == XB_OK; s++) {
+        rc = check_idx(path[2 * s], f->buf[2 * s], sz[2 * s], path[2 * s + 1], f->buf[2 * s + 1], sz[2 * s + 1],
+                       &f->n[s], err, errn);
+        f->px[s] = (const unsigned char *)f->buf[2 * s] + 16;
+        f->lab[s] = (const unsigned char *)f->buf[2 * s + 1] + 8;
+    }
+    if (rc != XB_OK) xb_fmnist_free(f);
+    return rc;
+}
+
+void xb_fmnist_free(xb_fmnist *f)
+{
+    for (int k = 0; k < 4; k++) free(f->buf[k]);
+    memset(f, 0, sizeof *f);
+}
+
 /* Fill m from data_dir's CIFAR batches (gray, into *gray / *labs which the caller frees). */
 static int read_cifar(const char *dir, imgs *m, unsigned char **gray, unsigned char **labs,
                       char *err, size_t errn)
@@ -221,30 +249,20 @@ static int image_load(const xb_task_cfg *c, xb_data *train, xb_data *val, xb_dat
     memset(&m, 0, sizeof m);
     m.side = side_of(c);
     m.k = (int)c->opt[O_POOL];
-    char *buf[4] = { NULL }, src[160];
+    char src[160];
     unsigned char *gray = NULL, *labs = NULL;
+    xb_fmnist fm;
+    memset(&fm, 0, sizeof fm);
     if (c->data_dir) {
         if ((rc = read_cifar(c->data_dir, &m, &gray, &labs, err, errn)) != XB_OK) goto done;
         xb_source_files(src, sizeof src, c->data_dir);
     } else {
-        static const char *const nm[4] = { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                                           "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz" };
-        char path[4][512];
-        size_t sz[4];
-        for (int f = 0; f < 4; f++) {
-            snprintf(path[f], sizeof path[f], "%s/%s", FMNIST_DIR, nm[f]);
-            if ((rc = xb_read_all(path[f], 1, FMNIST_PKG, &buf[f], &sz[f], err, errn)) != XB_OK) goto done;
-        }
-        int ntr, nte;
-        if ((rc = check_idx(path[0], buf[0], sz[0], path[1], buf[1], sz[1], &ntr, err, errn)) != XB_OK ||
-            (rc = check_idx(path[2], buf[2], sz[2], path[3], buf[3], sz[3], &nte, err, errn)) != XB_OK)
-            goto done;
-        int nv = ntr / 10;
-        const unsigned char *ip = (const unsigned char *)buf[0] + 16, *lp = (const unsigned char *)buf[1] + 8;
-        m.px[0] = ip; m.lab[0] = lp; m.n[0] = ntr - nv;
-        m.px[1] = ip + (size_t)(ntr - nv) * 784; m.lab[1] = lp + (ntr - nv); m.n[1] = nv;
-        m.px[2] = (const unsigned char *)buf[2] + 16; m.lab[2] = (const unsigned char *)buf[3] + 8; m.n[2] = nte;
-        snprintf(src, sizeof src, "debian:%s", FMNIST_PKG);
+        if ((rc = xb_fmnist_read(XB_FMNIST_DIR, &fm, err, errn)) != XB_OK) goto done;
+        int nv = fm.n[0] / 10;
+        m.px[0] = fm.px[0]; m.lab[0] = fm.lab[0]; m.n[0] = fm.n[0] - nv;
+        m.px[1] = fm.px[0] + (size_t)(fm.n[0] - nv) * 784; m.lab[1] = fm.lab[0] + (fm.n[0] - nv); m.n[1] = nv;
+        m.px[2] = fm.px[1]; m.lab[2] = fm.lab[1]; m.n[2] = fm.n[1];
+        snprintf(src, sizeof src, "debian:%s", XB_FMNIST_PKG);
     }
     int perm[1024];
     if (c->opt[O_PERM] != 0) {
@@ -264,7 +282,7 @@ static int image_load(const xb_task_cfg *c, xb_data *train, xb_data *val, xb_dat
         for (xb_data *d = train; d; d = d == train ? val : d == val ? test : NULL)
             snprintf(d->source, sizeof d->source, "%s", src);
 done:
-    for (int f = 0; f < 4; f++) free(buf[f]);
+    xb_fmnist_free(&fm);
     free(gray); free(labs);
     return rc;
 }

@@ -338,6 +338,16 @@ static int pf_example(const xb_task_cfg *c, void *ctx, int split, int i, xb_rng 
 typedef struct item { char *path; int label; } item;
 typedef struct pffiles { item *it; int n; int side; int first[3]; } pffiles;
 
+/* libpng's error and warning hooks: keep the message (for ours), print nothing. */
+static void png_fail(png_structp png, png_const_charp msg)
+{
+    char *keep = png_get_error_ptr(png);
+    snprintf(keep, 128, "%s", msg);
+    png_longjmp(png, 1);
+}
+
+static void png_warn(png_structp png, png_const_charp msg) { (void)png; (void)msg; }
+
 /* Read an 8-bit gray PNG of side×side into x (tokens). */
 static int read_png(const char *path, int side, int32_t *x, char *err, size_t errn)
 {
@@ -352,13 +362,14 @@ static int read_png(const char *path, int side, int32_t *x, char *err, size_t er
         snprintf(err, errn, "%s: not a PNG file", path);
         return XB_EFORMAT;
     }
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    char why[128] = "";
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, why, png_fail, png_warn);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     unsigned char *row = NULL;
     volatile int rc = XB_OK;
     if (!png || !info) { rc = XB_ENOMEM; snprintf(err, errn, "%s: out of memory", path); goto out; }
     if (setjmp(png_jmpbuf(png))) {
-        snprintf(err, errn, "%s: corrupt or truncated PNG", path);
+        snprintf(err, errn, "%s: corrupt or truncated PNG (%s)", path, why);
         rc = XB_EFORMAT;
         goto out;
     }
