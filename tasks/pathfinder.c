@@ -598,6 +598,10 @@ static int pf_check(const xb_task_cfg *c, char *err, size_t errn)
                  "64x64 pixels; 128x128 is the task 'pathx')", c->L);
         return XB_EINVAL;
     }
+    if (c->L == 256 && k != 6 && !c->data_dir) {
+        snprintf(err, errn, "pathfinder: option 'contour' = %d does not fit 16x16 images (L = 256): use contour 6", k);
+        return XB_EINVAL;
+    }
     return XB_OK;
 }
 

@@ -903,6 +903,7 @@ Test(data_real, pathfinder_generator_properties)
     c.L = 900;
     expect_err("pathfinder", &c, XB_EINVAL, "L = 900 must be 256, 1024 or 4096", NULL);
     c.L = 256;
+    expect_err("pathfinder", &c, XB_EINVAL, "'contour' = 14 does not fit 16x16 images", NULL);
     set(t, &c, "contour", 6);
     cr_assert_eq(load("pathfinder", &c, &s, err, sizeof err), 0, "%s", err);
     release(&s);
