@@ -58,14 +58,14 @@ static inline void step_forward(const float *hin, float *h, const float *restric
             float *restrict ao = a_out + s * CB;
             const float *hi = hin + s * CB;
             for (int c = 0; c < ncp; c++) {
-                float a = xb_vexpf(dl[c] * as[c]);
+                float a = xb_vexp(dl[c] * as[c]);
                 hs[c] = fmaf(a, hi[c], dul[c] * b);
                 ao[c] = a;
             }
         } else {
             const float cc = Ck[s];
             for (int c = 0; c < ncp; c++) {
-                float a = xb_vexpf(dl[c] * as[c]);
+                float a = xb_vexp(dl[c] * as[c]);
                 hs[c] = fmaf(a, hs[c], dul[c] * b);
                 yl[c] = fmaf(cc, hs[c], yl[c]);
             }

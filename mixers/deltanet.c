@@ -26,6 +26,7 @@
 #include "core/deltarule.h"
 #include "core/gemm.h"
 #include "core/mixer.h"
+#include "core/vmath.h"
 #include "core/xb.h"
 
 #define DN_EPS 1e-5f    /* RMSNorm ε */
@@ -142,7 +143,7 @@ static size_t dn_n_scratch(const xb_mixer_cfg *c, int B, int N)
     return R * (15 * (size_t)m.d + 3 * m.h) + (size_t)max_threads() * xb_align64(xb_deltarule_work(m.C, m.dh)) + 64;
 }
 
-static inline float sigm(float z) { return 1.0f / (1.0f + expf(-z)); }
+static inline float sigm(float z) { return xb_vsigmoid(z); }   /* core/vmath.h: vectorises */
 
 /* One direction's activations for every real row: Z[a] = conv(P[a]) (if Z != NULL),
  * Act[0] = q̂ (scaled), Act[1] = k̂, Act[2] = v; nrm[0/1] [R×h] = the L2 norms of q and k.

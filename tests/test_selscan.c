@@ -1,5 +1,4 @@
 /* tests/test_selscan.c — core/selscan (Mamba's selective scan) against naive loops:
- *   vexpf        xb_vexpf vs exp in double over the whole clamped range
  *   forward      kernel vs an explicit double recurrence, both time directions (negative row
  *                stride), ragged channel count, several checkpoint chunks; checkpoints too
  *   backward     kernel vs a naive double reverse-mode pass that keeps every h_t, and that
@@ -16,19 +15,6 @@
 #include "core/selscan.h"
 #include "core/xb.h"
 #include "mixers/registry.h"
-
-Test(selscan, vexpf)
-{
-    double worst = 0;
-    float at = 0;
-    for (int i = 0; i <= 200000; i++) {
-        float x = -87.0f + 175.0f * (float)i / 200000.0f;
-        double e = fabs((double)xb_vexpf(x) - exp((double)x)) / exp((double)x);
-        if (e > worst) { worst = e; at = x; }
-    }
-    cr_expect(worst < 4e-7, "xb_vexpf: worst relative error %g at x = %g", worst, at);
-    cr_expect_eq(xb_vexpf(0.0f), 1.0f, "exp(0) must be exactly 1 (inert lanes rely on it)");
-}
 
 /* A random problem over L steps of nc channels and n states (time-ordered rows). */
 typedef struct prob {
