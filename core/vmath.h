@@ -41,10 +41,12 @@ static inline float xb_vexp(float x)
     p = fmaf(p, r, 1.0f);
     p = fmaf(p, r, 1.0f);
     int32_t e = ((int32_t)k + 127) << 23;
+    /* e^x < FLT_MIN below −87.3: flush through 2^k = 0. A select on the float result instead
+     * lets the compiler fold callers' math for that case into a branch (then no SIMD) */
+    e = x < -87.3f ? 0 : e;
     float two_k;
     memcpy(&two_k, &e, sizeof two_k);
-    const float y = p * two_k;
-    return x < -87.3f ? 0.0f : y;   /* e^x < FLT_MIN there: flush */
+    return p * two_k;
 }
 
 /* log(1 + x) for x > −1: u = 1 + x = 2^m·f with f ∈ [√½, √2), log f = 2·atanh(s),
@@ -70,8 +72,9 @@ static inline float xb_vlog1p(float x)
     p = fmaf(p, s2, 2.0f);
     const float c = (x - (u - 1.0f)) / u;   /* what 1 + x lost to rounding */
     const float mf = (float)m;
-    float r = fmaf(mf, 0.693359375f, fmaf(s, p, fmaf(mf, -2.12194440e-4f, c)));
-    return x == 0.0f ? x : r;   /* keeps −0 and makes log1p(0) exact */
+    /* log1p(0) = +0 exactly (m = 0, s = 0, c = 0). No select on x here: the compiler would sink
+     * the divisions under it and then refuse to vectorise (they might trap) */
+    return fmaf(mf, 0.693359375f, fmaf(s, p, fmaf(mf, -2.12194440e-4f, c)));
 }
 
 /* softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^{−|x|}). */
