@@ -31,6 +31,7 @@ typedef struct xb_cmd {
 int cmd_list(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
 
 /* One option of a subcommand: --name (and -key when key is a printable letter). */
 typedef struct xb_cli_opt {

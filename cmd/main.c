@@ -14,6 +14,7 @@
 static const xb_cmd commands[] = {
     {"list", cmd_list, "list mixers, tasks or suite keys"},
     {"validate", cmd_validate, "check a suite file and print it with every default resolved"},
+    {"dump", cmd_dump, "write one mixer layer's weights, x, y and gradients as .npy + meta.json"},
     {"info", cmd_info, "describe this machine and measure its FMA, GEMM and memory ceilings"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))

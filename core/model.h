@@ -58,6 +58,15 @@ float *xb_model_params(xb_model *m);
 float *xb_model_grads(xb_model *m);
 /* Per-parameter flags (XB_T_DECAY / XB_T_FROZEN), n_params bytes. */
 const unsigned char *xb_model_flags(const xb_model *m);
+/* AdamW first and second moments (n_params floats each, zeroed by xb_model_init). */
+float *xb_model_adam_m(xb_model *m);
+float *xb_model_adam_v(xb_model *m);
+/* The B_max and N the model was created for. */
+int xb_model_batch(const xb_model *m);
+int xb_model_seq_len(const xb_model *m);
+/* Tensor i of the parameter slab (for dumps): fills *t (t->name points at name, e.g.
+ * "l0.mixer.W_Q", "head.W_1", "tok_emb") and returns 1, or 0 when i is past the last. */
+int xb_model_tensor(const xb_model *m, int i, xb_tensor *t, char *name, size_t namen);
 
 /* Forward a batch of b ≤ B_max sequences. x: b × N tokens (PAIR: b × 2N), len: b (PAIR: 2b),
  * y: targets (CLS/PAIR: b, TOK: b × N) or NULL (no loss, e.g. for latency). Returns the mean
