@@ -16,6 +16,9 @@ static const xb_cmd commands[] = {
     {"validate", cmd_validate, "check a suite file and print it with every default resolved"},
     {"dump", cmd_dump, "write one mixer layer's weights, x, y and gradients as .npy + meta.json"},
     {"info", cmd_info, "describe this machine and measure its FMA, GEMM and memory ceilings"},
+    {"run", cmd_run, "run a suite: every task x mixer x length cell, then tables and plots"},
+    {"report", cmd_report, "regenerate results.csv, results.json and tables.md of a results folder"},
+    {"plot", cmd_plot, "draw a results folder's plots with gnuplot"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -28,7 +31,7 @@ static void help(FILE *f)
     for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\n'xbench COMMAND --help' describes a command.\n"
                "exit status: 0 success, 1 the run finished but some cells failed, "
-               "2 bad usage or a bad suite\n");
+               "2 bad usage or a bad suite, 130 run interrupted\n");
 }
 
 int xb_cli_usage_error(const xb_cli *cli, const char *fmt, ...)

@@ -1,0 +1,927 @@
+/* harness/report.c — results.csv, results.json and tables.md from cells.jsonl (see
+ * harness/report.h). Runs in the parent: reading and formatting only. */
+#include "harness/report.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xb.h"
+#include "harness/stats.h"
+#include "harness/store.h"
+
+/* ---- a growing string --------------------------------------------------------------- */
+
+typedef struct sb { char *p; size_t n, cap; int failed; } sb;
+
+static void sb_printf(sb *b, const char *fmt, ...)
+{
+    if (b->failed) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->cap - b->n;
+        int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? room : 0, fmt, ap);
+        va_end(ap);
+        if (k < 0) { b->failed = 1; return; }
+        if (b->p && (size_t)k < room) { b->n += (size_t)k; return; }
+        size_t cap = b->cap ? b->cap * 2 : 8192;
+        while (cap < b->n + (size_t)k + 1) cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q) { b->failed = 1; return; }
+        b->p = q;
+        b->cap = cap;
+    }
+}
+
+static char *sb_take(sb *b)
+{
+    if (b->failed) { free(b->p); return NULL; }
+    if (!b->p) return strdup("");
+    return b->p;
+}
+
+/* ---- views -------------------------------------------------------------------------- */
+
+double xb_record_num(json_object *rec, const char *path)
+{
+    json_object *v = xb_jpath(rec, path);
+    if (!v) return NAN;
+    if (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int))
+        return json_object_get_double(v);
+    return NAN;
+}
+
+int xb_rviews(json_object *records, xb_rview **out)
+{
+    int n = (int)json_object_array_length(records);
+    xb_rview *v = calloc((size_t)(n > 0 ? n : 1), sizeof *v);
+    *out = v;
+    if (!v) return 0;
+    for (int i = 0; i < n; i++) {
+        json_object *o = json_object_array_get_idx(records, (size_t)i);
+        v[i].o = o;
+        v[i].kind = strcmp(xb_jstr(o, "kind", "train"), "latency") == 0 ? XB_KIND_LATENCY : XB_KIND_TRAIN;
+        v[i].task = xb_jstr(o, "task", "");
+        v[i].mixer = xb_jstr(o, "mixer", "?");
+        v[i].status = xb_jstr(o, "status", "?");
+        v[i].ok = strcmp(v[i].status, "ok") == 0;
+        v[i].L = xb_jint(o, "L", 0);
+        v[i].threads = xb_jint(o, "threads", 0);
+        json_object *s = xb_jget(o, "seed");
+        v[i].seed = s ? json_object_get_int64(s) : 0;
+    }
+    return n;
+}
+
+static int match(const xb_rview *r, int kind, const char *task)
+{
+    return (kind == XB_KIND_ANY || r->kind == kind) && (!task || strcmp(r->task, task) == 0);
+}
+
+int xb_distinct_mixers(const xb_rview *v, int n, int kind, const char ***out)
+{
+    const char **a = calloc((size_t)(n > 0 ? n : 1), sizeof *a);
+    int k = 0;
+    for (int i = 0; a && i < n; i++) {
+        if (!match(&v[i], kind, NULL)) continue;
+        int seen = 0;
+        for (int j = 0; j < k && !seen; j++) seen = strcmp(a[j], v[i].mixer) == 0;
+        if (!seen) a[k++] = v[i].mixer;
+    }
+    *out = a;
+    return k;
+}
+
+int xb_distinct_tasks(const xb_rview *v, int n, const char ***out)
+{
+    const char **a = calloc((size_t)(n > 0 ? n : 1), sizeof *a);
+    int k = 0;
+    for (int i = 0; a && i < n; i++) {
+        if (v[i].kind != XB_KIND_TRAIN) continue;
+        int seen = 0;
+        for (int j = 0; j < k && !seen; j++) seen = strcmp(a[j], v[i].task) == 0;
+        if (!seen) a[k++] = v[i].task;
+    }
+    *out = a;
+    return k;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+int xb_distinct_lengths(const xb_rview *v, int n, int kind, const char *task, int **out)
+{
+    int *a = calloc((size_t)(n > 0 ? n : 1), sizeof *a);
+    int k = 0;
+    for (int i = 0; a && i < n; i++) {
+        if (!match(&v[i], kind, task)) continue;
+        int seen = 0;
+        for (int j = 0; j < k && !seen; j++) seen = a[j] == v[i].L;
+        if (!seen) a[k++] = v[i].L;
+    }
+    if (a) qsort(a, (size_t)k, sizeof *a, cmp_int);
+    *out = a;
+    return k;
+}
+
+int xb_distinct_threads(const xb_rview *v, int n, int **out)
+{
+    int *a = calloc((size_t)(n > 0 ? n : 1), sizeof *a);
+    int k = 0;
+    for (int i = 0; a && i < n; i++) {
+        int seen = 0;
+        for (int j = 0; j < k && !seen; j++) seen = a[j] == v[i].threads;
+        if (!seen) a[k++] = v[i].threads;
+    }
+    if (a) qsort(a, (size_t)k, sizeof *a, cmp_int);
+    *out = a;
+    return k;
+}
+
+void xb_aggregate(const xb_rview *v, int n, int kind, const char *task, const char *mixer,
+                  int L, int threads, const char *field, xb_agg *a)
+{
+    memset(a, 0, sizeof *a);
+    a->mean = a->std = a->median = NAN;
+    double *x = malloc((size_t)(n > 0 ? n : 1) * sizeof *x);
+    if (!x) return;
+    int m = 0;
+    char noisy_path[128] = "";
+    /* "latency.model_fwd.median" → "latency.model_fwd.noisy" */
+    const char *dot = strrchr(field, '.');
+    if (strncmp(field, "latency.", 8) == 0 && dot)
+        snprintf(noisy_path, sizeof noisy_path, "%.*s.noisy", (int)(dot - field), field);
+    for (int i = 0; i < n; i++) {
+        const xb_rview *r = &v[i];
+        if (!match(r, kind, task) || strcmp(r->mixer, mixer) != 0 || r->L != L ||
+            (threads > 0 && r->threads != threads))
+            continue;
+        a->total++;
+        double val = r->ok ? xb_record_num(r->o, field) : NAN;
+        if (r->ok && isfinite(val)) {
+            x[m++] = val;
+            a->ok++;
+            if (noisy_path[0]) {
+                json_object *nz = xb_jpath(r->o, noisy_path);
+                if (nz && json_object_get_boolean(nz)) a->noisy = 1;
+            }
+        } else {
+            /* Collect the distinct statuses of what is missing. */
+            const char *st = r->ok ? "not measured" : r->status;
+            if (!strstr(a->status, st)) {
+                size_t k = strlen(a->status);
+                snprintf(a->status + k, sizeof a->status - k, "%s%s", k ? ", " : "", st);
+            }
+        }
+    }
+    if (m > 0) {
+        a->mean = xb_mean(x, m);
+        a->std = xb_stddev(x, m);
+        a->median = xb_median(x, m);
+    }
+    if (!a->status[0]) snprintf(a->status, sizeof a->status, a->total ? "ok" : "missing");
+    free(x);
+}
+
+/* ---- formatting --------------------------------------------------------------------- */
+
+static void fmt_time(double s, char *buf, size_t n)
+{
+    if (!isfinite(s)) snprintf(buf, n, "—");
+    else if (s < 1e-3) snprintf(buf, n, "%.1f µs", s * 1e6);
+    else if (s < 1) snprintf(buf, n, "%.3g ms", s * 1e3);
+    else snprintf(buf, n, "%.3g s", s);
+}
+
+static void fmt_flops(double f, char *buf, size_t n)
+{
+    if (!isfinite(f) || f <= 0) snprintf(buf, n, "—");
+    else if (f < 1e6) snprintf(buf, n, "%.3g K", f / 1e3);
+    else if (f < 1e9) snprintf(buf, n, "%.3g M", f / 1e6);
+    else if (f < 1e12) snprintf(buf, n, "%.3g G", f / 1e9);
+    else snprintf(buf, n, "%.3g T", f / 1e12);
+}
+
+static void fmt_mib(double bytes, char *buf, size_t n)
+{
+    if (!isfinite(bytes) || bytes <= 0) snprintf(buf, n, "—");
+    else snprintf(buf, n, "%.1f", bytes / 1048576.0);
+}
+
+/* "— (timeout)" for a grid point with no usable value. */
+static void fmt_missing(const xb_agg *a, char *buf, size_t n)
+{
+    snprintf(buf, n, "— (%s)", a->status);
+}
+
+/* ---- tables ------------------------------------------------------------------------- */
+
+typedef struct ctx {
+    sb *b;
+    xb_rview *v;
+    int n;
+    double peak_core;       /* FMA peak GFLOP/s of one core; NAN when unknown */
+    json_object *fma;       /* measured FMA GFLOP/s of t threads at [t-1], or NULL */
+} ctx;
+
+/* The machine's FMA ceiling for a thread count: the best measured rate over 1 .. threads
+ * threads (a program may always use fewer threads, so the ceiling never drops), else one
+ * core's peak times the count. */
+static double peak_for(const ctx *c, int threads)
+{
+    if (threads < 1) threads = 1;
+    double best = 0;
+    for (size_t t = 0; c->fma && t < (size_t)threads && t < json_object_array_length(c->fma); t++) {
+        json_object *v = json_object_array_get_idx(c->fma, t);
+        double p = v ? json_object_get_double(v) : 0;
+        if (p > best) best = p;
+    }
+    if (best > 0 && c->fma && (size_t)threads <= json_object_array_length(c->fma)) return best;
+    return c->peak_core * threads;
+}
+
+static void header_row(sb *b, const char *first, const char *const *cols, int k, const int *ints,
+                       const char *last)
+{
+    sb_printf(b, "| %s |", first);
+    for (int i = 0; i < k; i++) {
+        if (cols) sb_printf(b, " %s |", cols[i]);
+        else sb_printf(b, " %d |", ints[i]);
+    }
+    if (last) sb_printf(b, " %s |", last);
+    sb_printf(b, "\n|---|");
+    for (int i = 0; i < k + (last ? 1 : 0); i++) sb_printf(b, "---:|");
+    sb_printf(b, "\n");
+}
+
+static void accuracy_section(ctx *c, int threads, const char *thr_note)
+{
+    const char **tasks, **mixers;
+    int nt = xb_distinct_tasks(c->v, c->n, &tasks);
+    int nm = xb_distinct_mixers(c->v, c->n, XB_KIND_TRAIN, &mixers);
+    int *Ls;
+    int nL = xb_distinct_lengths(c->v, c->n, XB_KIND_TRAIN, NULL, &Ls);
+    if (nt == 0 || nm == 0) goto done;
+    int max_seeds = 0;
+    for (int i = 0; i < c->n; i++) {
+        xb_agg a;
+        if (c->v[i].kind != XB_KIND_TRAIN) continue;
+        xb_aggregate(c->v, c->n, XB_KIND_TRAIN, c->v[i].task, c->v[i].mixer, c->v[i].L,
+                     threads, "test_acc", &a);
+        if (a.total > max_seeds) max_seeds = a.total;
+    }
+    sb_printf(c->b, "## Test accuracy (%%)%s\n\n", thr_note);
+    if (max_seeds > 1)
+        sb_printf(c->b, "Mean ± sample std over seeds; (k/n) when only k of n seeds ended ok.\n\n");
+    for (int li = 0; li < nL; li++) {
+        int L = Ls[li];
+        /* tasks that have this length */
+        const char **tl = calloc((size_t)nt, sizeof *tl);
+        int k = 0;
+        for (int t = 0; tl && t < nt; t++) {
+            for (int i = 0; i < c->n; i++)
+                if (c->v[i].kind == XB_KIND_TRAIN && c->v[i].L == L && strcmp(c->v[i].task, tasks[t]) == 0) {
+                    tl[k++] = tasks[t];
+                    break;
+                }
+        }
+        sb_printf(c->b, "### L = %d\n\n", L);
+        header_row(c->b, "mixer", tl, k, NULL, k > 1 ? "average" : NULL);
+        for (int j = 0; j < nm; j++) {
+            sb_printf(c->b, "| %s |", mixers[j]);
+            double sum = 0;
+            int have = 0;
+            for (int t = 0; t < k; t++) {
+                xb_agg a;
+                char cell[96];
+                xb_aggregate(c->v, c->n, XB_KIND_TRAIN, tl[t], mixers[j], L, threads, "test_acc", &a);
+                if (a.ok == 0) {
+                    fmt_missing(&a, cell, sizeof cell);
+                } else {
+                    int w = a.total > 1 ? snprintf(cell, sizeof cell, "%.1f ± %.1f", 100 * a.mean, 100 * a.std)
+                                        : snprintf(cell, sizeof cell, "%.1f", 100 * a.mean);
+                    if (a.ok < a.total && w > 0)
+                        snprintf(cell + w, sizeof cell - (size_t)w, " (%d/%d)", a.ok, a.total);
+                    sum += a.mean;
+                    have++;
+                }
+                sb_printf(c->b, " %s |", cell);
+            }
+            if (k > 1) {
+                if (have == k) sb_printf(c->b, " %.1f |", 100 * sum / k);
+                else sb_printf(c->b, " — (%d of %d tasks) |", have, k);
+            }
+            sb_printf(c->b, "\n");
+        }
+        /* chance = majority-class rate of the test split (the same for every mixer) */
+        sb_printf(c->b, "| *chance* |");
+        for (int t = 0; t < k; t++) {
+            double ch = NAN;
+            for (int i = 0; i < c->n && !isfinite(ch); i++)
+                if (c->v[i].kind == XB_KIND_TRAIN && c->v[i].L == L && strcmp(c->v[i].task, tl[t]) == 0)
+                    ch = xb_record_num(c->v[i].o, "chance");
+            if (isfinite(ch)) sb_printf(c->b, " %.1f |", 100 * ch);
+            else sb_printf(c->b, " — |");
+        }
+        if (k > 1) sb_printf(c->b, " |");
+        sb_printf(c->b, "\n\n");
+        free(tl);
+    }
+done:
+    free(tasks); free(mixers); free(Ls);
+}
+
+static void training_section(ctx *c, int threads, const char *thr_note)
+{
+    const char **tasks, **mixers;
+    int nt = xb_distinct_tasks(c->v, c->n, &tasks);
+    int nm = xb_distinct_mixers(c->v, c->n, XB_KIND_TRAIN, &mixers);
+    if (nt == 0) goto done;
+    sb_printf(c->b, "## Training%s\n\nFinal train loss (mean of the last 10%% of steps) · "
+              "train time, mean over seeds.\n\n", thr_note);
+    for (int t = 0; t < nt; t++) {
+        int *Ls;
+        int nL = xb_distinct_lengths(c->v, c->n, XB_KIND_TRAIN, tasks[t], &Ls);
+        sb_printf(c->b, "### %s\n\n", tasks[t]);
+        header_row(c->b, "mixer", NULL, nL, Ls, NULL);
+        for (int j = 0; j < nm; j++) {
+            sb_printf(c->b, "| %s |", mixers[j]);
+            for (int li = 0; li < nL; li++) {
+                xb_agg a, tt;
+                char cell[96], tm[32];
+                xb_aggregate(c->v, c->n, XB_KIND_TRAIN, tasks[t], mixers[j], Ls[li], threads, "final_loss", &a);
+                xb_aggregate(c->v, c->n, XB_KIND_TRAIN, tasks[t], mixers[j], Ls[li], threads, "train_time_s", &tt);
+                if (a.ok == 0) fmt_missing(&a, cell, sizeof cell);
+                else {
+                    fmt_time(tt.mean, tm, sizeof tm);
+                    snprintf(cell, sizeof cell, "%.4g · %s", a.mean, tm);
+                }
+                sb_printf(c->b, " %s |", cell);
+            }
+            sb_printf(c->b, "\n");
+        }
+        sb_printf(c->b, "\n");
+        free(Ls);
+    }
+done:
+    free(tasks); free(mixers);
+}
+
+static const char *const lat_what[4] = { "model_fwd", "model_fwdbwd", "mixer_fwd", "mixer_fwdbwd" };
+static const char *const lat_title[4] = { "whole model, forward", "whole model, forward + backward",
+                                          "mixer layer alone, forward", "mixer layer alone, forward + backward" };
+
+/* One latency table: mixers × lengths of the records matching (kind, task). */
+static void latency_table(ctx *c, int kind, const char *task, int threads, int w)
+{
+    const char **mixers;
+    int *Ls;
+    int nm = xb_distinct_mixers(c->v, c->n, kind, &mixers);
+    int nL = xb_distinct_lengths(c->v, c->n, kind, task, &Ls);
+    char field[64], ffield[64];
+    snprintf(field, sizeof field, "latency.%s.median", lat_what[w]);
+    snprintf(ffield, sizeof ffield, "latency.%s.flops", lat_what[w]);
+    int any_value = 0;
+    for (int i = 0; i < c->n && !any_value; i++)
+        any_value = match(&c->v[i], kind, task) && isfinite(xb_record_num(c->v[i].o, field));
+    if (!any_value) {
+        sb_printf(c->b, "(no measurements)\n\n");
+        free(mixers);
+        free(Ls);
+        return;
+    }
+    header_row(c->b, "mixer", NULL, nL, Ls, NULL);
+    for (int j = 0; j < nm; j++) {
+        int any = 0;
+        for (int i = 0; i < c->n && !any; i++)
+            any = match(&c->v[i], kind, task) && strcmp(c->v[i].mixer, mixers[j]) == 0;
+        if (!any) continue;
+        sb_printf(c->b, "| %s |", mixers[j]);
+        for (int li = 0; li < nL; li++) {
+            xb_agg a, f;
+            char cell[128], tm[32];
+            xb_aggregate(c->v, c->n, kind, task, mixers[j], Ls[li], threads, field, &a);
+            xb_aggregate(c->v, c->n, kind, task, mixers[j], Ls[li], threads, ffield, &f);
+            if (a.ok == 0) {
+                fmt_missing(&a, cell, sizeof cell);
+            } else {
+                fmt_time(a.median, tm, sizeof tm);
+                double gf = f.ok ? f.median / a.median / 1e9 : NAN;
+                int k = snprintf(cell, sizeof cell, "%s%s", tm, a.noisy ? "*" : "");
+                if (isfinite(gf) && k > 0) {
+                    k += snprintf(cell + k, sizeof cell - (size_t)k, " · %.3g GF/s", gf);
+                    double peak = peak_for(c, threads);
+                    double pct = 100 * gf / peak;
+                    if (isfinite(pct) && peak > 0)
+                        snprintf(cell + k, sizeof cell - (size_t)k, pct >= 10 ? " · %.0f%%" : " · %.2g%%", pct);
+                }
+            }
+            sb_printf(c->b, " %s |", cell);
+        }
+        sb_printf(c->b, "\n");
+    }
+    sb_printf(c->b, "\n");
+    free(mixers);
+    free(Ls);
+}
+
+static void latency_section(ctx *c, int threads, const char *thr_note)
+{
+    int has_lat = 0, has_train = 0, batch = 0;
+    for (int i = 0; i < c->n; i++) {
+        if (c->v[i].kind == XB_KIND_LATENCY) has_lat = 1;
+        else has_train = 1;
+        if (!batch) batch = xb_jint(xb_jget(c->v[i].o, "latency"), "batch", 0);
+    }
+    if (!has_lat && !has_train) return;
+    sb_printf(c->b, "## Latency%s\n\nMedian of timed repetitions at batch %d · achieved GFLOP/s "
+              "(analytic forward FLOPs / median; forward + backward counted as 3 × forward, a "
+              "nominal figure) · fraction of the machine's FMA peak for the thread count. "
+              "`*` = noisy (cv above max_cv, median below the clock's reliable floor, or cut "
+              "short by the time limit).\n\n", thr_note, batch);
+    if (has_lat) {
+        for (int w = 0; w < 4; w++) {
+            sb_printf(c->b, "### Latency sweep (random tokens): %s\n\n", lat_title[w]);
+            latency_table(c, XB_KIND_LATENCY, NULL, threads, w);
+        }
+    }
+    if (has_train) {
+        const char **tasks;
+        int nt = xb_distinct_tasks(c->v, c->n, &tasks);
+        for (int t = 0; t < nt; t++)
+            for (int w = 0; w < 2; w++) {
+                sb_printf(c->b, "### %s at its training lengths: %s\n\n", tasks[t], lat_title[w]);
+                latency_table(c, XB_KIND_TRAIN, tasks[t], threads, w);
+            }
+        free(tasks);
+    }
+}
+
+/* The records a length-indexed table of one mixer uses: the latency sweep when there is
+ * one, else the first task's training cells. */
+static int table_source(ctx *c, int *kind, const char **task)
+{
+    for (int i = 0; i < c->n; i++)
+        if (c->v[i].kind == XB_KIND_LATENCY) {
+            *kind = XB_KIND_LATENCY;
+            *task = NULL;
+            return 1;
+        }
+    for (int i = 0; i < c->n; i++)
+        if (c->v[i].kind == XB_KIND_TRAIN) {
+            *kind = XB_KIND_TRAIN;
+            *task = c->v[i].task;
+            return 1;
+        }
+    return 0;
+}
+
+static double any_num(ctx *c, int kind, const char *task, const char *mixer, int L, const char *f)
+{
+    for (int i = 0; i < c->n; i++)
+        if (match(&c->v[i], kind, task) && strcmp(c->v[i].mixer, mixer) == 0 && c->v[i].L == L) {
+            double x = xb_record_num(c->v[i].o, f);
+            if (isfinite(x)) return x;
+        }
+    return NAN;
+}
+
+static void flops_memory_section(ctx *c, int threads)
+{
+    int kind;
+    const char *task;
+    if (!table_source(c, &kind, &task)) return;
+    const char **mixers;
+    int *Ls;
+    int nm = xb_distinct_mixers(c->v, c->n, kind, &mixers);
+    int nL = xb_distinct_lengths(c->v, c->n, kind, task, &Ls);
+    const char *src = kind == XB_KIND_LATENCY ? "latency sweep" : task;
+    sb_printf(c->b, "## FLOPs\n\nAnalytic forward FLOPs of one sequence (%s): mixer layer "
+              "(its MIXERS.md formula) / whole model.\n\n", src);
+    header_row(c->b, "mixer", NULL, nL, Ls, NULL);
+    for (int j = 0; j < nm; j++) {
+        sb_printf(c->b, "| %s |", mixers[j]);
+        for (int li = 0; li < nL; li++) {
+            char a[32], b[32];
+            double fm = any_num(c, kind, task, mixers[j], Ls[li], "flops_mixer");
+            if (!isfinite(fm)) {
+                xb_agg st;
+                char cell[96];
+                xb_aggregate(c->v, c->n, kind, task, mixers[j], Ls[li], threads, "flops_mixer", &st);
+                fmt_missing(&st, cell, sizeof cell);
+                sb_printf(c->b, " %s |", cell);
+                continue;
+            }
+            fmt_flops(fm, a, sizeof a);
+            fmt_flops(any_num(c, kind, task, mixers[j], Ls[li], "flops_model"), b, sizeof b);
+            sb_printf(c->b, " %s / %s |", a, b);
+        }
+        sb_printf(c->b, "\n");
+    }
+    sb_printf(c->b, "\n## Memory\n\nMiB: analytic (xb_model_bytes: parameters, gradients, "
+              "AdamW moments, activations, scratch; the larger of the training and latency "
+              "models) / peak RSS of the cell's process (%s).\n\n", src);
+    header_row(c->b, "mixer", NULL, nL, Ls, NULL);
+    for (int j = 0; j < nm; j++) {
+        sb_printf(c->b, "| %s |", mixers[j]);
+        for (int li = 0; li < nL; li++) {
+            char a[32], b[96];
+            xb_agg r;
+            fmt_mib(any_num(c, kind, task, mixers[j], Ls[li], "bytes_analytic"), a, sizeof a);
+            xb_aggregate(c->v, c->n, kind, task, mixers[j], Ls[li], threads, "peak_rss_kb", &r);
+            if (r.ok) fmt_mib(r.median * 1024, b, sizeof b);
+            else fmt_missing(&r, b, sizeof b);
+            sb_printf(c->b, " %s / %s |", a, b);
+        }
+        sb_printf(c->b, "\n");
+    }
+    sb_printf(c->b, "\n");
+    free(mixers);
+    free(Ls);
+}
+
+static void scaling_section(ctx *c, int threads)
+{
+    int kind;
+    const char *task;
+    if (!table_source(c, &kind, &task)) return;
+    const char **mixers;
+    int *Ls;
+    int nm = xb_distinct_mixers(c->v, c->n, kind, &mixers);
+    int nL = xb_distinct_lengths(c->v, c->n, kind, task, &Ls);
+    if (nL < 2) goto done;
+    int soft = -1;
+    for (int j = 0; j < nm; j++)
+        if (strcmp(mixers[j], "softmax") == 0) soft = j;
+    double *x = calloc((size_t)nL, sizeof *x), *y = calloc((size_t)nL, sizeof *y),
+           *ys = calloc((size_t)nL, sizeof *ys);
+    if (!x || !y || !ys) goto free_xy;
+    sb_printf(c->b, "## Scaling\n\nFitted exponent k of time ∝ N^k (least squares on log-log "
+              "medians over the %s lengths; r² in parentheses) and the length after which the "
+              "mixer stays faster than softmax (interpolated in log-log between measured "
+              "lengths).\n\n", kind == XB_KIND_LATENCY ? "latency sweep" : task);
+    sb_printf(c->b, "| mixer | k, model fwd | k, mixer fwd | crossover vs softmax, model fwd | "
+              "crossover vs softmax, mixer fwd |\n|---|---:|---:|---:|---:|\n");
+    for (int j = 0; j < nm; j++) {
+        sb_printf(c->b, "| %s |", mixers[j]);
+        const char *fields[2] = { "latency.model_fwd.median", "latency.mixer_fwd.median" };
+        char cross[2][64];
+        for (int f = 0; f < 2; f++) {
+            for (int li = 0; li < nL; li++) {
+                xb_agg a;
+                x[li] = Ls[li];
+                xb_aggregate(c->v, c->n, kind, task, mixers[j], Ls[li], threads, fields[f], &a);
+                y[li] = a.ok ? a.median : NAN;
+                if (soft >= 0) {
+                    xb_aggregate(c->v, c->n, kind, task, mixers[soft], Ls[li], threads, fields[f], &a);
+                    ys[li] = a.ok ? a.median : NAN;
+                }
+            }
+            double k, a0, r2;
+            int used = xb_fit_loglog(x, y, nL, &k, &a0, &r2);
+            if (used >= 2 && isfinite(k)) sb_printf(c->b, " %.2f (%.3f) |", k, r2);
+            else sb_printf(c->b, " — |");
+            if (soft < 0) snprintf(cross[f], sizeof cross[f], "— (no softmax)");
+            else if (j == soft) snprintf(cross[f], sizeof cross[f], "—");
+            else {
+                /* lengths where both have a value */
+                double cx[64], ca[64], cb[64];
+                int m = 0;
+                for (int li = 0; li < nL && m < 64; li++)
+                    if (isfinite(y[li]) && isfinite(ys[li])) {
+                        cx[m] = x[li]; ca[m] = y[li]; cb[m] = ys[li]; m++;
+                    }
+                double at = NAN;
+                int r = xb_crossover(cx, ca, cb, m, &at);
+                if (r == XB_CROSS_AT) snprintf(cross[f], sizeof cross[f], "N ≈ %.0f", at);
+                else if (r == XB_CROSS_BELOW) snprintf(cross[f], sizeof cross[f], "faster at every N ≥ %.0f", cx[0]);
+                else if (r == XB_CROSS_ABOVE) snprintf(cross[f], sizeof cross[f], "not faster by N = %.0f", cx[m - 1]);
+                else snprintf(cross[f], sizeof cross[f], "— (too few lengths)");
+            }
+        }
+        sb_printf(c->b, " %s | %s |\n", cross[0], cross[1]);
+    }
+    sb_printf(c->b, "\n");
+free_xy:
+    free(x); free(y); free(ys);
+done:
+    free(mixers);
+    free(Ls);
+}
+
+static void failures_section(ctx *c)
+{
+    int bad = 0;
+    for (int i = 0; i < c->n; i++) bad += !c->v[i].ok;
+    if (!bad) return;
+    sb_printf(c->b, "## Cells that did not end ok\n\n| # | cell | status | message |\n|---:|---|---|---|\n");
+    for (int i = 0; i < c->n; i++) {
+        const xb_rview *r = &c->v[i];
+        if (r->ok) continue;
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", xb_jstr(r->o, "error", ""));
+        for (char *p = msg; *p; p++)
+            if (*p == '|' || *p == '\n') *p = ' ';
+        sb_printf(c->b, "| %d | %s L=%d %s seed=%lld threads=%d | %s | %s |\n",
+                  xb_jint(r->o, "index", -1), r->kind == XB_KIND_LATENCY ? "latency" : r->task,
+                  r->L, r->mixer, r->seed, r->threads, r->status, msg);
+    }
+    sb_printf(c->b, "\n");
+}
+
+static void machine_summary(sb *b, json_object *meta, double peak)
+{
+    json_object *m = xb_jget(meta, "machine");
+    sb_printf(b, "## Machine\n\n");
+    sb_printf(b, "- CPU: %s (%d logical CPUs)\n", xb_jstr(m, "cpu", "unknown"), xb_jint(m, "logical_cpus", 0));
+    if (xb_jstr(m, "kernel", NULL)) sb_printf(b, "- kernel: %s\n", xb_jstr(m, "kernel", ""));
+    sb_printf(b, "- BLAS: %s\n", xb_jstr(meta, "blas", xb_jstr(m, "blas", "unknown")));
+    json_object *fma = xb_jget(m, "fma_gflops");
+    if (isfinite(peak)) {
+        sb_printf(b, "- FMA peak: %.1f GFLOP/s on one core", peak);
+        for (size_t t = 1; fma && t < json_object_array_length(fma); t++)
+            sb_printf(b, ", %.1f on %zu threads", json_object_get_double(json_object_array_get_idx(fma, t)), t + 1);
+        sb_printf(b, " (%s measurement)\n", xb_jstr(m, "measured", "?"));
+    }
+    else sb_printf(b, "- FMA peak: not measured (fractions of peak show —)\n");
+    double gemm = xb_jnum(m, "gemm_gflops", NAN), stream = xb_jnum(m, "stream_gbs", NAN);
+    if (isfinite(gemm)) sb_printf(b, "- SGEMM %d³: %.1f GFLOP/s on one thread, %.1f on %d\n", xb_jint(m, "gemm_n", 0),
+                                  gemm, xb_jnum(m, "gemm_gflops_all", NAN), xb_jint(m, "gemm_threads", 0));
+    if (isfinite(stream)) sb_printf(b, "- STREAM triad: %.1f GB/s on one thread, %.1f on all\n", stream,
+                                    xb_jnum(m, "stream_gbs_all", NAN));
+    json_object *thr = xb_jget(meta, "threads");
+    if (thr) sb_printf(b, "- threads: %s\n", json_object_to_json_string_ext(thr, JSON_C_TO_STRING_PLAIN));
+    json_object *env = xb_jget(meta, "env");
+    if (env && json_object_object_length(env) > 0) {
+        sb_printf(b, "- environment:");
+        json_object_object_foreach(env, k, v) sb_printf(b, " %s=%s", k, json_object_get_string(v));
+        sb_printf(b, "\n");
+    }
+    json_object *w = xb_jget(meta, "warnings");
+    for (size_t i = 0; w && i < json_object_array_length(w); i++)
+        sb_printf(b, "\n> **warning:** %s\n", json_object_get_string(json_object_array_get_idx(w, i)));
+    sb_printf(b, "\n");
+}
+
+static double peak_per_core(json_object *meta)
+{
+    json_object *m = xb_jget(meta, "machine");
+    double p = xb_jnum(m, "fma_peak_gflops_per_core", NAN);
+    return p > 0 ? p : NAN;
+}
+
+char *xb_report_tables(json_object *meta, json_object *records)
+{
+    sb b = { 0 };
+    xb_rview *v;
+    int n = xb_rviews(records, &v);
+    ctx c = { &b, v, n, peak_per_core(meta), xb_jget(xb_jget(meta, "machine"), "fma_gflops") };
+
+    sb_printf(&b, "# xbench results: %s\n\n", meta ? xb_jstr(meta, "suite_name", "?") : "?");
+    int ok = 0;
+    for (int i = 0; i < n; i++) ok += v[i].ok;
+    int expected = meta ? xb_jint(meta, "cells", n) : n;
+    sb_printf(&b, "%d of %d cells recorded, %d ok.", n, expected, ok);
+    if (meta) {
+        sb_printf(&b, " Suite `%s`, hash `%s`; started %s", xb_jstr(meta, "suite_path", "?"),
+                  xb_jstr(meta, "suite_hash", "?"), xb_jstr(meta, "started", "?"));
+        if (xb_jstr(meta, "finished", NULL)) sb_printf(&b, ", finished %s", xb_jstr(meta, "finished", ""));
+        if (xb_jstr(meta, "interrupted", NULL)) sb_printf(&b, ", **interrupted** %s", xb_jstr(meta, "interrupted", ""));
+        if (xb_jstr(meta, "shard", NULL)) sb_printf(&b, "; shard %s", xb_jstr(meta, "shard", ""));
+        sb_printf(&b, ".\n\n");
+        sb_printf(&b, "## Suite (resolved)\n\n```yaml\n%s", xb_jstr(meta, "suite_canonical", ""));
+        const char *can = xb_jstr(meta, "suite_canonical", "");
+        if (*can && can[strlen(can) - 1] != '\n') sb_printf(&b, "\n");
+        sb_printf(&b, "```\n\n");
+        machine_summary(&b, meta, c.peak_core);
+    } else {
+        sb_printf(&b, " (no meta.json: suite and machine unknown)\n\n");
+    }
+
+    int *thr;
+    int nthr = xb_distinct_threads(v, n, &thr);
+    for (int t = 0; t < (nthr ? nthr : 1); t++) {
+        int threads = nthr ? thr[t] : 0;
+        char note[48] = "";
+        if (nthr > 1) snprintf(note, sizeof note, ", threads = %d", threads);
+        accuracy_section(&c, threads, note);
+        training_section(&c, threads, note);
+        latency_section(&c, threads, note);
+        if (t == 0) flops_memory_section(&c, threads);
+        scaling_section(&c, threads);
+    }
+    failures_section(&c);
+    free(thr);
+    free(v);
+    return sb_take(&b);
+}
+
+/* ---- csv ---------------------------------------------------------------------------- */
+
+static void csv_str(sb *b, const char *s)
+{
+    if (!s) return;
+    if (strpbrk(s, ",\"\n\r")) {
+        sb_printf(b, "\"");
+        for (const char *p = s; *p; p++) sb_printf(b, *p == '"' ? "\"\"" : "%c", *p);
+        sb_printf(b, "\"");
+    } else {
+        sb_printf(b, "%s", s);
+    }
+}
+
+static void csv_num(sb *b, json_object *o, const char *path)
+{
+    json_object *v = xb_jpath(o, path);
+    if (!v || json_object_is_type(v, json_type_null)) return;
+    if (json_object_is_type(v, json_type_boolean)) sb_printf(b, "%d", json_object_get_boolean(v));
+    else if (json_object_is_type(v, json_type_int)) sb_printf(b, "%lld", (long long)json_object_get_int64(v));
+    else if (json_object_is_type(v, json_type_double)) sb_printf(b, "%.9g", json_object_get_double(v));
+    else csv_str(b, json_object_get_string(v));
+}
+
+char *xb_report_csv(json_object *records)
+{
+    static const char *const strs[] = { "kind", "task", "mixer", "status" };
+    static const char *const nums[] = {
+        "index", "L", "seed", "threads", "causal", "test_acc", "val_acc", "chance", "final_loss",
+        "steps", "train_time_s", "params", "flops_mixer", "flops_model", "bytes_analytic",
+        "peak_rss_kb", "wall_s" };
+    static const char *const lat_fields[] = { "median", "p10", "p90", "min", "max", "mean",
+                                              "stddev", "cv", "reps", "outliers", "noisy", "gflops" };
+    sb b = { 0 };
+    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) sb_printf(&b, "%s,", strs[i]);
+    for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) sb_printf(&b, "%s,", nums[i]);
+    for (int w = 0; w < 4; w++)
+        for (size_t i = 0; i < sizeof lat_fields / sizeof *lat_fields; i++)
+            sb_printf(&b, "%s_%s,", lat_what[w], lat_fields[i]);
+    sb_printf(&b, "config_hash,error\n");
+    size_t n = json_object_array_length(records);
+    for (size_t r = 0; r < n; r++) {
+        json_object *o = json_object_array_get_idx(records, r);
+        for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
+            csv_str(&b, xb_jstr(o, strs[i], NULL));
+            sb_printf(&b, ",");
+        }
+        for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
+            csv_num(&b, o, nums[i]);
+            sb_printf(&b, ",");
+        }
+        for (int w = 0; w < 4; w++)
+            for (size_t i = 0; i < sizeof lat_fields / sizeof *lat_fields; i++) {
+                char path[96];
+                snprintf(path, sizeof path, "latency.%s.%s", lat_what[w], lat_fields[i]);
+                csv_num(&b, o, path);
+                sb_printf(&b, ",");
+            }
+        csv_str(&b, xb_jstr(o, "config_hash", NULL));
+        sb_printf(&b, ",");
+        csv_str(&b, xb_jstr(o, "error", NULL));
+        sb_printf(&b, "\n");
+    }
+    return sb_take(&b);
+}
+
+/* ---- results.json ------------------------------------------------------------------- */
+
+static json_object *num_or_null(double v)
+{
+    return isfinite(v) ? json_object_new_double(v) : NULL;
+}
+
+static json_object *agg_json(const xb_agg *a)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "n", json_object_new_int(a->total));
+    json_object_object_add(o, "ok", json_object_new_int(a->ok));
+    json_object_object_add(o, "mean", a->ok ? num_or_null(a->mean) : NULL);
+    json_object_object_add(o, "std", a->ok ? num_or_null(a->std) : NULL);
+    json_object_object_add(o, "median", a->ok ? num_or_null(a->median) : NULL);
+    json_object_object_add(o, "status", json_object_new_string(a->status));
+    return o;
+}
+
+/* Aggregates per grid point (task or latency sweep, mixer, L, threads) over seeds. */
+static json_object *aggregates_json(json_object *records)
+{
+    xb_rview *v;
+    int n = xb_rviews(records, &v);
+    json_object *out = json_object_new_array();
+    json_object *seen = json_object_new_object();
+    for (int i = 0; i < n; i++) {
+        char key[256];
+        snprintf(key, sizeof key, "%d|%s|%s|%d|%d", v[i].kind, v[i].task, v[i].mixer, v[i].L, v[i].threads);
+        if (json_object_object_get_ex(seen, key, NULL)) continue;
+        json_object_object_add(seen, key, NULL);
+        json_object *g = json_object_new_object();
+        json_object_object_add(g, "kind", json_object_new_string(v[i].kind == XB_KIND_LATENCY ? "latency" : "train"));
+        json_object_object_add(g, "task", v[i].kind == XB_KIND_TRAIN ? json_object_new_string(v[i].task) : NULL);
+        json_object_object_add(g, "mixer", json_object_new_string(v[i].mixer));
+        json_object_object_add(g, "L", json_object_new_int(v[i].L));
+        json_object_object_add(g, "threads", json_object_new_int(v[i].threads));
+        static const char *const fields[] = { "test_acc", "final_loss", "train_time_s", "peak_rss_kb",
+                                              "latency.model_fwd.median", "latency.model_fwdbwd.median",
+                                              "latency.mixer_fwd.median", "latency.mixer_fwdbwd.median" };
+        for (size_t f = 0; f < sizeof fields / sizeof *fields; f++) {
+            if (v[i].kind == XB_KIND_LATENCY && f < 3) continue;
+            xb_agg a;
+            xb_aggregate(v, n, v[i].kind, v[i].kind == XB_KIND_TRAIN ? v[i].task : NULL, v[i].mixer,
+                         v[i].L, v[i].threads, fields[f], &a);
+            json_object_object_add(g, fields[f], agg_json(&a));
+        }
+        json_object_array_add(out, g);
+    }
+    json_object_put(seen);
+    free(v);
+    return out;
+}
+
+/* A copy of a record without the raw repetition times (results.json stays readable). */
+static json_object *lean_copy(json_object *rec)
+{
+    json_object *c = NULL;
+    if (json_object_deep_copy(rec, &c, NULL) != 0) return json_object_get(rec);
+    json_object *lat = xb_jget(c, "latency");
+    for (int w = 0; lat && w < 4; w++) {
+        json_object *m = xb_jget(lat, lat_what[w]);
+        if (m) json_object_object_del(m, "raw");
+    }
+    return c;
+}
+
+int xb_report_dir(const char *dir, FILE *print, FILE *err)
+{
+    char *mp = xb_path_join(dir, "meta.json");
+    json_object *meta = mp ? xb_read_json(mp) : NULL;
+    free(mp);
+    json_object *all = NULL;
+    int rc = xb_store_load(dir, &all, err);
+    if (rc == XB_ENOTFOUND) {
+        if (err) fprintf(err, "error: '%s/cells.jsonl' does not exist\n", dir);
+        json_object_put(all);
+        if (meta) json_object_put(meta);
+        return rc;
+    }
+    /* Records of another suite version never mix into the tables. */
+    const char *hash = meta ? xb_jstr(meta, "suite_hash", NULL) : NULL;
+    json_object *mine = json_object_new_array();
+    int foreign = 0;
+    for (size_t i = 0; i < json_object_array_length(all); i++) {
+        json_object *r = json_object_array_get_idx(all, i);
+        const char *h = xb_jstr(r, "suite_hash", NULL);
+        if (hash && h && strcmp(h, hash) != 0) { foreign++; continue; }
+        json_object_array_add(mine, json_object_get(r));
+    }
+    if (foreign && err)
+        fprintf(err, "warning: %d records of another suite version in '%s/cells.jsonl' left "
+                "out\n", foreign, dir);
+    json_object *recs = xb_store_latest(mine);
+    json_object_put(mine);
+    json_object_put(all);
+
+    char *tables = xb_report_tables(meta, recs);
+    char *csv = xb_report_csv(recs);
+    json_object *res = json_object_new_object();
+    if (meta) {
+        json_object *m = NULL;
+        json_object_deep_copy(meta, &m, NULL);
+        if (m) json_object_object_del(m, "cell_hashes");
+        json_object_object_add(res, "meta", m);
+    }
+    json_object *cells = json_object_new_array();
+    for (size_t i = 0; i < json_object_array_length(recs); i++)
+        json_object_array_add(cells, lean_copy(json_object_array_get_idx(recs, i)));
+    json_object_object_add(res, "cells", cells);
+    json_object_object_add(res, "aggregates", aggregates_json(recs));
+
+    rc = tables && csv ? 0 : XB_ENOMEM;
+    char *p;
+    if (rc == 0 && (p = xb_path_join(dir, "tables.md"))) {
+        rc = xb_write_atomic(p, tables, strlen(tables));
+        free(p);
+    }
+    if (rc == 0 && (p = xb_path_join(dir, "results.csv"))) {
+        rc = xb_write_atomic(p, csv, strlen(csv));
+        free(p);
+    }
+    if (rc == 0 && (p = xb_path_join(dir, "results.json"))) {
+        rc = xb_write_json_atomic(p, res);
+        free(p);
+    }
+    if (rc && err) fprintf(err, "error: cannot write the reports in '%s': %s\n", dir, xb_strerror(rc));
+    if (rc == 0 && print && tables) {
+        fputs(tables, print);
+        fflush(print);
+    }
+    free(tables);
+    free(csv);
+    json_object_put(res);
+    json_object_put(recs);
+    if (meta) json_object_put(meta);
+    return rc;
+}

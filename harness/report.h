@@ -1,0 +1,68 @@
+/* harness/report.h — derived files of a results folder, regenerated from cells.jsonl at any
+ * time (`xbench report DIR`, and at the end of `xbench run`):
+ *
+ *   results.csv    one row per cell (the last record per config_hash), flat columns
+ *   results.json   {"meta", "cells" (records without raw repetition times), "accuracy",
+ *                   "latency", "scaling"} — the aggregates the tables show
+ *   tables.md      the resolved suite, a machine summary, then accuracy (mixers × tasks at
+ *                  each length, mean ± std over seeds, with a chance row), training, latency
+ *                  (mixers × lengths, with achieved GFLOP/s and fraction of FMA peak), FLOPs,
+ *                  memory, scaling exponents and crossovers vs softmax, and the cells that did
+ *                  not end ok. A failed or missing cell shows "—" with its status, never 0.
+ *
+ * Every file is written whole (temporary name + rename). */
+#ifndef XB_REPORT_H
+#define XB_REPORT_H
+
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+/* Regenerate the derived files of dir. Prints tables.md to print when non-NULL; warnings
+ * (unreadable lines, records of another suite) and errors go to err. 0 or XB_E*. */
+int xb_report_dir(const char *dir, FILE *print, FILE *err);
+
+/* The tables.md text for the given meta (may be NULL) and records (the latest per cell).
+ * Returns a malloc'd string. */
+char *xb_report_tables(json_object *meta, json_object *records);
+/* The results.csv text. */
+char *xb_report_csv(json_object *records);
+
+/* ---- views over records, shared with harness/plot.c ---- */
+
+enum { XB_KIND_TRAIN = 0, XB_KIND_LATENCY = 1, XB_KIND_ANY = -1 };
+
+typedef struct xb_rview {
+    json_object *o;
+    int kind;               /* XB_KIND_TRAIN or XB_KIND_LATENCY */
+    const char *task;       /* "" for latency cells */
+    const char *mixer, *status;
+    int L, threads, ok;
+    long long seed;
+} xb_rview;
+
+/* One view per record (malloc'd array; the views borrow from records). */
+int xb_rviews(json_object *records, xb_rview **out);
+/* Distinct values in order of first appearance (strings) or ascending (ints), over the views
+ * that match kind (XB_KIND_ANY: all) and task (NULL: any). Arrays are malloc'd. */
+int xb_distinct_mixers(const xb_rview *v, int n, int kind, const char ***out);
+int xb_distinct_tasks(const xb_rview *v, int n, const char ***out);
+int xb_distinct_lengths(const xb_rview *v, int n, int kind, const char *task, int **out);
+int xb_distinct_threads(const xb_rview *v, int n, int **out);
+
+/* Aggregate over the seeds of a grid point (kind, task or NULL, mixer, L, threads):
+ * *total = matching records, returns how many ended ok. */
+typedef struct xb_agg {
+    int total, ok;
+    double mean, std;       /* of the field over ok records (std 0 for one) */
+    double median;          /* median over ok records */
+    int noisy;              /* any ok record's measurement flagged noisy */
+    char status[64];        /* "ok", or the statuses of records not ok ("timeout, oom") */
+} xb_agg;
+/* field: a dotted path into the record, e.g. "test_acc" or "latency.model_fwd.median". */
+void xb_aggregate(const xb_rview *v, int n, int kind, const char *task, const char *mixer,
+                  int L, int threads, const char *field, xb_agg *a);
+/* Numeric value at a dotted path, NAN when absent or null. */
+double xb_record_num(json_object *rec, const char *path);
+
+#endif

@@ -1,0 +1,211 @@
+/* tests/test_report.c — harness/report.c and harness/store.c on a hand-written results folder:
+ * seeds averaged (mean ± std), failed cells shown as "— (status)" and never 0, the chance
+ * row, achieved GFLOP/s and fraction of peak, scaling exponents and the crossover vs
+ * softmax, superseded and foreign records, a torn last line, the CSV and results.json. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/plot.h"
+#include "harness/report.h"
+#include "harness/store.h"
+
+static const char *META =
+    "{\"suite_name\": \"t\", \"suite_path\": \"t.yaml\", \"suite_hash\": \"aaaa\","
+    " \"suite_canonical\": \"name: t\\nseeds: [1, 2]\\n\", \"started\": \"2024-01-01T00:00:00Z\","
+    " \"threads\": [1], \"cells\": 12, \"blas\": \"OpenBLAS test\","
+    " \"machine\": {\"cpu\": \"TestCPU\", \"logical_cpus\": 2, \"fma_peak_gflops_per_core\": 10.0},"
+    " \"env\": {\"OPENBLAS_CORETYPE\": \"Haswell\"}, \"warnings\": [\"OPENBLAS_CORETYPE is set\"]}\n";
+
+#define TR(h, mixer, seed, st, acc) \
+    "{\"kind\":\"train\",\"task\":\"mqar\",\"mixer\":\"" mixer "\",\"L\":64,\"seed\":" #seed \
+    ",\"threads\":1,\"status\":\"" st "\",\"config_hash\":\"" h "\",\"suite_hash\":\"aaaa\"," \
+    "\"test_acc\":" acc ",\"chance\":0.25,\"final_loss\":0.5,\"train_time_s\":2.0," \
+    "\"loss_curve\":[[1,2.0],[2,1.0]]}\n"
+#define LAT(h, mixer, L, med) \
+    "{\"kind\":\"latency\",\"task\":null,\"mixer\":\"" mixer "\",\"L\":" #L ",\"seed\":1," \
+    "\"threads\":1,\"status\":\"ok\",\"config_hash\":\"" h "\",\"suite_hash\":\"aaaa\"," \
+    "\"flops_mixer\":5e5,\"flops_model\":1e6,\"bytes_analytic\":1048576,\"peak_rss_kb\":2048," \
+    "\"latency\":{\"batch\":1,\"N\":" #L ",\"model_fwd\":{\"median\":" med ",\"flops\":1e6," \
+    "\"noisy\":false,\"raw\":[" med "]},\"mixer_fwd\":{\"median\":" med ",\"flops\":5e5,\"noisy\":true}}}\n"
+
+static const char *CELLS =
+    TR("s1", "softmax", 1, "ok", "0.95")
+    TR("s2", "softmax", 2, "ok", "0.97")
+    TR("l1", "linear", 1, "ok", "0.5")
+    TR("l2", "linear", 2, "crashed:SIGSEGV", "null")
+    TR("l2", "linear", 2, "timeout", "null")              /* supersedes the line above */
+    TR("g1", "gla", 1, "crashed:SIGSEGV", "null")
+    TR("g2", "gla", 2, "crashed:SIGSEGV", "0.0")          /* a 0 of a failed cell is never shown */
+    TR("x1", "softmax", 3, "ok", "0.11")                  /* see below: another suite */
+    /* softmax: t = 1e-3 (L/256)^2, linear: t = 2e-3 (L/256): equal at L = 512 */
+    LAT("a1", "softmax", 256, "0.001") LAT("a2", "softmax", 512, "0.004") LAT("a3", "softmax", 1024, "0.016")
+    LAT("b1", "linear", 256, "0.002") LAT("b2", "linear", 512, "0.004") LAT("b3", "linear", 1024, "0.008")
+    "{\"kind\":\"train\",\"task\":\"mqar\",\"mixer\":\"softm";   /* torn by a crash */
+
+static char dir[64];
+
+static void write_file(const char *name, const char *text)
+{
+    char *p = xb_path_join(dir, name);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+    free(p);
+}
+
+static char *read_file(const char *name)
+{
+    char *p = xb_path_join(dir, name);
+    FILE *f = fopen(p, "r");
+    free(p);
+    if (!f) return NULL;
+    static char buf[1 << 18];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/xb-report-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    write_file("meta.json", META);
+    /* x1 belongs to another version of the suite */
+    char *cells = strdup(CELLS);
+    char *x = strstr(cells, "\"config_hash\":\"x1\",\"suite_hash\":\"aaaa\"");
+    cr_assert_not_null(x);
+    memcpy(strstr(x, "aaaa"), "bbbb", 4);
+    write_file("cells.jsonl", cells);
+    free(cells);
+}
+
+static void teardown(void)
+{
+    if (getenv("XB_KEEP_TEST_OUTPUT")) return;     /* to look at the files by hand */
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {}
+}
+
+TestSuite(report, .init = setup, .fini = teardown);
+
+Test(report, store_load_skips_torn_line_and_latest_supersedes)
+{
+    json_object *all = NULL;
+    FILE *warn = tmpfile();
+    cr_assert_eq(xb_store_load(dir, &all, warn), 0);
+    cr_assert_eq(json_object_array_length(all), 14);      /* 8 train + 6 latency, torn skipped */
+    rewind(warn);
+    char w[256] = "";
+    cr_assert_not_null(fgets(w, sizeof w, warn));
+    cr_assert(strstr(w, "cells.jsonl:15") != NULL, "warning was: %s", w);
+    fclose(warn);
+    json_object *latest = xb_store_latest(all);
+    cr_assert_eq(json_object_array_length(latest), 13);
+    /* l2's record is the later one, at the position of the first */
+    json_object *l2 = json_object_array_get_idx(latest, 3);
+    cr_assert_str_eq(xb_jstr(l2, "config_hash", ""), "l2");
+    cr_assert_str_eq(xb_jstr(l2, "status", ""), "timeout");
+    json_object_put(latest);
+    json_object_put(all);
+}
+
+Test(report, tables_md)
+{
+    cr_assert_eq(xb_report_dir(dir, NULL, NULL), 0);
+    const char *t = read_file("tables.md");
+    cr_assert_not_null(t);
+    /* opens with the resolved suite and the machine */
+    cr_assert(strstr(t, "```yaml\nname: t\nseeds: [1, 2]\n```") != NULL);
+    cr_assert(strstr(t, "- CPU: TestCPU (2 logical CPUs)") != NULL);
+    cr_assert(strstr(t, "- FMA peak: 10.0 GFLOP/s on one core") != NULL);
+    cr_assert(strstr(t, "**warning:** OPENBLAS_CORETYPE is set") != NULL);
+    cr_assert(strstr(t, "12 cells recorded") != NULL || strstr(t, "of 12 cells recorded") != NULL);
+    /* accuracy: mean ± sample std over seeds, partial seeds marked, failures never 0 */
+    cr_assert(strstr(t, "| softmax | 96.0 ± 1.4 |") != NULL, "%s", t);
+    cr_assert(strstr(t, "| linear | 50.0 ± 0.0 (1/2) |") != NULL, "%s", t);
+    cr_assert(strstr(t, "| gla | — (crashed:SIGSEGV) |") != NULL, "%s", t);
+    cr_assert(strstr(t, "| *chance* | 25.0 |") != NULL, "%s", t);
+    cr_assert(strstr(t, "11.0") == NULL, "a record of another suite leaked into the tables");
+    /* latency: 1 ms at 1e6 FLOPs = 1 GF/s = 10% of a 10 GF/s core; noisy marked */
+    cr_assert(strstr(t, "| softmax | 1 ms · 1 GF/s · 10% | 4 ms · 0.25 GF/s · 2.5% | 16 ms · 0.0625 GF/s · 0.62% |") != NULL, "%s", t);
+    cr_assert(strstr(t, "| linear | 2 ms* · 0.25 GF/s · 2.5% |") != NULL, "%s", t);
+    /* a measurement no record has: no table of dashes */
+    cr_assert(strstr(t, "### Latency sweep (random tokens): whole model, forward + backward\n\n(no measurements)") != NULL, "%s", t);
+    /* scaling and crossover */
+    cr_assert(strstr(t, "| softmax | 2.00 (1.000) | 2.00 (1.000) | — | — |") != NULL, "%s", t);
+    cr_assert(strstr(t, "| linear | 1.00 (1.000) | 1.00 (1.000) | N ≈ 512 | N ≈ 512 |") != NULL, "%s", t);
+    /* FLOPs and memory */
+    cr_assert(strstr(t, "| softmax | 500 K / 1 M |") != NULL, "%s", t);
+    cr_assert(strstr(t, "| softmax | 1.0 / 2.0 |") != NULL, "%s", t);
+    /* the failures table */
+    cr_assert(strstr(t, "| timeout |") != NULL);
+}
+
+Test(report, csv_and_json)
+{
+    cr_assert_eq(xb_report_dir(dir, NULL, NULL), 0);
+    const char *csv = read_file("results.csv");
+    cr_assert_not_null(csv);
+    int lines = 0;
+    for (const char *p = csv; *p; p++) lines += *p == '\n';
+    cr_assert_eq(lines, 1 + 12, "header + 12 records of this suite, got %d", lines);
+    cr_assert(strncmp(csv, "kind,task,mixer,status,index,L,", 31) == 0);
+    cr_assert(strstr(csv, "train,mqar,gla,crashed:SIGSEGV,") != NULL);
+    char *p = xb_path_join(dir, "results.json");
+    json_object *res = xb_read_json(p);
+    free(p);
+    cr_assert_not_null(res);
+    json_object *cells = xb_jget(res, "cells");
+    cr_assert_eq(json_object_array_length(cells), 12);
+    /* raw repetition times stay in cells.jsonl only */
+    for (size_t i = 0; i < 12; i++)
+        cr_assert_null(xb_jpath(json_object_array_get_idx(cells, i), "latency.model_fwd.raw"));
+    json_object *agg = xb_jget(res, "aggregates");
+    int found = 0;
+    for (size_t i = 0; i < json_object_array_length(agg); i++) {
+        json_object *g = json_object_array_get_idx(agg, i);
+        if (strcmp(xb_jstr(g, "mixer", ""), "softmax") == 0 && strcmp(xb_jstr(g, "kind", ""), "train") == 0) {
+            cr_assert_float_eq(xb_record_num(g, "test_acc.mean"), 0.96, 1e-12);
+            cr_assert_eq(xb_jint(xb_jget(g, "test_acc"), "n", 0), 2);
+            found = 1;
+        }
+    }
+    cr_assert(found);
+    json_object_put(res);
+}
+
+Test(report, missing_folder_is_an_error)
+{
+    cr_assert_neq(xb_report_dir("/tmp/xb-report-does-not-exist", NULL, NULL), 0);
+}
+
+Test(report, plot_scripts)
+{
+    /* gnuplot may or may not be installed: the scripts are written either way */
+    FILE *devnull = fopen("/dev/null", "w");
+    cr_assert_eq(xb_plot_dir(dir, devnull), 0);
+    fclose(devnull);
+    const char *gpf = read_file("plots/latency.gp");
+    cr_assert_not_null(gpf);
+    cr_assert(strstr(gpf, "title 'softmax (k = 2.00)'") != NULL, "%s", gpf);
+    cr_assert(strstr(gpf, "title 'linear (k = 1.00)'") != NULL);
+    cr_assert(strstr(gpf, "set logscale xy") != NULL);
+    cr_assert(strstr(gpf, "set output out.'.svg'") != NULL);
+    cr_assert_not_null(read_file("plots/accuracy_mqar.gp"));
+    cr_assert_not_null(read_file("plots/pareto_mqar.gp"));
+    cr_assert_not_null(read_file("plots/loss_mqar_L64.gp"));
+    cr_assert_not_null(read_file("plots/flops.gp"));
+    if (access("/usr/bin/gnuplot", X_OK) == 0) {
+        cr_assert_not_null(read_file("plots/latency.svg"));
+        char *p = xb_path_join(dir, "plots/latency.png");
+        cr_assert_eq(access(p, R_OK), 0);
+        free(p);
+    }
+}
