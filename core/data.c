@@ -8,6 +8,7 @@
 #include "core/task.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/xb.h"
@@ -66,14 +67,12 @@ void xb_data_release(xb_data *d)
 }
 
 /* FNV-1a over int32 values written little-endian, so the hash is the same on every
- * platform. */
+ * platform (the byte loop of xb_fnv1a_more, inlined: loaders hash many long rows). */
 static uint64_t hash_i32(uint64_t h, const int32_t *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint32_t u = (uint32_t)v[i];
-        unsigned char b[4] = { (unsigned char)u, (unsigned char)(u >> 8),
-                               (unsigned char)(u >> 16), (unsigned char)(u >> 24) };
-        h = xb_fnv1a_more(h, b, 4);
+        for (int b = 0; b < 4; b++) { h ^= (u >> (8 * b)) & 0xff; h *= 0x100000001b3ULL; }
     }
     return h;
 }
@@ -166,8 +165,11 @@ static int check_example(const xb_task *t, const xb_data *d, int i, char *err, s
     return XB_OK;
 }
 
+/* The example function, either form (ctx_fn set: the split-aware form with its context). */
+typedef struct gen_fn { xb_example_fn fn; xb_example_ctx_fn ctx_fn; void *ctx; } gen_fn;
+
 /* Draw example i of a split into d (row i) from the seed with `retry` folded in. */
-static int draw(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn, uint64_t T,
+static int draw(const xb_task *t, const xb_task_cfg *c, const gen_fn *g, uint64_t T,
                 xb_data *d, int split, int i, int retry, char *err, size_t errn)
 {
     size_t nt = (size_t)row_tokens(d), ny = (size_t)row_targets(d), nl = (size_t)row_lens(d);
@@ -178,7 +180,8 @@ static int draw(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn, uint64
     for (size_t k = 0; k < nl; k++) len[k] = d->L;
     xb_rng r;
     xb_rng_seed(&r, retry_seed(c->seed, T, split, i, retry));
-    if (fn(c, &r, x, y, len) != XB_OK) {
+    int frc = g->ctx_fn ? g->ctx_fn(c, g->ctx, split, i, &r, x, y, len) : g->fn(c, &r, x, y, len);
+    if (frc != XB_OK) {
         snprintf(err, errn, "task '%s': cannot generate %s example %d", t->name, split_name(split), i);
         return XB_EINVAL;
     }
@@ -189,7 +192,7 @@ static int draw(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn, uint64
 
 /* Fill split `split` of n examples. add != 0: the example must not be in the set yet and
  * is added (val/test); add == 0: it must only avoid the set (train). */
-static int fill_split(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn, uint64_t T,
+static int fill_split(const xb_task *t, const xb_task_cfg *c, const gen_fn *fn, uint64_t T,
                       xb_data *d, int split, hset *seen, int add, char *err, size_t errn)
 {
     for (int i = 0; i < d->n; i++) {
@@ -211,9 +214,9 @@ static int fill_split(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn, 
     return XB_OK;
 }
 
-int xb_data_generate(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn,
-                     int n_train, int n_val, int n_test,
-                     xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn)
+static int generate(const xb_task *t, const xb_task_cfg *c, const gen_fn *fn,
+                    int n_train, int n_val, int n_test,
+                    xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn)
 {
     memset(train, 0, sizeof *train); memset(val, 0, sizeof *val); memset(test, 0, sizeof *test);
     if (t->check) {
@@ -249,6 +252,117 @@ int xb_data_generate(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn,
 fail:
     hset_free(&seen);
     xb_data_release(train); xb_data_release(val); xb_data_release(test);
+    return rc;
+}
+
+int xb_data_generate(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn,
+                     int n_train, int n_val, int n_test,
+                     xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn)
+{
+    gen_fn g = { fn, NULL, NULL };
+    return generate(t, c, &g, n_train, n_val, n_test, train, val, test, err, errn);
+}
+
+int xb_data_generate_ctx(const xb_task *t, const xb_task_cfg *c, xb_example_ctx_fn fn, void *ctx,
+                         int n_train, int n_val, int n_test,
+                         xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn)
+{
+    gen_fn g = { NULL, fn, ctx };
+    return generate(t, c, &g, n_train, n_val, n_test, train, val, test, err, errn);
+}
+
+/* ------------------------------------------------------------------ choosing from files */
+
+/* Reads rows of a file-backed corpus into a one-example scratch to hash them. */
+typedef struct rows {
+    const xb_task *t;
+    xb_row_fn fn;
+    void *ctx;
+    xb_data one;
+} rows;
+
+static int row_hash(rows *w, int split, int row, uint64_t *h, char *err, size_t errn)
+{
+    xb_data *o = &w->one;
+    memset(o->x, 0, (size_t)row_tokens(o) * sizeof *o->x);
+    o->y[0] = 0;
+    for (int m = 0; m < row_lens(o); m++) o->len[m] = 0;
+    int rc = w->fn(w->ctx, split, row, o->x, o->y, o->len, err, errn);
+    if (rc == XB_OK) rc = check_example(w->t, o, 0, err, errn);
+    if (rc == XB_OK) *h = xb_data_hash(o, 0);
+    return rc;
+}
+
+int xb_data_from_rows(const xb_task *t, const xb_task_cfg *c, xb_row_fn fn, void *ctx,
+                      const int avail[3], const int want[3],
+                      xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn)
+{
+    static const char *const nm[3] = { "train", "val", "test" };
+    static const int order[3] = { 1, 2, 0 };       /* val, test, then train */
+    xb_data *out[3] = { train, val, test };
+    rows w = { t, fn, ctx, { 0 } };
+    hset seen = {0};
+    int *perm = NULL, rc = XB_OK, V = t->vocab(c), C = t->n_classes(c);
+    long rejected = 0;
+    uint64_t T = xb_task_key(t, c);
+    for (int k = 0; k < 3; k++) memset(out[k], 0, sizeof *out[k]);
+    if (xb_data_alloc(&w.one, t->shape, 1, c->L, V, C) != XB_OK ||
+        hset_init(&seen, (size_t)avail[1] + (size_t)avail[2]) != XB_OK) goto nomem;
+    size_t nt = (size_t)row_tokens(&w.one), nl = (size_t)row_lens(&w.one);
+    for (int o = 0; o < 3; o++) {
+        int k = order[o], n = avail[k];
+        int want_k = want[k] < 0 ? n : want[k];
+        if (xb_data_alloc(out[k], t->shape, want_k, c->L, V, C) != XB_OK) goto nomem;
+        perm = malloc(((size_t)n + 1) * sizeof *perm);
+        if (!perm) goto nomem;
+        /* Fisher–Yates over the split's rows from the (S, T, "choose", split) stream; rows are
+         * read (and hashed) only as the walk reaches them. */
+        for (int i = 0; i < n; i++) perm[i] = i;
+        xb_rng r;
+        xb_rng_seed(&r, xb_stream_seed(c->seed, T, "choose", (uint64_t)(k + 1)));
+        for (int i = n - 1; i > 0; i--) {
+            int j = (int)xb_rng_below(&r, (uint32_t)i + 1);
+            int tmp = perm[i]; perm[i] = perm[j]; perm[j] = tmp;
+        }
+        int m = 0;
+        for (int i = 0; i < n && m < want_k; i++) {
+            uint64_t h;
+            if ((rc = row_hash(&w, k, perm[i], &h, err, errn)) != XB_OK) goto fail;
+            if (hset_has(&seen, h)) { rejected++; continue; }
+            if (k != 0) hset_add(&seen, h);
+            memcpy(out[k]->x + (size_t)m * nt, w.one.x, nt * sizeof *w.one.x);
+            memcpy(out[k]->len + (size_t)m * nl, w.one.len, nl * sizeof *w.one.len);
+            out[k]->y[m] = w.one.y[0];
+            out[k]->hash[m] = h;
+            m++;
+        }
+        free(perm); perm = NULL;
+        if (k == 2 && m == 0) {
+            snprintf(err, errn, "task '%s': the test split has no usable examples (%d rows, "
+                     "duplicates of val/test dropped)", t->name, n);
+            rc = XB_EINVAL;
+            goto fail;
+        }
+        if (m < want_k && want[k] >= 0) {
+            snprintf(err, errn, "task '%s': the %s split has only %d usable examples (%d rows, "
+                     "duplicates of val/test dropped) but %s_examples asks for %d "
+                     "(use at most %d, or -1 for all)", t->name, nm[k], m, n, nm[k], want_k, m);
+            rc = XB_EINVAL;
+            goto fail;
+        }
+        out[k]->n = m;
+    }
+    train->rejected = rejected;
+    goto done;
+nomem:
+    snprintf(err, errn, "task '%s': out of memory for the file-backed splits", t->name);
+    rc = XB_ENOMEM;
+fail:
+    for (int k = 0; k < 3; k++) xb_data_release(out[k]);
+done:
+    free(perm);
+    hset_free(&seen);
+    xb_data_release(&w.one);
     return rc;
 }
 

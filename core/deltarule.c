@@ -1,16 +1,21 @@
-/* core/deltarule.c — recurrent delta-rule scan with checkpoints (see core/deltarule.h).
- * Each step is three dh×dh matrix–vector products, written with the value index innermost so
- * they vectorise. Tested against a double-precision recurrence in tests/test_chunkscan.c. */
+/* core/deltarule.c — delta-rule scan with checkpoints (see core/deltarule.h): the recurrent
+ * forward (three dh×dh matrix–vector products per step, value index innermost so they
+ * vectorise; the oracle), the chunked WY forward (small GEMMs per chunk), and the backward,
+ * recurrent within each chunk from the checkpoints. Tested against a double-precision
+ * recurrence and against each other in tests/test_chunkscan.c. */
 #include "core/deltarule.h"
 
 #include <string.h>
 
+#include "core/gemm.h"
 #include "core/xb.h"
 
 size_t xb_deltarule_work(int C, int dh)
 {
-    size_t h = (size_t)dh;
-    return ((size_t)C + 2) * h * h + (size_t)C * h + 8 * h + 64;
+    size_t h = (size_t)dh, c = (size_t)C;
+    size_t rec = (c + 2) * h * h + c * h + 8 * h + 64;             /* recurrent fwd / backward */
+    size_t chk = 10 * c * h + 3 * c * c + h * h + c + 64;          /* chunked forward */
+    return rec > chk ? rec : chk;
 }
 
 /* Σ x⊙y with 16 independent partial sums, so it vectorises without reassociation (fixed order:
@@ -61,6 +66,70 @@ void xb_deltarule_forward(const xb_deltarule *p, const float *q, const float *k,
         float *orow = o + t * p->ld;
         if (accumulate) for (int j = 0; j < dh; j++) orow[j] += ot[j];
         else memcpy(orow, ot, (size_t)dh * sizeof(float));
+    }
+}
+
+void xb_deltarule_forward_chunked(const xb_deltarule *p, const float *q, const float *k,
+                                  const float *v, const float *beta, float *o, int accumulate,
+                                  float *ckpt, float *work)
+{
+    const int dh = p->dh, L = p->L, C = p->C;
+    const size_t hh = (size_t)dh * dh, cd = (size_t)C * dh;
+    /* KQW: K, Q, W stacked by rows (so [K;Q] and [Q;W] are contiguous) */
+    float *KQW = work, *V = KQW + 3 * cd, *BK = V + cd, *BV = BK + cd, *U = BV + cd;
+    float *QWS = U + cd;                 /* [Q;W] S  [2c × dh] */
+    float *AP = QWS + 2 * cd;            /* [K;Q] Kᵀ [2c × c]: A = K Kᵀ, then P = Q Kᵀ */
+    float *T = AP + 2 * (size_t)C * C;   /* [c × c], ld c */
+    float *S = T + (size_t)C * C, *bt = S + hh;
+    memset(S, 0, hh * sizeof(float));
+    const int nch = xb_deltarule_nchunks(L, C);
+    for (int j = 0; j < nch; j++) {
+        const int c0 = j * C, c = xb_min(C, L - c0);
+        float *K = KQW, *Q = KQW + (size_t)c * dh, *W = Q + (size_t)c * dh;
+        const float *A = AP, *P = AP + (size_t)c * c;
+        memcpy(ckpt + (size_t)j * hh, S, hh * sizeof(float));
+        for (int i = 0; i < c; i++) {
+            const size_t t = (size_t)trow(p, c0 + i), r = (size_t)i * dh;
+            const float b = beta[t * p->ldb], *kt = k + t * p->ld, *vt = v + t * p->ld;
+            memcpy(K + r, kt, (size_t)dh * sizeof(float));
+            memcpy(Q + r, q + t * p->ld, (size_t)dh * sizeof(float));
+            memcpy(V + r, vt, (size_t)dh * sizeof(float));
+            for (int x = 0; x < dh; x++) { BK[r + x] = b * kt[x]; BV[r + x] = b * vt[x]; }
+            bt[i] = b;
+        }
+        xb_gemm(0, 1, 2 * c, c, dh, 1.0f, K, dh, K, dh, 0.0f, AP, c);
+        /* T = (I + Lβ)⁻¹, Lβ[i][s] = β_i A[i][s] (s < i): row i of T is e_i − Σ_{s<i} Lβ[i][s] T_s,
+         * T_s zero beyond column s (full-length rows keep the inner loop plain) */
+        for (int i = 0; i < c; i++) {
+            float *Ti = T + (size_t)i * c;
+            for (int x = 0; x < c; x++) Ti[x] = 0.0f;
+            for (int s = 0; s < i; s++) {
+                const float l = bt[i] * A[(size_t)i * c + s], *Ts = T + (size_t)s * c;
+                for (int x = 0; x <= s; x++) Ti[x] -= l * Ts[x];
+            }
+            Ti[i] = 1.0f;
+        }
+        xb_gemm(0, 0, c, dh, c, 1.0f, T, c, BK, dh, 0.0f, W, dh);
+        xb_gemm(0, 0, c, dh, c, 1.0f, T, c, BV, dh, 0.0f, U, dh);
+        if (j > 0) {
+            xb_gemm(0, 0, 2 * c, dh, dh, 1.0f, Q, dh, S, dh, 0.0f, QWS, dh);
+            const float *WS = QWS + (size_t)c * dh;
+            for (size_t x = 0; x < (size_t)c * dh; x++) U[x] -= WS[x];   /* U' = U − W S */
+        } else {
+            memset(QWS, 0, (size_t)c * dh * sizeof(float));
+        }
+        /* O = Q S + tril(P) U' : the strict upper part of P is zeroed first (in place) */
+        float *Pm = AP + (size_t)c * c;
+        for (int i = 0; i < c; i++)
+            for (int s = i + 1; s < c; s++) Pm[(size_t)i * c + s] = 0.0f;
+        xb_gemm(0, 0, c, dh, c, 1.0f, P, c, U, dh, 1.0f, QWS, dh);
+        if (j + 1 < nch) xb_gemm(1, 0, dh, dh, c, 1.0f, K, dh, U, dh, 1.0f, S, dh);
+        for (int i = 0; i < c; i++) {
+            float *orow = o + (size_t)trow(p, c0 + i) * p->ld;
+            const float *Or = QWS + (size_t)i * dh;
+            if (accumulate) for (int x = 0; x < dh; x++) orow[x] += Or[x];
+            else memcpy(orow, Or, (size_t)dh * sizeof(float));
+        }
     }
 }
 

@@ -24,10 +24,22 @@ static inline int xb_deltarule_nchunks(int L, int C) { return (L + C - 1) / C; }
 /* Floats of per-thread work. */
 size_t xb_deltarule_work(int C, int dh);
 
-/* o rows 0..L−1 overwritten (accumulate = 0) or added to (1). ckpt [nchunks × dh × dh]: the
- * state entering each chunk of C steps (scan order), overwritten. */
+/* Recurrent forward (the test oracle of the chunked one). o rows 0..L−1 overwritten
+ * (accumulate = 0) or added to (1). ckpt [nchunks × dh × dh]: the state entering each chunk of
+ * C steps (scan order), overwritten. */
 void xb_deltarule_forward(const xb_deltarule *p, const float *q, const float *k, const float *v,
                           const float *beta, float *o, int accumulate, float *ckpt, float *work);
+
+/* Chunked WY forward (MIXERS.md §17 CPU form; fla delta_rule_chunkwise), same outputs and
+ * checkpoints as xb_deltarule_forward up to rounding. Per chunk of c ≤ C rows (scan order),
+ * K, Q, V [c×dh], β [c], S the entering state:
+ *   A = K Kᵀ,  T = (I + tril(diag(β) A, −1))⁻¹ (forward substitution, unit lower triangular),
+ *   W = T diag(β) K,  U = T diag(β) V,  U' = U − W S  (= the e_t of the recurrence),
+ *   O = Q S + tril(Q Kᵀ) U'  (diagonal included),  S ← S + Kᵀ U'.
+ * Every product is one small GEMM ([K;Q]Kᵀ and [Q;W]S stacked). */
+void xb_deltarule_forward_chunked(const xb_deltarule *p, const float *q, const float *k,
+                                  const float *v, const float *beta, float *o, int accumulate,
+                                  float *ckpt, float *work);
 
 /* ACCUMULATES dq, dk, dv (rows stride ld) and dbeta (stride ldb) given dO. Within each chunk the
  * states are recomputed from ckpt (never by inverting the update); reverse recursion with

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/gemm.h"
+#include "core/vmath.h"
 #include "core/xb.h"
 
 /* Carve `n` floats from *p, keeping every piece 64-byte aligned. */
@@ -36,7 +37,7 @@ void xb_elu1_forward(size_t n, const float *x, float *phi)
 {
     #pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        float e = xb_fexp(x[i]);
+        float e = xb_vexp(x[i]);
         phi[i] = x[i] > 0.0f ? x[i] + 1.0f : e;
     }
 }
@@ -67,7 +68,7 @@ void xb_favor_forward(int n, int dh, int m, const float *x, int ldx, const float
         if (mode == XB_FAVOR_ALL) stab = all;
         else if (mode == XB_FAVOR_RUNNING) { run = fmaxf(run, rmax); stab = run; g[i] = run; }
         #pragma omp simd
-        for (int j = 0; j < m; j++) u[j] = ratio * (xb_fexp(u[j] - hh - stab) + eps);
+        for (int j = 0; j < m; j++) u[j] = ratio * (xb_vexp(u[j] - hh - stab) + eps);
     }
 }
 
@@ -184,7 +185,7 @@ static void tril_decay(int nc, int C, float *M, const float *g)
     for (int i = 0; i < nc; i++) {
         float *r = M + (size_t)i * C;
         if (g)
-            for (int j = 0; j <= i; j++) r[j] *= xb_fexp(g[j] - g[i]);
+            for (int j = 0; j <= i; j++) r[j] *= xb_vexp(g[j] - g[i]);
         for (int j = i + 1; j < nc; j++) r[j] = 0.0f;
     }
 }
@@ -214,7 +215,7 @@ void xb_linattn_causal_forward(int n, int F, int dv, int C, const float *pq, con
             for (int j = 0; j <= i; j++) rs += Ai[j];
             float qz = dot(F, Q + (size_t)i * ldf, z);
             if (gc) {
-                float a = expf(Gprev - gc[i]);
+                float a = xb_vexp(Gprev - gc[i]);
                 qz *= a;
                 float *Oi = O + (size_t)i * ldo;
                 for (int j = 0; j < dv; j++) Oi[j] *= a;
@@ -230,10 +231,10 @@ void xb_linattn_causal_forward(int n, int F, int dv, int C, const float *pq, con
         const float *Ku = K;
         int ldk = ldf;
         if (gc) {
-            float Gc = gc[nc - 1], decay = expf(Gprev - Gc);
+            float Gc = gc[nc - 1], decay = xb_vexp(Gprev - Gc);
             for (size_t j = 0; j < sf; j++) S[j] *= decay;
             for (int i = 0; i < nc; i++) {
-                float b = expf(gc[i] - Gc);
+                float b = xb_vexp(gc[i] - Gc);
                 for (int j = 0; j < F; j++) Kb[(size_t)i * F + j] = b * K[(size_t)i * ldf + j];
             }
             Ku = Kb; ldk = F;
@@ -267,7 +268,7 @@ void xb_linattn_causal_backward(int n, int F, int dv, int C, const float *pq, co
         if (gc) {
             Gprev = c > 0 ? g[r0 - 1] : g[0];
             Gc = gc[nc - 1];
-            for (int i = 0; i < nc; i++) { sa[i] = expf(Gprev - gc[i]); sb[i] = expf(gc[i] - Gc); }
+            for (int i = 0; i < nc; i++) { sa[i] = xb_vexp(Gprev - gc[i]); sb[i] = xb_vexp(gc[i] - Gc); }
         }
         out_grads(nc, dv, o + (size_t)r0 * ldo, ldo, den + r0, dout + (size_t)r0 * lddo, lddo, dn, dd);
         /* A = tril(Φq Φkᵀ) ⊙ E, D = tril(dnum Vᵀ + dden 1ᵀ) ⊙ E */
@@ -300,7 +301,7 @@ void xb_linattn_causal_backward(int n, int F, int dv, int C, const float *pq, co
         if (c == 0) break;
         /* ∂L/∂S_{c−1} = e^{G_{c−1}−G_c} dS + Φqᵀ diag(a) dnum (z likewise with dden) */
         if (gc) {
-            float decay = expf(Gprev - Gc);
+            float decay = xb_vexp(Gprev - Gc);
             for (size_t j = 0; j < sf; j++) dS[j] *= decay;
             for (int i = 0; i < nc; i++) {
                 for (int j = 0; j < dv; j++) dn[(size_t)i * dv + j] *= sa[i];

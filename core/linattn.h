@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/vmath.h"
+
 #ifdef _OPENMP
 #include <omp.h>
 static inline int xb_omp_max_threads(void) { return omp_get_max_threads(); }
@@ -27,38 +29,6 @@ static inline int xb_omp_tid(void) { return omp_get_thread_num(); }
 static inline int xb_omp_max_threads(void) { return 1; }
 static inline int xb_omp_tid(void) { return 0; }
 #endif
-
-/* e^x in float, branch-free so loops over it vectorise (libm's expf does not without
- * -ffast-math, and the feature maps were exp-bound). Cephes expf: x = n ln2 + r, |r| ≤ ln2/2,
- * degree-6 polynomial, 2^n through the exponent bits; relative error ≈ 1e-7. Inputs are
- * clamped to [−87, 88] (e^−87 ≈ 1.6e-38 stands in for smaller results). */
-static inline float xb_fexp(float x)
-{
-    x = x < -87.0f ? -87.0f : x;
-    x = x > 88.0f ? 88.0f : x;
-    float n = rintf(x * 1.44269504088896341f);
-    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    union { int32_t i; float f; } u = {.i = ((int32_t)n + 127) << 23};
-    return p * u.f;
-}
-
-/* erf(x) in float, branch-free (Abramowitz & Stegun 7.1.26, |error| ≤ 1.5e-7), for exact-form
- * GELU loops that must vectorise. */
-static inline float xb_ferf(float x)
-{
-    float a = x < 0.0f ? -x : x;
-    float t = 1.0f / (1.0f + 0.3275911f * a);
-    float p = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
-    float r = 1.0f - p * xb_fexp(-a * a);
-    return x < 0.0f ? -r : r;
-}
 
 /* Floats of `work` one kernel call needs (any of the four kernels below). */
 size_t xb_linattn_work_floats(int F, int dv, int C);

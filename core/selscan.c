@@ -58,20 +58,92 @@ static inline void step_forward(const float *hin, float *h, const float *restric
             float *restrict ao = a_out + s * CB;
             const float *hi = hin + s * CB;
             for (int c = 0; c < ncp; c++) {
-                float a = xb_vexpf(dl[c] * as[c]);
+                float a = xb_vexp(dl[c] * as[c]);
                 hs[c] = fmaf(a, hi[c], dul[c] * b);
                 ao[c] = a;
             }
         } else {
             const float cc = Ck[s];
             for (int c = 0; c < ncp; c++) {
-                float a = xb_vexpf(dl[c] * as[c]);
+                float a = xb_vexp(dl[c] * as[c]);
                 hs[c] = fmaf(a, hs[c], dul[c] * b);
                 yl[c] = fmaf(cc, hs[c], yl[c]);
             }
         }
     }
 }
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+
+/* xb_vexp of core/vmath.h on 16 lanes, the same operations in the same order. */
+static inline __m512 vexp16(__m512 x)
+{
+    const __m512 xc = _mm512_min_ps(_mm512_set1_ps(88.0f), _mm512_max_ps(_mm512_set1_ps(-87.3f), x));
+    const __m512 sh = _mm512_set1_ps(12582912.0f);
+    const __m512 k = _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504088896341f)), sh), sh);
+    __m512 r = _mm512_fmadd_ps(k, _mm512_set1_ps(-0.693359375f), xc);
+    r = _mm512_fmadd_ps(k, _mm512_set1_ps(2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(k), _mm512_set1_epi32(127)), 23);
+    e = _mm512_mask_mov_epi32(e, _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.3f), _CMP_LT_OQ), _mm512_setzero_si512());
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+/* Forward for n == 16, 16 channels at a time: the whole state of a 16-channel group lives in
+ * 16 zmm registers across the time loop (no state loads or stores per step); Δ, u, y are one
+ * masked vector per step, B_t[s] and C_t[s] broadcasts. Same recurrence and checkpoints as the
+ * generic loop below (lanes ≥ nc are masked: Δ = u = 0 there). */
+#define PF 12   /* prefetch distance in steps */
+static void forward_n16(int L, int nc, int C, const float *u, const float *dt, ptrdiff_t ld,
+                        const float *Bm, const float *Cm, ptrdiff_t ldbc, const float *At,
+                        ptrdiff_t lda, const float *Dsk, float *y, float *ck, ptrdiff_t ldck)
+{
+    for (int g0 = 0; g0 < nc; g0 += 16) {
+        const __mmask16 mk = (__mmask16)(nc - g0 >= 16 ? 0xFFFF : (1u << (nc - g0)) - 1);
+        float A[16 * 16] __attribute__((aligned(64)));   /* read as memory operands: h needs the registers */
+        __m512 h[16];
+        for (int s = 0; s < 16; s++) {
+            _mm512_store_ps(A + 16 * s, _mm512_maskz_loadu_ps(mk, At + s * lda + g0));
+            h[s] = _mm512_setzero_ps();
+        }
+        const __m512 Dv = _mm512_maskz_loadu_ps(mk, Dsk + g0);
+        for (int k = 0; k < L; k++) {
+            if (k % C == 0) {
+                float *cj = ck + (ptrdiff_t)(k / C) * 16 * ldck + g0;
+                for (int s = 0; s < 16; s++) _mm512_mask_storeu_ps(cj + s * ldck, mk, h[s]);
+            }
+            /* rows are D floats apart (a new page every step or two, where hardware prefetch
+             * stops): fetch PF steps ahead */
+            if (k + PF < L) {
+                _mm_prefetch((const char *)(dt + (k + PF) * ld + g0), _MM_HINT_T0);
+                _mm_prefetch((const char *)(u + (k + PF) * ld + g0), _MM_HINT_T0);
+                _mm_prefetch((const char *)(y + (k + PF) * ld + g0), _MM_HINT_T0);
+                _mm_prefetch((const char *)(Bm + (k + PF) * ldbc), _MM_HINT_T0);
+            }
+            const __m512 dl = _mm512_maskz_loadu_ps(mk, dt + k * ld + g0);
+            const __m512 ul = _mm512_maskz_loadu_ps(mk, u + k * ld + g0);
+            const __m512 dul = _mm512_mul_ps(dl, ul);
+            const float *Bk = Bm + k * ldbc, *Ck = Cm + k * ldbc;
+            __m512 yv = _mm512_mul_ps(Dv, ul);
+#pragma GCC unroll 16
+            for (int s = 0; s < 16; s++) {
+                const __m512 a = vexp16(_mm512_mul_ps(dl, _mm512_load_ps(A + 16 * s)));
+                h[s] = _mm512_fmadd_ps(a, h[s], _mm512_mul_ps(dul, _mm512_set1_ps(Bk[s])));
+                yv = _mm512_fmadd_ps(_mm512_set1_ps(Ck[s]), h[s], yv);
+            }
+            _mm512_mask_storeu_ps(y + k * ld + g0, mk, yv);
+        }
+    }
+}
+#endif
 
 void xb_selscan_forward(int L, int nc, int n, int C,
                         const float *u, const float *dt, ptrdiff_t ld,
@@ -80,6 +152,12 @@ void xb_selscan_forward(int L, int nc, int n, int C,
                         float *y, float *ck, ptrdiff_t ldck)
 {
     XB_ASSERT(nc >= 1 && nc <= CB && n >= 1 && n <= XB_SELSCAN_NMAX && C >= 1);
+#if defined(__AVX512F__)
+    if (n == 16) {   /* Mamba's default state size */
+        forward_n16(L, nc, C, u, dt, ld, Bm, Cm, ldbc, At, lda, Dsk, y, ck, ldck);
+        return;
+    }
+#endif
     const int ncp = (nc + LANES - 1) & ~(LANES - 1);
     float h[XB_SELSCAN_NMAX * CB] __attribute__((aligned(64)));
     float Al[XB_SELSCAN_NMAX * CB] __attribute__((aligned(64)));

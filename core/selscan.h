@@ -27,36 +27,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/vmath.h"
+
 #define XB_SELSCAN_CB   64   /* channels per block (four 16-lane vectors) */
 #define XB_SELSCAN_NMAX 64   /* largest state size n */
 
-/* exp(x) in plain C that the compiler vectorises (no libm call): x = k·ln2 + r with
- * |r| ≤ ln2/2, exp(r) by its Taylor series to degree 7 (truncation < 6e-9 relative), 2^k
- * put into the exponent bits. x is clamped to [−87, 88] (the result stays a normal float;
- * below −87 it is ≈ 1.6e−38 instead of smaller — irrelevant for a decay factor).
- * Relative error ≈ 2 ulp (tests/test_selscan.c checks it against exp in double). */
-static inline float xb_vexpf(float x)
-{
-    x = x < -87.0f ? -87.0f : x;
-    x = x > 88.0f ? 88.0f : x;
-    /* round to nearest by the 1.5·2^23 shifter (no libm floor needed to vectorise) */
-    float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    /* ln2 split so k·ln2_hi is exact for |k| < 2^9 */
-    float r = fmaf(k, -0.693359375f, x);
-    r = fmaf(k, 2.12194440e-4f, r);
-    float p = 1.0f / 5040.0f;   /* explicit fmaf: -std=c11 turns FP contraction off */
-    p = fmaf(p, r, 1.0f / 720.0f);
-    p = fmaf(p, r, 1.0f / 120.0f);
-    p = fmaf(p, r, 1.0f / 24.0f);
-    p = fmaf(p, r, 1.0f / 6.0f);
-    p = fmaf(p, r, 0.5f);
-    p = fmaf(p, r, 1.0f);
-    p = fmaf(p, r, 1.0f);
-    int32_t e = ((int32_t)k + 127) << 23;
-    float two_k;
-    memcpy(&two_k, &e, sizeof two_k);
-    return p * two_k;
-}
 
 /* Number of checkpoint chunks for L steps at chunk C. */
 static inline int xb_selscan_nchunks(int L, int C) { return L <= 0 ? 0 : (L + C - 1) / C; }

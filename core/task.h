@@ -99,6 +99,34 @@ int xb_data_generate(const xb_task *t, const xb_task_cfg *c, xb_example_fn fn,
                      int n_train, int n_val, int n_test,
                      xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn);
 
+/* The split-aware form of an example function, for generators that draw from a loaded
+ * corpus (fortune documents are built from entries of their own split): split is 1 train,
+ * 2 val, 3 test; i the example's index in its split (e.g. label = i mod classes for exactly
+ * balanced classes); ctx is the caller's. */
+typedef int (*xb_example_ctx_fn)(const xb_task_cfg *c, void *ctx, int split, int i, xb_rng *r,
+                                 int32_t *x, int32_t *y, int *len);
+/* xb_data_generate with a split-aware example function. */
+int xb_data_generate_ctx(const xb_task *t, const xb_task_cfg *c, xb_example_ctx_fn fn, void *ctx,
+                         int n_train, int n_val, int n_test,
+                         xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn);
+
+/* Row k of split s (0 train, 1 val, 2 test) of a file-backed corpus: write x[L] (PAIR 2L),
+ * y[0], len (PAIR len[0..1]); rows arrive zeroed. Returns 0 or an XB_E* code with a message
+ * naming the file and what is wrong (e.g. a label out of range). */
+typedef int (*xb_row_fn)(void *ctx, int split, int row, int32_t *x, int32_t *y, int *len,
+                         char *err, size_t errn);
+
+/* Build the three splits of a file-backed data set (TASKS.md §4.2 for files). Split s has
+ * avail[s] rows; want[s] of them are taken (-1: all), each read once, in the order of a Fisher–Yates shuffle seeded with xb_stream_seed(S, T, "choose", s + 1)
+ * — so more training examples extend the same prefix and a smaller test set is a seeded
+ * sample — val and test first, skipping rows whose example is already in val ∪ test, then
+ * train skipping rows in val ∪ test; skips are counted in train->rejected. Too few usable
+ * rows → XB_EINVAL naming the split and the counts. Sources are left as "generator": the
+ * caller sets them. */
+int xb_data_from_rows(const xb_task *t, const xb_task_cfg *c, xb_row_fn fn, void *ctx,
+                      const int avail[3], const int want[3],
+                      xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn);
+
 /* Majority-class rate of a data set (CLS/PAIR: most common label; TOK: the most common
  * non-ignored target). The "chance" row of the tables. */
 double xb_data_majority(const xb_data *d);

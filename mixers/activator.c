@@ -13,6 +13,7 @@
 #include "core/gemm.h"
 #include "core/linattn.h"
 #include "core/mixer.h"
+#include "core/vmath.h"
 #include "core/xb.h"
 
 #define LN_EPS 1e-5f
@@ -94,11 +95,11 @@ static act_saved saved_at(const xb_mixer_cfg *c, const float *saved, int b, int 
 }
 
 /* Exact (erf) GELU and its derivative Φ(x) + x·φ(x); erf and exp are the branch-free float
- * versions of core/linattn.h so the row loops vectorise (libm's erff/expf do not). */
-static inline float gelu(float x) { return 0.5f * x * (1.0f + xb_ferf(x * (float)M_SQRT1_2)); }
+ * versions of core/vmath.h so the row loops vectorise (libm's erff/expf do not). */
+static inline float gelu(float x) { return 0.5f * x * (1.0f + xb_verf(x * (float)M_SQRT1_2)); }
 static inline float gelu_grad(float x)
 {
-    return 0.5f * (1.0f + xb_ferf(x * (float)M_SQRT1_2)) + x * xb_fexp(-0.5f * x * x) * (float)(0.5 * M_2_SQRTPI * M_SQRT1_2);
+    return 0.5f * (1.0f + xb_verf(x * (float)M_SQRT1_2)) + x * xb_vexp(-0.5f * x * x) * (float)(0.5 * M_2_SQRTPI * M_SQRT1_2);
 }
 
 /* x̂ = (a − mean) · rstd over f entries; returns rstd. */

@@ -10,9 +10,10 @@
  * (anti-causal taps for the reverse scan: conv(z)_t = Σ_τ w[τ] z_{t+τ}, zero beyond len[b]),
  * its own silu / L2 norm and scan (the reverse one starting at len[b]−1); o = o→ + o← before
  * the norm.
- * Form: the recurrent scan of core/deltarule.c (the §17 CPU recommendation for d_h ≤ 128),
- * state checkpoints every `chunk` (default 64) steps; backward recomputes states per chunk.
- * The chunked WY form is not implemented (see the report); flops() counts the recurrent form.
+ * Form: forward is the chunked WY form of core/deltarule.c (§17 CPU form, chunk C = option
+ * `chunk`, default 64), which also writes the state entering each chunk; backward is the
+ * recurrent reverse scan, recomputing the states within each chunk from those checkpoints
+ * (the recurrent forward kernel stays as the test oracle). flops() counts the chunked form.
  *
  * saved (region-major over the batch): P_q, P_k, P_v [N×d], β [N×h], o [N×d] (pre-norm, both
  * directions summed), rstd [N×h], then checkpoints [dirs×h×nchunks×d_h×d_h] per sequence. */
@@ -26,6 +27,7 @@
 #include "core/deltarule.h"
 #include "core/gemm.h"
 #include "core/mixer.h"
+#include "core/vmath.h"
 #include "core/xb.h"
 
 #define DN_EPS 1e-5f    /* RMSNorm ε */
@@ -142,7 +144,7 @@ static size_t dn_n_scratch(const xb_mixer_cfg *c, int B, int N)
     return R * (15 * (size_t)m.d + 3 * m.h) + (size_t)max_threads() * xb_align64(xb_deltarule_work(m.C, m.dh)) + 64;
 }
 
-static inline float sigm(float z) { return 1.0f / (1.0f + expf(-z)); }
+static inline float sigm(float z) { return xb_vsigmoid(z); }   /* core/vmath.h: vectorises */
 
 /* One direction's activations for every real row: Z[a] = conv(P[a]) (if Z != NULL),
  * Act[0] = q̂ (scaled), Act[1] = k̂, Act[2] = v; nrm[0/1] [R×h] = the L2 norms of q and k.
@@ -203,7 +205,7 @@ static void scan_dir(const dims *m, const sv *s, float *const Act[3], int dir, c
         float *ck = s->ck + (((size_t)b * m->dirs + dir) * m->h + hh) * nch * m->dh * m->dh;
         float *wk = work + (size_t)thread_id() * wsz;
         if (!backward)
-            xb_deltarule_forward(&p, Act[0] + r, Act[1] + r, Act[2] + r, s->beta + rb, s->o + r, dir, ck, wk);
+            xb_deltarule_forward_chunked(&p, Act[0] + r, Act[1] + r, Act[2] + r, s->beta + rb, s->o + r, dir, ck, wk);
         else
             xb_deltarule_backward(&p, Act[0] + r, Act[1] + r, Act[2] + r, s->beta + rb, ck, dO + r,
                                   dAct[0] + r, dAct[1] + r, dAct[2] + r, dbeta + rb, wk);
@@ -351,13 +353,14 @@ static void dn_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
     zero_pad_rows(dx, len, B, N, d);
 }
 
-/* MIXERS.md §17, recurrent form: 8Nd² + 2Nhd + [6K·Nd (convs; 24Nd at K = 4) + 6Nd·d_h (scan)
- * + 4Nd (norms)] per direction: bidirectional mode runs convs, norms and scan twice (§32). */
+/* MIXERS.md §17, chunked (WY) form, the one compiled: 8Nd² + 2Nhd + [6K·Nd (convs; 24Nd at
+ * K = 4) + 4Nd (norms) + N·h·(10C·d_h + C²/3 + 6d_h²) (scan)] per direction: bidirectional
+ * mode runs convs, norms and scan twice (§32). */
 static double dn_flops(const xb_mixer_cfg *c, int N)
 {
     dims m = get_dims(c);
-    const double n = N, d = m.d;
-    double per_dir = 6.0 * m.K * n * d + 6 * n * d * m.dh + 4 * n * d;
+    const double n = N, d = m.d, C = m.C, dh = m.dh;
+    double per_dir = 6.0 * m.K * n * d + 4 * n * d + n * m.h * (10 * C * dh + C * C / 3 + 6 * dh * dh);
     return 8 * n * d * d + 2 * n * m.h * d + m.dirs * per_dir;
 }
 

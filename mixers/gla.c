@@ -22,6 +22,7 @@
 #include "core/chunkscan.h"
 #include "core/gemm.h"
 #include "core/mixer.h"
+#include "core/vmath.h"
 #include "core/xb.h"
 
 #define GLA_RANK 16       /* gate_low_rank_dim */
@@ -162,9 +163,9 @@ static size_t gla_n_scratch(const xb_mixer_cfg *c, int B, int N)
     return rows + (size_t)max_threads() * xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh)) + 64;
 }
 
-static inline float sigm(float z) { return 1.0f / (1.0f + expf(-z)); }
-/* logsigmoid(z) = −softplus(−z), computed without overflow */
-static inline float logsig(float z) { return fminf(z, 0.0f) - log1pf(expf(-fabsf(z))); }
+/* σ and logsigmoid from core/vmath.h (vectorisable; logsigmoid without overflow) */
+static inline float sigm(float z) { return xb_vsigmoid(z); }
+static inline float logsig(float z) { return xb_vlogsig(z); }
 
 /* Run the scans of every (sequence, head) [and direction]; o rows ≥ len[b] zeroed. */
 static void scan_all(const dims *m, const sv *s, const float *la, const int *len, float *work,
@@ -271,8 +272,8 @@ static void gla_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     memset(dg, 0, R * m.dk * sizeof(float)); memset(dv, 0, R * m.dv * sizeof(float));
     const size_t wsz = xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh));
     scan_all(&m, &s, s.la, len, work, wsz, B, N, 1, dO, dq, dk, dv, dg);
-    /* log α = logsigmoid(ĝ)/16 → dĝ = dlogα/16 · σ(−ĝ), σ(−ĝ) = 1 − e^{16 log α} (in place in dg) */
-    for (size_t i = 0; i < R * m.dk; i++) dg[i] = dg[i] / GLA_GNORM * -expm1f(GLA_GNORM * s.la[i]);
+    /* log α = logsigmoid(ĝ)/16 → dĝ = dlogα/16 · σ(−ĝ) (in place in dg; vectorised σ) */
+    for (size_t i = 0; i < R * m.dk; i++) dg[i] = dg[i] / GLA_GNORM * xb_vsigmoid(-s.gh[i]);
     for (size_t i = 0; i < R; i++)
         for (int j = 0; j < m.dk; j++) dbg2[j] += dg[i * m.dk + j];
     xb_gemm(1, 0, GLA_RANK, m.dk, (int)R, 1.0f, s.h1, GLA_RANK, dg, m.dk, 1.0f, dWg2, m.dk);

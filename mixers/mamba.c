@@ -36,6 +36,7 @@
 
 #include "core/gemm.h"
 #include "core/mixer.h"
+#include "core/vmath.h"
 #include "core/selscan.h"
 #include "core/xb.h"
 
@@ -244,14 +245,14 @@ static size_t mamba_n_scratch(const xb_mixer_cfg *c, int B, int N)
 
 /* ---- shared pieces ------------------------------------------------------------------ */
 
-/* σ through the vectorisable exp of core/selscan.h (libm expf would keep these loops scalar) */
-static inline float sigmoidf(float v) { return 1.0f / (1.0f + xb_vexpf(-v)); }
+/* σ from core/vmath.h (libm expf would keep these loops scalar) */
+static inline float sigmoidf(float v) { return xb_vsigmoid(v); }
 
 /* At[s·D + c] = −exp(A_log[c, s]) for one direction. */
 static void make_At(const dims *m, const float *A_log, float *At)
 {
     for (int c = 0; c < m->D; c++)
-        for (int s = 0; s < m->n; s++) At[(size_t)s * m->D + c] = -expf(A_log[(size_t)c * m->n + s]);
+        for (int s = 0; s < m->n; s++) At[(size_t)s * m->D + c] = -xb_vexp(A_log[(size_t)c * m->n + s]);
 }
 
 /* xc[t] = b_conv + Σ_τ w[τ] ⊙ x[t ∓ τ] over real tokens (− causal direction, + reverse),
@@ -314,7 +315,7 @@ static void mamba_forward(const xb_mixer_cfg *c, const float *w, const float *x,
             float *dt = DT + r * D;
             for (int ch = 0; ch < D; ch++) {   /* softplus with PyTorch's linear tail above 20 */
                 float p = dt[ch] + bdt[ch];
-                dt[ch] = p > 20.0f ? p : log1pf(expf(p));
+                dt[ch] = xb_vsoftplus(p);
             }
         }
         float *Yd = dir == 0 ? s.YS : s.YR;

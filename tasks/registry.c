@@ -11,6 +11,11 @@ extern const xb_task xb_task_induction_heads;
 extern const xb_task xb_task_passkey;
 extern const xb_task xb_task_parity;
 extern const xb_task xb_task_majority;
+extern const xb_task xb_task_text;
+extern const xb_task xb_task_retrieval;
+extern const xb_task xb_task_image;
+extern const xb_task xb_task_pathfinder;
+extern const xb_task xb_task_pathx;
 
 const xb_task *const xb_tasks[] = {
     &xb_task_mqar,
@@ -20,6 +25,11 @@ const xb_task *const xb_tasks[] = {
     &xb_task_passkey,
     &xb_task_parity,
     &xb_task_majority,
+    &xb_task_text,
+    &xb_task_retrieval,
+    &xb_task_image,
+    &xb_task_pathfinder,
+    &xb_task_pathx,
     NULL
 };
 

@@ -250,3 +250,91 @@ Test(chunkscan, deltarule_forward_backward)
         for (int i = 0; i < 4; i++) xb_free(g[i]);
     }
 }
+
+/* Chunked WY forward (xb_deltarule_forward_chunked) vs the double recurrence and vs the
+ * recurrent kernel: outputs (overwrite and accumulate), checkpoints, and the gradients the
+ * backward computes from the chunked checkpoints vs from the recurrent ones. Rows live in a
+ * wider buffer (ld > dh) with a strided β, as the mixer lays them out; ragged last chunks,
+ * a one-row chunk, chunk 1 (every T is 1×1), both directions. */
+Test(chunkscan, deltarule_chunked_vs_recurrent)
+{
+    const int cases[][4] = {{9, 4, 4, 0}, {13, 6, 5, 1}, {65, 8, 64, 0}, {200, 16, 64, 1},
+                            {130, 32, 64, 0}, {37, 8, 1, 1}, {100, 16, 16, 0}};
+    for (size_t cs = 0; cs < sizeof cases / sizeof cases[0]; cs++) {
+        const int L = cases[cs][0], dh = cases[cs][1], C = cases[cs][2], rev = cases[cs][3];
+        const int ld = dh + 3, ldb = 2;
+        xb_rng r;
+        xb_rng_seed(&r, 901 + cs);
+        const size_t n = (size_t)L * ld;
+        float *q = randn(n, &r, 0.5f), *k = randn(n, &r, 1), *v = randn(n, &r, 1), *dO = randn(n, &r, 1);
+        float *beta = xb_alloc((size_t)L * ldb * sizeof(float));
+        for (int t = 0; t < L; t++) {
+            double s = 0;
+            for (int i = 0; i < dh; i++) s += (double)k[t * ld + i] * k[t * ld + i];
+            for (int i = 0; i < dh; i++) k[t * ld + i] /= (float)sqrt(s);
+            beta[t * ldb] = (float)xb_rng_uniform(&r);
+            beta[t * ldb + 1] = 1e9f;   /* another head's β: must never be read */
+        }
+        xb_deltarule p = {.L = L, .dh = dh, .C = C, .ld = ld, .ldb = ldb, .reverse = rev};
+        const size_t nck = (size_t)xb_deltarule_nchunks(L, C) * dh * dh;
+        float *work = xb_alloc(xb_deltarule_work(C, dh) * sizeof(float));
+        float *ck[2], *o[2], *g[2][4];
+        for (int f = 0; f < 2; f++) {
+            ck[f] = xb_alloc(nck * sizeof(float));
+            o[f] = xb_alloc(n * sizeof(float));
+            for (size_t i = 0; i < n; i++) o[f][i] = 0.25f;   /* accumulate onto this */
+            for (int a = 0; a < 4; a++) {
+                const size_t m = a == 3 ? (size_t)L * ldb : n;
+                g[f][a] = xb_alloc(m * sizeof(float));
+                memset(g[f][a], 0, m * sizeof(float));
+            }
+        }
+        xb_deltarule_forward(&p, q, k, v, beta, o[0], 1, ck[0], work);
+        xb_deltarule_forward_chunked(&p, q, k, v, beta, o[1], 1, ck[1], work);
+        for (int f = 0; f < 2; f++)
+            xb_deltarule_backward(&p, q, k, v, beta, ck[f], dO, g[f][0], g[f][1], g[f][2], g[f][3], work);
+        /* double reference of the output (dense rows) */
+        double *in[4], *ro = calloc((size_t)L * dh, sizeof(double));
+        for (int a = 0; a < 3; a++) in[a] = calloc((size_t)L * dh, sizeof(double));
+        in[3] = calloc(L, sizeof(double));
+        float *dOd = xb_alloc((size_t)L * dh * sizeof(float));
+        for (int t = 0; t < L; t++) {
+            for (int i = 0; i < dh; i++) {
+                in[0][t * dh + i] = q[t * ld + i]; in[1][t * dh + i] = k[t * ld + i];
+                in[2][t * dh + i] = v[t * ld + i]; dOd[t * dh + i] = dO[t * ld + i];
+            }
+            in[3][t] = beta[t * ldb];
+        }
+        delta_loss(L, dh, rev, in[0], in[1], in[2], in[3], dOd, ro);
+        double eo = 0, mo = 0, eok = 0, mc = 0, ec = 0, eg[4] = {0}, mg[4] = {0};
+        for (int t = 0; t < L; t++)
+            for (int i = 0; i < dh; i++) {
+                mo = fmax(mo, fabs(ro[t * dh + i]));
+                eo = fmax(eo, fabs(o[1][t * ld + i] - 0.25 - ro[t * dh + i]));
+                eok = fmax(eok, fabs(o[1][t * ld + i] - o[0][t * ld + i]));
+            }
+        for (size_t i = 0; i < nck; i++) { mc = fmax(mc, fabs(ck[0][i])); ec = fmax(ec, fabs(ck[1][i] - ck[0][i])); }
+        for (int a = 0; a < 4; a++)
+            for (size_t i = 0; i < (a == 3 ? (size_t)L * ldb : n); i++) {
+                mg[a] = fmax(mg[a], fabs(g[0][a][i]));
+                eg[a] = fmax(eg[a], fabs(g[1][a][i] - g[0][a][i]));
+            }
+        for (int t = 0; t < L; t++)
+            for (int i = dh; i < ld; i++)
+                cr_expect_eq(o[1][t * ld + i], 0.25f, "chunked forward wrote outside the head's columns");
+        cr_expect(eo / fmax(mo, 1e-3) < 1e-5, "case %zu: chunked vs double rel err %g", cs, eo / fmax(mo, 1e-3));
+        cr_expect(eok / fmax(mo, 1e-3) < 1e-5, "case %zu: chunked vs recurrent rel err %g", cs, eok / fmax(mo, 1e-3));
+        cr_expect(ec / fmax(mc, 1e-3) < 1e-5, "case %zu: checkpoints rel err %g", cs, ec / fmax(mc, 1e-3));
+        for (int a = 0; a < 4; a++)
+            cr_expect(eg[a] / fmax(mg[a], 1e-3) < 1e-4, "case %zu: gradient %d from chunked checkpoints rel err %g",
+                      cs, a, eg[a] / fmax(mg[a], 1e-3));
+        for (int t = 0; t < L; t++) cr_expect_eq(g[1][3][t * ldb + 1], 0.0f, "dβ of another head touched");
+        for (int a = 0; a < 4; a++) free(in[a]);
+        free(ro);
+        xb_free(q); xb_free(k); xb_free(v); xb_free(dO); xb_free(beta); xb_free(work); xb_free(dOd);
+        for (int f = 0; f < 2; f++) {
+            xb_free(ck[f]); xb_free(o[f]);
+            for (int a = 0; a < 4; a++) xb_free(g[f][a]);
+        }
+    }
+}

@@ -53,9 +53,10 @@ Test(flops_gla, gla_options)
     near(m->flops(&c, 2048), proj + 2 * scan + 5 * N * dv, "gla expand_k=1 bidir");
 }
 
-/* deltanet §17, recurrent form (what is compiled): 8Nd² + 2Nhd + 24Nd + 6Nd·d_h + 4Nd causal;
- * bidirectional runs the convs, the L2 norms and the scan once per direction (§32). */
-Test(flops_gla, deltanet_recurrent)
+/* deltanet §17, chunked WY form (what is compiled):
+ * 8Nd² + 2Nhd + 24Nd + 4Nd + N·h·(10C·d_h + C²/3 + 6d_h²) causal; bidirectional runs the convs,
+ * the L2 norms and the scan once per direction (§32). C = 64 (default) and 32. */
+Test(flops_gla, deltanet_chunked)
 {
     const xb_mixer *m = xb_mixer_find("deltanet");
     cr_assert(m);
@@ -64,9 +65,12 @@ Test(flops_gla, deltanet_recurrent)
         for (int b = 0; b < 2; b++)
             for (int causal = 0; causal <= 1; causal++) {
                 double d = ds[a], h = hs[a], N = Ns[b], dh = d / h;
-                double dir = 24 * N * d + 6 * N * d * dh + 4 * N * d;
-                double want = 8 * N * d * d + 2 * N * h * d + (causal ? 1 : 2) * dir;
-                xb_mixer_cfg c = cfg(m, ds[a], hs[a], causal, 0, 0.0f);
-                near(m->flops(&c, Ns[b]), want, causal ? "deltanet causal" : "deltanet bidir");
+                for (int Cc = 32; Cc <= 64; Cc += 32) {
+                    double C = Cc;
+                    double dir = 24 * N * d + 4 * N * d + N * h * (10 * C * dh + C * C / 3 + 6 * dh * dh);
+                    double want = 8 * N * d * d + 2 * N * h * d + (causal ? 1 : 2) * dir;
+                    xb_mixer_cfg c = cfg(m, ds[a], hs[a], causal, Cc == 64 ? 0 : Cc, 0.0f);
+                    near(m->flops(&c, Ns[b]), want, causal ? "deltanet causal" : "deltanet bidir");
+                }
             }
 }

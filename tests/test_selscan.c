@@ -1,5 +1,4 @@
 /* tests/test_selscan.c — core/selscan (Mamba's selective scan) against naive loops:
- *   vexpf        xb_vexpf vs exp in double over the whole clamped range
  *   forward      kernel vs an explicit double recurrence, both time directions (negative row
  *                stride), ragged channel count, several checkpoint chunks; checkpoints too
  *   backward     kernel vs a naive double reverse-mode pass that keeps every h_t, and that
@@ -16,19 +15,6 @@
 #include "core/selscan.h"
 #include "core/xb.h"
 #include "mixers/registry.h"
-
-Test(selscan, vexpf)
-{
-    double worst = 0;
-    float at = 0;
-    for (int i = 0; i <= 200000; i++) {
-        float x = -87.0f + 175.0f * (float)i / 200000.0f;
-        double e = fabs((double)xb_vexpf(x) - exp((double)x)) / exp((double)x);
-        if (e > worst) { worst = e; at = x; }
-    }
-    cr_expect(worst < 4e-7, "xb_vexpf: worst relative error %g at x = %g", worst, at);
-    cr_expect_eq(xb_vexpf(0.0f), 1.0f, "exp(0) must be exactly 1 (inert lanes rely on it)");
-}
 
 /* A random problem over L steps of nc channels and n states (time-ordered rows). */
 typedef struct prob {
@@ -137,9 +123,12 @@ static double relerr(double a, double b) { return fabs(a - b) / (fabs(b) + 1e-3)
 
 Test(selscan, forward_vs_naive)
 {
-    const int L = 150, nc = 37, n = 5, C = 16;
-    prob p = make_prob(L, nc, n, 3);
+    /* n = 16 takes the register-resident AVX-512 path (where compiled), other n the generic one */
+    const int shapes[][2] = {{37, 5}, {37, 16}, {64, 16}, {5, 16}};
+    for (int sh = 0; sh < 4; sh++)
     for (int rev = 0; rev <= 1; rev++) {
+        const int L = 150, nc = shapes[sh][0], n = shapes[sh][1], C = 16;
+        prob p = make_prob(L, nc, n, 3 + sh);
         float *y = xb_alloc(sizeof(float) * (size_t)L * p.ld);
         const int nck = xb_selscan_nchunks(L, C);
         float *ck = xb_alloc(sizeof(float) * (size_t)nck * n * nc);
@@ -149,13 +138,19 @@ Test(selscan, forward_vs_naive)
                            p.BC + r0 * p.ldbc + n, ldbc, p.At, nc, p.Dsk, y + r0 * p.ld, ck, nc);
         double *yr = malloc(sizeof(double) * (size_t)L * nc), *hs = malloc(sizeof(double) * (size_t)L * nc * n);
         naive_forward(&p, rev, NULL, yr, hs);
-        double worst = 0;
+        /* pointwise relative error (floor 1e-3) for the small state; with n = 16 the sum over
+         * states cancels more, so there the error is measured against the largest |y| */
+        double worst = 0, ymax = 0, eabs = 0;
         for (int t = 0; t < L; t++)
             for (int c = 0; c < nc; c++) {
                 double e = relerr(y[(size_t)t * p.ld + c], yr[(size_t)t * nc + c]);
                 if (e > worst) worst = e;
+                ymax = fmax(ymax, fabs(yr[(size_t)t * nc + c]));
+                eabs = fmax(eabs, fabs(y[(size_t)t * p.ld + c] - yr[(size_t)t * nc + c]));
             }
-        cr_expect(worst < 1e-4, "forward (%s): worst relative error %g", rev ? "reverse" : "forward", worst);
+        if (n < 16)
+            cr_expect(worst < 1e-4, "forward (%s, nc %d, n %d): worst relative error %g", rev ? "reverse" : "forward", nc, n, worst);
+        cr_expect(eabs / ymax < 2e-6, "forward (%s, nc %d, n %d): max error / max |y| = %g", rev ? "reverse" : "forward", nc, n, eabs / ymax);
         for (int j = 1; j < nck; j++)   /* checkpoint j = state after visited step jC − 1 */
             for (int s = 0; s < n; s++)
                 for (int c = 0; c < nc; c++) {
@@ -165,8 +160,8 @@ Test(selscan, forward_vs_naive)
                 }
         for (size_t i = 0; i < (size_t)n * nc; i++) cr_expect_eq(ck[i], 0.0f, "checkpoint 0 must be the zero state");
         xb_free(y); xb_free(ck); free(yr); free(hs);
+        free_prob(&p);
     }
-    free_prob(&p);
 }
 
 Test(selscan, naive_backward_vs_finite_differences)
