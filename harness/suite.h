@@ -53,6 +53,8 @@ typedef struct xb_suite {
     xb_suite_task *tasks;
     char *canonical;        /* the resolved suite, every default written out (YAML text) */
     uint64_t hash;          /* FNV-1a of canonical */
+    xb_model_cfg model;     /* the top-level model: (latency-only cells use it; tasks start
+                               from it before their own overrides) */
 } xb_suite;
 
 /* Load and validate a suite. On error prints compiler-style messages to errf and returns

@@ -238,17 +238,11 @@ static void resolve(xb_cell_spec *c, const xb_suite *s, const xb_suite_task *st)
     }
 }
 
-/* The model of latency cells: the first task's model, or a fixed small one without tasks. */
+/* The model of latency cells: the suite's top-level model: (tasks' overrides do not apply),
+ * with a byte-sized vocabulary and a per-token head in causal mode, a 10-class head otherwise. */
 static xb_model_cfg latency_model(const xb_suite *s, int causal)
 {
-    xb_model_cfg mc;
-    if (s->n_tasks > 0) {
-        mc = s->tasks[0].model;
-    } else {
-        memset(&mc, 0, sizeof mc);
-        mc.dim = 64; mc.layers = 2; mc.heads = 4; mc.mlp = XB_MLP_GLU; mc.mlp_ratio = 2;
-        mc.positions = 1;
-    }
+    xb_model_cfg mc = s->model;
     mc.shape = causal ? XB_SHAPE_TOK : XB_SHAPE_CLS;
     mc.vocab = 256;
     mc.n_classes = causal ? 256 : 10;
