@@ -34,6 +34,7 @@ typedef struct xb_suite_task {
     xb_train_cfg train;     /* suite train: + the task's train: overrides */
     int causal;             /* -1: from the task shape (TOK → causal, CLS/PAIR → bidir) */
     char *data_dir;         /* NULL = default source */
+    unsigned char *use;     /* per suite mixer: 1 if this task runs it; NULL = every mixer */
 } xb_suite_task;
 
 typedef struct xb_suite {

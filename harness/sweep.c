@@ -278,7 +278,7 @@ int xb_sweep_expand(const xb_suite *s, const xb_sweep_opts *o, xb_cell_spec **ce
     for (int t = 0; t < s->n_tasks; t++) {
         const xb_suite_task *st = &s->tasks[t];
         for (int j = 0; j < s->n_mixers; j++)
-            for (int li = 0; li < st->n_lengths; li++)
+            for (int li = 0; li < st->n_lengths && (!st->use || st->use[j]); li++)
                 for (int si = 0; si < s->n_seeds; si++)
                     for (int k = 0; k < nthr; k++) {
                         xb_cell_spec *c = &v[kept];
