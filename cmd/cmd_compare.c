@@ -15,7 +15,7 @@ enum { OPT_SLOW = 256, OPT_ACC, OPT_ALPHA, OPT_METRIC };
 
 static const xb_cli_opt opts[] = {
     {"max-slowdown", 1, OPT_SLOW, "X%", "latency regression threshold: NEW slower than BASE by more than "
-                                        "this (10% or 0.10; default 10%)"},
+                                        "this (10% or 0.10; a bare number is a fraction <= 1; default 10%)"},
     {"max-acc-drop", 1, OPT_ACC, "D", "accuracy regression threshold: mean test accuracy lower by more "
                                       "than D (0.02 = 2 points; default 0.02)"},
     {"alpha", 1, OPT_ALPHA, "P", "significance level of the one-sided Mann-Whitney U test (default 0.05)"},
@@ -38,6 +38,8 @@ static const xb_cli cli = {
     opts,
 };
 
+/* A number; with percent_ok, "10%" is 0.10 and a bare number must be a fraction in [0, 1]
+ * ("--max-slowdown 10" is refused rather than read as 1000 %). */
 static int parse_num(const char *s, int percent_ok, double *out)
 {
     char *end;
@@ -46,6 +48,8 @@ static int parse_num(const char *s, int percent_ok, double *out)
     if (*end == '%' && percent_ok) {
         v /= 100;
         end++;
+    } else if (percent_ok && v > 1) {
+        return -1;
     }
     if (*end || !isfinite(v)) return -1;
     *out = v;
@@ -71,8 +75,8 @@ int cmd_compare(int argc, char **argv)
         case '?': return XB_EXIT_USAGE;
         case OPT_SLOW:
             if (parse_num(optarg, 1, &o.max_slowdown) || o.max_slowdown < 0)
-                return xb_cli_usage_error(&cli, "--max-slowdown: expected a percentage >= 0 like 10%% or "
-                                          "0.10, got '%s'", optarg);
+                return xb_cli_usage_error(&cli, "--max-slowdown: expected a percentage >= 0 like 10%% "
+                                          "or a fraction in [0, 1] like 0.10, got '%s'", optarg);
             break;
         case OPT_ACC:
             if (parse_num(optarg, 0, &o.max_acc_drop) || o.max_acc_drop < 0 || o.max_acc_drop > 1)

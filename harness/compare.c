@@ -23,25 +23,34 @@ static int jbool(json_object *o, const char *key)
 /* The record's configuration without what does not change the work measured: seeds (the
  * user seed and the derived batch-order stream), thread count (part of the key) and the
  * latency loop's settings. */
-static char *shape_of(json_object *rec)
+static json_object *shape_of(json_object *rec)
 {
     json_object *cfg = xb_jget(rec, "config"), *c = NULL;
-    if (!cfg || json_object_deep_copy(cfg, &c, NULL) != 0 || !c) return strdup("");
+    if (!cfg || json_object_deep_copy(cfg, &c, NULL) != 0 || !c) return NULL;
     json_object_object_del(c, "seed");
     json_object_object_del(c, "threads");
     json_object_object_del(c, "latency");
     json_object *tr = xb_jget(c, "train");
     if (tr) json_object_object_del(tr, "seed");
-    char *s = strdup(json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN));
-    json_object_put(c);
-    return s;
+    return c;
+}
+
+/* json_object_equal, with two absent configs equal */
+static int same_shape(json_object *a, json_object *b)
+{
+    return (!a && !b) || (a && b && json_object_equal(a, b));
+}
+
+int xb_cgroup_same_shape(const xb_cgroup *a, const xb_cgroup *b)
+{
+    return !a->shape_mixed && !b->shape_mixed && same_shape(a->shape, b->shape);
 }
 
 void xb_cgroups_free(xb_cgroup *g, int n)
 {
     for (int i = 0; g && i < n; i++) {
         free(g[i].rec);
-        free(g[i].shape);
+        if (g[i].shape) json_object_put(g[i].shape);
     }
     free(g);
 }
@@ -63,8 +72,7 @@ int xb_cgroups(json_object *records, xb_cgroup **out)
                  mixer, L, causal ? "causal" : "bidir", threads);
         int k = 0;
         while (k < ng && strcmp(g[k].key, key) != 0) k++;
-        char *shape = shape_of(r);
-        if (!shape) goto oom;
+        json_object *shape = shape_of(r);
         if (k == ng) {
             xb_cgroup *c = &g[ng++];
             snprintf(c->key, sizeof c->key, "%s", key);
@@ -78,8 +86,8 @@ int xb_cgroups(json_object *records, xb_cgroup **out)
             c->shape = shape;
             if (!c->rec) goto oom;
         } else {
-            if (strcmp(g[k].shape, shape) != 0) g[k].shape_mixed = 1;
-            free(shape);
+            if (!same_shape(g[k].shape, shape)) g[k].shape_mixed = 1;
+            if (shape) json_object_put(shape);
         }
         g[k].rec[g[k].n++] = r;
         if (strcmp(xb_jstr(r, "status", "?"), "ok") == 0) g[k].ok++;
@@ -318,7 +326,7 @@ int xb_compare_dirs(const char *base_dir, const char *new_dir, const xb_compare_
         const xb_cgroup *gb = &b.g[i], *gn = find_group(&n, gb->key);
         if (!gn) continue;
         matched++;
-        int cfg_changed = strcmp(gb->shape, gn->shape) != 0 || gb->shape_mixed || gn->shape_mixed;
+        int cfg_changed = !xb_cgroup_same_shape(gb, gn);
         changed_cfg += cfg_changed;
 
         /* status: a smaller fraction of ok records than before */

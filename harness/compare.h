@@ -47,9 +47,13 @@ typedef struct xb_cgroup {
     int L, threads, causal;
     int n, ok;              /* records in the group, records that ended ok */
     json_object **rec;      /* the records, in file order (borrowed) */
-    char *shape;            /* config without seed/latency settings, JSON text (malloc'd) */
+    json_object *shape;     /* config without seed/latency settings (owned; NULL = none) */
     int shape_mixed;        /* records of the group disagree on shape */
 } xb_cgroup;
+
+/* Same shape of work: the configs are equal as JSON values (json_object_equal: numbers by
+ * value, not by how they were printed). */
+int xb_cgroup_same_shape(const xb_cgroup *a, const xb_cgroup *b);
 
 /* Group records (the latest per config_hash, as xb_report_load returns them) by identity,
  * in order of first appearance. *out is malloc'd; free with xb_cgroups_free. Returns the

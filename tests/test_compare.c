@@ -50,6 +50,7 @@ typedef struct cellspec {
     const double *raw;         /* model_fwd repetition times, seconds */
     int n;
     const char *hash;          /* config_hash */
+    const char *config;        /* the record's "config" as JSON text, or NULL */
 } cellspec;
 
 static json_object *record(const cellspec *c)
@@ -66,6 +67,7 @@ static json_object *record(const cellspec *c)
     json_object_object_add(r, "status", json_object_new_string(c->status ? c->status : "ok"));
     json_object_object_add(r, "config_hash", json_object_new_string(c->hash));
     json_object_object_add(r, "suite_hash", json_object_new_string("s"));
+    if (c->config) json_object_object_add(r, "config", json_tokener_parse(c->config));
     int ok = !c->status || strcmp(c->status, "ok") == 0;
     if (c->task) {
         json_object_object_add(r, "test_acc", ok ? json_object_new_double(c->acc) : NULL);
@@ -143,10 +145,10 @@ Test(compare, planted_slowdown_is_a_regression)
     double *b1 = draws(1, 15, 100e-6, 0.02), *b2 = draws(2, 15, 50e-6, 0.02);
     double *n1 = scaled(b1, 15, 1.30);
     double *n2 = draws(3, 15, 50e-6, 0.02);    /* unchanged cell: same distribution */
-    cellspec base[] = { { NULL, "softmax", 256, 1, NULL, 0, b1, 15, "a" },
-                        { NULL, "linear", 256, 1, NULL, 0, b2, 15, "b" } };
-    cellspec nw[] = { { NULL, "softmax", 256, 1, NULL, 0, n1, 15, "a" },
-                      { NULL, "linear", 256, 1, NULL, 0, n2, 15, "b" } };
+    cellspec base[] = { { NULL, "softmax", 256, 1, NULL, 0, b1, 15, "a", NULL },
+                        { NULL, "linear", 256, 1, NULL, 0, b2, 15, "b", NULL } };
+    cellspec nw[] = { { NULL, "softmax", 256, 1, NULL, 0, n1, 15, "a", NULL },
+                      { NULL, "linear", 256, 1, NULL, 0, n2, 15, "b", NULL } };
     char *A = folder("base", base, 2), *B = folder("new", nw, 2);
     outcome r = compare(A, B, NULL);
     cr_assert_eq(r.rc, XB_COMPARE_REGRESSION, "%s\n%s", r.out, r.err);
@@ -184,7 +186,7 @@ Test(compare, slowdown_the_test_cannot_confirm_is_not_a_regression)
         b[i] = (1 + i) * 1e-5;
         n[i] = (1 + i) * 1e-5 + (i == 4 ? 0.75e-5 : 0);    /* median 5e-5 → 5.75e-5 */
     }
-    cellspec cb = { NULL, "gla", 512, 1, NULL, 0, b, 9, "x" }, cn = { NULL, "gla", 512, 1, NULL, 0, n, 9, "x" };
+    cellspec cb = { NULL, "gla", 512, 1, NULL, 0, b, 9, "x", NULL }, cn = { NULL, "gla", 512, 1, NULL, 0, n, 9, "x", NULL };
     char *A = folder("base", &cb, 1), *B = folder("new", &cn, 1);
     outcome r = compare(A, B, NULL);
     cr_assert_eq(r.rc, XB_COMPARE_OK, "%s", r.out);
@@ -197,10 +199,10 @@ Test(compare, slowdown_the_test_cannot_confirm_is_not_a_regression)
 Test(compare, accuracy_drop_is_a_regression)
 {
     double *lat = draws(7, 12, 80e-6, 0.01), *lat2 = draws(8, 12, 80e-6, 0.01);
-    cellspec base[] = { { "mqar", "mamba", 64, 1, NULL, 0.80, lat, 12, "h1" },
-                        { "mqar", "mamba", 64, 2, NULL, 0.84, lat, 12, "h2" } };
-    cellspec nw[] = { { "mqar", "mamba", 64, 1, NULL, 0.70, lat2, 12, "h1" },
-                      { "mqar", "mamba", 64, 2, NULL, 0.74, lat2, 12, "h2" } };
+    cellspec base[] = { { "mqar", "mamba", 64, 1, NULL, 0.80, lat, 12, "h1", NULL },
+                        { "mqar", "mamba", 64, 2, NULL, 0.84, lat, 12, "h2", NULL } };
+    cellspec nw[] = { { "mqar", "mamba", 64, 1, NULL, 0.70, lat2, 12, "h1", NULL },
+                      { "mqar", "mamba", 64, 2, NULL, 0.74, lat2, 12, "h2", NULL } };
     char *A = folder("base", base, 2), *B = folder("new", nw, 2);
     outcome r = compare(A, B, NULL);
     cr_assert_eq(r.rc, XB_COMPARE_REGRESSION, "%s\n%s", r.out, r.err);
@@ -229,7 +231,7 @@ Test(compare, pure_noise_passes)
         keep[2 * i] = draws(100 + (uint64_t)i, 15, mean, 0.03);
         keep[2 * i + 1] = draws(200 + (uint64_t)i, 15, mean, 0.03);
         snprintf(hashes[i], sizeof hashes[i], "c%d", i);
-        base[i] = (cellspec){ i < 6 ? "listops" : NULL, mixers[i % 6], 128, 1, NULL, 0.5, keep[2 * i], 15, hashes[i] };
+        base[i] = (cellspec){ i < 6 ? "listops" : NULL, mixers[i % 6], 128, 1, NULL, 0.5, keep[2 * i], 15, hashes[i], NULL };
         nw[i] = base[i];
         nw[i].raw = keep[2 * i + 1];
     }
@@ -247,7 +249,7 @@ Test(compare, pure_noise_passes)
 Test(compare, below_nine_repetitions_warns_and_passes)
 {
     double *b = draws(5, 8, 100e-6, 0.01), *n = scaled(b, 8, 1.3);
-    cellspec cb = { NULL, "softmax", 1024, 1, NULL, 0, b, 8, "x" }, cn = { NULL, "softmax", 1024, 1, NULL, 0, n, 8, "x" };
+    cellspec cb = { NULL, "softmax", 1024, 1, NULL, 0, b, 8, "x", NULL }, cn = { NULL, "softmax", 1024, 1, NULL, 0, n, 8, "x", NULL };
     char *A = folder("base", &cb, 1), *B = folder("new", &cn, 1);
     outcome r = compare(A, B, NULL);
     cr_assert_eq(r.rc, XB_COMPARE_OK, "%s", r.out);
@@ -262,8 +264,8 @@ Test(compare, below_nine_repetitions_warns_and_passes)
 Test(compare, cell_that_stops_ending_ok_is_a_regression)
 {
     double *b = draws(9, 10, 50e-6, 0.01);
-    cellspec base[] = { { "parity", "lmu", 32, 1, NULL, 0.9, b, 10, "p1" }, { "parity", "lmu", 32, 2, NULL, 0.9, b, 10, "p2" } };
-    cellspec nw[] = { { "parity", "lmu", 32, 1, NULL, 0.9, b, 10, "p1" }, { "parity", "lmu", 32, 2, "crashed:SIGSEGV", 0, b, 10, "p2" } };
+    cellspec base[] = { { "parity", "lmu", 32, 1, NULL, 0.9, b, 10, "p1", NULL }, { "parity", "lmu", 32, 2, NULL, 0.9, b, 10, "p2", NULL } };
+    cellspec nw[] = { { "parity", "lmu", 32, 1, NULL, 0.9, b, 10, "p1", NULL }, { "parity", "lmu", 32, 2, "crashed:SIGSEGV", 0, b, 10, "p2", NULL } };
     char *A = folder("base", base, 2), *B = folder("new", nw, 2);
     outcome r = compare(A, B, NULL);
     cr_assert_eq(r.rc, XB_COMPARE_REGRESSION, "%s", r.out);
@@ -277,10 +279,10 @@ Test(compare, cells_match_by_identity_and_one_sided_cells_are_listed)
 {
     double *x = draws(11, 10, 30e-6, 0.01);
     /* the shared cell has another config_hash on each side (e.g. min_reps changed) */
-    cellspec base[] = { { NULL, "softmax", 128, 1, NULL, 0, x, 10, "old-hash" },
-                        { NULL, "fnet", 128, 1, NULL, 0, x, 10, "f" } };
-    cellspec nw[] = { { NULL, "softmax", 128, 1, NULL, 0, x, 10, "new-hash" },
-                      { NULL, "softmax", 256, 1, NULL, 0, x, 10, "g" } };
+    cellspec base[] = { { NULL, "softmax", 128, 1, NULL, 0, x, 10, "old-hash", NULL },
+                        { NULL, "fnet", 128, 1, NULL, 0, x, 10, "f", NULL } };
+    cellspec nw[] = { { NULL, "softmax", 128, 1, NULL, 0, x, 10, "new-hash", NULL },
+                      { NULL, "softmax", 256, 1, NULL, 0, x, 10, "g", NULL } };
     char *A = folder("base", base, 2), *B = folder("new", nw, 2);
     outcome r = compare(A, B, NULL);
     cr_assert_eq(r.rc, XB_COMPARE_OK, "%s", r.out);
@@ -289,6 +291,36 @@ Test(compare, cells_match_by_identity_and_one_sided_cells_are_listed)
     cr_assert(strstr(r.out, "## Only in new (1)\n\n- latency/softmax/L:256/causal/threads:1\n") != NULL, "%s", r.out);
     release(&r);
     free(x); free(A); free(B);
+}
+
+Test(compare, changed_configuration_is_marked_not_reprinted_numbers)
+{
+    double *b = draws(31, 10, 40e-6, 0.01), *n = scaled(b, 10, 1.5);
+    /* cell 1: the same numbers printed differently, another seed and min_reps → same shape;
+     * cell 2: the model got wider → "config changed" (still compared) */
+    cellspec base[] = {
+        { NULL, "softmax", 64, 1, NULL, 0, b, 10, "a",
+          "{\"model\":{\"dim\":32},\"train\":{\"lr\":0.0030000000260770321,\"seed\":\"01\"},"
+          "\"latency\":{\"min_reps\":9},\"seed\":1}" },
+        { NULL, "linear", 64, 1, NULL, 0, b, 10, "b", "{\"model\":{\"dim\":32}}" } };
+    cellspec nw[] = {
+        { NULL, "softmax", 64, 1, NULL, 0, n, 10, "c",
+          "{\"model\":{\"dim\":32},\"train\":{\"lr\":0.003000000026077032,\"seed\":\"02\"},"
+          "\"latency\":{\"min_reps\":20},\"seed\":7}" },
+        { NULL, "linear", 64, 1, NULL, 0, n, 10, "d", "{\"model\":{\"dim\":64}}" } };
+    char *A = folder("base", base, 2), *B = folder("new", nw, 2);
+    outcome r = compare(A, B, NULL);
+    cr_assert_eq(r.rc, XB_COMPARE_REGRESSION, "%s", r.out);
+    cr_assert(strstr(r.out, "## Regressions (2)") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "| latency/softmax/L:64/causal/threads:1 | latency model_fwd |") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "+50.0% | 1.") != NULL || strstr(r.out, "+50.0% | 9.") != NULL, "%s", r.out);
+    const char *lin = strstr(r.out, "| latency/linear/L:64/causal/threads:1 |");
+    cr_assert_not_null(lin, "%s", r.out);
+    cr_assert(strstr(lin, "config changed |\n") != NULL, "%s", r.out);
+    const char *soft = strstr(r.out, "| latency/softmax/L:64/causal/threads:1 |");
+    cr_assert(strncmp(strchr(soft, '\n') - 4, "|  |", 4) == 0, "softmax is not marked:\n%s", r.out);
+    release(&r);
+    free(b); free(n); free(A); free(B);
 }
 
 /* ---- bad input ----------------------------------------------------------------------- */
@@ -315,7 +347,7 @@ static void expect_bad(const char *a, const char *b, const char *msg)
 Test(compare, bad_input_exits_2_naming_the_file)
 {
     double *x = draws(12, 10, 30e-6, 0.01);
-    cellspec c = { NULL, "softmax", 128, 1, NULL, 0, x, 10, "h" };
+    cellspec c = { NULL, "softmax", 128, 1, NULL, 0, x, 10, "h", NULL };
     char *good = folder("good", &c, 1);
     char missing[128], empty[128], corrupt[128], notcell[128], nofile[128], msg[200];
     snprintf(missing, sizeof missing, "%s/absent", root);
@@ -370,7 +402,7 @@ static int xbench(const char *const *args)
 Test(compare, command_exit_codes_and_option_values)
 {
     double *b = draws(21, 12, 100e-6, 0.02), *n = scaled(b, 12, 1.3);
-    cellspec cb = { NULL, "softmax", 128, 1, NULL, 0, b, 12, "h" }, cn = { NULL, "softmax", 128, 1, NULL, 0, n, 12, "h" };
+    cellspec cb = { NULL, "softmax", 128, 1, NULL, 0, b, 12, "h", NULL }, cn = { NULL, "softmax", 128, 1, NULL, 0, n, 12, "h", NULL };
     char *A = folder("base", &cb, 1), *B = folder("new", &cn, 1);
     cr_assert_eq(XBENCH("compare", A, B), 1);
     cr_assert_eq(XBENCH("compare", A, A), 0);
@@ -382,6 +414,8 @@ Test(compare, command_exit_codes_and_option_values)
     cr_assert_eq(XBENCH("compare", A, B, A), 2);
     cr_assert_eq(XBENCH("compare", "--max-slowdown", "fast", A, B), 2);
     cr_assert_eq(XBENCH("compare", "--max-slowdown", "-5%", A, B), 2);
+    cr_assert_eq(XBENCH("compare", "--max-slowdown", "10", A, B), 2);     /* 10 % or 1000 %? */
+    cr_assert_eq(XBENCH("compare", "--max-slowdown", "150%", A, B), 0);
     cr_assert_eq(XBENCH("compare", "--max-acc-drop", "2", A, B), 2);
     cr_assert_eq(XBENCH("compare", "--alpha", "0", A, B), 2);
     cr_assert_eq(XBENCH("compare", "--alpha", "1.5", A, B), 2);
