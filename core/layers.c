@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/gemm.h"
+#include "core/vmath.h"
 #include "core/xb.h"
 
 /* Reductions over rows are split into blocks of CB columns, one block per loop iteration,
@@ -164,7 +165,8 @@ void xb_relu_backward(float *dx, const float *dy, const float *y, size_t n)
     for (size_t i = 0; i < n; i++) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
-static inline float sigmoidf(float z) { return 1.0f / (1.0f + expf(-z)); }
+/* branch-free vmath σ: the GLU loops below vectorise (libm expf kept them scalar) */
+static inline float sigmoidf(float z) { return xb_vsigmoid(z); }
 
 /* ---- MLP ------------------------------------------------------------------------------------ */
 
@@ -363,6 +365,8 @@ void xb_meanpool_backward(float *dx, const float *dp, const int *len, int B, int
 
 /* ---- softmax cross-entropy ---------------------------------------------------------------------- */
 
+#define XENT_LANES 16
+
 float xb_xent_forward(float *probs, float *rowloss, const float *logits, const int32_t *y,
                       int R, int C, int *count)
 {
@@ -372,8 +376,15 @@ float xb_xent_forward(float *probs, float *rowloss, const float *logits, const i
         float *p = probs + (size_t)r * C;
         float mx = z[0];
         for (int c = 1; c < C; c++) mx = z[c] > mx ? z[c] : mx;
+        /* vmath exp (vectorises); the sum in XENT_LANES fixed partial sums, added in order */
+        float part[XENT_LANES] = {0};
+        for (int c = 0; c < C; c++) p[c] = xb_vexp(z[c] - mx);
+        int c0 = 0;
+        for (; c0 + XENT_LANES <= C; c0 += XENT_LANES)
+            for (int l = 0; l < XENT_LANES; l++) part[l] += p[c0 + l];
+        for (int l = 0; c0 + l < C; l++) part[l] += p[c0 + l];
         double sum = 0.0;
-        for (int c = 0; c < C; c++) { p[c] = expf(z[c] - mx); sum += p[c]; }
+        for (int l = 0; l < XENT_LANES; l++) sum += part[l];
         float inv = (float)(1.0 / sum);
         for (int c = 0; c < C; c++) p[c] *= inv;
         int t = y ? y[r] : XB_IGNORE;

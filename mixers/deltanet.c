@@ -149,6 +149,54 @@ static inline float sigm(float z) { return xb_vsigmoid(z); }   /* core/vmath.h: 
 /* One direction's activations for every real row: Z[a] = conv(P[a]) (if Z != NULL),
  * Act[0] = q̂ (scaled), Act[1] = k̂, Act[2] = v; nrm[0/1] [R×h] = the L2 norms of q and k.
  * Rows ≥ len[b] are set to 0. dir 1 uses the anti-causal conv. */
+#define LANES 16
+typedef float v16f __attribute__((vector_size(LANES * sizeof(float))));   /* GCC vector extension */
+
+/* One row of the short conv + SiLU: z[j] = Σ_τ w_τ[j] · P_src[j] (τ ascending, src = t ∓ τ inside
+ * [0, L)), A = z ⊙ σ(z), z copied to Z when kept. Columns in register blocks of LANES (one pass
+ * over A instead of K + 1); mul then add in τ order as the plain loop, so values are unchanged. */
+static void conv_row(float *restrict A, float *restrict Zr, const float *restrict Pb,
+                     const float *restrict taps, int t, int L, int K, int d, int dir)
+{
+    int j = 0;
+    for (; j + LANES <= d; j += LANES) {
+        v16f acc = {0};
+        for (int tau = 0; tau < K; tau++) {
+            int src = dir ? t + tau : t - tau;
+            if (src < 0 || src >= L) continue;
+            v16f p, w;
+            memcpy(&p, Pb + (size_t)src * d + j, sizeof p);
+            memcpy(&w, taps + (size_t)tau * d + j, sizeof w);
+            acc += w * p;
+        }
+        memcpy(A + j, &acc, sizeof acc);
+    }
+    for (; j < d; j++) {
+        float z = 0.0f;
+        for (int tau = 0; tau < K; tau++) {
+            int src = dir ? t + tau : t - tau;
+            if (src < 0 || src >= L) continue;
+            z += taps[(size_t)tau * d + j] * Pb[(size_t)src * d + j];
+        }
+        A[j] = z;
+    }
+    if (Zr) memcpy(Zr, A, (size_t)d * sizeof(float));
+    for (j = 0; j < d; j++) A[j] *= sigm(A[j]);
+}
+
+/* Σ x[j]² in LANES fixed partial sums added in order (vectorises; deterministic). */
+static float sumsq(const float *x, int n)
+{
+    float part[LANES] = {0};
+    int j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int l = 0; l < LANES; l++) part[l] += x[j + l] * x[j + l];
+    for (int l = 0; j + l < n; l++) part[l] += x[j + l] * x[j + l];
+    float s = 0.0f;
+    for (int l = 0; l < LANES; l++) s += part[l];
+    return s;
+}
+
 static void dir_acts(const dims *m, const sv *s, const float *const taps[3], int dir, const int *len,
                      int B, int N, float *const Z[3], float *const Act[3], float *const nrm[2])
 {
@@ -164,19 +212,11 @@ static void dir_acts(const dims *m, const sv *s, const float *const taps[3], int
                 if (Z) memset(Z[a] + (size_t)row * d, 0, (size_t)d * sizeof(float));
                 continue;
             }
-            for (int j = 0; j < d; j++) A[j] = 0.0f;
-            for (int tau = 0; tau < K; tau++) {
-                int src = dir ? t + tau : t - tau;
-                if (src < 0 || src >= L) continue;
-                const float *Pr = s->P[a] + ((size_t)b * N + src) * d, *w = taps[a] + (size_t)tau * d;
-                for (int j = 0; j < d; j++) A[j] += w[j] * Pr[j];
-            }
-            if (Z) memcpy(Z[a] + (size_t)row * d, A, (size_t)d * sizeof(float));
-            for (int j = 0; j < d; j++) A[j] *= sigm(A[j]);
+            conv_row(A, Z ? Z[a] + (size_t)row * d : NULL, s->P[a] + (size_t)b * N * d, taps[a],
+                     t, L, K, d, dir);
             if (a == 2) continue;
             for (int hh = 0; hh < m->h; hh++) {
-                float *x = A + (size_t)hh * m->dh, ss = 0.0f;
-                for (int j = 0; j < m->dh; j++) ss += x[j] * x[j];
+                float *x = A + (size_t)hh * m->dh, ss = sumsq(x, m->dh);
                 float n = sqrtf(ss + DN_L2EPS), f = (a == 0 ? scale : 1.0f) / n;
                 if (nrm) nrm[a][(size_t)row * m->h + hh] = n;
                 for (int j = 0; j < m->dh; j++) x[j] *= f;

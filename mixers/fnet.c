@@ -3,15 +3,24 @@
  * pad rows output 0. No parameters, nothing saved. Bidirectional only. The map is linear and
  * self-adjoint (C, S symmetric), so backward applies the same routine to dY.
  *
- * CPU form: one 2-D real-to-complex FFTW transform (single precision) of the n × d block, giving
- * the half spectrum Z[a][b] for b ≤ d/2; the other half follows from Hermitian symmetry:
- * Re Y[a][b] = Re Z[(n − a) mod n][d − b] for b > d/2.
- * Plans: one per (n, d), created with FFTW_ESTIMATE | FFTW_UNALIGNED (planning does not touch the
- * arrays) serially, before the parallel loop, and kept in a small static cache (planning is not
- * thread-safe; executing one plan on new arrays from several threads is — fftwf_execute_dft_r2c).
+ * CPU form: the 2-D DFT as two batched 1-D FFTW passes over a half spectrum Z (n rows of dcp ≥
+ * d/2 + 1 complex, dcp a multiple of 8 so rows and 8-column blocks start on 64-byte lines):
+ *   1. each row: real-to-complex FFT of length d (blocks of ROW_BLOCK rows, one plan_many),
+ *   2. each column b ≤ d/2: complex FFT of length n in place (blocks of COL_BLOCK adjacent columns:
+ *      one cache line per row of a block),
+ *   3. Y[a][b] = Re Z[a][b] for b ≤ d/2; the other half follows from Hermitian symmetry:
+ *      Re Y[a][b] = Re Z[(n − a) mod n][d − b] for b > d/2.
+ * Each pass is an OpenMP loop over its blocks (schedule static), so one sequence (B = 1) uses
+ * every thread; the blocks do not depend on the thread count, so neither do the results.
+ * Plans: per (n, d, pass, block) with FFTW_ESTIMATE (planning does not touch the arrays),
+ * made serially and kept in a small static cache (planning is not thread-safe; executing one plan
+ * on new arrays from several threads is — fftwf_execute_dft[_r2c]). Rows are first copied into an
+ * aligned per-thread block, so the plans always assume 64-byte aligned arrays (SIMD codelets)
+ * and do not depend on where x and scratch lie.
  * The cache is the one piece of mutable global state here: FFTW needs its plans to outlive calls. */
 #include <fftw3.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "core/linattn.h"
@@ -19,67 +28,143 @@
 #include "core/xb.h"
 
 #define PLAN_CACHE 256
+#define ROW_BLOCK 32
+#define COL_BLOCK 8
+/* Columns of more than COL_GATHER rows are gathered into a contiguous per-thread buffer first
+ * (a strided block of that many rows no longer sits in L2, and FFTW's strided plan suffers). */
+#define COL_GATHER 4096
 
-typedef struct plan_slot { int n, d; fftwf_plan p; } plan_slot;
+enum { PASS_ROWS, PASS_COLS, PASS_COLS_GATHERED };
+typedef struct plan_slot { int n, d, pass, howmany; fftwf_plan p; } plan_slot;
 static plan_slot plans[PLAN_CACHE];
 static int n_plans;
 
-/* Plan for an n × d transform (serial caller). `in`/`out` only give FFTW the array kinds. */
-static fftwf_plan get_plan(int n, int d, float *in, fftwf_complex *out)
+static int pad16(int v) { return (v + 15) & ~15; }   /* floats to a 64-byte multiple */
+static int pad8(int v) { return (v + 7) & ~7; }      /* complex to a 64-byte multiple */
+/* Complex columns of the half spectrum, padded to a multiple of 8 (64 bytes). */
+static int spec_cols(int d) { return pad8(d / 2 + 1); }
+
+/* Scratch, every part on a 64-byte line (the base is rounded up): Z (n × dcp complex), then per
+ * thread a row block (ROW_BLOCK × pad16(d) floats) and, for n > COL_GATHER, a column block
+ * (COL_BLOCK × pad8(n) complex). FFTW always sees 64-byte aligned arrays with fixed strides: the
+ * same SIMD plans whatever the alignment of x and scratch, so results do not depend on it. */
+static size_t spec_floats(const xb_mixer_cfg *c, int N) { return xb_align64(2 * (size_t)N * spec_cols(c->d)); }
+static size_t rowbuf_floats(int d) { return xb_align64((size_t)ROW_BLOCK * pad16(d)); }
+static size_t gather_floats(int N) { return N > COL_GATHER ? xb_align64(2 * (size_t)COL_BLOCK * pad8(N)) : 0; }
+static size_t thread_floats(int d, int N) { return rowbuf_floats(d) + gather_floats(N); }
+static float *align_up(float *p) { return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63); }
+
+/* The four plans of one length: full and remainder blocks of both passes. */
+typedef struct fplans { fftwf_plan row, row_rem, col, col_rem; } fplans;
+
+static fftwf_plan find_or_make(int n, int d, int pass, int howmany, float *rowbuf,
+                               fftwf_complex *z, fftwf_complex *gbuf)
 {
-    fftwf_plan p = NULL;
+    if (howmany <= 0) return NULL;
+    for (int i = 0; i < n_plans; i++)
+        if (plans[i].n == n && plans[i].d == d && plans[i].pass == pass && plans[i].howmany == howmany)
+            return plans[i].p;
+    const unsigned fl = FFTW_ESTIMATE;
+    const int dcp = spec_cols(d), dp = pad16(d), np = pad8(n);
+    fftwf_plan p;
+    if (pass == PASS_ROWS)
+        p = fftwf_plan_many_dft_r2c(1, &d, howmany, rowbuf, NULL, 1, dp, z, NULL, 1, dcp, fl);
+    else if (pass == PASS_COLS)
+        p = fftwf_plan_many_dft(1, &n, howmany, z, NULL, dcp, 1, z, NULL, dcp, 1, FFTW_FORWARD, fl);
+    else
+        p = fftwf_plan_many_dft(1, &n, howmany, gbuf, NULL, 1, np, gbuf, NULL, 1, np, FFTW_FORWARD, fl);
+    XB_ASSERT(p);
+    plans[n_plans++] = (plan_slot){n, d, pass, howmany, p};
+    return p;
+}
+
+/* Plans for an n × d transform (serial caller). The arrays only give FFTW their kinds and
+ * alignment: ESTIMATE planning does not touch them (except r2c's input, which is scratch). */
+static fplans get_plans(int n, int d, float *rowbuf, fftwf_complex *z, fftwf_complex *gbuf)
+{
+    fplans f;
+    int dc = d / 2 + 1, pc = n > COL_GATHER ? PASS_COLS_GATHERED : PASS_COLS;
     #pragma omp critical(xb_fftw_planner)
     {
-        for (int i = 0; i < n_plans && !p; i++)
-            if (plans[i].n == n && plans[i].d == d) p = plans[i].p;
-        if (!p) {
-            if (n_plans == PLAN_CACHE) {  /* full: start over (plans of a batch are re-made) */
-                for (int i = 0; i < n_plans; i++) fftwf_destroy_plan(plans[i].p);
-                n_plans = 0;
-            }
-            p = fftwf_plan_dft_r2c_2d(n, d, in, out, FFTW_ESTIMATE | FFTW_UNALIGNED | FFTW_PRESERVE_INPUT);
-            XB_ASSERT(p);
-            plans[n_plans++] = (plan_slot){n, d, p};
+        if (n_plans > PLAN_CACHE - 4) {   /* full: start over (plans of a batch are re-made) */
+            for (int i = 0; i < n_plans; i++) fftwf_destroy_plan(plans[i].p);
+            n_plans = 0;
         }
+        f.row = find_or_make(n, d, PASS_ROWS, xb_min(ROW_BLOCK, n), rowbuf, z, gbuf);
+        f.row_rem = find_or_make(n, d, PASS_ROWS, n > ROW_BLOCK ? n % ROW_BLOCK : 0, rowbuf, z, gbuf);
+        f.col = find_or_make(n, d, pc, xb_min(COL_BLOCK, dc), rowbuf, z, gbuf);
+        f.col_rem = find_or_make(n, d, pc, dc > COL_BLOCK ? dc % COL_BLOCK : 0, rowbuf, z, gbuf);
     }
-    return p;
+    return f;
 }
 
 static int fnet_tensors(const xb_mixer_cfg *c, xb_tensor *out) { (void)c; (void)out; return 0; }
 static void fnet_init(const xb_mixer_cfg *c, float *w, xb_rng *rng) { (void)c; (void)w; (void)rng; }
 static size_t fnet_n_saved(const xb_mixer_cfg *c, int N) { (void)c; (void)N; return 0; }
 
-static size_t spec_floats(const xb_mixer_cfg *c, int N) { return xb_align64(2 * (size_t)N * (c->d / 2 + 1)); }
-
+/* One half spectrum (sequences are transformed one after another, threads inside each), the
+ * per-thread row and column blocks, and 16 floats to align the base. */
 static size_t fnet_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     (void)B;
-    return (size_t)xb_omp_max_threads() * spec_floats(c, N);
+    return 16 + spec_floats(c, N) + (size_t)xb_omp_max_threads() * thread_floats(c->d, N);
 }
 
 /* y[b] = Re(F_n x[b] F_d) for each sequence; rows ≥ len[b] of y are 0. Overwrites y. */
 static void fourier2d(const xb_mixer_cfg *c, const float *x, const int *len, float *y, float *scratch,
                       int B, int N)
 {
-    const int d = c->d, dc = d / 2 + 1;
-    const size_t nd = (size_t)N * d, sp = spec_floats(c, N);
-    fftwf_plan pl[B];
-    for (int b = 0; b < B; b++)   /* planning stays serial */
-        pl[b] = get_plan(xb_len(len, b, N), d, (float *)x + b * nd, (fftwf_complex *)scratch);
-    const int nt = xb_omp_max_threads();
-    #pragma omp parallel for schedule(static) num_threads(nt)
+    const int d = c->d, dc = d / 2 + 1, dcp = spec_cols(d), dp = pad16(d);
+    const size_t nd = (size_t)N * d;
+    float *base = align_up(scratch);
+    fftwf_complex *Z = (fftwf_complex *)base;
+    float *tbuf = base + spec_floats(c, N);
     for (int b = 0; b < B; b++) {
-        int n = xb_len(len, b, N);
-        float *Z = scratch + (size_t)xb_omp_tid() * sp;
+        const int n = xb_len(len, b, N), npad = pad8(n);
+        const float *xb = x + b * nd;
         float *yb = y + b * nd;
-        fftwf_execute_dft_r2c(pl[b], (float *)x + b * nd, (fftwf_complex *)Z);
-        for (int a = 0; a < n; a++) {
-            const float *za = Z + 2 * (size_t)a * dc, *zm = Z + 2 * (size_t)((n - a) % n) * dc;
-            float *ya = yb + (size_t)a * d;
-            for (int j = 0; j < dc && j < d; j++) ya[j] = za[2 * j];
-            for (int j = dc; j < d; j++) ya[j] = zm[2 * (d - j)];
+        fplans f = get_plans(n, d, tbuf, Z, (fftwf_complex *)(tbuf + rowbuf_floats(d)));
+        const int nrb = (n + ROW_BLOCK - 1) / ROW_BLOCK, ncb = (dc + COL_BLOCK - 1) / COL_BLOCK;
+        #pragma omp parallel
+        {
+            float *R = tbuf + (size_t)xb_omp_tid() * thread_floats(d, N);
+            fftwf_complex *G = (fftwf_complex *)(R + rowbuf_floats(d));
+            #pragma omp for schedule(static)
+            for (int k = 0; k < nrb; k++) {   /* rows: copy a block to R, r2c into Z */
+                int r0 = k * ROW_BLOCK, w = xb_min(ROW_BLOCK, n - r0);
+                for (int r = 0; r < w; r++)
+                    memcpy(R + (size_t)r * dp, xb + (size_t)(r0 + r) * d, (size_t)d * sizeof(float));
+                fftwf_execute_dft_r2c(w == xb_min(ROW_BLOCK, n) ? f.row : f.row_rem, R,
+                                      Z + (size_t)r0 * dcp);
+            }
+            #pragma omp for schedule(static)
+            for (int k = 0; k < ncb; k++) {   /* columns: in place, or through G */
+                int j0 = k * COL_BLOCK, w = xb_min(COL_BLOCK, dc - j0);
+                fftwf_plan pc = w == xb_min(COL_BLOCK, dc) ? f.col : f.col_rem;
+                fftwf_complex *zc = Z + j0;
+                if (n <= COL_GATHER) { fftwf_execute_dft(pc, zc, zc); continue; }
+                for (int a = 0; a < n; a++)          /* gather: G[j][a] = Z[a][j0 + j] */
+                    for (int j = 0; j < w; j++) {
+                        G[(size_t)j * npad + a][0] = zc[(size_t)a * dcp + j][0];
+                        G[(size_t)j * npad + a][1] = zc[(size_t)a * dcp + j][1];
+                    }
+                fftwf_execute_dft(pc, G, G);
+                for (int a = 0; a < n; a++)          /* scatter back */
+                    for (int j = 0; j < w; j++) {
+                        zc[(size_t)a * dcp + j][0] = G[(size_t)j * npad + a][0];
+                        zc[(size_t)a * dcp + j][1] = G[(size_t)j * npad + a][1];
+                    }
+            }
+            #pragma omp for schedule(static)
+            for (int a = 0; a < N; a++) {     /* real part, Hermitian half mirrored */
+                float *ya = yb + (size_t)a * d;
+                if (a >= n) { memset(ya, 0, (size_t)d * sizeof(float)); continue; }
+                const float *za = (const float *)(Z + (size_t)a * dcp);
+                const float *zm = (const float *)(Z + (size_t)((n - a) % n) * dcp);
+                for (int j = 0; j < dc && j < d; j++) ya[j] = za[2 * j];
+                for (int j = dc; j < d; j++) ya[j] = zm[2 * (d - j)];
+            }
         }
-        memset(yb + (size_t)n * d, 0, (size_t)(N - n) * d * sizeof(float));
     }
 }
 
