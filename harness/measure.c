@@ -6,10 +6,10 @@
 #include <math.h>
 #ifdef _OPENMP
 #include <omp.h>
+#endif
 #ifdef __SSE__
 #include <pmmintrin.h>
 #include <xmmintrin.h>
-#endif
 #endif
 #include <stdio.h>
 #include <stdlib.h>
