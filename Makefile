@@ -3,6 +3,8 @@
 #   make deps     install the Debian packages that are missing (apt-get as root, else prints sudo)
 #   make run      deps + build + run the default suite.yaml
 #   make test     deps + build + run every Criterion test
+#   make check-regress  rerun suites/smoke.yaml and compare it with results/baseline (CI)
+#   make baseline       regenerate results/baseline on this machine
 #   make clean    remove build outputs
 CC      ?= gcc
 BLAS_INC = /usr/include/x86_64-linux-gnu/openblas-openmp
@@ -29,7 +31,7 @@ HDRS     = $(wildcard core/*.h) $(wildcard harness/*.h) $(wildcard mixers/*.h) $
 
 SUITE ?= suite.yaml
 
-.PHONY: all deps run test clean check-deps
+.PHONY: all deps run test clean check-deps check-regress baseline
 all: xbench
 
 build/%.o: %.c $(HDRS)
@@ -70,6 +72,24 @@ TEST_JOBS ?= 2
 test: deps
 	$(MAKE) xbench build/xbench-tests
 	OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive ./build/xbench-tests --jobs $(TEST_JOBS) $(TEST_ARGS)
+
+# Regression check for CI: rerun the CI-sized suite into build/regress and compare it with the
+# committed baseline (`xbench compare`: exit 1 on a regression, 2 on bad input). Latency
+# baselines are machine-specific: results/baseline was measured on the machine its meta.json
+# names, so on another machine (a CI runner) run `make baseline` there first, or compare two
+# runs made on the same machine. Accuracy fields are deterministic per seed and thread count
+# (same build, same BLAS kernel), so they compare across runs as they are. A run whose cells
+# fail (exit 1) is still compared: compare reports those cells as regressions.
+REGRESS_SUITE ?= suites/smoke.yaml
+REGRESS_RUN = ./xbench run $(REGRESS_SUITE) --machine quick --no-plots --quiet
+check-regress: xbench
+	rm -rf build/regress
+	$(REGRESS_RUN) -o build/regress > /dev/null || [ $$? -eq 1 ]
+	./xbench compare results/baseline build/regress
+
+baseline: xbench
+	rm -rf results/baseline
+	$(REGRESS_RUN) -o results/baseline > /dev/null || [ $$? -eq 1 ]
 
 clean:
 	rm -rf build xbench

@@ -15,8 +15,8 @@
 
 enum {
     XB_EXIT_OK = 0,      /* success */
-    XB_EXIT_CELLS = 1,   /* the run finished but some cells failed */
-    XB_EXIT_USAGE = 2,   /* bad usage or a bad suite */
+    XB_EXIT_CELLS = 1,   /* the run finished but some cells failed; compare: a regression */
+    XB_EXIT_USAGE = 2,   /* bad usage or a bad suite; compare: bad input folders */
     XB_EXIT_INTERRUPTED = 130, /* `run` stopped by SIGINT/SIGTERM (128 + SIGINT); --resume continues */
 };
 
@@ -36,6 +36,7 @@ int cmd_dump(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* One option of a subcommand: --name (and -key when key is a printable letter). */
 typedef struct xb_cli_opt {

@@ -36,14 +36,16 @@ int cmd_validate(int argc, char **argv)
         if (rc != XB_EIO) fprintf(stderr, "xbench validate: '%s' is not a valid suite\n", argv[ind]);
         return XB_EXIT_USAGE;
     }
-    long lengths = 0;
-    for (int t = 0; t < s.n_tasks; t++) lengths += s.tasks[t].n_lengths;
-    long train_cells = lengths * s.n_mixers * s.n_seeds * s.n_threads;
+    long pairs = 0;   /* task length x mixer pairs the tasks run (tasks[i].mixers may subset) */
+    for (int t = 0; t < s.n_tasks; t++)
+        for (int j = 0; j < s.n_mixers; j++)
+            if (!s.tasks[t].use || s.tasks[t].use[j]) pairs += s.tasks[t].n_lengths;
+    long train_cells = pairs * s.n_seeds * s.n_threads;
     long latency_cells = (long)s.latency.n_lengths * s.n_mixers * s.n_threads;
     if (!quiet) printf("# %s resolved, hash %016llx\n%s", s.path, (unsigned long long)s.hash, s.canonical);
-    printf("# cells: %ld training (%ld task lengths x %d mixers x %d seeds x %d thread counts)"
+    printf("# cells: %ld training (%ld task-length x mixer pairs x %d seeds x %d thread counts)"
            " + %ld latency-only (%d lengths x %d mixers x %d thread counts) = %ld\n",
-           train_cells, lengths, s.n_mixers, s.n_seeds, s.n_threads, latency_cells,
+           train_cells, pairs, s.n_seeds, s.n_threads, latency_cells,
            s.latency.n_lengths, s.n_mixers, s.n_threads, train_cells + latency_cells);
     if (train_cells + latency_cells == 0)
         fprintf(stderr, "%s: warning: the suite has no cells (no mixers or no tasks)\n", s.path);

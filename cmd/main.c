@@ -19,6 +19,7 @@ static const xb_cmd commands[] = {
     {"run", cmd_run, "run a suite: every task x mixer x length cell, then tables and plots"},
     {"report", cmd_report, "regenerate results.csv, results.json and tables.md of a results folder"},
     {"plot", cmd_plot, "draw a results folder's plots with gnuplot"},
+    {"compare", cmd_compare, "compare two results folders: latency and accuracy regressions (for CI)"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -30,8 +31,8 @@ static void help(FILE *f)
                "commands:\n");
     for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\n'xbench COMMAND --help' describes a command.\n"
-               "exit status: 0 success, 1 the run finished but some cells failed, "
-               "2 bad usage or a bad suite, 130 run interrupted\n");
+               "exit status: 0 success, 1 the run finished but some cells failed (compare: a "
+               "regression), 2 bad usage or a bad suite, 130 run interrupted\n");
 }
 
 int xb_cli_usage_error(const xb_cli *cli, const char *fmt, ...)

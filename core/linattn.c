@@ -66,7 +66,8 @@ void xb_favor_forward(int n, int dh, int m, const float *x, int ldx, const float
         for (int j = 0; j < m; j++) rmax = fmaxf(rmax, u[j]);
         float stab = rmax;
         if (mode == XB_FAVOR_ALL) stab = all;
-        else if (mode == XB_FAVOR_RUNNING) { run = fmaxf(run, rmax); stab = run; g[i] = run; }
+        else if (mode == XB_FAVOR_ROW_H) hh = 0.0f;   /* stab = rmax − h: the h's cancel exactly */
+        else if (mode == XB_FAVOR_RUNNING) { run = fmaxf(run, rmax - hh); stab = run; g[i] = run; }
         #pragma omp simd
         for (int j = 0; j < m; j++) u[j] = ratio * (xb_vexp(u[j] - hh - stab) + eps);
     }

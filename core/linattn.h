@@ -44,10 +44,19 @@ void xb_elu1_forward(size_t n, const float *x, float *phi);
 /* dx = dphi ⊙ φ'(x), with φ'(x) = min(φ(x), 1) (1 for x > 0, e^x = φ otherwise). Overwrites dx. */
 void xb_elu1_backward(size_t n, const float *phi, const float *dphi, float *dx);
 
-/* FAVOR+ stabiliser modes (§8, §32). stab = max of u = W_rf(c x) over: */
-#define XB_FAVOR_ROW     0  /* the m features of the row (queries) */
-#define XB_FAVOR_ALL     1  /* all n rows and m features (bidirectional keys) */
-#define XB_FAVOR_RUNNING 2  /* rows ≤ i and all features (causal keys); g[i] receives it */
+/* FAVOR+ stabiliser modes (§8, §32), with u = W_rf(c x) and h = ‖c x‖²/2 per row:
+ * ROW and ALL are the reference's (lucidrains) bidirectional choices, stab = max of u only, so a
+ * row's largest feature is e^{−h}; the causal modes put h into the stabiliser so the largest
+ * feature is exactly e^0 whatever the norm (with ε = 0 any per-query constant, and any key
+ * stabiliser common to the keys one query sees, cancels exactly in the output). */
+#define XB_FAVOR_ROW     0  /* stab = max_f u_f of the row (bidirectional queries) */
+#define XB_FAVOR_ALL     1  /* stab = max of u over all n rows and m features (bidirectional keys) */
+#define XB_FAVOR_RUNNING 2  /* stab = g_i = max_{t ≤ i} (max_f u_t,f − h_t) (causal keys); g[i] receives it */
+#define XB_FAVOR_ROW_H   3  /* stab = max_f u_f − h of the row, i.e. φ ∝ e^{u − max u} (causal queries) */
+
+/* Additive floor on performer's causal denominator, in the units the causal stabilisers give
+ * (every φ ≤ m^{-1/2}, the newest running-max key has one feature at m^{-1/2}): see mixers/performer.c. */
+#define XB_FAVOR_DEN_FLOOR 1e-20f
 
 /* φ(x_i) = m^{-1/2} (exp(u_i − ‖c x_i‖²/2 − stab_i) + ε),  u_i = W_rf (c x_i),  c = dh^{-1/4}.
  * x [n × dh] stride ldx; wrf [m × dh] row-major; phi [n × m] stride ldphi (overwritten);

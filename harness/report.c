@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/xb.h"
+#include "harness/benchjson.h"
 #include "harness/stats.h"
 #include "harness/store.h"
 
@@ -854,17 +855,20 @@ static json_object *lean_copy(json_object *rec)
     return c;
 }
 
-int xb_report_dir(const char *dir, FILE *print, FILE *err)
+int xb_report_load(const char *dir, json_object **meta_out, json_object **recs_out, FILE *err,
+                   int *bad_lines)
 {
     char *mp = xb_path_join(dir, "meta.json");
     json_object *meta = mp ? xb_read_json(mp) : NULL;
     free(mp);
     json_object *all = NULL;
-    int rc = xb_store_load(dir, &all, err);
-    if (rc == XB_ENOTFOUND) {
-        if (err) fprintf(err, "error: '%s/cells.jsonl' does not exist\n", dir);
+    int rc = xb_store_load_ex(dir, &all, err, bad_lines);
+    if (rc) {
+        if (err && rc == XB_ENOTFOUND) fprintf(err, "error: '%s/cells.jsonl' does not exist\n", dir);
+        else if (err) fprintf(err, "error: cannot read '%s/cells.jsonl': %s\n", dir, xb_strerror(rc));
         json_object_put(all);
         if (meta) json_object_put(meta);
+        *meta_out = *recs_out = NULL;
         return rc;
     }
     /* Records of another suite version never mix into the tables. */
@@ -880,9 +884,18 @@ int xb_report_dir(const char *dir, FILE *print, FILE *err)
     if (foreign && err)
         fprintf(err, "warning: %d records of another suite version in '%s/cells.jsonl' left "
                 "out\n", foreign, dir);
-    json_object *recs = xb_store_latest(mine);
+    *recs_out = xb_store_latest(mine);
+    *meta_out = meta;
     json_object_put(mine);
     json_object_put(all);
+    return 0;
+}
+
+int xb_report_dir(const char *dir, FILE *print, FILE *err)
+{
+    json_object *meta = NULL, *recs = NULL;
+    int rc = xb_report_load(dir, &meta, &recs, err, NULL);
+    if (rc) return rc;
 
     char *tables = xb_report_tables(meta, recs);
     char *csv = xb_report_csv(recs);
@@ -913,6 +926,7 @@ int xb_report_dir(const char *dir, FILE *print, FILE *err)
         rc = xb_write_json_atomic(p, res);
         free(p);
     }
+    if (rc == 0) rc = xb_benchjson_write(dir, meta, recs);
     if (rc && err) fprintf(err, "error: cannot write the reports in '%s': %s\n", dir, xb_strerror(rc));
     if (rc == 0 && print && tables) {
         fputs(tables, print);

@@ -22,6 +22,14 @@
  * (unreadable lines, records of another suite) and errors go to err. 0 or XB_E*. */
 int xb_report_dir(const char *dir, FILE *print, FILE *err);
 
+/* What every reader of a results folder starts from: meta.json (NULL when absent or
+ * unparsable) and the records of cells.jsonl that belong to meta's suite, the last one per
+ * config_hash. Lines that do not parse are skipped with a warning on err and counted in
+ * *bad_lines (may be NULL). Returns 0, XB_ENOTFOUND (no cells.jsonl) or XB_EIO (unreadable),
+ * with a message on err; the caller puts *meta and *recs. */
+int xb_report_load(const char *dir, json_object **meta, json_object **recs, FILE *err,
+                   int *bad_lines);
+
 /* The tables.md text for the given meta (may be NULL) and records (the latest per cell).
  * Returns a malloc'd string. */
 char *xb_report_tables(json_object *meta, json_object *records);

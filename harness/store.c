@@ -130,13 +130,21 @@ void xb_store_close(xb_store *st)
 
 int xb_store_load(const char *dir, json_object **records, FILE *warn)
 {
+    int rc = xb_store_load_ex(dir, records, warn, NULL);
+    return rc == XB_EIO ? XB_ENOTFOUND : rc;
+}
+
+int xb_store_load_ex(const char *dir, json_object **records, FILE *warn, int *bad)
+{
     *records = json_object_new_array();
+    if (bad) *bad = 0;
     char *p = xb_path_join(dir, "cells.jsonl");
     if (!p) return XB_ENOMEM;
     FILE *f = fopen(p, "r");
     if (!f) {
+        int missing = errno == ENOENT || errno == ENOTDIR;
         free(p);
-        return XB_ENOTFOUND;
+        return missing ? XB_ENOTFOUND : XB_EIO;
     }
     char *line = NULL;
     size_t cap = 0;
@@ -150,14 +158,16 @@ int xb_store_load(const char *dir, json_object **records, FILE *warn)
         if (!o || !json_object_is_type(o, json_type_object)) {
             if (warn) fprintf(warn, "warning: %s:%d: not a JSON object, skipped\n", p, lineno);
             if (o) json_object_put(o);
+            if (bad) (*bad)++;
             continue;
         }
         json_object_array_add(*records, o);
     }
     free(line);
+    int rerr = ferror(f);
     fclose(f);
     free(p);
-    return 0;
+    return rerr ? XB_EIO : 0;
 }
 
 json_object *xb_store_latest(json_object *records)

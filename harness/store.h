@@ -39,6 +39,9 @@ void xb_store_close(xb_store *st);
  * not parse (a write cut short by a crash) is skipped with a warning on warn (may be NULL).
  * Missing file: an empty array and XB_ENOTFOUND. */
 int xb_store_load(const char *dir, json_object **records, FILE *warn);
+/* The same, counting the skipped lines in *bad (may be NULL), and telling a missing file
+ * (XB_ENOTFOUND) from one that exists but cannot be read (XB_EIO). */
+int xb_store_load_ex(const char *dir, json_object **records, FILE *warn, int *bad);
 /* Keep the last record per config_hash, in the order their first record appeared. Returns a
  * new array (references shared with the input). */
 json_object *xb_store_latest(json_object *records);

@@ -562,6 +562,45 @@ static void read_mixer_options(ctx *c)
     }
 }
 
+/* tasks[i].mixers: `all`, `supported` (the suite's mixers that have the task's mode) or a
+ * list of the suite's mixer names. Leaves st->use NULL for `all`. */
+static void read_task_mixers(ctx *c, yaml_node_t *v, const char *path, xb_suite_task *st)
+{
+    xb_suite *s = c->s;
+    if (v->type == YAML_SCALAR_NODE && !is_quoted(v) && !strcmp(scalar(v), "all")) return;
+    st->use = calloc((size_t)(s->n_mixers ? s->n_mixers : 1), 1);
+    if (!st->use) return;
+    if (v->type == YAML_SCALAR_NODE && !is_quoted(v) && !strcmp(scalar(v), "supported")) {
+        unsigned need = st->causal ? XB_CAUSAL : XB_BIDIR;
+        for (int i = 0; i < s->n_mixers; i++) st->use[i] = (s->mixers[i]->modes & need) != 0;
+        return;
+    }
+    if (v->type != YAML_SEQUENCE_NODE) {
+        char g[256];
+        got(g, sizeof g, v);
+        err(c, v, path, "expected a list of the suite's mixers, 'all' or 'supported', got %s", g);
+        return;
+    }
+    const char *names[256];
+    int nm = s->n_mixers < 256 ? s->n_mixers : 256;
+    for (int i = 0; i < nm; i++) names[i] = s->mixers[i]->name;
+    int k = 0;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++, k++) {
+        yaml_node_t *e = node_of(c, *it);
+        char ep[300];
+        snprintf(ep, sizeof ep, "%.256s[%d]", path, k);
+        int j = 0;
+        if (e->type == YAML_SCALAR_NODE)
+            while (j < nm && strcmp(names[j], scalar(e))) j++;
+        if (e->type != YAML_SCALAR_NODE || j == nm) {
+            if (e->type == YAML_SCALAR_NODE) unknown(c, e, ep, "mixer of this suite", "mixers of this suite", names, nm);
+            else err(c, e, ep, "expected a mixer name");
+            continue;
+        }
+        st->use[j] = 1;
+    }
+}
+
 static void read_task(ctx *c, yaml_node_t *item, int i, xb_suite_task *st)
 {
     xb_suite *s = c->s;
@@ -572,7 +611,7 @@ static void read_task(ctx *c, yaml_node_t *item, int i, xb_suite_task *st)
     st->model = c->model_cfg;        /* the task's model: and train: override these */
     st->train = c->train_cfg;
     yaml_node_t *name = NULL, *lengths = NULL, *options = NULL, *model = NULL, *train = NULL,
-                *mode = NULL, *data_dir = NULL;
+                *mode = NULL, *data_dir = NULL, *mixers = NULL;
     if (item->type == YAML_SCALAR_NODE && !is_null(item)) {
         name = item;   /* `- mqar` is short for `- {name: mqar}` */
     } else if (item->type == YAML_MAPPING_NODE) {
@@ -590,6 +629,7 @@ static void read_task(ctx *c, yaml_node_t *item, int i, xb_suite_task *st)
             else if (!strcmp(t, "train")) train = v;
             else if (!strcmp(t, "mode")) mode = v;
             else if (!strcmp(t, "data_dir")) data_dir = v;
+            else if (!strcmp(t, "mixers")) mixers = v;
             else {
                 char kp[256];
                 join(kp, sizeof kp, path, t);
@@ -659,6 +699,11 @@ static void read_task(ctx *c, yaml_node_t *item, int i, xb_suite_task *st)
     }
     if (!st->task) return;
     const xb_task *t = st->task;
+    if (st->causal < 0) st->causal = t->shape == XB_SHAPE_TOK;
+    if (mixers && !is_null(mixers)) {
+        join(p, sizeof p, path, "mixers");
+        read_task_mixers(c, mixers, p, st);
+    }
     memset(&st->cfg, 0, sizeof st->cfg);   /* = xb_task_cfg_defaults, without needing core/task.c */
     for (int j = 0; j < t->n_opts && j < XB_TASK_MAX_OPTS; j++) st->cfg.opt[j] = t->opts[j].def;
     st->cfg.seed = s->n_seeds ? s->seeds[0] : 0;
@@ -807,7 +852,8 @@ static void check_all(ctx *c)
         char context[96];
         snprintf(context, sizeof context, "task '%s'", st->task->name);
         for (int i = 0; i < s->n_mixers; i++)
-            check_mixer_at(c, i, &st->model, st->causal, st->lengths, st->n_lengths, context);
+            if (!st->use || st->use[i])
+                check_mixer_at(c, i, &st->model, st->causal, st->lengths, st->n_lengths, context);
     }
 }
 
@@ -932,6 +978,7 @@ static int load_text(const char *text, size_t len, const char *file, xb_suite *s
         read_top(&c);
         if (c.d.n_errors == 0) check_all(&c);
         if (c.d.n_errors == 0) {
+            s->model = c.model_cfg;
             s->canonical = xb_suite_canonical(s, &c.model_cfg, &c.train_cfg);
             if (!s->canonical) c.d.n_errors++;
             else s->hash = xb_fnv1a(s->canonical, strlen(s->canonical));
@@ -1014,6 +1061,7 @@ void xb_suite_release(xb_suite *s)
     for (int i = 0; s->tasks && i < s->n_tasks; i++) {
         free(s->tasks[i].lengths);
         free(s->tasks[i].data_dir);
+        free(s->tasks[i].use);
     }
     free(s->tasks);
     free(s->canonical);

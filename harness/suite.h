@@ -34,6 +34,7 @@ typedef struct xb_suite_task {
     xb_train_cfg train;     /* suite train: + the task's train: overrides */
     int causal;             /* -1: from the task shape (TOK → causal, CLS/PAIR → bidir) */
     char *data_dir;         /* NULL = default source */
+    unsigned char *use;     /* per suite mixer: 1 if this task runs it; NULL = every mixer */
 } xb_suite_task;
 
 typedef struct xb_suite {
@@ -53,6 +54,8 @@ typedef struct xb_suite {
     xb_suite_task *tasks;
     char *canonical;        /* the resolved suite, every default written out (YAML text) */
     uint64_t hash;          /* FNV-1a of canonical */
+    xb_model_cfg model;     /* the top-level model: (latency-only cells use it; tasks start
+                               from it before their own overrides) */
 } xb_suite;
 
 /* Load and validate a suite. On error prints compiler-style messages to errf and returns

@@ -107,6 +107,8 @@ const xb_suite_doc_key xb_suite_task_keys[] = {
     {"mode", "causal or bidirectional", "TOK tasks causal, others bidirectional",
      "mixer mode for this task"},
     {"data_dir", "path or ~", "~", "folder with the real data files (~ = default source)"},
+    {"mixers", "list of names, all or supported", "all",
+     "the suite's mixers this task runs; `supported`: those that have the task's mode"},
 };
 _Static_assert(NK(xb_suite_top_keys) == N_TOP && NK(xb_suite_task_keys) == N_TASKKEYS, "update N_* in suite_keys.h");
 
@@ -297,6 +299,12 @@ char *xb_suite_canonical(const xb_suite *s, const xb_model_cfg *model, const xb_
         fprintf(f, "\n    mode: %s\n    data_dir: ", xb_suite_mode_word(st->causal));
         if (st->data_dir) write_quoted(f, st->data_dir);
         else fputc('~', f);
+        if (st->use) {
+            fprintf(f, "\n    mixers: [");
+            for (int i = 0, first = 1; i < s->n_mixers; i++)
+                if (st->use[i]) { fprintf(f, "%s%s", first ? "" : ", ", s->mixers[i]->name); first = 0; }
+            fputc(']', f);
+        }
         fprintf(f, "\n    options:%s\n", st->task->n_opts ? "" : " {}");
         for (int j = 0; j < st->task->n_opts; j++) {
             fmt_double(v, sizeof v, st->cfg.opt[j]);

@@ -238,17 +238,11 @@ static void resolve(xb_cell_spec *c, const xb_suite *s, const xb_suite_task *st)
     }
 }
 
-/* The model of latency cells: the first task's model, or a fixed small one without tasks. */
+/* The model of latency cells: the suite's top-level model: (tasks' overrides do not apply),
+ * with a byte-sized vocabulary and a per-token head in causal mode, a 10-class head otherwise. */
 static xb_model_cfg latency_model(const xb_suite *s, int causal)
 {
-    xb_model_cfg mc;
-    if (s->n_tasks > 0) {
-        mc = s->tasks[0].model;
-    } else {
-        memset(&mc, 0, sizeof mc);
-        mc.dim = 64; mc.layers = 2; mc.heads = 4; mc.mlp = XB_MLP_GLU; mc.mlp_ratio = 2;
-        mc.positions = 1;
-    }
+    xb_model_cfg mc = s->model;
     mc.shape = causal ? XB_SHAPE_TOK : XB_SHAPE_CLS;
     mc.vocab = 256;
     mc.n_classes = causal ? 256 : 10;
@@ -284,7 +278,7 @@ int xb_sweep_expand(const xb_suite *s, const xb_sweep_opts *o, xb_cell_spec **ce
     for (int t = 0; t < s->n_tasks; t++) {
         const xb_suite_task *st = &s->tasks[t];
         for (int j = 0; j < s->n_mixers; j++)
-            for (int li = 0; li < st->n_lengths; li++)
+            for (int li = 0; li < st->n_lengths && (!st->use || st->use[j]); li++)
                 for (int si = 0; si < s->n_seeds; si++)
                     for (int k = 0; k < nthr; k++) {
                         xb_cell_spec *c = &v[kept];
@@ -388,6 +382,50 @@ static void cpu_model(char *buf, size_t n)
 
 typedef struct machine_req { int threads, measure; } machine_req;
 
+/* What Google Benchmark's context block reports and meta.json keeps for gbench.json: the
+ * clock in MHz (cpufreq's maximum, else /proc/cpuinfo's "cpu MHz", else 0 = unknown),
+ * whether a frequency governor other than "performance" may scale the clock, and the load
+ * average when the run started. */
+static void clock_context(json_object *j)
+{
+    double mhz = 0;
+    FILE *f = fopen("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq", "r");
+    if (f) {
+        long khz = 0;
+        if (fscanf(f, "%ld", &khz) == 1 && khz > 0) mhz = khz / 1000.0;
+        fclose(f);
+    }
+    if (mhz <= 0 && (f = fopen("/proc/cpuinfo", "r"))) {
+        char line[512];
+        while (fgets(line, sizeof line, f)) {
+            char *c = strchr(line, ':');
+            if (strncmp(line, "cpu MHz", 7) == 0 && c) {
+                mhz = atof(c + 1);
+                break;
+            }
+        }
+        fclose(f);
+    }
+    int scaling = 0;
+    for (int cpu = 0; cpu < 4096 && !scaling; cpu++) {
+        char path[96], gov[64] = "";
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor", cpu);
+        if (!(f = fopen(path, "r"))) {
+            if (cpu > 0) break;
+            continue;   /* cpu0 may lack cpufreq while others have it: look at a few more */
+        }
+        if (fscanf(f, "%63s", gov) == 1 && strcmp(gov, "performance") != 0) scaling = 1;
+        fclose(f);
+    }
+    json_object_object_add(j, "mhz_per_cpu", json_object_new_double(mhz));
+    json_object_object_add(j, "cpu_scaling_enabled", json_object_new_boolean(scaling));
+    double la[3];
+    json_object *l = json_object_new_array();
+    int k = getloadavg(la, 3);
+    for (int i = 0; i < k; i++) json_object_array_add(l, json_object_new_double(la[i]));
+    json_object_object_add(j, "load_avg", l);
+}
+
 /* Runs in a child: BLAS calls and the measurement of ceilings (OpenMP regions) stay out of
  * the parent. */
 static int machine_child(xb_cell_chan *ch, void *ctx)
@@ -401,6 +439,7 @@ static int machine_child(xb_cell_chan *ch, void *ctx)
         json_object_object_add(j, "kernel", json_object_new_string(k));
         json_object_object_add(j, "host", json_object_new_string(u.nodename));
     }
+    clock_context(j);
 #ifdef HAVE_MACHINE
     static xb_machine m;     /* large (per-thread tables): not on the stack */
     xb_machine_describe(&m);

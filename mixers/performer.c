@@ -7,13 +7,27 @@
  * Stabilisers are stop-gradient.
  *   Bidirectional: query stab = max of its row of u; key stab = max over all real keys and features
  *     of the head; ε = cfg.eps (default 1e-4). Closed form KV = φ(K)ᵀV (core/linattn.c).
- *   Causal (§32): ε = 0; key j is stabilised by the running max g_j = max_{t ≤ j, f} u_t[f]. Query i
- *     weighs key j ≤ i by e^{g_j − g_i} ≤ 1, i.e. all keys it sees share the scale e^{−g_i} (the
- *     prefix sums are rescaled whenever the max grows, as in an online softmax). In the chunked
- *     form (core/linattn.c, C = cfg.chunk) the intra-chunk matrix is tril(ΦqΦkᵀ) ⊙ e^{g_j − g_i}
- *     and the carried state is kept relative to g at the previous chunk's last row, so every factor
- *     applied to output t uses g_{≤t} only: output t depends on tokens ≤ t bit for bit. With ε = 0
- *     the scales cancel exactly in o_t, so this is the same function as the unstabilised kernel.
+ *   Causal (§32): ε = 0 in the features; key j is stabilised by the running max
+ *     g_j = max_{t ≤ j} (max_f u_t[f] − ‖c k_t‖²/2) and query i by max_f u_i[f] − ‖c q_i‖²/2, so
+ *     every feature is ≤ m^{-1/2} and both a query's largest feature and the running-max key's
+ *     largest one are exactly m^{-1/2} (XB_FAVOR_ROW_H / XB_FAVOR_RUNNING). Query i weighs key
+ *     j ≤ i by e^{g_j − g_i} ≤ 1, i.e. all keys it sees share the scale e^{−g_i} (the prefix sums
+ *     are rescaled whenever the max grows, as in an online softmax). In the chunked form
+ *     (core/linattn.c, C = cfg.chunk) the intra-chunk matrix is tril(ΦqΦkᵀ) ⊙ e^{g_j − g_i} and
+ *     the carried state is kept relative to g at the previous chunk's last row, so every factor
+ *     applied to output t uses g_{≤t} only: output t depends on tokens ≤ t bit for bit.
+ *     DEVIATION (denominator floor): o_i = φq_iᵀS_i / (φq_i·z_i + δ), δ = XB_FAVOR_DEN_FLOOR = 1e-20
+ *     in the units above (used identically by forward, backward and the reference). Why: the
+ *     stabilisers bound each factor but not the sum φq_i·z_i, which underflows when the query's
+ *     large features meet only tiny key features (sharp kernels, large ‖q‖, ‖k‖). Measured on MQAR
+ *     L=64 (d_h = m = 64) with the old stabilisers (max u only, so the largest feature was e^{−h}
+ *     with h up to ~20): den fell to 1e-41 (denormal), 1/den overflowed to inf in backward and the
+ *     run diverged at step 344; den was 1e-23..1e-38 for hundreds of steps before (half the float
+ *     bits gone). Since φ ≥ 0, num_i is a non-negative combination of the v_j with total weight
+ *     den_i, so |o_i| ≤ den_i/(den_i + δ)·max|v| stays bounded, dnum ≤ do/δ stays finite, and the
+ *     chain through φ (du = dφ ⊙ f) stays bounded too. For den ≫ δ (every ordinary case: den
+ *     ≥ 1e-10 gives a relative change ≤ 1e-10) this is the exact stabiliser-invariant function;
+ *     for den ≲ δ the query attends to (almost) nothing and o_i → 0 instead of 0/0.
  *
  * saved per sequence (floats): Q, K, V, O [N × d]; φQ, φK [N × h·m]; den, g [h × N];
  *   state records [h × nstate × (m·d_h + m)] (causal: S_{c−1}, z_{c−1} per chunk; bidir: KV, z). */
@@ -162,12 +176,13 @@ static void performer_forward(const xb_mixer_cfg *c, const float *w, const float
             float *pq = s.pq + (size_t)hd * m, *pk = s.pk + (size_t)hd * m;
             float *den = s.den + (size_t)hd * N, *g = s.g + (size_t)hd * N;
             float *st = s.state + (size_t)hd * n_state(c, N) * sf;
-            xb_favor_forward(n, dh, m, s.q + off, d, wrf, XB_FAVOR_ROW, eps, pq, hm, NULL);
             if (c->causal) {
-                xb_favor_forward(n, dh, m, s.k + off, d, wrf, XB_FAVOR_RUNNING, eps, pk, hm, g);
-                xb_linattn_causal_forward(n, m, dh, C, pq, pk, hm, s.v + off, d, g, 0.0f, s.o + off, d,
-                                          den, st, wk);
+                xb_favor_forward(n, dh, m, s.q + off, d, wrf, XB_FAVOR_ROW_H, 0.0f, pq, hm, NULL);
+                xb_favor_forward(n, dh, m, s.k + off, d, wrf, XB_FAVOR_RUNNING, 0.0f, pk, hm, g);
+                xb_linattn_causal_forward(n, m, dh, C, pq, pk, hm, s.v + off, d, g, XB_FAVOR_DEN_FLOOR,
+                                          s.o + off, d, den, st, wk);
             } else {
+                xb_favor_forward(n, dh, m, s.q + off, d, wrf, XB_FAVOR_ROW, eps, pq, hm, NULL);
                 xb_favor_forward(n, dh, m, s.k + off, d, wrf, XB_FAVOR_ALL, eps, pk, hm, NULL);
                 xb_linattn_bidir_forward(n, m, dh, pq, pk, hm, s.v + off, d, 0.0f, s.o + off, d, den, st);
             }
@@ -287,11 +302,13 @@ static void performer_reference(const xb_mixer_cfg *c, const float *w, const flo
                     uq[(size_t)t * m + f] = a; uk[(size_t)t * m + f] = bb;
                     if (bb > rmk[t]) rmk[t] = bb;
                 }
+                if (c->causal) rmk[t] -= hk[t];        /* causal key stabiliser includes ‖ck‖²/2 */
                 if (rmk[t] > kmax) kmax = rmk[t];
             }
             for (int i = 0; i < n; i++) {
                 double qs = -INFINITY;
                 for (int f = 0; f < m; f++) qs = fmax(qs, uq[(size_t)i * m + f]);
+                if (c->causal) qs -= hq[i];            /* causal: largest query feature e^0 */
                 for (int f = 0; f < m; f++) fq[f] = ratio * (exp(uq[(size_t)i * m + f] - hq[i] - qs) + eps);
                 int last = c->causal ? i : n - 1;
                 double ks = kmax;                      /* bidir: max over all real keys */
@@ -308,6 +325,7 @@ static void performer_reference(const xb_mixer_cfg *c, const float *w, const flo
                     den += a;
                     for (int e = 0; e < dh; e++) num[e] += a * v[(size_t)j * d + hd * dh + e];
                 }
+                if (c->causal) den += XB_FAVOR_DEN_FLOOR;   /* the causal floor δ (see the top) */
                 for (int e = 0; e < dh; e++) o[(size_t)i * d + hd * dh + e] = num[e] / den;
             }
         }

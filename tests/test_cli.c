@@ -221,3 +221,28 @@ Test(machine, describe_and_quick_measure)
     cr_expect(isfinite(m->stream_gbs_1) && m->stream_gbs_1 > 0);
     free(m);
 }
+
+/* README's mixer and task tables are what `xbench list --markdown` prints (docs cannot drift
+ * from the registries). */
+Test(cli, readme_tables_match_registry)
+{
+    const char *what[] = {"mixers", "tasks"};
+    FILE *f = fopen("README.md", "rb");
+    cr_assert(f, "README.md not found");
+    static char readme[1 << 20];
+    size_t n = fread(readme, 1, sizeof readme - 1, f);
+    fclose(f);
+    readme[n] = 0;
+    for (int i = 0; i < 2; i++) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "./xbench list --markdown %s", what[i]);
+        FILE *p = popen(cmd, "r");
+        cr_assert(p);
+        static char table[1 << 16];
+        size_t m = fread(table, 1, sizeof table - 1, p);
+        table[m] = 0;
+        cr_assert_eq(pclose(p), 0);
+        cr_assert(m > 0);
+        cr_expect(strstr(readme, table) != NULL, "README.md's %s table differs from `%s` (regenerate it)", what[i], cmd);
+    }
+}

@@ -195,8 +195,9 @@ static double favor_oracle(const double *x, const float *wrf, int mode, double e
         double hh = 0, rmax = -INFINITY;
         for (int e = 0; e < FD; e++) hh += c * c * x[i * LDX + e] * x[i * LDX + e] / 2;
         for (int j = 0; j < FM; j++) rmax = fmax(rmax, u[i][j]);
-        run = fmax(run, rmax);
-        double stab = mode == XB_FAVOR_ROW ? rmax : mode == XB_FAVOR_ALL ? all : run;
+        run = fmax(run, rmax - hh);   /* causal modes: the stabiliser includes h = ‖cx‖²/2 */
+        double stab = mode == XB_FAVOR_ROW ? rmax : mode == XB_FAVOR_ALL ? all
+                    : mode == XB_FAVOR_ROW_H ? rmax - hh : run;
         if (stab_io && frozen) stab = stab_io[i];
         else if (stab_io) stab_io[i] = stab;
         for (int j = 0; j < FM; j++) {
@@ -216,8 +217,8 @@ Test(linattn, favor_features_and_backward)
     fill(wrf, FM * FD, 32, -1.2f, 1.2f);
     fill(R, FN * FM, 33, -1.0f, 1.0f);
     for (int i = 0; i < FN * LDX; i++) xd[i] = x[i];
-    for (int mode = 0; mode <= 2; mode++) {
-        const float eps = mode == XB_FAVOR_RUNNING ? 0.0f : 1e-4f;
+    for (int mode = 0; mode <= 3; mode++) {
+        const float eps = mode >= XB_FAVOR_RUNNING ? 0.0f : 1e-4f;
         xb_favor_forward(FN, FD, FM, x, LDX, wrf, mode, eps, phi, FM, g);
         favor_oracle(xd, wrf, mode, eps, ref, NULL, stab, 0);
         for (int i = 0; i < FN * FM; i++)
@@ -280,4 +281,79 @@ Test(linattn, performer_wrf_orthogonal_blocks)
         }
     cr_assert(fabs(nrm[0] - nrm[1]) > 1e-6, "rows are not rescaled independently");
     xb_free(w);
+}
+
+/* ---- regression: performer causal with large-norm queries and keys ------------------
+ * The MQAR L=64 run (d_h = m = 64) diverged: with stabilisers on max u only the largest feature
+ * was e^{−‖cx‖²/2}, the causal denominator φq·z fell to 1e-41 and 1/den overflowed in backward
+ * (and once ‖c k_0‖²/2 > 87 every key feature of token 0 is 0, so den_0 = 0 and o_0 = 0/0). Here x
+ * has norm ≈ 8σ, so ‖c k‖²/2 reaches the hundreds: forward and backward must stay finite, the
+ * forward must match the double reference, and dx must match central differences of it. */
+static double perf_ref_loss(const xb_mixer *m, const xb_mixer_cfg *c, const float *w, const float *x,
+                            const float *R, int N, double *y)
+{
+    m->reference(c, w, x, NULL, y, 1, N);
+    double l = 0;
+    for (int k = 0; k < N * c->d; k++) l += y[k] * R[k];
+    return l;
+}
+
+Test(linattn, performer_causal_large_norms_finite)
+{
+    const xb_mixer *m = xb_mixer_find("performer");
+    cr_assert(m);
+    enum { N = 40, D = 64 };
+    xb_mixer_cfg c = {0};
+    c.d = D; c.heads = 1; c.causal = 1; c.n_max = N; c.features = 64; c.chunk = 16;
+    c = xb_mixer_resolve(m, &c);
+    c.eps = 0.0f;
+    const float sigmas[] = {1.0f, 6.0f, 12.0f};
+    size_t np = xb_mixer_n_params(m, &c), ns = m->n_saved(&c, N), nsc = m->n_scratch(&c, 1, N);
+    float *w = xb_alloc(np * sizeof(float)), *dw = xb_alloc(np * sizeof(float));
+    float *saved = xb_alloc(ns * sizeof(float)), *scratch = xb_alloc(nsc * sizeof(float));
+    float x[N * D], y[N * D], R[N * D], dx[N * D], xp[N * D];
+    double yr[N * D];
+    xb_rng rng;
+    xb_rng_seed(&rng, 7);
+    m->init(&c, w, &rng);
+    fill(R, N * D, 71, -1.0f, 1.0f);
+    for (size_t s = 0; s < sizeof sigmas / sizeof sigmas[0]; s++) {
+        xb_rng_seed(&rng, 100 + s);
+        for (int k = 0; k < N * D; k++) x[k] = sigmas[s] * (float)xb_rng_normal(&rng);
+        m->forward(&c, w, x, NULL, y, saved, scratch, 1, N);
+        perf_ref_loss(m, &c, w, x, R, N, yr);
+        double maxref = 0, maxerr = 0;
+        for (int k = 0; k < N * D; k++) {
+            cr_assert(isfinite(y[k]), "σ=%g: y[%d] = %g", sigmas[s], k, y[k]);
+            maxref = fmax(maxref, fabs(yr[k]));
+            maxerr = fmax(maxerr, fabs(y[k] - yr[k]));
+        }
+        cr_assert(maxerr <= 1e-4 * fmax(maxref, 1.0), "σ=%g: forward differs from reference by %g (max %g)",
+                  sigmas[s], maxerr, maxref);
+        memset(dw, 0, np * sizeof(float));
+        m->backward(&c, w, x, NULL, saved, R, dx, dw, scratch, 1, N);
+        double gmax = 0;
+        for (int k = 0; k < N * D; k++) {
+            cr_assert(isfinite(dx[k]), "σ=%g: dx[%d] = %g", sigmas[s], k, dx[k]);
+            gmax = fmax(gmax, fabs(dx[k]));
+        }
+        for (size_t k = 0; k < 4 * (size_t)D * D; k++)   /* W_Q..W_O; W_rf is frozen */
+            cr_assert(isfinite(dw[k]), "σ=%g: dw[%zu] = %g", sigmas[s], k, dw[k]);
+        /* dx against central differences of the double reference, at a spread of positions */
+        for (int t = 0; t < N; t += 7)
+            for (int e = 0; e < D; e += 13) {
+                int k = t * D + e;
+                double h = 1e-3 * sigmas[s];
+                memcpy(xp, x, sizeof x);
+                xp[k] = x[k] + (float)h;
+                double lp = perf_ref_loss(m, &c, w, xp, R, N, yr);
+                double hp = (double)xp[k] - x[k];
+                xp[k] = x[k] - (float)h;
+                double lm = perf_ref_loss(m, &c, w, xp, R, N, yr);
+                double num = (lp - lm) / (hp + ((double)x[k] - xp[k]));
+                cr_assert(fabs(dx[k] - num) <= 1e-3 * fmax(gmax, 1e-3), "σ=%g: dx[%d,%d] = %g, numeric %g (max |dx| %g)",
+                          sigmas[s], t, e, dx[k], num, gmax);
+            }
+    }
+    xb_free(w); xb_free(dw); xb_free(saved); xb_free(scratch);
 }

@@ -515,3 +515,26 @@ Test(suite, readme_documents_every_key)
     free(gen);
     free(readme);
 }
+
+/* tasks[i].mixers: `supported` keeps the suite's mixers that have the task's mode; a list keeps
+ * exactly the named ones; the default runs every mixer (use == NULL). */
+Test(suite, task_mixers_subset)
+{
+    const char *text = "mixers: [softmax, fnet, linformer, linear]\n"
+                       "tasks:\n"
+                       "  - {name: mqar, lengths: [32], mixers: supported}\n"
+                       "  - {name: majority, mixers: [fnet, linear]}\n"
+                       "  - {name: parity}\n";
+    xb_suite s;
+    cr_assert_eq(xb_suite_load_string(text, "subset.yaml", &s, stderr), 0);
+    cr_assert_eq(s.n_tasks, 3);
+    const unsigned char causal_ok[4] = {1, 0, 0, 1}, listed[4] = {0, 1, 0, 1};
+    cr_assert(s.tasks[0].use && s.tasks[1].use);
+    for (int i = 0; i < 4; i++) {
+        cr_expect_eq(s.tasks[0].use[i], causal_ok[i], "supported: mixer %s", s.mixers[i]->name);
+        cr_expect_eq(s.tasks[1].use[i], listed[i], "list: mixer %s", s.mixers[i]->name);
+    }
+    cr_expect_null(s.tasks[2].use);
+    cr_expect(strstr(s.canonical, "mixers: [softmax, linear]") != NULL, "canonical keeps the subset");
+    xb_suite_release(&s);
+}
