@@ -89,10 +89,11 @@ void xb_lmu_matrices(int q, double theta, double *A, double *B)
 
 #define STEP_BLK 64
 
-void xb_lti_step(int q, const float *Mt, const float *v, const float *bvec, float bscale, float *out)
+void xb_lti_step_part(int q, const float *Mt, const float *v, const float *bvec, float bscale,
+                      float *out, int i_begin, int i_end)
 {
-    for (int i0 = 0; i0 < q; i0 += STEP_BLK) {
-        const int w = q - i0 < STEP_BLK ? q - i0 : STEP_BLK;
+    for (int i0 = i_begin; i0 < i_end; i0 += STEP_BLK) {
+        const int w = i_end - i0 < STEP_BLK ? i_end - i0 : STEP_BLK;
         float acc[STEP_BLK] __attribute__((aligned(64)));
         if (w == STEP_BLK) {   /* fixed trip count: acc stays in registers */
             for (int i = 0; i < STEP_BLK; i++) acc[i] = bscale * bvec[i0 + i];
@@ -111,4 +112,9 @@ void xb_lti_step(int q, const float *Mt, const float *v, const float *bvec, floa
         }
         memcpy(out + i0, acc, sizeof(float) * (size_t)w);
     }
+}
+
+void xb_lti_step(int q, const float *Mt, const float *v, const float *bvec, float bscale, float *out)
+{
+    xb_lti_step_part(q, Mt, v, bvec, bscale, out, 0, q);
 }

@@ -27,5 +27,9 @@ void xb_lmu_matrices(int q, double theta, double *A, double *B);
  * out may alias bvec (each 64-block of bvec is read before that block of out is written),
  * never v. Serial; vectorised over i in blocks of 64 outputs. */
 void xb_lti_step(int q, const float *Mt, const float *v, const float *bvec, float bscale, float *out);
+/* The outputs i_begin ≤ i < i_end of xb_lti_step only (each out[i] is the same chain of FMAs
+ * as in the whole step, so a step split across threads gives the same bits). */
+void xb_lti_step_part(int q, const float *Mt, const float *v, const float *bvec, float bscale,
+                      float *out, int i_begin, int i_end);
 
 #endif

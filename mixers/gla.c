@@ -199,12 +199,15 @@ static void gate_norm(const dims *m, const sv *s, const float *nw, float *U, siz
 {
     float *rstd = s->rstd;
     if (store_rstd) xb_headrms_forward((int)R, m->h, m->dvh, s->o, nw, GLA_EPS, U, rstd);
-    else
+    else {
+        #pragma omp parallel for schedule(static)
         for (size_t i = 0; i < R * m->h; i++) {
             const float *orow = s->o + i * m->dvh;
             float *u = U + i * m->dvh;
             for (int j = 0; j < m->dvh; j++) u[j] = orow[j] * rstd[i] * nw[j];
         }
+    }
+    #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < R * m->dv; i++) U[i] *= s->r[i] * sigm(s->r[i]);
 }
 
@@ -221,10 +224,12 @@ static void gla_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     xb_gemm(0, 0, R, m.dv, m.d, 1.0f, x, m.d, W.WV, m.dv, 0.0f, s.v, m.dv);
     xb_gemm(0, 0, R, m.dv, m.d, 1.0f, x, m.d, W.WR, m.dv, 0.0f, s.r, m.dv);
     xb_gemm(0, 0, R, GLA_RANK, m.d, 1.0f, x, m.d, W.Wg1, GLA_RANK, 0.0f, s.h1, GLA_RANK);
+    #pragma omp parallel for schedule(static)
     for (int i = 0; i < R; i++) memcpy(s.gh + (size_t)i * m.dk, W.bg2, (size_t)m.dk * sizeof(float));
     xb_gemm(0, 0, R, m.dk, GLA_RANK, 1.0f, s.h1, GLA_RANK, W.Wg2, m.dk, 1.0f, s.gh, m.dk);
 
     float *la = s.la, *U = scratch, *work = U + (size_t)R * m.dv;
+    #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < (size_t)R * m.dk; i++) la[i] = logsig(s.gh[i]) / GLA_GNORM;
     const size_t wsz = xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh));
     scan_all(&m, &s, la, len, work, wsz, B, N, 0, NULL, NULL, NULL, NULL, NULL);
@@ -259,6 +264,7 @@ static void gla_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     xb_gemm(1, 0, m.dv, m.d, (int)R, 1.0f, U, m.dv, dym, m.d, 1.0f, dWO, m.d);
     xb_gemm(0, 1, (int)R, m.dv, m.d, 1.0f, dym, m.d, W.WO, m.dv, 0.0f, dU, m.dv);
     /* U = n ⊙ silu(r), n = RMSNorm(o): dn (into dO) and dr */
+    #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < R * m.h; i++)
         for (int j = 0; j < m.dvh; j++) {
             size_t e = i * m.dvh + j;
@@ -273,6 +279,7 @@ static void gla_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     const size_t wsz = xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh));
     scan_all(&m, &s, s.la, len, work, wsz, B, N, 1, dO, dq, dk, dv, dg);
     /* log α = logsigmoid(ĝ)/16 → dĝ = dlogα/16 · σ(−ĝ) (in place in dg; vectorised σ) */
+    #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < R * m.dk; i++) dg[i] = dg[i] / GLA_GNORM * xb_vsigmoid(-s.gh[i]);
     for (size_t i = 0; i < R; i++)
         for (int j = 0; j < m.dk; j++) dbg2[j] += dg[i * m.dk + j];

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "core/gemm.h"
+#include "core/linattn.h"   /* xb_omp_* helpers */
 #include "core/lti.h"
 #include "core/mixer.h"
 #include "core/xb.h"
@@ -174,6 +175,64 @@ static size_t lmu_n_scratch(const xb_mixer_cfg *c, int B, int N)
 
 /* ---- forward ------------------------------------------------------------------------ */
 
+/* Threads of the current team (1 outside a parallel region or without OpenMP). */
+static int team_size(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
+/* Start of thread `me`'s slice of q outputs among T (multiples of 16, the last ends at q). */
+static int slice_at(int q, int me, int T)
+{
+    int i = (int)(((long)q * me / T + 15) & ~15L);
+    return i < q ? i : q;
+}
+
+/* One memory scan (task = dir·B + b), outputs [i0, i1) of every step; `sync`: the other
+ * threads run the other slices of the same scan, so wait for them after each step. */
+static void scan_fwd(const dims *m, const bufs *s, int task, int B, int N, const int *len,
+                     const float *Ab, const float *Bb, int i0, int i1, int sync)
+{
+    (void)Ab;
+    const int q = m->q, dir = task / B, b = task % B, L = xb_len(len, b, N);
+    const size_t BN = (size_t)B * N;
+    float *M = s->M + (size_t)dir * BN * q + (size_t)b * N * q;
+    const float *U = s->U + (size_t)dir * BN + (size_t)b * N;
+    for (int t = L; t < N; t++) memset(M + (size_t)t * q + i0, 0, sizeof(float) * (size_t)(i1 - i0));
+    for (int k = 0; k < L; k++) {
+        const int t = dir ? L - 1 - k : k;
+        const int tp = dir ? t + 1 : t - 1;
+        float *mt = M + (size_t)t * q;
+        if (k == 0) for (int i = i0; i < i1; i++) mt[i] = Bb[i] * U[t];
+        else xb_lti_step_part(q, s->AT, M + (size_t)tp * q, Bb, U[t], mt, i0, i1);
+        if (sync) {
+            #pragma omp barrier
+        }
+    }
+}
+
+/* Adjoint scan, in place in DM: g_t = dm_t + Āᵀ g_{t+1} (visit order reversed), outputs
+ * [i0, i1) of every step; `sync` as in scan_fwd. */
+static void scan_adj(const dims *m, const bufs *s, int task, int B, int N, const int *len,
+                     const float *Ab, int i0, int i1, int sync)
+{
+    const int q = m->q, dir = task / B, b = task % B, L = xb_len(len, b, N);
+    float *DM = s->DM + (size_t)b * N * q;
+    for (int k = L - 2; k >= 0; k--) {
+        const int t = dir ? L - 1 - k : k;
+        const int tn = dir ? t - 1 : t + 1;   /* the step visited after t */
+        float *gt = DM + (size_t)t * q;
+        xb_lti_step_part(q, Ab, DM + (size_t)tn * q, gt, 1.0f, gt, i0, i1);   /* out = bvec: allowed */
+        if (sync) {
+            #pragma omp barrier
+        }
+    }
+}
+
 static void lmu_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                         float *y, float *saved, float *scratch, int B, int N)
 {
@@ -195,22 +254,20 @@ static void lmu_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
             s.U[(size_t)dir * BN + r] = real && acc > 0.0f ? acc : 0.0f;
         }
     }
-    /* memories: m_t = Ā m_{t−1} + B̄ u_t over real tokens, reverse direction from len−1 */
-    #pragma omp parallel for collapse(2) schedule(static)
-    for (int dir = 0; dir < m.ndir; dir++)
-        for (int b = 0; b < B; b++) {
-            const int L = xb_len(len, b, N);
-            float *M = s.M + (size_t)dir * BN * q + (size_t)b * N * q;
-            const float *U = s.U + (size_t)dir * BN + (size_t)b * N;
-            memset(M + (size_t)L * q, 0, sizeof(float) * (size_t)(N - L) * q);
-            for (int k = 0; k < L; k++) {
-                const int t = dir ? L - 1 - k : k;
-                const int tp = dir ? t + 1 : t - 1;
-                float *mt = M + (size_t)t * q;
-                if (k == 0) { for (int i = 0; i < q; i++) mt[i] = Bb[i] * U[t]; continue; }
-                xb_lti_step(q, s.AT, M + (size_t)tp * q, Bb, U[t], mt);
-            }
-        }
+    /* memories: m_t = Ā m_{t−1} + B̄ u_t over real tokens, reverse direction from len−1.
+     * As many scans as threads or more: one scan per thread. Fewer (B = 1 causal): every
+     * thread computes its slice of each step's outputs, a barrier between steps. */
+    const int nscan = m.ndir * B, nth = xb_omp_max_threads();
+    #pragma omp parallel
+    {
+        const int T = nscan >= nth ? 1 : team_size(), me = T == 1 ? 0 : xb_omp_tid();
+        const int i0 = slice_at(q, me, T), i1 = slice_at(q, me + 1, T);
+        #pragma omp for schedule(static)
+        for (int task = 0; task < (T == 1 ? nscan : 0); task++)
+            scan_fwd(&m, &s, task, B, N, len, Ab, Bb, 0, q, 0);
+        for (int task = 0; task < (T == 1 ? 0 : nscan); task++)
+            scan_fwd(&m, &s, task, B, N, len, Ab, Bb, i0, i1, 1);
+    }
     /* h = relu(x W_h[x rows] + Σ_dir m_dir W_h[dir rows] + b_h) */
     const float *Wh = w + m.W_h;
     xb_gemm(0, 0, (int)BN, d, d, 1.0f, x, d, Wh + (size_t)m.ndir * q * d, d, 0.0f, s.H, d);
@@ -267,23 +324,25 @@ static void lmu_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
         const float *M = s.M + (size_t)dir * BN * q, *U = s.U + (size_t)dir * BN;
         xb_gemm(1, 0, q, d, (int)BN, 1.0f, M, q, s.DH, d, 1.0f, dWh + (size_t)dir * q * d, d);
         xb_gemm(0, 1, (int)BN, q, d, 1.0f, s.DH, d, Wh + (size_t)dir * q * d, d, 0.0f, s.DM, q);
-        /* adjoint scan, in place in DM: g_t = dm_t + Āᵀ g_{t+1} (visit order reversed);
-         * du_t = B̄ · g_t, masked by relu' */
+        /* adjoint scan, in place in DM (scan_adj); du_t = B̄ · g_t, masked by relu' */
+        const int nth = xb_omp_max_threads();
+        #pragma omp parallel
+        {
+            const int T = B >= nth ? 1 : team_size(), me = T == 1 ? 0 : xb_omp_tid();
+            const int i0 = slice_at(q, me, T), i1 = slice_at(q, me + 1, T);
+            #pragma omp for schedule(static)
+            for (int b = 0; b < (T == 1 ? B : 0); b++)
+                scan_adj(&m, &s, dir * B + b, B, N, len, Ab, 0, q, 0);
+            for (int b = 0; b < (T == 1 ? 0 : B); b++)
+                scan_adj(&m, &s, dir * B + b, B, N, len, Ab, i0, i1, 1);
+        }
         #pragma omp parallel for schedule(static)
-        for (int b = 0; b < B; b++) {
-            const int L = xb_len(len, b, N);
-            float *DM = s.DM + (size_t)b * N * q, *DUP = s.DUP + (size_t)b * N;
-            const float *Ub = U + (size_t)b * N;
-            for (int t = L; t < N; t++) DUP[t] = 0.0f;
-            for (int k = L - 1; k >= 0; k--) {
-                const int t = dir ? L - 1 - k : k;
-                const int tn = dir ? t - 1 : t + 1;   /* the step visited after t */
-                float *gt = DM + (size_t)t * q;
-                if (k < L - 1) xb_lti_step(q, Ab, DM + (size_t)tn * q, gt, 1.0f, gt);   /* out = bvec: allowed */
-                float du = 0.0f;
-                for (int i = 0; i < q; i++) du = fmaf(Bb[i], gt[i], du);
-                DUP[t] = Ub[t] > 0.0f ? du : 0.0f;
-            }
+        for (size_t r = 0; r < BN; r++) {
+            const int b = (int)(r / N), t = (int)(r % N);
+            const float *gt = s.DM + r * q;
+            float du = 0.0f;
+            for (int i = 0; i < q; i++) du = fmaf(Bb[i], gt[i], du);
+            s.DUP[r] = t < xb_len(len, b, N) && U[r] > 0.0f ? du : 0.0f;
         }
         /* u = relu(x W_u + b_u): dW_u += xᵀ du, db_u += Σ du, dx += du W_uᵀ */
         xb_gemm(1, 0, d, 1, (int)BN, 1.0f, x, d, s.DUP, 1, 1.0f, dw + m.W_u[dir], 1);

@@ -5,7 +5,9 @@
  *                  (B̄), plus the identity A B̄ = (Ā − I) B, at the test and benchmark sizes
  *   lmu_steady     a constant input drives the discrete memory to −A⁻¹B = e₀ (a constant
  *                  signal is the 0-th Legendre polynomial): catches sign errors in A or B
- *   step           xb_lti_step (both ways it is used) vs a naive mat-vec, ragged q */
+ *   step           xb_lti_step (both ways it is used) vs a naive mat-vec, ragged q
+ *   lmu_split_scan_threads  lmu at B = 1 on 2 threads (each scan step split across threads)
+ *                  equals 1 thread bit for bit; xb_lti_step_part pieces equal the whole step */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -159,4 +161,69 @@ Test(lti, step)
         cr_expect(fabs(copy[i] - a) < 1e-4 * (1 + fabs(a)), "in-place step out[%d] = %g, want %g", i, copy[i], a);
     }
     xb_free(Mt); xb_free(v); xb_free(bv); xb_free(out); xb_free(copy);
+}
+
+/* lmu with one sequence and 2 threads splits each scan step's outputs across the threads
+ * (mixers/lmu.c scan_fwd / scan_adj): y, dx and dw equal the 1-thread run bit for bit, causal
+ * and bidirectional (2 scans: one per thread), and xb_lti_step_part pieces equal the whole step. */
+#include <omp.h>
+#include "mixers/registry.h"
+
+static void lmu_run(const xb_mixer *m, const xb_mixer_cfg *c, const float *w, const float *x,
+                    const float *dy, const int *len, float *y, float *dx, float *dw, int N)
+{
+    size_t ns = m->n_saved(c, N), nsc = m->n_scratch(c, 1, N);
+    float *saved = xb_alloc(ns * sizeof(float)), *scratch = xb_alloc(nsc * sizeof(float));
+    memset(dw, 0, xb_mixer_n_params(m, c) * sizeof(float));
+    m->forward(c, w, x, len, y, saved, scratch, 1, N);
+    m->backward(c, w, x, len, saved, dy, dx, dw, scratch, 1, N);
+    xb_free(saved); xb_free(scratch);
+}
+
+Test(lti, lmu_split_scan_threads)
+{
+    const xb_mixer *m = xb_mixer_find("lmu");
+    cr_assert(m);
+    const int N = 37, d = 48;   /* q = d = 48: slices of 16 → [0, 32) and [32, 48) */
+    for (int causal = 1; causal >= 0; causal--)
+        for (int padded = 0; padded <= 1; padded++) {
+            xb_mixer_cfg c0 = {0};
+            c0.d = d; c0.heads = 4; c0.causal = causal; c0.n_max = N;
+            xb_mixer_cfg c = xb_mixer_resolve(m, &c0);
+            size_t np = xb_mixer_n_params(m, &c), nx = (size_t)N * d;
+            float *w = xb_alloc(np * 4), *x = xb_alloc(nx * 4), *dy = xb_alloc(nx * 4);
+            float *y[2], *dx[2], *dw[2];
+            xb_rng r;
+            xb_rng_seed(&r, 99);
+            m->init(&c, w, &r);
+            for (size_t i = 0; i < nx; i++) { x[i] = (float)xb_rng_normal(&r); dy[i] = (float)xb_rng_normal(&r); }
+            int len[1] = {padded ? N - 5 : N};
+            int saved_threads = omp_get_max_threads();
+            for (int k = 0; k < 2; k++) {
+                y[k] = xb_alloc(nx * 4); dx[k] = xb_alloc(nx * 4); dw[k] = xb_alloc(np * 4);
+                omp_set_num_threads(k + 1);
+                lmu_run(m, &c, w, x, dy, len, y[k], dx[k], dw[k], N);
+            }
+            omp_set_num_threads(saved_threads);
+            cr_expect(memcmp(y[0], y[1], nx * 4) == 0, "y differs (causal %d padded %d)", causal, padded);
+            cr_expect(memcmp(dx[0], dx[1], nx * 4) == 0, "dx differs (causal %d padded %d)", causal, padded);
+            cr_expect(memcmp(dw[0], dw[1], np * 4) == 0, "dw differs (causal %d padded %d)", causal, padded);
+            double sy = 0;
+            for (size_t i = 0; i < nx; i++) sy += fabs(y[0][i]);
+            cr_expect_gt(sy, 0, "y is all zero");
+            for (int k = 0; k < 2; k++) { xb_free(y[k]); xb_free(dx[k]); xb_free(dw[k]); }
+            xb_free(w); xb_free(x); xb_free(dy);
+        }
+    /* pieces of a step == the whole step */
+    const int q = 40;
+    float *Mt = malloc(sizeof(float) * q * q), v[40], b[40], o1[40], o2[40];
+    xb_rng r;
+    xb_rng_seed(&r, 5);
+    for (int i = 0; i < q * q; i++) Mt[i] = (float)xb_rng_normal(&r);
+    for (int i = 0; i < q; i++) { v[i] = (float)xb_rng_normal(&r); b[i] = (float)xb_rng_normal(&r); }
+    xb_lti_step(q, Mt, v, b, 0.5f, o1);
+    xb_lti_step_part(q, Mt, v, b, 0.5f, o2, 0, 16);
+    xb_lti_step_part(q, Mt, v, b, 0.5f, o2, 16, 40);
+    cr_expect(memcmp(o1, o2, sizeof o1) == 0, "split step differs from the whole step");
+    free(Mt);
 }
