@@ -25,24 +25,6 @@
 
 #define T XB_ATTN_TILE
 
-static int thread_id(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
-static int max_threads(void)
-{
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-
 /* ---- microkernel: C[M×n] (=, or += when acc) A·B ---------------------------------------
  * A(i, p) = A[i·rsa + p·csa] (so Aᵀ is a stride swap), B(p, j) = B[p·ldb + j] row-major,
  * C(i, j) = C[i·ldc + j]. Any M, n, K. */
@@ -275,7 +257,7 @@ static float *pack_tile(const xb_attn *a, float *pack, int b, int g, int k0)
 size_t xb_attn_scratch(const xb_attn *a)
 {
     return 3 * xb_align64(pack_floats(a)) + xb_align64((size_t)a->B * a->hq * a->Nq) +
-           (size_t)max_threads() * 2 * T * T;
+           (size_t)xb_max_threads() * 2 * T * T;
 }
 
 /* pack X (B, Nk, ldkv) rows k < len_k(b), transposed or straight */
@@ -336,7 +318,7 @@ void xb_attn_forward(const xb_attn *a, const float *Q, const float *K, const flo
                 memset(Lb, 0, (size_t)rows * sizeof(float));
                 if (mr == 0) continue;
                 const float *Qb = Q + ((size_t)b * a->Nq + i0) * a->ldq + (size_t)j * dh;
-                float *S = tiles + (size_t)thread_id() * 2 * T * T;
+                float *S = tiles + (size_t)xb_thread_id() * 2 * T * T;
                 float m[T], l[T];
                 for (int r = 0; r < mr; r++) { m[r] = -INFINITY; l[r] = 0; }
                 const int klo = key_lo(a, i0), khi = key_hi(a, i0 + mr - 1, lk);
@@ -435,7 +417,7 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
                 }
                 if (nc == 0) continue;
                 const float *Ktc = pack_tile(a, Kt, b, g, k0), *Vtc = pack_tile(a, Vt, b, g, k0);
-                float *P = tiles + (size_t)thread_id() * 2 * T * T, *dS = P + T * T;
+                float *P = tiles + (size_t)xb_thread_id() * 2 * T * T, *dS = P + T * T;
                 for (int j = g * grp; j < (g + 1) * grp; j++)
                     for (int i0 = 0; i0 < lq; i0 += T) {
                         const int mr = xb_min(T, lq - i0);
@@ -463,7 +445,7 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
                 for (int r = 0; r < rows; r++) memset(dQb + (size_t)r * a->ldq, 0, (size_t)dh * sizeof(float));
                 if (mr == 0) continue;
                 const size_t loff = ((size_t)b * a->hq + j) * a->Nq + i0;
-                float *P = tiles + (size_t)thread_id() * 2 * T * T, *dS = P + T * T;
+                float *P = tiles + (size_t)xb_thread_id() * 2 * T * T, *dS = P + T * T;
                 const int klo = key_lo(a, i0), khi = key_hi(a, i0 + mr - 1, lk);
                 for (int k0 = klo / T * T; k0 <= khi; k0 += T) {
                     const int nc = xb_min(T, khi + 1 - k0);

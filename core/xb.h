@@ -33,6 +33,17 @@ const char *xb_strerror(int code);
 void *xb_alloc(size_t bytes);
 void xb_free(void *p);
 
+/* Thread index inside a parallel region and the team size a region would get; 0 and 1 when
+ * built without OpenMP (the pragmas then become the serial reference). */
+#ifdef _OPENMP
+#include <omp.h>
+static inline int xb_thread_id(void) { return omp_get_thread_num(); }
+static inline int xb_max_threads(void) { return omp_get_max_threads(); }
+#else
+static inline int xb_thread_id(void) { return 0; }
+static inline int xb_max_threads(void) { return 1; }
+#endif
+
 static inline size_t xb_align64(size_t n) { return (n + 63) & ~(size_t)63; }
 static inline int xb_min(int a, int b) { return a < b ? a : b; }
 static inline int xb_max(int a, int b) { return a > b ? a : b; }

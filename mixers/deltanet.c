@@ -33,24 +33,6 @@
 #define DN_EPS 1e-5f    /* RMSNorm ε */
 #define DN_L2EPS 1e-6f  /* L2 normalisation ε (inside the sqrt) */
 
-static int thread_id(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
-static int max_threads(void)
-{
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-
 typedef struct dims { int d, h, dh, C, K, dirs; } dims;
 
 static dims get_dims(const xb_mixer_cfg *c)
@@ -141,7 +123,7 @@ static size_t dn_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     dims m = get_dims(c);
     const size_t R = (size_t)B * N;
-    return R * (15 * (size_t)m.d + 3 * m.h) + (size_t)max_threads() * xb_align64(xb_deltarule_work(m.C, m.dh)) + 64;
+    return R * (15 * (size_t)m.d + 3 * m.h) + (size_t)xb_max_threads() * xb_align64(xb_deltarule_work(m.C, m.dh)) + 64;
 }
 
 static inline float sigm(float z) { return xb_vsigmoid(z); }   /* core/vmath.h: vectorises */
@@ -243,7 +225,7 @@ static void scan_dir(const dims *m, const sv *s, float *const Act[3], int dir, c
         xb_deltarule p = {.L = xb_len(len, b, N), .dh = m->dh, .C = m->C, .ld = m->d, .ldb = m->h, .reverse = dir};
         const size_t r = (size_t)b * N * m->d + (size_t)hh * m->dh, rb = (size_t)b * N * m->h + hh;
         float *ck = s->ck + (((size_t)b * m->dirs + dir) * m->h + hh) * nch * m->dh * m->dh;
-        float *wk = work + (size_t)thread_id() * wsz;
+        float *wk = work + (size_t)xb_thread_id() * wsz;
         if (!backward)
             xb_deltarule_forward_chunked(&p, Act[0] + r, Act[1] + r, Act[2] + r, s->beta + rb, s->o + r, dir, ck, wk);
         else
@@ -362,7 +344,7 @@ static void dn_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
         }
         /* tap gradients: each thread owns a block of channels and walks the rows in order
          * (contiguous inner loop over its channels; the per-channel order is fixed) */
-        const int JB = (d + max_threads() * 16 - 1) / (max_threads() * 16) * 16, nblk = (d + JB - 1) / JB;
+        const int JB = (d + xb_max_threads() * 16 - 1) / (xb_max_threads() * 16) * 16, nblk = (d + JB - 1) / JB;
         #pragma omp parallel for schedule(static)
         for (int blk = 0; blk < nblk; blk++) {
             const int j0 = blk * JB, j1 = xb_min(d, j0 + JB);

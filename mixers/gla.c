@@ -29,24 +29,6 @@
 #define GLA_GNORM 16.0f   /* gate_logit_normalizer */
 #define GLA_EPS 1e-5f     /* RMSNorm ε */
 
-static int thread_id(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
-static int max_threads(void)
-{
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-
 typedef struct dims { int d, h, dk, dv, dkh, dvh, C, dirs; } dims;
 
 static dims get_dims(const xb_mixer_cfg *c)
@@ -160,7 +142,7 @@ static size_t gla_n_scratch(const xb_mixer_cfg *c, int B, int N)
     dims m = get_dims(c);
     const size_t R = (size_t)B * N;
     size_t rows = R * ((size_t)m.d + 5 * m.dv + 3 * m.dk + GLA_RANK);  /* backward's */
-    return rows + (size_t)max_threads() * xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh)) + 64;
+    return rows + (size_t)xb_max_threads() * xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh)) + 64;
 }
 
 /* σ and logsigmoid from core/vmath.h (vectorisable; logsigmoid without overflow) */
@@ -176,7 +158,7 @@ static void scan_all(const dims *m, const sv *s, const float *la, const int *len
     #pragma omp parallel for schedule(static)
     for (int task = 0; task < B * m->h; task++) {
         const int b = task / m->h, hh = task % m->h, L = xb_len(len, b, N);
-        float *wk = work + (size_t)thread_id() * wsz;
+        float *wk = work + (size_t)xb_thread_id() * wsz;
         const size_t rk = (size_t)b * N * m->dk + (size_t)hh * m->dkh;
         const size_t rv = (size_t)b * N * m->dv + (size_t)hh * m->dvh;
         for (int dir = 0; dir < m->dirs; dir++) {

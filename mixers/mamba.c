@@ -74,24 +74,6 @@ static dims dims_of(const xb_mixer_cfg *c)
 static int nblocks(const dims *m) { return (m->D + XB_SELSCAN_CB - 1) / XB_SELSCAN_CB; }
 static int nchunks(const dims *m, int N) { return xb_selscan_nchunks(N, m->C); }
 
-static int max_threads(void)
-{
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-
-static int thread_id(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
 static void mamba_defaults(xb_mixer_cfg *c)
 {
     if (c->expand <= 0) c->expand = 2;
@@ -203,7 +185,7 @@ static void layout(const dims *m, int B, int N, size_t *o, size_t *n_saved, size
     o[i++] = take(&x, (size_t)nblocks(m) * BN * 2 * m->n); /* DBCP */
     o[i++] = take(&x, (size_t)B * m->n * D);  /* DAP */
     o[i++] = take(&x, (size_t)B * D);         /* DDP */
-    o[i++] = take(&x, (size_t)max_threads() * xb_selscan_work(m->n, m->C)); /* WORK */
+    o[i++] = take(&x, (size_t)xb_max_threads() * xb_selscan_work(m->n, m->C)); /* WORK */
     *n_saved = s;
     *n_scratch = x > fwd_end ? x : fwd_end;
 }
@@ -424,7 +406,7 @@ static void mamba_backward(const xb_mixer_cfg *c, const float *w, const float *x
                                     Dsk + c0, CK + (size_t)b * nck * n * D + c0, D,
                                     s.DG + r0 * D + c0, s.DU + r0 * D + c0, s.DDT + r0 * D + c0,
                                     bcp, bcp + n, ldp, s.DAP + (size_t)b * n * D + c0, s.DDP + (size_t)b * D + c0,
-                                    s.WORK + (size_t)thread_id() * work_n);
+                                    s.WORK + (size_t)xb_thread_id() * work_n);
             }
         /* fixed-order reductions of the per-block / per-sequence partials */
         #pragma omp parallel for schedule(static)
