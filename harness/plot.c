@@ -286,9 +286,11 @@ static void pareto_plot(gp *g, const xb_rview *v, int n, const char *task, int t
             }
         gp_printf(g, "EOD\n");
         if (!have) continue;
-        fprintf(pf, "%s$d%d using 1:2:3 with points pt 7 ps variable title '%s', \\\n"
-                    "     $d%d using 1:2:(sprintf('L=%%d', $5)) with labels offset 0,1.5 font ',8' notitle",
-                lines ? ", \\\n     " : "plot ", j, mixers[j], j);
+        /* An explicit colour per mixer (the labels would otherwise take every other default
+         * colour) and a second point shape after gnuplot's 8 colours, so no two mixers match. */
+        fprintf(pf, "%s$d%d using 1:2:3 with points pt %d lc %d ps variable title '%s', \\\n"
+                    "     $d%d using 1:2:(sprintf('L=%%d', $5)) with labels offset 0,1.5 font ',8' tc lt %d notitle",
+                lines ? ", \\\n     " : "plot ", j, j < 8 ? 7 : 5, j % 8 + 1, mixers[j], j, j % 8 + 1);
         lines++;
     }
     /* Frontier: points no other point beats on both latency (lower) and accuracy (higher). */
