@@ -20,15 +20,8 @@
 #include <stdint.h>
 
 #include "core/vmath.h"
+#include "core/xb.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-static inline int xb_omp_max_threads(void) { return omp_get_max_threads(); }
-static inline int xb_omp_tid(void) { return omp_get_thread_num(); }
-#else
-static inline int xb_omp_max_threads(void) { return 1; }
-static inline int xb_omp_tid(void) { return 0; }
-#endif
 
 /* Floats of `work` one kernel call needs (any of the four kernels below). */
 size_t xb_linattn_work_floats(int F, int dv, int C);

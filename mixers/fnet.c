@@ -107,7 +107,7 @@ static size_t fnet_n_saved(const xb_mixer_cfg *c, int N) { (void)c; (void)N; ret
 static size_t fnet_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     (void)B;
-    return 16 + spec_floats(c, N) + (size_t)xb_omp_max_threads() * thread_floats(c->d, N);
+    return 16 + spec_floats(c, N) + (size_t)xb_max_threads() * thread_floats(c->d, N);
 }
 
 /* y[b] = Re(F_n x[b] F_d) for each sequence; rows ≥ len[b] of y are 0. Overwrites y. */
@@ -127,7 +127,7 @@ static void fourier2d(const xb_mixer_cfg *c, const float *x, const int *len, flo
         const int nrb = (n + ROW_BLOCK - 1) / ROW_BLOCK, ncb = (dc + COL_BLOCK - 1) / COL_BLOCK;
         #pragma omp parallel
         {
-            float *R = tbuf + (size_t)xb_omp_tid() * thread_floats(d, N);
+            float *R = tbuf + (size_t)xb_thread_id() * thread_floats(d, N);
             fftwf_complex *G = (fftwf_complex *)(R + rowbuf_floats(d));
             #pragma omp for schedule(static)
             for (int k = 0; k < nrb; k++) {   /* rows: copy a block to R, r2c into Z */

@@ -65,7 +65,7 @@ static size_t linear_n_scratch(const xb_mixer_cfg *c, int B, int N)
     int dh = c->d / c->heads;
     size_t bnd = (size_t)B * N * c->d;
     /* backward: dY masked, dO, dφQ, dφK, dV (dQ, dK overwrite dφQ, dφK); then per-thread work */
-    return xb_align64(5 * bnd) + (size_t)xb_omp_max_threads() * xb_align64(xb_linattn_work_floats(dh, dh, c->chunk) * 4) / 4;
+    return xb_align64(5 * bnd) + (size_t)xb_max_threads() * xb_align64(xb_linattn_work_floats(dh, dh, c->chunk) * 4) / 4;
 }
 
 /* Pointers into one sequence's saved record. */
@@ -94,13 +94,13 @@ static void linear_forward(const xb_mixer_cfg *c, const float *w, const float *x
         xb_elu1_forward((size_t)N * d, s.pq, s.pq);
         xb_elu1_forward((size_t)N * d, s.pk, s.pk);
     }
-    const int nt = xb_omp_max_threads();
+    const int nt = xb_max_threads();
     #pragma omp parallel for collapse(2) schedule(static) num_threads(nt)
     for (int b = 0; b < B; b++)
         for (int hd = 0; hd < H; hd++) {
             lin_saved s = saved_at(c, saved, b, N);
             int n = xb_len(len, b, N), off = hd * dh;
-            float *wk = work + (size_t)xb_omp_tid() * wsz;
+            float *wk = work + (size_t)xb_thread_id() * wsz;
             float *den = s.den + (size_t)hd * N, *st = s.state + (size_t)hd * n_state(c, N) * sf;
             if (c->causal)
                 xb_linattn_causal_forward(n, dh, dh, C, s.pq + off, s.pk + off, d, s.v + off, d, NULL,
@@ -139,13 +139,13 @@ static void linear_backward(const xb_mixer_cfg *c, const float *w, const float *
         xb_gemm(1, 0, d, d, N, 1.0f, O, d, dym + b * nd, d, 1.0f, dw + 3 * dd, d);
     }
     xb_gemm(0, 1, B * N, d, d, 1.0f, dym, d, w + 3 * dd, d, 0.0f, dO, d);
-    const int nt = xb_omp_max_threads();
+    const int nt = xb_max_threads();
     #pragma omp parallel for collapse(2) schedule(static) num_threads(nt)
     for (int b = 0; b < B; b++)
         for (int hd = 0; hd < H; hd++) {
             lin_saved s = saved_at(c, (float *)saved, b, N);
             int n = xb_len(len, b, N), off = hd * dh;
-            float *wk = work + (size_t)xb_omp_tid() * wsz;
+            float *wk = work + (size_t)xb_thread_id() * wsz;
             const float *den = s.den + (size_t)hd * N, *st = s.state + (size_t)hd * n_state(c, N) * sf;
             float *q = dpq + b * nd + off, *k = dpk + b * nd + off, *v = dV + b * nd + off;
             if (c->causal)

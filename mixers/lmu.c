@@ -31,7 +31,6 @@
 #include <string.h>
 
 #include "core/gemm.h"
-#include "core/linattn.h"   /* xb_omp_* helpers */
 #include "core/lti.h"
 #include "core/mixer.h"
 #include "core/xb.h"
@@ -257,10 +256,10 @@ static void lmu_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     /* memories: m_t = Ā m_{t−1} + B̄ u_t over real tokens, reverse direction from len−1.
      * As many scans as threads or more: one scan per thread. Fewer (B = 1 causal): every
      * thread computes its slice of each step's outputs, a barrier between steps. */
-    const int nscan = m.ndir * B, nth = xb_omp_max_threads();
+    const int nscan = m.ndir * B, nth = xb_max_threads();
     #pragma omp parallel
     {
-        const int T = nscan >= nth ? 1 : team_size(), me = T == 1 ? 0 : xb_omp_tid();
+        const int T = nscan >= nth ? 1 : team_size(), me = T == 1 ? 0 : xb_thread_id();
         const int i0 = slice_at(q, me, T), i1 = slice_at(q, me + 1, T);
         #pragma omp for schedule(static)
         for (int task = 0; task < (T == 1 ? nscan : 0); task++)
@@ -325,10 +324,10 @@ static void lmu_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
         xb_gemm(1, 0, q, d, (int)BN, 1.0f, M, q, s.DH, d, 1.0f, dWh + (size_t)dir * q * d, d);
         xb_gemm(0, 1, (int)BN, q, d, 1.0f, s.DH, d, Wh + (size_t)dir * q * d, d, 0.0f, s.DM, q);
         /* adjoint scan, in place in DM (scan_adj); du_t = B̄ · g_t, masked by relu' */
-        const int nth = xb_omp_max_threads();
+        const int nth = xb_max_threads();
         #pragma omp parallel
         {
-            const int T = B >= nth ? 1 : team_size(), me = T == 1 ? 0 : xb_omp_tid();
+            const int T = B >= nth ? 1 : team_size(), me = T == 1 ? 0 : xb_thread_id();
             const int i0 = slice_at(q, me, T), i1 = slice_at(q, me + 1, T);
             #pragma omp for schedule(static)
             for (int b = 0; b < (T == 1 ? B : 0); b++)

@@ -138,7 +138,7 @@ static size_t performer_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     size_t bnd = (size_t)B * N * c->d, bnf = (size_t)B * N * c->heads * c->features;
     /* backward: dY masked, dO, dQ, dK, dV, dφQ, dφK; then per-thread kernel work */
-    return xb_align64(5 * bnd + 2 * bnf) + (size_t)xb_omp_max_threads() * work_stride(c);
+    return xb_align64(5 * bnd + 2 * bnf) + (size_t)xb_max_threads() * work_stride(c);
 }
 
 typedef struct perf_saved { float *q, *k, *v, *o, *pq, *pk, *den, *g, *state; } perf_saved;
@@ -166,13 +166,13 @@ static void performer_forward(const xb_mixer_cfg *c, const float *w, const float
         perf_saved s = saved_at(c, saved, b, N);
         xb_qkv_forward(N, d, x + (size_t)b * N * d, w, w + dd, w + 2 * dd, s.q, s.k, s.v);
     }
-    const int nt = xb_omp_max_threads();
+    const int nt = xb_max_threads();
     #pragma omp parallel for collapse(2) schedule(static) num_threads(nt)
     for (int b = 0; b < B; b++)
         for (int hd = 0; hd < H; hd++) {
             perf_saved s = saved_at(c, saved, b, N);
             int n = xb_len(len, b, N), off = hd * dh;
-            float *wk = work + (size_t)xb_omp_tid() * ws;
+            float *wk = work + (size_t)xb_thread_id() * ws;
             float *pq = s.pq + (size_t)hd * m, *pk = s.pk + (size_t)hd * m;
             float *den = s.den + (size_t)hd * N, *g = s.g + (size_t)hd * N;
             float *st = s.state + (size_t)hd * n_state(c, N) * sf;
@@ -219,13 +219,13 @@ static void performer_backward(const xb_mixer_cfg *c, const float *w, const floa
     for (int b = 0; b < B; b++)
         xb_gemm(1, 0, d, d, N, 1.0f, saved_at(c, saved, b, N).o, d, dym + b * nd, d, 1.0f, dw + 3 * dd, d);
     xb_gemm(0, 1, B * N, d, d, 1.0f, dym, d, w + 3 * dd, d, 0.0f, dO, d);
-    const int nt = xb_omp_max_threads();
+    const int nt = xb_max_threads();
     #pragma omp parallel for collapse(2) schedule(static) num_threads(nt)
     for (int b = 0; b < B; b++)
         for (int hd = 0; hd < H; hd++) {
             perf_saved s = saved_at(c, saved, b, N);
             int n = xb_len(len, b, N), off = hd * dh;
-            float *wk = work + (size_t)xb_omp_tid() * ws;
+            float *wk = work + (size_t)xb_thread_id() * ws;
             const float *pq = s.pq + (size_t)hd * m, *pk = s.pk + (size_t)hd * m;
             const float *den = s.den + (size_t)hd * N, *st = s.state + (size_t)hd * n_state(c, N) * sf;
             float *gq = dpq + b * nf + (size_t)hd * m, *gk = dpk + b * nf + (size_t)hd * m;
