@@ -158,42 +158,127 @@ static void block_scores(const xb_chunkscan *p, work *w, int s0, int e)
         for (int s = s0 + i + 1; s < e; s++) w->A[(size_t)i * C + s] = 0.0f;
 }
 
-/* Forward: per chunk O = Qg S_prev + Σ_blocks tril(Qh Khᵀ) V; ckpt[j] = S_prev;
- * S = Diag(e^{b_last}) S_prev + Kbarᵀ V. */
+/* Chunk j's own part: gather its rows, O = Σ_blocks tril(Qh Khᵀ) V (into w->O, the
+ * inter-chunk term not yet added), and when S_next is given the chunk's state contribution
+ * S_next = Kbarᵀ V (overwritten) and a = e^{b_last} [dk], the decay the carry applies. */
+static void chunk_intra(const xb_chunkscan *p, const float *q, const float *k, const float *v,
+                        const float *g, int j, float *S_next, float *a, work *w)
+{
+    const int dk = p->dk, dv = p->dv, C = p->C, c0 = j * C, c = xb_min(C, p->L - c0);
+    gather(p, q, k, v, g, c0, c, w);
+    memset(w->O, 0, (size_t)c * dv * sizeof(float));
+    for (int s0 = 0; s0 < c;) {
+        int e = block_end(w->Bc, dk, s0, c);
+        block_scores(p, w, s0, e);
+        xb_gemm(0, 0, e - s0, dv, e, 1.0f, w->A, C, w->V, dv, 1.0f, w->O + (size_t)s0 * dv, dv);
+        s0 = e;
+    }
+    if (S_next) {
+        const float *Bl = w->Bc + (size_t)(c - 1) * dk;
+        for (int r = 0; r < dk; r++) a[r] = xb_vexp(Bl[r]);
+        xb_gemm(1, 0, dk, dv, c, 1.0f, w->Kbar, dk, w->V, dv, 0.0f, S_next, dv);
+    }
+}
+
+/* Rows of w->O (c of them) to the chunk's time rows of o: overwrite or add. */
+static void chunk_store(const xb_chunkscan *p, int j, const work *w, float *o, int accumulate)
+{
+    const int dv = p->dv, c0 = j * p->C, c = xb_min(p->C, p->L - c0);
+    for (int i = 0; i < c; i++) {
+        float *orow = o + (size_t)trow(p, c0 + i) * p->ldv;
+        const float *Or = w->O + (size_t)i * dv;
+        if (accumulate) for (int x = 0; x < dv; x++) orow[x] += Or[x];
+        else memcpy(orow, Or, (size_t)dv * sizeof(float));
+    }
+}
+
+/* Carry of rows [r0, r1) of the state: S_j = Diag(a_{j−1}) S_{j−1} + ΔS_{j−1}, where slot j of
+ * ckpt holds ΔS_{j−1} on entry and S_j on return; slot 0 becomes 0. */
+void xb_chunkscan_fwd_carry(int nch, int dk, int dv, int r0, int r1, const float *a, float *ckpt)
+{
+    const size_t sz = (size_t)dk * dv;
+    for (int r = r0; r < r1; r++) memset(ckpt + (size_t)r * dv, 0, (size_t)dv * sizeof(float));
+    for (int j = 1; j < nch; j++) {
+        const float *Sp = ckpt + (size_t)(j - 1) * sz, *aj = a + (size_t)(j - 1) * dk;
+        float *Sj = ckpt + (size_t)j * sz;
+        for (int r = r0; r < r1; r++) {
+            const float ar = aj[r], *pr = Sp + (size_t)r * dv;
+            float *sr = Sj + (size_t)r * dv;
+            for (int x = 0; x < dv; x++) sr[x] += ar * pr[x];
+        }
+    }
+}
+
+void xb_chunkscan_fwd_intra(const xb_chunkscan *p, const float *q, const float *k, const float *v,
+                            const float *g, int j, float *o, int accumulate, float *S_next, float *a,
+                            float *wbuf)
+{
+    work w = carve(wbuf, p->C, p->dk, p->dv);
+    chunk_intra(p, q, k, v, g, j, S_next, a, &w);
+    chunk_store(p, j, &w, o, accumulate);
+}
+
+/* Dst = scale · src over n floats. */
+static void scaled_row(int n, float scale, const float *restrict src, float *restrict dst)
+{
+    for (int x = 0; x < n; x++) dst[x] = scale * src[x];
+}
+
+/* B = prev + g (prev NULL: B = g) over n floats: one row of an inclusive cumulative sum. */
+static void cumsum_row(int n, const float *restrict g, const float *restrict prev, float *restrict B)
+{
+    if (prev) for (int x = 0; x < n; x++) B[x] = prev[x] + g[x];
+    else memcpy(B, g, (size_t)n * sizeof(float));
+}
+
+/* Qg = Q ⊙ e^{B} over n floats. */
+static void qg_rows(size_t n, const float *restrict B, const float *restrict Q, float *restrict Qg)
+{
+    for (size_t i = 0; i < n; i++) Qg[i] = Q[i] * xb_vexp(B[i]);
+}
+
+void xb_chunkscan_fwd_inter(const xb_chunkscan *p, const float *q, const float *g, int j,
+                            const float *S, float *o, float *wbuf)
+{
+    const int dk = p->dk, dv = p->dv, c0 = j * p->C, c = xb_min(p->C, p->L - c0);
+    work w = carve(wbuf, p->C, dk, dv);
+    /* Qg = scale·q ⊙ e^{b}, b the inclusive cumsum of g over the chunk (as gather does it) */
+    for (int i = 0; i < c; i++) {
+        const size_t t = (size_t)trow(p, c0 + i);
+        scaled_row(dk, p->scale, q + t * p->ldk, w.Q + (size_t)i * dk);
+        if (g) cumsum_row(dk, g + t * p->ldk, i ? w.Bc + (size_t)(i - 1) * dk : NULL, w.Bc + (size_t)i * dk);
+        else for (int x = 0; x < dk; x++) w.Bc[(size_t)i * dk + x] = (i ? w.Bc[(size_t)(i - 1) * dk + x] : 0.0f) + p->g0;
+    }
+    qg_rows((size_t)c * dk, w.Bc, w.Q, w.Qg);
+    xb_gemm(0, 0, c, dv, dk, 1.0f, w.Qg, dk, S, dv, 0.0f, w.O, dv);
+    chunk_store(p, j, &w, o, 1);
+}
+
+/* Forward, serially chunk after chunk: the three phases of the header fused per chunk
+ * (O = intra + Qg S_j, stored once; then the carry S_{j+1} = Diag(a) S_j + Kbarᵀ V). */
 void xb_chunkscan_forward(const xb_chunkscan *p, const float *q, const float *k, const float *v,
                           const float *g, float *o, int accumulate, float *ckpt, float *wbuf)
 {
     const int dk = p->dk, dv = p->dv, C = p->C, L = p->L;
     const int nch = xb_chunkscan_nchunks(L, C);
+    const size_t sz = (size_t)dk * dv;
     work w = carve(wbuf, C, dk, dv);
-    memset(w.S, 0, (size_t)dk * dv * sizeof(float));
+    /* without checkpoints the states live in a two-slot ring (S, dS of the work) */
+    float *ring[2] = { w.S, w.dS };
+    memset(ckpt ? ckpt : ring[0], 0, sz * sizeof(float));
     for (int j = 0; j < nch; j++) {
-        const int c0 = j * C, c = xb_min(C, L - c0);
-        gather(p, q, k, v, g, c0, c, &w);
-        if (ckpt) memcpy(ckpt + (size_t)j * dk * dv, w.S, (size_t)dk * dv * sizeof(float));
-        if (j > 0) xb_gemm(0, 0, c, dv, dk, 1.0f, w.Qg, dk, w.S, dv, 0.0f, w.O, dv);
-        else memset(w.O, 0, (size_t)c * dv * sizeof(float));
-        for (int s0 = 0; s0 < c;) {
-            int e = block_end(w.Bc, dk, s0, c);
-            block_scores(p, &w, s0, e);
-            xb_gemm(0, 0, e - s0, dv, e, 1.0f, w.A, C, w.V, dv, 1.0f, w.O + (size_t)s0 * dv, dv);
-            s0 = e;
-        }
-        if (j + 1 < nch) {  /* the state after the last chunk is never read */
-            const float *Bl = w.Bc + (size_t)(c - 1) * dk;
+        float *Sj = ckpt ? ckpt + (size_t)j * sz : ring[j & 1];
+        float *Sn = j + 1 < nch ? (ckpt ? ckpt + (size_t)(j + 1) * sz : ring[(j + 1) & 1]) : NULL;
+        const int c = xb_min(C, L - j * C);
+        chunk_intra(p, q, k, v, g, j, Sn, w.D, &w);
+        if (j > 0) xb_gemm(0, 0, c, dv, dk, 1.0f, w.Qg, dk, Sj, dv, 1.0f, w.O, dv);
+        if (Sn)
             for (int r = 0; r < dk; r++) {
-                float a = xb_vexp(Bl[r]);
-                float *Sr = w.S + (size_t)r * dv;
-                for (int x = 0; x < dv; x++) Sr[x] *= a;
+                const float ar = w.D[r], *pr = Sj + (size_t)r * dv;
+                float *sr = Sn + (size_t)r * dv;
+                for (int x = 0; x < dv; x++) sr[x] += ar * pr[x];
             }
-            xb_gemm(1, 0, dk, dv, c, 1.0f, w.Kbar, dk, w.V, dv, 1.0f, w.S, dv);
-        }
-        for (int i = 0; i < c; i++) {
-            float *orow = o + (size_t)trow(p, c0 + i) * p->ldv;
-            const float *Or = w.O + (size_t)i * dv;
-            if (accumulate) for (int x = 0; x < dv; x++) orow[x] += Or[x];
-            else memcpy(orow, Or, (size_t)dv * sizeof(float));
-        }
+        chunk_store(p, j, &w, o, accumulate);
     }
 }
 

@@ -22,7 +22,8 @@
  * real token and padding never enters it. Outputs and gradients land at the original time rows.
  *
  * All row-major; q, k, g rows have stride ldk, v, o rows stride ldv (pointers to one head's
- * columns inside the B·N × (h·dk) buffers). Serial: call from inside a parallel loop. */
+ * columns inside the B·N × (h·dk) buffers). Serial: call from inside a parallel loop (the
+ * three forward phases below let a caller spread one scan's chunks over threads). */
 #ifndef XB_CHUNKSCAN_H
 #define XB_CHUNKSCAN_H
 
@@ -52,6 +53,23 @@ size_t xb_chunkscan_work(int C, int dk, int dv);
  * overwritten — the backward's only saved state. g may be NULL (constant p->g0). */
 void xb_chunkscan_forward(const xb_chunkscan *p, const float *q, const float *k, const float *v,
                           const float *g, float *o, int accumulate, float *ckpt, float *work);
+
+/* The forward in three phases, for running the chunks of one scan in parallel (the state is
+ * the only thing chunk j needs from chunks < j, and it is linear in the chunks' own parts):
+ *  1. intra, any order: chunk j's output without the state term goes to o (overwrite or add),
+ *     its state part ΔS_j = Kbarᵀ V to S_next (slot j+1 of ckpt; NULL for the last chunk) and
+ *     its decay a_j = e^{b_last} to a [dk] (slot j of an [nchunks × dk] array);
+ *  2. carry, rows independent: S_j = Diag(a_{j−1}) S_{j−1} + ΔS_{j−1} in place in ckpt
+ *     (slot 0 set to 0), rows [r0, r1) of every slot — split rows across threads;
+ *  3. inter, any order, chunks j ≥ 1: o[chunk j] += (q ⊙ e^{b}) S_j.
+ * Same sums as xb_chunkscan_forward (which fuses the phases per chunk) up to the order of
+ * the last additions; the result does not depend on how the phases are split over threads. */
+void xb_chunkscan_fwd_intra(const xb_chunkscan *p, const float *q, const float *k, const float *v,
+                            const float *g, int j, float *o, int accumulate, float *S_next, float *a,
+                            float *work);
+void xb_chunkscan_fwd_carry(int nch, int dk, int dv, int r0, int r1, const float *a, float *ckpt);
+void xb_chunkscan_fwd_inter(const xb_chunkscan *p, const float *q, const float *g, int j,
+                            const float *S, float *o, float *work);
 
 /* Given dO (rows 0..L−1, stride ldv), ACCUMULATE (+=) dq (w.r.t. the unscaled q), dk, dv and
  * dg (w.r.t. g = log α; skipped when g or dg is NULL). ckpt is what forward wrote. The gate

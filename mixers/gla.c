@@ -6,7 +6,8 @@
  *   per head: S_t = Diag(α_t) S_{t−1} + k_t v_tᵀ,  o_t = S_tᵀ (q_t · d_kh^{-1/2})
  *   Y = (RMSNorm_head(o) ⊙ silu(r)) W_O,  RMSNorm weight norm_w [d_v/h], ε = 1e-5
  * Bidirectional (§0.1, shared weights): o = o→ + o←, the reverse scan starting at len[b]−1.
- * Form: chunked scan of core/chunkscan.c (C = option `chunk`, default 64) forward and backward
+ * Form: chunked scan of core/chunkscan.c (C = option `chunk`, default 64) forward (parallel over
+ * heads, or over chunks too when there are few heads per thread) and backward (over heads)
  * (chunk-level backward from the per-chunk state checkpoints, gate gradient by the
  * q⊙dq − k⊙dk reverse-cumsum identity). `.reference` is the sequential recurrence in double.
  *
@@ -141,18 +142,19 @@ static size_t gla_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     dims m = get_dims(c);
     const size_t R = (size_t)B * N;
-    size_t rows = R * ((size_t)m.d + 5 * m.dv + 3 * m.dk + GLA_RANK);  /* backward's */
-    return rows + (size_t)xb_max_threads() * xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh)) + 64;
+    const size_t bwd = R * ((size_t)m.d + 5 * m.dv + 3 * m.dk + GLA_RANK);
+    const size_t fwd = R * m.dv + (size_t)B * m.h * xb_chunkscan_nchunks(N, m.C) * m.dkh;  /* U, decays */
+    return (fwd > bwd ? fwd : bwd) + (size_t)xb_max_threads() * xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh)) + 64;
 }
 
 /* σ and logsigmoid from core/vmath.h (vectorisable; logsigmoid without overflow) */
 static inline float sigm(float z) { return xb_vsigmoid(z); }
 static inline float logsig(float z) { return xb_vlogsig(z); }
 
-/* Run the scans of every (sequence, head) [and direction]; o rows ≥ len[b] zeroed. */
-static void scan_all(const dims *m, const sv *s, const float *la, const int *len, float *work,
-                     size_t wsz, int B, int N, int backward, const float *dO, float *dq, float *dk,
-                     float *dv, float *dg)
+/* Backward of the scans of every (sequence, head) [and direction], parallel over them. */
+static void scan_all_backward(const dims *m, const sv *s, const float *la, const int *len, float *work,
+                              size_t wsz, int B, int N, const float *dO, float *dq, float *dk, float *dv,
+                              float *dg)
 {
     const int nch = xb_chunkscan_nchunks(N, m->C);
     #pragma omp parallel for schedule(static)
@@ -164,33 +166,110 @@ static void scan_all(const dims *m, const sv *s, const float *la, const int *len
         for (int dir = 0; dir < m->dirs; dir++) {
             xb_chunkscan p = {.L = L, .dk = m->dkh, .dv = m->dvh, .C = m->C, .ldk = m->dk, .ldv = m->dv,
                               .reverse = dir, .scale = 1.0f / sqrtf((float)m->dkh), .g0 = 0.0f};
-            float *ck = s->ck + (((size_t)b * m->dirs + dir) * m->h + hh) * nch * m->dkh * m->dvh;
-            if (!backward)
-                xb_chunkscan_forward(&p, s->q + rk, s->k + rk, s->v + rv, la + rk, s->o + rv, dir, ck, wk);
-            else
-                xb_chunkscan_backward(&p, s->q + rk, s->k + rk, s->v + rv, la + rk, ck, dO + rv, dq + rk,
-                                      dk + rk, dv + rv, dg + rk, wk);
+            const float *ck = s->ck + (((size_t)b * m->dirs + dir) * m->h + hh) * nch * m->dkh * m->dvh;
+            xb_chunkscan_backward(&p, s->q + rk, s->k + rk, s->v + rv, la + rk, ck, dO + rv, dq + rk,
+                                  dk + rk, dv + rv, dg + rk, wk);
         }
-        if (!backward)
-            for (int t = L; t < N; t++) memset(s->o + rv + (size_t)t * m->dv, 0, (size_t)m->dvh * sizeof(float));
     }
 }
 
-/* U = RMSNorm_head(o)·norm_w ⊙ silu(r) over all rows (pad rows of o are 0, so U is 0 there). */
-static void gate_norm(const dims *m, const sv *s, const float *nw, float *U, size_t R, int store_rstd)
+/* Forward scans of every (sequence, head) [and direction] into s->o (rows ≥ len[b] zeroed).
+ * With at least two scans per thread, each thread runs whole scans (the fused serial forward:
+ * fastest, one pass over the rows). With fewer (B = 1 has only h scans) the chunks of each
+ * scan spread over the threads in core/chunkscan.h's three phases: intra over (b, head,
+ * chunk), carry over (b, head, row block), inter over (b, head, chunk). Which one runs
+ * depends on B·h and the thread count, so its last bits do too (both are tested against the
+ * double recurrence). dec: [B·h·nchunks·d_kh] chunk decays (phased form only). */
+static void scan_all_forward(const dims *m, const sv *s, const float *la, const int *len, float *work,
+                             size_t wsz, float *dec, int B, int N)
 {
-    float *rstd = s->rstd;
-    if (store_rstd) xb_headrms_forward((int)R, m->h, m->dvh, s->o, nw, GLA_EPS, U, rstd);
-    else {
+    if (B * m->h >= 2 * xb_max_threads()) {
+        const int nch = xb_chunkscan_nchunks(N, m->C);
         #pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < R * m->h; i++) {
-            const float *orow = s->o + i * m->dvh;
-            float *u = U + i * m->dvh;
-            for (int j = 0; j < m->dvh; j++) u[j] = orow[j] * rstd[i] * nw[j];
+        for (int task = 0; task < B * m->h; task++) {
+            const int b = task / m->h, hh = task % m->h, L = xb_len(len, b, N);
+            float *wk = work + (size_t)xb_thread_id() * wsz;
+            const size_t rk = (size_t)b * N * m->dk + (size_t)hh * m->dkh;
+            const size_t rv = (size_t)b * N * m->dv + (size_t)hh * m->dvh;
+            for (int dir = 0; dir < m->dirs; dir++) {
+                xb_chunkscan p = {.L = L, .dk = m->dkh, .dv = m->dvh, .C = m->C, .ldk = m->dk, .ldv = m->dv,
+                                  .reverse = dir, .scale = 1.0f / sqrtf((float)m->dkh), .g0 = 0.0f};
+                float *ck = s->ck + (((size_t)b * m->dirs + dir) * m->h + hh) * nch * m->dkh * m->dvh;
+                xb_chunkscan_forward(&p, s->q + rk, s->k + rk, s->v + rv, la + rk, s->o + rv, dir, ck, wk);
+            }
+            for (int t = L; t < N; t++) memset(s->o + rv + (size_t)t * m->dv, 0, (size_t)m->dvh * sizeof(float));
+        }
+        return;
+    }
+    const int nch = xb_chunkscan_nchunks(N, m->C), H = m->h, RB = 8;
+    const int nrb = (m->dkh + RB - 1) / RB;
+    const size_t ssz = (size_t)m->dkh * m->dvh;
+    for (int dir = 0; dir < m->dirs; dir++) {
+        #pragma omp parallel
+        {
+            float *wk = work + (size_t)xb_thread_id() * wsz;
+            #pragma omp for schedule(static)
+            for (int task = 0; task < B * H * nch; task++) {
+                const int b = task / (H * nch), hh = task / nch % H, j = task % nch, L = xb_len(len, b, N);
+                if (j >= xb_chunkscan_nchunks(L, m->C)) continue;
+                const int last = j + 1 >= xb_chunkscan_nchunks(L, m->C);
+                const size_t rk = (size_t)b * N * m->dk + (size_t)hh * m->dkh;
+                const size_t rv = (size_t)b * N * m->dv + (size_t)hh * m->dvh;
+                xb_chunkscan p = {.L = L, .dk = m->dkh, .dv = m->dvh, .C = m->C, .ldk = m->dk, .ldv = m->dv,
+                                  .reverse = dir, .scale = 1.0f / sqrtf((float)m->dkh), .g0 = 0.0f};
+                float *ck = s->ck + (((size_t)b * m->dirs + dir) * H + hh) * nch * ssz;
+                float *a = dec + ((size_t)(b * H + hh) * nch + j) * m->dkh;
+                xb_chunkscan_fwd_intra(&p, s->q + rk, s->k + rk, s->v + rv, la + rk, j, s->o + rv, dir,
+                                       last ? NULL : ck + (size_t)(j + 1) * ssz, a, wk);
+            }
+            #pragma omp for schedule(static)
+            for (int task = 0; task < B * H * nrb; task++) {
+                const int b = task / (H * nrb), hh = task / nrb % H, rb = task % nrb;
+                float *ck = s->ck + (((size_t)b * m->dirs + dir) * H + hh) * nch * ssz;
+                xb_chunkscan_fwd_carry(xb_chunkscan_nchunks(xb_len(len, b, N), m->C), m->dkh, m->dvh, rb * RB,
+                                       xb_min(m->dkh, (rb + 1) * RB), dec + (size_t)(b * H + hh) * nch * m->dkh, ck);
+            }
+            #pragma omp for schedule(static)
+            for (int task = 0; task < B * H * nch; task++) {
+                const int b = task / (H * nch), hh = task / nch % H, j = task % nch, L = xb_len(len, b, N);
+                if (j == 0 || j >= xb_chunkscan_nchunks(L, m->C)) continue;
+                const size_t rk = (size_t)b * N * m->dk + (size_t)hh * m->dkh;
+                const size_t rv = (size_t)b * N * m->dv + (size_t)hh * m->dvh;
+                xb_chunkscan p = {.L = L, .dk = m->dkh, .dv = m->dvh, .C = m->C, .ldk = m->dk, .ldv = m->dv,
+                                  .reverse = dir, .scale = 1.0f / sqrtf((float)m->dkh), .g0 = 0.0f};
+                const float *ck = s->ck + (((size_t)b * m->dirs + dir) * H + hh) * nch * ssz;
+                xb_chunkscan_fwd_inter(&p, s->q + rk, la + rk, j, ck + (size_t)j * ssz, s->o + rv, wk);
+            }
         }
     }
     #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < R * m->dv; i++) U[i] *= s->r[i] * sigm(s->r[i]);
+    for (int b = 0; b < B; b++)
+        for (int t = xb_len(len, b, N); t < N; t++) memset(s->o + ((size_t)b * N + t) * m->dv, 0, (size_t)m->dv * sizeof(float));
+}
+
+/* U = RMSNorm_head(o)·norm_w ⊙ silu(r) over all rows (pad rows of o are 0, so U is 0 there),
+ * one pass per block of rows while they are in cache; store_rstd: compute and save rstd, else
+ * reuse the saved one. */
+static void gate_norm(const dims *m, const sv *s, const float *nw, float *U, size_t R, int store_rstd)
+{
+    enum { RB = 32 };
+    float *rstd = s->rstd;
+    const int h = m->h, dvh = m->dvh, dv = m->dv;
+    #pragma omp parallel for schedule(static)
+    for (size_t r0 = 0; r0 < R; r0 += RB) {
+        const size_t nr = R - r0 < RB ? R - r0 : RB;
+        if (store_rstd)
+            xb_headrms_forward((int)nr, h, dvh, s->o + r0 * dv, nw, GLA_EPS, U + r0 * dv, rstd + r0 * h);
+        else
+            for (size_t i = r0 * h; i < (r0 + nr) * h; i++) {
+                const float *orow = s->o + i * dvh;
+                float *u = U + i * dvh;
+                for (int j = 0; j < dvh; j++) u[j] = orow[j] * rstd[i] * nw[j];
+            }
+        const float *rr = s->r + r0 * dv;
+        float *u = U + r0 * dv;
+        for (size_t i = 0; i < nr * dv; i++) u[i] *= rr[i] * sigm(rr[i]);
+    }
 }
 
 /* Y = gla(X); see the file comment. y, saved overwritten. */
@@ -214,7 +293,8 @@ static void gla_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < (size_t)R * m.dk; i++) la[i] = logsig(s.gh[i]) / GLA_GNORM;
     const size_t wsz = xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh));
-    scan_all(&m, &s, la, len, work, wsz, B, N, 0, NULL, NULL, NULL, NULL, NULL);
+    float *dec = work + (size_t)xb_max_threads() * wsz;
+    scan_all_forward(&m, &s, la, len, work, wsz, dec, B, N);
     gate_norm(&m, &s, W.nw, U, (size_t)R, 1);
     xb_gemm(0, 0, R, m.d, m.dv, 1.0f, U, m.dv, W.WO, m.d, 0.0f, y, m.d);
     for (int b = 0; b < B; b++)
@@ -259,7 +339,7 @@ static void gla_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     memset(dq, 0, R * m.dk * sizeof(float)); memset(dk, 0, R * m.dk * sizeof(float));
     memset(dg, 0, R * m.dk * sizeof(float)); memset(dv, 0, R * m.dv * sizeof(float));
     const size_t wsz = xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh));
-    scan_all(&m, &s, s.la, len, work, wsz, B, N, 1, dO, dq, dk, dv, dg);
+    scan_all_backward(&m, &s, s.la, len, work, wsz, B, N, dO, dq, dk, dv, dg);
     /* log α = logsigmoid(ĝ)/16 → dĝ = dlogα/16 · σ(−ĝ) (in place in dg; vectorised σ) */
     #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < R * m.dk; i++) dg[i] = dg[i] / GLA_GNORM * xb_vsigmoid(-s.gh[i]);
