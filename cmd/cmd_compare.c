@@ -20,7 +20,7 @@ static const xb_cli_opt opts[] = {
                                       "than D (0.02 = 2 points; default 0.02)"},
     {"alpha", 1, OPT_ALPHA, "P", "significance level of the one-sided Mann-Whitney U test (default 0.05)"},
     {"metric", 1, OPT_METRIC, "M", "latency measurement: model_fwd (default), model_fwdbwd, mixer_fwd, "
-                                   "mixer_fwdbwd"},
+                                   "mixer_fwdbwd, model_train"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -88,9 +88,9 @@ int cmd_compare(int argc, char **argv)
             break;
         case OPT_METRIC:
             if (strcmp(optarg, "model_fwd") && strcmp(optarg, "model_fwdbwd") && strcmp(optarg, "mixer_fwd") &&
-                strcmp(optarg, "mixer_fwdbwd"))
-                return xb_cli_usage_error(&cli, "--metric: expected model_fwd, model_fwdbwd, mixer_fwd or "
-                                          "mixer_fwdbwd, got '%s'", optarg);
+                strcmp(optarg, "mixer_fwdbwd") && strcmp(optarg, "model_train"))
+                return xb_cli_usage_error(&cli, "--metric: expected model_fwd, model_fwdbwd, mixer_fwd, "
+                                          "mixer_fwdbwd or model_train, got '%s'", optarg);
             o.metric = optarg;
             break;
         }

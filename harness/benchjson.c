@@ -14,7 +14,9 @@
 #include "harness/stats.h"
 #include "harness/store.h"
 
-static const char *const metrics[4] = { "model_fwd", "model_fwdbwd", "mixer_fwd", "mixer_fwdbwd" };
+#define N_METRICS 5
+static const char *const metrics[N_METRICS] = { "model_fwd", "model_fwdbwd", "mixer_fwd", "mixer_fwdbwd",
+                                                "model_train" };
 
 static void add_str(json_object *o, const char *k, const char *v)
 {
@@ -58,7 +60,7 @@ json_object *xb_bench_latency_json(json_object *records)
                          "median of %d repetitions (seeds %s, %d of %d records ok); range = half the "
                          "p10-p90 interval\np10 %.6g us, p90 %.6g us, min %.6g us, max %.6g us",
                          n, seeds, g[i].ok, g[i].n, s.p10 * 1e6, s.p90 * 1e6, s.min * 1e6, s.max * 1e6);
-        for (int m = 1; m < 4 && k > 0 && (size_t)k < sizeof extra; m++) {
+        for (int m = 1; m < N_METRICS && k > 0 && (size_t)k < sizeof extra; m++) {
             double *x;
             int nx = xb_cgroup_raw(&g[i], metrics[m], &x);
             if (nx > 0)
@@ -212,7 +214,7 @@ json_object *xb_gbench_json(json_object *meta, json_object *records)
     xb_cgroup *g;
     int ng = xb_cgroups(records, &g), family = 0;
     for (int i = 0; i < ng; i++) {
-        for (int m = 0; m < 4; m++) {
+        for (int m = 0; m < N_METRICS; m++) {
             double *t;
             int n = xb_cgroup_raw(&g[i], metrics[m], &t);
             if (n == 0) continue;

@@ -11,7 +11,8 @@
  *                        repetitions, unit "us"; range = "± h" with h half the p10–p90
  *                        interval (the form the action's range parser reads); extra = p10,
  *                        p90, min, max, repetitions, seeds, and the medians of mixer_fwd,
- *                        mixer_fwdbwd and model_fwdbwd.
+ *                        mixer_fwdbwd, model_fwdbwd and model_train (the last only in records
+ *                        that measured it).
  *   bench-accuracy.json  the same fields, tool "customBiggerIsBetter", training cells only:
  *                        value = mean test accuracy over ok seeds in percent, unit "%",
  *                        range = "± s" with s the sample standard deviation over seeds (0 for

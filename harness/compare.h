@@ -73,7 +73,8 @@ typedef struct xb_compare_opts {
     double max_slowdown;    /* 0.10 = 10 % */
     double max_acc_drop;    /* absolute, in accuracy units (0.02 = 2 points) */
     double alpha;           /* significance level of the one-sided test */
-    const char *metric;     /* "model_fwd" (default), "model_fwdbwd", "mixer_fwd", "mixer_fwdbwd" */
+    const char *metric;     /* "model_fwd" (default), "model_fwdbwd", "mixer_fwd", "mixer_fwdbwd",
+                               "model_train" (a folder without it compares no latency) */
 } xb_compare_opts;
 
 /* Exit statuses of compare. */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/adamw.h"
 #include "core/clock.h"
 #include "core/gemm.h"
 #include "core/rng.h"
@@ -126,6 +127,9 @@ typedef struct model_bench {
     int32_t *x, *y;
     int *len;
     int b;
+    const xb_train_cfg *tc;  /* model_train: lr (constant), betas, weight decay, clip */
+    int t;                   /* model_train: AdamW steps taken (bias-correction counter) */
+    int nonfinite;           /* model_train: a loss or gradient norm was NaN/inf */
 } model_bench;
 
 static void model_fwd(void *p)
@@ -139,6 +143,26 @@ static void model_fwdbwd(void *p)
     model_bench *b = p;
     xb_model_forward(b->m, b->x, b->len, b->y, b->b);
     xb_model_backward(b->m);
+}
+
+/* One training step as core/train.c's loop takes it: forward with targets, backward, global
+ * gradient norm, clip factor, AdamW. The learning rate is train.lr, constant (no schedule:
+ * the time of a step does not depend on it). A NaN/inf loss or norm, where xb_train would
+ * stop, is only noted: the step is still taken so every repetition does the same work. */
+static void model_train(void *p)
+{
+    model_bench *b = p;
+    const xb_train_cfg *tc = b->tc;
+    float loss = xb_model_forward(b->m, b->x, b->len, b->y, b->b);
+    xb_model_backward(b->m);
+    size_t np = xb_model_n_params(b->m);
+    const unsigned char *flags = xb_model_flags(b->m);
+    double gn = xb_grad_norm(xb_model_grads(b->m), flags, np);
+    if (!isfinite(loss) || !isfinite(gn)) b->nonfinite = 1;
+    float scale = tc->clip > 0.0f && gn > tc->clip ? (float)(tc->clip / gn) : 1.0f;
+    xb_adamw_step(xb_model_params(b->m), xb_model_grads(b->m), xb_model_adam_m(b->m),
+                  xb_model_adam_v(b->m), flags, np, tc->lr, tc->beta1, tc->beta2,
+                  tc->weight_decay, scale, ++b->t);
 }
 
 typedef struct child {
@@ -245,6 +269,12 @@ static int latency_model(child *k, int B, int N, double floor, json_object *lat)
         double f = (double)B * c->flops_model;
         rc = time_one(k, "model_fwd", model_fwd, &b, f, floor, lat);
         if (rc == 0) rc = time_one(k, "model_fwdbwd", model_fwdbwd, &b, 3 * f, floor, lat);
+        /* Last: AdamW changes the parameters, which the two above must not see. */
+        b.tc = &c->train;
+        if (rc == 0) rc = time_one(k, "model_train", model_train, &b, 3 * f, floor, lat);
+        json_object *o;
+        if (rc == 0 && b.nonfinite && json_object_object_get_ex(lat, "model_train", &o))
+            json_object_object_add(o, "nonfinite", json_object_new_boolean(1));
     }
     xb_free(b.x); xb_free(b.y); xb_free(b.len);
     xb_model_free(m);

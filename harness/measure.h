@@ -1,15 +1,23 @@
 /* harness/measure.h — what one cell measures, run inside the cell's child process
  * (DESIGN.md "Measurement"): accuracy (train + test), FLOPs (the mixer's formula and the
- * model's), latency (mixer layer alone and whole model, forward and forward+backward, with
- * warm-up and repetitions until both min_reps and min_time_s are reached, capped at
- * max_reps) and analytic memory. The result is a JSON record sent back through the cell's
- * pipe; the parent adds status, peak RSS and wall time (harness/sweep.c).
+ * model's), latency (mixer layer alone and whole model, forward and forward+backward, and
+ * one whole training step, with warm-up and repetitions until both min_reps and min_time_s
+ * are reached, capped at max_reps) and analytic memory. The result is a JSON record sent
+ * back through the cell's pipe; the parent adds status, peak RSS and wall time
+ * (harness/sweep.c).
  *
  * Latency record of one measurement ("mixer_fwd", "mixer_fwdbwd", "model_fwd",
- * "model_fwdbwd"): median, p10, p90, min, max, mean, stddev, cv (seconds), reps, outliers
- * (modified z-score, harness/stats.h), noisy (cv > max_cv or median < clock floor), flops
- * (per timed call; forward+backward is counted as 3 × forward, a nominal figure), gflops
- * (flops / median / 1e9) and raw (every repetition time, seconds, in order). */
+ * "model_fwdbwd", "model_train"): median, p10, p90, min, max, mean, stddev, cv (seconds),
+ * reps, outliers (modified z-score, harness/stats.h), noisy (cv > max_cv or median < clock
+ * floor), flops (per timed call; forward+backward and the training step are counted as 3 ×
+ * forward, a nominal figure: AdamW's ~10 FLOPs per parameter are not counted), gflops
+ * (flops / median / 1e9) and raw (every repetition time, seconds, in order).
+ * model_train is one step as core/train.c takes it — forward with targets, backward,
+ * gradient norm, clip, AdamW with the cell's train: lr (constant), betas, weight_decay and
+ * clip (latency cells: the suite's top-level train:) — on the same random batch every
+ * repetition, timed after model_fwd/model_fwdbwd since it changes the parameters; it also
+ * holds nonfinite: true when a loss or gradient norm was NaN/inf (the steps were still
+ * taken, so the time is of the same work, but no training run would have gone on). */
 #ifndef XB_MEASURE_H
 #define XB_MEASURE_H
 

@@ -373,9 +373,36 @@ done:
     free(tasks); free(mixers);
 }
 
-static const char *const lat_what[4] = { "model_fwd", "model_fwdbwd", "mixer_fwd", "mixer_fwdbwd" };
-static const char *const lat_title[4] = { "whole model, forward", "whole model, forward + backward",
-                                          "mixer layer alone, forward", "mixer layer alone, forward + backward" };
+/* The measurements, in the order of results.csv's columns (model_train came last, so older
+ * readers of the CSV find the first four where they were). */
+enum { LAT_MODEL_FWD, LAT_MODEL_FWDBWD, LAT_MIXER_FWD, LAT_MIXER_FWDBWD, LAT_MODEL_TRAIN, N_LAT };
+static const char *const lat_what[N_LAT] = { "model_fwd", "model_fwdbwd", "mixer_fwd", "mixer_fwdbwd",
+                                             "model_train" };
+static const char *const lat_title[N_LAT] = {
+    "whole model, forward", "whole model, forward + backward", "mixer layer alone, forward",
+    "mixer layer alone, forward + backward", "whole model, one training step (forward, backward, AdamW)" };
+/* The order of the tables: whole model first. */
+static const int lat_order[N_LAT] = { LAT_MODEL_FWD, LAT_MODEL_FWDBWD, LAT_MODEL_TRAIN, LAT_MIXER_FWD,
+                                      LAT_MIXER_FWDBWD };
+
+/* Whether any record matching (kind, task) holds latency.<what> (a number or not). */
+static int any_measurement(const ctx *c, int kind, const char *task, int w)
+{
+    char path[64];
+    snprintf(path, sizeof path, "latency.%s", lat_what[w]);
+    for (int i = 0; i < c->n; i++)
+        if (match(&c->v[i], kind, task) && xb_jpath(c->v[i].o, path)) return 1;
+    return 0;
+}
+
+/* A folder written before model_train was measured: its records have model_fwd (timed
+ * first in every cell) and none has model_train. Its tables leave the measurement out
+ * instead of a table of dashes. */
+static int predates(const ctx *c, int kind, const char *task, int w)
+{
+    return w == LAT_MODEL_TRAIN && !any_measurement(c, kind, task, w) &&
+           any_measurement(c, kind, task, LAT_MODEL_FWD);
+}
 
 /* One latency table: mixers × lengths of the records matching (kind, task). */
 static void latency_table(ctx *c, int kind, const char *task, int threads, int w)
@@ -431,6 +458,60 @@ static void latency_table(ctx *c, int kind, const char *task, int threads, int w
     free(Ls);
 }
 
+#define TRAIN_NOTE "One step as the training loop takes it, on the same random batch each " \
+    "repetition: forward with targets, backward, gradient norm and clipping, AdamW (train: lr, " \
+    "constant). FLOPs: 3 × forward, like forward + backward; AdamW's ~10 FLOPs per parameter " \
+    "are not counted."
+
+/* "57%" / "3.1%": a percentage the way the latency tables print fractions of peak. */
+static void fmt_pct(double pct, char *buf, size_t n)
+{
+    snprintf(buf, n, pct >= 10 ? "%.0f%%" : "%.2g%%", pct);
+}
+
+/* Latency sweep, mixers × lengths: a training step's achieved GFLOP/s as a percentage of the
+ * forward pass's (nominal FLOPs over medians, i.e. 3 · forward median / step median). */
+static void train_vs_fwd_table(ctx *c, int threads)
+{
+    const char **mixers;
+    int *Ls;
+    int nm = xb_distinct_mixers(c->v, c->n, XB_KIND_LATENCY, &mixers);
+    int nL = xb_distinct_lengths(c->v, c->n, XB_KIND_LATENCY, NULL, &Ls);
+    sb_printf(c->b, "### Training step vs forward\n\nAchieved GFLOP/s of one training step "
+              "(nominal 3 × forward FLOPs) as a percentage of the forward pass's, whole model: "
+              "3 × forward median / training-step median. Issue 5's target: ≥ 50%%. `*` = either "
+              "measurement noisy.\n\n");
+    header_row(c->b, "mixer", NULL, nL, Ls, NULL);
+    for (int j = 0; j < nm; j++) {
+        sb_printf(c->b, "| %s |", mixers[j]);
+        for (int li = 0; li < nL; li++) {
+            xb_agg fw, tr, ffw, ftr;
+            char cell[128];
+            xb_aggregate(c->v, c->n, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], threads,
+                         "latency.model_fwd.median", &fw);
+            xb_aggregate(c->v, c->n, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], threads,
+                         "latency.model_train.median", &tr);
+            xb_aggregate(c->v, c->n, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], threads,
+                         "latency.model_fwd.flops", &ffw);
+            xb_aggregate(c->v, c->n, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], threads,
+                         "latency.model_train.flops", &ftr);
+            double pct = 100 * (ftr.median / tr.median) / (ffw.median / fw.median);
+            if (fw.ok == 0) fmt_missing(&fw, cell, sizeof cell);
+            else if (tr.ok == 0) fmt_missing(&tr, cell, sizeof cell);
+            else if (!isfinite(pct) || pct <= 0) snprintf(cell, sizeof cell, "— (no FLOPs)");
+            else {
+                fmt_pct(pct, cell, sizeof cell);
+                if (fw.noisy || tr.noisy) strcat(cell, "*");
+            }
+            sb_printf(c->b, " %s |", cell);
+        }
+        sb_printf(c->b, "\n");
+    }
+    sb_printf(c->b, "\n");
+    free(mixers);
+    free(Ls);
+}
+
 static void latency_section(ctx *c, int threads, const char *thr_note)
 {
     int has_lat = 0, has_train = 0, batch = 0;
@@ -441,22 +522,29 @@ static void latency_section(ctx *c, int threads, const char *thr_note)
     }
     if (!has_lat && !has_train) return;
     sb_printf(c->b, "## Latency%s\n\nMedian of timed repetitions at batch %d · achieved GFLOP/s "
-              "(analytic forward FLOPs / median; forward + backward counted as 3 × forward, a "
-              "nominal figure) · fraction of the machine's FMA peak for the thread count. "
+              "(analytic forward FLOPs / median; forward + backward and a training step counted as "
+              "3 × forward, a nominal figure) · fraction of the machine's FMA peak for the thread count. "
               "`*` = noisy (cv above max_cv, median below the clock's reliable floor, or cut "
               "short by the time limit).\n\n", thr_note, batch);
     if (has_lat) {
-        for (int w = 0; w < 4; w++) {
+        for (int o = 0; o < N_LAT; o++) {
+            int w = lat_order[o];
+            if (predates(c, XB_KIND_LATENCY, NULL, w)) continue;
             sb_printf(c->b, "### Latency sweep (random tokens): %s\n\n", lat_title[w]);
+            if (w == LAT_MODEL_TRAIN) sb_printf(c->b, "%s\n\n", TRAIN_NOTE);
             latency_table(c, XB_KIND_LATENCY, NULL, threads, w);
         }
+        if (!predates(c, XB_KIND_LATENCY, NULL, LAT_MODEL_TRAIN)) train_vs_fwd_table(c, threads);
     }
     if (has_train) {
         const char **tasks;
         int nt = xb_distinct_tasks(c->v, c->n, &tasks);
         for (int t = 0; t < nt; t++)
-            for (int w = 0; w < 2; w++) {
+            for (int o = 0; o < 3; o++) {    /* the whole model's: what a training cell times */
+                int w = lat_order[o];
+                if (predates(c, XB_KIND_TRAIN, tasks[t], w)) continue;
                 sb_printf(c->b, "### %s at its training lengths: %s\n\n", tasks[t], lat_title[w]);
+                if (w == LAT_MODEL_TRAIN) sb_printf(c->b, "%s\n\n", TRAIN_NOTE);
                 latency_table(c, XB_KIND_TRAIN, tasks[t], threads, w);
             }
         free(tasks);
@@ -615,6 +703,77 @@ done:
     free(Ls);
 }
 
+/* Latency sweep at two or more thread counts: per measurement (model_fwd, mixer_fwd), mixers ×
+ * lengths, each cell the speedups median(T_min) / median(T) for the larger counts T in
+ * increasing order, "1.93× · 3.71×". */
+static void thread_scaling_section(ctx *c)
+{
+    int *thr = calloc((size_t)(c->n > 0 ? c->n : 1), sizeof *thr);
+    int nt = 0;
+    {
+        int *all;
+        int na = xb_distinct_threads(c->v, c->n, &all);     /* sorted */
+        for (int t = 0; thr && all && t < na; t++)
+            for (int i = 0; i < c->n; i++)
+                if (c->v[i].kind == XB_KIND_LATENCY && c->v[i].threads == all[t]) {
+                    thr[nt++] = all[t];
+                    break;
+                }
+        free(all);
+    }
+    if (nt < 2) {
+        free(thr);
+        return;
+    }
+    const char **mixers;
+    int *Ls;
+    int nm = xb_distinct_mixers(c->v, c->n, XB_KIND_LATENCY, &mixers);
+    int nL = xb_distinct_lengths(c->v, c->n, XB_KIND_LATENCY, NULL, &Ls);
+    sb_printf(c->b, "## Thread scaling\n\nLatency sweep: speedup over the smallest thread count "
+              "(T_min = %d), median time at T_min / median time at T, one figure per T = ", thr[0]);
+    for (int t = 1; t < nt; t++) sb_printf(c->b, "%s%d", t > 1 ? ", " : "", thr[t]);
+    sb_printf(c->b, " in that order. `*` = either median noisy.\n\n");
+    static const int what[2] = { LAT_MODEL_FWD, LAT_MIXER_FWD };
+    for (int k = 0; k < 2; k++) {
+        char field[64];
+        snprintf(field, sizeof field, "latency.%s.median", lat_what[what[k]]);
+        sb_printf(c->b, "### %s\n\n", lat_title[what[k]]);
+        header_row(c->b, "mixer", NULL, nL, Ls, NULL);
+        for (int j = 0; j < nm; j++) {
+            sb_printf(c->b, "| %s |", mixers[j]);
+            for (int li = 0; li < nL; li++) {
+                xb_agg base;
+                char cell[256];
+                xb_aggregate(c->v, c->n, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], thr[0], field, &base);
+                if (base.ok == 0) {
+                    fmt_missing(&base, cell, sizeof cell);
+                } else {
+                    size_t len = 0;
+                    cell[0] = 0;
+                    for (int t = 1; t < nt && len < sizeof cell; t++) {
+                        xb_agg a;
+                        xb_aggregate(c->v, c->n, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], thr[t], field, &a);
+                        double sp = base.median / a.median;
+                        int w;
+                        if (a.ok == 0 || !isfinite(sp) || sp <= 0)
+                            w = snprintf(cell + len, sizeof cell - len, "%s—", t > 1 ? " · " : "");
+                        else
+                            w = snprintf(cell + len, sizeof cell - len, "%s%.3g×%s", t > 1 ? " · " : "",
+                                         sp, base.noisy || a.noisy ? "*" : "");
+                        if (w > 0) len += (size_t)w;
+                    }
+                }
+                sb_printf(c->b, " %s |", cell);
+            }
+            sb_printf(c->b, "\n");
+        }
+        sb_printf(c->b, "\n");
+    }
+    free(mixers);
+    free(Ls);
+    free(thr);
+}
+
 static void failures_section(ctx *c)
 {
     int bad = 0;
@@ -716,6 +875,7 @@ char *xb_report_tables(json_object *meta, json_object *records)
         if (t == 0) flops_memory_section(&c, threads);
         scaling_section(&c, threads);
     }
+    thread_scaling_section(&c);
     failures_section(&c);
     free(thr);
     free(v);
@@ -758,7 +918,7 @@ char *xb_report_csv(json_object *records)
     sb b = { 0 };
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) sb_printf(&b, "%s,", strs[i]);
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) sb_printf(&b, "%s,", nums[i]);
-    for (int w = 0; w < 4; w++)
+    for (int w = 0; w < N_LAT; w++)
         for (size_t i = 0; i < sizeof lat_fields / sizeof *lat_fields; i++)
             sb_printf(&b, "%s_%s,", lat_what[w], lat_fields[i]);
     sb_printf(&b, "config_hash,error\n");
@@ -773,7 +933,7 @@ char *xb_report_csv(json_object *records)
             csv_num(&b, o, nums[i]);
             sb_printf(&b, ",");
         }
-        for (int w = 0; w < 4; w++)
+        for (int w = 0; w < N_LAT; w++)
             for (size_t i = 0; i < sizeof lat_fields / sizeof *lat_fields; i++) {
                 char path[96];
                 snprintf(path, sizeof path, "latency.%s.%s", lat_what[w], lat_fields[i]);
@@ -827,7 +987,8 @@ static json_object *aggregates_json(json_object *records)
         json_object_object_add(g, "threads", json_object_new_int(v[i].threads));
         static const char *const fields[] = { "test_acc", "final_loss", "train_time_s", "peak_rss_kb",
                                               "latency.model_fwd.median", "latency.model_fwdbwd.median",
-                                              "latency.mixer_fwd.median", "latency.mixer_fwdbwd.median" };
+                                              "latency.mixer_fwd.median", "latency.mixer_fwdbwd.median",
+                                              "latency.model_train.median" };
         for (size_t f = 0; f < sizeof fields / sizeof *fields; f++) {
             if (v[i].kind == XB_KIND_LATENCY && f < 3) continue;
             xb_agg a;
@@ -848,7 +1009,7 @@ static json_object *lean_copy(json_object *rec)
     json_object *c = NULL;
     if (json_object_deep_copy(rec, &c, NULL) != 0) return json_object_get(rec);
     json_object *lat = xb_jget(c, "latency");
-    for (int w = 0; lat && w < 4; w++) {
+    for (int w = 0; lat && w < N_LAT; w++) {
         json_object *m = xb_jget(lat, lat_what[w]);
         if (m) json_object_object_del(m, "raw");
     }

@@ -979,6 +979,7 @@ static int load_text(const char *text, size_t len, const char *file, xb_suite *s
         if (c.d.n_errors == 0) check_all(&c);
         if (c.d.n_errors == 0) {
             s->model = c.model_cfg;
+            s->train = c.train_cfg;
             s->canonical = xb_suite_canonical(s, &c.model_cfg, &c.train_cfg);
             if (!s->canonical) c.d.n_errors++;
             else s->hash = xb_fnv1a(s->canonical, strlen(s->canonical));

@@ -56,6 +56,8 @@ typedef struct xb_suite {
     uint64_t hash;          /* FNV-1a of canonical */
     xb_model_cfg model;     /* the top-level model: (latency-only cells use it; tasks start
                                from it before their own overrides) */
+    xb_train_cfg train;     /* the top-level train: (latency-only cells time one AdamW step
+                               with its lr, betas, weight_decay and clip; tasks start from it) */
 } xb_suite;
 
 /* Load and validate a suite. On error prints compiler-style messages to errf and returns

@@ -63,6 +63,18 @@ static json_object *model_cfg_json(const xb_model_cfg *m)
     return o;
 }
 
+/* What a latency cell's timed training step (model_train) uses of the top-level train:. */
+static json_object *optimizer_json(const xb_train_cfg *t)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "lr", jdbl(t->lr));
+    json_object_object_add(o, "weight_decay", jdbl(t->weight_decay));
+    json_object_object_add(o, "clip", jdbl(t->clip));
+    json_object_object_add(o, "beta1", jdbl(t->beta1));
+    json_object_object_add(o, "beta2", jdbl(t->beta2));
+    return o;
+}
+
 static json_object *train_cfg_json(const xb_train_cfg *t)
 {
     json_object *o = json_object_new_object();
@@ -188,6 +200,7 @@ static void resolve(xb_cell_spec *c, const xb_suite *s, const xb_suite_task *st)
     json_object_object_add(cfg, "mixer", mj);
     json_object_object_add(cfg, "model", model_cfg_json(&c->mc));
     if (c->kind == XB_CELL_TRAIN) json_object_object_add(cfg, "train", train_cfg_json(&c->train));
+    else json_object_object_add(cfg, "optimizer", optimizer_json(&c->train));
     json_object_object_add(cfg, "latency", latency_cfg_json(&c->lat));
     json_object_object_add(cfg, "seed", jint((long)c->seed));
     json_object_object_add(cfg, "threads", jint(c->threads));
@@ -321,6 +334,7 @@ int xb_sweep_expand(const xb_suite *s, const xb_sweep_opts *o, xb_cell_spec **ce
                 c->threads = THREADS(k);
                 c->causal = s->latency.causal;
                 c->mc = latency_model(s, c->causal);
+                c->train = s->train;     /* the optimiser of the timed training step */
                 if (!o->only || in_list(o->only, c->mixer->name)) resolve(c, s, NULL);
                 KEEP(c);
             }

@@ -23,7 +23,8 @@
  *   data {train, val, test, rejected, source}, chance (test majority-class rate), params,
  *   test_acc, val_acc, final_loss, steps, train_time_s, loss_curve [[step, mean loss], ...]
  *   (at most 256 bucket means), latency {batch, N, clock_floor_s, mixer_fwd, mixer_fwdbwd,
- *   model_fwd, model_fwdbwd} (each as harness/measure.h describes, raw times included),
+ *   model_fwd, model_fwdbwd, model_train} (each as harness/measure.h describes, raw times
+ *   included; records written before model_train existed lack it),
  *   child_s, as_base_kb, peak_rss_kb (the child's ru_maxrss), wall_s (fork to reap),
  *   stderr (tail of the child's stderr, only when not ok), finished (UTC), config (the
  *   resolved configuration config_hash is the FNV-1a of). */

@@ -27,7 +27,7 @@ static const char *META =
     " \"cpu_scaling_enabled\": true, \"load_avg\": [0.5, 0.25, 0.125]}}\n";
 
 /* two seeds of one training cell (raw 3 + 2 repetitions, pooled median = 3 µs), a failed
- * training cell, a latency cell with two measurements */
+ * training cell, a latency cell with three measurements */
 #define RAW(a) "{\"median\":1,\"raw\":[" a "]}"
 static const char *CELLS =
     "{\"kind\":\"train\",\"task\":\"mqar\",\"mixer\":\"softmax\",\"L\":64,\"seed\":1,\"threads\":1,"
@@ -40,7 +40,8 @@ static const char *CELLS =
     "\"causal\":true,\"status\":\"timeout\",\"config_hash\":\"b1\",\"suite_hash\":\"aaaa\",\"test_acc\":null}\n"
     "{\"kind\":\"latency\",\"task\":null,\"mixer\":\"softmax\",\"L\":256,\"seed\":1,\"threads\":2,"
     "\"causal\":false,\"status\":\"ok\",\"config_hash\":\"c1\",\"suite_hash\":\"aaaa\","
-    "\"latency\":{\"model_fwd\":" RAW("1e-5,2e-5,3e-5,4e-5") ",\"model_fwdbwd\":" RAW("9e-5,8e-5,7e-5,6e-5") "}}\n";
+    "\"latency\":{\"model_fwd\":" RAW("1e-5,2e-5,3e-5,4e-5") ",\"model_fwdbwd\":" RAW("9e-5,8e-5,7e-5,6e-5")
+    ",\"model_train\":" RAW("3e-4,1e-4,2e-4") "}}\n";
 
 static void write_file(const char *name, const char *text)
 {
@@ -126,6 +127,9 @@ Test(benchjson, latency_custom_smaller_is_better)
     cr_assert_str_eq(json_object_get_string(field(e, "name", json_type_string)),
                      "latency/softmax/L:256/bidir/threads:2 model_fwd");
     cr_assert_float_eq(json_object_get_double(field(e, "value", json_type_double)), 25.0, 1e-9);
+    extra = json_object_get_string(field(e, "extra", json_type_string));
+    cr_assert(strstr(extra, "model_fwdbwd median 75 us (4)") != NULL, "%s", extra);
+    cr_assert(strstr(extra, "model_train median 200 us (3)") != NULL, "%s", extra);
     json_object_put(a);
 }
 
@@ -187,8 +191,8 @@ Test(benchjson, gbench_rows)
     json_object *b = field(g, "benchmarks", json_type_array);
     size_t n = json_object_array_length(b);
     /* iteration rows: softmax train model_fwd 5 + mixer_fwd 5, latency model_fwd 4 +
-     * model_fwdbwd 4 = 18; one median aggregate per measurement = 4 */
-    cr_assert_eq(n, 22);
+     * model_fwdbwd 4 + model_train 3 = 21; one median aggregate per measurement = 5 */
+    cr_assert_eq(n, 26);
     int aggregates = 0;
     for (size_t i = 0; i < n; i++) {
         json_object *r = json_object_array_get_idx(b, i);
@@ -239,14 +243,14 @@ Test(benchjson, gbench_rows)
         double med = m % 2 ? t[m / 2] : 0.5 * (t[m / 2 - 1] + t[m / 2]);
         cr_assert_float_eq(rt, med, 1e-6 * med, "%s: %g vs %g", name, rt, med);
     }
-    cr_assert_eq(aggregates, 4);
+    cr_assert_eq(aggregates, 5);
     /* names follow Google Benchmark's family/args/threads:N form */
     cr_assert_str_eq(json_object_get_string(xb_jget(json_object_array_get_idx(b, 0), "name")),
                      "mqar/softmax/L:64/causal/model_fwd/threads:1");
     json_object *last = json_object_array_get_idx(b, n - 1);
     cr_assert_str_eq(json_object_get_string(xb_jget(last, "name")),
-                     "latency/softmax/L:256/bidir/model_fwdbwd/threads:2_median");
-    cr_assert_float_eq(json_object_get_double(xb_jget(last, "real_time")), 75000.0, 1e-6);
+                     "latency/softmax/L:256/bidir/model_train/threads:2_median");
+    cr_assert_float_eq(json_object_get_double(xb_jget(last, "real_time")), 200000.0, 1e-6);
     cr_assert_eq(json_object_get_int(xb_jget(last, "threads")), 2);
     json_object_put(g);
 }

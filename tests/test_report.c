@@ -1,7 +1,9 @@
 /* tests/test_report.c — harness/report.c and harness/store.c on a hand-written results folder:
  * seeds averaged (mean ± std), failed cells shown as "— (status)" and never 0, the chance
  * row, achieved GFLOP/s and fraction of peak, scaling exponents and the crossover vs
- * softmax, superseded and foreign records, a torn last line, the CSV and results.json. */
+ * softmax, superseded and foreign records, a torn last line, the CSV and results.json; and
+ * on a second folder (1, 2 and 4 threads) the training-step-vs-forward and thread-scaling
+ * tables. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -141,6 +143,11 @@ Test(report, tables_md)
     /* scaling and crossover */
     cr_assert(strstr(t, "| softmax | 2.00 (1.000) | 2.00 (1.000) | — | — |") != NULL, "%s", t);
     cr_assert(strstr(t, "| linear | 1.00 (1.000) | 1.00 (1.000) | N ≈ 512 | N ≈ 512 |") != NULL, "%s", t);
+    /* latency records from before model_train was measured: no table of it, no ratio, and
+     * with one thread count no thread scaling */
+    cr_assert(strstr(t, "### Latency sweep (random tokens): whole model, one training step") == NULL, "%s", t);
+    cr_assert(strstr(t, "Training step vs forward") == NULL, "%s", t);
+    cr_assert(strstr(t, "## Thread scaling") == NULL, "%s", t);
     /* FLOPs and memory */
     cr_assert(strstr(t, "| softmax | 500 K / 1 M |") != NULL, "%s", t);
     cr_assert(strstr(t, "| softmax | 1.0 / 2.0 |") != NULL, "%s", t);
@@ -208,4 +215,100 @@ Test(report, plot_scripts)
         cr_assert_eq(access(p, R_OK), 0);
         free(p);
     }
+}
+
+/* ---- a latency sweep at 1, 2 and 4 threads ----------------------------------------------- */
+
+static const char *META_THR =
+    "{\"suite_name\": \"thr\", \"suite_path\": \"thr.yaml\", \"suite_hash\": \"cccc\","
+    " \"suite_canonical\": \"name: thr\\n\", \"started\": \"2024-01-01T00:00:00Z\","
+    " \"threads\": [1, 2, 4], \"cells\": 12}\n";
+
+/* One latency cell: model_fwd (1 MFLOP), mixer_fwd, model_train (3 MFLOP) medians in s. */
+#define LATT(h, mixer, L, thr, fwd, mix, train, train_noisy) \
+    "{\"kind\":\"latency\",\"task\":null,\"mixer\":\"" mixer "\",\"L\":" #L ",\"seed\":1," \
+    "\"threads\":" #thr ",\"status\":\"ok\",\"config_hash\":\"" h "\",\"suite_hash\":\"cccc\"," \
+    "\"latency\":{\"batch\":1,\"N\":" #L "," \
+    "\"model_fwd\":{\"median\":" fwd ",\"flops\":1e6,\"noisy\":false}," \
+    "\"mixer_fwd\":{\"median\":" mix ",\"flops\":5e5,\"noisy\":false}," \
+    "\"model_fwdbwd\":{\"median\":" train ",\"flops\":3e6,\"noisy\":false}," \
+    "\"model_train\":{\"median\":" train ",\"flops\":3e6,\"noisy\":" train_noisy "}}}\n"
+
+static const char *CELLS_THR =
+    LATT("s1", "softmax", 256, 1, "0.004", "0.003", "0.024", "false")
+    LATT("s2", "softmax", 256, 2, "0.002", "0.0015", "0.008", "true")
+    LATT("s4", "softmax", 256, 4, "0.001", "0.0012", "0.006", "false")
+    LATT("t1", "softmax", 512, 1, "0.016", "0.01", "0.096", "false")
+    LATT("t2", "softmax", 512, 2, "0.008", "0.005", "0.048", "false")
+    LATT("t4", "softmax", 512, 4, "0.004", "0.0025", "0.024", "false")
+    /* linear at 256: no record at 1 thread; at 512: 4 threads timed out */
+    LATT("l2", "linear", 256, 2, "0.002", "0.001", "0.006", "false")
+    LATT("l4", "linear", 256, 4, "0.001", "0.0005", "0.003", "false")
+    LATT("m1", "linear", 512, 1, "0.008", "0.004", "0.024", "false")
+    LATT("m2", "linear", 512, 2, "0.005", "0.0025", "0.015", "false")
+    "{\"kind\":\"latency\",\"task\":null,\"mixer\":\"linear\",\"L\":512,\"seed\":1,\"threads\":4,"
+    "\"status\":\"timeout\",\"config_hash\":\"m4\",\"suite_hash\":\"cccc\"}\n";
+
+static void setup_thr(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/xb-report-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    write_file("meta.json", META_THR);
+    write_file("cells.jsonl", CELLS_THR);
+}
+
+TestSuite(report_threads, .init = setup_thr, .fini = teardown);
+
+Test(report_threads, thread_scaling_and_training_step)
+{
+    cr_assert_eq(xb_report_dir(dir, NULL, NULL), 0);
+    const char *t = read_file("tables.md");
+    cr_assert_not_null(t);
+    /* the training step's table, between the whole model's forward + backward and the mixer's */
+    const char *tr = strstr(t, "### Latency sweep (random tokens): whole model, one training step "
+                               "(forward, backward, AdamW)\n\n");
+    cr_assert_not_null(tr, "%s", t);
+    cr_assert(strstr(tr, "AdamW's ~10 FLOPs per parameter are not counted") != NULL, "%s", t);
+    cr_assert(strstr(t, "whole model, forward + backward\n") < tr, "%s", t);
+    cr_assert(strstr(t, "mixer layer alone, forward\n") > tr, "%s", t);
+    /* 24 ms for 3 MFLOP = 0.125 GF/s */
+    cr_assert(strstr(tr, "| softmax | 24 ms · 0.125 GF/s | 96 ms · 0.0312 GF/s |") != NULL, "%s", t);
+
+    /* training step vs forward: 3 · forward median / step median, per thread count */
+    const char *t1 = strstr(t, "## Latency, threads = 1\n"), *t2 = strstr(t, "## Latency, threads = 2\n");
+    const char *t4 = strstr(t, "## Latency, threads = 4\n");
+    cr_assert(t1 && t2 && t4 && t1 < t2 && t2 < t4, "%s", t);
+    const char *v1 = strstr(t1, "### Training step vs forward\n"), *v2 = strstr(t2, "### Training step vs forward\n");
+    cr_assert(v1 && v1 < t2 && v2 && v2 < t4, "%s", t);
+    cr_assert(strstr(v1, "Issue 5's target: ≥ 50%.") != NULL, "%s", t);
+    cr_assert(strstr(v1, "| mixer | 256 | 512 |\n|---|---:|---:|\n"
+                         "| softmax | 50% | 50% |\n"
+                         "| linear | — (missing) | 100% |\n") != NULL, "%s", t);
+    cr_assert(strstr(v2, "| softmax | 75%* | 50% |\n"          /* noisy step marked */
+                         "| linear | 100% | 100% |\n") != NULL, "%s", t);
+
+    /* thread scaling: once, after the per-thread sections, speedups over 1 thread at 2 and 4 */
+    const char *sc = strstr(t, "## Thread scaling\n\n");
+    cr_assert_not_null(sc, "%s", t);
+    cr_assert(sc > t4, "%s", t);
+    cr_assert(strstr(sc + 1, "## Thread scaling") == NULL, "written once");
+    cr_assert(strstr(sc, "(T_min = 1), median time at T_min / median time at T, one figure per "
+                         "T = 2, 4 in that order.") != NULL, "%s", t);
+    cr_assert(strstr(sc, "### whole model, forward\n\n| mixer | 256 | 512 |\n|---|---:|---:|\n"
+                         "| softmax | 2× · 4× | 2× · 4× |\n"
+                         "| linear | — (missing) | 1.6× · — |\n") != NULL, "%s", t);
+    cr_assert(strstr(sc, "### mixer layer alone, forward\n\n| mixer | 256 | 512 |\n|---|---:|---:|\n"
+                         "| softmax | 2× · 2.5× | 2× · 4× |\n"
+                         "| linear | — (missing) | 1.6× · — |\n") != NULL, "%s", t);
+
+    /* results.json aggregates and the CSV carry model_train too */
+    const char *csv = read_file("results.csv");
+    cr_assert(strstr(csv, ",model_train_median,") != NULL);
+    char *p = xb_path_join(dir, "results.json");
+    json_object *res = xb_read_json(p);
+    free(p);
+    cr_assert_not_null(res);
+    json_object *g = json_object_array_get_idx(xb_jget(res, "aggregates"), 0);
+    cr_assert_float_eq(xb_record_num(xb_jget(g, "latency.model_train.median"), "median"), 0.024, 1e-12);
+    json_object_put(res);
 }

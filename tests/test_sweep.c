@@ -282,6 +282,14 @@ Test(sweep, faults_recorded_and_sweep_completes, .timeout = 60)
     cr_assert(xb_jnum(ok, "test_acc", -1) >= 0);
     cr_assert(xb_jnum(ok, "peak_rss_kb", 0) > 0);
     cr_assert_not_null(xb_jpath(ok, "latency.model_fwdbwd.raw"));
+    /* the timed training step: its repetitions, and the nominal FLOPs of forward + backward */
+    cr_assert_eq(json_object_array_length(xb_jpath(ok, "latency.model_train.raw")), 3);
+    cr_assert_eq(xb_jint(xb_jpath(ok, "latency.model_train"), "reps", 0), 3);
+    cr_assert(xb_jnum(xb_jpath(ok, "latency.model_train"), "median", -1) > 0);
+    cr_assert_gt(xb_jnum(xb_jpath(ok, "latency.model_fwdbwd"), "flops", 0), 0);
+    cr_assert_eq(xb_jnum(xb_jpath(ok, "latency.model_train"), "flops", -1),
+                 xb_jnum(xb_jpath(ok, "latency.model_fwdbwd"), "flops", -2));
+    cr_assert_null(xb_jpath(ok, "latency.model_train.nonfinite"), "20 small steps stay finite");
     cr_assert_eq(json_object_array_length(xb_jpath(ok, "latency.mixer_fwd.raw")), 3);
     cr_assert_eq(json_object_array_length(xb_jget(ok, "loss_curve")), 20);
     /* and the derived files exist, with failures shown as such */
@@ -409,6 +417,45 @@ Test(sweep, only_and_shard_select_cells)
     cr_assert_eq(xb_sweep_expand(&s, &bad, &cells, &n, null), XB_EINVAL);
     fclose(null);
     xb_suite_release(&s);
+}
+
+/* Latency cells time a training step with the suite's top-level train: optimiser, which is
+ * part of their configuration hash (another lr, another hash); steps and batch are not. */
+static void latency_cell(const char *train, xb_suite *s, xb_cell_spec *out)
+{
+    char text[512];
+    snprintf(text, sizeof text, "name: opt\nmodel: {dim: 16, layers: 1, heads: 2}\ntrain: %s\n"
+             "latency: {lengths: [16]}\nmixers: [softmax]\ntasks: []\n", train);
+    cr_assert_eq(xb_suite_load_string(text, "opt.yaml", s, stderr), 0);
+    xb_cell_spec *cells;
+    int n;
+    xb_sweep_opts o = { 0 };
+    cr_assert_eq(xb_sweep_expand(s, &o, &cells, &n, stderr), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(cells[0].kind, XB_CELL_LATENCY);
+    *out = cells[0];
+    out->config = NULL;
+    xb_sweep_cells_free(cells, n);
+}
+
+Test(sweep, latency_cells_take_the_suite_optimiser)
+{
+    if (!xb_mixer_find("softmax")) cr_skip_test("softmax not registered");
+    xb_suite s;
+    xb_cell_spec a, b, c;
+    latency_cell("{lr: 0.01, beta1: 0.8, beta2: 0.99, weight_decay: 0.2, clip: 0.5}", &s, &a);
+    cr_assert_float_eq(a.train.lr, 0.01f, 0);
+    cr_assert_float_eq(a.train.beta1, 0.8f, 0);
+    cr_assert_float_eq(a.train.beta2, 0.99f, 0);
+    cr_assert_float_eq(a.train.weight_decay, 0.2f, 0);
+    cr_assert_float_eq(a.train.clip, 0.5f, 0);
+    xb_suite_release(&s);
+    latency_cell("{lr: 0.02, beta1: 0.8, beta2: 0.99, weight_decay: 0.2, clip: 0.5}", &s, &b);
+    xb_suite_release(&s);
+    latency_cell("{lr: 0.01, beta1: 0.8, beta2: 0.99, weight_decay: 0.2, clip: 0.5, steps: 7, batch: 3}", &s, &c);
+    xb_suite_release(&s);
+    cr_assert_str_neq(a.hash, b.hash);
+    cr_assert_str_eq(a.hash, c.hash);
 }
 
 Test(sweep, skips_decided_before_forking, .timeout = 30)
