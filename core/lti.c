@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/gemm.h"
 #include "core/xb.h"
 
 /* C = A·B for k×k row-major doubles (i-k-j order: the inner loop streams rows). */
@@ -117,4 +118,44 @@ void xb_lti_step_part(int q, const float *Mt, const float *v, const float *bvec,
 void xb_lti_step(int q, const float *Mt, const float *v, const float *bvec, float bscale, float *out)
 {
     xb_lti_step_part(q, Mt, v, bvec, bscale, out, 0, q);
+}
+
+void xb_lti_chunk_setup(int q, int C, const float *AT, const float *Bb, float *PT, float *Hr, float *tmp)
+{
+    XB_ASSERT(C >= 1 && (C & (C - 1)) == 0);
+    const size_t qq = (size_t)q * q;
+    /* PT = (Āᵀ)^C by log2 C squarings, ping-ponging between PT and tmp */
+    float *cur = PT, *nxt = tmp;
+    memcpy(cur, AT, qq * sizeof(float));
+    for (int c = 1; c < C; c *= 2) {
+        xb_gemm(0, 0, q, q, q, 1.0f, cur, q, cur, q, 0.0f, nxt, q);
+        float *t = cur; cur = nxt; nxt = t;
+    }
+    if (cur != PT) memcpy(PT, cur, qq * sizeof(float));
+    /* Hr[C−1] = B̄, Hr[s] = Ā Hr[s+1] */
+    memcpy(Hr + (size_t)(C - 1) * q, Bb, (size_t)q * sizeof(float));
+    for (int s = C - 2; s >= 0; s--)
+        xb_lti_step(q, AT, Hr + (size_t)(s + 1) * q, Hr + (size_t)(s + 1) * q, 0.0f, Hr + (size_t)s * q);
+}
+
+void xb_lti_scan_chunked(int q, int C, const float *Ab, const float *Bb, const float *PT, const float *Hr,
+                         const float *u, int L, float *M, float *S, float *E)
+{
+    if (L <= 0) return;
+    const int nch = (L + C - 1) / C;
+    const size_t ld = (size_t)C * q;
+    /* chunk-local end states of the full chunks, then the carried state entering each chunk */
+    if (nch > 1) xb_gemm(0, 0, nch - 1, q, C, 1.0f, u, C, Hr, q, 0.0f, E, q);
+    memset(S, 0, (size_t)q * sizeof(float));
+    for (int j = 1; j < nch; j++)
+        xb_lti_step(q, PT, S + (size_t)(j - 1) * q, E + (size_t)(j - 1) * q, 1.0f, S + (size_t)j * q);
+    /* M = B̄ u, then position i of every chunk at once: rows jC+i += rows jC+i−1 Āᵀ */
+    #pragma omp parallel for schedule(static)
+    for (int t = 0; t < L; t++)
+        for (int i = 0; i < q; i++) M[(size_t)t * q + i] = Bb[i] * u[t];
+    for (int i = 0; i < C && i < L; i++) {
+        const int rows = (L - i + C - 1) / C;
+        if (i == 0) xb_gemm(0, 1, rows, q, q, 1.0f, S, q, Ab, q, 1.0f, M, (int)ld);
+        else xb_gemm(0, 1, rows, q, q, 1.0f, M + (size_t)(i - 1) * q, (int)ld, Ab, q, 1.0f, M + (size_t)i * q, (int)ld);
+    }
 }

@@ -32,4 +32,21 @@ void xb_lti_step(int q, const float *Mt, const float *v, const float *bvec, floa
 void xb_lti_step_part(int q, const float *Mt, const float *v, const float *bvec, float bscale,
                       float *out, int i_begin, int i_end);
 
+/* Chunked form of the scan m_τ = Ā m_{τ−1} + B̄ u_τ (m_{−1} = 0), for one sequence when there
+ * are too few sequences to give each thread its own: the same recurrence, but taken at
+ * position i of every chunk of C steps at once, so each of its C steps is one GEMM over all
+ * chunks (threaded BLAS) instead of a mat-vec per time step (L2-bound, and a barrier per
+ * step when split across threads). Per scan, with nch = ⌈L/C⌉:
+ *   E_j = Σ_s Ā^{C−1−s} B̄ u_{jC+s}   (end state of full chunk j from zero; one GEMM),
+ *   S_0 = 0, S_{j+1} = Ā^C S_j + E_j  (state entering chunk j; one mat-vec per chunk, serial),
+ *   M = B̄ u; for i = 0..C−1: rows {jC+i} += rows {jC+i−1} Āᵀ  (S_j for i = 0).
+ * Extra work over the recurrence's 2Lq²: log2(C)·2q³ (Ā^C, once per call of setup) and
+ * (2Lq + 2·nch·q²) per scan; FLOP counts keep the recurrence's formula (a lower bound).
+ * Setup (once per Ā, B̄): PT = (Āᵀ)^C [q×q] by squarings (C a power of two; tmp [q×q]) and
+ * Hr [C×q], Hr[s] = Ā^{C−1−s} B̄. Scan: u [L] and M [L×q] in scan order, S and E [nch×q]
+ * work. Calls threaded BLAS and a parallel loop: call from outside a parallel region. */
+void xb_lti_chunk_setup(int q, int C, const float *AT, const float *Bb, float *PT, float *Hr, float *tmp);
+void xb_lti_scan_chunked(int q, int C, const float *Ab, const float *Bb, const float *PT, const float *Hr,
+                         const float *u, int L, float *M, float *S, float *E);
+
 #endif

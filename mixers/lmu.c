@@ -19,8 +19,11 @@
  * get PyTorch's Linear default U(±1/√fan_in) (weights and biases). Following the code here:
  * LMU_INIT_GAIN = 1 (set it to √3 for the LeCun bound).
  *
- * CPU form: recurrent (MIXERS.md §19 (a)), one q×q mat-vec per step per sequence, OpenMP over
- * direction × sequence; projections are GEMMs over all B·N rows.
+ * CPU form: recurrent (MIXERS.md §19 (a)). Many scans (direction × sequence) or short ones: one
+ * q×q mat-vec per step, OpenMP over scans. A few long ones (B = 1 latency): the same
+ * recurrence in core/lti.h's chunked form, position i of all chunks as one GEMM (FLOPs are
+ * still counted as the recurrence's). The adjoint scan splits each step's outputs across
+ * threads when there are fewer scans than threads. Projections are GEMMs over all B·N rows.
  *
  * Buffers (batch-major inside saved, B × n_saved floats in all):
  *   saved:   U [ndir, B·N] (u after ReLU) | M [ndir, B·N, q] | H [B·N, d] (h after ReLU)
@@ -129,7 +132,9 @@ static void lmu_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 
 /* ---- buffers ------------------------------------------------------------------------ */
 
-typedef struct bufs { float *U, *M, *H, *AT, *DYM, *DH, *DM, *DUP; } bufs;
+typedef struct bufs { float *U, *M, *H, *AT, *DYM, *DH, *DM, *DUP, *PT, *TMP, *HR, *S, *E; } bufs;
+
+#define LMU_CHUNK 64   /* C of the chunked scan (core/lti.h; a power of two) */
 
 static size_t take(size_t *off, size_t n) { size_t r = *off; *off += (n + 15) & ~(size_t)15; return r; }
 
@@ -145,21 +150,28 @@ static void layout(const dims *m, int B, int N, size_t *o, size_t *ns, size_t *n
     o[5] = take(&x, BN * m->d);
     o[6] = take(&x, BN * m->q);
     o[7] = take(&x, BN);
+    const size_t nch = (size_t)(N + LMU_CHUNK - 1) / LMU_CHUNK;   /* chunked scan (B small) */
+    o[8] = take(&x, (size_t)m->q * m->q);
+    o[9] = take(&x, (size_t)m->q * m->q);
+    o[10] = take(&x, (size_t)LMU_CHUNK * m->q);
+    o[11] = take(&x, nch * m->q);
+    o[12] = take(&x, nch * m->q);
     *ns = s; *nx = x;
 }
 
 static bufs carve(const dims *m, int B, int N, float *saved, float *scratch)
 {
-    size_t o[8], ns, nx;
+    size_t o[13], ns, nx;
     layout(m, B, N, o, &ns, &nx);
     return (bufs){saved + o[0], saved + o[1], saved + o[2], scratch + o[3], scratch + o[4],
-                  scratch + o[5], scratch + o[6], scratch + o[7]};
+                  scratch + o[5], scratch + o[6], scratch + o[7], scratch + o[8], scratch + o[9],
+                  scratch + o[10], scratch + o[11], scratch + o[12]};
 }
 
 static size_t lmu_n_saved(const xb_mixer_cfg *c, int N)
 {
     dims m = dims_of(c);
-    size_t o[8], ns, nx;
+    size_t o[13], ns, nx;
     layout(&m, 1, N, o, &ns, &nx);
     return ns;
 }
@@ -167,7 +179,7 @@ static size_t lmu_n_saved(const xb_mixer_cfg *c, int N)
 static size_t lmu_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     dims m = dims_of(c);
-    size_t o[8], ns, nx;
+    size_t o[13], ns, nx;
     layout(&m, B, N, o, &ns, &nx);
     return nx;
 }
@@ -191,26 +203,20 @@ static int slice_at(int q, int me, int T)
     return i < q ? i : q;
 }
 
-/* One memory scan (task = dir·B + b), outputs [i0, i1) of every step; `sync`: the other
- * threads run the other slices of the same scan, so wait for them after each step. */
-static void scan_fwd(const dims *m, const bufs *s, int task, int B, int N, const int *len,
-                     const float *Ab, const float *Bb, int i0, int i1, int sync)
+/* One recurrent memory scan (task = dir·B + b), serial. */
+static void scan_fwd(const dims *m, const bufs *s, int task, int B, int N, const int *len, const float *Bb)
 {
-    (void)Ab;
     const int q = m->q, dir = task / B, b = task % B, L = xb_len(len, b, N);
     const size_t BN = (size_t)B * N;
     float *M = s->M + (size_t)dir * BN * q + (size_t)b * N * q;
     const float *U = s->U + (size_t)dir * BN + (size_t)b * N;
-    for (int t = L; t < N; t++) memset(M + (size_t)t * q + i0, 0, sizeof(float) * (size_t)(i1 - i0));
+    memset(M + (size_t)L * q, 0, sizeof(float) * (size_t)(N - L) * q);
     for (int k = 0; k < L; k++) {
         const int t = dir ? L - 1 - k : k;
         const int tp = dir ? t + 1 : t - 1;
         float *mt = M + (size_t)t * q;
-        if (k == 0) for (int i = i0; i < i1; i++) mt[i] = Bb[i] * U[t];
-        else xb_lti_step_part(q, s->AT, M + (size_t)tp * q, Bb, U[t], mt, i0, i1);
-        if (sync) {
-            #pragma omp barrier
-        }
+        if (k == 0) for (int i = 0; i < q; i++) mt[i] = Bb[i] * U[t];
+        else xb_lti_step(q, s->AT, M + (size_t)tp * q, Bb, U[t], mt);
     }
 }
 
@@ -229,6 +235,41 @@ static void scan_adj(const dims *m, const bufs *s, int task, int B, int N, const
         if (sync) {
             #pragma omp barrier
         }
+    }
+}
+
+/* The chunked scan for at most LMU_CHUNKED_SCANS scans of N ≥ 8q steps: below that the
+ * log2(C) q×q squarings for Ā^C cost about what the GEMMs save (measured at q = 256, B = 1,
+ * one thread: chunked 1.5× slower at N = 256, 3% slower at 1024, 1.2× faster at 2048, 1.3×
+ * at 4096), and with more scans one recurrent scan per thread keeps the threads busy. */
+#define LMU_CHUNKED_SCANS 4
+static int use_chunked(const dims *m, int B, int N)
+{
+    return m->ndir * B <= LMU_CHUNKED_SCANS && N >= 8 * m->q;
+}
+
+/* Every scan in the chunked form (core/lti.h), one after another, each using every thread.
+ * The reverse direction runs on time-reversed copies of u (in DUP) into DM, then is copied
+ * back reversed. Pad rows of M are zeroed. */
+static void chunked_scans(const dims *m, const bufs *s, const float *Ab, const float *Bb, int B, int N,
+                          const int *len)
+{
+    const int q = m->q;
+    const size_t BN = (size_t)B * N;
+    xb_lti_chunk_setup(q, LMU_CHUNK, s->AT, Bb, s->PT, s->HR, s->TMP);
+    for (int task = 0; task < m->ndir * B; task++) {
+        const int dir = task / B, b = task % B, L = xb_len(len, b, N);
+        float *M = s->M + (size_t)dir * BN * q + (size_t)b * N * q;
+        const float *U = s->U + (size_t)dir * BN + (size_t)b * N;
+        memset(M + (size_t)L * q, 0, sizeof(float) * (size_t)(N - L) * q);
+        if (!dir) {
+            xb_lti_scan_chunked(q, LMU_CHUNK, Ab, Bb, s->PT, s->HR, U, L, M, s->S, s->E);
+            continue;
+        }
+        for (int t = 0; t < L; t++) s->DUP[t] = U[L - 1 - t];
+        xb_lti_scan_chunked(q, LMU_CHUNK, Ab, Bb, s->PT, s->HR, s->DUP, L, s->DM, s->S, s->E);
+        #pragma omp parallel for schedule(static)
+        for (int t = 0; t < L; t++) memcpy(M + (size_t)t * q, s->DM + (size_t)(L - 1 - t) * q, sizeof(float) * q);
     }
 }
 
@@ -254,18 +295,15 @@ static void lmu_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
         }
     }
     /* memories: m_t = Ā m_{t−1} + B̄ u_t over real tokens, reverse direction from len−1.
-     * As many scans as threads or more: one scan per thread. Fewer (B = 1 causal): every
-     * thread computes its slice of each step's outputs, a barrier between steps. */
-    const int nscan = m.ndir * B, nth = xb_max_threads();
-    #pragma omp parallel
-    {
-        const int T = nscan >= nth ? 1 : team_size(), me = T == 1 ? 0 : xb_thread_id();
-        const int i0 = slice_at(q, me, T), i1 = slice_at(q, me + 1, T);
-        #pragma omp for schedule(static)
-        for (int task = 0; task < (T == 1 ? nscan : 0); task++)
-            scan_fwd(&m, &s, task, B, N, len, Ab, Bb, 0, q, 0);
-        for (int task = 0; task < (T == 1 ? 0 : nscan); task++)
-            scan_fwd(&m, &s, task, B, N, len, Ab, Bb, i0, i1, 1);
+     * Few scans of many steps (B = 1 latency): each scan in core/lti.h's chunked form, every
+     * thread in each of its GEMMs. Otherwise one recurrent scan per thread. The choice does
+     * not depend on the thread count, so neither do the bits. */
+    const int nscan = m.ndir * B;
+    if (use_chunked(&m, B, N)) chunked_scans(&m, &s, Ab, Bb, B, N, len);
+    else {
+        #pragma omp parallel for schedule(static)
+        for (int task = 0; task < nscan; task++)
+            scan_fwd(&m, &s, task, B, N, len, Bb);
     }
     /* h = relu(x W_h[x rows] + Σ_dir m_dir W_h[dir rows] + b_h) */
     const float *Wh = w + m.W_h;

@@ -6,8 +6,11 @@
  *   lmu_steady     a constant input drives the discrete memory to −A⁻¹B = e₀ (a constant
  *                  signal is the 0-th Legendre polynomial): catches sign errors in A or B
  *   step           xb_lti_step (both ways it is used) vs a naive mat-vec, ragged q
- *   lmu_split_scan_threads  lmu at B = 1 on 2 threads (each scan step split across threads)
- *                  equals 1 thread bit for bit; xb_lti_step_part pieces equal the whole step */
+ *   lmu_split_scan_threads  lmu at B = 1 on 2 threads (each adjoint step split across threads;
+ *                  the chunked forward's GEMMs threaded) equals 1 thread bit for bit, and its
+ *                  forward matches the double recurrence; xb_lti_step_part pieces equal the step
+ *   chunked_scan   xb_lti_scan_chunked vs the recurrence in double: ragged and short lengths,
+ *                  chunk lengths 1, 8 and 64 */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -184,9 +187,13 @@ Test(lti, lmu_split_scan_threads)
 {
     const xb_mixer *m = xb_mixer_find("lmu");
     cr_assert(m);
-    const int N = 37, d = 48;   /* q = d = 48: slices of 16 → [0, 32) and [32, 48) */
+    /* q = d = 48, N = 37: recurrent forward; adjoint slices of 16 → [0, 32) and [32, 48).
+     * q = d = 16, N = 150 ≥ 8q: the chunked forward (B = 1 has at most 2 scans). */
+    const int sizes[2][2] = {{37, 48}, {150, 16}};
+    for (int sz = 0; sz < 2; sz++)
     for (int causal = 1; causal >= 0; causal--)
         for (int padded = 0; padded <= 1; padded++) {
+            const int N = sizes[sz][0], d = sizes[sz][1];
             xb_mixer_cfg c0 = {0};
             c0.d = d; c0.heads = 4; c0.causal = causal; c0.n_max = N;
             xb_mixer_cfg c = xb_mixer_resolve(m, &c0);
@@ -205,6 +212,13 @@ Test(lti, lmu_split_scan_threads)
                 lmu_run(m, &c, w, x, dy, len, y[k], dx[k], dw[k], N);
             }
             omp_set_num_threads(saved_threads);
+            /* and the forward against the mixer's double-precision recurrence */
+            double *yr = malloc(nx * sizeof(double)), e = 0, mx = 1e-3;
+            m->reference(&c, w, x, len, yr, 1, N);
+            for (size_t i = 0; i < nx; i++) { mx = fmax(mx, fabs(yr[i])); e = fmax(e, fabs(y[0][i] - yr[i])); }
+            cr_expect(e / mx < 1e-4, "N=%d d=%d causal %d padded %d: forward vs reference rel err %g", N, d,
+                      causal, padded, e / mx);
+            free(yr);
             cr_expect(memcmp(y[0], y[1], nx * 4) == 0, "y differs (causal %d padded %d)", causal, padded);
             cr_expect(memcmp(dx[0], dx[1], nx * 4) == 0, "dx differs (causal %d padded %d)", causal, padded);
             cr_expect(memcmp(dw[0], dw[1], np * 4) == 0, "dw differs (causal %d padded %d)", causal, padded);
@@ -226,4 +240,47 @@ Test(lti, lmu_split_scan_threads)
     xb_lti_step_part(q, Mt, v, b, 0.5f, o2, 16, 40);
     cr_expect(memcmp(o1, o2, sizeof o1) == 0, "split step differs from the whole step");
     free(Mt);
+}
+
+/* The chunked LTI scan against m_t = Ā m_{t−1} + B̄ u_t in double, on the LMU system (q = 24,
+ * θ = 50: strongly contracting) and lengths that end mid-chunk, fit one chunk, or are shorter. */
+Test(lti, chunked_scan)
+{
+    const int q = 24, Ls[] = {1, 7, 64, 65, 200, 333}, Cs[] = {1, 8, 64};
+    double *A = malloc(sizeof(double) * q * q), B[24], *Ad = malloc(sizeof(double) * q * q), Bd[24];
+    xb_lmu_matrices(q, 50.0, A, B);
+    xb_lti_zoh(q, A, B, Ad, Bd);
+    float *Ab = malloc(sizeof(float) * q * q), *AT = malloc(sizeof(float) * q * q), Bb[24];
+    for (int i = 0; i < q; i++) {
+        Bb[i] = (float)Bd[i];
+        for (int j = 0; j < q; j++) { Ab[i * q + j] = (float)Ad[i * q + j]; AT[j * q + i] = (float)Ad[i * q + j]; }
+    }
+    xb_rng r;
+    xb_rng_seed(&r, 123);
+    const int Lmax = 333;
+    float *u = malloc(sizeof(float) * Lmax), *M = malloc(sizeof(float) * Lmax * q);
+    double *ref = malloc(sizeof(double) * Lmax * q);
+    for (int t = 0; t < Lmax; t++) u[t] = (float)xb_rng_normal(&r);
+    for (int t = 0; t < Lmax; t++)   /* the recurrence in double on the float Ā, B̄ */
+        for (int i = 0; i < q; i++) {
+            double a = (double)Bb[i] * u[t];
+            for (int j = 0; t > 0 && j < q; j++) a += (double)Ab[i * q + j] * ref[(size_t)(t - 1) * q + j];
+            ref[(size_t)t * q + i] = a;
+        }
+    for (size_t ci = 0; ci < sizeof Cs / sizeof *Cs; ci++) {
+        const int C = Cs[ci], nchmax = (Lmax + C - 1) / C;
+        float *PT = malloc(sizeof(float) * q * q), *tmp = malloc(sizeof(float) * q * q);
+        float *Hr = malloc(sizeof(float) * C * q), *S = malloc(sizeof(float) * nchmax * q);
+        float *E = malloc(sizeof(float) * nchmax * q);
+        xb_lti_chunk_setup(q, C, AT, Bb, PT, Hr, tmp);
+        for (size_t li = 0; li < sizeof Ls / sizeof *Ls; li++) {
+            const int L = Ls[li];
+            xb_lti_scan_chunked(q, C, Ab, Bb, PT, Hr, u, L, M, S, E);
+            double e = 0, mx = 1e-6;
+            for (size_t i = 0; i < (size_t)L * q; i++) { mx = fmax(mx, fabs(ref[i])); e = fmax(e, fabs(M[i] - ref[i])); }
+            cr_expect(e / mx < 1e-5, "C=%d L=%d: chunked scan rel err %g", C, L, e / mx);
+        }
+        free(PT); free(tmp); free(Hr); free(S); free(E);
+    }
+    free(A); free(Ad); free(Ab); free(AT); free(u); free(M); free(ref);
 }
