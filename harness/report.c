@@ -732,7 +732,12 @@ static void thread_scaling_section(ctx *c)
     sb_printf(c->b, "## Thread scaling\n\nLatency sweep: speedup over the smallest thread count "
               "(T_min = %d), median time at T_min / median time at T, one figure per T = ", thr[0]);
     for (int t = 1; t < nt; t++) sb_printf(c->b, "%s%d", t > 1 ? ", " : "", thr[t]);
-    sb_printf(c->b, " in that order. `*` = either median noisy.\n\n");
+    /* the machine's own ceiling, where meta.json measured it at every count used */
+    const int has_peak = c->fma && json_object_array_length(c->fma) >= (size_t)thr[nt - 1] && peak_for(c, thr[0]) > 0;
+    sb_printf(c->b, " in that order. `*` = either median noisy.%s\n\n",
+              has_peak ? " The *FMA peak* row is the same ratio for the machine's measured FMA ceiling "
+                         "(best of 1..T threads, as `xbench info` measures it): what perfectly "
+                         "compute-bound code could reach here." : "");
     static const int what[2] = { LAT_MODEL_FWD, LAT_MIXER_FWD };
     for (int k = 0; k < 2; k++) {
         char field[64];
@@ -765,6 +770,19 @@ static void thread_scaling_section(ctx *c)
                 }
                 sb_printf(c->b, " %s |", cell);
             }
+            sb_printf(c->b, "\n");
+        }
+        if (has_peak) {
+            char cell[256];
+            size_t len = 0;
+            cell[0] = 0;
+            for (int t = 1; t < nt && len < sizeof cell; t++) {
+                int w = snprintf(cell + len, sizeof cell - len, "%s%.3g×", t > 1 ? " · " : "",
+                                 peak_for(c, thr[t]) / peak_for(c, thr[0]));
+                if (w > 0) len += (size_t)w;
+            }
+            sb_printf(c->b, "| *FMA peak* |");
+            for (int li = 0; li < nL; li++) sb_printf(c->b, " %s |", cell);
             sb_printf(c->b, "\n");
         }
         sb_printf(c->b, "\n");

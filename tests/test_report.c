@@ -222,6 +222,7 @@ Test(report, plot_scripts)
 static const char *META_THR =
     "{\"suite_name\": \"thr\", \"suite_path\": \"thr.yaml\", \"suite_hash\": \"cccc\","
     " \"suite_canonical\": \"name: thr\\n\", \"started\": \"2024-01-01T00:00:00Z\","
+    " \"machine\": {\"fma_peak_gflops_per_core\": 10.0, \"fma_gflops\": [10.0, 19.0, 25.0, 36.0]},"
     " \"threads\": [1, 2, 4], \"cells\": 12}\n";
 
 /* One latency cell: model_fwd (1 MFLOP), mixer_fwd, model_train (3 MFLOP) medians in s. */
@@ -271,8 +272,8 @@ Test(report_threads, thread_scaling_and_training_step)
     cr_assert(strstr(tr, "AdamW's ~10 FLOPs per parameter are not counted") != NULL, "%s", t);
     cr_assert(strstr(t, "whole model, forward + backward\n") < tr, "%s", t);
     cr_assert(strstr(t, "mixer layer alone, forward\n") > tr, "%s", t);
-    /* 24 ms for 3 MFLOP = 0.125 GF/s */
-    cr_assert(strstr(tr, "| softmax | 24 ms · 0.125 GF/s | 96 ms · 0.0312 GF/s |") != NULL, "%s", t);
+    /* 24 ms for 3 MFLOP = 0.125 GF/s = 1.2% of the 1-thread peak of 10 GF/s */
+    cr_assert(strstr(tr, "| softmax | 24 ms · 0.125 GF/s · 1.2% | 96 ms · 0.0312 GF/s · 0.31% |") != NULL, "%s", t);
 
     /* training step vs forward: 3 · forward median / step median, per thread count */
     const char *t1 = strstr(t, "## Latency, threads = 1\n"), *t2 = strstr(t, "## Latency, threads = 2\n");
@@ -296,7 +297,8 @@ Test(report_threads, thread_scaling_and_training_step)
                          "T = 2, 4 in that order.") != NULL, "%s", t);
     cr_assert(strstr(sc, "### whole model, forward\n\n| mixer | 256 | 512 |\n|---|---:|---:|\n"
                          "| softmax | 2× · 4× | 2× · 4× |\n"
-                         "| linear | — (missing) | 1.6× · — |\n") != NULL, "%s", t);
+                         "| linear | — (missing) | 1.6× · — |\n"
+                         "| *FMA peak* | 1.9× · 3.6× | 1.9× · 3.6× |\n") != NULL, "%s", t);
     cr_assert(strstr(sc, "### mixer layer alone, forward\n\n| mixer | 256 | 512 |\n|---|---:|---:|\n"
                          "| softmax | 2× · 2.5× | 2× · 4× |\n"
                          "| linear | — (missing) | 1.6× · — |\n") != NULL, "%s", t);
