@@ -151,10 +151,24 @@ static size_t gla_n_scratch(const xb_mixer_cfg *c, int B, int N)
 static inline float sigm(float z) { return xb_vsigmoid(z); }
 static inline float logsig(float z) { return xb_vlogsig(z); }
 
-/* Backward of the scans of every (sequence, head) [and direction], parallel over them. */
-static void scan_all_backward(const dims *m, const sv *s, const float *la, const int *len, float *work,
-                              size_t wsz, int B, int N, const float *dO, float *dq, float *dk, float *dv,
-                              float *dg)
+/* Scan parameters of head rows of length L in direction dir. */
+static xb_chunkscan scan_params(const dims *m, int L, int dir)
+{
+    return (xb_chunkscan){.L = L, .dk = m->dkh, .dv = m->dvh, .C = m->C, .ldk = m->dk, .ldv = m->dv,
+                          .reverse = dir, .scale = 1.0f / sqrtf((float)m->dkh), .g0 = 0.0f};
+}
+
+/* State checkpoints of (sequence b, direction dir, head hh): nch slots of d_kh × d_vh. */
+static float *ckpt_of(const dims *m, const sv *s, int b, int dir, int hh, int nch)
+{
+    return s->ck + (((size_t)b * m->dirs + dir) * m->h + hh) * nch * m->dkh * m->dvh;
+}
+
+/* Whole scans of every (sequence, head) [and direction], parallel over them: the fused forward
+ * (o rows ≥ len[b] zeroed) or the backward (gradients accumulated). */
+static void scan_heads(const dims *m, const sv *s, const float *la, const int *len, float *work,
+                       size_t wsz, int B, int N, int backward, const float *dO, float *dq, float *dk,
+                       float *dv, float *dg)
 {
     const int nch = xb_chunkscan_nchunks(N, m->C);
     #pragma omp parallel for schedule(static)
@@ -164,12 +178,16 @@ static void scan_all_backward(const dims *m, const sv *s, const float *la, const
         const size_t rk = (size_t)b * N * m->dk + (size_t)hh * m->dkh;
         const size_t rv = (size_t)b * N * m->dv + (size_t)hh * m->dvh;
         for (int dir = 0; dir < m->dirs; dir++) {
-            xb_chunkscan p = {.L = L, .dk = m->dkh, .dv = m->dvh, .C = m->C, .ldk = m->dk, .ldv = m->dv,
-                              .reverse = dir, .scale = 1.0f / sqrtf((float)m->dkh), .g0 = 0.0f};
-            const float *ck = s->ck + (((size_t)b * m->dirs + dir) * m->h + hh) * nch * m->dkh * m->dvh;
-            xb_chunkscan_backward(&p, s->q + rk, s->k + rk, s->v + rv, la + rk, ck, dO + rv, dq + rk,
-                                  dk + rk, dv + rv, dg + rk, wk);
+            xb_chunkscan p = scan_params(m, L, dir);
+            float *ck = ckpt_of(m, s, b, dir, hh, nch);
+            if (!backward)
+                xb_chunkscan_forward(&p, s->q + rk, s->k + rk, s->v + rv, la + rk, s->o + rv, dir, ck, wk);
+            else
+                xb_chunkscan_backward(&p, s->q + rk, s->k + rk, s->v + rv, la + rk, ck, dO + rv, dq + rk,
+                                      dk + rk, dv + rv, dg + rk, wk);
         }
+        if (!backward)
+            for (int t = L; t < N; t++) memset(s->o + rv + (size_t)t * m->dv, 0, (size_t)m->dvh * sizeof(float));
     }
 }
 
@@ -184,21 +202,7 @@ static void scan_all_forward(const dims *m, const sv *s, const float *la, const 
                              size_t wsz, float *dec, int B, int N)
 {
     if (B * m->h >= 2 * xb_max_threads()) {
-        const int nch = xb_chunkscan_nchunks(N, m->C);
-        #pragma omp parallel for schedule(static)
-        for (int task = 0; task < B * m->h; task++) {
-            const int b = task / m->h, hh = task % m->h, L = xb_len(len, b, N);
-            float *wk = work + (size_t)xb_thread_id() * wsz;
-            const size_t rk = (size_t)b * N * m->dk + (size_t)hh * m->dkh;
-            const size_t rv = (size_t)b * N * m->dv + (size_t)hh * m->dvh;
-            for (int dir = 0; dir < m->dirs; dir++) {
-                xb_chunkscan p = {.L = L, .dk = m->dkh, .dv = m->dvh, .C = m->C, .ldk = m->dk, .ldv = m->dv,
-                                  .reverse = dir, .scale = 1.0f / sqrtf((float)m->dkh), .g0 = 0.0f};
-                float *ck = s->ck + (((size_t)b * m->dirs + dir) * m->h + hh) * nch * m->dkh * m->dvh;
-                xb_chunkscan_forward(&p, s->q + rk, s->k + rk, s->v + rv, la + rk, s->o + rv, dir, ck, wk);
-            }
-            for (int t = L; t < N; t++) memset(s->o + rv + (size_t)t * m->dv, 0, (size_t)m->dvh * sizeof(float));
-        }
+        scan_heads(m, s, la, len, work, wsz, B, N, 0, NULL, NULL, NULL, NULL, NULL);
         return;
     }
     const int nch = xb_chunkscan_nchunks(N, m->C), H = m->h, RB = 8;
@@ -215,9 +219,8 @@ static void scan_all_forward(const dims *m, const sv *s, const float *la, const 
                 const int last = j + 1 >= xb_chunkscan_nchunks(L, m->C);
                 const size_t rk = (size_t)b * N * m->dk + (size_t)hh * m->dkh;
                 const size_t rv = (size_t)b * N * m->dv + (size_t)hh * m->dvh;
-                xb_chunkscan p = {.L = L, .dk = m->dkh, .dv = m->dvh, .C = m->C, .ldk = m->dk, .ldv = m->dv,
-                                  .reverse = dir, .scale = 1.0f / sqrtf((float)m->dkh), .g0 = 0.0f};
-                float *ck = s->ck + (((size_t)b * m->dirs + dir) * H + hh) * nch * ssz;
+                xb_chunkscan p = scan_params(m, L, dir);
+                float *ck = ckpt_of(m, s, b, dir, hh, nch);
                 float *a = dec + ((size_t)(b * H + hh) * nch + j) * m->dkh;
                 xb_chunkscan_fwd_intra(&p, s->q + rk, s->k + rk, s->v + rv, la + rk, j, s->o + rv, dir,
                                        last ? NULL : ck + (size_t)(j + 1) * ssz, a, wk);
@@ -225,7 +228,7 @@ static void scan_all_forward(const dims *m, const sv *s, const float *la, const 
             #pragma omp for schedule(static)
             for (int task = 0; task < B * H * nrb; task++) {
                 const int b = task / (H * nrb), hh = task / nrb % H, rb = task % nrb;
-                float *ck = s->ck + (((size_t)b * m->dirs + dir) * H + hh) * nch * ssz;
+                float *ck = ckpt_of(m, s, b, dir, hh, nch);
                 xb_chunkscan_fwd_carry(xb_chunkscan_nchunks(xb_len(len, b, N), m->C), m->dkh, m->dvh, rb * RB,
                                        xb_min(m->dkh, (rb + 1) * RB), dec + (size_t)(b * H + hh) * nch * m->dkh, ck);
             }
@@ -235,9 +238,8 @@ static void scan_all_forward(const dims *m, const sv *s, const float *la, const 
                 if (j == 0 || j >= xb_chunkscan_nchunks(L, m->C)) continue;
                 const size_t rk = (size_t)b * N * m->dk + (size_t)hh * m->dkh;
                 const size_t rv = (size_t)b * N * m->dv + (size_t)hh * m->dvh;
-                xb_chunkscan p = {.L = L, .dk = m->dkh, .dv = m->dvh, .C = m->C, .ldk = m->dk, .ldv = m->dv,
-                                  .reverse = dir, .scale = 1.0f / sqrtf((float)m->dkh), .g0 = 0.0f};
-                const float *ck = s->ck + (((size_t)b * m->dirs + dir) * H + hh) * nch * ssz;
+                xb_chunkscan p = scan_params(m, L, dir);
+                const float *ck = ckpt_of(m, s, b, dir, hh, nch);
                 xb_chunkscan_fwd_inter(&p, s->q + rk, la + rk, j, ck + (size_t)j * ssz, s->o + rv, wk);
             }
         }
@@ -339,7 +341,7 @@ static void gla_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     memset(dq, 0, R * m.dk * sizeof(float)); memset(dk, 0, R * m.dk * sizeof(float));
     memset(dg, 0, R * m.dk * sizeof(float)); memset(dv, 0, R * m.dv * sizeof(float));
     const size_t wsz = xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh));
-    scan_all_backward(&m, &s, s.la, len, work, wsz, B, N, dO, dq, dk, dv, dg);
+    scan_heads(&m, &s, s.la, len, work, wsz, B, N, 1, dO, dq, dk, dv, dg);
     /* log α = logsigmoid(ĝ)/16 → dĝ = dlogα/16 · σ(−ĝ) (in place in dg; vectorised σ) */
     #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < R * m.dk; i++) dg[i] = dg[i] / GLA_GNORM * xb_vsigmoid(-s.gh[i]);
