@@ -228,7 +228,21 @@ typedef struct ctx {
     int n;
     double peak_core;       /* FMA peak GFLOP/s of one core; NAN when unknown */
     json_object *fma;       /* measured FMA GFLOP/s of t threads at [t-1], or NULL */
+    json_object *not_run;   /* meta.json's {task: [mixers its `mixers:` leaves out]}, or NULL */
 } ctx;
+
+/* "— (not run)" for a (task, mixer) the suite leaves out on purpose, else "— (status)". */
+static void fmt_missing_cell(const ctx *c, const char *task, const char *mixer, const xb_agg *a,
+                             char *buf, size_t n)
+{
+    json_object *lst = a->total == 0 ? xb_jget(c->not_run, task) : NULL;
+    for (size_t i = 0; lst && i < json_object_array_length(lst); i++)
+        if (strcmp(json_object_get_string(json_object_array_get_idx(lst, i)), mixer) == 0) {
+            snprintf(buf, n, "— (not run)");
+            return;
+        }
+    fmt_missing(a, buf, n);
+}
 
 /* The machine's FMA ceiling for a thread count: the best measured rate over 1 .. threads
  * threads (a program may always use fewer threads, so the ceiling never drops), else one
@@ -302,7 +316,7 @@ static void accuracy_section(ctx *c, int threads, const char *thr_note)
                 char cell[96];
                 xb_aggregate(c->v, c->n, XB_KIND_TRAIN, tl[t], mixers[j], L, threads, "test_acc", &a);
                 if (a.ok == 0) {
-                    fmt_missing(&a, cell, sizeof cell);
+                    fmt_missing_cell(c, tl[t], mixers[j], &a, cell, sizeof cell);
                 } else {
                     int w = a.total > 1 ? snprintf(cell, sizeof cell, "%.1f ± %.1f", 100 * a.mean, 100 * a.std)
                                         : snprintf(cell, sizeof cell, "%.1f", 100 * a.mean);
@@ -357,7 +371,7 @@ static void training_section(ctx *c, int threads, const char *thr_note)
                 char cell[96], tm[32];
                 xb_aggregate(c->v, c->n, XB_KIND_TRAIN, tasks[t], mixers[j], Ls[li], threads, "final_loss", &a);
                 xb_aggregate(c->v, c->n, XB_KIND_TRAIN, tasks[t], mixers[j], Ls[li], threads, "train_time_s", &tt);
-                if (a.ok == 0) fmt_missing(&a, cell, sizeof cell);
+                if (a.ok == 0) fmt_missing_cell(c, tasks[t], mixers[j], &a, cell, sizeof cell);
                 else {
                     fmt_time(tt.mean, tm, sizeof tm);
                     snprintf(cell, sizeof cell, "%.4g · %s", a.mean, tm);
@@ -858,7 +872,8 @@ char *xb_report_tables(json_object *meta, json_object *records)
     sb b = { 0 };
     xb_rview *v;
     int n = xb_rviews(records, &v);
-    ctx c = { &b, v, n, peak_per_core(meta), xb_jget(xb_jget(meta, "machine"), "fma_gflops") };
+    ctx c = { &b, v, n, peak_per_core(meta), xb_jget(xb_jget(meta, "machine"), "fma_gflops"),
+              xb_jget(meta, "not_run") };
 
     sb_printf(&b, "# xbench results: %s\n\n", meta ? xb_jstr(meta, "suite_name", "?") : "?");
     int ok = 0;

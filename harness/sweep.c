@@ -566,6 +566,18 @@ static json_object *meta_json(const xb_suite *s, const xb_sweep_opts *o, const x
         json_object_object_add(m, "shard", json_object_new_string(sh));
     }
     json_object_object_add(m, "cells", json_object_new_int(n));
+    /* (task, mixer) pairs a task's `mixers:` leaves out: the report says "not run", not "missing" */
+    json_object *nr = json_object_new_object();
+    for (int t = 0; t < s->n_tasks; t++) {
+        const xb_suite_task *st = &s->tasks[t];
+        if (!st->use) continue;
+        json_object *lst = json_object_new_array();
+        for (int j = 0; j < s->n_mixers; j++)
+            if (!st->use[j]) json_object_array_add(lst, json_object_new_string(s->mixers[j]->name));
+        if (json_object_array_length(lst) == 0) json_object_put(lst);
+        else json_object_object_add(nr, st->task->name, lst);
+    }
+    json_object_object_add(m, "not_run", nr);
     json_object *idx = json_object_new_array();
     for (int i = 0; i < n; i++) json_object_array_add(idx, json_object_new_string(cells[i].hash));
     json_object_object_add(m, "cell_hashes", idx);

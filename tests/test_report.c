@@ -314,3 +314,33 @@ Test(report_threads, thread_scaling_and_training_step)
     cr_assert_float_eq(xb_record_num(xb_jget(g, "latency.model_train.median"), "median"), 0.024, 1e-12);
     json_object_put(res);
 }
+
+/* ---- cells a task leaves out on purpose ---------------------------------------------- */
+
+#define TRT(h, task, mixer, acc) \
+    "{\"kind\":\"train\",\"task\":\"" task "\",\"mixer\":\"" mixer "\",\"L\":64,\"seed\":1," \
+    "\"threads\":1,\"status\":\"ok\",\"config_hash\":\"" h "\",\"suite_hash\":\"dddd\"," \
+    "\"test_acc\":" acc ",\"chance\":0.25,\"final_loss\":0.5,\"train_time_s\":2.0}\n"
+
+static void setup_not_run(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/xb-report-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    /* mqar's `mixers:` leaves pool out; linear's mqar cell is simply absent (an interrupted run) */
+    write_file("meta.json", "{\"suite_name\": \"nr\", \"suite_hash\": \"dddd\", \"threads\": [1], \"cells\": 6,"
+                            " \"not_run\": {\"mqar\": [\"pool\"]}}\n");
+    write_file("cells.jsonl", TRT("a", "mqar", "softmax", "0.9") TRT("b", "majority", "softmax", "0.8")
+                              TRT("c", "majority", "pool", "0.7") TRT("d", "majority", "linear", "0.6"));
+}
+
+TestSuite(report_not_run, .init = setup_not_run, .fini = teardown);
+
+Test(report_not_run, left_out_cells_say_not_run)
+{
+    cr_assert_eq(xb_report_dir(dir, NULL, NULL), 0);
+    const char *t = read_file("tables.md");
+    cr_assert_not_null(t);
+    cr_assert(strstr(t, "| mixer | mqar | majority | average |") != NULL, "%s", t);
+    cr_assert(strstr(t, "| pool | — (not run) | 70.0 |") != NULL, "%s", t);
+    cr_assert(strstr(t, "| linear | — (missing) | 60.0 |") != NULL, "%s", t);
+}
