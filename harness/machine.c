@@ -286,6 +286,27 @@ static void measure_fma(xb_machine *m, int max_threads, int quick)
     }
 }
 
+double xb_machine_fma_probe(int threads, double seconds)
+{
+    static long reps;          /* calibrated once per process: about `seconds` on one thread */
+    static double for_seconds;
+    if (threads < 1) threads = 1;
+    if (reps == 0 || for_seconds != seconds) {
+        reps = 1024;
+        fma_time(1, reps);
+        while (fma_time(1, reps) < seconds / 4 && reps < (1L << 40)) reps *= 2;
+        double per = fma_time(1, reps);
+        if (per > 0) reps = (long)(reps * (seconds / per)) + 1;
+        for_seconds = seconds;
+    }
+    double best = INFINITY;
+    for (int r = 0; r < 3; r++) {
+        double s = fma_time(threads, reps);
+        if (s < best) best = s;
+    }
+    return (double)reps * ACC * LANES * 2.0 * threads / best / 1e9;
+}
+
 /* ------------------------------------------------------------------------------------------
  * SGEMM n³ through xb_gemm, best of a few. */
 

@@ -43,6 +43,11 @@ void xb_machine_describe(xb_machine *m);
  * problem sizes and times (for tests and --quick). Starts OpenMP threads: call it only in
  * a process that will not fork afterwards. Returns 0 or XB_ENOMEM. */
 int xb_machine_measure(xb_machine *m, int max_threads, int quick);
+/* FMA rate (GFLOP/s) of `threads` threads now: best of 3 runs of about `seconds` each of the
+ * peak's loop. A cell records it before and after its timings, so a report can compare a
+ * speedup with the ceiling's own speedup at the same moment on a machine whose capacity drifts
+ * (a shared host). Enters an OpenMP parallel region. */
+double xb_machine_fma_probe(int threads, double seconds);
 /* Human-readable report (what `xbench info` prints). */
 void xb_machine_print(const xb_machine *m, FILE *f);
 

@@ -21,11 +21,13 @@
 #include "core/gemm.h"
 #include "core/rng.h"
 #include "core/xb.h"
+#include "harness/machine.h"
 #include "harness/stats.h"
 
 #define CURVE_POINTS 256       /* loss curve kept in the record, bucket means */
 #define DEFAULT_MAX_REPS 1000
 #define DEFAULT_MAX_CV 0.10
+#define FMA_PROBE_S 0.01       /* one FMA-probe run (best of 3, before and after a cell's timings) */
 
 json_object *xb_json_num(double v)
 {
@@ -417,8 +419,16 @@ int xb_measure_cell(xb_cell_chan *ch, void *ctx)
         json_object_object_add(lat, "N", json_object_new_int(c->L));
         double floor = xb_clock_floor();
         json_object_object_add(lat, "clock_floor_s", json_object_new_double(floor));
+        /* the FMA ceiling of this thread count right before and after the timings */
+        double probe0 = xb_machine_fma_probe(c->threads, FMA_PROBE_S);
         rc = latency_mixer(&k, c->lat.batch, c->L, floor, lat);
         if (rc == 0) rc = latency_model(&k, c->lat.batch, c->L, floor, lat);
+        if (rc == 0) {
+            json_object *pr = json_object_new_array();
+            json_object_array_add(pr, xb_json_num(probe0));
+            json_object_array_add(pr, xb_json_num(xb_machine_fma_probe(c->threads, FMA_PROBE_S)));
+            json_object_object_add(lat, "fma_probe_gflops", pr);
+        }
         json_object_object_add(k.rec, "latency", lat);
     }
     if (rc) {

@@ -17,7 +17,10 @@
  * clip (latency cells: the suite's top-level train:) — on the same random batch every
  * repetition, timed after model_fwd/model_fwdbwd since it changes the parameters; it also
  * holds nonfinite: true when a loss or gradient norm was NaN/inf (the steps were still
- * taken, so the time is of the same work, but no training run would have gone on). */
+ * taken, so the time is of the same work, but no training run would have gone on).
+ * Beside the measurements, latency.fma_probe_gflops = [before, after]: the FMA rate of the
+ * cell's thread count just before and just after its timings (harness/machine.h), the
+ * ceiling the cell actually ran under. */
 #ifndef XB_MEASURE_H
 #define XB_MEASURE_H
 

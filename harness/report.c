@@ -717,6 +717,25 @@ done:
     free(Ls);
 }
 
+/* Mean FMA probe (GFLOP/s, latency.fma_probe_gflops) of the ok latency records at (mixer, or
+ * every mixer when NULL; L; threads); NAN when none has one. */
+static double probe_mean(const ctx *c, const char *mixer, int L, int threads)
+{
+    double s = 0;
+    int n = 0;
+    for (int i = 0; i < c->n; i++) {
+        const xb_rview *r = &c->v[i];
+        if (r->kind != XB_KIND_LATENCY || !r->ok || r->L != L || r->threads != threads) continue;
+        if (mixer && strcmp(r->mixer, mixer) != 0) continue;
+        json_object *a = xb_jget(xb_jget(r->o, "latency"), "fma_probe_gflops");
+        for (size_t k = 0; a && json_object_is_type(a, json_type_array) && k < json_object_array_length(a); k++) {
+            double v = json_object_get_double(json_object_array_get_idx(a, k));
+            if (v > 0 && isfinite(v)) { s += v; n++; }
+        }
+    }
+    return n ? s / n : NAN;
+}
+
 /* Latency sweep at two or more thread counts: per measurement (model_fwd, mixer_fwd), mixers ×
  * lengths, each cell the speedups median(T_min) / median(T) for the larger counts T in
  * increasing order, "1.93× · 3.71×". */
@@ -748,10 +767,17 @@ static void thread_scaling_section(ctx *c)
     for (int t = 1; t < nt; t++) sb_printf(c->b, "%s%d", t > 1 ? ", " : "", thr[t]);
     /* the machine's own ceiling, where meta.json measured it at every count used */
     const int has_peak = c->fma && json_object_array_length(c->fma) >= (size_t)thr[nt - 1] && peak_for(c, thr[0]) > 0;
-    sb_printf(c->b, " in that order. `*` = either median noisy.%s\n\n",
+    int has_probe = 0;
+    for (int i = 0; i < c->n && !has_probe; i++)
+        has_probe = c->v[i].kind == XB_KIND_LATENCY && isfinite(probe_mean(c, c->v[i].mixer, c->v[i].L, c->v[i].threads));
+    sb_printf(c->b, " in that order. `*` = either median noisy.%s%s\n\n",
               has_peak ? " The *FMA peak* row is the same ratio for the machine's measured FMA ceiling "
-                         "(best of 1..T threads, as `xbench info` measures it): what perfectly "
-                         "compute-bound code could reach here." : "");
+                         "(best of 1..T threads, as `xbench info` measures it at the start): what "
+                         "perfectly compute-bound code could reach here." : "",
+              has_probe ? " In parentheses: the speedup as a percentage of the FMA ceiling's own "
+                          "speedup probed inside the same cells, just before and after their timings "
+                          "(latency.fma_probe_gflops), which follows a shared host whose capacity "
+                          "drifts; the *FMA probe* row is that ceiling speedup over all mixers' cells." : "");
     static const int what[2] = { LAT_MODEL_FWD, LAT_MIXER_FWD };
     for (int k = 0; k < 2; k++) {
         char field[64];
@@ -776,11 +802,34 @@ static void thread_scaling_section(ctx *c)
                         int w;
                         if (a.ok == 0 || !isfinite(sp) || sp <= 0)
                             w = snprintf(cell + len, sizeof cell - len, "%s—", t > 1 ? " · " : "");
-                        else
+                        else {
                             w = snprintf(cell + len, sizeof cell - len, "%s%.3g×%s", t > 1 ? " · " : "",
                                          sp, base.noisy || a.noisy ? "*" : "");
+                            double pr = probe_mean(c, mixers[j], Ls[li], thr[t]) /
+                                        probe_mean(c, mixers[j], Ls[li], thr[0]);
+                            if (w > 0 && isfinite(pr) && pr > 0 && (size_t)w < sizeof cell - len) {
+                                len += (size_t)w;
+                                w = snprintf(cell + len, sizeof cell - len, " (%.0f%%)", 100 * sp / pr);
+                            }
+                        }
                         if (w > 0) len += (size_t)w;
                     }
+                }
+                sb_printf(c->b, " %s |", cell);
+            }
+            sb_printf(c->b, "\n");
+        }
+        if (has_probe) {
+            sb_printf(c->b, "| *FMA probe* |");
+            for (int li = 0; li < nL; li++) {
+                char cell[256];
+                size_t len = 0;
+                cell[0] = 0;
+                for (int t = 1; t < nt && len < sizeof cell; t++) {
+                    double pr = probe_mean(c, NULL, Ls[li], thr[t]) / probe_mean(c, NULL, Ls[li], thr[0]);
+                    int w = isfinite(pr) ? snprintf(cell + len, sizeof cell - len, "%s%.3g×", t > 1 ? " · " : "", pr)
+                                         : snprintf(cell + len, sizeof cell - len, "%s—", t > 1 ? " · " : "");
+                    if (w > 0) len += (size_t)w;
                 }
                 sb_printf(c->b, " %s |", cell);
             }

@@ -344,3 +344,35 @@ Test(report_not_run, left_out_cells_say_not_run)
     cr_assert(strstr(t, "| pool | — (not run) | 70.0 |") != NULL, "%s", t);
     cr_assert(strstr(t, "| linear | — (missing) | 60.0 |") != NULL, "%s", t);
 }
+
+/* ---- speedups against the FMA ceiling probed inside the cells --------------------------- */
+
+#define LATP(h, thr, fwd, p0, p1) \
+    "{\"kind\":\"latency\",\"task\":null,\"mixer\":\"gla\",\"L\":1024,\"seed\":1," \
+    "\"threads\":" #thr ",\"status\":\"ok\",\"config_hash\":\"" h "\",\"suite_hash\":\"eeee\"," \
+    "\"latency\":{\"batch\":1,\"N\":1024," \
+    "\"model_fwd\":{\"median\":" fwd ",\"flops\":1e6,\"noisy\":false}," \
+    "\"mixer_fwd\":{\"median\":" fwd ",\"flops\":5e5,\"noisy\":false}," \
+    "\"fma_probe_gflops\":[" p0 "," p1 "]}}\n"
+
+static void setup_probe(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/xb-report-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    write_file("meta.json", "{\"suite_name\": \"pr\", \"suite_hash\": \"eeee\", \"threads\": [1, 2], \"cells\": 2}\n");
+    /* 1.5x faster on 2 threads while the probed ceiling rose 10 -> 16: 1.6x, so 94% of it */
+    write_file("cells.jsonl", LATP("p1", 1, "0.003", "10", "10") LATP("p2", 2, "0.002", "15", "17"));
+}
+
+TestSuite(report_probe, .init = setup_probe, .fini = teardown);
+
+Test(report_probe, speedup_against_probed_ceiling)
+{
+    cr_assert_eq(xb_report_dir(dir, NULL, NULL), 0);
+    const char *t = read_file("tables.md");
+    cr_assert_not_null(t);
+    const char *sc = strstr(t, "## Thread scaling\n\n");
+    cr_assert_not_null(sc, "%s", t);
+    cr_assert(strstr(sc, "| gla | 1.5× (94%) |\n| *FMA probe* | 1.6× |\n") != NULL, "%s", t);
+    cr_assert(strstr(sc, "*FMA peak*") == NULL, "no ceiling in meta.json: no peak row");
+}

@@ -290,6 +290,10 @@ Test(sweep, faults_recorded_and_sweep_completes, .timeout = 60)
     cr_assert_eq(xb_jnum(xb_jpath(ok, "latency.model_train"), "flops", -1),
                  xb_jnum(xb_jpath(ok, "latency.model_fwdbwd"), "flops", -2));
     cr_assert_null(xb_jpath(ok, "latency.model_train.nonfinite"), "20 small steps stay finite");
+    /* the FMA ceiling probed before and after the timings: two positive rates */
+    json_object *probe = xb_jpath(ok, "latency.fma_probe_gflops");
+    cr_assert(probe && json_object_is_type(probe, json_type_array) && json_object_array_length(probe) == 2);
+    for (int i = 0; i < 2; i++) cr_assert_gt(json_object_get_double(json_object_array_get_idx(probe, i)), 0.0);
     cr_assert_eq(json_object_array_length(xb_jpath(ok, "latency.mixer_fwd.raw")), 3);
     cr_assert_eq(json_object_array_length(xb_jget(ok, "loss_curve")), 20);
     /* and the derived files exist, with failures shown as such */
