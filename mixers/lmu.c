@@ -20,10 +20,11 @@
  * LMU_INIT_GAIN = 1 (set it to √3 for the LeCun bound).
  *
  * CPU form: recurrent (MIXERS.md §19 (a)). Many scans (direction × sequence) or short ones: one
- * q×q mat-vec per step, OpenMP over scans. A few long ones (B = 1 latency): the same
+ * q×q mat-vec per step, OpenMP over scans (or, with fewer scans than threads, over each step's
+ * outputs, a barrier between steps). A few long ones (B = 1 latency): the same
  * recurrence in core/lti.h's chunked form, position i of all chunks as one GEMM (FLOPs are
- * still counted as the recurrence's). The adjoint scan splits each step's outputs across
- * threads when there are fewer scans than threads. Projections are GEMMs over all B·N rows.
+ * still counted as the recurrence's). The adjoint scan splits its steps the same way.
+ * Projections are GEMMs over all B·N rows.
  *
  * Buffers (batch-major inside saved, B × n_saved floats in all):
  *   saved:   U [ndir, B·N] (u after ReLU) | M [ndir, B·N, q] | H [B·N, d] (h after ReLU)
@@ -203,20 +204,25 @@ static int slice_at(int q, int me, int T)
     return i < q ? i : q;
 }
 
-/* One recurrent memory scan (task = dir·B + b), serial. */
-static void scan_fwd(const dims *m, const bufs *s, int task, int B, int N, const int *len, const float *Bb)
+/* One recurrent memory scan (task = dir·B + b), outputs [i0, i1) of every step; `sync`: the
+ * other threads run the other slices of the same scan, so wait for them after each step. */
+static void scan_fwd(const dims *m, const bufs *s, int task, int B, int N, const int *len,
+                     const float *Bb, int i0, int i1, int sync)
 {
     const int q = m->q, dir = task / B, b = task % B, L = xb_len(len, b, N);
     const size_t BN = (size_t)B * N;
     float *M = s->M + (size_t)dir * BN * q + (size_t)b * N * q;
     const float *U = s->U + (size_t)dir * BN + (size_t)b * N;
-    memset(M + (size_t)L * q, 0, sizeof(float) * (size_t)(N - L) * q);
+    for (int t = L; t < N; t++) memset(M + (size_t)t * q + i0, 0, sizeof(float) * (size_t)(i1 - i0));
     for (int k = 0; k < L; k++) {
         const int t = dir ? L - 1 - k : k;
         const int tp = dir ? t + 1 : t - 1;
         float *mt = M + (size_t)t * q;
-        if (k == 0) for (int i = 0; i < q; i++) mt[i] = Bb[i] * U[t];
-        else xb_lti_step(q, s->AT, M + (size_t)tp * q, Bb, U[t], mt);
+        if (k == 0) for (int i = i0; i < i1; i++) mt[i] = Bb[i] * U[t];
+        else xb_lti_step_part(q, s->AT, M + (size_t)tp * q, Bb, U[t], mt, i0, i1);
+        if (sync) {
+            #pragma omp barrier
+        }
     }
 }
 
@@ -298,12 +304,21 @@ static void lmu_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
      * Few scans of many steps (B = 1 latency): each scan in core/lti.h's chunked form, every
      * thread in each of its GEMMs. Otherwise one recurrent scan per thread. The choice does
      * not depend on the thread count, so neither do the bits. */
-    const int nscan = m.ndir * B;
+    const int nscan = m.ndir * B, nth = xb_max_threads();
     if (use_chunked(&m, B, N)) chunked_scans(&m, &s, Ab, Bb, B, N, len);
     else {
-        #pragma omp parallel for schedule(static)
-        for (int task = 0; task < nscan; task++)
-            scan_fwd(&m, &s, task, B, N, len, Bb);
+        /* as many scans as threads or more: one scan per thread; fewer: every thread computes
+         * its slice of each step's outputs, a barrier between steps (same bits either way) */
+        #pragma omp parallel
+        {
+            const int T = nscan >= nth ? 1 : team_size(), me = T == 1 ? 0 : xb_thread_id();
+            const int i0 = slice_at(q, me, T), i1 = slice_at(q, me + 1, T);
+            #pragma omp for schedule(static)
+            for (int task = 0; task < (T == 1 ? nscan : 0); task++)
+                scan_fwd(&m, &s, task, B, N, len, Bb, 0, q, 0);
+            for (int task = 0; task < (T == 1 ? 0 : nscan); task++)
+                scan_fwd(&m, &s, task, B, N, len, Bb, i0, i1, 1);
+        }
     }
     /* h = relu(x W_h[x rows] + Σ_dir m_dir W_h[dir rows] + b_h) */
     const float *Wh = w + m.W_h;
