@@ -776,8 +776,10 @@ static void thread_scaling_section(ctx *c)
                          "perfectly compute-bound code could reach here." : "",
               has_probe ? " In parentheses: the speedup as a percentage of the FMA ceiling's own "
                           "speedup probed inside the same cells, just before and after their timings "
-                          "(latency.fma_probe_gflops), which follows a shared host whose capacity "
-                          "drifts; the *FMA probe* row is that ceiling speedup over all mixers' cells." : "");
+                          "(latency.fma_probe_gflops): what the cores could do at that moment, which "
+                          "drifts on a shared host (the probe sees compute capacity, not memory "
+                          "bandwidth); the *FMA probe* row is that ceiling speedup over all mixers' "
+                          "cells." : "");
     static const int what[2] = { LAT_MODEL_FWD, LAT_MIXER_FWD };
     for (int k = 0; k < 2; k++) {
         char field[64];
