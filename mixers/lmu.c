@@ -135,7 +135,8 @@ static void lmu_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 
 typedef struct bufs { float *U, *M, *H, *AT, *DYM, *DH, *DM, *DUP, *PT, *TMP, *HR, *S, *E; } bufs;
 
-#define LMU_CHUNK 64   /* C of the chunked scan (core/lti.h; a power of two) */
+#define LMU_CHUNK 64          /* C of the chunked scan (core/lti.h; a power of two) */
+#define LMU_CHUNKED_SCANS 4   /* at most this many scans (direction × sequence) take it */
 
 static size_t take(size_t *off, size_t n) { size_t r = *off; *off += (n + 15) & ~(size_t)15; return r; }
 
@@ -155,8 +156,8 @@ static void layout(const dims *m, int B, int N, size_t *o, size_t *ns, size_t *n
     o[8] = take(&x, (size_t)m->q * m->q);
     o[9] = take(&x, (size_t)m->q * m->q);
     o[10] = take(&x, (size_t)LMU_CHUNK * m->q);
-    o[11] = take(&x, nch * m->q);
-    o[12] = take(&x, nch * m->q);
+    o[11] = take(&x, LMU_CHUNKED_SCANS * nch * m->q);   /* S, E: one slot per scan */
+    o[12] = take(&x, LMU_CHUNKED_SCANS * nch * m->q);
     *ns = s; *nx = x;
 }
 
@@ -248,34 +249,38 @@ static void scan_adj(const dims *m, const bufs *s, int task, int B, int N, const
  * log2(C) q×q squarings for Ā^C cost about what the GEMMs save (measured at q = 256, B = 1,
  * one thread: chunked 1.5× slower at N = 256, 3% slower at 1024, 1.2× faster at 2048, 1.3×
  * at 4096), and with more scans one recurrent scan per thread keeps the threads busy. */
-#define LMU_CHUNKED_SCANS 4
 static int use_chunked(const dims *m, int B, int N)
 {
     return m->ndir * B <= LMU_CHUNKED_SCANS && N >= 8 * m->q;
 }
 
-/* Every scan in the chunked form (core/lti.h), one after another, each using every thread.
- * The reverse direction runs on time-reversed copies of u (in DUP) into DM, then is copied
- * back reversed. Pad rows of M are zeroed. */
+/* Every scan in the chunked form (core/lti.h). Fewer scans than threads: one after another,
+ * each GEMM on every thread; otherwise one scan per thread (BLAS serial inside). Each scan
+ * has its own S, E slots, and OpenBLAS gives the same bits on any thread count, so the result
+ * does not depend on which. The reverse direction runs on time-reversed copies of u (in DUP)
+ * into DM, then is copied back reversed. Pad rows of M are zeroed. */
 static void chunked_scans(const dims *m, const bufs *s, const float *Ab, const float *Bb, int B, int N,
                           const int *len)
 {
-    const int q = m->q;
-    const size_t BN = (size_t)B * N;
+    const int q = m->q, nscan = m->ndir * B, nth = xb_max_threads();
+    const size_t BN = (size_t)B * N, slot = (size_t)((N + LMU_CHUNK - 1) / LMU_CHUNK) * q;
     xb_lti_chunk_setup(q, LMU_CHUNK, s->AT, Bb, s->PT, s->HR, s->TMP);
-    for (int task = 0; task < m->ndir * B; task++) {
+    #pragma omp parallel for schedule(static) if (nscan >= nth)
+    for (int task = 0; task < nscan; task++) {
         const int dir = task / B, b = task % B, L = xb_len(len, b, N);
         float *M = s->M + (size_t)dir * BN * q + (size_t)b * N * q;
         const float *U = s->U + (size_t)dir * BN + (size_t)b * N;
+        float *S = s->S + (size_t)task * slot, *E = s->E + (size_t)task * slot;
         memset(M + (size_t)L * q, 0, sizeof(float) * (size_t)(N - L) * q);
         if (!dir) {
-            xb_lti_scan_chunked(q, LMU_CHUNK, Ab, Bb, s->PT, s->HR, U, L, M, s->S, s->E);
+            xb_lti_scan_chunked(q, LMU_CHUNK, Ab, Bb, s->PT, s->HR, U, L, M, S, E);
             continue;
         }
-        for (int t = 0; t < L; t++) s->DUP[t] = U[L - 1 - t];
-        xb_lti_scan_chunked(q, LMU_CHUNK, Ab, Bb, s->PT, s->HR, s->DUP, L, s->DM, s->S, s->E);
-        #pragma omp parallel for schedule(static)
-        for (int t = 0; t < L; t++) memcpy(M + (size_t)t * q, s->DM + (size_t)(L - 1 - t) * q, sizeof(float) * q);
+        float *ur = s->DUP + (size_t)b * N, *Mr = s->DM + (size_t)b * N * q;
+        for (int t = 0; t < L; t++) ur[t] = U[L - 1 - t];
+        xb_lti_scan_chunked(q, LMU_CHUNK, Ab, Bb, s->PT, s->HR, ur, L, Mr, S, E);
+        #pragma omp parallel for schedule(static) if (nscan < nth)
+        for (int t = 0; t < L; t++) memcpy(M + (size_t)t * q, Mr + (size_t)(L - 1 - t) * q, sizeof(float) * q);
     }
 }
 
