@@ -254,34 +254,46 @@ static int use_chunked(const dims *m, int B, int N)
     return m->ndir * B <= LMU_CHUNKED_SCANS && N >= 8 * m->q;
 }
 
-/* Every scan in the chunked form (core/lti.h). Fewer scans than threads: one after another,
- * each GEMM on every thread; otherwise one scan per thread (BLAS serial inside). Each scan
- * has its own S, E slots, and OpenBLAS gives the same bits on any thread count, so the result
- * does not depend on which. The reverse direction runs on time-reversed copies of u (in DUP)
- * into DM, then is copied back reversed. Pad rows of M are zeroed. */
+/* Scan `task` (= dir·B + b) in the chunked form (core/lti.h), with its own S, E slots. The
+ * reverse direction runs on a time-reversed copy of u (in DUP) into DM, then is copied back
+ * reversed (`par`: that copy as a parallel loop). Pad rows of M are zeroed. */
+static void chunked_scan(const dims *m, const bufs *s, const float *Ab, const float *Bb, int task, int B,
+                         int N, const int *len, int par)
+{
+    const int q = m->q, dir = task / B, b = task % B, L = xb_len(len, b, N);
+    const size_t BN = (size_t)B * N, slot = (size_t)((N + LMU_CHUNK - 1) / LMU_CHUNK) * q;
+    float *M = s->M + (size_t)dir * BN * q + (size_t)b * N * q;
+    const float *U = s->U + (size_t)dir * BN + (size_t)b * N;
+    float *S = s->S + (size_t)task * slot, *E = s->E + (size_t)task * slot;
+    memset(M + (size_t)L * q, 0, sizeof(float) * (size_t)(N - L) * q);
+    if (!dir) {
+        xb_lti_scan_chunked(q, LMU_CHUNK, Ab, Bb, s->PT, s->HR, U, L, M, S, E);
+        return;
+    }
+    float *ur = s->DUP + (size_t)b * N, *Mr = s->DM + (size_t)b * N * q;
+    for (int t = 0; t < L; t++) ur[t] = U[L - 1 - t];
+    xb_lti_scan_chunked(q, LMU_CHUNK, Ab, Bb, s->PT, s->HR, ur, L, Mr, S, E);
+    #pragma omp parallel for schedule(static) if (par)
+    for (int t = 0; t < L; t++) memcpy(M + (size_t)t * q, Mr + (size_t)(L - 1 - t) * q, sizeof(float) * q);
+}
+
+/* Every scan in the chunked form. Fewer scans than threads: one after another, outside any
+ * parallel region, so each GEMM runs on every thread (the same calls inside a parallel region
+ * made inactive by an if clause ran 3x slower on 2 threads than on 1, 20 against 7 ms at
+ * N = 2048 and q = 256; presumably a nested team per BLAS call).
+ * Otherwise one scan per thread, BLAS serial inside. OpenBLAS gives the same bits on any
+ * thread count, so the result does not depend on which. */
 static void chunked_scans(const dims *m, const bufs *s, const float *Ab, const float *Bb, int B, int N,
                           const int *len)
 {
-    const int q = m->q, nscan = m->ndir * B, nth = xb_max_threads();
-    const size_t BN = (size_t)B * N, slot = (size_t)((N + LMU_CHUNK - 1) / LMU_CHUNK) * q;
-    xb_lti_chunk_setup(q, LMU_CHUNK, s->AT, Bb, s->PT, s->HR, s->TMP);
-    #pragma omp parallel for schedule(static) if (nscan >= nth)
-    for (int task = 0; task < nscan; task++) {
-        const int dir = task / B, b = task % B, L = xb_len(len, b, N);
-        float *M = s->M + (size_t)dir * BN * q + (size_t)b * N * q;
-        const float *U = s->U + (size_t)dir * BN + (size_t)b * N;
-        float *S = s->S + (size_t)task * slot, *E = s->E + (size_t)task * slot;
-        memset(M + (size_t)L * q, 0, sizeof(float) * (size_t)(N - L) * q);
-        if (!dir) {
-            xb_lti_scan_chunked(q, LMU_CHUNK, Ab, Bb, s->PT, s->HR, U, L, M, S, E);
-            continue;
-        }
-        float *ur = s->DUP + (size_t)b * N, *Mr = s->DM + (size_t)b * N * q;
-        for (int t = 0; t < L; t++) ur[t] = U[L - 1 - t];
-        xb_lti_scan_chunked(q, LMU_CHUNK, Ab, Bb, s->PT, s->HR, ur, L, Mr, S, E);
-        #pragma omp parallel for schedule(static) if (nscan < nth)
-        for (int t = 0; t < L; t++) memcpy(M + (size_t)t * q, Mr + (size_t)(L - 1 - t) * q, sizeof(float) * q);
+    const int nscan = m->ndir * B;
+    xb_lti_chunk_setup(m->q, LMU_CHUNK, s->AT, Bb, s->PT, s->HR, s->TMP);
+    if (nscan < xb_max_threads()) {
+        for (int task = 0; task < nscan; task++) chunked_scan(m, s, Ab, Bb, task, B, N, len, 1);
+        return;
     }
+    #pragma omp parallel for schedule(static)
+    for (int task = 0; task < nscan; task++) chunked_scan(m, s, Ab, Bb, task, B, N, len, 0);
 }
 
 static void lmu_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
