@@ -15,6 +15,7 @@
 #include "harness/benchjson.h"
 #include "harness/report.h"
 #include "harness/store.h"
+#include "tests/tmpdir.h"
 
 static char dir[64];
 
@@ -43,15 +44,7 @@ static const char *CELLS =
     "\"latency\":{\"model_fwd\":" RAW("1e-5,2e-5,3e-5,4e-5") ",\"model_fwdbwd\":" RAW("9e-5,8e-5,7e-5,6e-5")
     ",\"model_train\":" RAW("3e-4,1e-4,2e-4") "}}\n";
 
-static void write_file(const char *name, const char *text)
-{
-    char *p = xb_path_join(dir, name);
-    FILE *f = fopen(p, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
-    free(p);
-}
+static void write_file(const char *name, const char *text) { tmpdir_write(dir, name, text); }
 
 static json_object *read_back(const char *name)
 {
@@ -64,20 +57,13 @@ static json_object *read_back(const char *name)
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/xbench-benchjson-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    tmpdir_make(dir, sizeof dir, "xbench-benchjson");
     write_file("meta.json", META);
     write_file("cells.jsonl", CELLS);
     cr_assert_eq(xb_report_dir(dir, NULL, NULL), 0);
 }
 
-static void teardown(void)
-{
-    if (getenv("XB_KEEP_TEST_OUTPUT")) return;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {}
-}
+static void teardown(void) { tmpdir_remove(dir); }
 
 TestSuite(benchjson, .init = setup, .fini = teardown);
 

@@ -18,6 +18,7 @@
 #include "core/rng.h"
 #include "harness/compare.h"
 #include "harness/store.h"
+#include "tests/tmpdir.h"
 
 extern char **environ;
 
@@ -25,17 +26,10 @@ static char root[64];
 
 static void setup(void)
 {
-    snprintf(root, sizeof root, "/tmp/xbench-compare-XXXXXX");
-    cr_assert_not_null(mkdtemp(root));
+    tmpdir_make(root, sizeof root, "xbench-compare");
 }
 
-static void teardown(void)
-{
-    if (getenv("XB_KEEP_TEST_OUTPUT")) return;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    if (system(cmd) != 0) {}
-}
+static void teardown(void) { tmpdir_remove(root); }
 
 TestSuite(compare, .init = setup, .fini = teardown);
 
@@ -325,17 +319,6 @@ Test(compare, changed_configuration_is_marked_not_reprinted_numbers)
 
 /* ---- bad input ----------------------------------------------------------------------- */
 
-static void write_text(const char *dir, const char *name, const char *text)
-{
-    mkdir(dir, 0777);
-    char *p = xb_path_join(dir, name);
-    FILE *f = fopen(p, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
-    free(p);
-}
-
 static void expect_bad(const char *a, const char *b, const char *msg)
 {
     outcome r = compare(a, b, NULL);
@@ -356,9 +339,9 @@ Test(compare, bad_input_exits_2_naming_the_file)
     snprintf(corrupt, sizeof corrupt, "%s/corrupt", root);
     snprintf(notcell, sizeof notcell, "%s/notcell", root);
     mkdir(nofile, 0777);
-    write_text(empty, "cells.jsonl", "");
-    write_text(corrupt, "cells.jsonl", "{\"kind\":\"latency\",\"mixer\":\"softmax\",\"L\":128}\n{\"kind\":\"lat");
-    write_text(notcell, "cells.jsonl", "{\"kind\":\"latency\",\"L\":128}\n");
+    tmpdir_write(empty, "cells.jsonl", "");
+    tmpdir_write(corrupt, "cells.jsonl", "{\"kind\":\"latency\",\"mixer\":\"softmax\",\"L\":128}\n{\"kind\":\"lat");
+    tmpdir_write(notcell, "cells.jsonl", "{\"kind\":\"latency\",\"L\":128}\n");
 
     snprintf(msg, sizeof msg, "'%s' is not a results folder", missing);
     expect_bad(missing, good, msg);

@@ -14,6 +14,7 @@
 #include "harness/plot.h"
 #include "harness/report.h"
 #include "harness/store.h"
+#include "tests/tmpdir.h"
 
 static const char *META =
     "{\"suite_name\": \"t\", \"suite_path\": \"t.yaml\", \"suite_hash\": \"aaaa\","
@@ -50,33 +51,12 @@ static const char *CELLS =
 
 static char dir[64];
 
-static void write_file(const char *name, const char *text)
-{
-    char *p = xb_path_join(dir, name);
-    FILE *f = fopen(p, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
-    free(p);
-}
-
-static char *read_file(const char *name)
-{
-    char *p = xb_path_join(dir, name);
-    FILE *f = fopen(p, "r");
-    free(p);
-    if (!f) return NULL;
-    static char buf[1 << 18];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
-}
+static void write_file(const char *name, const char *text) { tmpdir_write(dir, name, text); }
+static char *read_file(const char *name) { return tmpdir_read(dir, name); }
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/xb-report-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    tmpdir_make(dir, sizeof dir, "xb-report");
     write_file("meta.json", META);
     /* x1 belongs to another version of the suite */
     char *cells = strdup(CELLS);
@@ -87,13 +67,7 @@ static void setup(void)
     free(cells);
 }
 
-static void teardown(void)
-{
-    if (getenv("XB_KEEP_TEST_OUTPUT")) return;     /* to look at the files by hand */
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {}
-}
+static void teardown(void) { tmpdir_remove(dir); }
 
 TestSuite(report, .init = setup, .fini = teardown);
 
@@ -252,8 +226,7 @@ static const char *CELLS_THR =
 
 static void setup_thr(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/xb-report-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    tmpdir_make(dir, sizeof dir, "xb-report");
     write_file("meta.json", META_THR);
     write_file("cells.jsonl", CELLS_THR);
 }
@@ -324,8 +297,7 @@ Test(report_threads, thread_scaling_and_training_step)
 
 static void setup_not_run(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/xb-report-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    tmpdir_make(dir, sizeof dir, "xb-report");
     /* mqar's `mixers:` leaves pool out; linear's mqar cell is simply absent (an interrupted run) */
     write_file("meta.json", "{\"suite_name\": \"nr\", \"suite_hash\": \"dddd\", \"threads\": [1], \"cells\": 6,"
                             " \"not_run\": {\"mqar\": [\"pool\"]}}\n");
@@ -357,8 +329,7 @@ Test(report_not_run, left_out_cells_say_not_run)
 
 static void setup_probe(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/xb-report-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    tmpdir_make(dir, sizeof dir, "xb-report");
     write_file("meta.json", "{\"suite_name\": \"pr\", \"suite_hash\": \"eeee\", \"threads\": [1, 2], \"cells\": 2}\n");
     /* 1.5x faster on 2 threads while the probed ceiling rose 10 -> 16: 1.6x, so 94% of it */
     write_file("cells.jsonl", LATP("p1", 1, "0.003", "10", "10") LATP("p2", 2, "0.002", "15", "17"));
