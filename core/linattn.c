@@ -316,25 +316,3 @@ void xb_linattn_causal_backward(int n, int F, int dv, int C, const float *pq, co
         }
     }
 }
-
-/* ---- standard projections ---------------------------------------------------------- */
-
-void xb_qkv_forward(int R, int d, const float *x, const float *wq, const float *wk, const float *wv,
-                    float *q, float *k, float *v)
-{
-    xb_gemm(0, 0, R, d, d, 1.0f, x, d, wq, d, 0.0f, q, d);
-    xb_gemm(0, 0, R, d, d, 1.0f, x, d, wk, d, 0.0f, k, d);
-    xb_gemm(0, 0, R, d, d, 1.0f, x, d, wv, d, 0.0f, v, d);
-}
-
-void xb_qkv_backward(int R, int d, const float *x, const float *wq, const float *wk, const float *wv,
-                     const float *dq, const float *dk, const float *dv, float *dwq, float *dwk,
-                     float *dwv, float *dx)
-{
-    xb_gemm(1, 0, d, d, R, 1.0f, x, d, dq, d, 1.0f, dwq, d);
-    xb_gemm(1, 0, d, d, R, 1.0f, x, d, dk, d, 1.0f, dwk, d);
-    xb_gemm(1, 0, d, d, R, 1.0f, x, d, dv, d, 1.0f, dwv, d);
-    xb_gemm(0, 1, R, d, d, 1.0f, dq, d, wq, d, 0.0f, dx, d);
-    xb_gemm(0, 1, R, d, d, 1.0f, dk, d, wk, d, 1.0f, dx, d);
-    xb_gemm(0, 1, R, d, d, 1.0f, dv, d, wv, d, 1.0f, dx, d);
-}

@@ -95,15 +95,4 @@ void xb_linattn_causal_backward(int n, int F, int dv, int C, const float *pq, co
                                 const float *den, const float *ckpt, const float *dout, int lddo,
                                 float *dpq, float *dpk, float *dvout, int lddv, float *work);
 
-/* ---- standard projections (§0.2) --------------------------------------------------- */
-
-/* Q = X W_Q, K = X W_K, V = X W_V over all R = B·N rows (serial caller: OpenBLAS threads it).
- * wq, wk, wv [d × d]; x, q, k, v [R × d]. */
-void xb_qkv_forward(int R, int d, const float *x, const float *wq, const float *wk, const float *wv,
-                    float *q, float *k, float *v);
-/* dW_* += xᵀ d*, dx = dQ W_Qᵀ + dK W_Kᵀ + dV W_Vᵀ (dx overwritten). */
-void xb_qkv_backward(int R, int d, const float *x, const float *wq, const float *wk, const float *wv,
-                     const float *dq, const float *dk, const float *dv, float *dwq, float *dwk,
-                     float *dwv, float *dx);
-
 #endif

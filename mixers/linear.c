@@ -4,8 +4,12 @@
  * Bidirectional: closed form KV = φ(K)ᵀV per head. Causal: chunked form (chunk C, default 64)
  * with one state checkpoint per chunk. The kernels live in core/linattn.c (shared with performer).
  *
- * saved per sequence (floats): φQ, φK, V, O [N × d] each, den [h × N], state records
- *   [h × nchunks × (d_h² + d_h)] (causal: S_{c−1}, z_{c−1} per chunk; bidir: nchunks = 1, KV and z). */
+ * The three input projections are one product (core/proj.c) with φ applied to each row block
+ * while it is in cache.
+ *
+ * saved for the batch (floats): φQ | φK | V interleaved [R × 3d], O [R × d], den [B × h × N], state
+ *   records [B × h × nchunks × (d_h² + d_h)] (causal: S_{c−1}, z_{c−1} per chunk; bidir: nchunks = 1,
+ *   KV and z), R = B·N. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +17,7 @@
 #include "core/gemm.h"
 #include "core/linattn.h"
 #include "core/mixer.h"
+#include "core/proj.h"
 #include "core/xb.h"
 
 #define LIN_EPS 1e-6f
@@ -60,62 +65,82 @@ static size_t linear_n_saved(const xb_mixer_cfg *c, int N)
            (size_t)c->heads * n_state(c, N) * xb_linattn_state_floats(dh, dh);
 }
 
+static xb_proj qkv_proj(const xb_mixer_cfg *c)
+{
+    const int cols[3] = {c->d, c->d, c->d};
+    return xb_proj_make(c->d, 3, cols);
+}
+
 static size_t linear_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     int dh = c->d / c->heads;
-    size_t bnd = (size_t)B * N * c->d;
-    /* backward: dY masked, dO, dφQ, dφK, dV (dQ, dK overwrite dφQ, dφK); then per-thread work */
-    return xb_align64(5 * bnd) + (size_t)xb_max_threads() * xb_align64(xb_linattn_work_floats(dh, dh, c->chunk) * 4) / 4;
+    size_t bnd = (size_t)B * N * c->d, wp = xb_align64(3 * (size_t)c->d * c->d);
+    /* forward: packed W_Q|W_K|W_V. backward: dY masked, dO [R × d], dQKV [R × 3d], packed weights and
+     * their gradient; then per-thread kernel work */
+    return xb_align64(5 * bnd) + 2 * wp +
+           (size_t)xb_max_threads() * xb_align64(xb_linattn_work_floats(dh, dh, c->chunk) * 4) / 4;
 }
 
-/* Pointers into one sequence's saved record. */
-typedef struct lin_saved { float *pq, *pk, *v, *o, *den, *state; } lin_saved;
+/* Saved regions for the whole batch: QKV [R × 3d] (φQ | φK | V in each row), O [R × d], den
+ * [B × h × N], state records [B × h × nstate × (d_h² + d_h)]. */
+typedef struct lin_saved { float *qkv, *o, *den, *state; } lin_saved;
 
-static lin_saved saved_at(const xb_mixer_cfg *c, float *saved, int b, int N)
+static lin_saved get_saved(const xb_mixer_cfg *c, const float *saved, int B, int N)
 {
-    size_t nd = (size_t)N * c->d;
-    float *s = saved + (size_t)b * linear_n_saved(c, N);
-    lin_saved r = {s, s + nd, s + 2 * nd, s + 3 * nd, s + 4 * nd, s + 4 * nd + (size_t)c->heads * N};
+    size_t R = (size_t)B * N;
+    float *s = (float *)saved;
+    lin_saved r = {s, s + 3 * R * c->d, s + 4 * R * c->d, s + 4 * R * c->d + (size_t)B * c->heads * N};
     return r;
+}
+
+/* φ = elu + 1 on the Q and K columns of a block of projected rows, while it is in cache. */
+static void phi_epilogue(int r0, int rows, float *y, int ldy, void *arg)
+{
+    (void)r0;
+    const int d = *(const int *)arg;
+    for (int i = 0; i < rows; i++) xb_elu1_forward(2 * (size_t)d, y + (size_t)i * ldy, y + (size_t)i * ldy);
+}
+
+static void pack_qkv(const xb_proj *p, const float *w, float *wp)
+{
+    const size_t dd = (size_t)p->d * p->d;
+    const float *ws[3] = {w, w + dd, w + 2 * dd};
+    xb_proj_pack(p, ws, wp);
 }
 
 /* Y[B×N×d] = linear attention of X. Overwrites y, saved. */
 static void linear_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                            float *y, float *saved, float *scratch, int B, int N)
 {
-    const int d = c->d, H = c->heads, dh = d / H, C = c->chunk;
+    const int d = c->d, H = c->heads, dh = d / H, C = c->chunk, ld = 3 * d;
     const size_t dd = (size_t)d * d, bnd = (size_t)B * N * d;
     const size_t wsz = xb_align64(xb_linattn_work_floats(dh, dh, C) * 4) / 4;
-    const size_t sf = xb_linattn_state_floats(dh, dh);
-    float *work = scratch + xb_align64(5 * bnd);
-    for (int b = 0; b < B; b++) {  /* Q, K, V straight into the saved record; φ in place */
-        lin_saved s = saved_at(c, saved, b, N);
-        xb_qkv_forward(N, d, x + (size_t)b * N * d, w, w + dd, w + 2 * dd, s.pq, s.pk, s.v);
-        xb_elu1_forward((size_t)N * d, s.pq, s.pq);
-        xb_elu1_forward((size_t)N * d, s.pk, s.pk);
-    }
+    const size_t sf = xb_linattn_state_floats(dh, dh), ns = (size_t)n_state(c, N) * sf;
+    float *wp = scratch, *work = scratch + xb_align64(5 * bnd) + 2 * xb_align64(3 * dd);
+    lin_saved s = get_saved(c, saved, B, N);
+    xb_proj p = qkv_proj(c);
+    pack_qkv(&p, w, wp);
+    int dcopy = d;
+    xb_proj_forward(&p, B * N, x, d, wp, s.qkv, 3 * d, NULL, phi_epilogue, &dcopy);  /* φQ | φK | V */
     const int nt = xb_max_threads();
     #pragma omp parallel for collapse(2) schedule(static) num_threads(nt)
     for (int b = 0; b < B; b++)
         for (int hd = 0; hd < H; hd++) {
-            lin_saved s = saved_at(c, saved, b, N);
             int n = xb_len(len, b, N), off = hd * dh;
+            const float *pq = s.qkv + (size_t)b * N * ld + off, *pk = pq + d, *v = pq + 2 * d;
+            float *o = s.o + (size_t)b * N * d + off;
             float *wk = work + (size_t)xb_thread_id() * wsz;
-            float *den = s.den + (size_t)hd * N, *st = s.state + (size_t)hd * n_state(c, N) * sf;
+            float *den = s.den + ((size_t)b * H + hd) * N, *st = s.state + ((size_t)b * H + hd) * ns;
             if (c->causal)
-                xb_linattn_causal_forward(n, dh, dh, C, s.pq + off, s.pk + off, d, s.v + off, d, NULL,
-                                          LIN_EPS, s.o + off, d, den, st, wk);
+                xb_linattn_causal_forward(n, dh, dh, C, pq, pk, ld, v, ld, NULL, LIN_EPS, o, d, den, st, wk);
             else
-                xb_linattn_bidir_forward(n, dh, dh, s.pq + off, s.pk + off, d, s.v + off, d, LIN_EPS,
-                                         s.o + off, d, den, st);
+                xb_linattn_bidir_forward(n, dh, dh, pq, pk, ld, v, ld, LIN_EPS, o, d, den, st);
             for (int t = n; t < N; t++) {
-                memset(s.o + (size_t)t * d + off, 0, (size_t)dh * sizeof(float));
+                memset(o + (size_t)t * d, 0, (size_t)dh * sizeof(float));
                 den[t] = 1.0f;
             }
         }
-    for (int b = 0; b < B; b++)  /* Y = O W_O, per sequence (O lives in each saved record) */
-        xb_gemm(0, 0, N, d, d, 1.0f, saved_at(c, saved, b, N).o, d, w + 3 * dd, d, 0.0f,
-                y + (size_t)b * N * d, d);
+    xb_gemm(0, 0, B * N, d, d, 1.0f, s.o, d, w + 3 * dd, d, 0.0f, y, d);   /* Y = O W_O */
 }
 
 /* dx = ∂L/∂x (overwritten), dw += ∂L/∂w. */
@@ -123,48 +148,53 @@ static void linear_backward(const xb_mixer_cfg *c, const float *w, const float *
                             const float *saved, const float *dy, float *dx, float *dw, float *scratch,
                             int B, int N)
 {
-    const int d = c->d, H = c->heads, dh = d / H, C = c->chunk;
+    const int d = c->d, H = c->heads, dh = d / H, C = c->chunk, ld = 3 * d;
     const size_t dd = (size_t)d * d, bnd = (size_t)B * N * d, nd = (size_t)N * d;
     const size_t wsz = xb_align64(xb_linattn_work_floats(dh, dh, C) * 4) / 4;
-    const size_t sf = xb_linattn_state_floats(dh, dh);
-    float *dym = scratch, *dO = scratch + bnd, *dpq = scratch + 2 * bnd, *dpk = scratch + 3 * bnd,
-          *dV = scratch + 4 * bnd, *work = scratch + xb_align64(5 * bnd);
+    const size_t sf = xb_linattn_state_floats(dh, dh), ns = (size_t)n_state(c, N) * sf;
+    float *dym = scratch, *dO = scratch + bnd, *dqkv = scratch + 2 * bnd;
+    float *wp = scratch + xb_align64(5 * bnd), *dwp = wp + xb_align64(3 * dd);
+    float *work = dwp + xb_align64(3 * dd);
+    lin_saved s = get_saved(c, saved, B, N);
     for (int b = 0; b < B; b++) {  /* pad rows of dy count as 0 */
         int n = xb_len(len, b, N);
         memcpy(dym + b * nd, dy + b * nd, (size_t)n * d * sizeof(float));
         memset(dym + b * nd + (size_t)n * d, 0, (size_t)(N - n) * d * sizeof(float));
     }
-    for (int b = 0; b < B; b++) {  /* dW_O += Oᵀ dY, dO = dY W_Oᵀ */
-        const float *O = saved_at(c, (float *)saved, b, N).o;
-        xb_gemm(1, 0, d, d, N, 1.0f, O, d, dym + b * nd, d, 1.0f, dw + 3 * dd, d);
-    }
-    xb_gemm(0, 1, B * N, d, d, 1.0f, dym, d, w + 3 * dd, d, 0.0f, dO, d);
+    xb_gemm(1, 0, d, d, B * N, 1.0f, s.o, d, dym, d, 1.0f, dw + 3 * dd, d);   /* dW_O += Oᵀ dY */
+    xb_gemm(0, 1, B * N, d, d, 1.0f, dym, d, w + 3 * dd, d, 0.0f, dO, d);     /* dO = dY W_Oᵀ */
     const int nt = xb_max_threads();
     #pragma omp parallel for collapse(2) schedule(static) num_threads(nt)
     for (int b = 0; b < B; b++)
         for (int hd = 0; hd < H; hd++) {
-            lin_saved s = saved_at(c, (float *)saved, b, N);
             int n = xb_len(len, b, N), off = hd * dh;
+            const float *pq = s.qkv + (size_t)b * N * ld + off, *pk = pq + d, *v = pq + 2 * d;
+            const float *o = s.o + b * nd + off;
             float *wk = work + (size_t)xb_thread_id() * wsz;
-            const float *den = s.den + (size_t)hd * N, *st = s.state + (size_t)hd * n_state(c, N) * sf;
-            float *q = dpq + b * nd + off, *k = dpk + b * nd + off, *v = dV + b * nd + off;
+            const float *den = s.den + ((size_t)b * H + hd) * N, *st = s.state + ((size_t)b * H + hd) * ns;
+            float *q = dqkv + (size_t)b * N * ld + off, *k = q + d, *dv = q + 2 * d;
             if (c->causal)
-                xb_linattn_causal_backward(n, dh, dh, C, s.pq + off, s.pk + off, d, s.v + off, d, NULL,
-                                           s.o + off, d, den, st, dO + b * nd + off, d, q, k, v, d, wk);
+                xb_linattn_causal_backward(n, dh, dh, C, pq, pk, ld, v, ld, NULL, o, d, den, st,
+                                           dO + b * nd + off, d, q, k, dv, ld, wk);
             else
-                xb_linattn_bidir_backward(n, dh, dh, C, s.pq + off, s.pk + off, d, s.v + off, d,
-                                          s.o + off, d, den, st, dO + b * nd + off, d, q, k, v, d, wk);
+                xb_linattn_bidir_backward(n, dh, dh, C, pq, pk, ld, v, ld, o, d, den, st,
+                                          dO + b * nd + off, d, q, k, dv, ld, wk);
             for (int t = 0; t < n; t++) {  /* through φ = elu+1, in place */
-                xb_elu1_backward((size_t)dh, s.pq + (size_t)t * d + off, q + (size_t)t * d, q + (size_t)t * d);
-                xb_elu1_backward((size_t)dh, s.pk + (size_t)t * d + off, k + (size_t)t * d, k + (size_t)t * d);
+                size_t r = (size_t)t * ld;
+                xb_elu1_backward((size_t)dh, pq + r, q + r, q + r);
+                xb_elu1_backward((size_t)dh, pk + r, k + r, k + r);
             }
             for (int t = n; t < N; t++) {
-                memset(q + (size_t)t * d, 0, (size_t)dh * sizeof(float));
-                memset(k + (size_t)t * d, 0, (size_t)dh * sizeof(float));
-                memset(v + (size_t)t * d, 0, (size_t)dh * sizeof(float));
+                size_t r = (size_t)t * ld;
+                memset(q + r, 0, (size_t)dh * sizeof(float));
+                memset(k + r, 0, (size_t)dh * sizeof(float));
+                memset(dv + r, 0, (size_t)dh * sizeof(float));
             }
         }
-    xb_qkv_backward(B * N, d, x, w, w + dd, w + 2 * dd, dpq, dpk, dV, dw, dw + dd, dw + 2 * dd, dx);
+    xb_proj p = qkv_proj(c);
+    pack_qkv(&p, w, wp);
+    float *dws[3] = {dw, dw + dd, dw + 2 * dd};
+    xb_proj_backward(&p, B * N, x, d, wp, dqkv, dws, dwp, 0.0f, dx);
 }
 
 /* §9: bidirectional 8Nd² + 4N·d·d_h + 4Nd; causal chunked 8Nd² + 4NCd + 4Nd·d_h + 4Nd. */

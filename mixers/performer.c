@@ -29,8 +29,11 @@
  *     ≥ 1e-10 gives a relative change ≤ 1e-10) this is the exact stabiliser-invariant function;
  *     for den ≲ δ the query attends to (almost) nothing and o_i → 0 instead of 0/0.
  *
- * saved per sequence (floats): Q, K, V, O [N × d]; φQ, φK [N × h·m]; den, g [h × N];
- *   state records [h × nstate × (m·d_h + m)] (causal: S_{c−1}, z_{c−1} per chunk; bidir: KV, z). */
+ * The three input projections are one product (core/proj.c).
+ *
+ * saved for the batch (floats, R = B·N): Q | K | V interleaved [R × 3d], O [R × d]; φQ, φK
+ *   [R × h·m]; den, g [B × h × N]; state records [B × h × nstate × (m·d_h + m)] (causal: S_{c−1},
+ *   z_{c−1} per chunk; bidir: KV, z). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +41,7 @@
 #include "core/gemm.h"
 #include "core/linattn.h"
 #include "core/mixer.h"
+#include "core/proj.h"
 #include "core/xb.h"
 
 static void performer_defaults(xb_mixer_cfg *c)
@@ -134,69 +138,84 @@ static size_t work_stride(const xb_mixer_cfg *c)
     return xb_align64(xb_linattn_work_floats(c->features, c->d / c->heads, c->chunk));
 }
 
-static size_t performer_n_scratch(const xb_mixer_cfg *c, int B, int N)
+/* Scratch: backward's dY masked, dO, dQKV [R × 3d], dφQ, dφK; then the packed W_Q|W_K|W_V and its
+ * gradient (forward and backward); then per-thread kernel work. */
+static size_t proj_at(const xb_mixer_cfg *c, int B, int N)
 {
     size_t bnd = (size_t)B * N * c->d, bnf = (size_t)B * N * c->heads * c->features;
-    /* backward: dY masked, dO, dQ, dK, dV, dφQ, dφK; then per-thread kernel work */
-    return xb_align64(5 * bnd + 2 * bnf) + (size_t)xb_max_threads() * work_stride(c);
+    return xb_align64(5 * bnd + 2 * bnf);
 }
 
-typedef struct perf_saved { float *q, *k, *v, *o, *pq, *pk, *den, *g, *state; } perf_saved;
-
-static perf_saved saved_at(const xb_mixer_cfg *c, const float *saved, int b, int N)
+static size_t performer_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
-    size_t nd = (size_t)N * c->d, nf = (size_t)N * c->heads * c->features, hn = (size_t)c->heads * N;
-    float *s = (float *)saved + (size_t)b * performer_n_saved(c, N);
-    perf_saved r = {s, s + nd, s + 2 * nd, s + 3 * nd, s + 4 * nd, s + 4 * nd + nf, s + 4 * nd + 2 * nf,
-                    s + 4 * nd + 2 * nf + hn, s + 4 * nd + 2 * nf + 2 * hn};
+    return proj_at(c, B, N) + 2 * xb_align64(3 * (size_t)c->d * c->d) + (size_t)xb_max_threads() * work_stride(c);
+}
+
+/* Saved regions for the whole batch (R = B·N): QKV [R × 3d] (Q | K | V in each row), O [R × d],
+ * φQ, φK [R × h·m], den, g [B × h × N], state records [B × h × nstate × (m·d_h + m)]. */
+typedef struct perf_saved { float *qkv, *o, *pq, *pk, *den, *g, *state; } perf_saved;
+
+static perf_saved get_saved(const xb_mixer_cfg *c, const float *saved, int B, int N)
+{
+    size_t R = (size_t)B * N, rd = R * c->d, rf = R * c->heads * c->features, hn = (size_t)B * c->heads * N;
+    float *s = (float *)saved;
+    perf_saved r = {s, s + 3 * rd, s + 4 * rd, s + 4 * rd + rf, s + 4 * rd + 2 * rf, s + 4 * rd + 2 * rf + hn,
+                    s + 4 * rd + 2 * rf + 2 * hn};
     return r;
+}
+
+static xb_proj qkv_proj(const xb_mixer_cfg *c, const float *w, float *wp)
+{
+    const int cols[3] = {c->d, c->d, c->d};
+    const size_t dd = (size_t)c->d * c->d;
+    const float *ws[3] = {w, w + dd, w + 2 * dd};
+    xb_proj p = xb_proj_make(c->d, 3, cols);
+    xb_proj_pack(&p, ws, wp);
+    return p;
 }
 
 /* Y[B×N×d] = performer attention of X. Overwrites y and saved. */
 static void performer_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                               float *y, float *saved, float *scratch, int B, int N)
 {
-    const int d = c->d, H = c->heads, dh = d / H, m = c->features, hm = H * m, C = c->chunk;
-    const size_t dd = (size_t)d * d, bnd = (size_t)B * N * d, bnf = (size_t)B * N * hm;
-    const size_t sf = xb_linattn_state_floats(m, dh), ws = work_stride(c);
+    const int d = c->d, H = c->heads, dh = d / H, m = c->features, hm = H * m, C = c->chunk, ld = 3 * d;
+    const size_t dd = (size_t)d * d, nd = (size_t)N * d, nf = (size_t)N * hm;
+    const size_t sf = xb_linattn_state_floats(m, dh), ws = work_stride(c), ns = (size_t)n_state(c, N) * sf;
     const float *wrf = w + 4 * dd;
     const float eps = c->causal ? 0.0f : c->eps;
-    float *work = scratch + xb_align64(5 * bnd + 2 * bnf);
-    for (int b = 0; b < B; b++) {
-        perf_saved s = saved_at(c, saved, b, N);
-        xb_qkv_forward(N, d, x + (size_t)b * N * d, w, w + dd, w + 2 * dd, s.q, s.k, s.v);
-    }
+    float *wp = scratch + proj_at(c, B, N), *work = wp + 2 * xb_align64(3 * dd);
+    perf_saved s = get_saved(c, saved, B, N);
+    xb_proj p = qkv_proj(c, w, wp);
+    xb_proj_forward(&p, B * N, x, d, wp, s.qkv, 3 * d, NULL, NULL, NULL);
     const int nt = xb_max_threads();
     #pragma omp parallel for collapse(2) schedule(static) num_threads(nt)
     for (int b = 0; b < B; b++)
         for (int hd = 0; hd < H; hd++) {
-            perf_saved s = saved_at(c, saved, b, N);
             int n = xb_len(len, b, N), off = hd * dh;
+            const float *q = s.qkv + b * nd * 3 + off, *k = q + d, *v = q + 2 * d;
+            float *o = s.o + b * nd + off;
             float *wk = work + (size_t)xb_thread_id() * ws;
-            float *pq = s.pq + (size_t)hd * m, *pk = s.pk + (size_t)hd * m;
-            float *den = s.den + (size_t)hd * N, *g = s.g + (size_t)hd * N;
-            float *st = s.state + (size_t)hd * n_state(c, N) * sf;
+            float *pq = s.pq + b * nf + (size_t)hd * m, *pk = s.pk + b * nf + (size_t)hd * m;
+            float *den = s.den + ((size_t)b * H + hd) * N, *g = s.g + ((size_t)b * H + hd) * N;
+            float *st = s.state + ((size_t)b * H + hd) * ns;
             if (c->causal) {
-                xb_favor_forward(n, dh, m, s.q + off, d, wrf, XB_FAVOR_ROW_H, 0.0f, pq, hm, NULL);
-                xb_favor_forward(n, dh, m, s.k + off, d, wrf, XB_FAVOR_RUNNING, 0.0f, pk, hm, g);
-                xb_linattn_causal_forward(n, m, dh, C, pq, pk, hm, s.v + off, d, g, XB_FAVOR_DEN_FLOOR,
-                                          s.o + off, d, den, st, wk);
+                xb_favor_forward(n, dh, m, q, ld, wrf, XB_FAVOR_ROW_H, 0.0f, pq, hm, NULL);
+                xb_favor_forward(n, dh, m, k, ld, wrf, XB_FAVOR_RUNNING, 0.0f, pk, hm, g);
+                xb_linattn_causal_forward(n, m, dh, C, pq, pk, hm, v, ld, g, XB_FAVOR_DEN_FLOOR, o, d, den, st, wk);
             } else {
-                xb_favor_forward(n, dh, m, s.q + off, d, wrf, XB_FAVOR_ROW, eps, pq, hm, NULL);
-                xb_favor_forward(n, dh, m, s.k + off, d, wrf, XB_FAVOR_ALL, eps, pk, hm, NULL);
-                xb_linattn_bidir_forward(n, m, dh, pq, pk, hm, s.v + off, d, 0.0f, s.o + off, d, den, st);
+                xb_favor_forward(n, dh, m, q, ld, wrf, XB_FAVOR_ROW, eps, pq, hm, NULL);
+                xb_favor_forward(n, dh, m, k, ld, wrf, XB_FAVOR_ALL, eps, pk, hm, NULL);
+                xb_linattn_bidir_forward(n, m, dh, pq, pk, hm, v, ld, 0.0f, o, d, den, st);
             }
             for (int t = n; t < N; t++) {
-                memset(s.o + (size_t)t * d + off, 0, (size_t)dh * sizeof(float));
+                memset(o + (size_t)t * d, 0, (size_t)dh * sizeof(float));
                 memset(pq + (size_t)t * hm, 0, (size_t)m * sizeof(float));
                 memset(pk + (size_t)t * hm, 0, (size_t)m * sizeof(float));
                 den[t] = 1.0f;
                 g[t] = 0.0f;
             }
         }
-    for (int b = 0; b < B; b++)
-        xb_gemm(0, 0, N, d, d, 1.0f, saved_at(c, saved, b, N).o, d, w + 3 * dd, d, 0.0f,
-                y + (size_t)b * N * d, d);
+    xb_gemm(0, 0, B * N, d, d, 1.0f, s.o, d, w + 3 * dd, d, 0.0f, y, d);
 }
 
 /* dx overwritten, dw += (W_rf is frozen: its gradient slot is left untouched). */
@@ -204,47 +223,50 @@ static void performer_backward(const xb_mixer_cfg *c, const float *w, const floa
                                const float *saved, const float *dy, float *dx, float *dw, float *scratch,
                                int B, int N)
 {
-    const int d = c->d, H = c->heads, dh = d / H, m = c->features, hm = H * m, C = c->chunk;
+    const int d = c->d, H = c->heads, dh = d / H, m = c->features, hm = H * m, C = c->chunk, ld = 3 * d;
     const size_t dd = (size_t)d * d, bnd = (size_t)B * N * d, nd = (size_t)N * d, bnf = (size_t)B * N * hm;
     const size_t nf = (size_t)N * hm, sf = xb_linattn_state_floats(m, dh), ws = work_stride(c);
+    const size_t ns = (size_t)n_state(c, N) * sf;
     const float *wrf = w + 4 * dd;
     const float eps = c->causal ? 0.0f : c->eps;
-    float *dym = scratch, *dO = dym + bnd, *dQ = dO + bnd, *dK = dQ + bnd, *dV = dK + bnd;
-    float *dpq = dV + bnd, *dpk = dpq + bnf, *work = scratch + xb_align64(5 * bnd + 2 * bnf);
+    float *dym = scratch, *dO = dym + bnd, *dqkv = dO + bnd, *dpq = dqkv + 3 * bnd, *dpk = dpq + bnf;
+    float *wp = scratch + proj_at(c, B, N), *dwp = wp + xb_align64(3 * dd), *work = dwp + xb_align64(3 * dd);
+    perf_saved s = get_saved(c, saved, B, N);
     for (int b = 0; b < B; b++) {  /* pad rows of dy count as 0 */
         int n = xb_len(len, b, N);
         memcpy(dym + b * nd, dy + b * nd, (size_t)n * d * sizeof(float));
         memset(dym + b * nd + (size_t)n * d, 0, (size_t)(N - n) * d * sizeof(float));
     }
-    for (int b = 0; b < B; b++)
-        xb_gemm(1, 0, d, d, N, 1.0f, saved_at(c, saved, b, N).o, d, dym + b * nd, d, 1.0f, dw + 3 * dd, d);
+    xb_gemm(1, 0, d, d, B * N, 1.0f, s.o, d, dym, d, 1.0f, dw + 3 * dd, d);
     xb_gemm(0, 1, B * N, d, d, 1.0f, dym, d, w + 3 * dd, d, 0.0f, dO, d);
     const int nt = xb_max_threads();
     #pragma omp parallel for collapse(2) schedule(static) num_threads(nt)
     for (int b = 0; b < B; b++)
         for (int hd = 0; hd < H; hd++) {
-            perf_saved s = saved_at(c, saved, b, N);
             int n = xb_len(len, b, N), off = hd * dh;
+            const float *q = s.qkv + b * nd * 3 + off, *k = q + d, *v = q + 2 * d, *o = s.o + b * nd + off;
             float *wk = work + (size_t)xb_thread_id() * ws;
-            const float *pq = s.pq + (size_t)hd * m, *pk = s.pk + (size_t)hd * m;
-            const float *den = s.den + (size_t)hd * N, *st = s.state + (size_t)hd * n_state(c, N) * sf;
+            const float *pq = s.pq + b * nf + (size_t)hd * m, *pk = s.pk + b * nf + (size_t)hd * m;
+            const float *den = s.den + ((size_t)b * H + hd) * N, *st = s.state + ((size_t)b * H + hd) * ns;
             float *gq = dpq + b * nf + (size_t)hd * m, *gk = dpk + b * nf + (size_t)hd * m;
-            float *q = dQ + b * nd + off, *k = dK + b * nd + off, *v = dV + b * nd + off;
+            float *dq = dqkv + b * nd * 3 + off, *dk = dq + d, *dv = dq + 2 * d;
             if (c->causal)
-                xb_linattn_causal_backward(n, m, dh, C, pq, pk, hm, s.v + off, d, s.g + (size_t)hd * N,
-                                           s.o + off, d, den, st, dO + b * nd + off, d, gq, gk, v, d, wk);
+                xb_linattn_causal_backward(n, m, dh, C, pq, pk, hm, v, ld, s.g + ((size_t)b * H + hd) * N,
+                                           o, d, den, st, dO + b * nd + off, d, gq, gk, dv, ld, wk);
             else
-                xb_linattn_bidir_backward(n, m, dh, C, pq, pk, hm, s.v + off, d, s.o + off, d, den, st,
-                                          dO + b * nd + off, d, gq, gk, v, d, wk);
-            xb_favor_backward(n, dh, m, s.q + off, d, wrf, eps, pq, hm, gq, hm, q, d);
-            xb_favor_backward(n, dh, m, s.k + off, d, wrf, eps, pk, hm, gk, hm, k, d);
+                xb_linattn_bidir_backward(n, m, dh, C, pq, pk, hm, v, ld, o, d, den, st,
+                                          dO + b * nd + off, d, gq, gk, dv, ld, wk);
+            xb_favor_backward(n, dh, m, q, ld, wrf, eps, pq, hm, gq, hm, dq, ld);
+            xb_favor_backward(n, dh, m, k, ld, wrf, eps, pk, hm, gk, hm, dk, ld);
             for (int t = n; t < N; t++) {
-                memset(q + (size_t)t * d, 0, (size_t)dh * sizeof(float));
-                memset(k + (size_t)t * d, 0, (size_t)dh * sizeof(float));
-                memset(v + (size_t)t * d, 0, (size_t)dh * sizeof(float));
+                memset(dq + (size_t)t * ld, 0, (size_t)dh * sizeof(float));
+                memset(dk + (size_t)t * ld, 0, (size_t)dh * sizeof(float));
+                memset(dv + (size_t)t * ld, 0, (size_t)dh * sizeof(float));
             }
         }
-    xb_qkv_backward(B * N, d, x, w, w + dd, w + 2 * dd, dQ, dK, dV, dw, dw + dd, dw + 2 * dd, dx);
+    xb_proj p = qkv_proj(c, w, wp);
+    float *dws[3] = {dw, dw + dd, dw + 2 * dd};
+    xb_proj_backward(&p, B * N, x, d, wp, dqkv, dws, dwp, 0.0f, dx);
 }
 
 /* §8: F_main = 8Nd² + 8Nmd + 4Nmh, F_elem = 2Nmh (exp) + Nd (division). Causal runs the chunked

@@ -1,0 +1,90 @@
+/* core/proj.c — fused input projections; see proj.h. */
+#include "core/proj.h"
+
+#include <string.h>
+
+#include "core/gemm.h"
+#include "core/xb.h"
+
+/* Rows per block: blocks of at most 512 rows (512 × ctot floats stays in a 1-2 MB L2 for
+ * ctot ≤ 768), their count a multiple of the thread count so a static schedule is balanced. */
+#define PROJ_MAX_ROWS XB_PROJ_BLOCK_ROWS
+
+xb_proj xb_proj_make(int d, int n, const int *cols)
+{
+    XB_ASSERT(d > 0 && n > 0 && n <= XB_PROJ_MAX);
+    xb_proj p = {.d = d, .n = n};
+    for (int i = 0; i < n; i++) {
+        XB_ASSERT(cols[i] > 0);
+        p.cols[i] = cols[i];
+        p.off[i] = p.ctot;
+        p.ctot += cols[i];
+    }
+    return p;
+}
+
+void xb_proj_pack(const xb_proj *p, const float *const *w, float *wp)
+{
+    for (int r = 0; r < p->d; r++)
+        for (int i = 0; i < p->n; i++)
+            memcpy(wp + (size_t)r * p->ctot + p->off[i], w[i] + (size_t)r * p->cols[i],
+                   (size_t)p->cols[i] * sizeof(float));
+}
+
+size_t xb_proj_block_floats(const xb_proj *p)
+{
+    return (size_t)xb_max_threads() * xb_align64((size_t)PROJ_MAX_ROWS * p->ctot);
+}
+
+typedef struct job {
+    const xb_proj *p;
+    const float *x, *wp;
+    int ldx, ldy;
+    float *y, *tmp;
+    xb_proj_epilogue epi;
+    void *arg;
+} job;
+
+static void block(const job *j, int r0, int rows)
+{
+    const xb_proj *p = j->p;
+    float *yb = j->y ? j->y + (size_t)r0 * j->ldy : j->tmp + (size_t)xb_thread_id() * xb_align64((size_t)PROJ_MAX_ROWS * p->ctot);
+    int ldy = j->y ? j->ldy : p->ctot;
+    xb_gemm(0, 0, rows, p->ctot, p->d, 1.0f, j->x + (size_t)r0 * j->ldx, j->ldx, j->wp, p->ctot, 0.0f, yb, ldy);
+    if (j->epi) j->epi(r0, rows, yb, ldy, j->arg);
+}
+
+void xb_proj_forward(const xb_proj *p, int R, const float *x, int ldx, const float *wp, float *y,
+                     int ldy, float *tmp, xb_proj_epilogue epi, void *arg)
+{
+    XB_ASSERT(y ? ldy >= p->ctot : tmp && epi);
+    if (R <= 0) return;
+    const job j = {p, x, wp, ldx, ldy, y, tmp, epi, arg};
+    const int nt = xb_max_threads();
+    int nblk = (R + PROJ_MAX_ROWS - 1) / PROJ_MAX_ROWS;
+    nblk = (nblk + nt - 1) / nt * nt;
+    int rb = (R + nblk - 1) / nblk;
+    rb = (rb + 15) / 16 * 16;           /* whole cache lines of rows; the last block is short */
+    nblk = (R + rb - 1) / rb;
+    if (nt == 1 || nblk == 1) {
+        /* No parallel region at all: OpenBLAS inside an inactive one is slow (it still tries to
+         * fork). With one thread OpenBLAS is single-threaded here anyway. */
+        for (int b = 0; b < nblk; b++) block(&j, b * rb, xb_min(rb, R - b * rb));
+        return;
+    }
+    #pragma omp parallel for schedule(static) num_threads(nt)
+    for (int b = 0; b < nblk; b++) block(&j, b * rb, xb_min(rb, R - b * rb));
+}
+
+void xb_proj_backward(const xb_proj *p, int R, const float *x, int ldx, const float *wp,
+                      const float *dy, float *const *dw, float *dwp, float beta, float *dx)
+{
+    xb_gemm(1, 0, p->d, p->ctot, R, 1.0f, x, ldx, dy, p->ctot, 0.0f, dwp, p->ctot);
+    for (int r = 0; r < p->d; r++)
+        for (int i = 0; i < p->n; i++) {
+            const float *src = dwp + (size_t)r * p->ctot + p->off[i];
+            float *dst = dw[i] + (size_t)r * p->cols[i];
+            for (int c = 0; c < p->cols[i]; c++) dst[c] += src[c];
+        }
+    xb_gemm(0, 1, R, p->d, p->ctot, 1.0f, dy, p->ctot, wp, p->ctot, beta, dx, ldx);
+}
