@@ -27,6 +27,7 @@
 #include "core/deltarule.h"
 #include "core/gemm.h"
 #include "core/mixer.h"
+#include "core/proj.h"
 #include "core/vmath.h"
 #include "core/xb.h"
 
@@ -119,11 +120,18 @@ static sv get_sv(const dims *m, float *s, int B, int N)
     return p;
 }
 
+static xb_proj in_proj(const dims *m);
+
 static size_t dn_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     dims m = get_dims(c);
     const size_t R = (size_t)B * N;
-    return R * (15 * (size_t)m.d + 3 * m.h) + (size_t)xb_max_threads() * xb_align64(xb_deltarule_work(m.C, m.dh)) + 64;
+    xb_proj p = in_proj(&m);
+    /* forward: Act, U [R × d each], then `work`, which first holds the packed input weights and
+     * the projection's per-thread blocks; backward: 15 R × d and 3 R × h buffers, then `work` */
+    size_t proj = xb_align64(xb_proj_floats(&p)) + xb_proj_block_floats(&p);
+    size_t scans = (size_t)xb_max_threads() * xb_align64(xb_deltarule_work(m.C, m.dh));
+    return R * (15 * (size_t)m.d + 3 * m.h) + (proj > scans ? proj : scans) + 64;
 }
 
 static inline float sigm(float z) { return xb_vsigmoid(z); }   /* core/vmath.h: vectorises */
@@ -240,6 +248,28 @@ static void zero_pad_rows(float *y, const int *len, int B, int N, int d)
         for (int t = xb_len(len, b, N); t < N; t++) memset(y + ((size_t)b * N + t) * d, 0, (size_t)d * sizeof(float));
 }
 
+/* The input projections P_q, P_k, P_v and the β logits as one product (core/proj.c). */
+static xb_proj in_proj(const dims *m)
+{
+    const int cols[4] = {m->d, m->d, m->d, m->h};
+    return xb_proj_make(m->d, 4, cols);
+}
+
+typedef struct proj_job { const xb_proj *p; const sv *s; } proj_job;
+
+/* One block of projected rows, still in cache: P_q, P_k, P_v to their saved arrays, β = σ(·). */
+static void proj_epilogue(int r0, int rows, float *y, int ldy, void *arg)
+{
+    const proj_job *j = arg;
+    const xb_proj *p = j->p;
+    float *dst[4] = {j->s->P[0], j->s->P[1], j->s->P[2], j->s->beta};
+    for (int i = 0; i < rows; i++)
+        for (int a = 0; a < 4; a++)
+            memcpy(dst[a] + (size_t)(r0 + i) * p->cols[a], y + (size_t)i * ldy + p->off[a], (size_t)p->cols[a] * sizeof(float));
+    float *beta = j->s->beta + (size_t)r0 * p->cols[3];
+    for (size_t i = 0; i < (size_t)rows * p->cols[3]; i++) beta[i] = sigm(beta[i]);
+}
+
 static void dn_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                        float *y, float *saved, float *scratch, int B, int N)
 {
@@ -248,18 +278,27 @@ static void dn_forward(const xb_mixer_cfg *c, const float *w, const float *x, co
     const int R = B * N, d = m.d;
     const float *W[3] = {w + toff(c, T_WQ), w + toff(c, T_WK), w + toff(c, T_WV)}, *taps[3];
     taps_of(c, w, taps);
-    for (int a = 0; a < 3; a++) xb_gemm(0, 0, R, d, d, 1.0f, x, d, W[a], d, 0.0f, s.P[a], d);
-    xb_gemm(0, 0, R, m.h, d, 1.0f, x, d, w + toff(c, T_WB), m.h, 0.0f, s.beta, m.h);
-    for (size_t i = 0; i < (size_t)R * m.h; i++) s.beta[i] = sigm(s.beta[i]);
     float *Act[3] = {scratch, scratch + (size_t)R * d, scratch + 2 * (size_t)R * d};
     float *U = scratch + 3 * (size_t)R * d, *work = U + (size_t)R * d;
     const size_t wsz = xb_align64(xb_deltarule_work(m.C, m.dh));
+    {   /* P_q, P_k, P_v and β = σ(X W_beta) as one product; its buffers live in `work` until the scans */
+        xb_proj p = in_proj(&m);
+        float *wp = work, *tmp = wp + xb_align64(xb_proj_floats(&p));
+        const float *ws[4] = {W[0], W[1], W[2], w + toff(c, T_WB)};
+        xb_proj_pack(&p, ws, wp);
+        proj_job job = {&p, &s};
+        xb_proj_forward(&p, R, x, d, wp, NULL, 0, tmp, proj_epilogue, &job);
+    }
     for (int dir = 0; dir < m.dirs; dir++) {
         dir_acts(&m, &s, taps, dir, len, B, N, NULL, Act, NULL);
         scan_dir(&m, &s, Act, dir, len, B, N, work, wsz, 0, NULL, NULL, NULL);
     }
     zero_pad_rows(s.o, len, B, N, d);
-    xb_headrms_forward(R, m.h, m.dh, s.o, w + toff(c, T_NW), DN_EPS, U, s.rstd);
+    enum { RB = 32 };
+    #pragma omp parallel for schedule(static)
+    for (int r0 = 0; r0 < R; r0 += RB)
+        xb_headrms_forward(xb_min(RB, R - r0), m.h, m.dh, s.o + (size_t)r0 * d, w + toff(c, T_NW), DN_EPS,
+                           U + (size_t)r0 * d, s.rstd + (size_t)r0 * m.h);
     xb_gemm(0, 0, R, d, d, 1.0f, U, d, w + toff(c, T_WO), d, 0.0f, y, d);
     zero_pad_rows(y, len, B, N, d);
 }

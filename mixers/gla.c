@@ -23,6 +23,7 @@
 #include "core/chunkscan.h"
 #include "core/gemm.h"
 #include "core/mixer.h"
+#include "core/proj.h"
 #include "core/vmath.h"
 #include "core/xb.h"
 
@@ -138,12 +139,17 @@ static sv get_sv(const dims *m, float *s, int B, int N)
     return p;
 }
 
+static xb_proj in_proj(const dims *m);
+
 static size_t gla_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     dims m = get_dims(c);
     const size_t R = (size_t)B * N;
     const size_t bwd = R * ((size_t)m.d + 5 * m.dv + 3 * m.dk + GLA_RANK);
-    const size_t fwd = R * m.dv + (size_t)B * m.h * xb_chunkscan_nchunks(N, m.C) * m.dkh;  /* U, decays */
+    xb_proj p = in_proj(&m);
+    /* U, packed input weights, per-thread projection blocks, decays */
+    const size_t fwd = R * m.dv + xb_align64(xb_proj_floats(&p)) + xb_proj_block_floats(&p) +
+                       (size_t)B * m.h * xb_chunkscan_nchunks(N, m.C) * m.dkh;
     return (fwd > bwd ? fwd : bwd) + (size_t)xb_max_threads() * xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh)) + 64;
 }
 
@@ -274,6 +280,33 @@ static void gate_norm(const dims *m, const sv *s, const float *nw, float *U, siz
     }
 }
 
+/* The five projections of X (q, k, v, r, h1 = X W_g1) as one product (core/proj.c). */
+static xb_proj in_proj(const dims *m)
+{
+    const int cols[5] = {m->dk, m->dk, m->dv, m->dv, GLA_RANK};
+    return xb_proj_make(m->d, 5, cols);
+}
+
+typedef struct proj_job { const dims *m; const xb_proj *p; const sv *s; const wts *W; } proj_job;
+
+/* One block of projected rows, still in cache: q, k, v, r, h1 to their saved arrays, then
+ * ĝ = h1 W_g2 + b_g2 and log α = logsigmoid(ĝ)/16 for the same rows. */
+static void proj_epilogue(int r0, int rows, float *y, int ldy, void *arg)
+{
+    const proj_job *j = arg;
+    const dims *m = j->m;
+    const sv *s = j->s;
+    float *dst[5] = {s->q, s->k, s->v, s->r, s->h1};
+    for (int i = 0; i < rows; i++)
+        for (int a = 0; a < 5; a++)
+            memcpy(dst[a] + (size_t)(r0 + i) * j->p->cols[a], y + (size_t)i * ldy + j->p->off[a],
+                   (size_t)j->p->cols[a] * sizeof(float));
+    float *gh = s->gh + (size_t)r0 * m->dk, *la = s->la + (size_t)r0 * m->dk;
+    for (int i = 0; i < rows; i++) memcpy(gh + (size_t)i * m->dk, j->W->bg2, (size_t)m->dk * sizeof(float));
+    xb_gemm(0, 0, rows, m->dk, GLA_RANK, 1.0f, y + j->p->off[4], ldy, j->W->Wg2, m->dk, 1.0f, gh, m->dk);
+    for (size_t i = 0; i < (size_t)rows * m->dk; i++) la[i] = logsig(gh[i]) / GLA_GNORM;
+}
+
 /* Y = gla(X); see the file comment. y, saved overwritten. */
 static void gla_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                         float *y, float *saved, float *scratch, int B, int N)
@@ -282,21 +315,16 @@ static void gla_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     wts W = get_wts(c, w);
     sv s = get_sv(&m, saved, B, N);
     const int R = B * N;
-    xb_gemm(0, 0, R, m.dk, m.d, 1.0f, x, m.d, W.WQ, m.dk, 0.0f, s.q, m.dk);
-    xb_gemm(0, 0, R, m.dk, m.d, 1.0f, x, m.d, W.WK, m.dk, 0.0f, s.k, m.dk);
-    xb_gemm(0, 0, R, m.dv, m.d, 1.0f, x, m.d, W.WV, m.dv, 0.0f, s.v, m.dv);
-    xb_gemm(0, 0, R, m.dv, m.d, 1.0f, x, m.d, W.WR, m.dv, 0.0f, s.r, m.dv);
-    xb_gemm(0, 0, R, GLA_RANK, m.d, 1.0f, x, m.d, W.Wg1, GLA_RANK, 0.0f, s.h1, GLA_RANK);
-    #pragma omp parallel for schedule(static)
-    for (int i = 0; i < R; i++) memcpy(s.gh + (size_t)i * m.dk, W.bg2, (size_t)m.dk * sizeof(float));
-    xb_gemm(0, 0, R, m.dk, GLA_RANK, 1.0f, s.h1, GLA_RANK, W.Wg2, m.dk, 1.0f, s.gh, m.dk);
-
-    float *la = s.la, *U = scratch, *work = U + (size_t)R * m.dv;
-    #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < (size_t)R * m.dk; i++) la[i] = logsig(s.gh[i]) / GLA_GNORM;
+    xb_proj p = in_proj(&m);
+    float *U = scratch, *wp = U + (size_t)R * m.dv, *tmp = wp + xb_align64(xb_proj_floats(&p));
+    float *work = tmp + xb_proj_block_floats(&p);
+    const float *ws[5] = {W.WQ, W.WK, W.WV, W.WR, W.Wg1};
+    xb_proj_pack(&p, ws, wp);
+    proj_job job = {&m, &p, &s, &W};
+    xb_proj_forward(&p, R, x, m.d, wp, NULL, 0, tmp, proj_epilogue, &job);
     const size_t wsz = xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh));
     float *dec = work + (size_t)xb_max_threads() * wsz;
-    scan_all_forward(&m, &s, la, len, work, wsz, dec, B, N);
+    scan_all_forward(&m, &s, s.la, len, work, wsz, dec, B, N);
     gate_norm(&m, &s, W.nw, U, (size_t)R, 1);
     xb_gemm(0, 0, R, m.d, m.dv, 1.0f, U, m.dv, W.WO, m.d, 0.0f, y, m.d);
     for (int b = 0; b < B; b++)
