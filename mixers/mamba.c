@@ -36,6 +36,7 @@
 
 #include "core/gemm.h"
 #include "core/mixer.h"
+#include "core/proj.h"
 #include "core/vmath.h"
 #include "core/selscan.h"
 #include "core/xb.h"
@@ -290,6 +291,23 @@ static inline size_t first_row(int b, int N, int L, int dir) { return (size_t)b 
 
 /* ---- forward ------------------------------------------------------------------------ */
 
+typedef struct dt_job { const dims *m; const float *grp; float *DT; } dt_job;
+
+/* Δ = softplus(DBC[:, :R] W_dt + b_dt) for one block of rows of DBC, still in cache
+ * (softplus with PyTorch's linear tail above 20). */
+static void dt_epilogue(int r0, int rows, float *dbc, int ldbc, void *arg)
+{
+    const dt_job *j = arg;
+    const int D = j->m->D;
+    float *DT = j->DT + (size_t)r0 * D;
+    const float *bdt = j->grp + j->m->b_dt;
+    xb_gemm(0, 0, rows, D, j->m->R, 1.0f, dbc, ldbc, j->grp + j->m->W_dt, D, 0.0f, DT, D);
+    for (int r = 0; r < rows; r++) {
+        float *dt = DT + (size_t)r * D;
+        for (int ch = 0; ch < D; ch++) dt[ch] = xb_vsoftplus(dt[ch] + bdt[ch]);
+    }
+}
+
 static void mamba_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                           float *y, float *saved, float *scratch, int B, int N)
 {
@@ -298,24 +316,18 @@ static void mamba_forward(const xb_mixer_cfg *c, const float *w, const float *x,
     const int D = m.D, P = m.P, n = m.n, nblk = nblocks(&m), nck = nchunks(&m, N);
     const size_t BN = (size_t)B * N;
 
-    xb_gemm(0, 0, (int)BN, 2 * D, m.d, 1.0f, x, m.d, w + m.W_in, 2 * D, 0.0f, s.XZ, 2 * D);
+    const int cin = 2 * D;
+    xb_proj pin = xb_proj_make(m.d, 1, &cin);   /* one matrix: W_in is its own packed form */
+    xb_proj_forward(&pin, (int)BN, x, m.d, w + m.W_in, s.XZ, 2 * D, NULL, NULL, NULL);
     for (int dir = 0; dir < m.ndir; dir++) {
         const float *grp = w + m.grp[dir];
         float *At = s.At + (size_t)dir * n * D;
         make_At(&m, grp + m.A_log, At);
         conv_forward(&m, dir, grp, s.XZ, len, s.XC[dir], s.XS, B, N);
         float *DBC = s.DBC[dir], *DT = s.DT[dir], *CK = s.CK[dir];
-        xb_gemm(0, 0, (int)BN, P, D, 1.0f, s.XS, D, grp + m.W_x, P, 0.0f, DBC, P);
-        xb_gemm(0, 0, (int)BN, D, m.R, 1.0f, DBC, P, grp + m.W_dt, D, 0.0f, DT, D);
-        const float *bdt = grp + m.b_dt;
-        #pragma omp parallel for schedule(static)
-        for (size_t r = 0; r < BN; r++) {
-            float *dt = DT + r * D;
-            for (int ch = 0; ch < D; ch++) {   /* softplus with PyTorch's linear tail above 20 */
-                float p = dt[ch] + bdt[ch];
-                dt[ch] = xb_vsoftplus(p);
-            }
-        }
+        xb_proj px = xb_proj_make(D, 1, &P);      /* DBC = XS W_x, then Δ per block (dt_epilogue) */
+        dt_job job = {&m, grp, DT};
+        xb_proj_forward(&px, (int)BN, s.XS, D, grp + m.W_x, DBC, P, NULL, dt_epilogue, &job);
         float *Yd = dir == 0 ? s.YS : s.YR;
         const float *Dsk = grp + m.D_skip;
         #pragma omp parallel for collapse(2) schedule(static)
