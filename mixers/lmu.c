@@ -37,6 +37,7 @@
 #include "core/gemm.h"
 #include "core/lti.h"
 #include "core/mixer.h"
+#include "core/proj.h"
 #include "core/xb.h"
 
 #define LMU_INIT_GAIN 1.0   /* bound = gain / √fan_in; 1 = PyTorch default as LMUFormer runs */
@@ -296,6 +297,40 @@ static void chunked_scans(const dims *m, const bufs *s, const float *Ab, const f
     for (int task = 0; task < nscan; task++) chunked_scan(m, s, Ab, Bb, task, B, N, len, 0);
 }
 
+typedef struct lmu_job { const dims *m; const bufs *s; const float *w; const int *len; int B, N; } lmu_job;
+
+static int real_row(const lmu_job *j, size_t r) { return (int)(r % j->N) < xb_len(j->len, (int)(r / j->N), j->N); }
+
+/* Rows [r0, r0 + rows) of H hold x W_h[x rows]: add the memories' part, b_h, relu (pads 0). */
+static void h_epilogue(int r0, int rows, float *h, int ldh, void *arg)
+{
+    const lmu_job *j = arg;
+    const dims *m = j->m;
+    const int d = m->d, q = m->q;
+    const size_t BN = (size_t)j->B * j->N;
+    const float *Wh = j->w + m->W_h, *bh = j->w + m->b_h;
+    for (int dir = 0; dir < m->ndir; dir++)
+        xb_gemm(0, 0, rows, d, q, 1.0f, j->s->M + (size_t)dir * BN * q + (size_t)r0 * q, q,
+                Wh + (size_t)dir * q * d, d, 1.0f, h, ldh);
+    for (int i = 0; i < rows; i++) {
+        const int real = real_row(j, (size_t)r0 + i);
+        float *hr = h + (size_t)i * ldh;
+        for (int c = 0; c < d; c++) { float v = hr[c] + bh[c]; hr[c] = real && v > 0.0f ? v : 0.0f; }
+    }
+}
+
+/* Rows of y = h W_p: add b_p, pads 0. */
+static void y_epilogue(int r0, int rows, float *y, int ldy, void *arg)
+{
+    const lmu_job *j = arg;
+    const float *bp = j->w + j->m->b_p;
+    for (int i = 0; i < rows; i++) {
+        const int real = real_row(j, (size_t)r0 + i);
+        float *yr = y + (size_t)i * ldy;
+        for (int c = 0; c < j->m->d; c++) yr[c] = real ? yr[c] + bp[c] : 0.0f;
+    }
+}
+
 static void lmu_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                         float *y, float *saved, float *scratch, int B, int N)
 {
@@ -320,7 +355,7 @@ static void lmu_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     /* memories: m_t = Ā m_{t−1} + B̄ u_t over real tokens, reverse direction from len−1.
      * Few scans of many steps (B = 1 latency): each scan in core/lti.h's chunked form, every
      * thread in each of its GEMMs. Otherwise one recurrent scan per thread. The choice does
-     * not depend on the thread count, so neither do the bits. */
+     * not depend on the thread count, so neither do the memories' bits. */
     const int nscan = m.ndir * B, nth = xb_max_threads();
     if (use_chunked(&m, B, N)) chunked_scans(&m, &s, Ab, Bb, B, N, len);
     else {
@@ -337,26 +372,12 @@ static void lmu_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
                 scan_fwd(&m, &s, task, B, N, len, Bb, i0, i1, 1);
         }
     }
-    /* h = relu(x W_h[x rows] + Σ_dir m_dir W_h[dir rows] + b_h) */
-    const float *Wh = w + m.W_h;
-    xb_gemm(0, 0, (int)BN, d, d, 1.0f, x, d, Wh + (size_t)m.ndir * q * d, d, 0.0f, s.H, d);
-    for (int dir = 0; dir < m.ndir; dir++)
-        xb_gemm(0, 0, (int)BN, d, q, 1.0f, s.M + (size_t)dir * BN * q, q, Wh + (size_t)dir * q * d, d,
-                1.0f, s.H, d);
-    const float *bh = w + m.b_h, *bp = w + m.b_p;
-    #pragma omp parallel for schedule(static)
-    for (size_t r = 0; r < BN; r++) {
-        const int real = (int)(r % N) < xb_len(len, (int)(r / N), N);
-        float *h = s.H + r * d;
-        for (int j = 0; j < d; j++) { float v = h[j] + bh[j]; h[j] = real && v > 0.0f ? v : 0.0f; }
-    }
-    xb_gemm(0, 0, (int)BN, d, d, 1.0f, s.H, d, w + m.W_p, d, 0.0f, y, d);
-    #pragma omp parallel for schedule(static)
-    for (size_t r = 0; r < BN; r++) {
-        const int real = (int)(r % N) < xb_len(len, (int)(r / N), N);
-        float *yr = y + r * d;
-        for (int j = 0; j < d; j++) yr[j] = real ? yr[j] + bp[j] : 0.0f;
-    }
+    /* h = relu(x W_h[x rows] + Σ_dir m_dir W_h[dir rows] + b_h), then y = h W_p + b_p: each a
+     * blocked product (core/proj.c) with the rest done per block while it is in cache */
+    lmu_job job = {&m, &s, w, len, B, N};
+    xb_proj ph = xb_proj_make(d, 1, &d);
+    xb_proj_forward(&ph, (int)BN, x, d, w + m.W_h + (size_t)m.ndir * q * d, s.H, d, NULL, h_epilogue, &job);
+    xb_proj_forward(&ph, (int)BN, s.H, d, w + m.W_p, y, d, NULL, y_epilogue, &job);
 }
 
 /* ---- backward ----------------------------------------------------------------------- */

@@ -167,8 +167,11 @@ Test(lti, step)
 }
 
 /* lmu with one sequence and 2 threads splits each scan step's outputs across the threads
- * (mixers/lmu.c scan_fwd / scan_adj): y, dx and dw equal the 1-thread run bit for bit, causal
- * and bidirectional (2 scans: one per thread), and xb_lti_step_part pieces equal the whole step. */
+ * (mixers/lmu.c scan_fwd / scan_adj): y, dx and dw agree with the 1-thread run to 1e-5 of their
+ * largest entry, causal and bidirectional (2 scans: one per thread), and xb_lti_step_part pieces
+ * equal the whole step. Not bit for bit: the blocked projections around the scans
+ * (core/proj.c) pick their block size by thread count, and OpenBLAS may sum a row of a
+ * different-sized block in another order. */
 #include <omp.h>
 #include "mixers/registry.h"
 
@@ -219,9 +222,18 @@ Test(lti, lmu_split_scan_threads)
             cr_expect(e / mx < 1e-4, "N=%d d=%d causal %d padded %d: forward vs reference rel err %g", N, d,
                       causal, padded, e / mx);
             free(yr);
-            cr_expect(memcmp(y[0], y[1], nx * 4) == 0, "y differs (causal %d padded %d)", causal, padded);
-            cr_expect(memcmp(dx[0], dx[1], nx * 4) == 0, "dx differs (causal %d padded %d)", causal, padded);
-            cr_expect(memcmp(dw[0], dw[1], np * 4) == 0, "dw differs (causal %d padded %d)", causal, padded);
+            const char *what[3] = {"y", "dx", "dw"};
+            const float *one[3] = {y[0], dx[0], dw[0]}, *two[3] = {y[1], dx[1], dw[1]};
+            const size_t cnt[3] = {nx, nx, np};
+            for (int a = 0; a < 3; a++) {
+                double big = 1e-6, diff = 0;
+                for (size_t i = 0; i < cnt[a]; i++) {
+                    big = fmax(big, fabs(one[a][i]));
+                    diff = fmax(diff, fabs(one[a][i] - two[a][i]));
+                }
+                cr_expect(diff <= 1e-5 * big, "%s: 2 threads differ from 1 by %g (largest %g; N=%d causal %d padded %d)",
+                          what[a], diff, big, N, causal, padded);
+            }
             double sy = 0;
             for (size_t i = 0; i < nx; i++) sy += fabs(y[0][i]);
             cr_expect_gt(sy, 0, "y is all zero");
