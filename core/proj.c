@@ -31,35 +31,59 @@ void xb_proj_pack(const xb_proj *p, const float *const *w, float *wp)
                    (size_t)p->cols[i] * sizeof(float));
 }
 
-size_t xb_proj_block_floats(const xb_proj *p)
-{
-    return (size_t)xb_max_threads() * xb_align64((size_t)PROJ_MAX_ROWS * p->ctot);
-}
+/* One thread's block buffers: input rows [PROJ_MAX_ROWS × d], then output rows [… × ctot]. */
+static size_t in_floats(const xb_proj *p) { return xb_align64((size_t)PROJ_MAX_ROWS * p->d); }
+static size_t thread_floats(const xb_proj *p) { return in_floats(p) + xb_align64((size_t)PROJ_MAX_ROWS * p->ctot); }
+
+size_t xb_proj_block_floats(const xb_proj *p) { return (size_t)xb_max_threads() * thread_floats(p); }
 
 typedef struct job {
     const xb_proj *p;
     const float *x, *wp;
     int ldx, ldy;
     float *y, *tmp;
-    xb_proj_epilogue epi;
-    void *arg;
+    xb_proj_epilogue pro, epi;
+    void *parg, *arg;
 } job;
 
 static void block(const job *j, int r0, int rows)
 {
     const xb_proj *p = j->p;
-    float *yb = j->y ? j->y + (size_t)r0 * j->ldy : j->tmp + (size_t)xb_thread_id() * xb_align64((size_t)PROJ_MAX_ROWS * p->ctot);
+    float *mine = j->tmp ? j->tmp + (size_t)xb_thread_id() * thread_floats(p) : NULL;
+    const float *xb = j->x + (size_t)r0 * j->ldx;
+    int ldx = j->ldx;
+    if (j->pro) {
+        j->pro(r0, rows, mine, p->d, j->parg);
+        xb = mine;
+        ldx = p->d;
+    }
+    float *yb = j->y ? j->y + (size_t)r0 * j->ldy : mine + in_floats(p);
     int ldy = j->y ? j->ldy : p->ctot;
-    xb_gemm(0, 0, rows, p->ctot, p->d, 1.0f, j->x + (size_t)r0 * j->ldx, j->ldx, j->wp, p->ctot, 0.0f, yb, ldy);
+    xb_gemm(0, 0, rows, p->ctot, p->d, 1.0f, xb, ldx, j->wp, p->ctot, 0.0f, yb, ldy);
     if (j->epi) j->epi(r0, rows, yb, ldy, j->arg);
 }
+
+static void run(const job *j, int R);
 
 void xb_proj_forward(const xb_proj *p, int R, const float *x, int ldx, const float *wp, float *y,
                      int ldy, float *tmp, xb_proj_epilogue epi, void *arg)
 {
     XB_ASSERT(y ? ldy >= p->ctot : tmp && epi);
+    const job j = {p, x, wp, ldx, ldy, y, tmp, NULL, epi, NULL, arg};
+    run(&j, R);
+}
+
+void xb_proj_forward_rows(const xb_proj *p, int R, xb_proj_epilogue pro, void *parg, const float *wp,
+                          float *y, int ldy, float *tmp, xb_proj_epilogue epi, void *arg)
+{
+    XB_ASSERT(pro && tmp && (y ? ldy >= p->ctot : epi != NULL));
+    const job j = {p, NULL, wp, 0, ldy, y, tmp, pro, epi, parg, arg};
+    run(&j, R);
+}
+
+static void run(const job *j, int R)
+{
     if (R <= 0) return;
-    const job j = {p, x, wp, ldx, ldy, y, tmp, epi, arg};
     const int nt = xb_max_threads();
     int nblk = (R + PROJ_MAX_ROWS - 1) / PROJ_MAX_ROWS;
     nblk = (nblk + nt - 1) / nt * nt;
@@ -69,11 +93,11 @@ void xb_proj_forward(const xb_proj *p, int R, const float *x, int ldx, const flo
     if (nt == 1 || nblk == 1) {
         /* No parallel region at all: OpenBLAS inside an inactive one is slow (it still tries to
          * fork). With one thread OpenBLAS is single-threaded here anyway. */
-        for (int b = 0; b < nblk; b++) block(&j, b * rb, xb_min(rb, R - b * rb));
+        for (int b = 0; b < nblk; b++) block(j, b * rb, xb_min(rb, R - b * rb));
         return;
     }
     #pragma omp parallel for schedule(static) num_threads(nt)
-    for (int b = 0; b < nblk; b++) block(&j, b * rb, xb_min(rb, R - b * rb));
+    for (int b = 0; b < nblk; b++) block(j, b * rb, xb_min(rb, R - b * rb));
 }
 
 void xb_proj_backward(const xb_proj *p, int R, const float *x, int ldx, const float *wp,

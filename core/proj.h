@@ -36,7 +36,8 @@ void xb_proj_pack(const xb_proj *p, const float *const *w, float *wp);
 /* Called once per row block after its product: rows [r0, r0 + rows) of Y, y = &Y[r0][0]. */
 typedef void (*xb_proj_epilogue)(int r0, int rows, float *y, int ldy, void *arg);
 
-/* Most rows in one block, and the floats of per-thread block buffers for y == NULL below. */
+/* Most rows in one block, and the floats of the per-thread block buffers `tmp` below (an
+ * input block and an output block per thread). */
 #define XB_PROJ_BLOCK_ROWS 512
 size_t xb_proj_block_floats(const xb_proj *p);
 
@@ -47,6 +48,13 @@ size_t xb_proj_block_floats(const xb_proj *p);
  * any parallel region; epi runs inside one (its own BLAS calls are single-threaded). */
 void xb_proj_forward(const xb_proj *p, int R, const float *x, int ldx, const float *wp, float *y,
                      int ldy, float *tmp, xb_proj_epilogue epi, void *arg);
+
+/* The same with the input made per block: pro writes rows [r0, r0 + rows) of X into a
+ * per-thread buffer (row stride d) just before their product, so an X that is a row-local
+ * function of other arrays (a norm and a gate before an output projection) never goes to
+ * memory whole. tmp [xb_proj_block_floats] is required. */
+void xb_proj_forward_rows(const xb_proj *p, int R, xb_proj_epilogue pro, void *parg, const float *wp,
+                          float *y, int ldy, float *tmp, xb_proj_epilogue epi, void *arg);
 
 /* Backward of Y = X·Wp for dY [R × ctot]: dW_i += (Xᵀ dY)[:, off_i …] (dwp [d × ctot] is
  * scratch for Xᵀ dY), dX = β·dX + dY·Wpᵀ (dx row stride ldx). */

@@ -147,8 +147,8 @@ static size_t gla_n_scratch(const xb_mixer_cfg *c, int B, int N)
     const size_t R = (size_t)B * N;
     const size_t bwd = R * ((size_t)m.d + 5 * m.dv + 3 * m.dk + GLA_RANK);
     xb_proj p = in_proj(&m);
-    /* U, packed input weights, per-thread projection blocks, decays */
-    const size_t fwd = R * m.dv + xb_align64(xb_proj_floats(&p)) + xb_proj_block_floats(&p) +
+    /* packed input weights, per-thread projection blocks, decays */
+    const size_t fwd = xb_align64(xb_proj_floats(&p)) + xb_proj_block_floats(&p) +
                        (size_t)B * m.h * xb_chunkscan_nchunks(N, m.C) * m.dkh;
     return (fwd > bwd ? fwd : bwd) + (size_t)xb_max_threads() * xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh)) + 64;
 }
@@ -258,26 +258,39 @@ static void scan_all_forward(const dims *m, const sv *s, const float *la, const 
 /* U = RMSNorm_head(o)·norm_w ⊙ silu(r) over all rows (pad rows of o are 0, so U is 0 there),
  * one pass per block of rows while they are in cache; store_rstd: compute and save rstd, else
  * reuse the saved one. */
+static void gate_norm_rows(const dims *m, const sv *s, const float *nw, size_t r0, size_t nr, float *u,
+                           int store_rstd)
+{
+    float *rstd = s->rstd;
+    const int h = m->h, dvh = m->dvh, dv = m->dv;
+    if (store_rstd)
+        xb_headrms_forward((int)nr, h, dvh, s->o + r0 * dv, nw, GLA_EPS, u, rstd + r0 * h);
+    else
+        for (size_t i = r0 * h; i < (r0 + nr) * h; i++) {
+            const float *orow = s->o + i * dvh;
+            float *ur = u + (i - r0 * h) * dvh;
+            for (int j = 0; j < dvh; j++) ur[j] = orow[j] * rstd[i] * nw[j];
+        }
+    const float *rr = s->r + r0 * dv;
+    for (size_t i = 0; i < nr * dv; i++) u[i] *= rr[i] * sigm(rr[i]);
+}
+
 static void gate_norm(const dims *m, const sv *s, const float *nw, float *U, size_t R, int store_rstd)
 {
     enum { RB = 32 };
-    float *rstd = s->rstd;
-    const int h = m->h, dvh = m->dvh, dv = m->dv;
     #pragma omp parallel for schedule(static)
-    for (size_t r0 = 0; r0 < R; r0 += RB) {
-        const size_t nr = R - r0 < RB ? R - r0 : RB;
-        if (store_rstd)
-            xb_headrms_forward((int)nr, h, dvh, s->o + r0 * dv, nw, GLA_EPS, U + r0 * dv, rstd + r0 * h);
-        else
-            for (size_t i = r0 * h; i < (r0 + nr) * h; i++) {
-                const float *orow = s->o + i * dvh;
-                float *u = U + i * dvh;
-                for (int j = 0; j < dvh; j++) u[j] = orow[j] * rstd[i] * nw[j];
-            }
-        const float *rr = s->r + r0 * dv;
-        float *u = U + r0 * dv;
-        for (size_t i = 0; i < nr * dv; i++) u[i] *= rr[i] * sigm(rr[i]);
-    }
+    for (size_t r0 = 0; r0 < R; r0 += RB)
+        gate_norm_rows(m, s, nw, r0, R - r0 < RB ? R - r0 : RB, U + r0 * m->dv, store_rstd);
+}
+
+typedef struct out_job { const dims *m; const sv *s; const float *nw; } out_job;
+
+/* The output projection's input rows, made per block: U = RMSNorm_head(o)·norm_w ⊙ silu(r). */
+static void out_prologue(int r0, int rows, float *u, int ldu, void *arg)
+{
+    const out_job *j = arg;
+    XB_ASSERT(ldu == j->m->dv);
+    gate_norm_rows(j->m, j->s, j->nw, (size_t)r0, (size_t)rows, u, 1);
 }
 
 /* The five projections of X (q, k, v, r, h1 = X W_g1) as one product (core/proj.c). */
@@ -316,7 +329,7 @@ static void gla_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     sv s = get_sv(&m, saved, B, N);
     const int R = B * N;
     xb_proj p = in_proj(&m);
-    float *U = scratch, *wp = U + (size_t)R * m.dv, *tmp = wp + xb_align64(xb_proj_floats(&p));
+    float *wp = scratch, *tmp = wp + xb_align64(xb_proj_floats(&p));
     float *work = tmp + xb_proj_block_floats(&p);
     const float *ws[5] = {W.WQ, W.WK, W.WV, W.WR, W.Wg1};
     xb_proj_pack(&p, ws, wp);
@@ -325,8 +338,11 @@ static void gla_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     const size_t wsz = xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh));
     float *dec = work + (size_t)xb_max_threads() * wsz;
     scan_all_forward(&m, &s, s.la, len, work, wsz, dec, B, N);
-    gate_norm(&m, &s, W.nw, U, (size_t)R, 1);
-    xb_gemm(0, 0, R, m.d, m.dv, 1.0f, U, m.dv, W.WO, m.d, 0.0f, y, m.d);
+    /* Y = U W_O with U made per block in cache (out_prologue), never written whole */
+    xb_proj po = xb_proj_make(m.dv, 1, &m.d);
+    XB_ASSERT(xb_proj_block_floats(&po) <= xb_proj_block_floats(&p));   /* shares tmp */
+    out_job oj = {&m, &s, W.nw};
+    xb_proj_forward_rows(&po, R, out_prologue, &oj, W.WO, y, m.d, tmp, NULL, NULL);
     for (int b = 0; b < B; b++)
         for (int t = xb_len(len, b, N); t < N; t++) memset(y + ((size_t)b * N + t) * m.d, 0, (size_t)m.d * sizeof(float));
 }

@@ -6,6 +6,8 @@
  *   epilogue   called once for every row, with the right r0, row count, pointer and stride;
  *              Y kept with a row stride wider than its columns, or handed over in per-thread
  *              block buffers that the epilogue copies out
+ *   rows       xb_proj_forward_rows: the input made per block by a prologue (here 2x + 1 of
+ *              an array) gives the product of the whole transformed input, every row made once
  *   backward   dW_i accumulates Xᵀ dY's column range i onto what was there, dX = β·dX + dY·Wpᵀ,
  *              both vs double sums */
 #include <criterion/criterion.h>
@@ -144,4 +146,49 @@ Test(proj, backward)
     }
     for (int i = 0; i < NW; i++) { xb_free(w[i]); xb_free(dw[i]); xb_free(dw0[i]); }
     xb_free(wp); xb_free(dwp); xb_free(x); xb_free(dy);
+}
+
+/* Prologue of the `rows` test: X = 2·src + 1, counting the rows it makes. */
+typedef struct made { const float *src; int *count; int d; int bad; } made;
+
+static void make_rows(int r0, int rows, float *xb, int ldx, void *arg)
+{
+    made *m = arg;
+    if (ldx != m->d) __atomic_add_fetch(&m->bad, 1, __ATOMIC_RELAXED);
+    for (int i = 0; i < rows; i++) {
+        __atomic_add_fetch(&m->count[r0 + i], 1, __ATOMIC_RELAXED);
+        for (int k = 0; k < m->d; k++) xb[(size_t)i * ldx + k] = 2.0f * m->src[(size_t)(r0 + i) * m->d + k] + 1.0f;
+    }
+}
+
+Test(proj, rows)
+{
+    xb_proj p = xb_proj_make(D, NW, COLS);
+    float *w[NW];
+    for (int i = 0; i < NW; i++) w[i] = rnd((size_t)D * COLS[i], 50 + i);
+    float *wp = xb_alloc(xb_proj_floats(&p) * sizeof(float));
+    xb_proj_pack(&p, (const float *const *)w, wp);
+    const int saved = omp_get_max_threads();
+    for (int threads = 1; threads <= 3; threads += 2) {
+        omp_set_num_threads(threads);
+        const int R = 1100;
+        float *src = rnd((size_t)R * D, 60), *x = xb_alloc((size_t)R * D * sizeof(float));
+        for (size_t i = 0; i < (size_t)R * D; i++) x[i] = 2.0f * src[i] + 1.0f;
+        float *y = xb_alloc((size_t)R * p.ctot * sizeof(float)), *tmp = xb_alloc(xb_proj_block_floats(&p) * sizeof(float));
+        int *cnt = calloc((size_t)R, sizeof(int));
+        made mk = {src, cnt, D, 0};
+        xb_proj_forward_rows(&p, R, make_rows, &mk, wp, y, p.ctot, tmp, NULL, NULL);
+        double err = 0;
+        for (int r = 0; r < R; r++) {
+            cr_expect_eq(cnt[r], 1, "%d threads: row %d made %d times", threads, r, cnt[r]);
+            for (int c = 0; c < p.ctot; c++)
+                err = fmax(err, fabs(y[(size_t)r * p.ctot + c] - want_y(x, D, (const float *const *)w, &p, r, c)));
+        }
+        cr_expect_eq(mk.bad, 0, "prologue handed a wrong row stride");
+        cr_expect(err < 1e-3, "%d threads: max |Y − (2src+1)·W_i| = %g", threads, err);
+        xb_free(src); xb_free(x); xb_free(y); xb_free(tmp); free(cnt);
+    }
+    omp_set_num_threads(saved);
+    for (int i = 0; i < NW; i++) xb_free(w[i]);
+    xb_free(wp);
 }
