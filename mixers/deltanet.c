@@ -127,8 +127,9 @@ static size_t dn_n_scratch(const xb_mixer_cfg *c, int B, int N)
     dims m = get_dims(c);
     const size_t R = (size_t)B * N;
     xb_proj p = in_proj(&m);
-    /* forward: Act, U [R × d each], then `work`, which first holds the packed input weights and
-     * the projection's per-thread blocks; backward: 15 R × d and 3 R × h buffers, then `work` */
+    /* forward: Act [3 × R × d], then `work`: the packed input weights and the projections'
+     * per-thread blocks, the scans' per-thread work in between; backward: 15 R × d and 3 R × h
+     * buffers, then `work` */
     size_t proj = xb_align64(xb_proj_floats(&p)) + xb_proj_block_floats(&p);
     size_t scans = (size_t)xb_max_threads() * xb_align64(xb_deltarule_work(m.C, m.dh));
     return R * (15 * (size_t)m.d + 3 * m.h) + (proj > scans ? proj : scans) + 64;
@@ -270,6 +271,17 @@ static void proj_epilogue(int r0, int rows, float *y, int ldy, void *arg)
     for (size_t i = 0; i < (size_t)rows * p->cols[3]; i++) beta[i] = sigm(beta[i]);
 }
 
+typedef struct norm_job { const dims *m; const sv *s; const float *nw; } norm_job;
+
+/* Rows [r0, r0 + rows) of RMSNorm_head(o)·norm_w (rstd saved), for the output projection. */
+static void norm_prologue(int r0, int rows, float *u, int ldu, void *arg)
+{
+    const norm_job *j = arg;
+    XB_ASSERT(ldu == j->m->d);
+    xb_headrms_forward(rows, j->m->h, j->m->dh, j->s->o + (size_t)r0 * ldu, j->nw, DN_EPS, u,
+                       j->s->rstd + (size_t)r0 * j->m->h);
+}
+
 static void dn_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                        float *y, float *saved, float *scratch, int B, int N)
 {
@@ -279,7 +291,7 @@ static void dn_forward(const xb_mixer_cfg *c, const float *w, const float *x, co
     const float *W[3] = {w + toff(c, T_WQ), w + toff(c, T_WK), w + toff(c, T_WV)}, *taps[3];
     taps_of(c, w, taps);
     float *Act[3] = {scratch, scratch + (size_t)R * d, scratch + 2 * (size_t)R * d};
-    float *U = scratch + 3 * (size_t)R * d, *work = U + (size_t)R * d;
+    float *work = scratch + 3 * (size_t)R * d;
     const size_t wsz = xb_align64(xb_deltarule_work(m.C, m.dh));
     {   /* P_q, P_k, P_v and β = σ(X W_beta) as one product; its buffers live in `work` until the scans */
         xb_proj p = in_proj(&m);
@@ -294,12 +306,12 @@ static void dn_forward(const xb_mixer_cfg *c, const float *w, const float *x, co
         scan_dir(&m, &s, Act, dir, len, B, N, work, wsz, 0, NULL, NULL, NULL);
     }
     zero_pad_rows(s.o, len, B, N, d);
-    enum { RB = 32 };
-    #pragma omp parallel for schedule(static)
-    for (int r0 = 0; r0 < R; r0 += RB)
-        xb_headrms_forward(xb_min(RB, R - r0), m.h, m.dh, s.o + (size_t)r0 * d, w + toff(c, T_NW), DN_EPS,
-                           U + (size_t)r0 * d, s.rstd + (size_t)r0 * m.h);
-    xb_gemm(0, 0, R, d, d, 1.0f, U, d, w + toff(c, T_WO), d, 0.0f, y, d);
+    /* Y = RMSNorm_head(o) W_O, the norm made per block of rows right before its product */
+    xb_proj po = xb_proj_make(d, 1, &d);
+    norm_job nj = {&m, &s, w + toff(c, T_NW)};
+    xb_proj pin = in_proj(&m);
+    XB_ASSERT(xb_proj_block_floats(&po) <= xb_proj_block_floats(&pin));   /* `work` holds either */
+    xb_proj_forward_rows(&po, R, norm_prologue, &nj, w + toff(c, T_WO), y, d, work, NULL, NULL);
     zero_pad_rows(y, len, B, N, d);
 }
 

@@ -140,7 +140,8 @@ static void linear_forward(const xb_mixer_cfg *c, const float *w, const float *x
                 den[t] = 1.0f;
             }
         }
-    xb_gemm(0, 0, B * N, d, d, 1.0f, s.o, d, w + 3 * dd, d, 0.0f, y, d);   /* Y = O W_O */
+    xb_proj po = xb_proj_make(d, 1, &d);   /* Y = O W_O, blocked like the input projections */
+    xb_proj_forward(&po, B * N, s.o, d, w + 3 * dd, y, d, NULL, NULL, NULL);
 }
 
 /* dx = ∂L/∂x (overwritten), dw += ∂L/∂w. */

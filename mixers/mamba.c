@@ -152,7 +152,7 @@ static void mamba_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 
 typedef struct bufs {
     float *XZ, *YS, *XC[2], *DBC[2], *DT[2], *CK[2];          /* saved */
-    float *At, *XS, *YR;                                       /* scratch, forward */
+    float *At, *XS, *YR, *PT;                                  /* scratch, forward */
     float *DYM, *DG, *DXZ, *DU, *DDT, *DDBC, *DBCP, *DAP, *DDP, *WORK; /* scratch, backward */
 } bufs;
 
@@ -177,6 +177,8 @@ static void layout(const dims *m, int B, int N, size_t *o, size_t *n_saved, size
     o[i++] = take(&x, BN * D);                /* XS */
     size_t fwd_end = x;
     o[i++] = take(&fwd_end, BN * D);          /* YR (forward only; overlaps backward buffers) */
+    xb_proj pout = xb_proj_make(m->D, 1, &m->d);
+    o[i++] = take(&fwd_end, xb_proj_block_floats(&pout)); /* PT: output projection's blocks (forward only) */
     o[i++] = take(&x, BN * m->d);             /* DYM */
     o[i++] = take(&x, BN * D);                /* DG */
     o[i++] = take(&x, BN * 2 * D);            /* DXZ */
@@ -202,7 +204,7 @@ static bufs carve(const dims *m, int B, int N, float *saved, float *scratch)
         b.XC[dir] = saved + o[i++]; b.DBC[dir] = saved + o[i++];
         b.DT[dir] = saved + o[i++]; b.CK[dir] = saved + o[i++];
     }
-    b.At = scratch + o[i++]; b.XS = scratch + o[i++]; b.YR = scratch + o[i++];
+    b.At = scratch + o[i++]; b.XS = scratch + o[i++]; b.YR = scratch + o[i++]; b.PT = scratch + o[i++];
     b.DYM = scratch + o[i++]; b.DG = scratch + o[i++]; b.DXZ = scratch + o[i++];
     b.DU = scratch + o[i++]; b.DDT = scratch + o[i++]; b.DDBC = scratch + o[i++];
     b.DBCP = scratch + o[i++]; b.DAP = scratch + o[i++]; b.DDP = scratch + o[i++];
@@ -308,6 +310,23 @@ static void dt_epilogue(int r0, int rows, float *dbc, int ldbc, void *arg)
     }
 }
 
+typedef struct gate_job { const dims *m; const bufs *s; } gate_job;
+
+/* Rows [r0, r0 + rows) of G = (y→ + y←) ⊙ silu(z); y← is added into YS in place. */
+static void gate_prologue(int r0, int rows, float *g, int ldg, void *arg)
+{
+    const gate_job *j = arg;
+    const int D = j->m->D, bidir = j->m->ndir == 2;
+    XB_ASSERT(ldg == D);
+    for (int i = 0; i < rows; i++) {
+        const size_t r = (size_t)r0 + i;
+        float *ys = j->s->YS + r * D, *gr = g + (size_t)i * D;
+        const float *z = j->s->XZ + r * 2 * D + D, *yr = j->s->YR + r * D;
+        if (bidir) for (int ch = 0; ch < D; ch++) ys[ch] += yr[ch];
+        for (int ch = 0; ch < D; ch++) gr[ch] = ys[ch] * (z[ch] * sigmoidf(z[ch]));
+    }
+}
+
 static void mamba_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                           float *y, float *saved, float *scratch, int B, int N)
 {
@@ -344,17 +363,11 @@ static void mamba_forward(const xb_mixer_cfg *c, const float *w, const float *x,
                                    CK + (size_t)b * nck * n * D + c0, D);
             }
     }
-    /* G = (y→ + y←) ⊙ silu(z) into XS (free now) */
-    float *G = s.XS;
-    const int bidir = m.ndir == 2;
-    #pragma omp parallel for schedule(static)
-    for (size_t r = 0; r < BN; r++) {
-        float *ys = s.YS + r * D, *g = G + r * D;
-        const float *z = s.XZ + r * 2 * D + D, *yr = s.YR + r * D;
-        if (bidir) for (int ch = 0; ch < D; ch++) ys[ch] += yr[ch];
-        for (int ch = 0; ch < D; ch++) g[ch] = ys[ch] * (z[ch] * sigmoidf(z[ch]));
-    }
-    xb_gemm(0, 0, (int)BN, m.d, D, 1.0f, G, D, w + m.W_out, m.d, 0.0f, y, m.d);
+    /* Y = G W_out, G = (y→ + y←) ⊙ silu(z) made per block of rows right before its product
+     * (y→ + y← is kept in YS for the backward) */
+    xb_proj pout = xb_proj_make(D, 1, &m.d);
+    gate_job gj = {&m, &s};
+    xb_proj_forward_rows(&pout, (int)BN, gate_prologue, &gj, w + m.W_out, y, m.d, s.PT, NULL, NULL);
 }
 
 /* ---- backward ----------------------------------------------------------------------- */

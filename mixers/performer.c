@@ -215,7 +215,8 @@ static void performer_forward(const xb_mixer_cfg *c, const float *w, const float
                 g[t] = 0.0f;
             }
         }
-    xb_gemm(0, 0, B * N, d, d, 1.0f, s.o, d, w + 3 * dd, d, 0.0f, y, d);
+    xb_proj po = xb_proj_make(d, 1, &d);   /* Y = O W_O, blocked like the input projections */
+    xb_proj_forward(&po, B * N, s.o, d, w + 3 * dd, y, d, NULL, NULL, NULL);
 }
 
 /* dx overwritten, dw += (W_rf is frozen: its gradient slot is left untouched). */
