@@ -72,6 +72,8 @@ int xb_time_reps(const xb_latency_cfg *lc, xb_timed_fn fn, void *ctx, double sto
     return n;
 }
 
+static json_object *raw_json(const double *t, int n);
+
 json_object *xb_timing_json(const double *t, int n, double flops, double max_cv, double floor)
 {
     xb_summary s;
@@ -91,14 +93,7 @@ json_object *xb_timing_json(const double *t, int n, double flops, double max_cv,
     json_object_object_add(o, "noisy", json_object_new_boolean(noisy));
     json_object_object_add(o, "flops", xb_json_num(flops));
     json_object_object_add(o, "gflops", xb_json_num(n && s.median > 0 ? flops / s.median / 1e9 : NAN));
-    json_object *raw = json_object_new_array_ext(n);
-    for (int i = 0; i < n; i++) {
-        /* 9 significant digits: below the clock's nanosecond, and a third of the text */
-        char num[32];
-        snprintf(num, sizeof num, "%.9g", t[i]);
-        json_object_array_add(raw, json_object_new_double_s(t[i], num));
-    }
-    json_object_object_add(o, "raw", raw);
+    json_object_object_add(o, "raw", raw_json(t, n));
     return o;
 }
 
@@ -202,6 +197,92 @@ static int time_one(child *k, const char *name, xb_timed_fn fn, void *ctx, doubl
     return 0;
 }
 
+static void use_threads(int t)
+{
+#ifdef _OPENMP
+    omp_set_num_threads(t);
+#endif
+    xb_blas_set_threads(t);
+}
+
+/* Repetition times, 9 significant digits: below the clock's nanosecond, and a third of the text. */
+static json_object *raw_json(const double *t, int n)
+{
+    json_object *raw = json_object_new_array_ext(n);
+    for (int i = 0; i < n; i++) {
+        char num[32];
+        snprintf(num, sizeof num, "%.9g", t[i]);
+        json_object_array_add(raw, json_object_new_double_s(t[i], num));
+    }
+    return raw;
+}
+
+/* Paired timing for the thread-scaling table, in cells above the suite's smallest thread count
+ * T0: one mixer forward at T0 threads, then one at this cell's T, alternately, so both halves
+ * of a pair see the same moment of a shared host. Two medians taken in different cells are
+ * seconds to minutes apart, and on a VM the capacity lent to the second thread drifts on that
+ * scale (a 2-thread run switched from 8.6 to 11 ms halfway through its reps while 1 thread
+ * stayed put). The speedup is the median of the per-pair ratios t(T0) / t(T). */
+static int time_paired(child *k, mixer_bench *b, double floor, json_object *lat)
+{
+    const xb_cell_spec *c = k->c;
+    const int T0 = c->base_threads, T = c->threads;
+    const int min_reps = c->lat.min_reps > 0 ? c->lat.min_reps : 10;
+    int max_reps = c->lat.max_reps > 0 ? c->lat.max_reps : DEFAULT_MAX_REPS;
+    if (max_reps < min_reps) max_reps = min_reps;
+    send_phase(k, "mixer_fwd_paired");
+    double *t0 = malloc((size_t)max_reps * sizeof *t0), *t1 = malloc((size_t)max_reps * sizeof *t1);
+    double *ratio = malloc((size_t)max_reps * sizeof *ratio);
+    if (!t0 || !t1 || !ratio) {
+        free(t0); free(t1); free(ratio);
+        return XB_ENOMEM;
+    }
+    use_threads(T0);   /* one untimed forward at each count first */
+    mixer_fwd(b);
+    use_threads(T);
+    mixer_fwd(b);
+    int n = 0;
+    double total = 0;
+    while (n < max_reps) {
+        if (n >= min_reps && total >= c->lat.min_time_s) break;
+        if (k->stop_at > 0 && xb_now() > k->stop_at) break;
+        use_threads(T0);
+        double a = xb_now();
+        mixer_fwd(b);
+        double a1 = xb_now();
+        use_threads(T);
+        double b0 = xb_now();
+        mixer_fwd(b);
+        double b1 = xb_now();
+        t0[n] = a1 - a;
+        t1[n] = b1 - b0;
+        ratio[n] = t0[n] / t1[n];
+        total += t0[n] + t1[n];
+        n++;
+    }
+    use_threads(T);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "base_threads", json_object_new_int(T0));
+    json_object_object_add(o, "pairs", json_object_new_int(n));
+    xb_summary s0, s1, sr;
+    xb_summarize(t0, n, &s0);
+    xb_summarize(t1, n, &s1);
+    xb_summarize(ratio, n, &sr);
+    json_object_object_add(o, "base_median", xb_json_num(n ? s0.median : NAN));
+    json_object_object_add(o, "median", xb_json_num(n ? s1.median : NAN));
+    json_object_object_add(o, "speedup", xb_json_num(n ? sr.median : NAN));
+    json_object_object_add(o, "speedup_p10", xb_json_num(n ? sr.p10 : NAN));
+    json_object_object_add(o, "speedup_p90", xb_json_num(n ? sr.p90 : NAN));
+    int noisy = n < min_reps || s0.median < floor || s1.median < floor;
+    if (n < min_reps) json_object_object_add(o, "truncated", json_object_new_boolean(1));
+    json_object_object_add(o, "noisy", json_object_new_boolean(noisy));
+    json_object_object_add(o, "raw_base", raw_json(t0, n));
+    json_object_object_add(o, "raw", raw_json(t1, n));
+    json_object_object_add(lat, "mixer_fwd_paired", o);
+    free(t0); free(t1); free(ratio);
+    return 0;
+}
+
 static void fill_normal(float *p, size_t n, xb_rng *r, float scale)
 {
     for (size_t i = 0; i < n; i++) p[i] = scale * (float)xb_rng_normal(r);
@@ -238,6 +319,7 @@ static int latency_mixer(child *k, int B, int N, double floor, json_object *lat)
         double f = (double)B * c->flops_mixer;
         rc = time_one(k, "mixer_fwd", mixer_fwd, &b, f, floor, lat);
         if (rc == 0) rc = time_one(k, "mixer_fwdbwd", mixer_fwdbwd, &b, 3 * f, floor, lat);
+        if (rc == 0 && c->base_threads > 0) rc = time_paired(k, &b, floor, lat);
     }
     xb_free(b.w); xb_free(b.dw); xb_free(b.x); xb_free(b.y);
     xb_free(b.dy); xb_free(b.dx); xb_free(b.saved); xb_free(b.scratch);

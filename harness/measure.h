@@ -20,7 +20,10 @@
  * taken, so the time is of the same work, but no training run would have gone on).
  * Beside the measurements, latency.fma_probe_gflops = [before, after]: the FMA rate of the
  * cell's thread count just before and just after its timings (harness/machine.h), the
- * ceiling the cell actually ran under. */
+ * ceiling the cell actually ran under. Latency cells above the suite's smallest thread count
+ * T0 also hold mixer_fwd_paired: mixer forwards at T0 and at the cell's count alternated,
+ * base_threads (T0), pairs, base_median and median (seconds), speedup (median of the per-pair
+ * ratios t(T0)/t(T)) with its p10 and p90, noisy, raw_base and raw. */
 #ifndef XB_MEASURE_H
 #define XB_MEASURE_H
 
@@ -47,6 +50,8 @@ typedef struct xb_cell_spec {
     int L;                     /* sequence length (PAIR: per tower) */
     uint64_t seed;             /* user seed S */
     int threads;
+    int base_threads;          /* latency cells above the suite's smallest thread count: that
+                                  count, for the paired timing (mixer_fwd_paired); else 0 */
     int causal;
     xb_task_cfg tc;            /* task options, L and seed set */
     xb_model_cfg mc;           /* shape, vocab, classes, max_len set */

@@ -736,6 +736,44 @@ static double probe_mean(const ctx *c, const char *mixer, int L, int threads)
     return n ? s / n : NAN;
 }
 
+/* The paired speedups (latency.mixer_fwd_paired, measure.c: forwards at T_min and at T
+ * alternated inside the T cell) of the mixer layer's forward; nothing when no record has one. */
+static void paired_table(ctx *c, const int *thr, int nt, const char **mixers, int nm, const int *Ls, int nL)
+{
+    int any = 0;
+    for (int i = 0; i < c->n && !any; i++)
+        any = c->v[i].kind == XB_KIND_LATENCY && xb_jpath(c->v[i].o, "latency.mixer_fwd_paired") != NULL;
+    if (!any) return;
+    sb_printf(c->b, "### mixer layer alone, forward, paired\n\n"
+              "The same speedup timed in pairs: inside each T cell, one forward at T_min = %d "
+              "threads, then one at T, alternately; the median of the per-pair ratios "
+              "(latency.mixer_fwd_paired). Both halves of a pair see the same moment of the host, "
+              "so drift between cells (minutes apart) does not enter it. `*` = fewer pairs than "
+              "min_reps or a median below the clock's floor.\n\n", thr[0]);
+    header_row(c->b, "mixer", NULL, nL, Ls, NULL);
+    for (int j = 0; j < nm; j++) {
+        sb_printf(c->b, "| %s |", mixers[j]);
+        for (int li = 0; li < nL; li++) {
+            char cell[256];
+            size_t len = 0;
+            cell[0] = 0;
+            for (int t = 1; t < nt && len < sizeof cell; t++) {
+                xb_agg a;
+                xb_aggregate(c->v, c->n, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], thr[t],
+                             "latency.mixer_fwd_paired.speedup", &a);
+                int w = a.ok > 0 && isfinite(a.median) && a.median > 0
+                            ? snprintf(cell + len, sizeof cell - len, "%s%.3g×%s", t > 1 ? " · " : "",
+                                       a.median, a.noisy ? "*" : "")
+                            : snprintf(cell + len, sizeof cell - len, "%s—", t > 1 ? " · " : "");
+                if (w > 0) len += (size_t)w;
+            }
+            sb_printf(c->b, " %s |", cell);
+        }
+        sb_printf(c->b, "\n");
+    }
+    sb_printf(c->b, "\n");
+}
+
 /* Latency sweep at two or more thread counts: per measurement (model_fwd, mixer_fwd), mixers ×
  * lengths, each cell the speedups median(T_min) / median(T) for the larger counts T in
  * increasing order, "1.93× · 3.71×". */
@@ -852,6 +890,7 @@ static void thread_scaling_section(ctx *c)
         }
         sb_printf(c->b, "\n");
     }
+    paired_table(c, thr, nt, mixers, nm, Ls, nL);
     free(mixers);
     free(Ls);
     free(thr);
@@ -999,12 +1038,17 @@ char *xb_report_csv(json_object *records)
         "peak_rss_kb", "wall_s" };
     static const char *const lat_fields[] = { "median", "p10", "p90", "min", "max", "mean",
                                               "stddev", "cv", "reps", "outliers", "noisy", "gflops" };
+    /* the paired thread-scaling timing (cells above the smallest thread count) */
+    static const char *const paired_fields[] = { "base_threads", "pairs", "base_median", "median",
+                                                  "speedup", "speedup_p10", "speedup_p90" };
     sb b = { 0 };
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) sb_printf(&b, "%s,", strs[i]);
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) sb_printf(&b, "%s,", nums[i]);
     for (int w = 0; w < N_LAT; w++)
         for (size_t i = 0; i < sizeof lat_fields / sizeof *lat_fields; i++)
             sb_printf(&b, "%s_%s,", lat_what[w], lat_fields[i]);
+    for (size_t i = 0; i < sizeof paired_fields / sizeof *paired_fields; i++)
+        sb_printf(&b, "mixer_fwd_paired_%s,", paired_fields[i]);
     sb_printf(&b, "config_hash,error\n");
     size_t n = json_object_array_length(records);
     for (size_t r = 0; r < n; r++) {
@@ -1024,6 +1068,12 @@ char *xb_report_csv(json_object *records)
                 csv_num(&b, o, path);
                 sb_printf(&b, ",");
             }
+        for (size_t i = 0; i < sizeof paired_fields / sizeof *paired_fields; i++) {
+            char path[96];
+            snprintf(path, sizeof path, "latency.mixer_fwd_paired.%s", paired_fields[i]);
+            csv_num(&b, o, path);
+            sb_printf(&b, ",");
+        }
         csv_str(&b, xb_jstr(o, "config_hash", NULL));
         sb_printf(&b, ",");
         csv_str(&b, xb_jstr(o, "error", NULL));
@@ -1072,7 +1122,8 @@ static json_object *aggregates_json(json_object *records)
         static const char *const fields[] = { "test_acc", "final_loss", "train_time_s", "peak_rss_kb",
                                               "latency.model_fwd.median", "latency.model_fwdbwd.median",
                                               "latency.mixer_fwd.median", "latency.mixer_fwdbwd.median",
-                                              "latency.model_train.median" };
+                                              "latency.model_train.median",
+                                              "latency.mixer_fwd_paired.speedup" };
         for (size_t f = 0; f < sizeof fields / sizeof *fields; f++) {
             if (v[i].kind == XB_KIND_LATENCY && f < 3) continue;
             xb_agg a;
@@ -1096,6 +1147,11 @@ static json_object *lean_copy(json_object *rec)
     for (int w = 0; lat && w < N_LAT; w++) {
         json_object *m = xb_jget(lat, lat_what[w]);
         if (m) json_object_object_del(m, "raw");
+    }
+    json_object *pr = xb_jget(lat, "mixer_fwd_paired");
+    if (pr) {
+        json_object_object_del(pr, "raw");
+        json_object_object_del(pr, "raw_base");
     }
     return c;
 }

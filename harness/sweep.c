@@ -204,6 +204,7 @@ static void resolve(xb_cell_spec *c, const xb_suite *s, const xb_suite_task *st)
     json_object_object_add(cfg, "latency", latency_cfg_json(&c->lat));
     json_object_object_add(cfg, "seed", jint((long)c->seed));
     json_object_object_add(cfg, "threads", jint(c->threads));
+    if (c->base_threads) json_object_object_add(cfg, "paired_threads", jint(c->base_threads));
     c->config = cfg;
     hash_config(c);
 
@@ -277,7 +278,9 @@ int xb_sweep_expand(const xb_suite *s, const xb_sweep_opts *o, xb_cell_spec **ce
     xb_cell_spec *v = calloc((size_t)(total > 0 ? total : 1), sizeof *v);
     if (!v) return XB_ENOMEM;
 
-    int index = 0, kept = 0, pos = 0;
+    int index = 0, kept = 0, pos = 0, min_thr = thr0;
+    for (int k = 0; !thr0 && k < s->n_threads; k++)
+        if (k == 0 || s->threads[k] < min_thr) min_thr = s->threads[k];
 #define THREADS(k) (thr0 ? thr0 : s->threads[k])
 #define KEEP(c)                                                                        \
     do {                                                                               \
@@ -332,6 +335,7 @@ int xb_sweep_expand(const xb_suite *s, const xb_sweep_opts *o, xb_cell_spec **ce
                 c->L = s->latency.lengths[li];
                 c->seed = s->n_seeds > 0 ? s->seeds[0] : 1234;
                 c->threads = THREADS(k);
+                c->base_threads = nthr > 1 && c->threads > min_thr ? min_thr : 0;
                 c->causal = s->latency.causal;
                 c->mc = latency_model(s, c->causal);
                 c->train = s->train;     /* the optimiser of the timed training step */

@@ -209,13 +209,24 @@ static const char *META_THR =
     "\"model_fwdbwd\":{\"median\":" train ",\"flops\":3e6,\"noisy\":false}," \
     "\"model_train\":{\"median\":" train ",\"flops\":3e6,\"noisy\":" train_noisy "}}}\n"
 
+/* The same with the paired timing of a cell above 1 thread (speedup, noisy). */
+#define LATTP(h, mixer, L, thr, fwd, mix, train, sp, sp_noisy) \
+    "{\"kind\":\"latency\",\"task\":null,\"mixer\":\"" mixer "\",\"L\":" #L ",\"seed\":1," \
+    "\"threads\":" #thr ",\"status\":\"ok\",\"config_hash\":\"" h "\",\"suite_hash\":\"cccc\"," \
+    "\"latency\":{\"batch\":1,\"N\":" #L "," \
+    "\"model_fwd\":{\"median\":" fwd ",\"flops\":1e6,\"noisy\":false}," \
+    "\"mixer_fwd\":{\"median\":" mix ",\"flops\":5e5,\"noisy\":false}," \
+    "\"model_fwdbwd\":{\"median\":" train ",\"flops\":3e6,\"noisy\":false}," \
+    "\"model_train\":{\"median\":" train ",\"flops\":3e6,\"noisy\":false}," \
+    "\"mixer_fwd_paired\":{\"base_threads\":1,\"pairs\":5,\"speedup\":" sp ",\"noisy\":" sp_noisy ",\"raw\":[1]}}}\n"
+
 static const char *CELLS_THR =
     LATT("s1", "softmax", 256, 1, "0.004", "0.003", "0.024", "false")
     LATT("s2", "softmax", 256, 2, "0.002", "0.0015", "0.008", "true")
     LATT("s4", "softmax", 256, 4, "0.001", "0.0012", "0.006", "false")
     LATT("t1", "softmax", 512, 1, "0.016", "0.01", "0.096", "false")
-    LATT("t2", "softmax", 512, 2, "0.008", "0.005", "0.048", "false")
-    LATT("t4", "softmax", 512, 4, "0.004", "0.0025", "0.024", "false")
+    LATTP("t2", "softmax", 512, 2, "0.008", "0.005", "0.048", "1.93", "false")
+    LATTP("t4", "softmax", 512, 4, "0.004", "0.0025", "0.024", "3.456", "true")
     /* linear at 256: no record at 1 thread; at 512: 4 threads timed out */
     LATT("l2", "linear", 256, 2, "0.002", "0.001", "0.006", "false")
     LATT("l4", "linear", 256, 4, "0.001", "0.0005", "0.003", "false")
@@ -276,9 +287,18 @@ Test(report_threads, thread_scaling_and_training_step)
                          "| softmax | 2× · 2.5× | 2× · 4× |\n"
                          "| linear | — (missing) | 1.6× · — |\n") != NULL, "%s", t);
 
+    /* the paired speedups, where cells have them; "—" elsewhere */
+    const char *pt = strstr(sc, "### mixer layer alone, forward, paired\n\n");
+    cr_assert_not_null(pt, "%s", t);
+    cr_assert(strstr(pt, "one forward at T_min = 1 threads, then one at T, alternately") != NULL, "%s", t);
+    cr_assert(strstr(pt, "| mixer | 256 | 512 |\n|---|---:|---:|\n"
+                         "| softmax | — · — | 1.93× · 3.46×* |\n"
+                         "| linear | — · — | — · — |\n") != NULL, "%s", t);
+
     /* results.json aggregates and the CSV carry model_train too */
     const char *csv = read_file("results.csv");
     cr_assert(strstr(csv, ",model_train_median,") != NULL);
+    cr_assert(strstr(csv, ",mixer_fwd_paired_speedup,") != NULL);
     char *p = xb_path_join(dir, "results.json");
     json_object *res = xb_read_json(p);
     free(p);

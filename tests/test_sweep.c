@@ -506,3 +506,71 @@ Test(sweep, skips_decided_before_forking, .timeout = 30)
     rm_dir(dir);
 }
 #endif
+
+/* Latency at threads [1, 2]: the 2-thread cell alone times the mixer forward in pairs with 1
+ * thread (measure.c time_paired), its configuration (so its hash) says so, and the report
+ * prints the paired table. */
+Test(sweep, latency_paired_with_the_smallest_thread_count, .timeout = 60)
+{
+    if (!xb_mixer_find("linear")) cr_skip_test("linear not registered");
+    xb_suite s;
+    cr_assert_eq(xb_suite_load_string("name: pair\nthreads: [2, 1]\nmodel: {dim: 16, layers: 1, heads: 2}\n"
+                                      "latency: {lengths: [32], warmup: 0, min_reps: 3, min_time_s: 0}\n"
+                                      "mixers: [linear]\ntasks: []\n", "pair.yaml", &s, stderr), 0);
+    xb_cell_spec *cells;
+    int n;
+    xb_sweep_opts eo = { 0 };
+    cr_assert_eq(xb_sweep_expand(&s, &eo, &cells, &n, stderr), 0);
+    cr_assert_eq(n, 2);
+    for (int i = 0; i < 2; i++) {
+        int want = cells[i].threads == 2 ? 1 : 0;
+        cr_assert_eq(cells[i].base_threads, want, "threads %d: base %d", cells[i].threads, cells[i].base_threads);
+        cr_assert_eq(xb_jint(cells[i].config, "paired_threads", 0), want);
+    }
+    xb_sweep_cells_free(cells, n);
+    char dir[64];
+    tmp_dir(dir, sizeof dir);
+    cr_assert_eq(sweep(&s, dir, 0), 0);
+    json_object *recs = records(dir);
+    cr_assert_eq(json_object_array_length(recs), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_object *r = json_object_array_get_idx(recs, i);
+        json_object *p = xb_jpath(r, "latency.mixer_fwd_paired");
+        if (xb_jint(r, "threads", 0) == 1) {
+            cr_assert_null(p, "the smallest count has nothing to pair with");
+            continue;
+        }
+        cr_assert_not_null(p);
+        cr_assert_eq(xb_jint(p, "base_threads", 0), 1);
+        int pairs = xb_jint(p, "pairs", 0);
+        cr_assert_geq(pairs, 3);
+        cr_assert_eq((int)json_object_array_length(xb_jget(p, "raw")), pairs);
+        cr_assert_eq((int)json_object_array_length(xb_jget(p, "raw_base")), pairs);
+        double sp = xb_jnum(p, "speedup", -1), lo = xb_jnum(p, "speedup_p10", -1), hi = xb_jnum(p, "speedup_p90", -1);
+        cr_assert(sp > 0 && lo > 0 && lo <= sp && sp <= hi, "speedup %g in [%g, %g]", sp, lo, hi);
+        cr_assert(xb_jnum(p, "base_median", -1) > 0 && xb_jnum(p, "median", -1) > 0);
+        /* the speedup is the median of raw_base[i] / raw[i], pair by pair */
+        double ratio[64];
+        cr_assert_leq(pairs, 64);
+        for (int k = 0; k < pairs; k++)
+            ratio[k] = json_object_get_double(json_object_array_get_idx(xb_jget(p, "raw_base"), k)) /
+                       json_object_get_double(json_object_array_get_idx(xb_jget(p, "raw"), k));
+        for (int a = 0; a < pairs; a++)   /* sort */
+            for (int b = a + 1; b < pairs; b++)
+                if (ratio[b] < ratio[a]) { double z = ratio[a]; ratio[a] = ratio[b]; ratio[b] = z; }
+        double med = pairs % 2 ? ratio[pairs / 2] : 0.5 * (ratio[pairs / 2 - 1] + ratio[pairs / 2]);
+        cr_assert(fabs(med - sp) <= 1e-6 * sp, "speedup %g, median of the raw ratios %g", sp, med);
+    }
+    char *t = xb_path_join(dir, "tables.md");
+    FILE *f = fopen(t, "r");
+    free(t);
+    cr_assert_not_null(f);
+    char buf[1 << 16];
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    buf[len] = 0;
+    fclose(f);
+    cr_assert_not_null(strstr(buf, "### mixer layer alone, forward, paired\n"), "%s", buf);
+    json_object_put(recs);
+    xb_suite_release(&s);
+    rm_dir(dir);
+}
