@@ -6,8 +6,9 @@
 #include "core/gemm.h"
 #include "core/xb.h"
 
-/* Rows per block: blocks of at most 512 rows (512 × ctot floats stays in a 1-2 MB L2 for
- * ctot ≤ 768), their count a multiple of the thread count so a static schedule is balanced. */
+/* Rows per block: at most 512 (a 512 × 768 block is 1.5 MB: in L2 on 2 MB-L2 cores, in the
+ * near L3 on 1 MB ones, never in DRAM), their count a multiple of the thread count so a static
+ * schedule is balanced. */
 #define PROJ_MAX_ROWS XB_PROJ_BLOCK_ROWS
 
 xb_proj xb_proj_make(int d, int n, const int *cols)

@@ -2,8 +2,9 @@
  *
  * Most mixers start with several projections of the same rows, q = X W_Q, k = X W_K, … Done as
  * separate GEMMs, each one packs X again and, with β = 0, first zeroes its output in a pass of
- * its own: memory traffic that a second core barely speeds up (one core's STREAM bandwidth is
- * most of the machine's). Here the weights are packed side by side once per call,
+ * its own: memory traffic, which more threads speed up only as far as the memory bandwidth
+ * lent to them grows (on the shared development VM, from 1.17× to 2× for the second core
+ * depending on the hour). Here the weights are packed side by side once per call,
  *
  *   Wp = [W_0 | W_1 | … | W_{n−1}]   [d × ctot],   ctot = Σ cols_i,
  *
