@@ -13,6 +13,7 @@
 #include "core/gemm.h"
 #include "core/linattn.h"
 #include "core/mixer.h"
+#include "core/proj.h"
 #include "core/vmath.h"
 #include "core/xb.h"
 
@@ -79,10 +80,15 @@ static void act_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 
 static size_t act_n_saved(const xb_mixer_cfg *c, int N) { return (size_t)N * (4 * (size_t)c->d_ff + 2); }
 
+static xb_proj in_proj(const xb_mixer_cfg *c);
+
 static size_t act_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     size_t r = (size_t)B * N;
-    return r * c->d + 3 * r * c->d_ff;   /* forward: a2; backward: dY masked, dp, da1, da2 */
+    xb_proj p = in_proj(c);
+    size_t fwd = xb_align64(xb_proj_floats(&p)) + xb_proj_block_floats(&p);   /* packed W_1|W_2, blocks */
+    size_t bwd = r * c->d + 3 * r * c->d_ff;                                  /* dY masked, dp, da1, da2 */
+    return fwd > bwd ? fwd : bwd;
 }
 
 typedef struct act_saved { float *a1, *h1, *h2, *p, *r1, *r2; } act_saved;
@@ -124,42 +130,84 @@ static void ln_row_backward(int f, const float *xh, float rstd, float *da)
 }
 
 /* y[B×N×d] overwritten; saved overwritten. */
+/* Forward scratch: the packed W_1|W_2 and the projection's per-thread blocks (core/proj.c). */
+static xb_proj in_proj(const xb_mixer_cfg *c)
+{
+    const int cols[2] = {c->d_ff, c->d_ff};
+    return xb_proj_make(c->d, 2, cols);
+}
+
+typedef struct act_job { const xb_mixer_cfg *c; const float *w; float *saved; const int *len; int N; act_w o; } act_job;
+
+/* a1 = z + c, p = gelu(a1) (restrict: so the loop vectorises) */
+static void bias_gelu(int f, const float *restrict z, const float *restrict c, float *restrict a1, float *restrict p)
+{
+    for (int k = 0; k < f; k++) {
+        a1[k] = z[k] + c[k];
+        p[k] = gelu(a1[k]);
+    }
+}
+
+static void add_bias(int f, float *restrict a, const float *restrict c)
+{
+    for (int k = 0; k < f; k++) a[k] += c[k];
+}
+
+/* One block of rows of [x W_1 | x W_2], still in cache: a1 = · + c_1 (saved), u's and v's
+ * LayerNorms (x̂1, x̂2 and rstd saved; a2 never leaves the block), p = u ⊙ v. Pad rows are 0. */
+static void in_epilogue(int r0, int rows, float *y, int ldy, void *arg)
+{
+    const act_job *j = arg;
+    const int f = j->c->d_ff;
+    const float *w = j->w, *g = w + j->o.g, *be = w + j->o.b;
+    for (int i = 0; i < rows; i++) {
+        const int b = (r0 + i) / j->N, t = (r0 + i) % j->N;
+        act_saved s = saved_at(j->c, j->saved, b, j->N);
+        size_t r = (size_t)t * f;
+        float *a1 = s.a1 + r, *h1 = s.h1 + r, *h2 = s.h2 + r, *p = s.p + r;
+        float *y1 = y + (size_t)i * ldy, *a2 = y1 + f;
+        if (t >= xb_len(j->len, b, j->N)) {
+            memset(a1, 0, (size_t)f * sizeof(float)); memset(h1, 0, (size_t)f * sizeof(float));
+            memset(h2, 0, (size_t)f * sizeof(float)); memset(p, 0, (size_t)f * sizeof(float));
+            s.r1[t] = s.r2[t] = 0.0f;
+            continue;
+        }
+        bias_gelu(f, y1, w + j->o.c1, a1, p);
+        add_bias(f, a2, w + j->o.c2);
+        s.r1[t] = ln_row(f, p, h1);
+        s.r2[t] = ln_row(f, a2, h2);
+        for (int k = 0; k < f; k++) p[k] = (h1[k] * g[k] + be[k]) * (h2[k] * g[k] + be[k]);
+    }
+}
+
+/* Rows of y = p W_3: add c_3. */
+static void out_epilogue(int r0, int rows, float *y, int ldy, void *arg)
+{
+    (void)r0;
+    const act_job *j = arg;
+    const float *c3 = j->w + j->o.c3;
+    for (int i = 0; i < rows; i++)
+        for (int k = 0; k < j->c->d; k++) y[(size_t)i * ldy + k] += c3[k];
+}
+
+/* y[B×N×d] overwritten; saved overwritten. Both products are blocked (core/proj.c), the biases,
+ * GELU, LayerNorms and gate done per block while it is in cache. */
 static void act_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                         float *y, float *saved, float *scratch, int B, int N)
 {
     const int d = c->d, f = c->d_ff;
-    const size_t nd = (size_t)N * d, nf = (size_t)N * f;
-    act_w o = layout(c);
-    float *a2 = scratch;
-    for (int b = 0; b < B; b++) {
-        act_saved s = saved_at(c, saved, b, N);
-        xb_gemm(0, 0, N, f, d, 1.0f, x + b * nd, d, w + o.w1, f, 0.0f, s.a1, f);
-        xb_gemm(0, 0, N, f, d, 1.0f, x + b * nd, d, w + o.w2, f, 0.0f, a2 + b * nf, f);
-    }
-    const float *g = w + o.g, *be = w + o.b;
-    #pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t < N; t++) {
-            act_saved s = saved_at(c, saved, b, N);
-            size_t r = (size_t)t * f;
-            float *a1 = s.a1 + r, *h1 = s.h1 + r, *h2 = s.h2 + r, *p = s.p + r, *a2r = a2 + b * nf + r;
-            if (t >= xb_len(len, b, N)) {
-                memset(a1, 0, (size_t)f * sizeof(float)); memset(h1, 0, (size_t)f * sizeof(float));
-                memset(h2, 0, (size_t)f * sizeof(float)); memset(p, 0, (size_t)f * sizeof(float));
-                s.r1[t] = s.r2[t] = 0.0f;
-                continue;
-            }
-            for (int j = 0; j < f; j++) { a1[j] += w[o.c1 + j]; a2r[j] += w[o.c2 + j]; p[j] = gelu(a1[j]); }
-            s.r1[t] = ln_row(f, p, h1);
-            s.r2[t] = ln_row(f, a2r, h2);
-            for (int j = 0; j < f; j++) p[j] = (h1[j] * g[j] + be[j]) * (h2[j] * g[j] + be[j]);
-        }
+    const size_t nd = (size_t)N * d;
+    act_job job = {c, w, saved, len, N, layout(c)};
+    xb_proj p = in_proj(c);
+    float *wp = scratch, *tmp = wp + xb_align64(xb_proj_floats(&p));
+    const float *ws[2] = {w + job.o.w1, w + job.o.w2};
+    xb_proj_pack(&p, ws, wp);
+    xb_proj_forward(&p, B * N, x, d, wp, NULL, 0, tmp, in_epilogue, &job);
+    xb_proj po = xb_proj_make(f, 1, &d);
     for (int b = 0; b < B; b++) {
         int n = xb_len(len, b, N);
         float *yb = y + b * nd;
-        xb_gemm(0, 0, n, d, f, 1.0f, saved_at(c, saved, b, N).p, f, w + o.w3, d, 0.0f, yb, d);
-        for (int t = 0; t < n; t++)
-            for (int j = 0; j < d; j++) yb[(size_t)t * d + j] += w[o.c3 + j];
+        xb_proj_forward(&po, n, saved_at(c, saved, b, N).p, f, w + job.o.w3, yb, d, NULL, out_epilogue, &job);
         memset(yb + (size_t)n * d, 0, (size_t)(N - n) * d * sizeof(float));
     }
 }
