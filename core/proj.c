@@ -32,6 +32,15 @@ void xb_proj_pack(const xb_proj *p, const float *const *w, float *wp)
                    (size_t)p->cols[i] * sizeof(float));
 }
 
+void xb_proj_scatter(const xb_proj *p, int r0, int rows, const float *y, int ldy, float *const *dst)
+{
+    for (int i = 0; i < rows; i++)
+        for (int a = 0; a < p->n; a++)
+            if (dst[a])
+                memcpy(dst[a] + (size_t)(r0 + i) * p->cols[a], y + (size_t)i * ldy + p->off[a],
+                       (size_t)p->cols[a] * sizeof(float));
+}
+
 /* One thread's block buffers: input rows [PROJ_MAX_ROWS × d], then output rows [… × ctot]. */
 static size_t in_floats(const xb_proj *p) { return xb_align64((size_t)PROJ_MAX_ROWS * p->d); }
 static size_t thread_floats(const xb_proj *p) { return in_floats(p) + xb_align64((size_t)PROJ_MAX_ROWS * p->ctot); }

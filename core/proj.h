@@ -37,6 +37,10 @@ void xb_proj_pack(const xb_proj *p, const float *const *w, float *wp);
 /* Called once per row block after its product: rows [r0, r0 + rows) of Y, y = &Y[r0][0]. */
 typedef void (*xb_proj_epilogue)(int r0, int rows, float *y, int ldy, void *arg);
 
+/* For epilogues on per-thread blocks: copy output i of rows [r0, r0 + rows) (block y, row
+ * stride ldy) to dst[i] (row stride cols_i, row r0 first); dst[i] == NULL skips it. */
+void xb_proj_scatter(const xb_proj *p, int r0, int rows, const float *y, int ldy, float *const *dst);
+
 /* Most rows in one block, and the floats of the per-thread block buffers `tmp` below (an
  * input block and an output block per thread). */
 #define XB_PROJ_BLOCK_ROWS 512

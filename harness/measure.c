@@ -72,7 +72,17 @@ int xb_time_reps(const xb_latency_cfg *lc, xb_timed_fn fn, void *ctx, double sto
     return n;
 }
 
-static json_object *raw_json(const double *t, int n);
+/* Repetition times, 9 significant digits: below the clock's nanosecond, and a third of the text. */
+static json_object *raw_json(const double *t, int n)
+{
+    json_object *raw = json_object_new_array_ext(n);
+    for (int i = 0; i < n; i++) {
+        char num[32];
+        snprintf(num, sizeof num, "%.9g", t[i]);
+        json_object_array_add(raw, json_object_new_double_s(t[i], num));
+    }
+    return raw;
+}
 
 json_object *xb_timing_json(const double *t, int n, double flops, double max_cv, double floor)
 {
@@ -203,18 +213,6 @@ static void use_threads(int t)
     omp_set_num_threads(t);
 #endif
     xb_blas_set_threads(t);
-}
-
-/* Repetition times, 9 significant digits: below the clock's nanosecond, and a third of the text. */
-static json_object *raw_json(const double *t, int n)
-{
-    json_object *raw = json_object_new_array_ext(n);
-    for (int i = 0; i < n; i++) {
-        char num[32];
-        snprintf(num, sizeof num, "%.9g", t[i]);
-        json_object_array_add(raw, json_object_new_double_s(t[i], num));
-    }
-    return raw;
 }
 
 /* Paired timing for the thread-scaling table, in cells above the suite's smallest thread count
@@ -488,9 +486,8 @@ int xb_measure_cell(xb_cell_chan *ch, void *ctx)
 #endif
 #ifdef _OPENMP
     omp_set_max_active_levels(1);
-    omp_set_num_threads(c->threads);
 #endif
-    xb_blas_set_threads(c->threads);
+    use_threads(c->threads);
 
     int rc = 0;
     if (c->kind == XB_CELL_TRAIN) rc = train_part(&k, fault);

@@ -264,9 +264,7 @@ static void proj_epilogue(int r0, int rows, float *y, int ldy, void *arg)
     const proj_job *j = arg;
     const xb_proj *p = j->p;
     float *dst[4] = {j->s->P[0], j->s->P[1], j->s->P[2], j->s->beta};
-    for (int i = 0; i < rows; i++)
-        for (int a = 0; a < 4; a++)
-            memcpy(dst[a] + (size_t)(r0 + i) * p->cols[a], y + (size_t)i * ldy + p->off[a], (size_t)p->cols[a] * sizeof(float));
+    xb_proj_scatter(p, r0, rows, y, ldy, dst);
     float *beta = j->s->beta + (size_t)r0 * p->cols[3];
     for (size_t i = 0; i < (size_t)rows * p->cols[3]; i++) beta[i] = sigm(beta[i]);
 }

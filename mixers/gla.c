@@ -310,10 +310,7 @@ static void proj_epilogue(int r0, int rows, float *y, int ldy, void *arg)
     const dims *m = j->m;
     const sv *s = j->s;
     float *dst[5] = {s->q, s->k, s->v, s->r, s->h1};
-    for (int i = 0; i < rows; i++)
-        for (int a = 0; a < 5; a++)
-            memcpy(dst[a] + (size_t)(r0 + i) * j->p->cols[a], y + (size_t)i * ldy + j->p->off[a],
-                   (size_t)j->p->cols[a] * sizeof(float));
+    xb_proj_scatter(j->p, r0, rows, y, ldy, dst);
     float *gh = s->gh + (size_t)r0 * m->dk, *la = s->la + (size_t)r0 * m->dk;
     for (int i = 0; i < rows; i++) memcpy(gh + (size_t)i * m->dk, j->W->bg2, (size_t)m->dk * sizeof(float));
     xb_gemm(0, 0, rows, m->dk, GLA_RANK, 1.0f, y + j->p->off[4], ldy, j->W->Wg2, m->dk, 1.0f, gh, m->dk);

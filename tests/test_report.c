@@ -199,26 +199,22 @@ static const char *META_THR =
     " \"machine\": {\"fma_peak_gflops_per_core\": 10.0, \"fma_gflops\": [10.0, 19.0, 25.0, 36.0]},"
     " \"threads\": [1, 2, 4], \"cells\": 12}\n";
 
-/* One latency cell: model_fwd (1 MFLOP), mixer_fwd, model_train (3 MFLOP) medians in s. */
-#define LATT(h, mixer, L, thr, fwd, mix, train, train_noisy) \
+/* One latency cell: model_fwd (1 MFLOP), mixer_fwd, model_train (3 MFLOP) medians in s; `more`
+ * is further latency fields (each starting with a comma) or "". */
+#define LATT_MORE(h, mixer, L, thr, fwd, mix, train, train_noisy, more) \
     "{\"kind\":\"latency\",\"task\":null,\"mixer\":\"" mixer "\",\"L\":" #L ",\"seed\":1," \
     "\"threads\":" #thr ",\"status\":\"ok\",\"config_hash\":\"" h "\",\"suite_hash\":\"cccc\"," \
     "\"latency\":{\"batch\":1,\"N\":" #L "," \
     "\"model_fwd\":{\"median\":" fwd ",\"flops\":1e6,\"noisy\":false}," \
     "\"mixer_fwd\":{\"median\":" mix ",\"flops\":5e5,\"noisy\":false}," \
     "\"model_fwdbwd\":{\"median\":" train ",\"flops\":3e6,\"noisy\":false}," \
-    "\"model_train\":{\"median\":" train ",\"flops\":3e6,\"noisy\":" train_noisy "}}}\n"
-
+    "\"model_train\":{\"median\":" train ",\"flops\":3e6,\"noisy\":" train_noisy "}" more "}}\n"
+#define LATT(h, mixer, L, thr, fwd, mix, train, train_noisy) \
+    LATT_MORE(h, mixer, L, thr, fwd, mix, train, train_noisy, "")
 /* The same with the paired timing of a cell above 1 thread (speedup, noisy). */
 #define LATTP(h, mixer, L, thr, fwd, mix, train, sp, sp_noisy) \
-    "{\"kind\":\"latency\",\"task\":null,\"mixer\":\"" mixer "\",\"L\":" #L ",\"seed\":1," \
-    "\"threads\":" #thr ",\"status\":\"ok\",\"config_hash\":\"" h "\",\"suite_hash\":\"cccc\"," \
-    "\"latency\":{\"batch\":1,\"N\":" #L "," \
-    "\"model_fwd\":{\"median\":" fwd ",\"flops\":1e6,\"noisy\":false}," \
-    "\"mixer_fwd\":{\"median\":" mix ",\"flops\":5e5,\"noisy\":false}," \
-    "\"model_fwdbwd\":{\"median\":" train ",\"flops\":3e6,\"noisy\":false}," \
-    "\"model_train\":{\"median\":" train ",\"flops\":3e6,\"noisy\":false}," \
-    "\"mixer_fwd_paired\":{\"base_threads\":1,\"pairs\":5,\"speedup\":" sp ",\"noisy\":" sp_noisy ",\"raw\":[1]}}}\n"
+    LATT_MORE(h, mixer, L, thr, fwd, mix, train, "false", \
+              ",\"mixer_fwd_paired\":{\"base_threads\":1,\"pairs\":5,\"speedup\":" sp ",\"noisy\":" sp_noisy ",\"raw\":[1]}")
 
 static const char *CELLS_THR =
     LATT("s1", "softmax", 256, 1, "0.004", "0.003", "0.024", "false")
