@@ -21,6 +21,7 @@
 #endif
 
 #include "core/gemm.h"
+#include "core/proj.h"
 #include "core/xb.h"
 
 #define T XB_ATTN_TILE
@@ -296,12 +297,36 @@ static void tile_range(const xb_attn *a, int i, int lk, int k0, int nc, int *jlo
 void xb_attn_forward(const xb_attn *a, const float *Q, const float *K, const float *V,
                      float *O, float *L, float *scratch)
 {
+    const size_t np = xb_align64(pack_floats(a));
+    pack_kv(a, K, scratch, 1);
+    pack_kv(a, V, scratch + np, 0);
+    xb_attn_forward_packed(a, Q, O, L, scratch);
+}
+
+void xb_attn_pack_rows(const xb_attn *a, int r0, int rows, const float *k, const float *v, int ld,
+                       float *scratch)
+{
+    const size_t np = xb_align64(pack_floats(a));
+    float *Kt = scratch, *Vs = scratch + np;
+    const int dh = a->dh;
+    for (int g = 0; g < a->hkv; g++)   /* one head at a time: its current tile stays in L1 */
+        for (int r = 0; r < rows; r++) {
+            const int b = (r0 + r) / a->Nk, t = (r0 + r) % a->Nk;
+            if (t >= xb_len(a->len_k, b, a->Nk)) continue;
+            const float *kr = k + (size_t)r * ld + (size_t)g * dh;
+            float *kt = pack_tile(a, Kt, b, g, t) + t % T;
+            for (int c = 0; c < dh; c++) kt[c * T] = kr[c];
+            memcpy(pack_tile(a, Vs, b, g, t) + (size_t)(t % T) * dh, v + (size_t)r * ld + (size_t)g * dh,
+                   (size_t)dh * sizeof(float));
+        }
+}
+
+void xb_attn_forward_packed(const xb_attn *a, const float *Q, float *O, float *L, float *scratch)
+{
     XB_ASSERT(a->hq % a->hkv == 0 && (!a->causal || a->Nq == a->Nk));
     const size_t np = xb_align64(pack_floats(a));
     float *Kt = scratch, *Vs = scratch + np;
     float *tiles = scratch + 3 * np + xb_align64((size_t)a->B * a->hq * a->Nq);
-    pack_kv(a, K, Kt, 1);
-    pack_kv(a, V, Vs, 0);
     const int nqb = (a->Nq + T - 1) / T, dh = a->dh;
     const float scale = 1.0f / sqrtf((float)dh);
 
@@ -507,6 +532,23 @@ size_t xb_attn_layer_scratch(const xb_attn_layer *l, int B, int N)
            xb_attn_scratch(&a);
 }
 
+/* The forward's Q, K and V products one row block at a time, straight into saved; the
+ * block's K and V rows go into the kernel's packs while still in cache, so there is no
+ * packing pass over K and V in memory. */
+typedef struct qkv_job {
+    const xb_attn *a;
+    const float *K, *V;
+    float *scratch;
+} qkv_job;
+
+static void qkv_epilogue(int r0, int rows, float *y, int ldy, void *arg)
+{
+    (void)y; (void)ldy;
+    const qkv_job *j = arg;
+    const size_t ld = (size_t)j->a->ldkv;
+    xb_attn_pack_rows(j->a, r0, rows, j->K + r0 * ld, j->V + r0 * ld, (int)ld, j->scratch);
+}
+
 void xb_attn_layer_forward(const xb_attn_layer *l, const float *w, const float *x, const int *len,
                            float *y, float *saved, float *scratch, int B, int N)
 {
@@ -514,12 +556,14 @@ void xb_attn_layer_forward(const xb_attn_layer *l, const float *w, const float *
     const int BN = B * N, d = l->d;
     float *Q = saved, *K = Q + (size_t)BN * s.dq, *V = K + (size_t)BN * s.dkv;
     float *O = V + (size_t)BN * s.dkv, *L = O + (size_t)BN * s.dq;
-    xb_gemm(0, 0, BN, (int)s.dq, d, 1.0f, x, d, w + s.oq, (int)s.dq, 0.0f, Q, (int)s.dq);
-    xb_gemm(0, 0, BN, (int)s.dkv, d, 1.0f, x, d, w + s.ok, (int)s.dkv, 0.0f, K, (int)s.dkv);
-    xb_gemm(0, 0, BN, (int)s.dkv, d, 1.0f, x, d, w + s.ov, (int)s.dkv, 0.0f, V, (int)s.dkv);
     xb_attn a = kernel_desc(l, len, B, N);
-    xb_attn_forward(&a, Q, K, V, O, L, scratch);
-    xb_gemm(0, 0, BN, d, (int)s.dq, 1.0f, O, (int)s.dq, w + s.oo, d, 0.0f, y, d);
+    xb_proj p = xb_proj_make(d, 3, (int[]){(int)s.dq, (int)s.dkv, (int)s.dkv});
+    qkv_job j = {&a, K, V, scratch};
+    xb_proj_forward_split(&p, BN, x, d, (const float *const[]){w + s.oq, w + s.ok, w + s.ov},
+                          (float *const[]){Q, K, V}, qkv_epilogue, &j);
+    xb_attn_forward_packed(&a, Q, O, L, scratch);
+    xb_proj po = xb_proj_make((int)s.dq, 1, (int[]){d});
+    xb_proj_forward(&po, BN, O, (int)s.dq, w + s.oo, y, d, NULL, NULL, NULL);
     for (int b = 0; b < B; b++)   /* pad rows: O is 0 there; make y exactly +0 */
         for (int t = xb_len(len, b, N); t < N; t++) memset(y + ((size_t)b * N + t) * d, 0, (size_t)d * sizeof(float));
 }

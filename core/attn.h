@@ -43,6 +43,14 @@ size_t xb_attn_scratch(const xb_attn *a);
 void xb_attn_forward(const xb_attn *a, const float *Q, const float *K, const float *V,
                      float *O, float *L, float *scratch);
 
+/* xb_attn_forward in two steps, for callers that produce K and V in blocks of rows: pack each
+ * block while it is still in cache, then run the kernel on the packs in scratch.
+ * xb_attn_pack_rows packs rows [r0, r0 + rows) of the flattened (B·Nk) key rows (k and v point
+ * at row r0, row stride ld); blocks may go to different threads at once. */
+void xb_attn_pack_rows(const xb_attn *a, int r0, int rows, const float *k, const float *v, int ld,
+                       float *scratch);
+void xb_attn_forward_packed(const xb_attn *a, const float *Q, float *O, float *L, float *scratch);
+
 /* FlashAttention-2 backward from the saved Q, K, V, O, L: overwrites dQ, dK, dV (rows beyond
  * the real lengths are 0). dO rows ≥ len_q are never read. Two loops, each owning its
  * output: dK/dV over (batch, kv head, key block), dQ over (batch, head, query block). */

@@ -54,6 +54,8 @@ typedef struct job {
     float *y, *tmp;
     xb_proj_epilogue pro, epi;
     void *parg, *arg;
+    const float *const *w;   /* split: the unpacked W_i and their outputs */
+    float *const *dst;
 } job;
 
 static void block(const job *j, int r0, int rows)
@@ -61,6 +63,13 @@ static void block(const job *j, int r0, int rows)
     const xb_proj *p = j->p;
     float *mine = j->tmp ? j->tmp + (size_t)xb_thread_id() * thread_floats(p) : NULL;
     const float *xb = j->x + (size_t)r0 * j->ldx;
+    if (j->dst) {
+        for (int i = 0; i < p->n; i++)
+            xb_gemm(0, 0, rows, p->cols[i], p->d, 1.0f, xb, j->ldx, j->w[i], p->cols[i], 0.0f,
+                    j->dst[i] + (size_t)r0 * p->cols[i], p->cols[i]);
+        if (j->epi) j->epi(r0, rows, NULL, 0, j->arg);
+        return;
+    }
     int ldx = j->ldx;
     if (j->pro) {
         j->pro(r0, rows, mine, p->d, j->parg);
@@ -79,7 +88,14 @@ void xb_proj_forward(const xb_proj *p, int R, const float *x, int ldx, const flo
                      int ldy, float *tmp, xb_proj_epilogue epi, void *arg)
 {
     XB_ASSERT(y ? ldy >= p->ctot : tmp && epi);
-    const job j = {p, x, wp, ldx, ldy, y, tmp, NULL, epi, NULL, arg};
+    const job j = {p, x, wp, ldx, ldy, y, tmp, NULL, epi, NULL, arg, NULL, NULL};
+    run(&j, R);
+}
+
+void xb_proj_forward_split(const xb_proj *p, int R, const float *x, int ldx, const float *const *w,
+                           float *const *dst, xb_proj_epilogue epi, void *arg)
+{
+    const job j = {p, x, NULL, ldx, 0, NULL, NULL, NULL, epi, NULL, arg, w, dst};
     run(&j, R);
 }
 
@@ -87,7 +103,7 @@ void xb_proj_forward_rows(const xb_proj *p, int R, xb_proj_epilogue pro, void *p
                           float *y, int ldy, float *tmp, xb_proj_epilogue epi, void *arg)
 {
     XB_ASSERT(pro && tmp && (y ? ldy >= p->ctot : epi != NULL));
-    const job j = {p, NULL, wp, 0, ldy, y, tmp, pro, epi, parg, arg};
+    const job j = {p, NULL, wp, 0, ldy, y, tmp, pro, epi, parg, arg, NULL, NULL};
     run(&j, R);
 }
 

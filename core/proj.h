@@ -61,6 +61,14 @@ void xb_proj_forward(const xb_proj *p, int R, const float *x, int ldx, const flo
 void xb_proj_forward_rows(const xb_proj *p, int R, xb_proj_epilogue pro, void *parg, const float *wp,
                           float *y, int ldy, float *tmp, xb_proj_epilogue epi, void *arg);
 
+/* The same blocks without packing or a buffer: output i of each block is its own product
+ * straight into dst[i] (row stride cols_i) from the unpacked w[i], the block of X read from
+ * cache after the first; then epi(r0, rows, NULL, 0, arg) on the block's rows, still in cache.
+ * For outputs that must land in separate arrays anyway, where copying them out of a packed
+ * block costs more than the products' extra calls. */
+void xb_proj_forward_split(const xb_proj *p, int R, const float *x, int ldx, const float *const *w,
+                           float *const *dst, xb_proj_epilogue epi, void *arg);
+
 /* Backward of Y = X·Wp for dY [R × ctot]: dW_i += (Xᵀ dY)[:, off_i …] (dwp [d × ctot] is
  * scratch for Xᵀ dY), dX = β·dX + dY·Wpᵀ (dx row stride ldx). */
 void xb_proj_backward(const xb_proj *p, int R, const float *x, int ldx, const float *wp,

@@ -7,6 +7,8 @@
  *   backward   dQ, dK, dV against central differences of the double reference (sampled)
  *   padding    rows ≥ len_q give O = 0 and dQ = 0, keys ≥ len_k give dK = dV = 0
  *   threads    1 and 2 threads give bit-identical outputs
+ *   packed     K and V packed a block of rows at a time (ragged blocks, any order, strided
+ *              rows), then the kernel on the packs: bit-identical to the one-call forward
  *   mixers     gqa/mqa/sqa/local/local_block/softmax at h = 4 (shared KV heads): forward vs
  *              reference, W_K/W_V gradients vs central differences */
 #include <criterion/criterion.h>
@@ -301,6 +303,37 @@ Test(attn, threads_bit_identical)
     cr_expect_eq(memcmp(dq1, s.dQ, s.nq * 4), 0, "dQ differs between 1 and 2 threads");
     cr_expect_eq(memcmp(dk1, s.dK, s.nk * 4), 0, "dK differs between 1 and 2 threads");
     xb_free(o1); xb_free(dq1); xb_free(dk1);
+    teardown(&s);
+}
+
+Test(attn, packed_rows_match_forward)
+{
+    int len[3] = {200, 130, 7};
+    xb_attn a = mk(3, 200, 4, 2, 16);   /* GQA: two query heads per packed KV head */
+    a.causal = 1; a.len_q = len; a.len_k = len;
+    bufs s;
+    setup(&s, &a);
+    xb_attn_forward(&a, s.Q, s.K, s.V, s.O, s.L, s.scr);
+    float *o1 = xb_alloc(s.nq * 4), *l1 = xb_alloc(s.nl * 4);
+    memcpy(o1, s.O, s.nq * 4); memcpy(l1, s.L, s.nl * 4);
+    /* K and V side by side in one strided array, as a fused product's block would hold them */
+    const int dkv = a.hkv * a.dh, ld = 2 * dkv + 3, R = a.B * a.Nk;
+    float *kv = xb_alloc((size_t)R * ld * 4);
+    for (int r = 0; r < R; r++) {
+        memcpy(kv + (size_t)r * ld, s.K + (size_t)r * a.ldkv, (size_t)dkv * 4);
+        memcpy(kv + (size_t)r * ld + dkv, s.V + (size_t)r * a.ldkv, (size_t)dkv * 4);
+    }
+    memset(s.scr, 0xff, xb_attn_scratch(&a) * 4);   /* NaNs: a row left unpacked shows */
+    memset(s.O, 0, s.nq * 4);
+    const int blk = 37;                             /* blocks cross the 64-key tiles */
+    for (int r0 = (R - 1) / blk * blk; r0 >= 0; r0 -= blk) {
+        const int rows = R - r0 < blk ? R - r0 : blk;
+        xb_attn_pack_rows(&a, r0, rows, kv + (size_t)r0 * ld, kv + (size_t)r0 * ld + dkv, ld, s.scr);
+    }
+    xb_attn_forward_packed(&a, s.Q, s.O, s.L, s.scr);
+    cr_expect_eq(memcmp(o1, s.O, s.nq * 4), 0, "O from row-block packs differs from xb_attn_forward");
+    cr_expect_eq(memcmp(l1, s.L, s.nl * 4), 0, "L from row-block packs differs from xb_attn_forward");
+    xb_free(o1); xb_free(l1); xb_free(kv);
     teardown(&s);
 }
 

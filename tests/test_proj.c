@@ -8,6 +8,8 @@
  *              block buffers that the epilogue copies out
  *   rows       xb_proj_forward_rows: the input made per block by a prologue (here 2x + 1 of
  *              an array) gives the product of the whole transformed input, every row made once
+ *   split      xb_proj_forward_split: each output straight into its own array from the unpacked
+ *              W_i, every row handed to the epilogue once, on 1 and 3 threads
  *   backward   dW_i accumulates Xᵀ dY's column range i onto what was there, dX = β·dX + dY·Wpᵀ,
  *              both vs double sums */
 #include <criterion/criterion.h>
@@ -191,4 +193,50 @@ Test(proj, rows)
     omp_set_num_threads(saved);
     for (int i = 0; i < NW; i++) xb_free(w[i]);
     xb_free(wp);
+}
+
+/* Epilogue of the split form: no block is handed over; count the rows. */
+static void count_split(int r0, int rows, float *y, int ldy, void *arg)
+{
+    visit *v = arg;
+    if (y || ldy || rows < 1 || r0 + rows > v->R) {
+        __atomic_add_fetch(&v->bad, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (int i = 0; i < rows; i++) __atomic_add_fetch(&v->count[r0 + i], 1, __ATOMIC_RELAXED);
+}
+
+Test(proj, split)
+{
+    xb_proj p = xb_proj_make(D, NW, COLS);
+    float *w[NW];
+    for (int i = 0; i < NW; i++) w[i] = rnd((size_t)D * COLS[i], 70 + i);
+    const int saved = omp_get_max_threads();
+    const int Rs[] = {1, 17, 600, 1501};
+    for (size_t ri = 0; ri < sizeof Rs / sizeof *Rs; ri++)
+        for (int threads = 1; threads <= 3; threads += 2) {
+            omp_set_num_threads(threads);
+            const int R = Rs[ri], ldx = D + 3;
+            float *x = rnd((size_t)R * ldx, 80 + ri), *out[NW];
+            for (int i = 0; i < NW; i++) out[i] = xb_alloc((size_t)R * COLS[i] * sizeof(float));
+            int *cnt = calloc((size_t)R, sizeof(int));
+            visit v = {cnt, NULL, 0, R, 0, NULL, p.ctot};
+            xb_proj_forward_split(&p, R, x, ldx, (const float *const *)w, out, count_split, &v);
+            cr_expect_eq(v.bad, 0, "R=%d %d threads: epilogue got a block or a wrong range", R, threads);
+            double err = 0;
+            for (int r = 0; r < R; r++) {
+                cr_expect_eq(cnt[r], 1, "R=%d %d threads: row %d visited %d times", R, threads, r, cnt[r]);
+                for (int c = 0; c < p.ctot; c++) {
+                    int i = 0;
+                    while (c >= p.off[i] + p.cols[i]) i++;
+                    double got = out[i][(size_t)r * COLS[i] + c - p.off[i]];
+                    err = fmax(err, fabs(got - want_y(x, ldx, (const float *const *)w, &p, r, c)));
+                }
+            }
+            cr_expect(err < 1e-4, "R=%d %d threads: max |out_i − X·W_i| = %g", R, threads, err);
+            for (int i = 0; i < NW; i++) xb_free(out[i]);
+            xb_free(x); free(cnt);
+        }
+    omp_set_num_threads(saved);
+    for (int i = 0; i < NW; i++) xb_free(w[i]);
 }
