@@ -283,6 +283,13 @@ static void pack_kv(const xb_attn *a, const float *X, float *pack, int transpose
         }
 }
 
+/* The block loops visit blocks in the order 0, n−1, 1, n−2, … and hand them out two at a time
+ * (schedule(static, 2)): under a causal mask block p costs ∝ p + 1 (query blocks) or n − p (key
+ * blocks), so every pair costs the same and a static schedule is balanced. In plain order with
+ * chunks of one, thread t of T gets blocks p ≡ t (mod T), whose costs differ by up to T − 1
+ * tiles per round: 1.5% lost on 2 threads at N = 4096, 5.5% on 16 at N = 16384. */
+static int zigzag(int p, int n) { return p % 2 ? n - 1 - p / 2 : p / 2; }
+
 /* row range [jlo, jhi] of row i inside key tile [k0, k0 + nc) */
 static void tile_range(const xb_attn *a, int i, int lk, int k0, int nc, int *jlo, int *jhi)
 {
@@ -330,11 +337,11 @@ void xb_attn_forward_packed(const xb_attn *a, const float *Q, float *O, float *L
     const int nqb = (a->Nq + T - 1) / T, dh = a->dh;
     const float scale = 1.0f / sqrtf((float)dh);
 
-#pragma omp parallel for collapse(3) schedule(static, 1)
+#pragma omp parallel for collapse(3) schedule(static, 2)
     for (int b = 0; b < a->B; b++)
         for (int j = 0; j < a->hq; j++)
-            for (int qb = 0; qb < nqb; qb++) {
-                const int g = j * a->hkv / a->hq;
+            for (int p = 0; p < nqb; p++) {
+                const int qb = zigzag(p, nqb), g = j * a->hkv / a->hq;
                 const int lq = xb_len(a->len_q, b, a->Nq), lk = xb_len(a->len_k, b, a->Nk);
                 const int i0 = qb * T, rows = xb_min(T, a->Nq - i0), mr = xb_max(0, xb_min(rows, lq - i0));
                 float *Ob = O + ((size_t)b * a->Nq + i0) * a->ldq + (size_t)j * dh;
@@ -428,11 +435,11 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
 
     /* dK, dV: each (b, kv head, key block) owns its rows; query heads of the group and query
      * blocks are visited in a fixed order, so the sums are deterministic. */
-#pragma omp parallel for collapse(3) schedule(static, 1)
+#pragma omp parallel for collapse(3) schedule(static, 2)
     for (int b = 0; b < a->B; b++)
         for (int g = 0; g < a->hkv; g++)
-            for (int kb = 0; kb < nkb; kb++) {
-                const int lq = xb_len(a->len_q, b, a->Nq), lk = xb_len(a->len_k, b, a->Nk);
+            for (int p = 0; p < nkb; p++) {
+                const int kb = zigzag(p, nkb), lq = xb_len(a->len_q, b, a->Nq), lk = xb_len(a->len_k, b, a->Nk);
                 const int k0 = kb * T, rows = xb_min(T, a->Nk - k0), nc = xb_max(0, xb_min(rows, lk - k0));
                 float *dKc = dK + ((size_t)b * a->Nk + k0) * a->ldkv + (size_t)g * dh;
                 float *dVc = dV + ((size_t)b * a->Nk + k0) * a->ldkv + (size_t)g * dh;
@@ -458,11 +465,11 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
             }
 
     /* dQ: each (b, head, query block) owns its rows */
-#pragma omp parallel for collapse(3) schedule(static, 1)
+#pragma omp parallel for collapse(3) schedule(static, 2)
     for (int b = 0; b < a->B; b++)
         for (int j = 0; j < a->hq; j++)
-            for (int qb = 0; qb < nqb; qb++) {
-                const int g = j * a->hkv / a->hq;
+            for (int p = 0; p < nqb; p++) {
+                const int qb = zigzag(p, nqb), g = j * a->hkv / a->hq;
                 const int lq = xb_len(a->len_q, b, a->Nq), lk = xb_len(a->len_k, b, a->Nk);
                 const int i0 = qb * T, rows = xb_min(T, a->Nq - i0), mr = xb_max(0, xb_min(rows, lq - i0));
                 const size_t qoff = ((size_t)b * a->Nq + i0) * a->ldq + (size_t)j * dh;
