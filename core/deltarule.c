@@ -69,9 +69,28 @@ void xb_deltarule_forward(const xb_deltarule *p, const float *q, const float *k,
     }
 }
 
+typedef struct strided { const float *q, *k, *v; size_t ld; int dh; } strided;
+
+static void copy_rows(void *ctx, int t, float *q, float *k, float *v)
+{
+    const strided *s = ctx;
+    const size_t off = (size_t)t * s->ld, n = (size_t)s->dh * sizeof(float);
+    memcpy(q, s->q + off, n);
+    memcpy(k, s->k + off, n);
+    memcpy(v, s->v + off, n);
+}
+
 void xb_deltarule_forward_chunked(const xb_deltarule *p, const float *q, const float *k,
                                   const float *v, const float *beta, float *o, int accumulate,
                                   float *ckpt, float *work)
+{
+    strided s = {q, k, v, (size_t)p->ld, p->dh};
+    xb_deltarule_forward_chunked_rows(p, copy_rows, &s, beta, o, accumulate, ckpt, work);
+}
+
+void xb_deltarule_forward_chunked_rows(const xb_deltarule *p, xb_deltarule_rows rows, void *ctx,
+                                       const float *beta, float *o, int accumulate, float *ckpt,
+                                       float *work)
 {
     const int dh = p->dh, L = p->L, C = p->C;
     const size_t hh = (size_t)dh * dh, cd = (size_t)C * dh;
@@ -90,10 +109,8 @@ void xb_deltarule_forward_chunked(const xb_deltarule *p, const float *q, const f
         memcpy(ckpt + (size_t)j * hh, S, hh * sizeof(float));
         for (int i = 0; i < c; i++) {
             const size_t t = (size_t)trow(p, c0 + i), r = (size_t)i * dh;
-            const float b = beta[t * p->ldb], *kt = k + t * p->ld, *vt = v + t * p->ld;
-            memcpy(K + r, kt, (size_t)dh * sizeof(float));
-            memcpy(Q + r, q + t * p->ld, (size_t)dh * sizeof(float));
-            memcpy(V + r, vt, (size_t)dh * sizeof(float));
+            const float b = beta[t * p->ldb], *kt = K + r, *vt = V + r;
+            rows(ctx, (int)t, Q + r, K + r, V + r);
             for (int x = 0; x < dh; x++) { BK[r + x] = b * kt[x]; BV[r + x] = b * vt[x]; }
             bt[i] = b;
         }

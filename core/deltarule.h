@@ -41,6 +41,15 @@ void xb_deltarule_forward_chunked(const xb_deltarule *p, const float *q, const f
                                   const float *v, const float *beta, float *o, int accumulate,
                                   float *ckpt, float *work);
 
+/* The same with the rows made on demand: rows(ctx, t, q, k, v) writes the dh-wide rows of
+ * time t into q, k and v (contiguous) just before the chunk's products read them, so a caller
+ * whose q, k, v are a row-local function of other arrays (a short conv, a norm) need not write
+ * them to memory first. beta and o as above. */
+typedef void (*xb_deltarule_rows)(void *ctx, int t, float *q, float *k, float *v);
+void xb_deltarule_forward_chunked_rows(const xb_deltarule *p, xb_deltarule_rows rows, void *ctx,
+                                       const float *beta, float *o, int accumulate, float *ckpt,
+                                       float *work);
+
 /* ACCUMULATES dq, dk, dv (rows stride ld) and dbeta (stride ldb) given dO. Within each chunk the
  * states are recomputed from ckpt (never by inverting the update); reverse recursion with
  * G = ∂L/∂S_t: G += q doᵀ; dq = S_t do; de = Gᵀk; dk = G e + S_{t−1} du; dv = β de;

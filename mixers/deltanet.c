@@ -127,9 +127,9 @@ static size_t dn_n_scratch(const xb_mixer_cfg *c, int B, int N)
     dims m = get_dims(c);
     const size_t R = (size_t)B * N;
     xb_proj p = in_proj(&m);
-    /* forward: Act [3 × R × d], then `work`: the packed input weights and the projections'
-     * per-thread blocks, the scans' per-thread work in between; backward: 15 R × d and 3 R × h
-     * buffers, then `work` */
+    /* forward: `work` only, the packed input weights and the projections' per-thread blocks,
+     * the scans' per-thread work in between; backward: 15 R × d and 3 R × h buffers, then
+     * `work` */
     size_t proj = xb_align64(xb_proj_floats(&p)) + xb_proj_block_floats(&p);
     size_t scans = (size_t)xb_max_threads() * xb_align64(xb_deltarule_work(m.C, m.dh));
     return R * (15 * (size_t)m.d + 3 * m.h) + (proj > scans ? proj : scans) + 64;
@@ -147,32 +147,32 @@ typedef float v16f __attribute__((vector_size(LANES * sizeof(float))));   /* GCC
  * [0, L)), A = z ⊙ σ(z), z copied to Z when kept. Columns in register blocks of LANES (one pass
  * over A instead of K + 1); mul then add in τ order as the plain loop, so values are unchanged. */
 static void conv_row(float *restrict A, float *restrict Zr, const float *restrict Pb,
-                     const float *restrict taps, int t, int L, int K, int d, int dir)
+                     const float *restrict taps, int t, int L, int K, int n, int ld, int dir)
 {
     int j = 0;
-    for (; j + LANES <= d; j += LANES) {
+    for (; j + LANES <= n; j += LANES) {
         v16f acc = {0};
         for (int tau = 0; tau < K; tau++) {
             int src = dir ? t + tau : t - tau;
             if (src < 0 || src >= L) continue;
             v16f p, w;
-            memcpy(&p, Pb + (size_t)src * d + j, sizeof p);
-            memcpy(&w, taps + (size_t)tau * d + j, sizeof w);
+            memcpy(&p, Pb + (size_t)src * ld + j, sizeof p);
+            memcpy(&w, taps + (size_t)tau * ld + j, sizeof w);
             acc += w * p;
         }
         memcpy(A + j, &acc, sizeof acc);
     }
-    for (; j < d; j++) {
+    for (; j < n; j++) {
         float z = 0.0f;
         for (int tau = 0; tau < K; tau++) {
             int src = dir ? t + tau : t - tau;
             if (src < 0 || src >= L) continue;
-            z += taps[(size_t)tau * d + j] * Pb[(size_t)src * d + j];
+            z += taps[(size_t)tau * ld + j] * Pb[(size_t)src * ld + j];
         }
         A[j] = z;
     }
-    if (Zr) memcpy(Zr, A, (size_t)d * sizeof(float));
-    for (j = 0; j < d; j++) A[j] *= sigm(A[j]);
+    if (Zr) memcpy(Zr, A, (size_t)n * sizeof(float));
+    for (j = 0; j < n; j++) A[j] *= sigm(A[j]);
 }
 
 /* Σ x[j]² in LANES fixed partial sums added in order (vectorises; deterministic). */
@@ -186,6 +186,14 @@ static float sumsq(const float *x, int n)
     float s = 0.0f;
     for (int l = 0; l < LANES; l++) s += part[l];
     return s;
+}
+
+/* x ← f·x/‖x‖ with ‖x‖ = sqrt(Σx² + eps); returns ‖x‖. */
+static float l2_scale(float *x, int n, float f)
+{
+    const float nrm = sqrtf(sumsq(x, n) + DN_L2EPS), g = f / nrm;
+    for (int j = 0; j < n; j++) x[j] *= g;
+    return nrm;
 }
 
 static void dir_acts(const dims *m, const sv *s, const float *const taps[3], int dir, const int *len,
@@ -204,16 +212,42 @@ static void dir_acts(const dims *m, const sv *s, const float *const taps[3], int
                 continue;
             }
             conv_row(A, Z ? Z[a] + (size_t)row * d : NULL, s->P[a] + (size_t)b * N * d, taps[a],
-                     t, L, K, d, dir);
+                     t, L, K, d, d, dir);
             if (a == 2) continue;
             for (int hh = 0; hh < m->h; hh++) {
-                float *x = A + (size_t)hh * m->dh, ss = sumsq(x, m->dh);
-                float n = sqrtf(ss + DN_L2EPS), f = (a == 0 ? scale : 1.0f) / n;
+                float n = l2_scale(A + (size_t)hh * m->dh, m->dh, a == 0 ? scale : 1.0f);
                 if (nrm) nrm[a][(size_t)row * m->h + hh] = n;
-                for (int j = 0; j < m->dh; j++) x[j] *= f;
             }
         }
     }
+}
+
+/* The forward's rows of one (sequence, head), made inside the scan (core/deltarule.h) from P:
+ * the same conv_row, SiLU and l2_scale on the head's columns as dir_acts, so the same values,
+ * without the activations' pass through memory. */
+typedef struct head_rows {
+    const dims *m;
+    const float *P[3], *taps[3];   /* the head's first column of P (sequence b) and taps */
+    int L, dir;
+    float scale;
+} head_rows;
+
+#define PF 8
+static void make_head_rows(void *ctx, int t, float *q, float *k, float *v)
+{
+    const head_rows *h = ctx;
+    const dims *m = h->m;
+    float *out[3] = {q, k, v};
+    /* The head's rows are 256 bytes of every d-float row, a stride the hardware prefetcher
+     * does not follow across pages: ask for the rows PF steps ahead explicitly. */
+    const int ahead = h->dir ? t - PF : t + PF;
+    if (ahead >= 0 && ahead < h->L)
+        for (int a = 0; a < 3; a++)
+            for (int j = 0; j < m->dh; j += 16) __builtin_prefetch(h->P[a] + (size_t)ahead * m->d + j);
+    for (int a = 0; a < 3; a++)
+        conv_row(out[a], NULL, h->P[a], h->taps[a], t, h->L, m->K, m->dh, m->d, h->dir);
+    l2_scale(q, m->dh, h->scale);
+    l2_scale(k, m->dh, 1.0f);
 }
 
 static void taps_of(const xb_mixer_cfg *c, const float *w, const float *taps[3])
@@ -221,11 +255,9 @@ static void taps_of(const xb_mixer_cfg *c, const float *w, const float *taps[3])
     taps[0] = w + toff(c, T_CQ); taps[1] = w + toff(c, T_CK); taps[2] = w + toff(c, T_CV);
 }
 
-/* Scans of every (sequence, head) for one direction: forward (o written for dir 0, added for
- * dir 1) or backward (gradients accumulated). */
-static void scan_dir(const dims *m, const sv *s, float *const Act[3], int dir, const int *len, int B,
-                     int N, float *work, size_t wsz, int backward, const float *dO, float *const dAct[3],
-                     float *dbeta)
+/* The backward scans of one direction, every (sequence, head): gradients accumulated. */
+static void scan_bwd(const dims *m, const sv *s, float *const Act[3], int dir, const int *len, int B,
+                     int N, float *work, size_t wsz, const float *dO, float *const dAct[3], float *dbeta)
 {
     const int nch = xb_deltarule_nchunks(N, m->C);
     #pragma omp parallel for schedule(static)
@@ -233,13 +265,29 @@ static void scan_dir(const dims *m, const sv *s, float *const Act[3], int dir, c
         const int b = task / m->h, hh = task % m->h;
         xb_deltarule p = {.L = xb_len(len, b, N), .dh = m->dh, .C = m->C, .ld = m->d, .ldb = m->h, .reverse = dir};
         const size_t r = (size_t)b * N * m->d + (size_t)hh * m->dh, rb = (size_t)b * N * m->h + hh;
+        const float *ck = s->ck + (((size_t)b * m->dirs + dir) * m->h + hh) * nch * m->dh * m->dh;
+        xb_deltarule_backward(&p, Act[0] + r, Act[1] + r, Act[2] + r, s->beta + rb, ck, dO + r,
+                              dAct[0] + r, dAct[1] + r, dAct[2] + r, dbeta + rb,
+                              work + (size_t)xb_thread_id() * wsz);
+    }
+}
+
+/* The forward scans of one direction, each making its q̂, k̂, v rows from P as it goes. */
+static void scan_fwd(const dims *m, const sv *s, const float *const taps[3], int dir, const int *len,
+                     int B, int N, float *work, size_t wsz)
+{
+    const int nch = xb_deltarule_nchunks(N, m->C);
+    #pragma omp parallel for schedule(static)
+    for (int task = 0; task < B * m->h; task++) {
+        const int b = task / m->h, hh = task % m->h;
+        const size_t c0 = (size_t)hh * m->dh, pb = (size_t)b * N * m->d + c0;
+        head_rows h = {m, {s->P[0] + pb, s->P[1] + pb, s->P[2] + pb},
+                       {taps[0] + c0, taps[1] + c0, taps[2] + c0}, xb_len(len, b, N), dir,
+                       1.0f / sqrtf((float)m->dh)};
+        xb_deltarule p = {.L = h.L, .dh = m->dh, .C = m->C, .ld = m->d, .ldb = m->h, .reverse = dir};
         float *ck = s->ck + (((size_t)b * m->dirs + dir) * m->h + hh) * nch * m->dh * m->dh;
-        float *wk = work + (size_t)xb_thread_id() * wsz;
-        if (!backward)
-            xb_deltarule_forward_chunked(&p, Act[0] + r, Act[1] + r, Act[2] + r, s->beta + rb, s->o + r, dir, ck, wk);
-        else
-            xb_deltarule_backward(&p, Act[0] + r, Act[1] + r, Act[2] + r, s->beta + rb, ck, dO + r,
-                                  dAct[0] + r, dAct[1] + r, dAct[2] + r, dbeta + rb, wk);
+        xb_deltarule_forward_chunked_rows(&p, make_head_rows, &h, s->beta + (size_t)b * N * m->h + hh,
+                                          s->o + pb, dir, ck, work + (size_t)xb_thread_id() * wsz);
     }
 }
 
@@ -288,8 +336,7 @@ static void dn_forward(const xb_mixer_cfg *c, const float *w, const float *x, co
     const int R = B * N, d = m.d;
     const float *W[3] = {w + toff(c, T_WQ), w + toff(c, T_WK), w + toff(c, T_WV)}, *taps[3];
     taps_of(c, w, taps);
-    float *Act[3] = {scratch, scratch + (size_t)R * d, scratch + 2 * (size_t)R * d};
-    float *work = scratch + 3 * (size_t)R * d;
+    float *work = scratch;
     const size_t wsz = xb_align64(xb_deltarule_work(m.C, m.dh));
     {   /* P_q, P_k, P_v and β = σ(X W_beta) as one product; its buffers live in `work` until the scans */
         xb_proj p = in_proj(&m);
@@ -299,10 +346,7 @@ static void dn_forward(const xb_mixer_cfg *c, const float *w, const float *x, co
         proj_job job = {&p, &s};
         xb_proj_forward(&p, R, x, d, wp, NULL, 0, tmp, proj_epilogue, &job);
     }
-    for (int dir = 0; dir < m.dirs; dir++) {
-        dir_acts(&m, &s, taps, dir, len, B, N, NULL, Act, NULL);
-        scan_dir(&m, &s, Act, dir, len, B, N, work, wsz, 0, NULL, NULL, NULL);
-    }
+    for (int dir = 0; dir < m.dirs; dir++) scan_fwd(&m, &s, taps, dir, len, B, N, work, wsz);
     zero_pad_rows(s.o, len, B, N, d);
     /* Y = RMSNorm_head(o) W_O, the norm made per block of rows right before its product */
     xb_proj po = xb_proj_make(d, 1, &d);
@@ -355,7 +399,7 @@ static void dn_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
     for (int dir = 0; dir < m.dirs; dir++) {
         dir_acts(&m, &s, taps, dir, len, B, N, Z, Act, nrm);
         for (int a = 0; a < 3; a++) memset(dAct[a], 0, R * d * sizeof(float));
-        scan_dir(&m, &s, Act, dir, len, B, N, work, wsz, 1, dO, dAct, dbeta);
+        scan_bwd(&m, &s, Act, dir, len, B, N, work, wsz, dO, dAct, dbeta);
         /* through the L2 norms and silu: dAct becomes dZ in place */
         #pragma omp parallel for schedule(static)
         for (size_t row = 0; row < R; row++)
