@@ -66,6 +66,7 @@ static void exp_factors(size_t n, const float *restrict B, const float *restrict
 
 /* Gather chunk rows [c0, c0+c) of the scan: Q = scale·q, K, V, G (= g or g0), then
  * Bc = inclusive cumsum of G, Eb = e^{Bc}, Ekb = e^{Bc_last − Bc}, Qg = Q ⊙ Eb, Kbar = K ⊙ Ekb. */
+#define GATHER_AHEAD 8
 static void gather(const xb_chunkscan *p, const float *q, const float *k, const float *v,
                    const float *g, int c0, int c, work *w)
 {
@@ -73,6 +74,13 @@ static void gather(const xb_chunkscan *p, const float *q, const float *k, const 
     for (int i = 0; i < c; i++) {
         size_t t = (size_t)trow(p, c0 + i);
         const float *qr = q + t * p->ldk, *kr = k + t * p->ldk, *vr = v + t * p->ldv;
+        if (c0 + i + GATHER_AHEAD < p->L) {   /* the head's strided rows: see xb_prefetch */
+            const size_t a = (size_t)trow(p, c0 + i + GATHER_AHEAD);
+            xb_prefetch(q + a * p->ldk, dk);
+            xb_prefetch(k + a * p->ldk, dk);
+            xb_prefetch(v + a * p->ldv, dv);
+            if (g) xb_prefetch(g + a * p->ldk, dk);
+        }
         float *Qr = w->Q + (size_t)i * dk, *Kr = w->K + (size_t)i * dk, *Gr = w->G + (size_t)i * dk;
         for (int j = 0; j < dk; j++) { Qr[j] = p->scale * qr[j]; Kr[j] = kr[j]; }
         memcpy(w->V + (size_t)i * dv, vr, (size_t)dv * sizeof(float));

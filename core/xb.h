@@ -45,6 +45,13 @@ static inline int xb_max_threads(void) { return 1; }
 #endif
 
 static inline size_t xb_align64(size_t n) { return (n + 63) & ~(size_t)63; }
+/* Ask for the n floats at p (one request per 64-byte line). Scans that read a head's few
+ * hundred bytes of every longer row step across pages faster than the hardware prefetcher
+ * follows; they ask for the row a few steps ahead with this. Never faults. */
+static inline void xb_prefetch(const float *p, int n)
+{
+    for (int j = 0; j < n; j += 16) __builtin_prefetch(p + j);
+}
 static inline int xb_min(int a, int b) { return a < b ? a : b; }
 static inline int xb_max(int a, int b) { return a > b ? a : b; }
 

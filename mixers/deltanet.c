@@ -238,12 +238,10 @@ static void make_head_rows(void *ctx, int t, float *q, float *k, float *v)
     const head_rows *h = ctx;
     const dims *m = h->m;
     float *out[3] = {q, k, v};
-    /* The head's rows are 256 bytes of every d-float row, a stride the hardware prefetcher
-     * does not follow across pages: ask for the rows PF steps ahead explicitly. */
+    /* the head's part of every row, a stride the hardware prefetcher loses: PF steps ahead */
     const int ahead = h->dir ? t - PF : t + PF;
     if (ahead >= 0 && ahead < h->L)
-        for (int a = 0; a < 3; a++)
-            for (int j = 0; j < m->dh; j += 16) __builtin_prefetch(h->P[a] + (size_t)ahead * m->d + j);
+        for (int a = 0; a < 3; a++) xb_prefetch(h->P[a] + (size_t)ahead * m->d, m->dh);
     for (int a = 0; a < 3; a++)
         conv_row(out[a], NULL, h->P[a], h->taps[a], t, h->L, m->K, m->dh, m->d, h->dir);
     l2_scale(q, m->dh, h->scale);
