@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/gemm.h"
+#include "core/vmath.h"
 #include "core/xb.h"
 
 size_t xb_deltarule_work(int C, int dh)
@@ -16,20 +17,6 @@ size_t xb_deltarule_work(int C, int dh)
     size_t rec = (c + 2) * h * h + c * h + 8 * h + 64;             /* recurrent fwd / backward */
     size_t chk = 10 * c * h + 3 * c * c + h * h + c + 64;          /* chunked forward */
     return rec > chk ? rec : chk;
-}
-
-/* Σ x⊙y with 16 independent partial sums, so it vectorises without reassociation (fixed order:
- * deterministic). */
-static inline float dotv(const float *restrict x, const float *restrict y, int n)
-{
-    float acc[16] = {0};
-    int i = 0;
-    for (; i + 16 <= n; i += 16)
-        for (int l = 0; l < 16; l++) acc[l] += x[i + l] * y[i + l];
-    float s = 0.0f;
-    for (; i < n; i++) s += x[i] * y[i];
-    for (int l = 0; l < 16; l++) s += acc[l];
-    return s;
 }
 
 static inline int trow(const xb_deltarule *p, int tau) { return p->reverse ? p->L - 1 - tau : tau; }
@@ -183,8 +170,8 @@ void xb_deltarule_backward(const xb_deltarule *p, const float *q, const float *k
                 const float *Sa = Sn + (size_t)a * dh;
                 const float qa = qt[a], ka = kt[a];
                 for (int b = 0; b < dh; b++) { Ga[b] += qa * dot[b]; de[b] += Ga[b] * ka; }
-                dqt[a] += dotv(Sa, dot, dh);
-                dkt[a] = dotv(Ga, e, dh);
+                dqt[a] += xb_vdot(Sa, dot, dh);
+                dkt[a] = xb_vdot(Ga, e, dh);
             }
             float db = 0.0f;
             for (int b = 0; b < dh; b++) { db += de[b] * (vt[b] - ut[b]); du[b] = -bt * de[b]; }
@@ -195,7 +182,7 @@ void xb_deltarule_backward(const xb_deltarule *p, const float *q, const float *k
                 const float *Sa = Sp + (size_t)a * dh;
                 float *Ga = G + (size_t)a * dh;
                 const float ka = kt[a];
-                const float s = dotv(Sa, du, dh);
+                const float s = xb_vdot(Sa, du, dh);
                 for (int b = 0; b < dh; b++) Ga[b] += ka * du[b];
                 dkr[a] += dkt[a] + s;
             }

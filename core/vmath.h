@@ -128,6 +128,20 @@ static inline float xb_verf(float x)
 }
 
 /* Whole-array versions (core/vmath.c): y[i] = f(x[i]) for i < n; y may equal x (in place). */
+/* Σ x⊙y with 16 independent partial sums, so it vectorises without reassociation (a fixed
+ * order: deterministic; a single running sum is one FMA latency per element instead). */
+static inline float xb_vdot(const float *restrict x, const float *restrict y, int n)
+{
+    float acc[16] = {0};
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int l = 0; l < 16; l++) acc[l] += x[i + l] * y[i + l];
+    float s = 0.0f;
+    for (; i < n; i++) s += x[i] * y[i];
+    for (int l = 0; l < 16; l++) s += acc[l];
+    return s;
+}
+
 void xb_vexp_n(size_t n, const float *x, float *y);
 void xb_vsigmoid_n(size_t n, const float *x, float *y);
 void xb_vsilu_n(size_t n, const float *x, float *y);

@@ -38,6 +38,7 @@
 #include "core/lti.h"
 #include "core/mixer.h"
 #include "core/proj.h"
+#include "core/vmath.h"
 #include "core/xb.h"
 
 #define LMU_INIT_GAIN 1.0   /* bound = gain / √fan_in; 1 = PyTorch default as LMUFormer runs */
@@ -347,8 +348,7 @@ static void lmu_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
         const int real = (int)(r % N) < xb_len(len, (int)(r / N), N);
         for (int dir = 0; dir < m.ndir; dir++) {
             const float *wu = w + m.W_u[dir];
-            float acc = w[m.b_u[dir]];
-            for (int j = 0; j < d; j++) acc = fmaf(x[r * d + j], wu[j], acc);
+            const float acc = w[m.b_u[dir]] + xb_vdot(x + r * d, wu, d);
             s.U[(size_t)dir * BN + r] = real && acc > 0.0f ? acc : 0.0f;
         }
     }
