@@ -127,7 +127,6 @@ static inline float xb_verf(float x)
     return a <= 1.0f ? small : big;
 }
 
-/* Whole-array versions (core/vmath.c): y[i] = f(x[i]) for i < n; y may equal x (in place). */
 /* Σ x⊙y with 16 independent partial sums, so it vectorises without reassociation (a fixed
  * order: deterministic; a single running sum is one FMA latency per element instead). */
 static inline float xb_vdot(const float *restrict x, const float *restrict y, int n)
@@ -142,6 +141,7 @@ static inline float xb_vdot(const float *restrict x, const float *restrict y, in
     return s;
 }
 
+/* Whole-array versions (core/vmath.c): y[i] = f(x[i]) for i < n; y may equal x (in place). */
 void xb_vexp_n(size_t n, const float *x, float *y);
 void xb_vsigmoid_n(size_t n, const float *x, float *y);
 void xb_vsilu_n(size_t n, const float *x, float *y);
