@@ -2,7 +2,8 @@
  * each function over its stated range on a dense grid plus log-spaced magnitudes, the worst
  * relative error must stay under the bound core/vmath.h states; special points (exp(0) = 1,
  * the flush below −87.3, NaN propagation, erf's odd symmetry, the two erf branches meeting at
- * 1) and the whole-array versions equal the scalar ones. */
+ * 1) and the whole-array versions equal the scalar ones; xb_vdot against a double sum for
+ * lengths around its 16-lane blocks (tails, empty). */
 #include <criterion/criterion.h>
 #include <math.h>
 
@@ -103,5 +104,22 @@ Test(vmath, arrays_match_scalars)
         fs[k].arr(n, x, y);
         for (int i = 0; i < n; i++)
             cr_assert_eq(y[i], fs[k].f(x[i]), "%s_n differs from the scalar at x = %g", fs[k].name, x[i]);
+    }
+}
+
+Test(vmath, vdot)
+{
+    float x[1000], y[1000];
+    for (int i = 0; i < 1000; i++) {
+        x[i] = (float)sin(0.37 * i + 0.1) * (float)(1 + i % 7);
+        y[i] = (float)cos(0.11 * i - 0.4);
+    }
+    const int ns[] = {0, 1, 15, 16, 17, 31, 64, 255, 256, 1000};
+    for (size_t k = 0; k < sizeof ns / sizeof *ns; k++) {
+        const int n = ns[k];
+        double want = 0, mag = 0;
+        for (int i = 0; i < n; i++) { want += (double)x[i] * y[i]; mag += fabs((double)x[i] * y[i]); }
+        const double got = xb_vdot(x, y, n);
+        cr_expect(fabs(got - want) <= 1e-6 * mag + 1e-30, "n=%d: xb_vdot %.9g, double sum %.9g", n, got, want);
     }
 }
