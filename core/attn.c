@@ -570,10 +570,8 @@ void xb_attn_layer_forward(const xb_attn_layer *l, const float *w, const float *
     xb_proj_forward_split(&p, BN, x, d, (const float *const[]){w + s.oq, w + s.ok, w + s.ov},
                           (float *const[]){Q, K, V}, qkv_epilogue, &j);
     xb_attn_forward_packed(&a, Q, O, L, scratch);
-    xb_proj po = xb_proj_make((int)s.dq, 1, (int[]){d});
-    xb_proj_forward(&po, BN, O, (int)s.dq, w + s.oo, y, d, NULL, NULL, NULL);
-    for (int b = 0; b < B; b++)   /* pad rows: O is 0 there; make y exactly +0 */
-        for (int t = xb_len(len, b, N); t < N; t++) memset(y + ((size_t)b * N + t) * d, 0, (size_t)d * sizeof(float));
+    xb_proj_matmul(BN, (int)s.dq, d, O, (int)s.dq, w + s.oo, y);
+    xb_zero_pad_rows(y, len, B, N, d);   /* O is 0 there; make y exactly +0 */
 }
 
 void xb_attn_layer_backward(const xb_attn_layer *l, const float *w, const float *x, const int *len,

@@ -49,3 +49,9 @@ void xb_mixer_flags(const xb_mixer *m, const xb_mixer_cfg *c, unsigned char *mas
     for (int i = 0; i < n; i++)
         memset(mask + t[i].offset, (int)t[i].flags, (size_t)t[i].rows * t[i].cols);
 }
+
+void xb_zero_pad_rows(float *y, const int *len, int B, int N, int d)
+{
+    for (int b = 0; b < B; b++)
+        for (int t = xb_len(len, b, N); t < N; t++) memset(y + ((size_t)b * N + t) * d, 0, (size_t)d * sizeof(float));
+}

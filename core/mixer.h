@@ -125,5 +125,7 @@ void xb_mixer_flags(const xb_mixer *m, const xb_mixer_cfg *c, unsigned char *mas
 
 /* Real length of sequence b. */
 static inline int xb_len(const int *len, int b, int N) { return len ? len[b] : N; }
+/* Rows t ≥ len[b] of each sequence b of y [B × N × d] set to +0. */
+void xb_zero_pad_rows(float *y, const int *len, int B, int N, int d);
 
 #endif

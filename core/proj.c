@@ -126,6 +126,12 @@ static void run(const job *j, int R)
     for (int b = 0; b < nblk; b++) block(j, b * rb, xb_min(rb, R - b * rb));
 }
 
+void xb_proj_matmul(int R, int din, int dout, const float *x, int ldx, const float *w, float *y)
+{
+    const xb_proj p = xb_proj_make(din, 1, &dout);
+    xb_proj_forward(&p, R, x, ldx, w, y, dout, NULL, NULL, NULL);
+}
+
 void xb_proj_backward(const xb_proj *p, int R, const float *x, int ldx, const float *wp,
                       const float *dy, float *const *dw, float *dwp, float beta, float *dx)
 {

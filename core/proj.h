@@ -69,6 +69,11 @@ void xb_proj_forward_rows(const xb_proj *p, int R, xb_proj_epilogue pro, void *p
 void xb_proj_forward_split(const xb_proj *p, int R, const float *x, int ldx, const float *const *w,
                            float *const *dst, xb_proj_epilogue epi, void *arg);
 
+/* One plain product in the same blocks: y [R × dout] = x [R × din] (row stride ldx) · w
+ * [din × dout]. For the output projections: no β = 0 zeroing pass over y, each block of y
+ * written once while in cache. */
+void xb_proj_matmul(int R, int din, int dout, const float *x, int ldx, const float *w, float *y);
+
 /* Backward of Y = X·Wp for dY [R × ctot]: dW_i += (Xᵀ dY)[:, off_i …] (dwp [d × ctot] is
  * scratch for Xᵀ dY), dX = β·dX + dY·Wpᵀ (dx row stride ldx). */
 void xb_proj_backward(const xb_proj *p, int R, const float *x, int ldx, const float *wp,

@@ -289,12 +289,6 @@ static void scan_fwd(const dims *m, const sv *s, const float *const taps[3], int
     }
 }
 
-static void zero_pad_rows(float *y, const int *len, int B, int N, int d)
-{
-    for (int b = 0; b < B; b++)
-        for (int t = xb_len(len, b, N); t < N; t++) memset(y + ((size_t)b * N + t) * d, 0, (size_t)d * sizeof(float));
-}
-
 /* The input projections P_q, P_k, P_v and the β logits as one product (core/proj.c). */
 static xb_proj in_proj(const dims *m)
 {
@@ -345,14 +339,14 @@ static void dn_forward(const xb_mixer_cfg *c, const float *w, const float *x, co
         xb_proj_forward(&p, R, x, d, wp, NULL, 0, tmp, proj_epilogue, &job);
     }
     for (int dir = 0; dir < m.dirs; dir++) scan_fwd(&m, &s, taps, dir, len, B, N, work, wsz);
-    zero_pad_rows(s.o, len, B, N, d);
+    xb_zero_pad_rows(s.o, len, B, N, d);
     /* Y = RMSNorm_head(o) W_O, the norm made per block of rows right before its product */
     xb_proj po = xb_proj_make(d, 1, &d);
     norm_job nj = {&m, &s, w + toff(c, T_NW)};
     xb_proj pin = in_proj(&m);
     XB_ASSERT(xb_proj_block_floats(&po) <= xb_proj_block_floats(&pin));   /* `work` holds either */
     xb_proj_forward_rows(&po, R, norm_prologue, &nj, w + toff(c, T_WO), y, d, work, NULL, NULL);
-    zero_pad_rows(y, len, B, N, d);
+    xb_zero_pad_rows(y, len, B, N, d);
 }
 
 static void dn_backward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
@@ -383,7 +377,7 @@ static void dn_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
     const size_t wsz = xb_align64(xb_deltarule_work(m.C, m.dh));
 
     memcpy(dym, dy, R * d * sizeof(float));
-    zero_pad_rows(dym, len, B, N, d);
+    xb_zero_pad_rows(dym, len, B, N, d);
     /* Y = U W_O, U = RMSNorm(o) */
     for (size_t i = 0; i < R * m.h; i++)
         for (int j = 0; j < m.dh; j++) U[i * m.dh + j] = s.o[i * m.dh + j] * s.rstd[i] * nw[j];
@@ -463,7 +457,7 @@ static void dn_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
         xb_gemm(1, 0, d, d, (int)R, 1.0f, x, d, dP[a], d, 1.0f, dW[a], d);
         xb_gemm(0, 1, (int)R, d, d, 1.0f, dP[a], d, W[a], d, 1.0f, dx, d);
     }
-    zero_pad_rows(dx, len, B, N, d);
+    xb_zero_pad_rows(dx, len, B, N, d);
 }
 
 /* MIXERS.md §17, chunked (WY) form, the one compiled: 8Nd² + 2Nhd + [6K·Nd (convs; 24Nd at

@@ -340,8 +340,7 @@ static void gla_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     XB_ASSERT(xb_proj_block_floats(&po) <= xb_proj_block_floats(&p));   /* shares tmp */
     out_job oj = {&m, &s, W.nw};
     xb_proj_forward_rows(&po, R, out_prologue, &oj, W.WO, y, m.d, tmp, NULL, NULL);
-    for (int b = 0; b < B; b++)
-        for (int t = xb_len(len, b, N); t < N; t++) memset(y + ((size_t)b * N + t) * m.d, 0, (size_t)m.d * sizeof(float));
+    xb_zero_pad_rows(y, len, B, N, m.d);
 }
 
 /* dx overwritten, dw accumulated. Backward of: output projection, gate ⊙ RMSNorm, chunked scans
@@ -362,8 +361,7 @@ static void gla_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     float *dg = dk + R * m.dk, *dh1 = dg + R * m.dk, *work = dh1 + R * GLA_RANK;
     /* pad rows of dy contribute nothing */
     memcpy(dym, dy, R * m.d * sizeof(float));
-    for (int b = 0; b < B; b++)
-        for (int t = xb_len(len, b, N); t < N; t++) memset(dym + ((size_t)b * N + t) * m.d, 0, (size_t)m.d * sizeof(float));
+    xb_zero_pad_rows(dym, len, B, N, m.d);
     /* Y = U W_O */
     gate_norm(&m, &s, W.nw, U, R, 0);
     xb_gemm(1, 0, m.dv, m.d, (int)R, 1.0f, U, m.dv, dym, m.d, 1.0f, dWO, m.d);
@@ -401,8 +399,7 @@ static void gla_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     xb_gemm(0, 1, (int)R, m.d, m.dv, 1.0f, dv, m.dv, W.WV, m.dv, 1.0f, dx, m.d);
     xb_gemm(0, 1, (int)R, m.d, m.dv, 1.0f, dr, m.dv, W.WR, m.dv, 1.0f, dx, m.d);
     xb_gemm(0, 1, (int)R, m.d, GLA_RANK, 1.0f, dh1, GLA_RANK, W.Wg1, GLA_RANK, 1.0f, dx, m.d);
-    for (int b = 0; b < B; b++)
-        for (int t = xb_len(len, b, N); t < N; t++) memset(dx + ((size_t)b * N + t) * m.d, 0, (size_t)m.d * sizeof(float));
+    xb_zero_pad_rows(dx, len, B, N, m.d);
 }
 
 /* MIXERS.md §16, chunked form: projections 2Nd(2d_k + 2d_v) + 2N d_v d + 2N·16(d + d_k);

@@ -140,8 +140,7 @@ static void linear_forward(const xb_mixer_cfg *c, const float *w, const float *x
                 den[t] = 1.0f;
             }
         }
-    xb_proj po = xb_proj_make(d, 1, &d);   /* Y = O W_O, blocked like the input projections */
-    xb_proj_forward(&po, B * N, s.o, d, w + 3 * dd, y, d, NULL, NULL, NULL);
+    xb_proj_matmul(B * N, d, d, s.o, d, w + 3 * dd, y);   /* Y = O W_O */
 }
 
 /* dx = ∂L/∂x (overwritten), dw += ∂L/∂w. */

@@ -106,8 +106,7 @@ static void lin_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     xb_attn a = kernel_desc(c, len, B, N);
     xb_attn_forward(&a, s.Q, s.Kp, s.Vp, s.O, s.L, scratch);
     xb_gemm(0, 0, BN, d, d, 1.0f, s.O, d, w + 3 * dd, d, 0.0f, y, d);
-    for (int b = 0; b < B; b++)   /* pad rows: O is 0 there; make y exactly +0 */
-        for (int t = xb_len(len, b, N); t < N; t++) memset(y + ((size_t)b * N + t) * d, 0, (size_t)d * sizeof(float));
+    xb_zero_pad_rows(y, len, B, N, d);   /* O is 0 there; make y exactly +0 */
 }
 
 /* dK[:len] = E[:len] dK', dV[:len] = E[:len] dV', dE[:len] += K dK'ᵀ + V dV'ᵀ (summed over the

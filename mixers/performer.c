@@ -215,8 +215,7 @@ static void performer_forward(const xb_mixer_cfg *c, const float *w, const float
                 g[t] = 0.0f;
             }
         }
-    xb_proj po = xb_proj_make(d, 1, &d);   /* Y = O W_O, blocked like the input projections */
-    xb_proj_forward(&po, B * N, s.o, d, w + 3 * dd, y, d, NULL, NULL, NULL);
+    xb_proj_matmul(B * N, d, d, s.o, d, w + 3 * dd, y);   /* Y = O W_O */
 }
 
 /* dx overwritten, dw += (W_rf is frozen: its gradient slot is left untouched). */
