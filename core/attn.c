@@ -1,8 +1,8 @@
 /* core/attn.c — the tiled softmax-attention kernel (FlashAttention-2, Dao 2023, Alg. 1 and 2)
- * written once for every softmax-family mixer, its small-tile microkernel and vector exp, the
+ * written once for every softmax-family mixer, its vector exp, the
  * standard projection sub-block around it (MIXERS.md §0.2) and the naive double oracle.
  *
- * Tiles are 64 queries × 64 keys. The tile products are done by one register-blocked
+ * Tiles are 64 queries × 64 keys. The tile products are done by core/mk.h's register-blocked
  * microkernel (6 rows × up to 64 columns, AVX-512 with a portable C fallback). Measured on one
  * Zen5 core (d = 256, 4 heads of 64, N = 4096, bidirectional forward of the softmax mixer): 173
  * GFLOP/s with it against 156 GFLOP/s with xb_gemm (OpenBLAS sgemm) on the same tiles, whose
@@ -21,85 +21,13 @@
 #endif
 
 #include "core/gemm.h"
+#include "core/mk.h"
 #include "core/proj.h"
 #include "core/xb.h"
 
 #define T XB_ATTN_TILE
 
-/* ---- microkernel: C[M×n] (=, or += when acc) A·B ---------------------------------------
- * A(i, p) = A[i·rsa + p·csa] (so Aᵀ is a stride swap), B(p, j) = B[p·ldb + j] row-major,
- * C(i, j) = C[i·ldc + j]. Any M, n, K. */
 #if defined(__AVX512F__)
-
-#define MR 6
-
-static inline __attribute__((always_inline)) void mk_block(int mr, int nv, __mmask16 tail, int K,
-    const float *A, size_t rsa, size_t csa, const float *B, size_t ldb, float *C, size_t ldc, int acc)
-{
-    __m512 c[MR][4];
-#pragma GCC unroll 6
-    for (int r = 0; r < mr; r++)
-#pragma GCC unroll 4
-        for (int v = 0; v < nv; v++)
-            c[r][v] = !acc ? _mm512_setzero_ps()
-                    : v == nv - 1 ? _mm512_maskz_loadu_ps(tail, C + r * ldc + 16 * v)
-                                  : _mm512_loadu_ps(C + r * ldc + 16 * v);
-    for (int p = 0; p < K; p++) {
-        const float *bp = B + (size_t)p * ldb, *ap = A + (size_t)p * csa;
-        __m512 b[4];
-#pragma GCC unroll 4
-        for (int v = 0; v < nv; v++)
-            b[v] = v == nv - 1 ? _mm512_maskz_loadu_ps(tail, bp + 16 * v) : _mm512_loadu_ps(bp + 16 * v);
-#pragma GCC unroll 6
-        for (int r = 0; r < mr; r++) {
-            __m512 a = _mm512_set1_ps(ap[r * rsa]);
-#pragma GCC unroll 4
-            for (int v = 0; v < nv; v++) c[r][v] = _mm512_fmadd_ps(a, b[v], c[r][v]);
-        }
-    }
-#pragma GCC unroll 6
-    for (int r = 0; r < mr; r++)
-#pragma GCC unroll 4
-        for (int v = 0; v < nv; v++) {
-            if (v == nv - 1) _mm512_mask_storeu_ps(C + r * ldc + 16 * v, tail, c[r][v]);
-            else _mm512_storeu_ps(C + r * ldc + 16 * v, c[r][v]);
-        }
-}
-
-static inline __attribute__((always_inline)) void mk_rows(int mr, int nv, __mmask16 tail, int K,
-    const float *A, size_t rsa, size_t csa, const float *B, size_t ldb, float *C, size_t ldc, int acc)
-{
-    switch (nv) {   /* constant nv per call site: the compiler keeps c[][] in registers */
-    case 1: mk_block(mr, 1, tail, K, A, rsa, csa, B, ldb, C, ldc, acc); break;
-    case 2: mk_block(mr, 2, tail, K, A, rsa, csa, B, ldb, C, ldc, acc); break;
-    case 3: mk_block(mr, 3, tail, K, A, rsa, csa, B, ldb, C, ldc, acc); break;
-    default: mk_block(mr, 4, tail, K, A, rsa, csa, B, ldb, C, ldc, acc); break;
-    }
-}
-
-static void mk_gemm(int M, int n, int K, const float *A, size_t rsa, size_t csa,
-                    const float *B, size_t ldb, float *C, size_t ldc, int acc)
-{
-    for (int j0 = 0; j0 < n; j0 += 64) {
-        int nn = xb_min(64, n - j0), nv = (nn + 15) / 16;
-        __mmask16 tail = (__mmask16)((1u << (nn - 16 * (nv - 1))) - 1u);
-        const float *Bj = B + j0;
-        float *Cj = C + j0;
-        int i = 0;
-        for (; i + MR <= M; i += MR)
-            mk_rows(MR, nv, tail, K, A + i * rsa, rsa, csa, Bj, ldb, Cj + i * ldc, ldc, acc);
-        const float *Ai = A + i * rsa;
-        float *Ci = Cj + i * ldc;
-        switch (M - i) {
-        case 1: mk_rows(1, nv, tail, K, Ai, rsa, csa, Bj, ldb, Ci, ldc, acc); break;
-        case 2: mk_rows(2, nv, tail, K, Ai, rsa, csa, Bj, ldb, Ci, ldc, acc); break;
-        case 3: mk_rows(3, nv, tail, K, Ai, rsa, csa, Bj, ldb, Ci, ldc, acc); break;
-        case 4: mk_rows(4, nv, tail, K, Ai, rsa, csa, Bj, ldb, Ci, ldc, acc); break;
-        case 5: mk_rows(5, nv, tail, K, Ai, rsa, csa, Bj, ldb, Ci, ldc, acc); break;
-        default: break;
-        }
-    }
-}
 
 /* e^x: x = n·ln2 + r, |r| ≤ ln2/2, degree-7 Taylor for e^r (truncation < 1e-8), scalef by 2^n.
  * Exactly 0 below -87.3 (and for -inf), so masked scores give P = 0 bit for bit. */
@@ -175,20 +103,6 @@ void xb_attn_exp(const float *x, float *y, int n)
 }
 
 #else  /* portable fallback: same semantics, plain loops */
-
-static void mk_gemm(int M, int n, int K, const float *A, size_t rsa, size_t csa,
-                    const float *B, size_t ldb, float *C, size_t ldc, int acc)
-{
-    for (int i = 0; i < M; i++) {
-        float *c = C + i * ldc;
-        if (!acc) memset(c, 0, (size_t)n * sizeof(float));
-        for (int p = 0; p < K; p++) {
-            float a = A[i * rsa + p * csa];
-            const float *b = B + (size_t)p * ldb;
-            for (int j = 0; j < n; j++) c[j] += a * b[j];
-        }
-    }
-}
 
 static inline float exp1(float x) { return x >= -87.3f ? expf(x < 88.7f ? x : 88.7f) : 0.0f; }
 
@@ -357,7 +271,7 @@ void xb_attn_forward_packed(const xb_attn *a, const float *Q, float *O, float *L
                 const int klo = key_lo(a, i0), khi = key_hi(a, i0 + mr - 1, lk);
                 for (int k0 = klo / T * T; k0 <= khi; k0 += T) {
                     const int nc = xb_min(T, khi + 1 - k0);
-                    mk_gemm(mr, nc, dh, Qb, a->ldq, 1, pack_tile(a, Kt, b, g, k0), T, S, T, 0);
+                    xb_mk_gemm(mr, nc, dh, Qb, a->ldq, 1, pack_tile(a, Kt, b, g, k0), T, S, T, 0);
                     for (int r = 0; r < mr; r++) {
                         float *s = S + r * T;
                         int jlo, jhi;
@@ -375,7 +289,7 @@ void xb_attn_forward_packed(const xb_attn *a, const float *Q, float *O, float *L
                             for (int c = 0; c < dh; c++) o[c] *= alpha;
                         }
                     }
-                    mk_gemm(mr, dh, nc, S, T, 1, pack_tile(a, Vs, b, g, k0), dh, Ob, a->ldq, 1);
+                    xb_mk_gemm(mr, dh, nc, S, T, 1, pack_tile(a, Vs, b, g, k0), dh, Ob, a->ldq, 1);
                 }
                 for (int r = 0; r < mr; r++) {
                     float *o = Ob + (size_t)r * a->ldq;
@@ -397,8 +311,8 @@ static void tile_grad(const xb_attn *a, int i0, int mr, int nc, int lk, int k0, 
                       const float *dOb, const float *Ktc, const float *Vtc, const float *Lb,
                       const float *Db, float scale, float *P, float *dS)
 {
-    mk_gemm(mr, nc, a->dh, Qb, a->ldq, 1, Ktc, T, P, T, 0);
-    mk_gemm(mr, nc, a->dh, dOb, a->ldq, 1, Vtc, T, dS, T, 0);
+    xb_mk_gemm(mr, nc, a->dh, Qb, a->ldq, 1, Ktc, T, P, T, 0);
+    xb_mk_gemm(mr, nc, a->dh, dOb, a->ldq, 1, Vtc, T, dS, T, 0);
     for (int r = 0; r < mr; r++) {
         int jlo, jhi;
         tile_range(a, i0 + r, lk, k0, nc, &jlo, &jhi);
@@ -460,8 +374,8 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
                         const size_t loff = ((size_t)b * a->hq + j) * a->Nq + i0;
                         tile_grad(a, i0, mr, nc, lk, k0, Q + qoff, dO + qoff, Ktc, Vtc, L + loff,
                                   D + loff, scale, P, dS);
-                        mk_gemm(nc, dh, mr, P, 1, T, dO + qoff, a->ldq, dVc, a->ldkv, 1);
-                        mk_gemm(nc, dh, mr, dS, 1, T, Q + qoff, a->ldq, dKc, a->ldkv, 1);
+                        xb_mk_gemm(nc, dh, mr, P, 1, T, dO + qoff, a->ldq, dVc, a->ldkv, 1);
+                        xb_mk_gemm(nc, dh, mr, dS, 1, T, Q + qoff, a->ldq, dKc, a->ldkv, 1);
                     }
             }
 
@@ -484,7 +398,7 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
                     const int nc = xb_min(T, khi + 1 - k0);
                     tile_grad(a, i0, mr, nc, lk, k0, Q + qoff, dO + qoff, pack_tile(a, Kt, b, g, k0),
                               pack_tile(a, Vt, b, g, k0), L + loff, D + loff, scale, P, dS);
-                    mk_gemm(mr, dh, nc, dS, T, 1, pack_tile(a, Ks, b, g, k0), dh, dQb, a->ldq, 1);
+                    xb_mk_gemm(mr, dh, nc, dS, T, 1, pack_tile(a, Ks, b, g, k0), dh, dQb, a->ldq, 1);
                 }
             }
 }
