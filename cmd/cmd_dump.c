@@ -80,6 +80,9 @@ static const char *tensor_layout(const xb_mixer *m, const xb_tensor *t, int caus
     if (starts(n, "A_log")) return "(D, n) row-major: A[c][s] = -exp(A_log[c][s]), channel c, state s";
     if (!strcmp(n, "W_rf")) return "(m, d_h) row-major: random feature f = row f, applied to each head's d_h slice";
     if (!strcmp(n, "A_bar")) return "(q, q) row-major: m_t = A_bar m_{t-1} + B_bar u_t";
+    if (!strcmp(n, "A_bar_T")) return "(q, q) row-major: A_bar transposed (derived at init from A_bar)";
+    if (!strcmp(n, "A_bar_T_C")) return "(q, q) row-major: (A_bar^T)^C, C = 64 (derived at init, in double)";
+    if (!strcmp(n, "H_chunk")) return "(C, q) row-major: row s = A_bar^(C-1-s) B_bar, C = 64 (derived at init, in double)";
     if (!strcmp(mx, "linformer") && !strcmp(n, "E")) return "(n_max, r) row-major: K' = E[:len]^T K, V' = E[:len]^T V";
     if (!strcmp(mx, "mamba") && !strcmp(n, "W_in"))
         return "(in, out) row-major: [x ; z] = X W_in, x = columns [0, D), z = columns [D, 2D)";

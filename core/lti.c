@@ -3,10 +3,12 @@
 #include "core/lti.h"
 
 #include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/gemm.h"
+#include "core/mk.h"
 #include "core/xb.h"
 
 /* C = A·B for k×k row-major doubles (i-k-j order: the inner loop streams rows). */
@@ -120,42 +122,88 @@ void xb_lti_step(int q, const float *Mt, const float *v, const float *bvec, floa
     xb_lti_step_part(q, Mt, v, bvec, bscale, out, 0, q);
 }
 
-void xb_lti_chunk_setup(int q, int C, const float *AT, const float *Bb, float *PT, float *Hr, float *tmp)
+/* Chunks per block of the chunked scan's position steps: one microkernel tile of rows. */
+#define LTI_RB 6
+
+void xb_lti_chunk_setup(int q, int C, const double *Ab, const double *Bb, float *PT, float *Hr)
 {
     XB_ASSERT(C >= 1 && (C & (C - 1)) == 0);
     const size_t qq = (size_t)q * q;
-    /* PT = (Āᵀ)^C by log2 C squarings, ping-ponging between PT and tmp */
-    float *cur = PT, *nxt = tmp;
-    memcpy(cur, AT, qq * sizeof(float));
+    double *P = malloc(sizeof(double) * qq), *T = malloc(sizeof(double) * qq), *h = malloc(sizeof(double) * q);
+    XB_ASSERT(P && T && h);
+    /* Ā^C by log2 C squarings */
+    memcpy(P, Ab, sizeof(double) * qq);
     for (int c = 1; c < C; c *= 2) {
-        xb_gemm(0, 0, q, q, q, 1.0f, cur, q, cur, q, 0.0f, nxt, q);
-        float *t = cur; cur = nxt; nxt = t;
+        matmul_d(q, P, P, T);
+        memcpy(P, T, sizeof(double) * qq);
     }
-    if (cur != PT) memcpy(PT, cur, qq * sizeof(float));
+    for (int i = 0; i < q; i++)
+        for (int j = 0; j < q; j++) PT[(size_t)j * q + i] = (float)P[(size_t)i * q + j];
     /* Hr[C−1] = B̄, Hr[s] = Ā Hr[s+1] */
-    memcpy(Hr + (size_t)(C - 1) * q, Bb, (size_t)q * sizeof(float));
-    for (int s = C - 2; s >= 0; s--)
-        xb_lti_step(q, AT, Hr + (size_t)(s + 1) * q, Hr + (size_t)(s + 1) * q, 0.0f, Hr + (size_t)s * q);
+    memcpy(h, Bb, sizeof(double) * q);
+    for (int s = C - 1; s >= 0; s--) {
+        for (int i = 0; i < q; i++) Hr[(size_t)s * q + i] = (float)h[i];
+        if (s == 0) break;
+        for (int i = 0; i < q; i++) {
+            double acc = 0;
+            for (int j = 0; j < q; j++) acc += Ab[(size_t)i * q + j] * h[j];
+            T[i] = acc;
+        }
+        memcpy(h, T, sizeof(double) * q);
+    }
+    free(P); free(T); free(h);
 }
 
-void xb_lti_scan_chunked(int q, int C, const float *Ab, const float *Bb, const float *PT, const float *Hr,
+/* Positions 0..C−1 of chunks [j0, j0 + nb): M rows jC+i = B̄ u_{jC+i} + (row jC+i−1, or S_j
+ * for i = 0) Āᵀ, nb rows at a time through the microkernel. Only the scan's last chunk can
+ * end early, and it is the block's last. */
+static void chunk_block(int q, int C, const float *AT, const float *Bb, const float *S, const float *u,
+                        int L, float *M, int j0, int nb)
+{
+    const size_t ld = (size_t)C * q;
+    for (int i = 0; i < C; i++) {
+        const int rows = (size_t)(j0 + nb - 1) * C + i < (size_t)L ? nb : nb - 1;
+        if (rows <= 0) break;
+        float *out = M + (size_t)j0 * ld + (size_t)i * q;
+        for (int r = 0; r < rows; r++) {
+            const float ut = u[(size_t)(j0 + r) * C + i];
+            float *o = out + r * ld;
+            for (int k = 0; k < q; k++) o[k] = Bb[k] * ut;
+        }
+        if (i == 0) xb_mk_gemm(rows, q, q, S + (size_t)j0 * q, (size_t)q, 1, AT, (size_t)q, out, ld, 1);
+        else xb_mk_gemm(rows, q, q, out - q, ld, 1, AT, (size_t)q, out, ld, 1);
+    }
+}
+
+void xb_lti_scan_chunked(int q, int C, const float *AT, const float *Bb, const float *PT, const float *Hr,
                          const float *u, int L, float *M, float *S, float *E)
 {
     if (L <= 0) return;
-    const int nch = (L + C - 1) / C;
-    const size_t ld = (size_t)C * q;
-    /* chunk-local end states of the full chunks, then the carried state entering each chunk */
-    if (nch > 1) xb_gemm(0, 0, nch - 1, q, C, 1.0f, u, C, Hr, q, 0.0f, E, q);
+    const int nch = (L + C - 1) / C, nblk = (nch + LTI_RB - 1) / LTI_RB;
+    atomic_int ready = 1, next = 0;   /* S_0 .. S_{ready−1} are final; blocks < next are taken */
     memset(S, 0, (size_t)q * sizeof(float));
-    for (int j = 1; j < nch; j++)
-        xb_lti_step(q, PT, S + (size_t)(j - 1) * q, E + (size_t)(j - 1) * q, 1.0f, S + (size_t)j * q);
-    /* M = B̄ u, then position i of every chunk at once: rows jC+i += rows jC+i−1 Āᵀ */
-    #pragma omp parallel for schedule(static)
-    for (int t = 0; t < L; t++)
-        for (int i = 0; i < q; i++) M[(size_t)t * q + i] = Bb[i] * u[t];
-    for (int i = 0; i < C && i < L; i++) {
-        const int rows = (L - i + C - 1) / C;
-        if (i == 0) xb_gemm(0, 1, rows, q, q, 1.0f, S, q, Ab, q, 1.0f, M, (int)ld);
-        else xb_gemm(0, 1, rows, q, q, 1.0f, M + (size_t)(i - 1) * q, (int)ld, Ab, q, 1.0f, M + (size_t)i * q, (int)ld);
+    #pragma omp parallel if (!xb_in_parallel())
+    {
+        /* E_j = Σ_s u_{jC+s} Hr[s] for the full chunks */
+        #pragma omp for schedule(static)
+        for (int b = 0; b < (nch - 1 + LTI_RB - 1) / LTI_RB; b++) {
+            const int j0 = b * LTI_RB;
+            xb_mk_gemm(xb_min(LTI_RB, nch - 1 - j0), q, C, u + (size_t)j0 * C, (size_t)C, 1, Hr, (size_t)q,
+                       E + (size_t)j0 * q, (size_t)q, 0);
+        }
+        /* thread 0 runs the chain, publishing each S_j; meanwhile (then) every thread takes
+         * blocks in order, each once its S_j are out. Which thread runs a block changes no bits. */
+        if (xb_thread_id() == 0)
+            for (int j = 1; j < nch; j++) {
+                xb_lti_step(q, PT, S + (size_t)(j - 1) * q, E + (size_t)(j - 1) * q, 1.0f, S + (size_t)j * q);
+                atomic_store_explicit(&ready, j + 1, memory_order_release);
+            }
+        for (int b; (b = atomic_fetch_add_explicit(&next, 1, memory_order_relaxed)) < nblk;) {
+            const int j0 = b * LTI_RB, nb = xb_min(LTI_RB, nch - j0);
+            for (unsigned spin = 1; atomic_load_explicit(&ready, memory_order_acquire) < j0 + nb; spin++)
+                if (spin % 1024) xb_spin_pause();
+                else sched_yield();   /* oversubscribed: let thread 0 run */
+            chunk_block(q, C, AT, Bb, S, u, L, M, j0, nb);
+        }
     }
 }

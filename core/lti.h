@@ -34,19 +34,23 @@ void xb_lti_step_part(int q, const float *Mt, const float *v, const float *bvec,
 
 /* Chunked form of the scan m_τ = Ā m_{τ−1} + B̄ u_τ (m_{−1} = 0), for one sequence when there
  * are too few sequences to give each thread its own: the same recurrence, but taken at
- * position i of every chunk of C steps at once, so each of its C steps is one GEMM over all
- * chunks (threaded BLAS) instead of a mat-vec per time step (L2-bound, and a barrier per
- * step when split across threads). Per scan, with nch = ⌈L/C⌉:
- *   E_j = Σ_s Ā^{C−1−s} B̄ u_{jC+s}   (end state of full chunk j from zero; one GEMM),
+ * position i of several chunks of C steps at once, so each step is a small matrix product
+ * (core/mk.h, Āᵀ read from cache, never packed) instead of a mat-vec per time step. Per scan,
+ * with nch = ⌈L/C⌉:
+ *   E_j = Σ_s Ā^{C−1−s} B̄ u_{jC+s}   (end state of full chunk j from zero),
  *   S_0 = 0, S_{j+1} = Ā^C S_j + E_j  (state entering chunk j; one mat-vec per chunk, serial),
  *   M = B̄ u; for i = 0..C−1: rows {jC+i} += rows {jC+i−1} Āᵀ  (S_j for i = 0).
- * Extra work over the recurrence's 2Lq²: log2(C)·2q³ (Ā^C, once per call of setup) and
- * (2Lq + 2·nch·q²) per scan; FLOP counts keep the recurrence's formula (a lower bound).
- * Setup (once per Ā, B̄): PT = (Āᵀ)^C [q×q] by squarings (C a power of two; tmp [q×q]) and
- * Hr [C×q], Hr[s] = Ā^{C−1−s} B̄. Scan: u [L] and M [L×q] in scan order, S and E [nch×q]
- * work. Calls threaded BLAS and a parallel loop: call from outside a parallel region. */
-void xb_lti_chunk_setup(int q, int C, const float *AT, const float *Bb, float *PT, float *Hr, float *tmp);
-void xb_lti_scan_chunked(int q, int C, const float *Ab, const float *Bb, const float *PT, const float *Hr,
+ * One parallel region: E split by chunks; thread 0 runs the S chain and publishes each S_j,
+ * while every thread takes blocks of 6 chunks in order through all C positions, each block once
+ * its S_j are out. No barrier per position, and no bit depends on the thread count (each row
+ * is one microkernel chain, whichever thread and block computes it).
+ * Extra work over the recurrence's 2Lq²: 2Lq + 2·nch·q² per scan; FLOP counts keep the
+ * recurrence's formula (a lower bound).
+ * Setup (once per Ā, B̄, in double; C a power of two): PT = (Āᵀ)^C [q×q] and Hr [C×q],
+ * Hr[s] = Ā^{C−1−s} B̄. Scan: AT = Āᵀ [q×q], u [L] and M [L×q] in scan order, S and E
+ * [nch×q] work. Called inside a parallel region it runs on the calling thread alone. */
+void xb_lti_chunk_setup(int q, int C, const double *Ab, const double *Bb, float *PT, float *Hr);
+void xb_lti_scan_chunked(int q, int C, const float *AT, const float *Bb, const float *PT, const float *Hr,
                          const float *u, int L, float *M, float *S, float *E);
 
 #endif

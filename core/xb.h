@@ -39,10 +39,20 @@ void xb_free(void *p);
 #include <omp.h>
 static inline int xb_thread_id(void) { return omp_get_thread_num(); }
 static inline int xb_max_threads(void) { return omp_get_max_threads(); }
+static inline int xb_in_parallel(void) { return omp_in_parallel(); }
 #else
 static inline int xb_thread_id(void) { return 0; }
 static inline int xb_max_threads(void) { return 1; }
+static inline int xb_in_parallel(void) { return 0; }
 #endif
+
+/* The body of a spin-wait on another thread's store (the x86 pause hint; nothing elsewhere). */
+static inline void xb_spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 static inline size_t xb_align64(size_t n) { return (n + 63) & ~(size_t)63; }
 /* Ask for the n floats at p (one request per 64-byte line). Scans that read a head's few

@@ -21,14 +21,19 @@
  *
  * CPU form: recurrent (MIXERS.md §19 (a)). Many scans (direction × sequence) or short ones: one
  * q×q mat-vec per step, OpenMP over scans (or, with fewer scans than threads, over each step's
- * outputs, a barrier between steps). A few long ones (B = 1 latency): the same
- * recurrence in core/lti.h's chunked form, position i of all chunks as one GEMM (FLOPs are
- * still counted as the recurrence's). The adjoint scan splits its steps the same way.
- * Projections are GEMMs over all B·N rows.
+ * outputs, a barrier between steps). A few scans of two chunks or more (B = 1 latency): the
+ * same recurrence in core/lti.h's chunked form, position i of several chunks as one small
+ * product (FLOPs are still counted as the recurrence's). The adjoint scan splits its steps as
+ * the recurrent forward does. Projections are GEMMs over all B·N rows.
+ *
+ * Frozen buffers besides Ā and B̄, derived from them at init (in double) so that no forward
+ * recomputes them: A_bar_T = Āᵀ (the step's operand), and the chunked scan's A_bar_T_C = (Āᵀ)^C
+ * and H_chunk [C, q] (core/lti.h). Building the last two per forward took 1.0 ms of lmu's
+ * 12.5 ms at N = 4096 on one thread, and scaled 1.6× on two.
  *
  * Buffers (batch-major inside saved, B × n_saved floats in all):
  *   saved:   U [ndir, B·N] (u after ReLU) | M [ndir, B·N, q] | H [B·N, d] (h after ReLU)
- *   scratch: AT [q, q] (Āᵀ) | DYM [B·N, d] | DH [B·N, d] | DM [B·N, q] | DUP [B·N] */
+ *   scratch: DYM [B·N, d] | DH [B·N, d] | DM [B·N, q] | DUP [B·N] | S, E [4, ⌈N/C⌉, q] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,11 +46,13 @@
 #include "core/vmath.h"
 #include "core/xb.h"
 
-#define LMU_INIT_GAIN 1.0   /* bound = gain / √fan_in; 1 = PyTorch default as LMUFormer runs */
+#define LMU_INIT_GAIN 1.0     /* bound = gain / √fan_in; 1 = PyTorch default as LMUFormer runs */
+#define LMU_CHUNK 64          /* C of the chunked scan (core/lti.h; a power of two) */
+#define LMU_CHUNKED_SCANS 4   /* at most this many scans (direction × sequence) take it */
 
 typedef struct dims {
     int d, q, ndir, rows_h;   /* rows_h = ndir·q + d */
-    size_t W_u[2], b_u[2], W_h, b_h, W_p, b_p, A_bar, B_bar, end;
+    size_t W_u[2], b_u[2], W_h, b_h, W_p, b_p, A_bar, B_bar, A_barT, A_barT_C, H_chunk, end;
 } dims;
 
 static dims dims_of(const xb_mixer_cfg *c)
@@ -65,6 +72,9 @@ static dims dims_of(const xb_mixer_cfg *c)
     m.b_p = o; o += (size_t)m.d;
     m.A_bar = o; o += (size_t)m.q * m.q;
     m.B_bar = o; o += (size_t)m.q;
+    m.A_barT = o; o += (size_t)m.q * m.q;
+    m.A_barT_C = o; o += (size_t)m.q * m.q;
+    m.H_chunk = o; o += (size_t)LMU_CHUNK * m.q;
     m.end = o;
     return m;
 }
@@ -100,6 +110,9 @@ static int lmu_tensors(const xb_mixer_cfg *c, xb_tensor *out)
     t[nt++] = (xb_tensor){"b_p", m.b_p, m.d, 1, 0};
     t[nt++] = (xb_tensor){"A_bar", m.A_bar, m.q, m.q, XB_T_FROZEN};
     t[nt++] = (xb_tensor){"B_bar", m.B_bar, m.q, 1, XB_T_FROZEN};
+    t[nt++] = (xb_tensor){"A_bar_T", m.A_barT, m.q, m.q, XB_T_FROZEN};
+    t[nt++] = (xb_tensor){"A_bar_T_C", m.A_barT_C, m.q, m.q, XB_T_FROZEN};
+    t[nt++] = (xb_tensor){"H_chunk", m.H_chunk, LMU_CHUNK, m.q, XB_T_FROZEN};
     if (out) memcpy(out, t, sizeof(xb_tensor) * (size_t)nt);
     return nt;
 }
@@ -130,15 +143,16 @@ static void lmu_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
     xb_lti_zoh(q, A, B, Ab, Bb);
     for (size_t i = 0; i < (size_t)q * q; i++) w[m.A_bar + i] = (float)Ab[i];
     for (int i = 0; i < q; i++) w[m.B_bar + i] = (float)Bb[i];
+    for (int i = 0; i < q; i++)
+        for (int j = 0; j < q; j++) w[m.A_barT + (size_t)j * q + i] = (float)Ab[(size_t)i * q + j];
+    xb_lti_chunk_setup(q, LMU_CHUNK, Ab, Bb, w + m.A_barT_C, w + m.H_chunk);
     free(A); free(B); free(Ab); free(Bb);
 }
 
 /* ---- buffers ------------------------------------------------------------------------ */
 
-typedef struct bufs { float *U, *M, *H, *AT, *DYM, *DH, *DM, *DUP, *PT, *TMP, *HR, *S, *E; } bufs;
+typedef struct bufs { float *U, *M, *H, *DYM, *DH, *DM, *DUP, *S, *E; } bufs;
 
-#define LMU_CHUNK 64          /* C of the chunked scan (core/lti.h; a power of two) */
-#define LMU_CHUNKED_SCANS 4   /* at most this many scans (direction × sequence) take it */
 
 static size_t take(size_t *off, size_t n) { size_t r = *off; *off += (n + 15) & ~(size_t)15; return r; }
 
@@ -149,33 +163,28 @@ static void layout(const dims *m, int B, int N, size_t *o, size_t *ns, size_t *n
     o[0] = take(&s, (size_t)m->ndir * BN);
     o[1] = take(&s, (size_t)m->ndir * BN * m->q);
     o[2] = take(&s, BN * m->d);
-    o[3] = take(&x, (size_t)m->q * m->q);
+    o[3] = take(&x, BN * m->d);
     o[4] = take(&x, BN * m->d);
-    o[5] = take(&x, BN * m->d);
-    o[6] = take(&x, BN * m->q);
-    o[7] = take(&x, BN);
+    o[5] = take(&x, BN * m->q);
+    o[6] = take(&x, BN);
     const size_t nch = (size_t)(N + LMU_CHUNK - 1) / LMU_CHUNK;   /* chunked scan (B small) */
-    o[8] = take(&x, (size_t)m->q * m->q);
-    o[9] = take(&x, (size_t)m->q * m->q);
-    o[10] = take(&x, (size_t)LMU_CHUNK * m->q);
-    o[11] = take(&x, LMU_CHUNKED_SCANS * nch * m->q);   /* S, E: one slot per scan */
-    o[12] = take(&x, LMU_CHUNKED_SCANS * nch * m->q);
+    o[7] = take(&x, LMU_CHUNKED_SCANS * nch * m->q);   /* S, E: one slot per scan */
+    o[8] = take(&x, LMU_CHUNKED_SCANS * nch * m->q);
     *ns = s; *nx = x;
 }
 
 static bufs carve(const dims *m, int B, int N, float *saved, float *scratch)
 {
-    size_t o[13], ns, nx;
+    size_t o[9], ns, nx;
     layout(m, B, N, o, &ns, &nx);
     return (bufs){saved + o[0], saved + o[1], saved + o[2], scratch + o[3], scratch + o[4],
-                  scratch + o[5], scratch + o[6], scratch + o[7], scratch + o[8], scratch + o[9],
-                  scratch + o[10], scratch + o[11], scratch + o[12]};
+                  scratch + o[5], scratch + o[6], scratch + o[7], scratch + o[8]};
 }
 
 static size_t lmu_n_saved(const xb_mixer_cfg *c, int N)
 {
     dims m = dims_of(c);
-    size_t o[13], ns, nx;
+    size_t o[9], ns, nx;
     layout(&m, 1, N, o, &ns, &nx);
     return ns;
 }
@@ -183,7 +192,7 @@ static size_t lmu_n_saved(const xb_mixer_cfg *c, int N)
 static size_t lmu_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     dims m = dims_of(c);
-    size_t o[13], ns, nx;
+    size_t o[9], ns, nx;
     layout(&m, B, N, o, &ns, &nx);
     return nx;
 }
@@ -209,10 +218,11 @@ static int slice_at(int q, int me, int T)
 
 /* One recurrent memory scan (task = dir·B + b), outputs [i0, i1) of every step; `sync`: the
  * other threads run the other slices of the same scan, so wait for them after each step. */
-static void scan_fwd(const dims *m, const bufs *s, int task, int B, int N, const int *len,
-                     const float *Bb, int i0, int i1, int sync)
+static void scan_fwd(const dims *m, const bufs *s, const float *w, int task, int B, int N, const int *len,
+                     int i0, int i1, int sync)
 {
     const int q = m->q, dir = task / B, b = task % B, L = xb_len(len, b, N);
+    const float *AT = w + m->A_barT, *Bb = w + m->B_bar;
     const size_t BN = (size_t)B * N;
     float *M = s->M + (size_t)dir * BN * q + (size_t)b * N * q;
     const float *U = s->U + (size_t)dir * BN + (size_t)b * N;
@@ -222,7 +232,7 @@ static void scan_fwd(const dims *m, const bufs *s, int task, int B, int N, const
         const int tp = dir ? t + 1 : t - 1;
         float *mt = M + (size_t)t * q;
         if (k == 0) for (int i = i0; i < i1; i++) mt[i] = Bb[i] * U[t];
-        else xb_lti_step_part(q, s->AT, M + (size_t)tp * q, Bb, U[t], mt, i0, i1);
+        else xb_lti_step_part(q, AT, M + (size_t)tp * q, Bb, U[t], mt, i0, i1);
         if (sync) {
             #pragma omp barrier
         }
@@ -247,55 +257,52 @@ static void scan_adj(const dims *m, const bufs *s, int task, int B, int N, const
     }
 }
 
-/* The chunked scan for at most LMU_CHUNKED_SCANS scans of N ≥ 8q steps: below that the
- * log2(C) q×q squarings for Ā^C cost about what the GEMMs save (measured at q = 256, B = 1,
- * one thread: chunked 1.5× slower at N = 256, 3% slower at 1024, 1.2× faster at 2048, 1.3×
- * at 4096), and with more scans one recurrent scan per thread keeps the threads busy. */
+/* The chunked scan for at most LMU_CHUNKED_SCANS scans of at least two chunks. Measured at B = 1,
+ * q = d = 256, forward ms against the recurrent form (1 thread / 2 threads): N = 64 (one chunk)
+ * 0.29 / 0.26 against 0.29 / 0.18 (one block: one thread works), N = 128 0.41 / 0.32 against
+ * 0.56 / 0.33, N = 1024 2.43 / 1.38 against 4.39 / 2.45. With more scans, one recurrent scan
+ * per thread keeps the threads busy. */
 static int use_chunked(const dims *m, int B, int N)
 {
-    return m->ndir * B <= LMU_CHUNKED_SCANS && N >= 8 * m->q;
+    return m->ndir * B <= LMU_CHUNKED_SCANS && N >= 2 * LMU_CHUNK;
 }
 
 /* Scan `task` (= dir·B + b) in the chunked form (core/lti.h), with its own S, E slots. The
  * reverse direction runs on a time-reversed copy of u (in DUP) into DM, then is copied back
  * reversed (`par`: that copy as a parallel loop). Pad rows of M are zeroed. */
-static void chunked_scan(const dims *m, const bufs *s, const float *Ab, const float *Bb, int task, int B,
-                         int N, const int *len, int par)
+static void chunked_scan(const dims *m, const bufs *s, const float *w, int task, int B, int N, const int *len,
+                         int par)
 {
     const int q = m->q, dir = task / B, b = task % B, L = xb_len(len, b, N);
+    const float *AT = w + m->A_barT, *Bb = w + m->B_bar, *PT = w + m->A_barT_C, *HR = w + m->H_chunk;
     const size_t BN = (size_t)B * N, slot = (size_t)((N + LMU_CHUNK - 1) / LMU_CHUNK) * q;
     float *M = s->M + (size_t)dir * BN * q + (size_t)b * N * q;
     const float *U = s->U + (size_t)dir * BN + (size_t)b * N;
     float *S = s->S + (size_t)task * slot, *E = s->E + (size_t)task * slot;
     memset(M + (size_t)L * q, 0, sizeof(float) * (size_t)(N - L) * q);
     if (!dir) {
-        xb_lti_scan_chunked(q, LMU_CHUNK, Ab, Bb, s->PT, s->HR, U, L, M, S, E);
+        xb_lti_scan_chunked(q, LMU_CHUNK, AT, Bb, PT, HR, U, L, M, S, E);
         return;
     }
     float *ur = s->DUP + (size_t)b * N, *Mr = s->DM + (size_t)b * N * q;
     for (int t = 0; t < L; t++) ur[t] = U[L - 1 - t];
-    xb_lti_scan_chunked(q, LMU_CHUNK, Ab, Bb, s->PT, s->HR, ur, L, Mr, S, E);
+    xb_lti_scan_chunked(q, LMU_CHUNK, AT, Bb, PT, HR, ur, L, Mr, S, E);
     #pragma omp parallel for schedule(static) if (par)
     for (int t = 0; t < L; t++) memcpy(M + (size_t)t * q, Mr + (size_t)(L - 1 - t) * q, sizeof(float) * q);
 }
 
-/* Every scan in the chunked form. Fewer scans than threads: one after another, outside any
- * parallel region, so each GEMM runs on every thread (the same calls inside a parallel region
- * made inactive by an if clause ran 3x slower on 2 threads than on 1, 20 against 7 ms at
- * N = 2048 and q = 256; presumably a nested team per BLAS call).
- * Otherwise one scan per thread, BLAS serial inside. OpenBLAS gives the same bits on any
- * thread count, so the result does not depend on which. */
-static void chunked_scans(const dims *m, const bufs *s, const float *Ab, const float *Bb, int B, int N,
-                          const int *len)
+/* Every scan in the chunked form. Fewer scans than threads: one after another, each shared by
+ * every thread. Otherwise one scan per thread (the scan then runs on its calling thread). The
+ * scan gives the same bits on any thread count, so the result does not depend on which. */
+static void chunked_scans(const dims *m, const bufs *s, const float *w, int B, int N, const int *len)
 {
     const int nscan = m->ndir * B;
-    xb_lti_chunk_setup(m->q, LMU_CHUNK, s->AT, Bb, s->PT, s->HR, s->TMP);
     if (nscan < xb_max_threads()) {
-        for (int task = 0; task < nscan; task++) chunked_scan(m, s, Ab, Bb, task, B, N, len, 1);
+        for (int task = 0; task < nscan; task++) chunked_scan(m, s, w, task, B, N, len, 1);
         return;
     }
     #pragma omp parallel for schedule(static)
-    for (int task = 0; task < nscan; task++) chunked_scan(m, s, Ab, Bb, task, B, N, len, 0);
+    for (int task = 0; task < nscan; task++) chunked_scan(m, s, w, task, B, N, len, 0);
 }
 
 typedef struct lmu_job { const dims *m; const bufs *s; const float *w; const int *len; int B, N; } lmu_job;
@@ -339,9 +346,6 @@ static void lmu_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     bufs s = carve(&m, B, N, saved, scratch);
     const int d = m.d, q = m.q;
     const size_t BN = (size_t)B * N;
-    const float *Ab = w + m.A_bar, *Bb = w + m.B_bar;
-    for (int i = 0; i < q; i++)
-        for (int j = 0; j < q; j++) s.AT[(size_t)j * q + i] = Ab[(size_t)i * q + j];
     /* u = relu(x W_u + b_u) per direction; pads 0 */
     #pragma omp parallel for schedule(static)
     for (size_t r = 0; r < BN; r++) {
@@ -353,11 +357,11 @@ static void lmu_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
         }
     }
     /* memories: m_t = Ā m_{t−1} + B̄ u_t over real tokens, reverse direction from len−1.
-     * Few scans of many steps (B = 1 latency): each scan in core/lti.h's chunked form, every
-     * thread in each of its GEMMs. Otherwise one recurrent scan per thread. The choice does
-     * not depend on the thread count, so neither do the memories' bits. */
+     * Few scans of many steps (B = 1 latency): each scan in core/lti.h's chunked form, shared
+     * by every thread. Otherwise one recurrent scan per thread. The choice does not depend on
+     * the thread count, so neither do the memories' bits. */
     const int nscan = m.ndir * B, nth = xb_max_threads();
-    if (use_chunked(&m, B, N)) chunked_scans(&m, &s, Ab, Bb, B, N, len);
+    if (use_chunked(&m, B, N)) chunked_scans(&m, &s, w, B, N, len);
     else {
         /* as many scans as threads or more: one scan per thread; fewer: every thread computes
          * its slice of each step's outputs, a barrier between steps (same bits either way) */
@@ -367,9 +371,9 @@ static void lmu_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
             const int i0 = slice_at(q, me, T), i1 = slice_at(q, me + 1, T);
             #pragma omp for schedule(static)
             for (int task = 0; task < (T == 1 ? nscan : 0); task++)
-                scan_fwd(&m, &s, task, B, N, len, Bb, 0, q, 0);
+                scan_fwd(&m, &s, w, task, B, N, len, 0, q, 0);
             for (int task = 0; task < (T == 1 ? 0 : nscan); task++)
-                scan_fwd(&m, &s, task, B, N, len, Bb, i0, i1, 1);
+                scan_fwd(&m, &s, w, task, B, N, len, i0, i1, 1);
         }
     }
     /* h = relu(x W_h[x rows] + Σ_dir m_dir W_h[dir rows] + b_h), then y = h W_p + b_p: each a

@@ -7,10 +7,10 @@
  *                  signal is the 0-th Legendre polynomial): catches sign errors in A or B
  *   step           xb_lti_step (both ways it is used) vs a naive mat-vec, ragged q
  *   lmu_split_scan_threads  lmu at B = 1 on 2 threads (each adjoint step split across threads;
- *                  the chunked forward's GEMMs threaded) equals 1 thread bit for bit, and its
+ *                  the chunked forward's blocks shared) equals 1 thread bit for bit, and its
  *                  forward matches the double recurrence; xb_lti_step_part pieces equal the step
  *   chunked_scan   xb_lti_scan_chunked vs the recurrence in double: ragged and short lengths,
- *                  chunk lengths 1, 8 and 64 */
+ *                  chunk lengths 1, 8 and 64; 3 threads give the 1-thread bits */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -255,7 +255,9 @@ Test(lti, lmu_split_scan_threads)
 }
 
 /* The chunked LTI scan against m_t = Ā m_{t−1} + B̄ u_t in double, on the LMU system (q = 24,
- * θ = 50: strongly contracting) and lengths that end mid-chunk, fit one chunk, or are shorter. */
+ * θ = 50: strongly contracting) and lengths that end mid-chunk, fit one chunk, or are shorter;
+ * with C = 1 and 8 the chunks span several blocks of 6, the last one ragged. Run on 3 threads,
+ * the scan must give the 1-thread bits. */
 Test(lti, chunked_scan)
 {
     const int q = 24, Ls[] = {1, 7, 64, 65, 200, 333}, Cs[] = {1, 8, 64};
@@ -281,18 +283,24 @@ Test(lti, chunked_scan)
         }
     for (size_t ci = 0; ci < sizeof Cs / sizeof *Cs; ci++) {
         const int C = Cs[ci], nchmax = (Lmax + C - 1) / C;
-        float *PT = malloc(sizeof(float) * q * q), *tmp = malloc(sizeof(float) * q * q);
+        float *PT = malloc(sizeof(float) * q * q), *M3 = malloc(sizeof(float) * Lmax * q);
         float *Hr = malloc(sizeof(float) * C * q), *S = malloc(sizeof(float) * nchmax * q);
         float *E = malloc(sizeof(float) * nchmax * q);
-        xb_lti_chunk_setup(q, C, AT, Bb, PT, Hr, tmp);
+        xb_lti_chunk_setup(q, C, Ad, Bd, PT, Hr);
+        const int saved_threads = omp_get_max_threads();
         for (size_t li = 0; li < sizeof Ls / sizeof *Ls; li++) {
             const int L = Ls[li];
-            xb_lti_scan_chunked(q, C, Ab, Bb, PT, Hr, u, L, M, S, E);
+            omp_set_num_threads(1);
+            xb_lti_scan_chunked(q, C, AT, Bb, PT, Hr, u, L, M, S, E);
+            omp_set_num_threads(3);
+            xb_lti_scan_chunked(q, C, AT, Bb, PT, Hr, u, L, M3, S, E);
             double e = 0, mx = 1e-6;
             for (size_t i = 0; i < (size_t)L * q; i++) { mx = fmax(mx, fabs(ref[i])); e = fmax(e, fabs(M[i] - ref[i])); }
             cr_expect(e / mx < 1e-5, "C=%d L=%d: chunked scan rel err %g", C, L, e / mx);
+            cr_expect(memcmp(M, M3, sizeof(float) * (size_t)L * q) == 0, "C=%d L=%d: 3 threads differ from 1", C, L);
         }
-        free(PT); free(tmp); free(Hr); free(S); free(E);
+        omp_set_num_threads(saved_threads);
+        free(PT); free(M3); free(Hr); free(S); free(E);
     }
     free(A); free(Ad); free(Ab); free(AT); free(u); free(M); free(ref);
 }
