@@ -153,7 +153,6 @@ static void lmu_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 
 typedef struct bufs { float *U, *M, *H, *DYM, *DH, *DM, *DUP, *S, *E; } bufs;
 
-
 static size_t take(size_t *off, size_t n) { size_t r = *off; *off += (n + 15) & ~(size_t)15; return r; }
 
 static void layout(const dims *m, int B, int N, size_t *o, size_t *ns, size_t *nx)
