@@ -50,6 +50,20 @@ void xb_deltarule_forward_chunked_rows(const xb_deltarule *p, xb_deltarule_rows 
                                        const float *beta, float *o, int accumulate, float *ckpt,
                                        float *work);
 
+/* The same forward split in three, for scans too few to give every thread one: each chunk's
+ * products kept in `store` (xb_deltarule_split_floats(L, C, dh) floats per scan) so that the
+ * state-free and the output steps run on all chunks at once:
+ *   1. xb_deltarule_split_prep for every chunk j, in any order, on any threads (work as above);
+ *   2. then xb_deltarule_split_chain, once per scan: the serial state chain and ckpt (work ≥ dh²);
+ *   3. then xb_deltarule_split_out for every chunk j, in any order, on any threads.
+ * Each chunk runs the fused form's operations on the same values: the same bits as
+ * xb_deltarule_forward_chunked_rows. */
+size_t xb_deltarule_split_floats(int L, int C, int dh);
+void xb_deltarule_split_prep(const xb_deltarule *p, xb_deltarule_rows rows, void *ctx, const float *beta,
+                             int j, float *store, float *work);
+void xb_deltarule_split_chain(const xb_deltarule *p, float *store, float *ckpt, float *work);
+void xb_deltarule_split_out(const xb_deltarule *p, int j, float *store, float *o, int accumulate);
+
 /* ACCUMULATES dq, dk, dv (rows stride ld) and dbeta (stride ldb) given dO. Within each chunk the
  * states are recomputed from ckpt (never by inverting the update); reverse recursion with
  * G = ∂L/∂S_t: G += q doᵀ; dq = S_t do; de = Gᵀk; dk = G e + S_{t−1} du; dv = β de;

@@ -11,7 +11,9 @@
  * its own silu / L2 norm and scan (the reverse one starting at len[b]−1); o = o→ + o← before
  * the norm.
  * Form: forward is the chunked WY form of core/deltarule.c (§17 CPU form, chunk C = option
- * `chunk`, default 64), which also writes the state entering each chunk; backward is the
+ * `chunk`, default 64), which also writes the state entering each chunk; with fewer scans
+ * (B × heads) than threads, in its split form, so the chunks' state-free products and outputs
+ * spread over every thread and only the state chain stays one thread per scan; backward is the
  * recurrent reverse scan, recomputing the states within each chunk from those checkpoints
  * (the recurrent forward kernel stays as the test oracle). flops() counts the chunked form.
  *
@@ -121,6 +123,7 @@ static sv get_sv(const dims *m, float *s, int B, int N)
 }
 
 static xb_proj in_proj(const dims *m);
+static int use_split(const dims *m, int B);
 
 static size_t dn_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
@@ -132,7 +135,10 @@ static size_t dn_n_scratch(const xb_mixer_cfg *c, int B, int N)
      * `work` */
     size_t proj = xb_align64(xb_proj_floats(&p)) + xb_proj_block_floats(&p);
     size_t scans = (size_t)xb_max_threads() * xb_align64(xb_deltarule_work(m.C, m.dh));
-    return R * (15 * (size_t)m.d + 3 * m.h) + (proj > scans ? proj : scans) + 64;
+    size_t work = proj > scans ? proj : scans, bwd = R * (15 * (size_t)m.d + 3 * m.h);
+    /* the forward's split scans keep their slots after `work` */
+    size_t split = use_split(&m, B) ? (size_t)B * m.h * xb_deltarule_split_floats(N, m.C, m.dh) : 0;
+    return (bwd > split ? bwd : split) + work + 64;
 }
 
 static inline float sigm(float z) { return xb_vsigmoid(z); }   /* core/vmath.h: vectorises */
@@ -270,22 +276,68 @@ static void scan_bwd(const dims *m, const sv *s, float *const Act[3], int dir, c
     }
 }
 
-/* The forward scans of one direction, each making its q̂, k̂, v rows from P as it goes. */
-static void scan_fwd(const dims *m, const sv *s, const float *const taps[3], int dir, const int *len,
-                     int B, int N, float *work, size_t wsz)
+/* One forward scan's task (sequence b, head hh): its row maker and scan parameters. */
+static void scan_task(const dims *m, const sv *s, const float *const taps[3], int dir, const int *len,
+                      int N, int task, head_rows *h, xb_deltarule *p, size_t *pb, const float **beta, float **ck)
 {
-    const int nch = xb_deltarule_nchunks(N, m->C);
-    #pragma omp parallel for schedule(static)
-    for (int task = 0; task < B * m->h; task++) {
-        const int b = task / m->h, hh = task % m->h;
-        const size_t c0 = (size_t)hh * m->dh, pb = (size_t)b * N * m->d + c0;
-        head_rows h = {m, {s->P[0] + pb, s->P[1] + pb, s->P[2] + pb},
-                       {taps[0] + c0, taps[1] + c0, taps[2] + c0}, xb_len(len, b, N), dir,
-                       1.0f / sqrtf((float)m->dh)};
-        xb_deltarule p = {.L = h.L, .dh = m->dh, .C = m->C, .ld = m->d, .ldb = m->h, .reverse = dir};
-        float *ck = s->ck + (((size_t)b * m->dirs + dir) * m->h + hh) * nch * m->dh * m->dh;
-        xb_deltarule_forward_chunked_rows(&p, make_head_rows, &h, s->beta + (size_t)b * N * m->h + hh,
-                                          s->o + pb, dir, ck, work + (size_t)xb_thread_id() * wsz);
+    const int b = task / m->h, hh = task % m->h, nch = xb_deltarule_nchunks(N, m->C);
+    const size_t c0 = (size_t)hh * m->dh;
+    *pb = (size_t)b * N * m->d + c0;
+    *h = (head_rows){m, {s->P[0] + *pb, s->P[1] + *pb, s->P[2] + *pb},
+                     {taps[0] + c0, taps[1] + c0, taps[2] + c0}, xb_len(len, b, N), dir,
+                     1.0f / sqrtf((float)m->dh)};
+    *p = (xb_deltarule){.L = h->L, .dh = m->dh, .C = m->C, .ld = m->d, .ldb = m->h, .reverse = dir};
+    *beta = s->beta + (size_t)b * N * m->h + hh;
+    *ck = s->ck + (((size_t)b * m->dirs + dir) * m->h + hh) * nch * m->dh * m->dh;
+}
+
+/* Fewer scans (B × heads) than threads: the split form (core/deltarule.h), so that the chunks'
+ * state-free and output products spread over every thread, not only B × heads of them. Each
+ * chunk computes what the fused form does, so the bits do not depend on the choice. */
+static int use_split(const dims *m, int B) { return B * m->h < xb_max_threads(); }
+
+/* The forward scans of one direction, each making its q̂, k̂, v rows from P as it goes. `store`:
+ * the split form's slots, B·h·xb_deltarule_split_floats(N, C, dh) floats (when use_split). */
+static void scan_fwd(const dims *m, const sv *s, const float *const taps[3], int dir, const int *len,
+                     int B, int N, float *work, size_t wsz, float *store)
+{
+    const int ntask = B * m->h, nch = xb_deltarule_nchunks(N, m->C);
+    if (!use_split(m, B)) {
+        #pragma omp parallel for schedule(static)
+        for (int task = 0; task < ntask; task++) {
+            head_rows h; xb_deltarule p; size_t pb; const float *beta; float *ck;
+            scan_task(m, s, taps, dir, len, N, task, &h, &p, &pb, &beta, &ck);
+            xb_deltarule_forward_chunked_rows(&p, make_head_rows, &h, beta, s->o + pb, dir, ck,
+                                              work + (size_t)xb_thread_id() * wsz);
+        }
+        return;
+    }
+    const size_t per = xb_deltarule_split_floats(N, m->C, m->dh);
+    #pragma omp parallel
+    {
+        float *wk = work + (size_t)xb_thread_id() * wsz;
+        #pragma omp for schedule(dynamic, 4)
+        for (int it = 0; it < ntask * nch; it++) {
+            const int task = it / nch, j = it % nch;
+            head_rows h; xb_deltarule p; size_t pb; const float *beta; float *ck;
+            scan_task(m, s, taps, dir, len, N, task, &h, &p, &pb, &beta, &ck);
+            if (j < xb_deltarule_nchunks(p.L, p.C))
+                xb_deltarule_split_prep(&p, make_head_rows, &h, beta, j, store + (size_t)task * per, wk);
+        }
+        #pragma omp for schedule(static)
+        for (int task = 0; task < ntask; task++) {
+            head_rows h; xb_deltarule p; size_t pb; const float *beta; float *ck;
+            scan_task(m, s, taps, dir, len, N, task, &h, &p, &pb, &beta, &ck);
+            xb_deltarule_split_chain(&p, store + (size_t)task * per, ck, wk);
+        }
+        #pragma omp for schedule(dynamic, 4)
+        for (int it = 0; it < ntask * nch; it++) {
+            const int task = it / nch, j = it % nch;
+            head_rows h; xb_deltarule p; size_t pb; const float *beta; float *ck;
+            scan_task(m, s, taps, dir, len, N, task, &h, &p, &pb, &beta, &ck);
+            if (j < xb_deltarule_nchunks(p.L, p.C))
+                xb_deltarule_split_out(&p, j, store + (size_t)task * per, s->o + pb, dir);
+        }
     }
 }
 
@@ -338,7 +390,8 @@ static void dn_forward(const xb_mixer_cfg *c, const float *w, const float *x, co
         proj_job job = {&p, &s};
         xb_proj_forward(&p, R, x, d, wp, NULL, 0, tmp, proj_epilogue, &job);
     }
-    for (int dir = 0; dir < m.dirs; dir++) scan_fwd(&m, &s, taps, dir, len, B, N, work, wsz);
+    float *store = work + xb_align64((size_t)xb_max_threads() * wsz);   /* split form only */
+    for (int dir = 0; dir < m.dirs; dir++) scan_fwd(&m, &s, taps, dir, len, B, N, work, wsz, store);
     xb_zero_pad_rows(s.o, len, B, N, d);
     /* Y = RMSNorm_head(o) W_O, the norm made per block of rows right before its product */
     xb_proj po = xb_proj_make(d, 1, &d);

@@ -402,3 +402,101 @@ static void gla_paths(int causal)
 }
 
 Test(chunkscan, gla_phased_and_fused_forward) { gla_paths(1); gla_paths(0); }
+
+/* deltanet's forward takes the split (three-step, chunk-parallel) scan when it has fewer scans
+ * than threads and the fused one otherwise: both against the mixer's double recurrence and
+ * against each other, ragged lengths (the second sequence ends mid-chunk), both modes. (The
+ * projections around the scan follow the thread count's blocking, so the mixer's bits may
+ * differ; the scan's own bits are compared in deltarule_split_same_bits.) */
+static void deltanet_paths(int causal)
+{
+    const xb_mixer *m = xb_mixer_find("deltanet");
+    cr_assert_not_null(m);
+    const int B = 2, N = 150, d = 32;
+    xb_mixer_cfg c0 = {.d = d, .heads = 1, .causal = causal, .n_max = N, .chunk = 16};
+    xb_mixer_cfg c = xb_mixer_resolve(m, &c0);
+    const int len[2] = {150, 97};
+    xb_rng r;
+    xb_rng_seed(&r, 91 + causal);
+    size_t np = xb_mixer_n_params(m, &c), act = (size_t)B * N * d, ns = m->n_saved(&c, N) * B;
+    float *w = xb_alloc(np * sizeof(float)), *x = randn(act, &r, 1);
+    m->init(&c, w, &r);
+    double *yr = calloc(act, sizeof(double));
+    m->reference(&c, w, x, len, yr, B, N);
+    float *y[2], *sv[2];
+    const int threads[2] = {1, 3};   /* B·h = 2: fused at 1 thread, split at 3 */
+    const int saved = omp_get_max_threads();
+    for (int i = 0; i < 2; i++) {
+        omp_set_num_threads(threads[i]);
+        sv[i] = xb_alloc(ns * sizeof(float));
+        float *sc = xb_alloc(m->n_scratch(&c, B, N) * sizeof(float));
+        y[i] = xb_alloc(act * sizeof(float));
+        m->forward(&c, w, x, len, y[i], sv[i], sc, B, N);
+        double e = relerr(y[i], yr, act);
+        cr_expect(e < 1e-4, "deltanet %s, %d threads: forward vs reference rel err %g",
+                  causal ? "causal" : "bidirectional", threads[i], e);
+        xb_free(sc);
+    }
+    omp_set_num_threads(saved);
+    double md = 0, mx = 1e-3;
+    for (size_t i = 0; i < act; i++) { mx = fmax(mx, fabs(y[0][i])); md = fmax(md, fabs(y[0][i] - y[1][i])); }
+    cr_expect(md / mx < 1e-5, "deltanet %s: fused and split forwards differ by %g (relative)",
+              causal ? "causal" : "bidirectional", md / mx);
+
+    xb_free(w); xb_free(x); free(yr);
+    for (int i = 0; i < 2; i++) { xb_free(y[i]); xb_free(sv[i]); }
+}
+
+Test(chunkscan, deltanet_split_and_fused_forward) { deltanet_paths(1); deltanet_paths(0); }
+
+typedef struct rowsrc { const float *q, *k, *v; int ld, dh; } rowsrc;
+
+static void rows_from(void *ctx, int t, float *q, float *k, float *v)
+{
+    const rowsrc *s = ctx;
+    memcpy(q, s->q + (size_t)t * s->ld, (size_t)s->dh * sizeof(float));
+    memcpy(k, s->k + (size_t)t * s->ld, (size_t)s->dh * sizeof(float));
+    memcpy(v, s->v + (size_t)t * s->ld, (size_t)s->dh * sizeof(float));
+}
+
+/* The split form of the chunked delta-rule forward, its chunks' first and last steps run in
+ * reverse chunk order, gives the fused form's outputs (accumulated) and checkpoints bit for bit:
+ * ragged last chunks, one-row chunks, both directions, strided rows and β. */
+Test(chunkscan, deltarule_split_same_bits)
+{
+    const int cases[][4] = {{9, 4, 4, 0}, {13, 6, 5, 1}, {65, 8, 64, 0}, {200, 16, 64, 1}, {37, 8, 1, 1}, {100, 16, 16, 0}};
+    for (size_t cs = 0; cs < sizeof cases / sizeof cases[0]; cs++) {
+        const int L = cases[cs][0], dh = cases[cs][1], C = cases[cs][2], rev = cases[cs][3];
+        const int ld = dh + 3, ldb = 2, nch = xb_deltarule_nchunks(L, C);
+        xb_rng r;
+        xb_rng_seed(&r, 313 + cs);
+        const size_t n = (size_t)L * ld, nck = (size_t)nch * dh * dh;
+        float *q = randn(n, &r, 0.5f), *k = randn(n, &r, 1), *v = randn(n, &r, 1);
+        float *beta = xb_alloc((size_t)L * ldb * sizeof(float));
+        for (int t = 0; t < L; t++) {
+            double s = 0;
+            for (int i = 0; i < dh; i++) s += (double)k[t * ld + i] * k[t * ld + i];
+            for (int i = 0; i < dh; i++) k[t * ld + i] /= (float)sqrt(s);
+            beta[t * ldb] = (float)xb_rng_uniform(&r);
+            beta[t * ldb + 1] = 1e9f;
+        }
+        xb_deltarule p = {.L = L, .dh = dh, .C = C, .ld = ld, .ldb = ldb, .reverse = rev};
+        rowsrc src = {q, k, v, ld, dh};
+        float *work = xb_alloc(xb_deltarule_work(C, dh) * sizeof(float));
+        float *store = xb_alloc(xb_deltarule_split_floats(L, C, dh) * sizeof(float));
+        float *ck[2], *o[2];
+        for (int f = 0; f < 2; f++) {
+            ck[f] = xb_alloc(nck * sizeof(float));
+            o[f] = xb_alloc(n * sizeof(float));
+            for (size_t i = 0; i < n; i++) o[f][i] = 0.25f;
+        }
+        xb_deltarule_forward_chunked_rows(&p, rows_from, &src, beta, o[0], 1, ck[0], work);
+        for (int j = nch - 1; j >= 0; j--) xb_deltarule_split_prep(&p, rows_from, &src, beta, j, store, work);
+        xb_deltarule_split_chain(&p, store, ck[1], work);
+        for (int j = nch - 1; j >= 0; j--) xb_deltarule_split_out(&p, j, store, o[1], 1);
+        cr_expect(memcmp(o[0], o[1], n * sizeof(float)) == 0, "L=%d C=%d rev=%d: split outputs differ", L, C, rev);
+        cr_expect(memcmp(ck[0], ck[1], nck * sizeof(float)) == 0, "L=%d C=%d rev=%d: split checkpoints differ", L, C, rev);
+        xb_free(q); xb_free(k); xb_free(v); xb_free(beta); xb_free(work); xb_free(store);
+        for (int f = 0; f < 2; f++) { xb_free(ck[f]); xb_free(o[f]); }
+    }
+}
