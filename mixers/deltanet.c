@@ -296,12 +296,29 @@ static void scan_task(const dims *m, const sv *s, const float *const taps[3], in
  * chunk computes what the fused form does, so the bits do not depend on the choice. */
 static int use_split(const dims *m, int B) { return B * m->h < xb_max_threads(); }
 
+/* Step 1 (state-free products) or 3 (outputs) of the split form for every chunk of every scan,
+ * shared by the team of the enclosing parallel region (`wk`: this thread's work). */
+static void split_chunks(int step, const dims *m, const sv *s, const float *const taps[3], int dir,
+                         const int *len, int B, int N, float *store, size_t per, float *wk)
+{
+    const int nch = xb_deltarule_nchunks(N, m->C);
+    #pragma omp for schedule(dynamic, 4)
+    for (int it = 0; it < B * m->h * nch; it++) {
+        const int task = it / nch, j = it % nch;
+        head_rows h; xb_deltarule p; size_t pb; const float *beta; float *ck;
+        scan_task(m, s, taps, dir, len, N, task, &h, &p, &pb, &beta, &ck);
+        if (j >= xb_deltarule_nchunks(p.L, p.C)) continue;
+        if (step == 1) xb_deltarule_split_prep(&p, make_head_rows, &h, beta, j, store + (size_t)task * per, wk);
+        else xb_deltarule_split_out(&p, j, store + (size_t)task * per, s->o + pb, dir);
+    }
+}
+
 /* The forward scans of one direction, each making its q̂, k̂, v rows from P as it goes. `store`:
  * the split form's slots, B·h·xb_deltarule_split_floats(N, C, dh) floats (when use_split). */
 static void scan_fwd(const dims *m, const sv *s, const float *const taps[3], int dir, const int *len,
                      int B, int N, float *work, size_t wsz, float *store)
 {
-    const int ntask = B * m->h, nch = xb_deltarule_nchunks(N, m->C);
+    const int ntask = B * m->h;
     if (!use_split(m, B)) {
         #pragma omp parallel for schedule(static)
         for (int task = 0; task < ntask; task++) {
@@ -316,28 +333,14 @@ static void scan_fwd(const dims *m, const sv *s, const float *const taps[3], int
     #pragma omp parallel
     {
         float *wk = work + (size_t)xb_thread_id() * wsz;
-        #pragma omp for schedule(dynamic, 4)
-        for (int it = 0; it < ntask * nch; it++) {
-            const int task = it / nch, j = it % nch;
-            head_rows h; xb_deltarule p; size_t pb; const float *beta; float *ck;
-            scan_task(m, s, taps, dir, len, N, task, &h, &p, &pb, &beta, &ck);
-            if (j < xb_deltarule_nchunks(p.L, p.C))
-                xb_deltarule_split_prep(&p, make_head_rows, &h, beta, j, store + (size_t)task * per, wk);
-        }
+        split_chunks(1, m, s, taps, dir, len, B, N, store, per, wk);
         #pragma omp for schedule(static)
         for (int task = 0; task < ntask; task++) {
             head_rows h; xb_deltarule p; size_t pb; const float *beta; float *ck;
             scan_task(m, s, taps, dir, len, N, task, &h, &p, &pb, &beta, &ck);
             xb_deltarule_split_chain(&p, store + (size_t)task * per, ck, wk);
         }
-        #pragma omp for schedule(dynamic, 4)
-        for (int it = 0; it < ntask * nch; it++) {
-            const int task = it / nch, j = it % nch;
-            head_rows h; xb_deltarule p; size_t pb; const float *beta; float *ck;
-            scan_task(m, s, taps, dir, len, N, task, &h, &p, &pb, &beta, &ck);
-            if (j < xb_deltarule_nchunks(p.L, p.C))
-                xb_deltarule_split_out(&p, j, store + (size_t)task * per, s->o + pb, dir);
-        }
+        split_chunks(3, m, s, taps, dir, len, B, N, store, per, wk);
     }
 }
 

@@ -221,6 +221,19 @@ static double delta_loss(int L, int dh, int rev, const double *q, const double *
     return loss;
 }
 
+/* Unit-norm keys and β in (0, 1), as DeltaNet feeds the scan; rows of stride ld, β of stride
+ * ldb, and with ldb > 1 the next β slot (another head's) set to 1e9: it must never be read. */
+static void unit_keys(float *k, float *beta, int L, int dh, int ld, int ldb, xb_rng *r)
+{
+    for (int t = 0; t < L; t++) {
+        double s = 0;
+        for (int i = 0; i < dh; i++) s += (double)k[t * ld + i] * k[t * ld + i];
+        for (int i = 0; i < dh; i++) k[t * ld + i] /= (float)sqrt(s);
+        beta[t * ldb] = (float)xb_rng_uniform(r);
+        if (ldb > 1) beta[t * ldb + 1] = 1e9f;
+    }
+}
+
 Test(chunkscan, deltarule_forward_backward)
 {
     const int cases[][4] = {{9, 4, 4, 0}, {9, 4, 4, 1}, {13, 6, 5, 0}, {13, 6, 5, 1}, {40, 8, 64, 1}};
@@ -231,12 +244,7 @@ Test(chunkscan, deltarule_forward_backward)
         const size_t n = (size_t)L * dh;
         float *q = randn(n, &r, 0.5f), *k = randn(n, &r, 1), *v = randn(n, &r, 1), *dO = randn(n, &r, 1);
         float *beta = xb_alloc((size_t)L * sizeof(float));
-        for (int t = 0; t < L; t++) {   /* unit-norm keys and β in (0,1), as DeltaNet feeds it */
-            double s = 0;
-            for (int i = 0; i < dh; i++) s += (double)k[t * dh + i] * k[t * dh + i];
-            for (int i = 0; i < dh; i++) k[t * dh + i] /= (float)sqrt(s);
-            beta[t] = (float)xb_rng_uniform(&r);
-        }
+        unit_keys(k, beta, L, dh, dh, 1, &r);
         xb_deltarule p = {.L = L, .dh = dh, .C = C, .ld = dh, .ldb = 1, .reverse = rev};
         float *work = xb_alloc(xb_deltarule_work(C, dh) * sizeof(float));
         float *ck = xb_alloc((size_t)xb_deltarule_nchunks(L, C) * dh * dh * sizeof(float));
@@ -290,13 +298,7 @@ Test(chunkscan, deltarule_chunked_vs_recurrent)
         const size_t n = (size_t)L * ld;
         float *q = randn(n, &r, 0.5f), *k = randn(n, &r, 1), *v = randn(n, &r, 1), *dO = randn(n, &r, 1);
         float *beta = xb_alloc((size_t)L * ldb * sizeof(float));
-        for (int t = 0; t < L; t++) {
-            double s = 0;
-            for (int i = 0; i < dh; i++) s += (double)k[t * ld + i] * k[t * ld + i];
-            for (int i = 0; i < dh; i++) k[t * ld + i] /= (float)sqrt(s);
-            beta[t * ldb] = (float)xb_rng_uniform(&r);
-            beta[t * ldb + 1] = 1e9f;   /* another head's β: must never be read */
-        }
+        unit_keys(k, beta, L, dh, ld, ldb, &r);
         xb_deltarule p = {.L = L, .dh = dh, .C = C, .ld = ld, .ldb = ldb, .reverse = rev};
         const size_t nck = (size_t)xb_deltarule_nchunks(L, C) * dh * dh;
         float *work = xb_alloc(xb_deltarule_work(C, dh) * sizeof(float));
@@ -361,26 +363,30 @@ Test(chunkscan, deltarule_chunked_vs_recurrent)
     }
 }
 
-/* gla's forward takes the three-phase, chunk-parallel path when it has fewer than two scans per
- * thread (B = 1, few heads, many threads) and the fused per-scan path otherwise: both against
- * the mixer's double-precision recurrence, ragged lengths, both modes, and against each other. */
-static void gla_paths(int causal)
+/* Mixers with two forward scan paths: a chunk-parallel one when they have fewer scans than
+ * threads (B = 2 and few heads here) and a fused per-scan one otherwise. gla: three phases at
+ * fewer than two scans per thread; deltanet: the split form at fewer scans than threads. Both
+ * paths against the mixer's double-precision recurrence, ragged lengths (the second sequence
+ * ends mid-chunk), both modes, and against each other. (The projections around the scans
+ * follow the thread count's blocking, so the mixer's bits may differ between the runs; the
+ * deltarule scan's own bits are compared in deltarule_split_same_bits.) */
+static void two_paths(const char *name, int heads, int many_threads, int causal, uint64_t seed)
 {
-    const xb_mixer *m = xb_mixer_find("gla");
+    const xb_mixer *m = xb_mixer_find(name);
     cr_assert_not_null(m);
     const int B = 2, N = 150, d = 32;
-    xb_mixer_cfg c0 = {.d = d, .heads = 2, .causal = causal, .n_max = N, .chunk = 16};
+    xb_mixer_cfg c0 = {.d = d, .heads = heads, .causal = causal, .n_max = N, .chunk = 16};
     xb_mixer_cfg c = xb_mixer_resolve(m, &c0);
     const int len[2] = {150, 97};
     xb_rng r;
-    xb_rng_seed(&r, 77 + causal);
+    xb_rng_seed(&r, seed + causal);
     size_t np = xb_mixer_n_params(m, &c), act = (size_t)B * N * d;
     float *w = xb_alloc(np * sizeof(float)), *x = randn(act, &r, 1);
     m->init(&c, w, &r);
     double *yr = calloc(act, sizeof(double));
     m->reference(&c, w, x, len, yr, B, N);
     float *y[2];
-    const int threads[2] = {1, 4};   /* B·h = 4: fused at 1 thread, phased at 4 */
+    const int threads[2] = {1, many_threads};
     const int saved = omp_get_max_threads();
     for (int i = 0; i < 2; i++) {
         omp_set_num_threads(threads[i]);
@@ -389,65 +395,26 @@ static void gla_paths(int causal)
         y[i] = xb_alloc(act * sizeof(float));
         m->forward(&c, w, x, len, y[i], sv, sc, B, N);
         double e = relerr(y[i], yr, act);
-        cr_expect(e < 1e-4, "gla %s, %d threads: forward vs reference rel err %g",
+        cr_expect(e < 1e-4, "%s %s, %d threads: forward vs reference rel err %g", name,
                   causal ? "causal" : "bidirectional", threads[i], e);
         xb_free(sv); xb_free(sc);
     }
     omp_set_num_threads(saved);
     double md = 0, mx = 1e-3;
     for (size_t i = 0; i < act; i++) { mx = fmax(mx, fabs(y[0][i])); md = fmax(md, fabs(y[0][i] - y[1][i])); }
-    cr_expect(md / mx < 1e-5, "gla %s: fused and phased forwards differ by %g (relative)",
+    cr_expect(md / mx < 1e-5, "%s %s: the two forward paths differ by %g (relative)", name,
               causal ? "causal" : "bidirectional", md / mx);
     xb_free(w); xb_free(x); xb_free(y[0]); xb_free(y[1]); free(yr);
 }
 
-Test(chunkscan, gla_phased_and_fused_forward) { gla_paths(1); gla_paths(0); }
-
-/* deltanet's forward takes the split (three-step, chunk-parallel) scan when it has fewer scans
- * than threads and the fused one otherwise: both against the mixer's double recurrence and
- * against each other, ragged lengths (the second sequence ends mid-chunk), both modes. (The
- * projections around the scan follow the thread count's blocking, so the mixer's bits may
- * differ; the scan's own bits are compared in deltarule_split_same_bits.) */
-static void deltanet_paths(int causal)
+/* gla: B·h = 4, fused at 1 thread, phased at 4; deltanet: B·h = 2, fused at 1, split at 3. */
+Test(chunkscan, gla_phased_and_fused_forward) { two_paths("gla", 2, 4, 1, 77); two_paths("gla", 2, 4, 0, 77); }
+Test(chunkscan, deltanet_split_and_fused_forward)
 {
-    const xb_mixer *m = xb_mixer_find("deltanet");
-    cr_assert_not_null(m);
-    const int B = 2, N = 150, d = 32;
-    xb_mixer_cfg c0 = {.d = d, .heads = 1, .causal = causal, .n_max = N, .chunk = 16};
-    xb_mixer_cfg c = xb_mixer_resolve(m, &c0);
-    const int len[2] = {150, 97};
-    xb_rng r;
-    xb_rng_seed(&r, 91 + causal);
-    size_t np = xb_mixer_n_params(m, &c), act = (size_t)B * N * d, ns = m->n_saved(&c, N) * B;
-    float *w = xb_alloc(np * sizeof(float)), *x = randn(act, &r, 1);
-    m->init(&c, w, &r);
-    double *yr = calloc(act, sizeof(double));
-    m->reference(&c, w, x, len, yr, B, N);
-    float *y[2], *sv[2];
-    const int threads[2] = {1, 3};   /* B·h = 2: fused at 1 thread, split at 3 */
-    const int saved = omp_get_max_threads();
-    for (int i = 0; i < 2; i++) {
-        omp_set_num_threads(threads[i]);
-        sv[i] = xb_alloc(ns * sizeof(float));
-        float *sc = xb_alloc(m->n_scratch(&c, B, N) * sizeof(float));
-        y[i] = xb_alloc(act * sizeof(float));
-        m->forward(&c, w, x, len, y[i], sv[i], sc, B, N);
-        double e = relerr(y[i], yr, act);
-        cr_expect(e < 1e-4, "deltanet %s, %d threads: forward vs reference rel err %g",
-                  causal ? "causal" : "bidirectional", threads[i], e);
-        xb_free(sc);
-    }
-    omp_set_num_threads(saved);
-    double md = 0, mx = 1e-3;
-    for (size_t i = 0; i < act; i++) { mx = fmax(mx, fabs(y[0][i])); md = fmax(md, fabs(y[0][i] - y[1][i])); }
-    cr_expect(md / mx < 1e-5, "deltanet %s: fused and split forwards differ by %g (relative)",
-              causal ? "causal" : "bidirectional", md / mx);
-
-    xb_free(w); xb_free(x); free(yr);
-    for (int i = 0; i < 2; i++) { xb_free(y[i]); xb_free(sv[i]); }
+    two_paths("deltanet", 1, 3, 1, 91);
+    two_paths("deltanet", 1, 3, 0, 91);
 }
 
-Test(chunkscan, deltanet_split_and_fused_forward) { deltanet_paths(1); deltanet_paths(0); }
 
 typedef struct rowsrc { const float *q, *k, *v; int ld, dh; } rowsrc;
 
@@ -473,13 +440,7 @@ Test(chunkscan, deltarule_split_same_bits)
         const size_t n = (size_t)L * ld, nck = (size_t)nch * dh * dh;
         float *q = randn(n, &r, 0.5f), *k = randn(n, &r, 1), *v = randn(n, &r, 1);
         float *beta = xb_alloc((size_t)L * ldb * sizeof(float));
-        for (int t = 0; t < L; t++) {
-            double s = 0;
-            for (int i = 0; i < dh; i++) s += (double)k[t * ld + i] * k[t * ld + i];
-            for (int i = 0; i < dh; i++) k[t * ld + i] /= (float)sqrt(s);
-            beta[t * ldb] = (float)xb_rng_uniform(&r);
-            beta[t * ldb + 1] = 1e9f;
-        }
+        unit_keys(k, beta, L, dh, ld, ldb, &r);
         xb_deltarule p = {.L = L, .dh = dh, .C = C, .ld = ld, .ldb = ldb, .reverse = rev};
         rowsrc src = {q, k, v, ld, dh};
         float *work = xb_alloc(xb_deltarule_work(C, dh) * sizeof(float));
