@@ -432,9 +432,7 @@ static void lmu_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
         #pragma omp parallel for schedule(static)
         for (size_t r = 0; r < BN; r++) {
             const int b = (int)(r / N), t = (int)(r % N);
-            const float *gt = s.DM + r * q;
-            float du = 0.0f;
-            for (int i = 0; i < q; i++) du = fmaf(Bb[i], gt[i], du);
+            const float du = xb_vdot(Bb, s.DM + r * q, q);   /* B̄ · g_t, as u's x·W_u */
             s.DUP[r] = t < xb_len(len, b, N) && U[r] > 0.0f ? du : 0.0f;
         }
         /* u = relu(x W_u + b_u): dW_u += xᵀ du, db_u += Σ du, dx += du W_uᵀ */
