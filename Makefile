@@ -17,6 +17,17 @@ TEST_LDLIBS = -lcriterion
 XB_BUILD_FLAGS := $(CFLAGS)
 build/harness/machine.o: CFLAGS += -DXB_CFLAGS='"$(XB_BUILD_FLAGS)"'
 
+# The commit the binary is built from ("-dirty" with uncommitted changes), recorded in every
+# run's meta.json. build/version.h is rewritten only when it changes, so builds stay incremental.
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git rev-parse HEAD >/dev/null 2>&1 && ! git diff --quiet HEAD -- 2>/dev/null && echo -dirty)
+build/version.h: FORCE
+	@mkdir -p build
+	@echo '#define XB_GIT_COMMIT "$(GIT_COMMIT)"' > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@
+	@rm -f $@.tmp
+build/harness/version.o: build/version.h
+FORCE:
+
 # Debian packages xbench needs (build, tests, plots, offline data sets).
 DEB_PKGS = gcc make pkg-config libyaml-dev libcriterion-dev gnuplot-nox libopenblas-openmp-dev \
            libjson-c-dev libfftw3-dev zlib1g-dev libpng-dev fortunes fortunes-min dataset-fashion-mnist
@@ -31,7 +42,7 @@ HDRS     = $(wildcard core/*.h) $(wildcard harness/*.h) $(wildcard mixers/*.h) $
 
 SUITE ?= suite.yaml
 
-.PHONY: all deps run test clean check-deps check-regress baseline
+.PHONY: all deps run test clean check-deps check-regress baseline FORCE
 all: xbench
 
 build/%.o: %.c $(HDRS)

@@ -1,7 +1,8 @@
 /* cmd/cmd_compare.c — `xbench compare BASE NEW [--max-slowdown 10%] [--max-acc-drop 0.02]
- * [--alpha 0.05] [--metric M]`: regressions between two results folders (harness/compare.c).
- * Exit: 0 no regression, 1 a regression passed its threshold (and, for latency, the test),
- * 2 bad usage or bad input (a folder or its cells.jsonl missing, unreadable or corrupt). */
+ * [--alpha 0.05] [--metric M] [--repeat DIR] [--latency WHEN]`: regressions between two
+ * results folders (harness/compare.c). Exit: 0 no regression, 1 a regression, a lost or
+ * failed cell, or no common cell, 2 bad usage or bad input (a folder or its cells.jsonl
+ * missing, unreadable or corrupt). */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #include "cmd/cmd.h"
 #include "harness/compare.h"
 
-enum { OPT_SLOW = 256, OPT_ACC, OPT_ALPHA, OPT_METRIC };
+enum { OPT_SLOW = 256, OPT_ACC, OPT_ALPHA, OPT_METRIC, OPT_REPEAT, OPT_LATENCY };
 
 static const xb_cli_opt opts[] = {
     {"max-slowdown", 1, OPT_SLOW, "X%", "latency regression threshold: NEW slower than BASE by more than "
@@ -21,20 +22,25 @@ static const xb_cli_opt opts[] = {
     {"alpha", 1, OPT_ALPHA, "P", "significance level of the one-sided Mann-Whitney U test (default 0.05)"},
     {"metric", 1, OPT_METRIC, "M", "latency measurement: model_fwd (default), model_fwdbwd, mixer_fwd, "
                                    "mixer_fwdbwd, model_train"},
+    {"repeat", 1, OPT_REPEAT, "DIR", "a second run of BASE's suite on BASE's machine: its run-to-run "
+                                     "change sets how much slower a cell may get before it is a regression"},
+    {"latency", 1, OPT_LATENCY, "WHEN", "compare latency: same-machine (default: only when both folders were "
+                                        "measured on this machine in one boot), always, never"},
     {NULL, 0, 0, NULL, NULL},
 };
 
 static const xb_cli cli = {
     "compare", "BASE NEW",
     "Compare two results folders (e.g. results/baseline and a fresh run of the same suite)\n"
-    "through their cells.jsonl. Cells match by kind/task, mixer, L, mode and threads; seeds\n"
-    "are pooled. Per cell: the latency ratio of medians with a one-sided Mann-Whitney U test\n"
-    "over the raw repetitions (at least 9 per side, else a warning and no verdict), and the\n"
-    "mean test accuracy over seeds with its std. A regression is a slowdown beyond\n"
-    "--max-slowdown that is significant (p < --alpha), an accuracy drop beyond --max-acc-drop,\n"
-    "or a cell that no longer ends ok. Prints regressions, improvements, the unchanged count\n"
-    "and cells present on one side only. Latency baselines are machine-specific.\n"
-    "Exit status: 0 no regression, 1 regression, 2 bad usage or input.",
+    "through their cells.jsonl. Cells match when their configurations match (task, mixer,\n"
+    "L, mode, threads and every option; seeds are pooled). Per cell: the mean test accuracy\n"
+    "over seeds, and, when both folders were measured on the same machine, the latency ratio\n"
+    "of medians with a one-sided Mann-Whitney U test over the raw repetitions. It fails on an\n"
+    "accuracy drop beyond --max-acc-drop, a significant slowdown (p < --alpha) beyond the\n"
+    "allowed one (--max-slowdown, widened by the run-to-run spread that --repeat measures;\n"
+    "never when a side is flagged noisy), a cell of BASE missing from NEW, a cell of NEW that\n"
+    "did not end ok, or no common cell. Prints a verdict for every comparison.\n"
+    "Exit status: 0 pass, 1 fail, 2 bad usage or input.",
     opts,
 };
 
@@ -58,7 +64,7 @@ static int parse_num(const char *s, int percent_ok, double *out)
 
 int cmd_compare(int argc, char **argv)
 {
-    xb_compare_opts o = { 0.10, 0.02, 0.05, "model_fwd" };
+    xb_compare_opts o = { 0.10, 0.02, 0.05, "model_fwd", XB_LATENCY_SAME_MACHINE, NULL };
     const char *operands[2] = { NULL, NULL };
     int n_operands = 0, c, ind;
     for (;;) {
@@ -92,6 +98,17 @@ int cmd_compare(int argc, char **argv)
                 return xb_cli_usage_error(&cli, "--metric: expected model_fwd, model_fwdbwd, mixer_fwd, "
                                           "mixer_fwdbwd or model_train, got '%s'", optarg);
             o.metric = optarg;
+            break;
+        case OPT_REPEAT:
+            if (!*optarg) return xb_cli_usage_error(&cli, "--repeat: expected a results folder, got ''");
+            o.repeat = optarg;
+            break;
+        case OPT_LATENCY:
+            if (!strcmp(optarg, "same-machine")) o.latency = XB_LATENCY_SAME_MACHINE;
+            else if (!strcmp(optarg, "always")) o.latency = XB_LATENCY_ALWAYS;
+            else if (!strcmp(optarg, "never")) o.latency = XB_LATENCY_NEVER;
+            else return xb_cli_usage_error(&cli, "--latency: expected same-machine, always or never, "
+                                           "got '%s'", optarg);
             break;
         }
     }

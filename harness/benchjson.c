@@ -52,7 +52,7 @@ json_object *xb_bench_latency_json(json_object *records)
         xb_summary s;
         xb_summarize(t, n, &s);
         free(t);
-        char name[300], range[48], extra[1024], seeds[256];
+        char name[sizeof g->key + 16], range[48], extra[1024], seeds[256];
         snprintf(name, sizeof name, "%s model_fwd", g[i].key);
         snprintf(range, sizeof range, "± %.6g", 0.5 * (s.p90 - s.p10) * 1e6);
         seed_list(&g[i], seeds, sizeof seeds);
@@ -98,7 +98,7 @@ json_object *xb_bench_accuracy_json(json_object *records)
         free(a);
         double chance = NAN;
         for (int r = 0; r < g[i].n && !isfinite(chance); r++) chance = xb_record_num(g[i].rec[r], "chance");
-        char name[300], range[48], extra[512], seeds[256], ch[32];
+        char name[sizeof g->key + 16], range[48], extra[512], seeds[256], ch[32];
         snprintf(name, sizeof name, "%s test_acc", g[i].key);
         snprintf(range, sizeof range, "± %.6g", 100 * s.stddev);
         seed_list(&g[i], seeds, sizeof seeds);
@@ -218,7 +218,7 @@ json_object *xb_gbench_json(json_object *meta, json_object *records)
             double *t;
             int n = xb_cgroup_raw(&g[i], metrics[m], &t);
             if (n == 0) continue;
-            char name[320], agg[340];
+            char name[sizeof g->key + 32], agg[sizeof g->key + 64];
             snprintf(name, sizeof name, "%s/%s/L:%d/%s/%s/threads:%d",
                      g[i].kind == XB_KIND_LATENCY ? "latency" : g[i].task, g[i].mixer, g[i].L,
                      g[i].causal ? "causal" : "bidir", metrics[m], g[i].threads);

@@ -20,42 +20,14 @@ static int jbool(json_object *o, const char *key)
     return v ? json_object_get_boolean(v) : 0;
 }
 
-/* The record's configuration without what does not change the work measured: seeds (the
- * user seed and the derived batch-order stream), thread count (part of the key) and the
- * latency loop's settings. */
-static json_object *shape_of(json_object *rec)
-{
-    json_object *cfg = xb_jget(rec, "config"), *c = NULL;
-    if (!cfg || json_object_deep_copy(cfg, &c, NULL) != 0 || !c) return NULL;
-    json_object_object_del(c, "seed");
-    json_object_object_del(c, "threads");
-    json_object_object_del(c, "latency");
-    json_object *tr = xb_jget(c, "train");
-    if (tr) json_object_object_del(tr, "seed");
-    return c;
-}
-
-/* json_object_equal, with two absent configs equal */
-static int same_shape(json_object *a, json_object *b)
-{
-    return (!a && !b) || (a && b && json_object_equal(a, b));
-}
-
-int xb_cgroup_same_shape(const xb_cgroup *a, const xb_cgroup *b)
-{
-    return !a->shape_mixed && !b->shape_mixed && same_shape(a->shape, b->shape);
-}
-
 void xb_cgroups_free(xb_cgroup *g, int n)
 {
-    for (int i = 0; g && i < n; i++) {
-        free(g[i].rec);
-        if (g[i].shape) json_object_put(g[i].shape);
-    }
+    for (int i = 0; g && i < n; i++) free(g[i].rec);
     free(g);
 }
 
-int xb_cgroups(json_object *records, xb_cgroup **out)
+/* Group records[0..nr) with their labels. */
+static int group(json_object *records, const xb_label *lab, xb_cgroup **out)
 {
     int nr = (int)json_object_array_length(records), ng = 0;
     xb_cgroup *g = calloc((size_t)(nr > 0 ? nr : 1), sizeof *g);
@@ -64,39 +36,75 @@ int xb_cgroups(json_object *records, xb_cgroup **out)
     for (int i = 0; i < nr; i++) {
         json_object *r = json_object_array_get_idx(records, (size_t)i);
         int kind = strcmp(xb_jstr(r, "kind", "train"), "latency") == 0 ? XB_KIND_LATENCY : XB_KIND_TRAIN;
-        const char *task = kind == XB_KIND_TRAIN ? xb_jstr(r, "task", "") : "";
-        const char *mixer = xb_jstr(r, "mixer", "?");
         int L = xb_jint(r, "L", 0), threads = xb_jint(r, "threads", 0), causal = jbool(r, "causal");
-        char key[256];
-        snprintf(key, sizeof key, "%s/%s/L:%d/%s/threads:%d", kind == XB_KIND_LATENCY ? "latency" : task,
-                 mixer, L, causal ? "causal" : "bidir", threads);
+        char key[sizeof g->key];
+        snprintf(key, sizeof key, "%s/%s/L:%d/%s/threads:%d",
+                 kind == XB_KIND_LATENCY ? "latency" : lab[i].task, lab[i].mixer, L,
+                 causal ? "causal" : "bidir", threads);
         int k = 0;
         while (k < ng && strcmp(g[k].key, key) != 0) k++;
-        json_object *shape = shape_of(r);
         if (k == ng) {
             xb_cgroup *c = &g[ng++];
             snprintf(c->key, sizeof c->key, "%s", key);
             c->kind = kind;
-            c->task = task;
-            c->mixer = mixer;
+            snprintf(c->task, sizeof c->task, "%s", kind == XB_KIND_TRAIN ? lab[i].task : "");
+            snprintf(c->mixer, sizeof c->mixer, "%s", lab[i].mixer);
             c->L = L;
             c->threads = threads;
             c->causal = causal;
             c->rec = calloc((size_t)nr, sizeof *c->rec);
-            c->shape = shape;
-            if (!c->rec) goto oom;
-        } else {
-            if (!same_shape(g[k].shape, shape)) g[k].shape_mixed = 1;
-            if (shape) json_object_put(shape);
+            if (!c->rec) {
+                xb_cgroups_free(g, ng);
+                return XB_ENOMEM;
+            }
         }
         g[k].rec[g[k].n++] = r;
         if (strcmp(xb_jstr(r, "status", "?"), "ok") == 0) g[k].ok++;
     }
     *out = g;
     return ng;
-oom:
-    xb_cgroups_free(g, ng);
-    return XB_ENOMEM;
+}
+
+int xb_cgroups_multi(json_object *const *recs, int k, xb_cgroup **g, int *ng)
+{
+    json_object *all = json_object_new_array();
+    size_t total = 0;
+    for (int s = 0; s < k; s++) {
+        g[s] = NULL;
+        ng[s] = 0;
+        size_t n = recs[s] ? json_object_array_length(recs[s]) : 0;
+        for (size_t i = 0; i < n; i++)
+            json_object_array_add(all, json_object_get(json_object_array_get_idx(recs[s], i)));
+        total += n;
+    }
+    xb_label *lab = calloc(total ? total : 1, sizeof *lab);
+    int rc = !all || !lab || xb_label_records(all, lab) ? XB_ENOMEM : 0;
+    size_t at = 0;
+    for (int s = 0; s < k && rc == 0; s++) {
+        json_object *r = recs[s];
+        if (!r) continue;
+        int n = group(r, lab + at, &g[s]);
+        if (n < 0) rc = n;
+        else ng[s] = n;
+        at += json_object_array_length(r);
+    }
+    if (rc) {
+        for (int s = 0; s < k; s++) {
+            xb_cgroups_free(g[s], ng[s]);
+            g[s] = NULL;
+            ng[s] = 0;
+        }
+    }
+    free(lab);
+    if (all) json_object_put(all);
+    return rc;
+}
+
+int xb_cgroups(json_object *records, xb_cgroup **out)
+{
+    int n = 0;
+    int rc = xb_cgroups_multi(&records, 1, out, &n);
+    return rc ? rc : n;
 }
 
 static int rec_ok(json_object *r)
@@ -129,6 +137,17 @@ int xb_cgroup_raw(const xb_cgroup *g, const char *metric, double **out)
     }
     *out = x;
     return m;
+}
+
+int xb_cgroup_noisy(const xb_cgroup *g, const char *metric)
+{
+    char path[96];
+    snprintf(path, sizeof path, "latency.%s.noisy", metric);
+    for (int i = 0; i < g->n; i++) {
+        json_object *v = rec_ok(g->rec[i]) ? xb_jpath(g->rec[i], path) : NULL;
+        if (v && json_object_get_boolean(v)) return 1;
+    }
+    return 0;
 }
 
 int xb_cgroup_acc(const xb_cgroup *g, double **out)
@@ -194,12 +213,6 @@ static int load_side(side *s, const char *dir, FILE *err)
             return XB_EFORMAT;
         }
     }
-    rc = xb_cgroups(s->recs, &s->g);
-    if (rc < 0) {
-        fprintf(err, "error: out of memory reading '%s'\n", dir);
-        return rc;
-    }
-    s->ng = rc;
     return 0;
 }
 
@@ -210,30 +223,36 @@ static const xb_cgroup *find_group(const side *s, const char *key)
     return NULL;
 }
 
+
 /* ---- the report ---------------------------------------------------------------------- */
 
-typedef struct finding {
+typedef struct verdict {
     const char *key;
     char what[32];          /* "latency model_fwd", "accuracy", "status" */
     char base[64], new_[64];
-    char change[32];
-    char p[24];
-    char note[96];
-} finding;
+    char change[32], p[24], allowed[24];
+    char verdict[24];       /* regression, improvement, unchanged, noisy, within spread, ... */
+    char note[160];
+    int fail;               /* counts toward exit 1 */
+} verdict;
 
-typedef struct list { finding *v; int n, cap; } list;
+typedef struct vlist { verdict *v; int n, cap; } vlist;
 
-static finding *push(list *l)
+static verdict *push(vlist *l, const char *key, const char *what)
 {
     if (l->n == l->cap) {
-        int cap = l->cap ? 2 * l->cap : 16;
-        finding *v = realloc(l->v, (size_t)cap * sizeof *v);
+        int cap = l->cap ? 2 * l->cap : 32;
+        verdict *v = realloc(l->v, (size_t)cap * sizeof *v);
         if (!v) return NULL;
         l->v = v;
         l->cap = cap;
     }
-    finding *f = &l->v[l->n++];
+    verdict *f = &l->v[l->n++];
     memset(f, 0, sizeof *f);
+    f->key = key;
+    snprintf(f->what, sizeof f->what, "%s", what);
+    snprintf(f->p, sizeof f->p, "—");
+    snprintf(f->allowed, sizeof f->allowed, "—");
     return f;
 }
 
@@ -252,26 +271,13 @@ static void fmt_p(double p, char *buf, size_t n)
     else snprintf(buf, n, "%.4f", p);
 }
 
-static void note_add(finding *f, const char *s)
+static void note_add(verdict *f, const char *s)
 {
     size_t k = strlen(f->note);
     snprintf(f->note + k, sizeof f->note - k, "%s%s", k ? "; " : "", s);
 }
 
-static void print_list(FILE *out, const char *title, const list *l)
-{
-    fprintf(out, "## %s (%d)\n\n", title, l->n);
-    if (l->n == 0) return;
-    fprintf(out, "| cell | what | base | new | change | p | note |\n|---|---|---:|---:|---:|---:|---|\n");
-    for (int i = 0; i < l->n; i++) {
-        const finding *f = &l->v[i];
-        fprintf(out, "| %s | %s | %s | %s | %s | %s | %s |\n", f->key, f->what, f->base, f->new_,
-                f->change, f->p, f->note);
-    }
-    fprintf(out, "\n");
-}
-
-static void seeds_note(const xb_cgroup *a, const xb_cgroup *b, finding *f)
+static void seeds_note(const xb_cgroup *a, const xb_cgroup *b, verdict *f)
 {
     if (a->n != b->n) { note_add(f, "seed sets differ"); return; }
     for (int i = 0; i < a->n; i++) {
@@ -285,188 +291,352 @@ static void seeds_note(const xb_cgroup *a, const xb_cgroup *b, finding *f)
     }
 }
 
-static const char *machine_of(json_object *meta)
+static const char *machine_str(json_object *meta, const char *key)
 {
-    json_object *m = xb_jget(meta, "machine");
-    return m ? xb_jstr(m, "cpu", "?") : "?";
+    return xb_jstr(xb_jget(meta, "machine"), key, NULL);
+}
+
+/* Whether latency of the two folders can be compared: measured on one machine, in one boot
+ * (a host name is no proof: every VM here is "vm"). why gets the reason either way. */
+static int same_machine(json_object *mb, json_object *mn, char *why, size_t n)
+{
+    const char *bb = machine_str(mb, "boot_id"), *bn = machine_str(mn, "boot_id");
+    const char *cb = machine_str(mb, "cpu"), *cn = machine_str(mn, "cpu");
+    if (!bb || !bn) {
+        snprintf(why, n, "%s does not record which machine and boot it was measured on "
+                 "(machine.boot_id in meta.json)", !bb ? "BASE" : "NEW");
+        return 0;
+    }
+    if (strcmp(bb, bn) != 0) {
+        snprintf(why, n, "BASE was measured on another machine or boot (%s, boot %.8s) than NEW "
+                 "(%s, boot %.8s)", cb ? cb : "?", bb, cn ? cn : "?", bn);
+        return 0;
+    }
+    snprintf(why, n, "both measured on %s in boot %.8s", cn ? cn : "?", bn);
+    return 1;
+}
+
+static double median_of(const xb_cgroup *g, const char *metric, int *reps)
+{
+    double *x = NULL;
+    int n = xb_cgroup_raw(g, metric, &x);
+    double m = n > 0 ? xb_median(x, n) : NAN;
+    free(x);
+    if (reps) *reps = n;
+    return m;
+}
+
+static const xb_cgroup *find_in(const xb_cgroup *g, int n, const char *key)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(g[i].key, key) == 0) return &g[i];
+    return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Run-to-run change |ln(repeat / base)| of each BASE group's median (NAN where unknown), and
+ * its 90th percentile over the groups that have one (NAN when none). */
+static double spreads(const xb_cgroup *gb, int nb, const xb_cgroup *gr, int nr, const char *metric,
+                      double *cell)
+{
+    double *all = malloc((size_t)(nb > 0 ? nb : 1) * sizeof *all);
+    int m = 0;
+    for (int i = 0; i < nb; i++) {
+        cell[i] = NAN;
+        const xb_cgroup *r = gr ? find_in(gr, nr, gb[i].key) : NULL;
+        if (!r) continue;
+        double a = median_of(&gb[i], metric, NULL), b = median_of(r, metric, NULL);
+        if (isfinite(a) && isfinite(b) && a > 0 && b > 0) {
+            cell[i] = fabs(log(b / a));
+            if (all) all[m++] = cell[i];
+        }
+    }
+    double p90 = NAN;
+    if (m > 0) {
+        qsort(all, (size_t)m, sizeof *all, cmp_double);
+        p90 = xb_percentile_sorted(all, m, 0.9);
+    }
+    free(all);
+    return p90;
+}
+
+/* Statuses of the group's records that are not ok, "crashed:SIGSEGV, timeout". */
+static void not_ok_statuses(const xb_cgroup *g, char *buf, size_t n)
+{
+    buf[0] = 0;
+    for (int r = 0; r < g->n; r++) {
+        const char *st = xb_jstr(g->rec[r], "status", "?");
+        if (strcmp(st, "ok") == 0 || strstr(buf, st)) continue;
+        size_t k = strlen(buf);
+        snprintf(buf + k, n - k, "%s%s", k ? ", " : "", st);
+    }
+}
+
+/* Every not-ok record of gn is a skipped:* status that gb (may be NULL) has too. */
+static int skips_as_before(const xb_cgroup *gn, const xb_cgroup *gb)
+{
+    for (int r = 0; r < gn->n; r++) {
+        const char *st = xb_jstr(gn->rec[r], "status", "?");
+        if (strcmp(st, "ok") == 0) continue;
+        if (strncmp(st, "skipped:", 8) != 0 || !gb) return 0;
+        int found = 0;
+        for (int q = 0; q < gb->n && !found; q++) found = strcmp(xb_jstr(gb->rec[q], "status", ""), st) == 0;
+        if (!found) return 0;
+    }
+    return 1;
+}
+
+static int latency_verdict(const xb_cgroup *gb, const xb_cgroup *gn, const xb_compare_opts *o,
+                           double cell_spread, double run_spread, vlist *l)
+{
+    double *xb = NULL, *xn = NULL;
+    int nb = xb_cgroup_raw(gb, o->metric, &xb), nn = xb_cgroup_raw(gn, o->metric, &xn);
+    if (nb == 0 || nn == 0) {
+        free(xb);
+        free(xn);
+        return 0;
+    }
+    char what[32];
+    snprintf(what, sizeof what, "latency %s", o->metric);
+    verdict *f = push(l, gb->key, what);
+    if (!f) { free(xb); free(xn); return XB_ENOMEM; }
+    double mb = xb_median(xb, nb), mn = xb_median(xn, nn), ratio = mn / mb;
+    fmt_time(mb, f->base, sizeof f->base);
+    fmt_time(mn, f->new_, sizeof f->new_);
+    size_t k = strlen(f->base);
+    snprintf(f->base + k, sizeof f->base - k, " (%d)", nb);
+    k = strlen(f->new_);
+    snprintf(f->new_ + k, sizeof f->new_ - k, " (%d)", nn);
+    snprintf(f->change, sizeof f->change, "%+.1f%%", 100 * (ratio - 1));
+    /* the allowed slowdown, as a log ratio */
+    double allowed = log1p(o->max_slowdown);
+    if (isfinite(cell_spread) && 2 * cell_spread > allowed) allowed = 2 * cell_spread;
+    if (isfinite(run_spread) && run_spread > allowed) allowed = run_spread;
+    snprintf(f->allowed, sizeof f->allowed, "%+.1f%%", 100 * expm1(allowed));
+    int nzb = xb_cgroup_noisy(gb, o->metric), nzn = xb_cgroup_noisy(gn, o->metric);
+    if (nb < XB_COMPARE_MIN_REPS || nn < XB_COMPARE_MIN_REPS) {
+        snprintf(f->verdict, sizeof f->verdict, "not tested");
+        char msg[64];
+        snprintf(msg, sizeof msg, "fewer than %d repetitions", XB_COMPARE_MIN_REPS);
+        note_add(f, msg);
+    } else {
+        double u, p2 = xb_mann_whitney(xn, nn, xb, nb, &u), mu = 0.5 * nn * (double)nb;
+        double p_slower = u > mu ? 0.5 * p2 : 1 - 0.5 * p2;
+        double p_faster = u < mu ? 0.5 * p2 : 1 - 0.5 * p2;
+        int slower = ratio > 1 + o->max_slowdown && p_slower < o->alpha;
+        int faster = ratio < 1 / (1 + o->max_slowdown) && p_faster < o->alpha;
+        fmt_p(slower || ratio >= 1 ? p_slower : p_faster, f->p, sizeof f->p);
+        if ((slower || faster) && (nzb || nzn)) {
+            snprintf(f->verdict, sizeof f->verdict, "noisy");
+            note_add(f, nzb && nzn ? "both sides flagged noisy" : nzb ? "BASE flagged noisy" : "NEW flagged noisy");
+        } else if (slower && log(ratio) <= allowed) {
+            snprintf(f->verdict, sizeof f->verdict, "within spread");
+            note_add(f, "inside the run-to-run spread of the baseline");
+        } else if (slower) {
+            snprintf(f->verdict, sizeof f->verdict, "regression");
+            f->fail = 1;
+        } else if (faster && -log(ratio) > allowed) {
+            snprintf(f->verdict, sizeof f->verdict, "improvement");
+        } else {
+            snprintf(f->verdict, sizeof f->verdict, "unchanged");
+        }
+    }
+    free(xb);
+    free(xn);
+    return 0;
+}
+
+static int accuracy_verdict(const xb_cgroup *gb, const xb_cgroup *gn, const xb_compare_opts *o, vlist *l)
+{
+    double *ab = NULL, *an = NULL;
+    int kb = xb_cgroup_acc(gb, &ab), kn = xb_cgroup_acc(gn, &an), rc = 0;
+    if (kb > 0 && kn > 0) {
+        verdict *f = push(l, gb->key, "accuracy");
+        if (!f) {
+            rc = XB_ENOMEM;
+        } else {
+            double mb = xb_mean(ab, kb), mn = xb_mean(an, kn);
+            snprintf(f->base, sizeof f->base, "%.4f ± %.4f (%d)", mb, xb_stddev(ab, kb), kb);
+            snprintf(f->new_, sizeof f->new_, "%.4f ± %.4f (%d)", mn, xb_stddev(an, kn), kn);
+            snprintf(f->change, sizeof f->change, "%+.4f", mn - mb);
+            snprintf(f->allowed, sizeof f->allowed, "-%.4g", o->max_acc_drop);
+            seeds_note(gb, gn, f);
+            if (mb - mn > o->max_acc_drop) {
+                snprintf(f->verdict, sizeof f->verdict, "regression");
+                f->fail = 1;
+            } else {
+                snprintf(f->verdict, sizeof f->verdict, mn - mb > o->max_acc_drop ? "improvement" : "unchanged");
+            }
+        }
+    }
+    free(ab);
+    free(an);
+    return rc;
+}
+
+static void print_table(FILE *out, const vlist *l)
+{
+    fprintf(out, "## Verdicts (%d)\n\n", l->n);
+    if (l->n == 0) return;
+    fprintf(out, "| cell | what | base | new | change | allowed | p | verdict | note |\n"
+                 "|---|---|---:|---:|---:|---:|---:|---|---|\n");
+    for (int i = 0; i < l->n; i++) {
+        const verdict *f = &l->v[i];
+        fprintf(out, "| %s | %s | %s | %s | %s | %s | %s | %s%s%s | %s |\n", f->key, f->what, f->base,
+                f->new_, f->change, f->allowed, f->p, f->fail ? "**" : "", f->verdict,
+                f->fail ? "**" : "", f->note);
+    }
+    fprintf(out, "\n");
+}
+
+/* Verdicts v among the rows whose `what` starts with what (NULL: any). */
+static int count_verdict(const vlist *l, const char *v, const char *what)
+{
+    int k = 0;
+    for (int i = 0; i < l->n; i++)
+        k += strcmp(l->v[i].verdict, v) == 0 && (!what || strncmp(l->v[i].what, what, strlen(what)) == 0);
+    return k;
 }
 
 int xb_compare_dirs(const char *base_dir, const char *new_dir, const xb_compare_opts *o, FILE *out,
                     FILE *err)
 {
-    side b, n;
-    if (load_side(&b, base_dir, err)) {
-        side_free(&b);
-        return XB_COMPARE_BAD_INPUT;
-    }
-    if (load_side(&n, new_dir, err)) {
-        side_free(&b);
-        side_free(&n);
-        return XB_COMPARE_BAD_INPUT;
-    }
-    list reg = {0}, imp = {0}, untested = {0};
-    int unchanged_lat = 0, unchanged_acc = 0, matched = 0, changed_cfg = 0;
+    side b, n, r;
+    memset(&b, 0, sizeof b);
+    memset(&n, 0, sizeof n);
+    memset(&r, 0, sizeof r);
+    int rc = XB_COMPARE_BAD_INPUT;
+    vlist l = {0};
+    double *cell_spread = NULL;
+    int bad = load_side(&b, base_dir, err);
+    bad = bad || load_side(&n, new_dir, err);
+    bad = bad || (o->repeat && load_side(&r, o->repeat, err));
+    if (bad) goto out;
+    json_object *recs[3] = {b.recs, n.recs, o->repeat ? r.recs : NULL};
+    xb_cgroup *g[3];
+    int ng[3];
+    if (xb_cgroups_multi(recs, 3, g, ng)) goto oom;
+    b.g = g[0]; b.ng = ng[0];
+    n.g = g[1]; n.ng = ng[1];
+    r.g = g[2]; r.ng = ng[2];
 
-    fprintf(out, "# xbench compare\n\nbase `%s` (suite %s, %s) → new `%s` (suite %s, %s)\n\n",
-            base_dir, xb_jstr(b.meta, "suite_name", "?"), machine_of(b.meta), new_dir,
-            xb_jstr(n.meta, "suite_name", "?"), machine_of(n.meta));
-    fprintf(out, "Cells matched by kind/task, mixer, L, mode and threads (seeds pooled). Latency: "
-            "%s, median of the pooled repetitions, one-sided Mann–Whitney U test; a regression "
-            "is slower by more than %.4g%% with p < %g, or an accuracy drop of more than %g, or "
-            "a cell that no longer ends ok.\n\n", o->metric, 100 * o->max_slowdown, o->alpha,
-            o->max_acc_drop);
-    const char *hb = xb_jstr(xb_jget(b.meta, "machine"), "host", NULL);
-    const char *hn = xb_jstr(xb_jget(n.meta, "machine"), "host", NULL);
-    if (strcmp(machine_of(b.meta), machine_of(n.meta)) != 0 || (hb && hn && strcmp(hb, hn) != 0))
-        fprintf(err, "warning: the two folders were measured on different machines (%s on %s, "
-                "%s on %s): latency baselines are machine-specific\n", machine_of(b.meta),
-                hb ? hb : "?", machine_of(n.meta), hn ? hn : "?");
+    char why[256];
+    int lat = o->latency == XB_LATENCY_ALWAYS ||
+              (o->latency == XB_LATENCY_SAME_MACHINE && same_machine(b.meta, n.meta, why, sizeof why));
+    if (o->latency == XB_LATENCY_ALWAYS) snprintf(why, sizeof why, "compared on request (--latency always)");
+    if (o->latency == XB_LATENCY_NEVER) snprintf(why, sizeof why, "not compared on request (--latency never)");
+    char why_r[256];
+    if (lat && o->latency != XB_LATENCY_ALWAYS && o->repeat && !same_machine(b.meta, r.meta, why_r, sizeof why_r))
+        fprintf(err, "warning: the repeat folder '%s' was not measured on BASE's machine: its spread "
+                "may not describe BASE\n", o->repeat);
 
+    fprintf(out, "# xbench compare\n\nbase `%s` (suite %s, xbench %s, commit %s) → new `%s` "
+            "(suite %s, xbench %s, commit %s)\n\n", base_dir, xb_jstr(b.meta, "suite_name", "?"),
+            xb_jstr(b.meta, "xbench_version", "?"), xb_jstr(b.meta, "git_commit", "?"), new_dir,
+            xb_jstr(n.meta, "suite_name", "?"), xb_jstr(n.meta, "xbench_version", "?"),
+            xb_jstr(n.meta, "git_commit", "?"));
+    fprintf(out, "Cells match when their configurations match (seeds pooled; labels name what "
+            "differs). A cell fails when NEW lost it or it did not end ok there; accuracy "
+            "regresses when the mean over seeds drops by more than %g.\n\n", o->max_acc_drop);
+    if (lat) {
+        cell_spread = malloc((size_t)(b.ng > 0 ? b.ng : 1) * sizeof *cell_spread);
+        if (!cell_spread) goto oom;
+        double run_spread = spreads(b.g, b.ng, o->repeat ? r.g : NULL, r.ng, o->metric, cell_spread);
+        fprintf(out, "Latency (%s; %s): median of the pooled repetitions, one-sided Mann–Whitney U "
+                "test; a regression is slower by more than the allowed slowdown with p < %g. "
+                "Allowed: %.4g%%", o->metric, why, o->alpha, 100 * o->max_slowdown);
+        if (o->repeat && isfinite(run_spread))
+            fprintf(out, ", or twice the cell's run-to-run change, or the 90th percentile of the "
+                    "run-to-run changes (%.1f%%) measured by repeating the baseline (`%s`), "
+                    "whichever is largest", 100 * expm1(run_spread), o->repeat);
+        else
+            fprintf(out, " (no repeat of the baseline given: the run-to-run spread is not known)");
+        fprintf(out, ". A difference where either side is flagged noisy is never a regression.\n\n");
+        for (int i = 0; i < b.ng; i++) {
+            const xb_cgroup *gn = find_group(&n, b.g[i].key);
+            if (gn && latency_verdict(&b.g[i], gn, o, cell_spread[i],
+                                      o->repeat ? run_spread : NAN, &l)) goto oom;
+        }
+    } else {
+        fprintf(out, "Latency not compared: %s. Latency baselines are machine-specific: make one "
+                "on this machine (`make baseline`) to compare it, or pass --latency always.\n\n", why);
+    }
+
+    int matched = 0, failed = 0, lost = 0;
     for (int i = 0; i < b.ng; i++) {
         const xb_cgroup *gb = &b.g[i], *gn = find_group(&n, gb->key);
         if (!gn) continue;
         matched++;
-        int cfg_changed = !xb_cgroup_same_shape(gb, gn);
-        changed_cfg += cfg_changed;
-
-        /* status: a smaller fraction of ok records than before */
-        if (gb->ok * gn->n > gn->ok * gb->n) {
-            finding *f = push(&reg);
-            if (!f) goto oom;
-            f->key = gb->key;
-            snprintf(f->what, sizeof f->what, "status");
-            snprintf(f->base, sizeof f->base, "%d/%d ok", gb->ok, gb->n);
-            snprintf(f->new_, sizeof f->new_, "%d/%d ok", gn->ok, gn->n);
-            snprintf(f->change, sizeof f->change, "fewer ok");
-            snprintf(f->p, sizeof f->p, "—");
-            for (int r = 0; r < gn->n; r++)
-                if (!rec_ok(gn->rec[r])) { note_add(f, xb_jstr(gn->rec[r], "status", "?")); break; }
-        } else if (gn->ok * gb->n > gb->ok * gn->n) {
-            finding *f = push(&imp);
-            if (!f) goto oom;
-            f->key = gb->key;
-            snprintf(f->what, sizeof f->what, "status");
-            snprintf(f->base, sizeof f->base, "%d/%d ok", gb->ok, gb->n);
-            snprintf(f->new_, sizeof f->new_, "%d/%d ok", gn->ok, gn->n);
-            snprintf(f->change, sizeof f->change, "more ok");
-            snprintf(f->p, sizeof f->p, "—");
-        }
-
-        /* latency */
-        double *xb = NULL, *xn = NULL;
-        int nb = xb_cgroup_raw(gb, o->metric, &xb), nn = xb_cgroup_raw(gn, o->metric, &xn);
-        if (nb > 0 && nn > 0) {
-            double mb = xb_median(xb, nb), mn = xb_median(xn, nn), ratio = mn / mb;
-            finding tmp;
-            memset(&tmp, 0, sizeof tmp);
-            tmp.key = gb->key;
-            snprintf(tmp.what, sizeof tmp.what, "latency %s", o->metric);
-            fmt_time(mb, tmp.base, sizeof tmp.base);
-            fmt_time(mn, tmp.new_, sizeof tmp.new_);
-            size_t k = strlen(tmp.base);
-            snprintf(tmp.base + k, sizeof tmp.base - k, " (%d)", nb);
-            k = strlen(tmp.new_);
-            snprintf(tmp.new_ + k, sizeof tmp.new_ - k, " (%d)", nn);
-            snprintf(tmp.change, sizeof tmp.change, "%+.1f%%", 100 * (ratio - 1));
-            if (cfg_changed) note_add(&tmp, "config changed");
-            if (nb < XB_COMPARE_MIN_REPS || nn < XB_COMPARE_MIN_REPS) {
-                snprintf(tmp.p, sizeof tmp.p, "—");
-                char msg[64];
-                snprintf(msg, sizeof msg, "not tested: fewer than %d repetitions", XB_COMPARE_MIN_REPS);
-                note_add(&tmp, msg);
-                finding *f = push(&untested);
-                if (!f) goto oom;
-                *f = tmp;
-            } else {
-                double u, p2 = xb_mann_whitney(xn, nn, xb, nb, &u), mu = 0.5 * nn * (double)nb;
-                double p_slower = u > mu ? 0.5 * p2 : 1 - 0.5 * p2;
-                double p_faster = u < mu ? 0.5 * p2 : 1 - 0.5 * p2;
-                if (ratio > 1 + o->max_slowdown && p_slower < o->alpha) {
-                    fmt_p(p_slower, tmp.p, sizeof tmp.p);
-                    finding *f = push(&reg);
-                    if (!f) goto oom;
-                    *f = tmp;
-                } else if (ratio < 1 / (1 + o->max_slowdown) && p_faster < o->alpha) {
-                    fmt_p(p_faster, tmp.p, sizeof tmp.p);
-                    finding *f = push(&imp);
-                    if (!f) goto oom;
-                    *f = tmp;
-                } else {
-                    unchanged_lat++;
-                }
-            }
-        }
-        free(xb);
-        free(xn);
-
-        /* accuracy */
-        if (gb->kind == XB_KIND_TRAIN) {
-            double *ab = NULL, *an = NULL;
-            int kb = xb_cgroup_acc(gb, &ab), kn = xb_cgroup_acc(gn, &an);
-            if (kb > 0 && kn > 0) {
-                double mb = xb_mean(ab, kb), mn = xb_mean(an, kn);
-                double sdb = xb_stddev(ab, kb), sdn = xb_stddev(an, kn);
-                finding tmp;
-                memset(&tmp, 0, sizeof tmp);
-                tmp.key = gb->key;
-                snprintf(tmp.what, sizeof tmp.what, "accuracy");
-                snprintf(tmp.base, sizeof tmp.base, "%.4f ± %.4f (%d)", mb, sdb, kb);
-                snprintf(tmp.new_, sizeof tmp.new_, "%.4f ± %.4f (%d)", mn, sdn, kn);
-                snprintf(tmp.change, sizeof tmp.change, "%+.4f", mn - mb);
-                snprintf(tmp.p, sizeof tmp.p, "—");
-                if (cfg_changed) note_add(&tmp, "config changed");
-                seeds_note(gb, gn, &tmp);
-                list *l = mb - mn > o->max_acc_drop ? &reg : mn - mb > o->max_acc_drop ? &imp : NULL;
-                if (l) {
-                    finding *f = push(l);
-                    if (!f) { free(ab); free(an); goto oom; }
-                    *f = tmp;
-                } else {
-                    unchanged_acc++;
-                }
-            }
-            free(ab);
-            free(an);
+        if (gb->kind == XB_KIND_TRAIN && accuracy_verdict(gb, gn, o, &l)) goto oom;
+    }
+    /* status: every cell of NEW that did not end ok */
+    for (int i = 0; i < n.ng; i++) {
+        const xb_cgroup *gn = &n.g[i], *gb = find_group(&b, gn->key);
+        if (gn->ok == gn->n) continue;
+        verdict *f = push(&l, gn->key, "status");
+        if (!f) goto oom;
+        if (gb) snprintf(f->base, sizeof f->base, "%d/%d ok", gb->ok, gb->n);
+        else snprintf(f->base, sizeof f->base, "(not in base)");
+        snprintf(f->new_, sizeof f->new_, "%d/%d ok", gn->ok, gn->n);
+        not_ok_statuses(gn, f->note, sizeof f->note);
+        if (skips_as_before(gn, gb)) {
+            snprintf(f->verdict, sizeof f->verdict, "skipped");
+        } else {
+            snprintf(f->verdict, sizeof f->verdict, "failed");
+            f->fail = 1;
+            failed++;
         }
     }
+    print_table(out, &l);
 
-    print_list(out, "Regressions", &reg);
-    print_list(out, "Improvements", &imp);
-    fprintf(out, "## Unchanged\n\n%d latency and %d accuracy comparisons within the thresholds or "
-            "not significant, over %d matched cells", unchanged_lat, unchanged_acc, matched);
-    if (changed_cfg) fprintf(out, " (%d with a changed configuration)", changed_cfg);
-    fprintf(out, ".\n\n");
-    if (untested.n) {
-        print_list(out, "Not tested", &untested);
+    fprintf(out, "## Lost: in base, not in new\n\n");
+    for (int i = 0; i < b.ng; i++)
+        if (!find_group(&n, b.g[i].key)) {
+            fprintf(out, "- %s\n", b.g[i].key);
+            lost++;
+        }
+    fprintf(out, "%s## Only in new\n\n", lost ? "\n" : "(none)\n\n");
+    int only_new = 0;
+    for (int i = 0; i < n.ng; i++)
+        if (!find_group(&b, n.g[i].key)) {
+            fprintf(out, "- %s\n", n.g[i].key);
+            only_new++;
+        }
+    fprintf(out, "%s", only_new ? "\n" : "(none)\n\n");
+
+    int regressions = count_verdict(&l, "regression", NULL);
+    int improvements = count_verdict(&l, "improvement", NULL);
+    int fail = regressions + failed + lost + (matched == 0);
+    fprintf(out, "**%s**: %d matched cell%s; %d regression%s, %d failed cell%s, %d lost cell%s, "
+            "%d improvement%s; latency: %d unchanged, %d within spread, %d noisy, %d not tested.\n",
+            fail ? "FAIL" : "OK", matched, matched == 1 ? "" : "s", regressions,
+            regressions == 1 ? "" : "s", failed, failed == 1 ? "" : "s", lost, lost == 1 ? "" : "s",
+            improvements, improvements == 1 ? "" : "s", count_verdict(&l, "unchanged", "latency"),
+            count_verdict(&l, "within spread", NULL), count_verdict(&l, "noisy", NULL),
+            count_verdict(&l, "not tested", NULL));
+    if (matched == 0)
+        fprintf(out, "FAIL: no cell of '%s' matches a cell of '%s' (different suites, or every "
+                "configuration changed)\n", base_dir, new_dir);
+    int untested = count_verdict(&l, "not tested", NULL);
+    if (untested)
         fprintf(err, "warning: %d latency comparison%s not tested: fewer than %d repetitions on a "
-                "side (raise latency.min_reps); never counted as a regression\n", untested.n,
-                untested.n == 1 ? "" : "s", XB_COMPARE_MIN_REPS);
-    }
-    for (int pass = 0; pass < 2; pass++) {
-        const side *a = pass ? &n : &b, *other = pass ? &b : &n;
-        int k = 0;
-        for (int i = 0; i < a->ng; i++) k += !find_group(other, a->g[i].key);
-        fprintf(out, "## Only in %s (%d)\n\n", pass ? "new" : "base", k);
-        for (int i = 0; i < a->ng; i++)
-            if (!find_group(other, a->g[i].key)) fprintf(out, "- %s\n", a->g[i].key);
-        if (k) fprintf(out, "\n");
-    }
-    if (matched == 0) fprintf(err, "warning: no cell of '%s' matches a cell of '%s'\n", base_dir, new_dir);
-    fprintf(out, "**%s**: %d regression%s, %d improvement%s.\n", reg.n ? "FAIL" : "OK", reg.n,
-            reg.n == 1 ? "" : "s", imp.n, imp.n == 1 ? "" : "s");
-    int rc = reg.n ? XB_COMPARE_REGRESSION : XB_COMPARE_OK;
-    free(reg.v);
-    free(imp.v);
-    free(untested.v);
-    side_free(&b);
-    side_free(&n);
-    return rc;
+                "side (raise latency.min_reps); never counted as a regression\n", untested,
+                untested == 1 ? "" : "s", XB_COMPARE_MIN_REPS);
+    rc = fail ? XB_COMPARE_REGRESSION : XB_COMPARE_OK;
+    goto out;
 oom:
     fprintf(err, "error: out of memory\n");
-    free(reg.v);
-    free(imp.v);
-    free(untested.v);
+    rc = XB_COMPARE_BAD_INPUT;
+out:
+    free(l.v);
+    free(cell_spread);
     side_free(&b);
     side_free(&n);
-    return XB_COMPARE_BAD_INPUT;
+    side_free(&r);
+    return rc;
 }

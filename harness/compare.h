@@ -1,31 +1,36 @@
-/* harness/compare.h — cells grouped by identity, and `xbench compare BASE NEW`: regressions
- * between two results folders, for CI.
+/* harness/compare.h — cells grouped by configuration, and `xbench compare BASE NEW`: the
+ * regression check between two results folders, for CI.
  *
  * Cell identity (the matching key). Two records describe the same cell when they agree on
- *   kind (train | latency), task (train cells), mixer, L, threads, causal
- * and nothing else: seeds are pooled (accuracy is averaged over them, latency repetitions are
- * concatenated), and config_hash is NOT part of the key, because it changes with settings
- * that do not change what a cell measures (min_reps, max_reps, timeouts, other tasks' options,
- * the suite's name). The key is printed as "mqar/softmax/L:32/causal/threads:1" (train cells)
- * or "latency/softmax/L:128/causal/threads:1" (latency-only cells). When the shape of the
- * work differs between the two sides (model, mixer options, task options, training recipe:
- * the record's "config" without seed and latency settings), the cell is still compared and
- * marked "config changed".
+ * kind, task label, mixer label, L, mode and threads, where the labels name every part of
+ * the resolved configuration that differs between the records being read (harness/cellkey.h:
+ * task options, model:, train:, mixer options; not seeds, thread count or the latency loop's
+ * repetition settings). Seeds of one configuration are pooled; configurations are never
+ * pooled. compare labels BASE, NEW and the repeat folder together, so a configuration that
+ * exists on one side only shows as its own cell ("mqar kv_pairs=8/...") instead of being
+ * compared with another. The key is printed as "mqar/softmax/L:32/causal/threads:1" (train
+ * cells) or "latency/softmax/L:128/causal/threads:1" (latency-only cells).
  *
- * Verdicts per matched cell:
- *   latency   ratio = median(NEW repetitions) / median(BASE repetitions) of one measurement
- *             (--metric, default model_fwd), repetitions pooled over the ok records; one-sided
- *             Mann–Whitney U test (harness/stats.h, normal approximation) of "NEW is slower".
- *             regression:  ratio > 1 + max_slowdown  and  p < alpha
- *             improvement: ratio < 1 / (1 + max_slowdown)  and  p(NEW is faster) < alpha
- *             With fewer than XB_COMPARE_MIN_REPS repetitions on either side the test is not
- *             run: a warning, and never a regression or an improvement.
- *   accuracy  (train cells) mean test accuracy over ok seeds, with its sample std.
- *             regression:  mean(BASE) − mean(NEW) > max_acc_drop
- *             improvement: mean(NEW) − mean(BASE) > max_acc_drop
- *   status    a cell with fewer ok records in NEW than in BASE (a seed that used to end ok
- *             crashed, timed out, diverged...) is a regression too.
- * Cells present on one side only are listed and do not change the exit status. */
+ * Verdicts, one per matched cell and measurement (a table of all of them is printed):
+ *   failed       NEW has a record of the cell that did not end ok (a skipped:* status the
+ *                BASE cell shares is "skipped", not a failure).               → exit 1
+ *   lost         the cell is in BASE and not in NEW.                            → exit 1
+ *   accuracy     mean test accuracy over ok seeds: regression when it drops by more than
+ *                max_acc_drop (absolute), improvement when it rises by more.  → exit 1
+ *   latency      ratio = median(NEW repetitions) / median(BASE repetitions) of one
+ *                measurement (--metric, default model_fwd), one-sided Mann–Whitney U test.
+ *                Compared only when both folders were measured on the same machine (same
+ *                boot: meta.json's machine.boot_id; `latency` option overrides), else one
+ *                line says latency was not compared. Not a verdict when either side is
+ *                flagged noisy ("noisy") or has fewer than XB_COMPARE_MIN_REPS repetitions
+ *                ("not tested"). With a repeat of the baseline (a second run of the same
+ *                suite on the same machine), the allowed slowdown of a cell is the largest
+ *                of max_slowdown, twice that cell's own run-to-run change, and the 90th
+ *                percentile of the run-to-run changes over all cells; a slowdown past
+ *                max_slowdown but inside that is "within spread".
+ *                regression: ratio > 1 + allowed and p < alpha               → exit 1
+ *   no common cells between BASE and NEW                                       → exit 1
+ * Cells only in NEW are listed and change nothing. */
 #ifndef XB_COMPARE_H
 #define XB_COMPARE_H
 
@@ -33,41 +38,45 @@
 
 #include <json-c/json.h>
 
+#include "harness/cellkey.h"
+
 /* Repetitions per side below which the U test is not run (Google Benchmark's compare.py
  * uses the same figure). */
 #define XB_COMPARE_MIN_REPS 9
 
-/* ---- cells grouped by identity (shared with harness/benchjson.c) -------------------- */
+/* ---- cells grouped by configuration (shared with harness/benchjson.c) ---------------- */
 
 typedef struct xb_cgroup {
-    char key[256];          /* "mqar/softmax/L:32/causal/threads:1" */
+    char key[2 * XB_LABEL_MAX + 64];   /* "mqar kv_pairs=8/softmax/L:32/causal/threads:1" */
     int kind;               /* XB_KIND_TRAIN or XB_KIND_LATENCY (harness/report.h) */
-    const char *task;       /* "" for latency cells */
-    const char *mixer;
+    char task[XB_LABEL_MAX];    /* task label, "" for latency cells */
+    char mixer[XB_LABEL_MAX];   /* mixer label */
     int L, threads, causal;
     int n, ok;              /* records in the group, records that ended ok */
     json_object **rec;      /* the records, in file order (borrowed) */
-    json_object *shape;     /* config without seed/latency settings (owned; NULL = none) */
-    int shape_mixed;        /* records of the group disagree on shape */
 } xb_cgroup;
 
-/* Same shape of work: the configs are equal as JSON values (json_object_equal: numbers by
- * value, not by how they were printed). */
-int xb_cgroup_same_shape(const xb_cgroup *a, const xb_cgroup *b);
-
-/* Group records (the latest per config_hash, as xb_report_load returns them) by identity,
- * in order of first appearance. *out is malloc'd; free with xb_cgroups_free. Returns the
- * number of groups, or XB_ENOMEM. */
+/* Group records (the latest per config_hash, as xb_report_load returns them) by
+ * configuration, in order of first appearance. *out is malloc'd; free with
+ * xb_cgroups_free. Returns the number of groups, or XB_ENOMEM. */
 int xb_cgroups(json_object *records, xb_cgroup **out);
+/* The same for k folders at once, labelled over all of them (so equal keys mean equal
+ * configurations across folders): g[i], ng[i] for recs[i]. 0 or XB_ENOMEM. */
+int xb_cgroups_multi(json_object *const *recs, int k, xb_cgroup **g, int *ng);
 void xb_cgroups_free(xb_cgroup *g, int n);
 
 /* Repetition times (seconds) of one measurement ("model_fwd", ...) of the group's ok
  * records, concatenated in record order. *out malloc'd (NULL when none); returns the count. */
 int xb_cgroup_raw(const xb_cgroup *g, const char *metric, double **out);
+/* Whether any ok record of the group has that measurement flagged noisy. */
+int xb_cgroup_noisy(const xb_cgroup *g, const char *metric);
 /* test_acc of the group's ok records (malloc'd); returns the count. */
 int xb_cgroup_acc(const xb_cgroup *g, double **out);
 
 /* ---- compare ------------------------------------------------------------------------- */
+
+/* When latency is compared. */
+enum { XB_LATENCY_SAME_MACHINE = 0, XB_LATENCY_ALWAYS = 1, XB_LATENCY_NEVER = 2 };
 
 typedef struct xb_compare_opts {
     double max_slowdown;    /* 0.10 = 10 % */
@@ -75,15 +84,18 @@ typedef struct xb_compare_opts {
     double alpha;           /* significance level of the one-sided test */
     const char *metric;     /* "model_fwd" (default), "model_fwdbwd", "mixer_fwd", "mixer_fwdbwd",
                                "model_train" (a folder without it compares no latency) */
+    int latency;            /* XB_LATENCY_*: same machine only (default), always, never */
+    const char *repeat;     /* a second run of BASE's suite on BASE's machine, or NULL */
 } xb_compare_opts;
 
 /* Exit statuses of compare. */
 enum { XB_COMPARE_OK = 0, XB_COMPARE_REGRESSION = 1, XB_COMPARE_BAD_INPUT = 2 };
 
 /* Compare two results folders; the report goes to out, warnings and errors (each naming the
- * file) to err. Returns XB_COMPARE_OK, XB_COMPARE_REGRESSION or XB_COMPARE_BAD_INPUT (a
- * folder or its cells.jsonl missing or unreadable, a line that does not parse, a record
- * without kind/mixer/L, or no records at all). */
+ * file) to err. Returns XB_COMPARE_OK, XB_COMPARE_REGRESSION (a regression, a lost or failed
+ * cell, or no common cell) or XB_COMPARE_BAD_INPUT (a folder or its cells.jsonl missing or
+ * unreadable, a line that does not parse, a record without kind/mixer/L, or no records at
+ * all). */
 int xb_compare_dirs(const char *base, const char *new_dir, const xb_compare_opts *o, FILE *out,
                     FILE *err);
 

@@ -37,6 +37,10 @@ typedef struct xb_machine {
     double stream_gbs_1, stream_gbs_all;    /* STREAM triad, 24 bytes per element, GB/s = 1e9 */
 } xb_machine;
 
+/* The git commit the binary was built from, "-dirty" appended when the tree had
+ * uncommitted changes; "unknown" outside a git checkout. */
+const char *xb_git_commit(void);
+
 /* Fill the description (reads /proc, /sys and the environment; no threads). */
 void xb_machine_describe(xb_machine *m);
 /* Measure the ceilings with up to max_threads threads (0 = n_cpus). `quick` shrinks the

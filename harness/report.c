@@ -9,6 +9,7 @@
 
 #include "core/xb.h"
 #include "harness/benchjson.h"
+#include "harness/cellkey.h"
 #include "harness/stats.h"
 #include "harness/store.h"
 
@@ -57,15 +58,24 @@ double xb_record_num(json_object *rec, const char *path)
 int xb_rviews(json_object *records, xb_rview **out)
 {
     int n = (int)json_object_array_length(records);
-    xb_rview *v = calloc((size_t)(n > 0 ? n : 1), sizeof *v);
+    size_t nn = (size_t)(n > 0 ? n : 1);
+    xb_rview *v = calloc(1, nn * (sizeof *v + sizeof(xb_label)));
     *out = v;
     if (!v) return 0;
+    xb_label *lab = (xb_label *)(v + nn);
+    if (xb_label_records(records, lab) != 0) {
+        free(v);
+        *out = NULL;
+        return 0;
+    }
     for (int i = 0; i < n; i++) {
         json_object *o = json_object_array_get_idx(records, (size_t)i);
         v[i].o = o;
         v[i].kind = strcmp(xb_jstr(o, "kind", "train"), "latency") == 0 ? XB_KIND_LATENCY : XB_KIND_TRAIN;
-        v[i].task = xb_jstr(o, "task", "");
-        v[i].mixer = xb_jstr(o, "mixer", "?");
+        v[i].task_name = xb_jstr(o, "task", "");
+        v[i].mixer_name = xb_jstr(o, "mixer", "?");
+        v[i].task = v[i].kind == XB_KIND_TRAIN ? lab[i].task : "";
+        v[i].mixer = lab[i].mixer;
         v[i].status = xb_jstr(o, "status", "?");
         v[i].ok = strcmp(v[i].status, "ok") == 0;
         v[i].L = xb_jint(o, "L", 0);
@@ -235,7 +245,10 @@ typedef struct ctx {
 static void fmt_missing_cell(const ctx *c, const char *task, const char *mixer, const xb_agg *a,
                              char *buf, size_t n)
 {
-    json_object *lst = a->total == 0 ? xb_jget(c->not_run, task) : NULL;
+    const char *name = task;     /* not_run is keyed by task name; task is a label */
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->v[i].task, task) == 0) { name = c->v[i].task_name; break; }
+    json_object *lst = a->total == 0 ? xb_jget(c->not_run, name) : NULL;
     for (size_t i = 0; lst && i < json_object_array_length(lst); i++)
         if (strcmp(json_object_get_string(json_object_array_get_idx(lst, i)), mixer) == 0) {
             snprintf(buf, n, "— (not run)");
@@ -1049,8 +1062,16 @@ char *xb_report_csv(json_object *records)
             sb_printf(&b, "%s_%s,", lat_what[w], lat_fields[i]);
     for (size_t i = 0; i < sizeof paired_fields / sizeof *paired_fields; i++)
         sb_printf(&b, "mixer_fwd_paired_%s,", paired_fields[i]);
-    sb_printf(&b, "config_hash,error\n");
+    sb_printf(&b, "config_hash,error,task_label,mixer_label\n");
     size_t n = json_object_array_length(records);
+    /* task_label / mixer_label (last, so older readers find every other column where it
+     * was): what tells this row's configuration from others of its task and mixer */
+    xb_label *lab = calloc(n ? n : 1, sizeof *lab);
+    if (!lab || xb_label_records(records, lab)) {
+        free(lab);
+        free(b.p);
+        return NULL;
+    }
     for (size_t r = 0; r < n; r++) {
         json_object *o = json_object_array_get_idx(records, r);
         for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
@@ -1077,8 +1098,13 @@ char *xb_report_csv(json_object *records)
         csv_str(&b, xb_jstr(o, "config_hash", NULL));
         sb_printf(&b, ",");
         csv_str(&b, xb_jstr(o, "error", NULL));
+        sb_printf(&b, ",");
+        csv_str(&b, lab[r].task);
+        sb_printf(&b, ",");
+        csv_str(&b, lab[r].mixer);
         sb_printf(&b, "\n");
     }
+    free(lab);
     return sb_take(&b);
 }
 
@@ -1109,14 +1135,20 @@ static json_object *aggregates_json(json_object *records)
     json_object *out = json_object_new_array();
     json_object *seen = json_object_new_object();
     for (int i = 0; i < n; i++) {
-        char key[256];
+        char key[2 * XB_LABEL_MAX + 64];
         snprintf(key, sizeof key, "%d|%s|%s|%d|%d", v[i].kind, v[i].task, v[i].mixer, v[i].L, v[i].threads);
         if (json_object_object_get_ex(seen, key, NULL)) continue;
         json_object_object_add(seen, key, NULL);
         json_object *g = json_object_new_object();
-        json_object_object_add(g, "kind", json_object_new_string(v[i].kind == XB_KIND_LATENCY ? "latency" : "train"));
-        json_object_object_add(g, "task", v[i].kind == XB_KIND_TRAIN ? json_object_new_string(v[i].task) : NULL);
-        json_object_object_add(g, "mixer", json_object_new_string(v[i].mixer));
+        int train = v[i].kind == XB_KIND_TRAIN;
+        json_object_object_add(g, "kind", json_object_new_string(train ? "train" : "latency"));
+        json_object_object_add(g, "task", train ? json_object_new_string(v[i].task_name) : NULL);
+        json_object_object_add(g, "mixer", json_object_new_string(v[i].mixer_name));
+        /* what tells this configuration from the others of its task and mixer, and the
+         * configuration itself (seeds pooled, nothing else) */
+        json_object_object_add(g, "task_label", train ? json_object_new_string(v[i].task) : NULL);
+        json_object_object_add(g, "mixer_label", json_object_new_string(v[i].mixer));
+        json_object_object_add(g, "config", xb_config_identity(v[i].o));
         json_object_object_add(g, "L", json_object_new_int(v[i].L));
         json_object_object_add(g, "threads", json_object_new_int(v[i].threads));
         static const char *const fields[] = { "test_acc", "final_loss", "train_time_s", "peak_rss_kb",

@@ -43,13 +43,18 @@ enum { XB_KIND_TRAIN = 0, XB_KIND_LATENCY = 1, XB_KIND_ANY = -1 };
 typedef struct xb_rview {
     json_object *o;
     int kind;               /* XB_KIND_TRAIN or XB_KIND_LATENCY */
-    const char *task;       /* "" for latency cells */
-    const char *mixer, *status;
+    const char *task;       /* the task label: its name and what differs ("mqar kv_pairs=8",
+                               harness/cellkey.h); "" for latency cells */
+    const char *mixer;      /* the mixer label: its name and what differs ("local window=64") */
+    const char *task_name, *mixer_name;   /* the names alone */
+    const char *status;
     int L, threads, ok;
     long long seed;
 } xb_rview;
 
-/* One view per record (malloc'd array; the views borrow from records). */
+/* One view per record (malloc'd array; one free() releases it and its labels; the views
+ * borrow from records). Records of different configurations get different labels, so every
+ * grouping below (task, mixer, L, threads) pools seeds of one configuration only. */
 int xb_rviews(json_object *records, xb_rview **out);
 /* Distinct values in order of first appearance (strings) or ascending (ints), over the views
  * that match kind (XB_KIND_ANY: all) and task (NULL: any). Arrays are malloc'd. */

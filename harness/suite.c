@@ -30,11 +30,15 @@
 #include "tasks/registry.h"
 
 #define MAX_ERRORS 50
+#define MAX_AXES 8           /* sweep axes of one task */
+#define MAX_EXPANSION 4096   /* configurations one task item may expand into */
 
 /* ------------------------------------------------------------------------------------------
  * Loader state */
 
 typedef struct task_where {
+    int src;                           /* index of the item in tasks: (one item expands into
+                                          one task per combination of its axes) */
     yaml_node_t *item, *name, *lengths, *options;
     yaml_node_t *model[N_MODEL], *train[N_TRAIN];
 } task_where;
@@ -56,6 +60,13 @@ typedef struct ctx {
     int n_tasks;
     xb_model_cfg model_cfg;            /* suite model: (tasks start from it) */
     xb_train_cfg train_cfg;            /* suite train: */
+    /* Sweep axes of the task item being read: a list given where one value goes (a task's
+     * option, model: or train: key) stands for each of its items in turn. */
+    int n_axes;
+    yaml_node_t *axis[MAX_AXES];
+    const char *axis_key[MAX_AXES];
+    int axis_pick[MAX_AXES];
+    int quiet;                         /* drop errors: a repeated read of what was reported */
 } ctx;
 
 static yaml_node_t *node_of(ctx *c, int id) { return yaml_document_get_node(&c->doc, id); }
@@ -84,7 +95,7 @@ static void err(ctx *c, const yaml_node_t *n, const char *path, const char *fmt,
         c->d.n_errors++;
         return;
     }
-    if (c->d.n_errors > MAX_ERRORS) return;
+    if (c->d.n_errors > MAX_ERRORS || c->quiet) return;
     xb_diag_error(&c->d, line, col, span, path, "%s", msg);
 }
 
@@ -281,9 +292,29 @@ static int get_int_list(ctx *c, const yaml_node_t *v, const char *path, double m
 }
 
 
+/* The item an axis stands for in the current combination; any other node as it is. */
+static const yaml_node_t *pick(ctx *c, const yaml_node_t *v)
+{
+    for (int a = 0; a < c->n_axes; a++)
+        if (c->axis[a] == v) return node_of(c, v->data.sequence.items.start[c->axis_pick[a]]);
+    return v;
+}
+
+static int is_scalar_key(const xb_suite_key *k) { return k->type != K_LENGTHS; }
+
 static void set_value(ctx *c, const yaml_node_t *v, const char *path, const xb_suite_key *k, void *base)
 {
     char *b = base;
+    if (is_scalar_key(k)) {
+        if (v->type == YAML_SEQUENCE_NODE && v->data.sequence.items.top == v->data.sequence.items.start)
+            return;                    /* an empty axis: find_axes_in reported it */
+        if (v->type == YAML_SEQUENCE_NODE && pick(c, v) == v) {
+            err(c, v, path, "a list here would be a sweep axis, which only a task's options:, "
+                "model: and train: can hold (one task per value); give one value");
+            return;
+        }
+        v = pick(c, v);
+    }
     double x;
     int e;
     switch (k->type) {
@@ -601,12 +632,13 @@ static void read_task_mixers(ctx *c, yaml_node_t *v, const char *path, xb_suite_
     }
 }
 
-static void read_task(ctx *c, yaml_node_t *item, int i, xb_suite_task *st)
+static void read_task(ctx *c, yaml_node_t *item, int i, int dst, xb_suite_task *st)
 {
     xb_suite *s = c->s;
-    task_where *w = &c->tw[i];
+    task_where *w = &c->tw[dst];
     char path[64];
     snprintf(path, sizeof path, "tasks[%d]", i);
+    w->src = i;
     w->item = item;
     st->model = c->model_cfg;        /* the task's model: and train: override these */
     st->train = c->train_cfg;
@@ -735,8 +767,104 @@ static void read_task(ctx *c, yaml_node_t *item, int i, xb_suite_task *st)
         }
         double x;
         const xb_opt *o = &t->opts[j];
+        if (v->type == YAML_SEQUENCE_NODE && v->data.sequence.items.top == v->data.sequence.items.start)
+            continue;                  /* an empty axis: find_axes_in reported it */
+        v = (yaml_node_t *)pick(c, v);
         if (!get_number(c, v, op, o->is_int, o->min, o->max, &x)) st->cfg.opt[j] = x;
     }
+}
+
+/* The value node of key `key` in mapping m, or NULL. */
+static yaml_node_t *map_get(ctx *c, yaml_node_t *m, const char *key)
+{
+    if (!m || m->type != YAML_MAPPING_NODE) return NULL;
+    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node_of(c, p->key);
+        if (k->type == YAML_SCALAR_NODE && strcmp(scalar(k), key) == 0) return node_of(c, p->value);
+    }
+    return NULL;
+}
+
+/* Register the lists of section `sec` (options, model or train) of a task item as axes. For
+ * model: and train: only keys that take one value count; options: are all single values.
+ * Every item of an axis is checked here, so each error is reported once. */
+static void find_axes_in(ctx *c, yaml_node_t *item, const char *sec, int i, long *combos)
+{
+    yaml_node_t *m = map_get(c, item, sec);
+    if (!m || m->type != YAML_MAPPING_NODE) return;
+    const xb_suite_key *tab = !strcmp(sec, "model") ? xb_suite_model_keys
+                            : !strcmp(sec, "train") ? xb_suite_train_keys : NULL;
+    int nk = !strcmp(sec, "model") ? N_MODEL : N_TRAIN;
+    yaml_node_t *name = item->type == YAML_MAPPING_NODE ? map_get(c, item, "name") : NULL;
+    const xb_task *t = name && name->type == YAML_SCALAR_NODE ? find_task(c, scalar(name)) : NULL;
+    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node_of(c, p->key), *v = node_of(c, p->value);
+        if (k->type != YAML_SCALAR_NODE || v->type != YAML_SEQUENCE_NODE) continue;
+        const xb_suite_key *key = NULL;
+        const xb_opt *opt = NULL;
+        if (tab) {
+            for (int j = 0; j < nk && !key; j++)
+                if (!strcmp(tab[j].name, scalar(k))) key = &tab[j];
+            if (!key || !is_scalar_key(key)) continue;    /* unknown keys: reported later */
+        } else if (t) {
+            for (int j = 0; j < t->n_opts && !opt; j++)
+                if (!strcmp(t->opts[j].name, scalar(k))) opt = &t->opts[j];
+            if (!opt) continue;
+        } else {
+            continue;
+        }
+        char path[256];
+        snprintf(path, sizeof path, "tasks[%d].%s.%s", i, sec, scalar(k));
+        int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
+        if (n == 0) {
+            err(c, v, path, "an empty list: a sweep axis needs at least one value");
+            continue;
+        }
+        if (c->n_axes == MAX_AXES) {
+            err(c, v, path, "more than %d sweep axes in one task", MAX_AXES);
+            continue;
+        }
+        for (int j = 0; j < n; j++) {
+            yaml_node_t *e = node_of(c, v->data.sequence.items.start[j]);
+            char ep[280];
+            index_path(ep, sizeof ep, path, j);
+            double x;
+            if (e->type == YAML_SEQUENCE_NODE) {
+                err(c, e, ep, "a list inside a sweep axis: give one value per item");
+                continue;
+            }
+            if (opt) {
+                get_number(c, e, ep, opt->is_int, opt->min, opt->max, &x);
+            } else {
+                union { xb_model_cfg m; xb_train_cfg t; } scratch;
+                memset(&scratch, 0, sizeof scratch);
+                set_value(c, e, ep, key, &scratch);
+            }
+        }
+        c->axis[c->n_axes] = v;
+        c->axis_key[c->n_axes] = scalar(k);
+        c->n_axes++;
+        if (*combos <= MAX_EXPANSION) *combos *= n;
+        if (*combos > MAX_EXPANSION) {
+            err(c, v, path, "the sweep axes of this task make more than %d configurations",
+                MAX_EXPANSION);
+            *combos = MAX_EXPANSION + 1;
+        }
+    }
+}
+
+/* "kv_pairs=8 lr=0.003": the axis values of the current combination. */
+static char *axis_label(ctx *c)
+{
+    if (c->n_axes == 0) return NULL;
+    char buf[512] = "";
+    for (int a = 0; a < c->n_axes; a++) {
+        const yaml_node_t *v = pick(c, c->axis[a]);
+        size_t k = strlen(buf);
+        snprintf(buf + k, sizeof buf - k, "%s%s=%s", k ? " " : "", c->axis_key[a],
+                 v->type == YAML_SCALAR_NODE ? scalar(v) : "?");
+    }
+    return strdup(buf);
 }
 
 static void read_tasks(ctx *c)
@@ -751,13 +879,58 @@ static void read_tasks(ctx *c)
         return;
     }
     int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
-    s->tasks = calloc((size_t)(n ? n : 1), sizeof *s->tasks);
-    c->tw = calloc((size_t)(n ? n : 1), sizeof *c->tw);
-    if (!s->tasks || !c->tw) return;
-    s->n_tasks = n;
+    /* Each item expands into one task per combination of its axes. */
+    long *combos = malloc((size_t)(n ? n : 1) * sizeof *combos);
+    if (!combos) return;
+    long total = 0;
     for (int i = 0; i < n; i++) {
-        read_task(c, node_of(c, v->data.sequence.items.start[i]), i, &s->tasks[i]);
+        yaml_node_t *item = node_of(c, v->data.sequence.items.start[i]);
+        c->n_axes = 0;
+        combos[i] = 1;
+        if (item->type == YAML_MAPPING_NODE) {
+            find_axes_in(c, item, "options", i, &combos[i]);
+            find_axes_in(c, item, "model", i, &combos[i]);
+            find_axes_in(c, item, "train", i, &combos[i]);
+        }
+        if (combos[i] > MAX_EXPANSION) combos[i] = 1;
+        total += combos[i];
     }
+    s->tasks = calloc((size_t)(total ? total : 1), sizeof *s->tasks);
+    c->tw = calloc((size_t)(total ? total : 1), sizeof *c->tw);
+    if (!s->tasks || !c->tw) {
+        free(combos);
+        return;
+    }
+    int dst = 0;
+    for (int i = 0; i < n; i++) {
+        yaml_node_t *item = node_of(c, v->data.sequence.items.start[i]);
+        c->n_axes = 0;
+        long dummy = 1;
+        int q = c->quiet;
+        c->quiet = 1;                  /* the axes again, now without their messages */
+        if (item->type == YAML_MAPPING_NODE) {
+            find_axes_in(c, item, "options", i, &dummy);
+            find_axes_in(c, item, "model", i, &dummy);
+            find_axes_in(c, item, "train", i, &dummy);
+        }
+        c->quiet = q;
+        for (long k = 0; k < combos[i]; k++) {
+            long r = k;                /* mixed radix, the last axis fastest */
+            for (int a = c->n_axes - 1; a >= 0; a--) {
+                int len = (int)(c->axis[a]->data.sequence.items.top - c->axis[a]->data.sequence.items.start);
+                c->axis_pick[a] = (int)(r % len);
+                r /= len;
+            }
+            c->quiet = q || k > 0;     /* what is not an axis reads the same every time */
+            read_task(c, item, i, dst, &s->tasks[dst]);
+            s->tasks[dst].label = axis_label(c);
+            dst++;
+            s->n_tasks = dst;
+        }
+        c->quiet = q;
+    }
+    c->n_axes = 0;
+    free(combos);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -820,6 +993,7 @@ static void check_all(ctx *c)
             c->latency[4] ? "latency.max_reps" : "latency.min_reps",
             "max_reps %d is below min_reps %d", s->latency.max_reps, s->latency.min_reps);
     int model_ok = check_model(c, &c->model_cfg, c->model, "model", c->top[4] ? c->top[4] : c->root) == 0;
+    int item_errs = 0;
     if (model_ok && s->n_mixers && s->mixer_cfg)
         for (int i = 0; i < s->n_mixers; i++)
             check_mixer_at(c, i, &c->model_cfg, s->latency.causal, s->latency.lengths,
@@ -827,8 +1001,15 @@ static void check_all(ctx *c)
     for (int k = 0; k < s->n_tasks; k++) {
         xb_suite_task *st = &s->tasks[k];
         task_where *w = &c->tw[k];
+        /* the expansions of one item that fail alike: the first that fails speaks for all */
+        if (k == 0 || c->tw[k - 1].src != w->src) {
+            c->quiet = 0;
+            item_errs = c->d.n_errors;
+        } else if (c->d.n_errors > item_errs) {
+            c->quiet = 1;
+        }
         char base[64];
-        snprintf(base, sizeof base, "tasks[%d].model", k);
+        snprintf(base, sizeof base, "tasks[%d].model", w->src);
         int ok = w->model[MK_DIM] || w->model[MK_HEADS]
                      ? check_model(c, &st->model, w->model, base, w->item) == 0 : model_ok;
         if (!st->task) continue;
@@ -840,21 +1021,24 @@ static void check_all(ctx *c)
                 if (st->task->check(&tc, e, sizeof e) == 0) continue;
                 char p[64];
                 yaml_node_t *at = w->item;
-                snprintf(p, sizeof p, "tasks[%d]", k);
+                snprintf(p, sizeof p, "tasks[%d]", w->src);
                 if (w->lengths && w->lengths->type == YAML_SEQUENCE_NODE) {
                     at = node_of(c, w->lengths->data.sequence.items.start[j]);
-                    snprintf(p, sizeof p, "tasks[%d].lengths[%d]", k, j);
+                    snprintf(p, sizeof p, "tasks[%d].lengths[%d]", w->src, j);
                 }
-                err(c, at, p, "task '%s' rejects length %d: %s", st->task->name, tc.L,
+                err(c, at, p, "task '%s'%s%s%s rejects length %d: %s", st->task->name,
+                    st->label ? " (" : "", st->label ? st->label : "", st->label ? ")" : "", tc.L,
                     e[0] ? e : "no reason given");
             }
         if (!ok) continue;
-        char context[96];
-        snprintf(context, sizeof context, "task '%s'", st->task->name);
+        char context[640];
+        snprintf(context, sizeof context, "task '%s'%s%s%s", st->task->name, st->label ? " (" : "",
+                 st->label ? st->label : "", st->label ? ")" : "");
         for (int i = 0; i < s->n_mixers; i++)
             if (!st->use || st->use[i])
                 check_mixer_at(c, i, &st->model, st->causal, st->lengths, st->n_lengths, context);
     }
+    c->quiet = 0;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -1062,6 +1246,7 @@ void xb_suite_release(xb_suite *s)
     for (int i = 0; s->tasks && i < s->n_tasks; i++) {
         free(s->tasks[i].lengths);
         free(s->tasks[i].data_dir);
+        free(s->tasks[i].label);
         free(s->tasks[i].use);
     }
     free(s->tasks);

@@ -35,6 +35,9 @@ typedef struct xb_suite_task {
     int causal;             /* -1: from the task shape (TOK → causal, CLS/PAIR → bidir) */
     char *data_dir;         /* NULL = default source */
     unsigned char *use;     /* per suite mixer: 1 if this task runs it; NULL = every mixer */
+    char *label;            /* the sweep-axis values of this task ("kv_pairs=8 lr=0.003"), or
+                               NULL: a task item whose options:, model: or train: give a list
+                               for a key expands into one task per combination of the lists */
 } xb_suite_task;
 
 typedef struct xb_suite {
@@ -70,6 +73,9 @@ int xb_suite_load_string(const char *text, const char *name, xb_suite *s, FILE *
 int xb_suite_load_with(const char *text, const char *name, xb_suite *s, FILE *errf,
                        const xb_mixer *const *mixers, const xb_task *const *tasks);
 void xb_suite_release(xb_suite *s);
+/* The name of value v of the model: key `key` when that key is an enum ("mlp", 2 → "glu"),
+ * else NULL: lets readers of a record's config show what the suite said. */
+const char *xb_suite_enum_name(const char *key, int v);
 /* The "## Suite keys" Markdown section, generated from the key tables (README, `list keys`). */
 void xb_suite_keys_markdown(FILE *f);
 

@@ -175,6 +175,18 @@ int xb_suite_mixer_options_of(const xb_mixer *m, char buf[256], const char *name
 
 const char *xb_suite_mode_word(int causal) { return causal ? "causal" : "bidirectional"; }
 
+const char *xb_suite_enum_name(const char *key, int v)
+{
+    for (int i = 0; i < N_MODEL; i++) {
+        const xb_suite_key *k = &xb_suite_model_keys[i];
+        if (k->type != K_ENUM || strcmp(k->name, key) != 0) continue;
+        for (int j = 0; k->names[j]; j++)
+            if (j == v) return k->names[j];
+        return NULL;
+    }
+    return NULL;
+}
+
 /* ------------------------------------------------------------------------------------------
  * Canonical dump: every resolved value, fixed key order, numbers in their shortest form
  * that reads back to the same value. Reading the canonical text gives the same canonical. */
@@ -294,7 +306,9 @@ char *xb_suite_canonical(const xb_suite *s, const xb_model_cfg *model, const xb_
     fprintf(f, "%s\ntasks:%s\n", any ? "" : " {}", s->n_tasks ? "" : " []");
     for (int k = 0; k < s->n_tasks; k++) {
         const xb_suite_task *st = &s->tasks[k];
-        fprintf(f, "  - name: %s\n    lengths: ", st->task->name);
+        fprintf(f, "  - name: %s", st->task->name);
+        if (st->label) fprintf(f, "    # sweep: %s", st->label);
+        fprintf(f, "\n    lengths: ");
         write_int_list(f, st->lengths, st->n_lengths);
         fprintf(f, "\n    mode: %s\n    data_dir: ", xb_suite_mode_word(st->causal));
         if (st->data_dir) write_quoted(f, st->data_dir);

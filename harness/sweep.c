@@ -444,6 +444,16 @@ static void clock_context(json_object *j)
     json_object_object_add(j, "load_avg", l);
 }
 
+/* First line of a small file (NULL-free: "" when unreadable). */
+static void first_line(const char *path, char *buf, size_t n)
+{
+    buf[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    if (fgets(buf, (int)n, f)) buf[strcspn(buf, "\r\n")] = 0;
+    fclose(f);
+}
+
 /* Runs in a child: BLAS calls and the measurement of ceilings (OpenMP regions) stay out of
  * the parent. */
 static int machine_child(xb_cell_chan *ch, void *ctx)
@@ -457,6 +467,13 @@ static int machine_child(xb_cell_chan *ch, void *ctx)
         json_object_object_add(j, "kernel", json_object_new_string(k));
         json_object_object_add(j, "host", json_object_new_string(u.nodename));
     }
+    /* Which machine and boot: `xbench compare` compares latency only within one boot (host
+     * names repeat across VMs; a machine-id can be baked into an image). */
+    char id[128];
+    first_line("/proc/sys/kernel/random/boot_id", id, sizeof id);
+    if (id[0]) json_object_object_add(j, "boot_id", json_object_new_string(id));
+    first_line("/etc/machine-id", id, sizeof id);
+    if (id[0]) json_object_object_add(j, "machine_id", json_object_new_string(id));
     clock_context(j);
 #ifdef HAVE_MACHINE
     static xb_machine m;     /* large (per-thread tables): not on the stack */
@@ -550,6 +567,8 @@ static json_object *meta_json(const xb_suite *s, const xb_sweep_opts *o, const x
     char hash[24], now[32];
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)s->hash);
     utc_now(now, sizeof now);
+    json_object_object_add(m, "xbench_version", json_object_new_string(XB_VERSION));
+    json_object_object_add(m, "git_commit", json_object_new_string(xb_git_commit()));
     json_object_object_add(m, "suite_name", json_object_new_string(s->name ? s->name : ""));
     json_object_object_add(m, "suite_path", json_object_new_string(s->path ? s->path : ""));
     json_object_object_add(m, "suite_hash", json_object_new_string(hash));
@@ -596,7 +615,9 @@ static void on_signal(int sig) { g_stop = sig; }
 
 static void describe(const xb_cell_spec *c, const xb_suite *s, int multi_thr, char *buf, size_t n)
 {
-    int k = snprintf(buf, n, "%s L=%d %s", c->task ? c->task->name : "latency", c->L, c->mixer->name);
+    const char *label = c->task ? s->tasks[c->task_i].label : NULL;
+    int k = snprintf(buf, n, "%s%s%s L=%d %s", c->task ? c->task->name : "latency", label ? " " : "",
+                     label ? label : "", c->L, c->mixer->name);
     if (k > 0 && (size_t)k < n && s->n_seeds > 1 && c->task)
         k += snprintf(buf + k, n - (size_t)k, " seed=%llu", (unsigned long long)c->seed);
     if (k > 0 && (size_t)k < n && multi_thr)
