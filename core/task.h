@@ -68,6 +68,9 @@ typedef struct xb_task {
     /* Vocabulary and number of classes for this configuration. */
     int (*vocab)(const xb_task_cfg *c);
     int (*n_classes)(const xb_task_cfg *c);
+    /* The training length of a task item that gives no `lengths:` (its options resolved);
+     * NULL: 128. Tasks whose length is fixed by their data (pixels) say so here. */
+    int (*length)(const xb_task_cfg *c);
     /* Reject a bad configuration (e.g. MQAR needs 4K <= L): 0 or XB_EINVAL with a message
      * naming the option key. May be NULL. */
     int (*check)(const xb_task_cfg *c, char *err, size_t errn);

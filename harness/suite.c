@@ -923,6 +923,11 @@ static void read_tasks(ctx *c)
             }
             c->quiet = q || k > 0;     /* what is not an axis reads the same every time */
             read_task(c, item, i, dst, &s->tasks[dst]);
+            xb_suite_task *st = &s->tasks[dst];
+            if (!c->tw[dst].lengths && st->task && st->task->length && st->n_lengths == 1) {
+                st->lengths[0] = st->task->length(&st->cfg);   /* the task's own length */
+                st->cfg.L = st->lengths[0];
+            }
             s->tasks[dst].label = axis_label(c);
             dst++;
             s->n_tasks = dst;

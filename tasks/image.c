@@ -296,6 +296,7 @@ const xb_task xb_task_image = {
     .n_opts = O_N,
     .vocab = image_vocab,
     .n_classes = image_classes,
+    .length = tokens_of,
     .check = image_check,
     .key = image_key,
     .load = image_load,

@@ -136,6 +136,13 @@ static int mqar_load(const xb_task_cfg *c, xb_data *train, xb_data *val, xb_data
                             (int)c->opt[O_VAL], (int)c->opt[O_TEST], train, val, test, err, errn);
 }
 
+/* Half the vocabulary (V must exceed L), at most 128: 64 for the default V = 128. */
+static int mqar_length(const xb_task_cfg *c)
+{
+    int h = mqar_vocab(c) / 2;
+    return h < 128 ? h : 128;
+}
+
 const xb_task xb_task_mqar = {
     .name = "mqar",
     .desc = "multi-query associative recall: recall the value paired with each queried key",
@@ -145,6 +152,7 @@ const xb_task xb_task_mqar = {
     .n_opts = O_N,
     .vocab = mqar_vocab,
     .n_classes = mqar_classes,
+    .length = mqar_length,
     .check = mqar_check,
     .key = mqar_key,
     .load = mqar_load,

@@ -618,6 +618,13 @@ static int pf_load(const xb_task_cfg *c, xb_data *train, xb_data *val, xb_data *
                       (int)c->opt[O_VAL], (int)c->opt[O_TEST], train, val, test, err, errn);
 }
 
+/* 32 x 32 pixels, the middle of LRA's three Pathfinder sizes. */
+static int pf_length(const xb_task_cfg *c)
+{
+    (void)c;
+    return 1024;
+}
+
 const xb_task xb_task_pathfinder = {
     .name = "pathfinder",
     .desc = "Pathfinder: are the two dots on one dashed contour? pixel tokens (generator or LRA files)",
@@ -627,6 +634,7 @@ const xb_task xb_task_pathfinder = {
     .n_opts = O_N,
     .vocab = pf_vocab,
     .n_classes = pf_classes,
+    .length = pf_length,
     .check = pf_check,
     .key = pf_key,
     .load = pf_load,

@@ -46,6 +46,12 @@ static void px_key(const xb_task_cfg *c, char *buf, size_t n)
 
 extern const xb_task xb_task_pathx;
 
+static int px_length(const xb_task_cfg *c)
+{
+    (void)c;
+    return SIDE * SIDE;
+}
+
 static int px_load(const xb_task_cfg *c, xb_data *train, xb_data *val, xb_data *test, char *err, size_t errn)
 {
     return xb_pf_load(&xb_task_pathx, c, SIDE, (int)c->opt[O_CONTOUR], (int)c->opt[O_TRAIN],
@@ -61,6 +67,7 @@ const xb_task xb_task_pathx = {
     .n_opts = O_N,
     .vocab = px_vocab,
     .n_classes = px_classes,
+    .length = px_length,
     .check = px_check,
     .key = px_key,
     .load = px_load,
