@@ -4,7 +4,7 @@
 #   make run      deps + build + run the default suite.yaml
 #   make test     deps + build + run every Criterion test
 #   make check-regress  rerun suites/smoke.yaml and compare it with results/baseline (CI)
-#   make baseline       regenerate results/baseline on this machine
+#   make baseline       regenerate results/baseline (and its repeat) on this machine
 #   make clean    remove build outputs
 CC      ?= gcc
 BLAS_INC = /usr/include/x86_64-linux-gnu/openblas-openmp
@@ -85,22 +85,23 @@ test: deps
 	OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive ./build/xbench-tests --jobs $(TEST_JOBS) $(TEST_ARGS)
 
 # Regression check for CI: rerun the CI-sized suite into build/regress and compare it with the
-# committed baseline (`xbench compare`: exit 1 on a regression, 2 on bad input). Latency
-# baselines are machine-specific: results/baseline was measured on the machine its meta.json
-# names, so on another machine (a CI runner) run `make baseline` there first, or compare two
-# runs made on the same machine. Accuracy fields are deterministic per seed and thread count
-# (same build, same BLAS kernel), so they compare across runs as they are. A run whose cells
-# fail (exit 1) is still compared: compare reports those cells as regressions.
+# committed baseline (`xbench compare`: exit 1 on a regression, a lost or failed cell or no
+# common cell; 2 on bad input). Accuracy is deterministic per seed and thread count, so it
+# compares on any machine. Latency is compared only when the baseline was measured on this
+# machine in this boot (meta.json machine.boot_id): `make baseline` makes one here, twice
+# (results/baseline and results/baseline/repeat), so compare knows the run-to-run spread.
 REGRESS_SUITE ?= suites/smoke.yaml
 REGRESS_RUN = ./xbench run $(REGRESS_SUITE) --machine quick --no-plots --quiet
 check-regress: xbench
 	rm -rf build/regress
 	$(REGRESS_RUN) -o build/regress > /dev/null || [ $$? -eq 1 ]
-	./xbench compare results/baseline build/regress
+	./xbench compare results/baseline build/regress \
+	  $$( [ -f results/baseline/repeat/cells.jsonl ] && echo --repeat results/baseline/repeat )
 
 baseline: xbench
 	rm -rf results/baseline
 	$(REGRESS_RUN) -o results/baseline > /dev/null || [ $$? -eq 1 ]
+	$(REGRESS_RUN) -o results/baseline/repeat > /dev/null || [ $$? -eq 1 ]
 
 clean:
 	rm -rf build xbench

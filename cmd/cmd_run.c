@@ -12,7 +12,7 @@
 #include "harness/suite.h"
 #include "harness/sweep.h"
 
-enum { OPT_NO_PLOTS = 256, OPT_MACHINE };
+enum { OPT_NO_PLOTS = 256, OPT_MACHINE, OPT_DRY_RUN };
 
 static const xb_cli_opt opts[] = {
     {"output", 1, 'o', "DIR", "results folder (default results/<suite name>/)"},
@@ -23,6 +23,7 @@ static const xb_cli_opt opts[] = {
     {"quiet", 0, 'q', NULL, "no progress on stderr"},
     {"shard", 1, 's', "K/N", "run every N-th cell starting at the K-th (1 <= K <= N)"},
     {"no-plots", 0, OPT_NO_PLOTS, NULL, "do not render plots at the end"},
+    {"dry-run", 0, OPT_DRY_RUN, NULL, "list the cells the suite and options select, run nothing, write nothing"},
     {"machine", 1, OPT_MACHINE, "full|quick|none", "measure the machine's ceilings for meta.json and "
                                                    "the fraction-of-peak columns (default full, ~5 s)"},
     {NULL, 0, 0, NULL, NULL},
@@ -57,7 +58,7 @@ int cmd_run(int argc, char **argv)
     o.machine = 2;
     int c, ind;
     const char *operand = NULL;
-    int n_operands = 0;
+    int n_operands = 0, dry_run = 0;
     /* options may come before or after the operand (the parser stops at the first operand) */
     for (;;) {
         c = xb_cli_getopt(&cli, argc, argv, &ind);
@@ -87,6 +88,7 @@ int cmd_run(int argc, char **argv)
             break;
         }
         case OPT_NO_PLOTS: o.no_plots = 1; break;
+        case OPT_DRY_RUN: dry_run = 1; break;
         case OPT_MACHINE:
             if (strcmp(optarg, "full") == 0) o.machine = 2;
             else if (strcmp(optarg, "quick") == 0) o.machine = 1;
@@ -98,7 +100,7 @@ int cmd_run(int argc, char **argv)
     if (n_operands != 1) return xb_cli_usage_error(&cli, "expected one suite file");
     xb_suite s;
     if (xb_suite_load(operand, &s, stderr) != XB_OK) return XB_EXIT_USAGE;
-    int rc = xb_sweep_run(&s, &o);
+    int rc = dry_run ? xb_sweep_plan(&s, &o, stdout) : xb_sweep_run(&s, &o);
     xb_suite_release(&s);
     if (rc < 0) return XB_EXIT_USAGE;
     if (rc == XB_SWEEP_INTERRUPTED) return XB_EXIT_INTERRUPTED;

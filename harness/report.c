@@ -618,7 +618,7 @@ static void flops_memory_section(ctx *c, int threads)
     int nL = xb_distinct_lengths(c->v, c->n, kind, task, &Ls);
     const char *src = kind == XB_KIND_LATENCY ? "latency sweep" : task;
     sb_printf(c->b, "## FLOPs\n\nAnalytic forward FLOPs of one sequence (%s): mixer layer "
-              "(its MIXERS.md formula) / whole model.\n\n", src);
+              "(its published formula) / whole model.\n\n", src);
     header_row(c->b, "mixer", NULL, nL, Ls, NULL);
     for (int j = 0; j < nm; j++) {
         sb_printf(c->b, "| %s |", mixers[j]);

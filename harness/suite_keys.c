@@ -100,7 +100,9 @@ const xb_suite_doc_key xb_suite_top_keys[] = {
 };
 const xb_suite_doc_key xb_suite_task_keys[] = {
     {"name", "string", "(required)", "task name (`xbench list tasks`)"},
-    {"lengths", "list of integers", "[128]", "training lengths L: one cell per length"},
+    {"lengths", "list of integers", "the task's", "training lengths L: one cell per length (default: the "
+     "task's own length — image its pixel count, pathfinder 1024, pathx 16384, mqar vocab/2 up "
+     "to 128 — else 128)"},
     {"options", "mapping", "the task's defaults", "task options (`xbench list tasks`)"},
     {"model", "mapping", "suite `model:`", "overrides of `model:` keys for this task"},
     {"train", "mapping", "suite `train:`", "overrides of `train:` keys for this task"},
@@ -398,7 +400,8 @@ void xb_suite_keys_markdown(FILE *f)
             "mixer_options: {local: {window: 128}}\n"
             "tasks:\n"
             "  - name: mqar\n"
-            "    lengths: [64, 128]\n"
+            "    lengths: [32, 64]\n"
+            "    options: {kv_pairs: [2, 8]}  # a list is a sweep axis: one task per value\n"
             "    model: {short_conv: 3}      # overrides for this task only\n"
             "  - listops                     # a bare name: every default\n"
             "```\n");
@@ -410,7 +413,12 @@ void xb_suite_keys_markdown(FILE *f)
     md_doc(f, "tasks[] (each item)", xb_suite_task_keys, N_TASKKEYS);
     fprintf(f, "\nA task's `model:` and `train:` take the keys above and override the suite's values\n"
             "for that task only. Task options (under `options:`) are listed with their ranges and\n"
-            "defaults by `xbench list tasks`.\n");
+            "defaults by `xbench list tasks`.\n\n"
+            "Sweep axes: in a task's `options:`, `model:` and `train:`, a list where one value goes\n"
+            "(`kv_pairs: [2, 8]`, `lr: [1.0e-3, 3.0e-3]`, `dim: [32, 64]`) makes one task per value,\n"
+            "and one per combination when there are several lists (the last varies fastest), as\n"
+            "Zoology sweeps MQAR. The tables label each by what differs (`mqar kv_pairs=8 lr=0.003`)\n"
+            "and never pool them.\n");
     fprintf(f, "\n### `mixer_options:`\n\n"
             "`mixer_options: {<mixer>: {<option>: value}}`. A mixer accepts the options that\n"
             "`xbench list mixers` shows for it; an option left out takes the mixer's default\n"

@@ -26,6 +26,7 @@
 #include "harness/progress.h"
 #include "harness/report.h"
 #include "harness/store.h"
+#include "harness/summary.h"
 
 extern char **environ;
 
@@ -366,6 +367,34 @@ char *xb_sweep_dir(const xb_suite *s, const xb_sweep_opts *o)
     else
         snprintf(buf, sizeof buf, "results/%s", name);
     return strdup(buf);
+}
+
+int xb_sweep_plan(const xb_suite *s, const xb_sweep_opts *o, FILE *out)
+{
+    xb_cell_spec *cells = NULL;
+    int n = 0;
+    int rc = xb_sweep_expand(s, o, &cells, &n, o->err ? o->err : stderr);
+    if (rc) return rc;
+    char *dir = xb_sweep_dir(s, o);
+    int skipped = 0;
+    for (int i = 0; i < n; i++) skipped += cells[i].skip[0] != 0;
+    fprintf(out, "suite %s (%s): %d cells (%d to skip), results in %s/\n", s->name ? s->name : "?",
+            s->path ? s->path : "?", n, skipped, dir ? dir : "?");
+    fprintf(out, "%6s  %-7s  %-32s  %-12s  %6s  %20s  %7s  %s\n", "cell", "kind", "task", "mixer", "L",
+            "seed", "threads", "note");
+    for (int i = 0; i < n; i++) {
+        const xb_cell_spec *c = &cells[i];
+        char task[160];
+        const char *label = c->task ? s->tasks[c->task_i].label : NULL;
+        snprintf(task, sizeof task, "%s%s%s", c->task ? c->task->name : "-", label ? " " : "",
+                 label ? label : "");
+        fprintf(out, "%6d  %-7s  %-32s  %-12s  %6d  %20llu  %7d  %s\n", c->index + 1,
+                c->task ? "train" : "latency", task, c->mixer->name, c->L,
+                (unsigned long long)c->seed, c->threads, c->skip[0] ? c->skip : "");
+    }
+    free(dir);
+    xb_sweep_cells_free(cells, n);
+    return 0;
 }
 
 /* ---- machine and meta.json ---------------------------------------------------------- */
@@ -717,6 +746,28 @@ static int check_resume(const char *dir, const xb_suite *s, int resume, FILE *er
     return 0;
 }
 
+/* A warning when more than a tenth of the run's timings were flagged noisy: the load
+ * average says whether other work shared the machine. */
+static void noisy_warning(const char *dir, FILE *err)
+{
+    json_object *meta = NULL, *recs = NULL;
+    if (xb_report_load(dir, &meta, &recs, NULL, NULL) == 0) {
+        int noisy, total;
+        xb_summary_noisy(recs, &noisy, &total);
+        if (total > 0 && 10 * noisy > total) {
+            double la[3] = {NAN, NAN, NAN};
+            getloadavg(la, 3);
+            fprintf(err, "warning: %d of %d timings (%.0f%%) were flagged noisy (`*` in the tables); "
+                    "load average %.2f %.2f %.2f on %ld CPUs at the end: other work shared the "
+                    "machine, or the cells are too short to time well. Compare within one run, "
+                    "read medians, or run again on a quiet machine.\n", noisy, total,
+                    100.0 * noisy / total, la[0], la[1], la[2], sysconf(_SC_NPROCESSORS_ONLN));
+        }
+    }
+    if (meta) json_object_put(meta);
+    if (recs) json_object_put(recs);
+}
+
 int xb_sweep_run(const xb_suite *s, const xb_sweep_opts *o)
 {
     FILE *err = o->err ? o->err : stderr;
@@ -844,8 +895,13 @@ int xb_sweep_run(const xb_suite *s, const xb_sweep_opts *o)
     free(mp);
     xb_store_close(&st);
     if (rc == 0) {
-        xb_report_dir(dir, interrupted ? NULL : o->out, err);
+        xb_report_dir(dir, NULL, err);
         if (!o->no_plots && !interrupted) xb_plot_dir(dir, err);
+        if (!interrupted && o->out) {
+            xb_summary_dir(dir, o->out, err);
+            fflush(o->out);
+        }
+        if (!interrupted) noisy_warning(dir, err);
         if (interrupted) {
             fprintf(err, "interrupted: finished cells are in %s/cells.jsonl; continue with "
                     "--resume\n", dir);
@@ -853,7 +909,7 @@ int xb_sweep_run(const xb_suite *s, const xb_sweep_opts *o)
         } else {
             rc = not_ok ? XB_SWEEP_NOT_ALL_OK : XB_SWEEP_OK;
             if (!o->quiet)
-                fprintf(err, "%d cells, %d not ok; results in %s/\n", n, not_ok, dir);
+                fprintf(err, "%d cells, %d not ok; every table in %s/tables.md\n", n, not_ok, dir);
         }
     }
 out:

@@ -57,6 +57,10 @@ int xb_sweep_expand(const xb_suite *s, const xb_sweep_opts *o, xb_cell_spec **ce
                     FILE *err);
 void xb_sweep_cells_free(xb_cell_spec *cells, int n);
 
+/* `run --dry-run`: the cells the options select, one line each, on out; nothing runs and
+ * nothing is written. 0 or a negative XB_E* code (message on o->err). */
+int xb_sweep_plan(const xb_suite *s, const xb_sweep_opts *o, FILE *out);
+
 /* The output folder the options select (malloc'd). */
 char *xb_sweep_dir(const xb_suite *s, const xb_sweep_opts *o);
 

@@ -1,0 +1,192 @@
+/* harness/summary.c — the end-of-run summary (see harness/summary.h). */
+#include "harness/summary.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xb.h"
+#include "harness/report.h"
+#include "harness/store.h"
+
+void xb_summary_noisy(json_object *records, int *noisy, int *total)
+{
+    static const char *const what[] = { "model_fwd", "model_fwdbwd", "mixer_fwd", "mixer_fwdbwd",
+                                        "model_train" };
+    *noisy = *total = 0;
+    size_t n = json_object_array_length(records);
+    for (size_t i = 0; i < n; i++) {
+        json_object *r = json_object_array_get_idx(records, i);
+        if (strcmp(xb_jstr(r, "status", ""), "ok") != 0) continue;
+        json_object *lat = xb_jget(r, "latency");
+        for (size_t w = 0; lat && w < sizeof what / sizeof *what; w++) {
+            json_object *m = xb_jget(lat, what[w]);
+            if (!m || !json_object_is_type(m, json_type_object)) continue;
+            (*total)++;
+            json_object *nz = xb_jget(m, "noisy");
+            if (nz && json_object_get_boolean(nz)) (*noisy)++;
+        }
+    }
+}
+
+/* The "## Test accuracy" section of tables.md's text (up to the next "## "), or NULL. */
+static void print_accuracy(FILE *out, const char *tables)
+{
+    const char *a = tables ? strstr(tables, "## Test accuracy") : NULL;
+    if (!a) return;
+    const char *e = strstr(a + 3, "\n## ");
+    fprintf(out, "%.*s\n", (int)(e ? e - a + 1 : (long)strlen(a)), a);
+}
+
+static void fmt_time(double s, char *buf, size_t n)
+{
+    if (!isfinite(s)) snprintf(buf, n, "—");
+    else if (s < 1e-3) snprintf(buf, n, "%.1f µs", s * 1e6);
+    else if (s < 1) snprintf(buf, n, "%.3g ms", s * 1e3);
+    else snprintf(buf, n, "%.3g s", s);
+}
+
+typedef struct col { const char *task; int L; } col;
+
+void xb_summary_print(json_object *meta, json_object *records, const char *dir, FILE *out)
+{
+    xb_rview *v = NULL;
+    int n = xb_rviews(records, &v);
+    int ok = 0;
+    for (int i = 0; i < n; i++) ok += v[i].ok;
+    fprintf(out, "\nxbench %s (commit %s) · suite %s · %d cells, %d ok, %d not ok · %s/\n\n",
+            xb_jstr(meta, "xbench_version", XB_VERSION), xb_jstr(meta, "git_commit", "?"),
+            xb_jstr(meta, "suite_name", "?"), n, ok, n - ok, dir);
+    char *tables = xb_report_tables(meta, records);
+    print_accuracy(out, tables);
+    free(tables);
+
+    /* mixers of the run, training and latency-only cells alike */
+    const char **mixers;
+    int nm = xb_distinct_mixers(v, n, XB_KIND_ANY, &mixers);
+    double *acc = calloc((size_t)(nm ? nm : 1), sizeof *acc), *lat = calloc((size_t)(nm ? nm : 1), sizeof *lat);
+    col *cols = calloc((size_t)(n ? n : 1), sizeof *cols);
+    if (!acc || !lat || !cols || nm == 0) goto done;
+
+    /* one thread count (the largest): cells of different counts are not pooled */
+    int *thr, nthr = xb_distinct_threads(v, n, &thr), threads = nthr ? thr[nthr - 1] : 0;
+    free(thr);
+
+    /* accuracy: the (task, L) columns where every mixer that trained has an ok value */
+    int nc = 0, all_cols = 0;
+    const char **trained;
+    int nt = xb_distinct_mixers(v, n, XB_KIND_TRAIN, &trained);
+    for (int i = 0; i < n; i++) {
+        if (v[i].kind != XB_KIND_TRAIN) continue;
+        int seen = 0;
+        for (int c = 0; c < all_cols && !seen; c++) seen = cols[c].L == v[i].L && !strcmp(cols[c].task, v[i].task);
+        if (!seen) cols[all_cols++] = (col){ v[i].task, v[i].L };
+    }
+    for (int c = 0; c < all_cols; c++) {
+        int every = 1;
+        for (int j = 0; j < nt && every; j++) {
+            xb_agg a;
+            xb_aggregate(v, n, XB_KIND_TRAIN, cols[c].task, trained[j], cols[c].L, threads, "test_acc", &a);
+            every = a.ok > 0;
+        }
+        if (every) cols[nc++] = cols[c];
+    }
+    for (int j = 0; j < nm; j++) {
+        acc[j] = NAN;
+        double sum = 0;
+        int have = 0;
+        for (int c = 0; c < nc; c++) {
+            xb_agg a;
+            xb_aggregate(v, n, XB_KIND_TRAIN, cols[c].task, mixers[j], cols[c].L, threads, "test_acc", &a);
+            if (a.ok) { sum += a.mean; have++; }
+        }
+        if (have == nc && nc > 0) acc[j] = sum / nc;
+    }
+    free(trained);
+
+    /* speed: whole-model forward, latency-only cells, geometric mean over the lengths every
+     * mixer has */
+    int *Ls, nL = xb_distinct_lengths(v, n, XB_KIND_LATENCY, NULL, &Ls), nLc = 0;
+    for (int li = 0; li < nL; li++) {
+        int every = 1;
+        for (int j = 0; j < nm && every; j++) {
+            xb_agg a;
+            xb_aggregate(v, n, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], threads, "latency.model_fwd.median", &a);
+            every = a.ok > 0 && isfinite(a.median);
+        }
+        if (every) Ls[nLc++] = Ls[li];
+    }
+    /* without latency-only cells: the training cells' own timing, over the common columns */
+    int from_train = nLc == 0 && nc > 0;
+    for (int j = 0; j < nm; j++) {
+        double logsum = 0;
+        int k = from_train ? nc : nLc, have = 0;
+        for (int i = 0; i < k; i++) {
+            xb_agg a;
+            if (from_train)
+                xb_aggregate(v, n, XB_KIND_TRAIN, cols[i].task, mixers[j], cols[i].L, threads,
+                             "latency.model_fwd.median", &a);
+            else
+                xb_aggregate(v, n, XB_KIND_LATENCY, NULL, mixers[j], Ls[i], threads,
+                             "latency.model_fwd.median", &a);
+            if (a.ok > 0 && isfinite(a.median) && a.median > 0) {
+                logsum += log(a.median);
+                have++;
+            }
+        }
+        lat[j] = have == k && k > 0 ? exp(logsum / k) : NAN;
+    }
+
+    int best_acc = -1, best_lat = -1;
+    for (int j = 0; j < nm; j++) {
+        if (isfinite(acc[j]) && (best_acc < 0 || acc[j] > acc[best_acc])) best_acc = j;
+        if (isfinite(lat[j]) && (best_lat < 0 || lat[j] < lat[best_lat])) best_lat = j;
+    }
+    fprintf(out, "## Verdict per mixer\n\n");
+    if (nc > 0)
+        fprintf(out, "Accuracy: mean over the %d task × length column%s every mixer has (of %d), "
+                "at %d thread%s. ", nc, nc == 1 ? "" : "s", all_cols, threads, threads == 1 ? "" : "s");
+    if (nLc > 0)
+        fprintf(out, "Speed: whole-model forward at %d thread%s, geometric mean over L = %d … %d "
+                "(latency-only cells).", threads, threads == 1 ? "" : "s", Ls[0], Ls[nLc - 1]);
+    else if (from_train)
+        fprintf(out, "Speed: whole-model forward of the trained model at each of those columns, "
+                "geometric mean (no latency-only cells).");
+    fprintf(out, "\n\n| mixer | accuracy | forward | verdict |\n|---|---:|---:|---|\n");
+    for (int j = 0; j < nm; j++) {
+        char a[32], t[32], verdict[96] = "";
+        if (isfinite(acc[j])) snprintf(a, sizeof a, "%.1f %%", 100 * acc[j]);
+        else snprintf(a, sizeof a, "—");
+        fmt_time(lat[j], t, sizeof t);
+        int front = isfinite(acc[j]) && isfinite(lat[j]);
+        for (int k = 0; k < nm && front; k++) {
+            if (k == j || !isfinite(acc[k]) || !isfinite(lat[k])) continue;
+            if (acc[k] >= acc[j] && lat[k] <= lat[j] && (acc[k] > acc[j] || lat[k] < lat[j])) front = 0;
+        }
+        size_t w = 0;
+#define ADD(s) w += (size_t)snprintf(verdict + w, sizeof verdict - w, "%s%s", w ? ", " : "", s)
+        if (j == best_acc) ADD("most accurate");
+        if (j == best_lat) ADD("fastest");
+        if (front) ADD("Pareto front");
+#undef ADD
+        fprintf(out, "| %s | %s | %s | %s |\n", mixers[j], a, t, verdict);
+    }
+    fprintf(out, "\n");
+    free(Ls);
+done:
+    free(acc);
+    free(lat);
+    free(cols);
+    free(mixers);
+    free(v);
+}
+
+int xb_summary_dir(const char *dir, FILE *out, FILE *err)
+{
+    json_object *meta = NULL, *recs = NULL;
+    int rc = xb_report_load(dir, &meta, &recs, err, NULL);
+    if (rc == 0) xb_summary_print(meta, recs, dir, out);
+    if (meta) json_object_put(meta);
+    if (recs) json_object_put(recs);
+    return rc;
+}
