@@ -1,5 +1,5 @@
 /* cmd/cmd_plot.c — `xbench plot DIR`: write DIR/plots/<name>.gp from cells.jsonl and render
- * them with gnuplot to .png and .svg (harness/plot.c). */
+ * them with gnuplot to .png, .svg and .pdf (harness/plot.c). */
 #include <getopt.h>
 #include <stdio.h>
 
@@ -8,10 +8,11 @@
 
 static const xb_cli cli = {
     "plot", "DIR",
-    "Write DIR/plots/<name>.gp (data inline) from DIR/cells.jsonl and render each to .png and\n"
-    ".svg with gnuplot: latency and FLOPs vs length, accuracy vs length and the\n"
-    "accuracy-latency Pareto front per task, training-loss curves. Without gnuplot on PATH\n"
-    "the scripts are still written.",
+    "Write DIR/plots/<name>.gp (data inline) from DIR/cells.jsonl and render each to .png,\n"
+    ".svg and .pdf with gnuplot: latency and FLOPs vs length (log-log, µs/ms/s ticks),\n"
+    "accuracy per task (grouped bars at one length, lines over several), the\n"
+    "accuracy-latency Pareto front per task, training-loss curves. Each mixer keeps one\n"
+    "colour and marker in every figure. Without gnuplot on PATH the scripts are still written.",
     NULL,
 };
 
