@@ -67,6 +67,13 @@ int xb_cell_send_result(xb_cell_chan *ch, json_object *rec)
     return xb_cell_send(ch, "result", o);
 }
 
+int xb_cell_send_oom(xb_cell_chan *ch, const char *what)
+{
+    json_object *o = json_object_new_object();
+    if (what) json_object_object_add(o, "what", json_object_new_string(what));
+    return xb_cell_send(ch, "oom", o);
+}
+
 int xb_cell_fault(int index)
 {
     const char *spec = getenv("XB_FAULT");
@@ -78,6 +85,8 @@ int xb_cell_fault(int index)
             if (strcmp(kind, "segv") == 0) {
                 signal(SIGSEGV, SIG_DFL);
                 raise(SIGSEGV);
+            } else if (strcmp(kind, "kill") == 0) {
+                raise(SIGKILL);
             } else if (strcmp(kind, "sleep") == 0) {
                 for (;;) sleep(1);
             } else if (strcmp(kind, "alloc") == 0) {
@@ -141,7 +150,13 @@ static void lb_drain(linebuf *b, xb_cell_outcome *out, xb_cell_progress_fn pf, v
             if (json_object_object_get_ex(msg, "record", &rec)) {
                 if (out->record) json_object_put(out->record);
                 out->record = json_object_get(rec);
+                json_object *s = NULL;
+                if (json_object_object_get_ex(rec, "status", &s) &&
+                    strcmp(json_object_get_string(s), "oom") == 0)
+                    out->oom_reported = 1;
             }
+        } else if (strcmp(type, "oom") == 0) {
+            out->oom_reported = 1;
         } else if (strcmp(type, "progress") == 0 && pf) {
             pf(pctx, msg);
         }
@@ -179,6 +194,19 @@ static int mentions_oom(const char *s)
     return 0;
 }
 
+/* The kernel's count of OOM kills (/proc/vmstat oom_kill, Linux 4.13+), -1 if unknown. */
+static long oom_kill_count(void)
+{
+    FILE *f = fopen("/proc/vmstat", "r");
+    if (!f) return -1;
+    char line[128];
+    long n = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "oom_kill %ld", &n) == 1) break;
+    fclose(f);
+    return n;
+}
+
 static long g_as_base_kb;   /* in the child: address space mapped before the limit was set */
 
 long xb_cell_as_base_kb(void) { return g_as_base_kb; }
@@ -204,6 +232,7 @@ static void run_child(int wfd, int efd, const xb_cell_limits *lim, xb_cell_fn fn
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
+    signal(SIGXFSZ, SIG_DFL);   /* the sweep ignores it for its own writes */
     if (efd >= 0 && dup2(efd, STDERR_FILENO) < 0) _exit(120);
     struct rlimit core = { 0, 0 };
     setrlimit(RLIMIT_CORE, &core);          /* a crashing cell leaves no core file */
@@ -246,6 +275,7 @@ int xb_cell_exec(const xb_cell_limits *lim, xb_cell_fn fn, void *ctx,
     }
     fflush(stdout);
     fflush(stderr);
+    long oom_kills0 = oom_kill_count();
     double t0 = xb_now();
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -336,7 +366,20 @@ int xb_cell_exec(const xb_cell_limits *lim, xb_cell_fn fn, void *ctx,
     } else if (timed_out) {
         snprintf(out->status, sizeof out->status, "timeout");
     } else if (out->signal == SIGKILL) {
-        snprintf(out->status, sizeof out->status, "oom");   /* the kernel's OOM killer */
+        /* Not our SIGKILL. Out of memory only with evidence; else someone else's kill. */
+        long oom_kills1 = oom_kills0 >= 0 ? oom_kill_count() : -1;
+        const char *why = NULL;
+        if (out->oom_reported) why = "the cell reported an allocation failure, then was killed";
+        else if (mentions_oom(out->stderr_tail)) why = "the cell's stderr reports an allocation failure";
+        else if (oom_kills1 > oom_kills0) why = "killed by the kernel's OOM killer";
+        if (why) {
+            snprintf(out->status, sizeof out->status, "oom");
+            snprintf(out->detail, sizeof out->detail, "%s", why);
+        } else {
+            snprintf(out->status, sizeof out->status, "crashed:SIGKILL");
+            snprintf(out->detail, sizeof out->detail, "killed by SIGKILL from outside xbench (not its "
+                     "time limit), with no sign of running out of memory");
+        }
     } else if (out->signal) {
         snprintf(out->status, sizeof out->status, "crashed:%s",
                  xb_signame(out->signal, sig, sizeof sig));
@@ -345,8 +388,10 @@ int xb_cell_exec(const xb_cell_limits *lim, xb_cell_fn fn, void *ctx,
         const char *rs = json_object_object_get_ex(out->record, "status", &s)
                              ? json_object_get_string(s) : "ok";
         snprintf(out->status, sizeof out->status, "%s", rs);
-    } else if (mentions_oom(out->stderr_tail)) {
+    } else if (mentions_oom(out->stderr_tail) || out->oom_reported) {
         snprintf(out->status, sizeof out->status, "oom");
+        snprintf(out->detail, sizeof out->detail, "%s", out->oom_reported
+                 ? "the cell reported an allocation failure" : "the cell's stderr reports an allocation failure");
     } else {
         snprintf(out->status, sizeof out->status, "crashed:exit %d", out->exit_code);
     }

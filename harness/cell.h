@@ -10,12 +10,23 @@
  *
  *   result received, exit 0  → the record's own "status" (ok, diverged, oom, error, ...)
  *   deadline passed          → timeout
- *   killed by SIGKILL (not by us), or exited with an out-of-memory message → oom
+ *   killed by SIGKILL (not by us) with evidence of running out of memory → oom
+ *   killed by SIGKILL (not by us) without it → crashed:SIGKILL (someone's kill -9, a CI
+ *                              job's own limit: not a property of the cell)
  *   other signal             → crashed:SIGSEGV, crashed:SIGABRT, ...
+ *   exited without a result, with an out-of-memory message on stderr → oom
  *   exited without a result  → crashed:exit <code>
  *
- * Test-only fault injection: XB_FAULT=<kind>:<index>[,<kind>:<index>...], kinds segv, sleep,
- * alloc, nan, read by the child through xb_cell_fault(index). */
+ * Evidence of running out of memory, for a SIGKILL: the child said so through its pipe (a
+ * {"t":"oom"} message, or a result whose status is "oom"), or its stderr says so
+ * ("out of memory", "Cannot allocate memory", ...), or the kernel's OOM killer killed a
+ * process while the cell ran (the oom_kill count of /proc/vmstat rose; it counts every OOM
+ * kill, the memory cgroups' included). Under RLIMIT_AS an allocation past the limit fails
+ * (malloc returns NULL) rather than drawing a SIGKILL, so a cell over mem_limit_mb reports
+ * it itself.
+ *
+ * Test-only fault injection: XB_FAULT=<kind>:<index>[,<kind>:<index>...], kinds segv, kill,
+ * sleep, alloc, nan, read by the child through xb_cell_fault(index). */
 #ifndef XB_CELL_H
 #define XB_CELL_H
 
@@ -48,6 +59,8 @@ typedef struct xb_cell_outcome {
     long peak_rss_kb;         /* the child's ru_maxrss (wait4) */
     int exit_code;            /* -1 when killed by a signal */
     int signal;               /* the signal that ended it, 0 if none */
+    int oom_reported;         /* the child sent {"t":"oom"} or a result with status "oom" */
+    char detail[160];         /* why, for oom and crashed:SIGKILL ("" otherwise) */
     char stderr_tail[2048];   /* last bytes the child wrote to stderr */
 } xb_cell_outcome;
 
@@ -63,9 +76,12 @@ void xb_cell_outcome_release(xb_cell_outcome *out);
 int xb_cell_send(xb_cell_chan *ch, const char *type, json_object *obj);
 /* Child side: send the result record ({"t":"result","record":rec}); takes ownership. */
 int xb_cell_send_result(xb_cell_chan *ch, json_object *rec);
+/* Child side: say that an allocation failed ({"t":"oom"}), before anything else can go
+ * wrong: should the child then die by SIGKILL, the cell is recorded oom. */
+int xb_cell_send_oom(xb_cell_chan *ch, const char *what);
 
-/* Child side, test-only fault hook for the cell with this index. segv and sleep do not
- * return; alloc allocates and touches memory until allocation fails and returns
+/* Child side, test-only fault hook for the cell with this index. segv, kill (SIGKILL, as
+ * from outside) and sleep do not return; alloc allocates and touches memory until allocation fails and returns
  * XB_FAULT_OOM; nan returns XB_FAULT_NAN (the caller poisons its parameters). */
 enum { XB_FAULT_NONE = 0, XB_FAULT_OOM = 1, XB_FAULT_NAN = 2 };
 int xb_cell_fault(int index);

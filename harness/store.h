@@ -6,8 +6,18 @@
  *   <dir>/meta.json     the suite (canonical text, hash), machine, threads, BLAS, env
  *   <dir>/results.csv, results.json, tables.md, plots/   derived (harness/report.c, plot.c)
  *
+ *   <dir>/.lock         the writer lock (xb_store_lock): one run writes a folder at a time;
+ *                       it holds the pid of the run that last took it
+ *
  * Files readers see whole are written to a temporary name in the same folder, fsync'd and
- * renamed over the old one (xb_write_atomic). */
+ * renamed over the old one (xb_write_atomic). Every JSON file is written without NaN or
+ * Infinity (json-c prints them, JSON has no such numbers): they become null.
+ *
+ * cells.jsonl stays a sequence of complete lines: a record is written with one write() and
+ * fsync'd; when that fails (a full disk: ENOSPC; a file-size limit: EFBIG — the caller
+ * ignores SIGXFSZ) the file is cut back to its size before the record. A last line left
+ * incomplete by a crash is cut off (with a warning) when the file is opened for appending,
+ * so the next record starts on a line of its own. */
 #ifndef XB_STORE_H
 #define XB_STORE_H
 
@@ -18,28 +28,57 @@
 typedef struct xb_store {
     char *dir;
     int fd;                 /* cells.jsonl, O_APPEND */
+    int err;                /* errno of the last failed open or append, else 0 */
 } xb_store;
 
 /* mkdir -p. 0 or XB_EIO. */
 int xb_mkdirs(const char *path);
-/* Write data to path through path.tmp.<pid> + fsync + rename. 0 or XB_EIO. */
+/* Write data to path through path.tmp.<pid> + fsync + rename. 0 or XB_EIO (errno says why;
+ * the old file, if any, is left as it was). */
 int xb_write_atomic(const char *path, const char *data, size_t n);
-/* The same for a JSON object (pretty-printed, newline at the end). */
+/* The same for a JSON object (pretty-printed, newline at the end). Non-finite numbers are
+ * written as null; o itself is not changed. */
 int xb_write_json_atomic(const char *path, json_object *o);
+/* Replace every NaN/±Infinity number inside o (objects and arrays, at any depth) by null, in
+ * place. The path of each ("latency.model_fwd.median", "loss_curve[3][1]") is added to paths
+ * (a json array; may be NULL). Returns how many were replaced. */
+int xb_json_nonfinite_to_null(json_object *o, json_object *paths);
+/* How many non-finite numbers o holds (o is not changed). */
+int xb_json_count_nonfinite(json_object *o);
 /* "<dir>/<name>" in a malloc'd string. */
 char *xb_path_join(const char *dir, const char *name);
 
-/* Create dir if needed and open its cells.jsonl for appending. */
+/* Create dir if needed and open its cells.jsonl for appending. A last line without its
+ * newline (a write cut short) is cut off, or, when it is a whole JSON object that only lost
+ * its newline, completed; either with a warning on warn (may be NULL). 0, or XB_EIO with
+ * st->err = errno. xb_store_open warns on stderr. */
+int xb_store_open_ex(xb_store *st, const char *dir, FILE *warn);
 int xb_store_open(xb_store *st, const char *dir);
-/* One line + fsync. 0 or XB_EIO. */
+/* One line (one write) + fsync. Non-finite numbers of rec are replaced by null first (in
+ * rec); their paths go to rec's "nonfinite_fields", and a record whose status was "ok" gets
+ * status "error" with an error naming them. 0, or XB_EIO with st->err = errno (ENOSPC,
+ * EFBIG, EIO, ...): the file is then cut back to its size before the call, so every earlier
+ * record stays whole. */
 int xb_store_append(xb_store *st, json_object *rec);
 void xb_store_close(xb_store *st);
 
+/* The writer lock of a results folder (which must exist): flock(LOCK_EX | LOCK_NB) on
+ * <dir>/.lock, then this process's pid is written into it. The lock lasts until
+ * xb_store_unlock or the process (and the children it forked meanwhile) end; readers take no
+ * lock. Returns the lock's descriptor (>= 0); XB_EINVAL when another process holds it
+ * (*holder = the pid in the file, 0 if unknown; holder may be NULL); XB_EIO when the file
+ * cannot be opened or locked (errno says why). */
+int xb_store_lock(const char *dir, long *holder);
+void xb_store_unlock(int fd);
+
 /* Records of <dir>/cells.jsonl in file order (a json array, caller puts it). A line that does
  * not parse (a write cut short by a crash) is skipped with a warning on warn (may be NULL).
- * Missing file: an empty array and XB_ENOTFOUND. */
+ * A cut-short record followed on the same line by a whole one (a file appended to by a
+ * version that did not cut the torn line off) loses the cut one only: the text from the
+ * next '{"v":' on is read as a record of its own. Missing file: an empty array and
+ * XB_ENOTFOUND. */
 int xb_store_load(const char *dir, json_object **records, FILE *warn);
-/* The same, counting the skipped lines in *bad (may be NULL), and telling a missing file
+/* The same, counting the skipped lines (or pieces of lines) in *bad (may be NULL), and telling a missing file
  * (XB_ENOTFOUND) from one that exists but cannot be read (XB_EIO). */
 int xb_store_load_ex(const char *dir, json_object **records, FILE *warn, int *bad);
 /* Keep the last record per config_hash, in the order their first record appeared. Returns a

@@ -5,6 +5,7 @@
 #include "harness/sweep.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -778,7 +779,62 @@ int xb_sweep_run(const xb_suite *s, const xb_sweep_opts *o)
     char *dir = xb_sweep_dir(s, o);
     json_object *done = NULL, *warnings = json_object_new_array(), *meta = NULL;
     xb_store st = { .fd = -1 };
+    int lock = -1;
+    /* A file-size limit (ulimit -f) must not kill the run with SIGXFSZ halfway through a
+     * record: ignored, the write fails with EFBIG and the store cuts its partial line off. */
+    struct sigaction ign, old_xfsz;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGXFSZ, &ign, &old_xfsz);
     if (!dir) { rc = XB_ENOMEM; goto out; }
+    if (xb_mkdirs(dir) != 0) {
+        fprintf(err, "error: cannot create the results folder '%s': %s\n", dir, strerror(errno));
+        rc = XB_EIO;
+        goto out;
+    }
+    /* One writer per folder: a second run (or a --resume beside a live run) would run every
+     * cell again and interleave its records with the first one's. cells.jsonl is created
+     * (never truncated) before the lock file, so the folder never holds a lock file alone. */
+    char *cp = xb_path_join(dir, "cells.jsonl");
+    int cfd = cp ? open(cp, O_WRONLY | O_CREAT | O_CLOEXEC, 0666) : -1;
+    if (cfd < 0) {
+        fprintf(err, "error: cannot create '%s': %s\n", cp ? cp : "cells.jsonl", strerror(errno));
+        free(cp);
+        rc = XB_EIO;
+        goto out;
+    }
+    close(cfd);
+    free(cp);
+    long holder = 0;
+    lock = xb_store_lock(dir, &holder);
+    if (lock < 0) {
+        int e = errno;
+        int no_locks = lock != XB_EINVAL && (e == ENOLCK || e == EOPNOTSUPP || e == ENOSYS);
+        if (lock == XB_EINVAL && holder > 0)
+            fprintf(err, "error: '%s' is being written by another xbench run (pid %ld holds "
+                    "'%s/.lock'); wait for it to end, or use -o for another folder\n", dir,
+                    holder, dir);
+        else if (lock == XB_EINVAL)
+            fprintf(err, "error: '%s' is being written by another xbench run (another process "
+                    "holds '%s/.lock'); wait for it to end, or use -o for another folder\n",
+                    dir, dir);
+        else if (no_locks)
+            fprintf(err, "warning: the filesystem of '%s' has no file locks (%s): a second run "
+                    "into this folder would not be refused\n", dir, strerror(e));
+        else
+            fprintf(err, "error: cannot lock '%s/.lock': %s\n", dir, strerror(e));
+        if (!no_locks) {
+            rc = lock == XB_EINVAL ? XB_EINVAL : XB_EIO;
+            goto out;
+        }
+    }
+    /* --resume appends to what is there: a record cut short at the end goes first (with a
+     * warning), so the reading below does not warn about it a second time. */
+    if (o->resume && (rc = xb_store_open_ex(&st, dir, err)) != 0) {
+        fprintf(err, "error: cannot open '%s/cells.jsonl' for appending: %s\n", dir, strerror(st.err));
+        goto out;
+    }
     rc = check_resume(dir, s, o->resume, err, &done);
     if (rc) goto out;
     if (o->resume && !o->quiet) {
@@ -792,9 +848,8 @@ int xb_sweep_run(const xb_suite *s, const xb_sweep_opts *o)
         fprintf(err, "resuming '%s': %d of %d cells already done, %d to run again "
                 "(timeout/oom/crashed)\n", dir, keep, n, again);
     }
-    rc = xb_store_open(&st, dir);
-    if (rc) {
-        fprintf(err, "error: cannot create '%s/cells.jsonl': %s\n", dir, strerror(errno));
+    if (st.fd < 0 && (rc = xb_store_open_ex(&st, dir, err)) != 0) {
+        fprintf(err, "error: cannot create '%s/cells.jsonl': %s\n", dir, strerror(st.err));
         goto out;
     }
 
@@ -810,7 +865,8 @@ int xb_sweep_run(const xb_suite *s, const xb_sweep_opts *o)
     char *mp = xb_path_join(dir, "meta.json");
     rc = mp ? xb_write_json_atomic(mp, meta) : XB_ENOMEM;
     if (rc) {
-        fprintf(err, "error: cannot write '%s'\n", mp ? mp : "meta.json");
+        fprintf(err, "error: cannot write '%s': %s\n", mp ? mp : "meta.json",
+                rc == XB_ENOMEM ? strerror(ENOMEM) : strerror(errno));
         free(mp);
         goto out;
     }
@@ -825,6 +881,7 @@ int xb_sweep_run(const xb_suite *s, const xb_sweep_opts *o)
 
     prog_ctx pc = { &prog };
     int not_ok = 0;
+    char stopped[600] = "";     /* why the run stopped early on a write error */
     for (int i = 0; i < n && !g_stop; i++) {
         xb_cell_spec *c = &cells[i];
         char what[160];
@@ -864,20 +921,30 @@ int xb_sweep_run(const xb_suite *s, const xb_sweep_opts *o)
             if (!e && strcmp(status, "timeout") == 0)
                 snprintf(msg, sizeof msg, "killed after cell_timeout_s = %g s", c->timeout_s);
             else if (!e && strcmp(status, "oom") == 0)
-                snprintf(msg, sizeof msg, "killed or out of memory under mem_limit_mb = %ld", c->mem_limit_mb);
+                snprintf(msg, sizeof msg, "out of memory (%s%smem_limit_mb = %ld)", out.detail,
+                         out.detail[0] ? "; " : "", c->mem_limit_mb);
             else if (!e && strncmp(status, "crashed", 7) == 0)
-                snprintf(msg, sizeof msg, "the cell's process ended without a result");
+                snprintf(msg, sizeof msg, "%s", out.detail[0] ? out.detail
+                                                               : "the cell's process ended without a result");
             rec = make_record(c, s, status, e ? e : msg, out.record, &out);
             wall = out.wall_s;
             xb_cell_outcome_release(&out);
         }
         if (xb_store_append(&st, rec) != 0) {
+            /* A full disk or a file-size limit: the record that did not fit was cut off again,
+             * every earlier one is whole. Stop: the next cells would fail the same way. */
             xb_progress_clear(&prog);
-            fprintf(err, "error: cannot append to '%s/cells.jsonl': %s\n", dir, strerror(errno));
+            snprintf(stopped, sizeof stopped, "cannot append to '%s/cells.jsonl': %s", dir,
+                     strerror(st.err));
+            fprintf(err, "error: %s; stopped the run with cell %d (%s) unrecorded, every "
+                    "earlier record is intact: make room, then continue with --resume\n",
+                    stopped, c->index + 1, what);
             json_object_put(rec);
             rc = XB_EIO;
             break;
         }
+        /* the store may have changed it (a non-finite measurement of an "ok" cell is an error) */
+        snprintf(status, sizeof status, "%s", xb_jstr(rec, "status", "?"));
         if (strcmp(status, "ok") != 0) not_ok++;
         xb_progress_end(&prog, status, xb_jstr(rec, "error", NULL), 1, wall);
         json_object_put(rec);
@@ -890,8 +957,12 @@ int xb_sweep_run(const xb_suite *s, const xb_sweep_opts *o)
     /* Finish meta.json, then the derived files, even after an interruption. */
     char now[32];
     utc_now(now, sizeof now);
-    json_object_object_add(meta, interrupted ? "interrupted" : "finished", json_object_new_string(now));
-    xb_write_json_atomic(mp, meta);
+    /* A run stopped by a write error did not finish either: "interrupted", and why. */
+    json_object_object_add(meta, interrupted || stopped[0] ? "interrupted" : "finished",
+                           json_object_new_string(now));
+    if (stopped[0]) json_object_object_add(meta, "stopped_by", json_object_new_string(stopped));
+    if (xb_write_json_atomic(mp, meta) != 0)
+        fprintf(err, "warning: cannot update '%s' (it keeps the run's start): %s\n", mp, strerror(errno));
     free(mp);
     xb_store_close(&st);
     if (rc == 0) {
@@ -913,6 +984,9 @@ int xb_sweep_run(const xb_suite *s, const xb_sweep_opts *o)
         }
     }
 out:
+    xb_store_close(&st);            /* (a second close is a no-op) */
+    xb_store_unlock(lock);
+    sigaction(SIGXFSZ, &old_xfsz, NULL);
     if (done) json_object_put(done);
     if (meta) json_object_put(meta);
     json_object_put(warnings);

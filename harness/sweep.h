@@ -14,7 +14,18 @@
  * --resume skips cells whose config_hash already has a record in cells.jsonl, except
  * records whose status says the environment ended them (timeout, oom, crashed:*): those
  * run again and the new record supersedes the old. A folder holding cells of a different
- * suite (meta.json's suite_hash) is refused.
+ * suite (meta.json's suite_hash) is refused. A last line of cells.jsonl cut short by a crash
+ * is cut off first, with a warning (its cell runs again).
+ *
+ * One writer per folder: the run holds <dir>/.lock (flock, harness/store.h) from before it
+ * reads cells.jsonl to after the derived files are written; a second run into the folder, or
+ * a --resume beside a live run, is refused (XB_EINVAL, message naming the folder and the
+ * holder's pid). Readers (xbench report, plot) take no lock.
+ *
+ * Writing cells.jsonl can fail (a full disk: ENOSPC; a file-size limit: EFBIG; SIGXFSZ is
+ * ignored during the run so the write fails instead of killing the process): the record that
+ * did not fit is cut off again, the run stops with a message naming the file and the reason,
+ * and returns XB_EIO; every earlier record stays whole, and --resume continues.
  *
  * One line of cells.jsonl (a JSON object; absent measurements are null, never 0):
  *   v (1), index, kind ("train"|"latency"), task (null for latency), mixer, L, seed, threads,
@@ -27,7 +38,8 @@
  *   included; records written before model_train existed lack it),
  *   child_s, as_base_kb, peak_rss_kb (the child's ru_maxrss), wall_s (fork to reap),
  *   stderr (tail of the child's stderr, only when not ok), finished (UTC), config (the
- *   resolved configuration config_hash is the FNV-1a of). */
+ *   resolved configuration config_hash is the FNV-1a of), nonfinite_fields (only when a
+ *   number was NaN/inf: the paths written as null; an "ok" record so becomes "error"). */
 #ifndef XB_SWEEP_H
 #define XB_SWEEP_H
 
@@ -66,7 +78,10 @@ char *xb_sweep_dir(const xb_suite *s, const xb_sweep_opts *o);
 
 /* Run the sweep. Returns XB_SWEEP_OK, XB_SWEEP_NOT_ALL_OK (some cell of the suite did not end
  * ok, skipped included), XB_SWEEP_INTERRUPTED (SIGINT/SIGTERM: the running cell was killed and
- * not recorded) or a negative XB_E* code (nothing ran, message on o->err). */
+ * not recorded) or a negative XB_E* code, message on o->err: XB_EINVAL (bad options, a folder
+ * of another suite or already written without --resume, a folder another run holds: nothing
+ * ran), XB_EIO (a file could not be written: the run stopped there, the records written
+ * before it are whole). */
 int xb_sweep_run(const xb_suite *s, const xb_sweep_opts *o);
 
 /* Statuses --resume runs again. */

@@ -16,11 +16,16 @@
 #include "harness/store.h"
 
 /* A fake cell: fault hook for its index, then some progress and a result. */
-typedef struct fake { int index; size_t touch_mb; int exit_code; } fake;
+typedef struct fake { int index; size_t touch_mb; int exit_code; int oom_then_kill; } fake;
 
 static int fake_cell(xb_cell_chan *ch, void *ctx)
 {
     fake *f = ctx;
+    if (f->oom_then_kill) {
+        /* an allocation failed, the child said so, then something killed it */
+        xb_cell_send_oom(ch, "a test allocation");
+        raise(SIGKILL);
+    }
     int fault = xb_cell_fault(f->index);
     json_object *rec = json_object_new_object();
     if (fault == XB_FAULT_OOM) {
@@ -132,6 +137,34 @@ Test(cell, touching_past_limit_without_the_hook)
     cr_assert_str_eq(out.status, "ok");
     cr_assert_eq(xb_jint(out.record, "sum", 0), -1, "malloc should have failed");
     cr_assert_lt(out.peak_rss_kb, 256 * 1024);
+    xb_cell_outcome_release(&out);
+}
+
+/* SIGKILL from outside (kill -9, a CI job's limit) with no sign of running out of memory
+ * is a crash, not oom. */
+Test(cell, sigkill_without_oom_evidence_is_crashed_sigkill)
+{
+    setenv("XB_FAULT", "kill:6", 1);
+    fake f = { .index = 6 };
+    xb_cell_outcome out;
+    run_fake(&f, 20, 256, NULL, &out);
+    cr_assert_str_eq(out.status, "crashed:SIGKILL");
+    cr_assert_eq(out.signal, SIGKILL);
+    cr_assert_null(out.record);
+    cr_assert(strstr(out.detail, "SIGKILL from outside") != NULL, "detail: %s", out.detail);
+    xb_cell_outcome_release(&out);
+    unsetenv("XB_FAULT");
+}
+
+Test(cell, sigkill_after_reported_allocation_failure_is_oom)
+{
+    unsetenv("XB_FAULT");
+    fake f = { .index = 0, .oom_then_kill = 1 };
+    xb_cell_outcome out;
+    run_fake(&f, 20, 256, NULL, &out);
+    cr_assert_str_eq(out.status, "oom");
+    cr_assert_eq(out.signal, SIGKILL);
+    cr_assert(out.oom_reported);
     xb_cell_outcome_release(&out);
 }
 
@@ -263,7 +296,7 @@ Test(sweep, faults_recorded_and_sweep_completes, .timeout = 60)
     load_tiny(&s);
     char dir[64];
     tmp_dir(dir, sizeof dir);
-    setenv("XB_FAULT", "segv:0,sleep:1,alloc:2,nan:3", 1);
+    setenv("XB_FAULT", "segv:0,sleep:1,alloc:2,nan:3,kill:5", 1);
     int rc = sweep(&s, dir, 0);
     unsetenv("XB_FAULT");
     cr_assert_eq(rc, XB_SWEEP_NOT_ALL_OK);
@@ -276,7 +309,12 @@ Test(sweep, faults_recorded_and_sweep_completes, .timeout = 60)
     cr_assert_str_eq(xb_jstr(nan, "status", ""), "diverged");
     cr_assert(json_object_is_type(xb_jget(nan, "final_loss"), json_type_null), "NaN is written as null");
     cr_assert_str_eq(xb_jstr(by_index(recs, 4), "status", ""), "ok");
-    cr_assert_str_eq(xb_jstr(by_index(recs, 5), "status", ""), "ok");
+    /* killed from outside without running out of memory: a crash, and --resume runs it again */
+    json_object *killed = by_index(recs, 5);
+    cr_assert_str_eq(xb_jstr(killed, "status", ""), "crashed:SIGKILL");
+    cr_assert(strstr(xb_jstr(killed, "error", ""), "SIGKILL from outside") != NULL, "error: %s",
+              xb_jstr(killed, "error", ""));
+    cr_assert(xb_status_rerun("crashed:SIGKILL"));
     /* an ok record has what the report needs */
     json_object *ok = by_index(recs, 4);
     cr_assert(xb_jnum(ok, "test_acc", -1) >= 0);
@@ -306,6 +344,7 @@ Test(sweep, faults_recorded_and_sweep_completes, .timeout = 60)
     fclose(f);
     free(p);
     cr_assert(strstr(buf, "| crashed:SIGSEGV |") != NULL);
+    cr_assert(strstr(buf, "crashed:SIGKILL") != NULL);
     cr_assert(strstr(buf, "| timeout |") != NULL);
     json_object_put(recs);
     xb_suite_release(&s);
