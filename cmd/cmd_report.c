@@ -2,6 +2,7 @@
  * tables.md of a results folder from its cells.jsonl (harness/report.c) and print the tables. */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
 #include "harness/report.h"
@@ -39,5 +40,9 @@ int cmd_report(int argc, char **argv)
         if (c == 'q') quiet = 1;
     }
     if (n_operands != 1) return xb_cli_usage_error(&cli, "expected one results folder");
+    /* the folder's name is echoed in messages and tables: no control characters in it */
+    for (const unsigned char *p = (const unsigned char *)operand; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return xb_cli_usage_error(&cli, "'%s': a control character in the folder's name", operand);
     return xb_report_dir(operand, quiet ? NULL : stdout, stderr) ? XB_EXIT_USAGE : XB_EXIT_OK;
 }

@@ -37,12 +37,15 @@ static void help(FILE *f)
 
 int xb_cli_usage_error(const xb_cli *cli, const char *fmt, ...)
 {
+    /* arguments are echoed: control characters in them are escaped (harness/diag.c) */
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "xbench %s: ", cli->cmd);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\ntry 'xbench %s --help'\n", cli->cmd);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fprintf(stderr, "xbench %s: ", cli->cmd);
+    xb_put_escaped(stderr, msg, strlen(msg), 0);
+    fprintf(stderr, "\ntry 'xbench %s --help'\n", cli->cmd);
     return XB_EXIT_USAGE;
 }
 
@@ -104,6 +107,7 @@ int main(int argc, char **argv)
     };
     opterr = 0;
     int c;
+    char shown[256];   /* an argument echoed in a message, control characters escaped */
     while ((c = getopt_long(argc, argv, "+hV", lo, NULL)) != -1) {
         switch (c) {
         case 'h':
@@ -113,7 +117,7 @@ int main(int argc, char **argv)
             printf("xbench %s\n", XB_VERSION);
             return XB_EXIT_OK;
         default:
-            fprintf(stderr, "xbench: unknown option '%s'\n", argv[optind - 1]);
+            fprintf(stderr, "xbench: unknown option '%s'\n", xb_escape(shown, sizeof shown, argv[optind - 1]));
             help(stderr);
             return XB_EXIT_USAGE;
         }
@@ -129,7 +133,7 @@ int main(int argc, char **argv)
             optind = 0;   /* glibc: 0 re-initialises getopt for the command's own options */
             return commands[i].fn(argc - first, argv + first);
         }
-    fprintf(stderr, "xbench: unknown command '%s'\n", name);
+    fprintf(stderr, "xbench: unknown command '%s'\n", xb_escape(shown, sizeof shown, name));
     int best = -1, bd = 3;
     for (int i = 0; i < N_COMMANDS; i++) {
         int dist = xb_edit_distance(name, commands[i].name);

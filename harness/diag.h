@@ -38,6 +38,19 @@ void xb_diag_warning(xb_diag *d, int line, int col, int span, const char *path, 
 /* A "note: ..." line belonging to the last message. */
 void xb_diag_note(xb_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Columns of a quoted source line; a longer line is cut around the caret ("..."). */
+#define XB_DIAG_WIDTH 200
+
+/* Write s[0..n) to f so that it cannot drive a terminal: C0 control characters (but tab when
+ * keep_tab), DEL, C1 control characters, Unicode's bidirectional formatting characters and
+ * bytes that are not UTF-8 are written as escapes (\t \n \r \x1b \u009b \u202e \xff); the
+ * rest as it is. Every message of this file goes through it. Returns the columns written
+ * (one per character). */
+size_t xb_put_escaped(FILE *f, const char *s, size_t n, int keep_tab);
+/* The same into buf (always NUL-terminated); a text that does not fit ends in "...". Returns
+ * buf, so it can stand as a printf argument. */
+char *xb_escape(char *buf, size_t size, const char *s);
+
 /* Levenshtein distance (bytes), for "closest first" name lists. */
 int xb_edit_distance(const char *a, const char *b);
 /* Write names[0..n) to buf as "a, b, c", sorted by edit distance to `word` (ties keep the

@@ -9,17 +9,30 @@
  *
  * Errors go through harness/diag.c, sorted by position: `file:line:col: key.path: message`,
  * then the line and a caret (libyaml marks are 0-based: +1). All errors of a file are
- * reported in one run (up to MAX_ERRORS). */
+ * reported in one run (up to MAX_ERRORS).
+ *
+ * A suite may come from anyone, so reading one is bounded and linear in its size: only a
+ * regular file of at most MAX_BYTES is read; one pass over libyaml's events (prescan) refuses
+ * nesting deeper than MAX_DEPTH, a second document, NUL characters and aliases that expand
+ * past MAX_NODES before libyaml builds the tree; duplicate keys and repeated list values are
+ * found by hashing and sorting, never by comparing every pair; an item with sweep axes is read
+ * once and its other configurations copied from it; and a suite of more than MAX_TASKS tasks,
+ * MAX_CELLS task x length configurations or MAX_CELLS cells is refused before the per-cell
+ * checks. An empty suite and
+ * a suite with nothing to run are errors too. */
 #include "harness/suite.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "core/rng.h"
@@ -32,6 +45,17 @@
 #define MAX_ERRORS 50
 #define MAX_AXES 8           /* sweep axes of one task */
 #define MAX_EXPANSION 4096   /* configurations one task item may expand into */
+#define MAX_BYTES (1L << 20) /* a suite file: 1 MiB */
+#define MAX_DEPTH 64         /* mappings and lists inside each other (a suite needs 5) */
+#define MAX_NODES 2000000    /* nodes, an alias counting as a copy of what it names */
+#define MAX_ANCHORS 1000     /* libyaml's loader looks anchors up one by one: bounded */
+#define MAX_ALIASES 10000
+#define MAX_DIRECTIVES 16    /* %YAML/%TAG lines: libyaml checks each against all before */
+#define MAX_CELLS 20000      /* cells of a suite, and task x length configurations (the sweep
+                                keeps each cell's resolved configuration in memory) */
+#define MAX_TASKS 10000      /* tasks once the axes are expanded (each is a block of the
+                                canonical dump and a column of the tables) */
+#define NAME_MAX_LEN 128     /* a run, mixer or task name */
 
 /* ------------------------------------------------------------------------------------------
  * Loader state */
@@ -66,8 +90,96 @@ typedef struct ctx {
     yaml_node_t *axis[MAX_AXES];
     const char *axis_key[MAX_AXES];
     int axis_pick[MAX_AXES];
+    int axis_sec[MAX_AXES];            /* 0 options:, 1 model:, 2 train: */
+    int axis_idx[MAX_AXES];            /* the option's index, or the key's row in its table */
     int quiet;                         /* drop errors: a repeated read of what was reported */
+    int last_kept;                     /* the last error was kept: its notes may follow */
 } ctx;
+
+/* ------------------------------------------------------------------------------------------
+ * A string → long map (open addressing, FNV-1a): duplicate keys and anchors in linear time */
+
+typedef struct strmap {
+    struct strmap_slot { const char *k; size_t n; long v; } *slot;
+    size_t cap, used;
+    int own;                           /* keys are copies, freed with the map */
+} strmap;
+
+static void strmap_free(strmap *m)
+{
+    if (m->own)
+        for (size_t i = 0; i < m->cap; i++) free((char *)m->slot[i].k);
+    free(m->slot);
+    memset(m, 0, sizeof *m);
+}
+
+/* The value of key k[0..n): the one stored (*found = 1), or v, now stored (*found = 0).
+ * NULL when out of memory. */
+static long *strmap_put(strmap *m, const char *k, size_t n, long v, int *found)
+{
+    if (2 * (m->used + 1) > m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 64;
+        struct strmap_slot *t = calloc(cap, sizeof *t);
+        if (!t) return NULL;
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->slot[i].k) continue;
+            size_t j = xb_fnv1a(m->slot[i].k, m->slot[i].n) & (cap - 1);
+            while (t[j].k) j = (j + 1) & (cap - 1);
+            t[j] = m->slot[i];
+        }
+        free(m->slot);
+        m->slot = t;
+        m->cap = cap;
+    }
+    size_t j = xb_fnv1a(k, n) & (m->cap - 1);
+    for (; m->slot[j].k; j = (j + 1) & (m->cap - 1))
+        if (m->slot[j].n == n && !memcmp(m->slot[j].k, k, n)) {
+            *found = 1;
+            return &m->slot[j].v;
+        }
+    const char *key = k;
+    if (m->own) {
+        char *copy = malloc(n + 1);
+        if (!copy) return NULL;
+        memcpy(copy, k, n);
+        copy[n] = '\0';
+        key = copy;
+    }
+    m->slot[j] = (struct strmap_slot){key, n, v};
+    m->used++;
+    *found = 0;
+    return &m->slot[j].v;
+}
+
+/* Values of a list that repeat an earlier one: flags[i] = 1 (NULL when out of memory).
+ * ok[i] = 0 leaves value i out. Sorting, not comparing every pair: lists may be long. */
+typedef struct { uint64_t v; int i; } value_at;
+
+static int value_at_cmp(const void *a, const void *b)
+{
+    const value_at *x = a, *y = b;
+    if (x->v != y->v) return x->v < y->v ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static unsigned char *repeats(const uint64_t *v, const unsigned char *ok, int n)
+{
+    unsigned char *flags = calloc((size_t)(n ? n : 1), 1);
+    value_at *a = malloc((size_t)(n ? n : 1) * sizeof *a);
+    if (!flags || !a) {
+        free(flags);
+        free(a);
+        return NULL;
+    }
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (ok[i]) a[m++] = (value_at){v[i], i};
+    qsort(a, (size_t)m, sizeof *a, value_at_cmp);
+    for (int i = 1; i < m; i++)
+        if (a[i].v == a[i - 1].v) flags[a[i].i] = 1;
+    free(a);
+    return flags;
+}
 
 static yaml_node_t *node_of(ctx *c, int id) { return yaml_document_get_node(&c->doc, id); }
 
@@ -84,19 +196,47 @@ static void mark_of(const yaml_node_t *n, int *line, int *col, int *span)
 __attribute__((format(printf, 4, 5)))
 static void err(ctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
 {
+    c->last_kept = 0;
+    if (c->quiet) return;
+    if (c->d.n_errors >= MAX_ERRORS) {   /* counted, not formatted: a file may hold millions */
+        c->d.n_errors++;
+        return;
+    }
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    int line = 1, col = 1, span = 1;
+    int line = 0, col = 0, span = 1;   /* no node: a message about the whole file */
     if (n) mark_of(n, &line, &col, &span);
-    if (c->d.n_errors == MAX_ERRORS) {
-        c->d.n_errors++;
-        return;
-    }
-    if (c->d.n_errors > MAX_ERRORS || c->quiet) return;
     xb_diag_error(&c->d, line, col, span, path, "%s", msg);
+    c->last_kept = 1;
+}
+
+/* A note to the last error, when that error was kept (not dropped as a repeat or past
+ * MAX_ERRORS). */
+__attribute__((format(printf, 2, 3)))
+static void note(ctx *c, const char *fmt, ...)
+{
+    if (!c->last_kept) return;
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    xb_diag_note(&c->d, "%s", msg);
+}
+
+/* s cut to 64 bytes (whole UTF-8 characters) with "...": what a message quotes of a value. */
+static const char *cut(char *buf, size_t n, const char *s)
+{
+    size_t len = strlen(s), keep = len;
+    if (len > 64) {
+        keep = 64;
+        while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80) keep--;
+    }
+    snprintf(buf, n, "%.*s%s", (int)keep, s, keep < len ? "..." : "");
+    return buf;
 }
 
 static void join(char *out, size_t n, const char *path, const char *k)
@@ -131,8 +271,10 @@ static void got(char *buf, size_t n, const yaml_node_t *v)
     if (v->type == YAML_MAPPING_NODE) snprintf(buf, n, "a mapping");
     else if (v->type == YAML_SEQUENCE_NODE) snprintf(buf, n, "a list");
     else if (is_null(v)) snprintf(buf, n, "nothing");
-    else if (is_quoted(v)) snprintf(buf, n, "the string '%.200s'", scalar(v));
-    else snprintf(buf, n, "'%.200s'", scalar(v));
+    else {
+        char s[80];
+        snprintf(buf, n, "%s'%s'", is_quoted(v) ? "the string " : "", cut(s, sizeof s, scalar(v)));
+    }
 }
 
 static void describe_range(char *buf, size_t n, int is_int, double min, double max)
@@ -198,15 +340,15 @@ static int get_enum(ctx *c, const yaml_node_t *v, const char *path, const char *
 static void unknown(ctx *c, const yaml_node_t *k, const char *path, const char *what,
                     const char *plural, const char *const *names, int n)
 {
-    char list[2048];
-    err(c, k, path, "unknown %s '%s'", what, scalar(k));
-    if (c->d.n_errors > MAX_ERRORS) return;
+    char list[2048], s[80];
+    err(c, k, path, "unknown %s '%s'", what, cut(s, sizeof s, scalar(k)));
+    if (!c->last_kept) return;
     if (n == 0) {
-        xb_diag_note(&c->d, "no %s are registered", plural);
+        note(c, "no %s are registered", plural);
         return;
     }
     xb_closest_list(list, sizeof list, scalar(k), names, n);
-    xb_diag_note(&c->d, "valid %s, closest first: %s", plural, list);
+    note(c, "valid %s, closest first: %s", plural, list);
 }
 
 /* Check a mapping: keys are plain scalars, none repeated. Returns 0 if it is a mapping. */
@@ -218,23 +360,25 @@ static int check_mapping(ctx *c, yaml_node_t *n, const char *path)
         err(c, n, path, "expected a mapping, got %s", g);
         return -1;
     }
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+    strmap seen = {0};                 /* key → index of its first pair */
+    yaml_node_pair_t *p0 = n->data.mapping.pairs.start;
+    for (yaml_node_pair_t *p = p0; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node_of(c, p->key);
         if (k->type != YAML_SCALAR_NODE) {
             err(c, k, path, "keys must be names");
             continue;
         }
-        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
-            yaml_node_t *k2 = node_of(c, q->key);
-            if (k2->type == YAML_SCALAR_NODE && !strcmp(scalar(k2), scalar(k))) {
-                char kp[256];
-                join(kp, sizeof kp, path, scalar(k));
-                err(c, k, kp, "duplicate key '%s' (first at line %d)", scalar(k),
-                    (int)k2->start_mark.line + 1);
-                break;
-            }
+        int found;
+        long *first = strmap_put(&seen, scalar(k), k->data.scalar.length, (long)(p - p0), &found);
+        if (first && found) {
+            yaml_node_t *k2 = node_of(c, p0[*first].key);
+            char kp[256], s[80];
+            join(kp, sizeof kp, path, scalar(k));
+            err(c, k, kp, "duplicate key '%s' (first at line %d)", cut(s, sizeof s, scalar(k)),
+                (int)k2->start_mark.line + 1);
         }
     }
+    strmap_free(&seen);
     return 0;
 }
 
@@ -263,7 +407,14 @@ static int get_int_list(ctx *c, const yaml_node_t *v, const char *path, double m
     }
     int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
     int *a = malloc((size_t)(n ? n : 1) * sizeof *a), bad = 0;
-    if (!a) return XB_ENOMEM;
+    uint64_t *key = malloc((size_t)(n ? n : 1) * sizeof *key);
+    unsigned char *ok = calloc((size_t)(n ? n : 1), 1);
+    if (!a || !key || !ok) {
+        free(a);
+        free(key);
+        free(ok);
+        return XB_ENOMEM;
+    }
     for (int i = 0; i < n; i++) {
         yaml_node_t *e = node_of(c, v->data.sequence.items.start[i]);
         char p[256];
@@ -274,13 +425,21 @@ static int get_int_list(ctx *c, const yaml_node_t *v, const char *path, double m
             continue;
         }
         a[i] = (int)x;
-        for (int j = 0; j < i; j++)
-            if (a[j] == a[i]) {
-                err(c, e, p, "%d is listed twice", a[i]);
-                bad = 1;
-                break;
-            }
+        key[i] = (uint64_t)(int64_t)a[i];
+        ok[i] = 1;
     }
+    unsigned char *rep = repeats(key, ok, n);
+    for (int i = 0; rep && i < n; i++)
+        if (rep[i]) {
+            char p[256];
+            index_path(p, sizeof p, path, i);
+            err(c, node_of(c, v->data.sequence.items.start[i]), p, "%d is listed twice", a[i]);
+            bad = 1;
+        }
+    if (!rep) bad = 1;
+    free(rep);
+    free(key);
+    free(ok);
     if (bad) {
         free(a);
         return -1;
@@ -365,7 +524,33 @@ static void read_section(ctx *c, yaml_node_t *n, const char *path, const xb_suit
 /* ------------------------------------------------------------------------------------------
  * The parts of the suite */
 
-static int is_name_char(int ch) { return isalnum(ch) || ch == '_' || ch == '-' || ch == '.'; }
+/* Names (the run's, mixers', tasks') are [A-Za-z0-9_.=-]: they become folder names, table
+ * columns and plot labels, and are never a way to put other bytes on a terminal. */
+static int is_name_char(int ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '-' || ch == '.' || ch == '=';
+}
+
+static int is_name(const char *t)
+{
+    size_t n = strlen(t);
+    if (n == 0 || n > NAME_MAX_LEN) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!is_name_char((unsigned char)t[i])) return 0;
+    return 1;
+}
+
+/* A mixer or task name where one is expected (0), else an error (-1): a value that cannot
+ * be a name gets this instead of "unknown" and a list of near names. */
+static int check_name(ctx *c, const yaml_node_t *v, const char *path, const char *what)
+{
+    if (v->type == YAML_SCALAR_NODE && !is_null(v) && is_name(scalar(v))) return 0;
+    char g[256];
+    got(g, sizeof g, v);
+    err(c, v, path, "expected a %s name (letters, digits, '_', '.', '=', '-'), got %s", what, g);
+    return -1;
+}
 
 static char *default_name(const char *file)
 {
@@ -391,16 +576,14 @@ static void read_name(ctx *c, yaml_node_t *v)
     char g[256];
     if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
         const char *t = scalar(v);
-        int ok = t[0] && t[0] != '.' && strlen(t) <= 128;
-        for (const char *p = t; ok && *p; p++) ok = is_name_char((unsigned char)*p);
-        if (ok) {
+        if (is_name(t) && t[0] != '.') {
             free(c->s->name);
             c->s->name = strdup(t);
             return;
         }
     }
     got(g, sizeof g, v);
-    err(c, v, "name", "expected a run name of letters, digits, '.', '_' and '-' "
+    err(c, v, "name", "expected a run name of letters, digits, '_', '.', '=' and '-' "
         "(not starting with '.'), got %s", g);
 }
 
@@ -427,7 +610,12 @@ static void read_seeds(ctx *c)
         }
     }
     uint64_t *a = malloc((size_t)n * sizeof *a);
-    if (!a) return;
+    unsigned char *ok = calloc((size_t)n, 1);
+    if (!a || !ok) {
+        free(a);
+        free(ok);
+        return;
+    }
     a[0] = 1234;
     int bad = 0;
     for (int i = 0; i < n && (one || many); i++) {
@@ -447,12 +635,20 @@ static void read_seeds(ctx *c)
             continue;
         }
         a[i] = x;
-        for (int j = 0; j < i; j++)
-            if (a[j] == a[i]) {
-                err(c, v, p, "seed %llu is listed twice", x);
-                bad = 1;
-            }
+        ok[i] = 1;
     }
+    unsigned char *rep = many ? repeats(a, ok, n) : NULL;
+    for (int i = 0; rep && i < n; i++)
+        if (rep[i]) {
+            char p[64];
+            snprintf(p, sizeof p, "seeds[%d]", i);
+            err(c, node_of(c, many->data.sequence.items.start[i]), p, "seed %llu is listed twice",
+                (unsigned long long)a[i]);
+            bad = 1;
+        }
+    if (many && !rep) bad = 1;
+    free(rep);
+    free(ok);
     if (bad) {
         free(a);
         return;
@@ -515,12 +711,7 @@ static void read_mixers(ctx *c)
         yaml_node_t *e = node_of(c, v->data.sequence.items.start[i]);
         char p[64];
         snprintf(p, sizeof p, "mixers[%d]", i);
-        if (e->type != YAML_SCALAR_NODE || is_null(e)) {
-            char g[256];
-            got(g, sizeof g, e);
-            err(c, e, p, "expected a mixer name, got %s", g);
-            continue;
-        }
+        if (check_name(c, e, p, "mixer")) continue;
         const xb_mixer *m = find_mixer(c, scalar(e));
         if (!m) {
             unknown(c, e, p, "mixer", "mixers", names, nr);
@@ -550,6 +741,7 @@ static void read_mixer_options(ctx *c)
         if (k->type != YAML_SCALAR_NODE) continue;
         char mp[256];
         join(mp, sizeof mp, "mixer_options", scalar(k));
+        if (check_name(c, k, mp, "mixer")) continue;
         const xb_mixer *m = find_mixer(c, scalar(k));
         if (!m) {
             unknown(c, k, mp, "mixer", "mixers", names, nr);
@@ -570,14 +762,14 @@ static void read_mixer_options(ctx *c)
             for (int j = 0; j < nv; j++) accepted |= !strcmp(valid[j], scalar(ok));
             int f = xb_suite_mixer_opt_find(scalar(ok));
             if (!accepted || f < 0) {
-                err(c, ok, op, "unknown option '%s' for mixer '%s'", scalar(ok), m->name);
-                if (c->d.n_errors > MAX_ERRORS) continue;
+                char sh[80];
+                err(c, ok, op, "unknown option '%s' for mixer '%s'", cut(sh, sizeof sh, scalar(ok)), m->name);
                 if (nv == 0) {
-                    xb_diag_note(&c->d, "mixer '%s' takes no options", m->name);
-                } else {
+                    note(c, "mixer '%s' takes no options", m->name);
+                } else if (c->last_kept) {
                     char list[512];
                     xb_closest_list(list, sizeof list, scalar(ok), valid, nv);
-                    xb_diag_note(&c->d, "options of '%s', closest first: %s", m->name, list);
+                    note(c, "options of '%s', closest first: %s", m->name, list);
                 }
                 continue;
             }
@@ -620,12 +812,11 @@ static void read_task_mixers(ctx *c, yaml_node_t *v, const char *path, xb_suite_
         yaml_node_t *e = node_of(c, *it);
         char ep[300];
         snprintf(ep, sizeof ep, "%.256s[%d]", path, k);
+        if (check_name(c, e, ep, "mixer")) continue;
         int j = 0;
-        if (e->type == YAML_SCALAR_NODE)
-            while (j < nm && strcmp(names[j], scalar(e))) j++;
-        if (e->type != YAML_SCALAR_NODE || j == nm) {
-            if (e->type == YAML_SCALAR_NODE) unknown(c, e, ep, "mixer of this suite", "mixers of this suite", names, nm);
-            else err(c, e, ep, "expected a mixer name");
+        while (j < nm && strcmp(names[j], scalar(e))) j++;
+        if (j == nm) {
+            unknown(c, e, ep, "mixer of this suite", "mixers of this suite", names, nm);
             continue;
         }
         st->use[j] = 1;
@@ -683,10 +874,8 @@ static void read_task(ctx *c, yaml_node_t *item, int i, int dst, xb_suite_task *
     char p[256];
     if (name) {
         join(p, sizeof p, path, "name");
-        if (name->type != YAML_SCALAR_NODE || is_null(name)) {
-            char g[256];
-            got(g, sizeof g, name);
-            err(c, name, p, "expected a task name, got %s", g);
+        if (check_name(c, name, p, "task")) {
+            /* reported */
         } else if (!(st->task = find_task(c, scalar(name)))) {
             const char *names[256];
             int nt = c->n_tasks < 256 ? c->n_tasks : 256;
@@ -754,14 +943,14 @@ static void read_task(ctx *c, yaml_node_t *item, int i, int dst, xb_suite_task *
         int j = 0;
         while (j < t->n_opts && strcmp(t->opts[j].name, scalar(k))) j++;
         if (j == t->n_opts) {
-            err(c, k, op, "unknown option '%s' for task '%s'", scalar(k), t->name);
-            if (c->d.n_errors > MAX_ERRORS) continue;
+            char sh[80];
+            err(c, k, op, "unknown option '%s' for task '%s'", cut(sh, sizeof sh, scalar(k)), t->name);
             if (t->n_opts == 0) {
-                xb_diag_note(&c->d, "task '%s' takes no options", t->name);
-            } else {
+                note(c, "task '%s' takes no options", t->name);
+            } else if (c->last_kept) {
                 char list[1024];
                 xb_closest_list(list, sizeof list, scalar(k), onames, t->n_opts);
-                xb_diag_note(&c->d, "options of '%s', closest first: %s", t->name, list);
+                note(c, "options of '%s', closest first: %s", t->name, list);
             }
             continue;
         }
@@ -802,13 +991,14 @@ static void find_axes_in(ctx *c, yaml_node_t *item, const char *sec, int i, long
         if (k->type != YAML_SCALAR_NODE || v->type != YAML_SEQUENCE_NODE) continue;
         const xb_suite_key *key = NULL;
         const xb_opt *opt = NULL;
+        int idx = -1;
         if (tab) {
             for (int j = 0; j < nk && !key; j++)
-                if (!strcmp(tab[j].name, scalar(k))) key = &tab[j];
+                if (!strcmp(tab[j].name, scalar(k))) key = &tab[idx = j];
             if (!key || !is_scalar_key(key)) continue;    /* unknown keys: reported later */
         } else if (t) {
             for (int j = 0; j < t->n_opts && !opt; j++)
-                if (!strcmp(t->opts[j].name, scalar(k))) opt = &t->opts[j];
+                if (!strcmp(t->opts[j].name, scalar(k))) opt = &t->opts[idx = j];
             if (!opt) continue;
         } else {
             continue;
@@ -843,6 +1033,8 @@ static void find_axes_in(ctx *c, yaml_node_t *item, const char *sec, int i, long
         }
         c->axis[c->n_axes] = v;
         c->axis_key[c->n_axes] = scalar(k);
+        c->axis_sec[c->n_axes] = tab == xb_suite_model_keys ? 1 : tab ? 2 : 0;
+        c->axis_idx[c->n_axes] = idx;
         c->n_axes++;
         if (*combos <= MAX_EXPANSION) *combos *= n;
         if (*combos > MAX_EXPANSION) {
@@ -867,6 +1059,55 @@ static char *axis_label(ctx *c)
     return strdup(buf);
 }
 
+/* Set the value of axis a of the current combination in a task copied from the item's
+ * first configuration (the items of every axis were checked by find_axes_in). */
+static void apply_axis(ctx *c, int a, xb_suite_task *st)
+{
+    int q = c->quiet, j = c->axis_idx[a];
+    c->quiet = 1;
+    if (c->axis_sec[a] == 0) {
+        const xb_opt *o = &st->task->opts[j];
+        double x;
+        if (!get_number(c, pick(c, c->axis[a]), "", o->is_int, o->min, o->max, &x)) st->cfg.opt[j] = x;
+    } else if (c->axis_sec[a] == 1) {
+        set_value(c, c->axis[a], "", &xb_suite_model_keys[j], &st->model);
+    } else {
+        set_value(c, c->axis[a], "", &xb_suite_train_keys[j], &st->train);
+    }
+    c->quiet = q;
+}
+
+/* A deep copy of task `from` (the label is left to the caller). 0, or XB_ENOMEM. */
+static int copy_task(xb_suite_task *to, const xb_suite_task *from, int n_mixers)
+{
+    *to = *from;
+    to->label = NULL;
+    to->lengths = malloc((size_t)(from->n_lengths ? from->n_lengths : 1) * sizeof *to->lengths);
+    to->data_dir = from->data_dir ? strdup(from->data_dir) : NULL;
+    to->use = from->use ? malloc((size_t)(n_mixers ? n_mixers : 1)) : NULL;
+    if (!to->lengths || (from->data_dir && !to->data_dir) || (from->use && !to->use)) {
+        free(to->lengths);
+        free(to->data_dir);
+        free(to->use);
+        memset(to, 0, sizeof *to);
+        return XB_ENOMEM;
+    }
+    memcpy(to->lengths, from->lengths, (size_t)from->n_lengths * sizeof *to->lengths);
+    if (from->use) memcpy(to->use, from->use, (size_t)n_mixers);
+    to->cfg.data_dir = to->data_dir;
+    return 0;
+}
+
+/* Without lengths:, a task runs at the length its options call for. */
+static void own_length(ctx *c, int dst)
+{
+    xb_suite_task *st = &c->s->tasks[dst];
+    if (!c->tw[dst].lengths && st->task && st->task->length && st->n_lengths == 1) {
+        st->lengths[0] = st->task->length(&st->cfg);
+        st->cfg.L = st->lengths[0];
+    }
+}
+
 static void read_tasks(ctx *c)
 {
     xb_suite *s = c->s;
@@ -883,6 +1124,7 @@ static void read_tasks(ctx *c)
     long *combos = malloc((size_t)(n ? n : 1) * sizeof *combos);
     if (!combos) return;
     long total = 0;
+    double task_lengths = 0;           /* task x length configurations, bounded by MAX_CELLS */
     for (int i = 0; i < n; i++) {
         yaml_node_t *item = node_of(c, v->data.sequence.items.start[i]);
         c->n_axes = 0;
@@ -893,7 +1135,23 @@ static void read_tasks(ctx *c)
             find_axes_in(c, item, "train", i, &combos[i]);
         }
         if (combos[i] > MAX_EXPANSION) combos[i] = 1;
+        yaml_node_t *ln = item->type == YAML_MAPPING_NODE ? map_get(c, item, "lengths") : NULL;
+        long nl = ln && ln->type == YAML_SEQUENCE_NODE
+                      ? (long)(ln->data.sequence.items.top - ln->data.sequence.items.start) : 1;
+        task_lengths += (double)combos[i] * (double)(nl > 1 ? nl : 1);
         total += combos[i];
+    }
+    if (total > MAX_TASKS) {
+        err(c, v, "tasks", "the tasks expand into %ld configurations, more than the %d a suite "
+            "may have: split it into several suites", total, MAX_TASKS);
+        free(combos);
+        return;
+    }
+    if (task_lengths > MAX_CELLS) {
+        err(c, v, "tasks", "the tasks make %.0f task x length configurations, more than the %d a "
+            "suite may have: split it into several suites", task_lengths, MAX_CELLS);
+        free(combos);
+        return;
     }
     s->tasks = calloc((size_t)(total ? total : 1), sizeof *s->tasks);
     c->tw = calloc((size_t)(total ? total : 1), sizeof *c->tw);
@@ -914,6 +1172,9 @@ static void read_tasks(ctx *c)
             find_axes_in(c, item, "train", i, &dummy);
         }
         c->quiet = q;
+        /* the first configuration is read from the item; the others are copies of it with
+         * the axes' values set (reading the item again for each would cost combos x size) */
+        int first = dst;
         for (long k = 0; k < combos[i]; k++) {
             long r = k;                /* mixed radix, the last axis fastest */
             for (int a = c->n_axes - 1; a >= 0; a--) {
@@ -921,18 +1182,20 @@ static void read_tasks(ctx *c)
                 c->axis_pick[a] = (int)(r % len);
                 r /= len;
             }
-            c->quiet = q || k > 0;     /* what is not an axis reads the same every time */
-            read_task(c, item, i, dst, &s->tasks[dst]);
             xb_suite_task *st = &s->tasks[dst];
-            if (!c->tw[dst].lengths && st->task && st->task->length && st->n_lengths == 1) {
-                st->lengths[0] = st->task->length(&st->cfg);   /* the task's own length */
-                st->cfg.L = st->lengths[0];
+            if (k == 0) {
+                read_task(c, item, i, dst, st);
+            } else {
+                if (c->d.n_errors || !s->tasks[first].task) break;   /* the load fails anyway */
+                if (copy_task(st, &s->tasks[first], s->n_mixers)) break;
+                c->tw[dst] = c->tw[first];
+                for (int a = 0; a < c->n_axes; a++) apply_axis(c, a, st);
             }
-            s->tasks[dst].label = axis_label(c);
+            own_length(c, dst);
+            st->label = axis_label(c);
             dst++;
             s->n_tasks = dst;
         }
-        c->quiet = q;
     }
     c->n_axes = 0;
     free(combos);
@@ -945,6 +1208,7 @@ static void read_tasks(ctx *c)
 static yaml_node_t *first(yaml_node_t *a, yaml_node_t *b, yaml_node_t *c) { return a ? a : b ? b : c; }
 
 enum { MK_DIM = 0, MK_HEADS = 2 };   /* rows of xb_suite_model_keys[] */
+enum { LAT_LENGTHS = 6 };            /* row of xb_suite_latency_keys[] */
 
 /* dim must be a multiple of heads. `where` holds the value nodes of this scope's model:
  * keys; the error points at heads (or dim) where it was written. Returns 0 if fine. */
@@ -1049,11 +1313,36 @@ static void check_all(ctx *c)
 /* ------------------------------------------------------------------------------------------
  * Loading */
 
+/* 1-based line and column (in characters) of byte offset off of the text. */
+static void offset_mark(const ctx *c, size_t off, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    if (off > c->d.len) off = c->d.len;
+    for (size_t i = 0; i < off; i++) {
+        if (c->d.text[i] == '\n') {
+            ++*line;
+            *col = 1;
+        } else if (((unsigned char)c->d.text[i] & 0xC0) != 0x80) {
+            ++*col;
+        }
+    }
+}
+
 static void syntax_error(ctx *c, const yaml_parser_t *p)
 {
     if (p->error == YAML_READER_ERROR) {
-        xb_diag_error(&c->d, 0, 0, 0, NULL, "byte %zu: %s", p->problem_offset,
-                      p->problem ? p->problem : "cannot read the file as UTF-8 text");
+        /* a byte that is not UTF-8 or a control character: point at it (diag.c shows it
+         * escaped) */
+        int line, col;
+        offset_mark(c, p->problem_offset, &line, &col);
+        const char *what = p->problem ? p->problem : "cannot read the file as UTF-8 text";
+        if (p->problem_value >= 0)
+            xb_diag_error(&c->d, line, col, 1, NULL, "not YAML text: %s (0x%02x at byte %zu)", what,
+                          (unsigned)p->problem_value, p->problem_offset);
+        else
+            xb_diag_error(&c->d, line, col, 1, NULL, "not YAML text: %s (at byte %zu)", what,
+                          p->problem_offset);
         return;
     }
     if (p->error == YAML_MEMORY_ERROR) {
@@ -1065,6 +1354,130 @@ static void syntax_error(ctx *c, const yaml_parser_t *p)
     if (p->context)
         xb_diag_note(&c->d, "%s at line %d, column %d", p->context, (int)p->context_mark.line + 1,
                      (int)p->context_mark.column + 1);
+}
+
+/* One pass over libyaml's events before it builds the tree (its loader keeps every node, and
+ * its scanner slows down with each level of nesting): refuse nesting deeper than MAX_DEPTH, a
+ * second document, NUL characters in a scalar (names are compared as C strings), aliases that
+ * name no earlier anchor, more than MAX_ANCHORS anchors or MAX_ALIASES aliases (libyaml's
+ * loader finds each anchor and alias by a scan of all anchors), and more than MAX_NODES nodes
+ * counting each alias as a copy of what it names (the "billion laughs"). Reports and returns
+ * -1, else 0. */
+static int prescan(ctx *c, const char *text, size_t len)
+{
+    /* directives first: libyaml compares each with every one before it while it makes the
+     * first event, so they are counted here, on the text */
+    int directives = 0, dline = 1;
+    for (const char *q = text, *end = text + len; q < end; dline++) {
+        if (*q == '%' && ++directives > MAX_DIRECTIVES) {
+            xb_diag_error(&c->d, dline, 1, 1, NULL, "more than %d directives (lines starting with "
+                          "'%%')", MAX_DIRECTIVES);
+            return -1;
+        }
+        const char *nl = memchr(q, '\n', (size_t)(end - q));
+        if (!nl) break;
+        q = nl + 1;
+    }
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p)) {
+        xb_diag_error(&c->d, 0, 0, 0, NULL, "out of memory while reading YAML");
+        return -1;
+    }
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    strmap anchors = {0};              /* anchor → nodes under it, aliases expanded */
+    anchors.own = 1;
+    struct { long start; char *anchor; } open[MAX_DEPTH];
+    int depth = 0, docs = 0, rc = 0, n_anchors = 0, n_aliases = 0;
+    long nodes = 0;
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev)) {
+            syntax_error(c, &p);
+            rc = -1;
+            break;
+        }
+        int line = (int)ev.start_mark.line + 1, col = (int)ev.start_mark.column + 1;
+        const char *anchor = NULL;
+        int found;
+        long *size;
+        switch (ev.type) {
+        case YAML_DOCUMENT_START_EVENT:
+            if (++docs == 2) {
+                xb_diag_error(&c->d, line, col, 3, NULL, "a second YAML document: a suite is one "
+                              "document (remove this '---' and what follows, or split the file)");
+                rc = -1;
+            }
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            if (depth == MAX_DEPTH) {
+                xb_diag_error(&c->d, line, col, 1, NULL, "nested more than %d levels deep (a suite "
+                              "needs 5): not read further", MAX_DEPTH);
+                rc = -1;
+                break;
+            }
+            anchor = (const char *)(ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
+                                                                         : ev.data.mapping_start.anchor);
+            open[depth].start = nodes++;
+            open[depth].anchor = anchor ? strdup(anchor) : NULL;
+            depth++;
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            if (depth == 0) break;
+            depth--;
+            if (open[depth].anchor) {
+                size = strmap_put(&anchors, open[depth].anchor, strlen(open[depth].anchor), 0, &found);
+                if (size) *size = nodes - open[depth].start;
+                free(open[depth].anchor);
+            }
+            break;
+        case YAML_SCALAR_EVENT:
+            nodes++;
+            if (memchr(ev.data.scalar.value, '\0', ev.data.scalar.length)) {
+                xb_diag_error(&c->d, line, col, 1, NULL, "a NUL character (\\0) in a value");
+                rc = -1;
+            }
+            anchor = (const char *)ev.data.scalar.anchor;
+            if (anchor && (size = strmap_put(&anchors, anchor, strlen(anchor), 0, &found))) *size = 1;
+            break;
+        case YAML_ALIAS_EVENT: {
+            const char *a = (const char *)ev.data.alias.anchor;
+            size = strmap_put(&anchors, a, strlen(a), -1, &found);
+            if (!size || !found || *size < 0) {
+                char sh[80];
+                xb_diag_error(&c->d, line, col, 1, NULL, "alias '*%s' names no anchor before it "
+                              "(or one it is inside of)", cut(sh, sizeof sh, a));
+                rc = -1;
+            } else {
+                nodes += *size;
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        if (!rc && anchor && ++n_anchors > MAX_ANCHORS) {
+            xb_diag_error(&c->d, line, col, 1, NULL, "more than %d anchors (&name)", MAX_ANCHORS);
+            rc = -1;
+        }
+        if (!rc && ev.type == YAML_ALIAS_EVENT && ++n_aliases > MAX_ALIASES) {
+            xb_diag_error(&c->d, line, col, 1, NULL, "more than %d aliases (*name)", MAX_ALIASES);
+            rc = -1;
+        }
+        int end = ev.type == YAML_STREAM_END_EVENT;
+        yaml_event_delete(&ev);
+        if (!rc && nodes > MAX_NODES) {
+            xb_diag_error(&c->d, line, col, 1, NULL, "more than %d values, counting each alias as "
+                          "a copy of what it names: not read further", MAX_NODES);
+            rc = -1;
+        }
+        if (rc || end) break;
+    }
+    while (depth > 0) free(open[--depth].anchor);
+    strmap_free(&anchors);
+    yaml_parser_delete(&p);
+    return rc;
 }
 
 static void read_top(ctx *c)
@@ -1127,6 +1540,36 @@ static void read_top(ctx *c)
     read_tasks(c);
 }
 
+/* The cells the suite makes (as xbench validate counts them): task x length x mixer x seed x
+ * thread count, plus latency length x mixer x thread count. A double: it may be huge. */
+static double count_cells(ctx *c)
+{
+    const xb_suite *s = c->s;
+    double pairs = 0;
+    for (int t = 0; t < s->n_tasks; t++) {
+        const xb_suite_task *st = &s->tasks[t];
+        int nm = 0;
+        for (int j = 0; j < s->n_mixers; j++) nm += !st->use || st->use[j];
+        pairs += (double)nm * st->n_lengths;
+    }
+    return (pairs * s->n_seeds + (double)s->latency.n_lengths * s->n_mixers) * s->n_threads;
+}
+
+/* A suite of no cells is an error, not a run that does nothing: say why. */
+static void nothing_to_run(ctx *c)
+{
+    const xb_suite *s = c->s;
+    if (s->n_mixers == 0)
+        err(c, c->top[8], c->top[8] ? "mixers" : NULL, "nothing to run: no mixers");
+    else if (s->n_tasks == 0)
+        err(c, c->latency[LAT_LENGTHS] ? c->latency[LAT_LENGTHS] : c->top[10],
+            c->latency[LAT_LENGTHS] ? "latency.lengths" : "tasks",
+            "nothing to run: no tasks and no latency lengths");
+    else
+        err(c, c->top[10], "tasks", "nothing to run: no task runs any of the suite's mixers "
+            "(tasks[].mixers) and there are no latency lengths");
+}
+
 static int load_text(const char *text, size_t len, const char *file, xb_suite *s, FILE *errf,
                      const xb_mixer *const *mixers, const xb_task *const *tasks)
 {
@@ -1154,7 +1597,12 @@ static int load_text(const char *text, size_t len, const char *file, xb_suite *s
 
     yaml_parser_t parser;
     int loaded = 0;
-    if (!yaml_parser_initialize(&parser)) {
+    if (len > (size_t)MAX_BYTES) {
+        xb_diag_error(&c.d, 0, 0, 0, NULL, "%zu bytes: more than the %ld a suite may have (1 MiB)",
+                      len, MAX_BYTES);
+    } else if (prescan(&c, text, len)) {
+        /* reported */
+    } else if (!yaml_parser_initialize(&parser)) {
         xb_diag_error(&c.d, 0, 0, 0, NULL, "out of memory while reading YAML");
     } else {
         yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -1164,8 +1612,20 @@ static int load_text(const char *text, size_t len, const char *file, xb_suite *s
     }
     if (loaded) {
         c.root = yaml_document_get_root_node(&c.doc);
-        read_top(&c);
+        if (!c.root || is_null(c.root) ||
+            (c.root->type == YAML_MAPPING_NODE && c.root->data.mapping.pairs.top == c.root->data.mapping.pairs.start))
+            xb_diag_error(&c.d, 0, 0, 0, NULL, "the suite is empty (%s): nothing says what to run; "
+                          "give tasks: and/or latency: (xbench list keys)",
+                          !c.root ? "no YAML document, at most comments"
+                          : is_null(c.root) ? "a document of nothing, ~" : "an empty mapping, {}");
+        else
+            read_top(&c);
+        double cells = c.d.n_errors == 0 ? count_cells(&c) : 0;
+        if (c.d.n_errors == 0 && cells > MAX_CELLS)
+            err(&c, NULL, NULL, "the suite makes %.0f cells, more than the %d a suite may have: "
+                "split it into several suites", cells, MAX_CELLS);
         if (c.d.n_errors == 0) check_all(&c);
+        if (c.d.n_errors == 0 && cells == 0) nothing_to_run(&c);
         if (c.d.n_errors == 0) {
             s->model = c.model_cfg;
             s->train = c.train_cfg;
@@ -1177,8 +1637,11 @@ static int load_text(const char *text, size_t len, const char *file, xb_suite *s
     }
     int n_errors = c.d.n_errors;
     xb_diag_flush(&c.d);
-    if (n_errors > MAX_ERRORS && errf)
-        fprintf(errf, "%s: too many errors; only the first %d are shown\n", file, MAX_ERRORS);
+    if (n_errors > MAX_ERRORS && errf) {
+        char shown[512];
+        fprintf(errf, "%s: too many errors; only the first %d are shown\n",
+                xb_escape(shown, sizeof shown, file), MAX_ERRORS);
+    }
     free(c.opt_cfg);
     free(c.opt_node);
     free(c.mixer_node);
@@ -1204,32 +1667,57 @@ int xb_suite_load_with(const char *text, const char *name, xb_suite *s, FILE *er
 int xb_suite_load(const char *path, xb_suite *s, FILE *errf)
 {
     memset(s, 0, sizeof *s);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errf) fprintf(errf, "%s: cannot open: %s\n", path, strerror(errno));
+    char shown[512];
+    xb_escape(shown, sizeof shown, path);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; then only a regular file goes on
+     * (a FIFO, /dev/zero or a folder would never end or make no sense) */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        if (errf) fprintf(errf, "%s: cannot open: %s\n", shown, strerror(errno));
         return XB_EIO;
     }
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            char *t = realloc(text, cap);
-            if (!t) {
-                free(text);
-                fclose(f);
-                return XB_ENOMEM;
-            }
-            text = t;
-        }
-        size_t got_n = fread(text + len, 1, cap - len - 1, f);
-        len += got_n;
-        if (got_n == 0) break;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        if (errf) fprintf(errf, "%s: cannot read: %s\n", shown, strerror(errno));
+        close(fd);
+        return XB_EIO;
     }
-    int bad = ferror(f);
-    fclose(f);
+    if (!S_ISREG(st.st_mode)) {
+        if (errf && S_ISDIR(st.st_mode)) fprintf(errf, "%s: is a folder, not a suite file\n", shown);
+        else if (errf)
+            fprintf(errf, "%s: not a regular file (a %s): a suite is a YAML file\n", shown,
+                    S_ISFIFO(st.st_mode) ? "FIFO" : S_ISCHR(st.st_mode) ? "character device"
+                    : S_ISBLK(st.st_mode) ? "block device" : S_ISSOCK(st.st_mode) ? "socket" : "special file");
+        close(fd);
+        return XB_EIO;
+    }
+    if (st.st_size > MAX_BYTES) {
+        if (errf) fprintf(errf, "%s: %lld bytes: more than the %ld a suite may have (1 MiB)\n", shown,
+                          (long long)st.st_size, MAX_BYTES);
+        close(fd);
+        return XB_EINVAL;
+    }
+    /* read at most MAX_BYTES + 1: a file that grows while it is read is still bounded */
+    char *text = malloc((size_t)MAX_BYTES + 2);
+    if (!text) {
+        close(fd);
+        return XB_ENOMEM;
+    }
+    size_t len = 0;
+    int bad = 0;
+    while (len < (size_t)MAX_BYTES + 1) {
+        ssize_t r = read(fd, text + len, (size_t)MAX_BYTES + 1 - len);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            bad = errno;
+            break;
+        }
+        if (r == 0) break;
+        len += (size_t)r;
+    }
+    close(fd);
     if (bad) {
-        if (errf) fprintf(errf, "%s: cannot read: %s\n", path, strerror(errno));
+        if (errf) fprintf(errf, "%s: cannot read: %s\n", shown, strerror(bad));
         free(text);
         return XB_EIO;
     }

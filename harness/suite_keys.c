@@ -255,13 +255,30 @@ static void write_section(FILE *f, const char *indent, const char *name, const x
     }
 }
 
+/* A YAML double-quoted string that reads back to s and is safe on a terminal: control
+ * characters (C0, DEL, C1) and Unicode's bidirectional formatting characters are escaped. */
 static void write_quoted(FILE *f, const char *s)
 {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\x%02x", *p);
-        else fputc(*p, f);
+        unsigned cp = 0;
+        if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) cp = p[1];                 /* C1 */
+        else if (p[0] == 0xE2 && p[1] == 0x80 && ((p[2] >= 0xAA && p[2] <= 0xAE) || p[2] == 0x8E || p[2] == 0x8F))
+            cp = 0x2000u | (p[2] & 0x3Fu);                                           /* U+200E/F, U+202A..E */
+        else if (p[0] == 0xE2 && p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)
+            cp = 0x2040u | (p[2] & 0x3Fu);                                           /* U+2066..9 */
+        else if (p[0] == 0xD8 && p[1] == 0x9C)
+            cp = 0x061C;                                                            /* U+061C */
+        if (cp) {
+            fprintf(f, "\\u%04x", cp);
+            p += cp < 0x800 ? 1 : 2;
+        } else if (*p == '"' || *p == '\\') {
+            fprintf(f, "\\%c", *p);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            fprintf(f, "\\x%02x", *p);
+        } else {
+            fputc(*p, f);
+        }
     }
     fputc('"', f);
 }
