@@ -105,3 +105,11 @@ baseline: xbench
 
 clean:
 	rm -rf build xbench
+
+# A real scheduler: a one-node Slurm cluster on this machine (slurm-wlm and munge installed
+# when missing, daemons started and stopped by the script) runs suites/smoke.yaml as a job
+# array of 2 shards and a merge job, and the merged results must equal a one-machine run
+# (tests/slurm/run.sh; a few minutes).
+.PHONY: test-slurm
+test-slurm: xbench build/xbench-tests
+	tests/slurm/run.sh

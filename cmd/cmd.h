@@ -37,6 +37,8 @@ int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_slurm(int argc, char **argv);
 
 /* One option of a subcommand: --name (and -key when key is a printable letter). */
 typedef struct xb_cli_opt {

@@ -32,7 +32,7 @@ static const xb_cli_opt opts[] = {
     {"resume", 0, 'r', NULL, "continue the run in DIR: keep finished cells whose configuration is "
                              "unchanged (timeout/oom/crashed cells run again)"},
     {"quiet", 0, 'q', NULL, "no progress on stderr"},
-    {"shard", 1, 's', "K/N", "run every N-th cell starting at the K-th (1 <= K <= N)"},
+    {"shard", 1, 's', "K/N", "run shard K of N: the cells split by estimated cost (1 <= K <= N)"},
     {"no-plots", 0, OPT_NO_PLOTS, NULL, "do not render plots at the end"},
     {"dry-run", 0, OPT_DRY_RUN, NULL, "list the cells the suite and options select, run nothing, write nothing"},
     {"machine", 1, OPT_MACHINE, "full|quick|none", "measure the machine's ceilings for meta.json and "

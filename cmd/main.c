@@ -20,6 +20,8 @@ static const xb_cmd commands[] = {
     {"report", cmd_report, "regenerate results.csv, results.json and tables.md of a results folder"},
     {"plot", cmd_plot, "draw a results folder's plots with gnuplot"},
     {"compare", cmd_compare, "compare two results folders: latency and accuracy regressions (for CI)"},
+    {"merge", cmd_merge, "join the results folders of a sharded run (run --shard K/N) into one"},
+    {"slurm", cmd_slurm, "write sbatch scripts that run a suite as a Slurm job array of shards, then merge"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

@@ -26,6 +26,7 @@
 #include "harness/plot.h"
 #include "harness/progress.h"
 #include "harness/report.h"
+#include "harness/shard.h"
 #include "harness/store.h"
 #include "harness/summary.h"
 
@@ -280,15 +281,13 @@ int xb_sweep_expand(const xb_suite *s, const xb_sweep_opts *o, xb_cell_spec **ce
     xb_cell_spec *v = calloc((size_t)(total > 0 ? total : 1), sizeof *v);
     if (!v) return XB_ENOMEM;
 
-    int index = 0, kept = 0, pos = 0, min_thr = thr0;
+    int index = 0, kept = 0, min_thr = thr0;
     for (int k = 0; !thr0 && k < s->n_threads; k++)
         if (k == 0 || s->threads[k] < min_thr) min_thr = s->threads[k];
 #define THREADS(k) (thr0 ? thr0 : s->threads[k])
 #define KEEP(c)                                                                        \
     do {                                                                               \
         int keep_ = !o->only || in_list(o->only, (c)->mixer->name);                    \
-        if (keep_ && o->shard_n > 0) keep_ = pos % o->shard_n == o->shard_k - 1;       \
-        if (!o->only || in_list(o->only, (c)->mixer->name)) pos++;                     \
         if (keep_) kept++;                                                             \
         else { if ((c)->config) json_object_put((c)->config); memset((c), 0, sizeof *(c)); } \
     } while (0)
@@ -346,6 +345,14 @@ int xb_sweep_expand(const xb_suite *s, const xb_sweep_opts *o, xb_cell_spec **ce
             }
 #undef KEEP
 #undef THREADS
+    /* --shard K/N: the cost-balanced split that every shard works out alike (harness/shard.h) */
+    if (o->shard_n > 1) {
+        int rc = xb_shard_select(v, &kept, o->shard_k, o->shard_n);
+        if (rc) {
+            xb_sweep_cells_free(v, kept);
+            return rc;
+        }
+    }
     *cells = v;
     *n = kept;
     return 0;

@@ -54,7 +54,8 @@ typedef struct xb_sweep_opts {
     const char *only;      /* --only a,b,c: mixer names; NULL = every mixer of the suite */
     int resume;
     int quiet;             /* no progress on err */
-    int shard_k, shard_n;  /* run cells with (position in the filtered list) % N == K − 1 */
+    int shard_k, shard_n;  /* run shard K of N of the filtered list: the cells dealt out by
+                              estimated cost, longest first (harness/shard.h) */
     int no_plots;          /* skip gnuplot at the end */
     int machine;           /* machine ceilings in meta.json: 0 describe only, 1 quick, 2 full */
     FILE *out;             /* tables printed here at the end; NULL = not printed */

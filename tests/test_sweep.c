@@ -445,16 +445,33 @@ Test(sweep, only_and_shard_select_cells)
 {
     xb_suite s;
     load_tiny(&s);
-    xb_cell_spec *cells;
-    int n;
-    xb_sweep_opts o = { .shard_k = 2, .shard_n = 4 };
-    cr_assert_eq(xb_sweep_expand(&s, &o, &cells, &n, stderr), 0);
-    cr_assert_eq(n, 2);
-    cr_assert_eq(cells[0].index, 1);
-    cr_assert_eq(cells[1].index, 5);
+    xb_cell_spec *all, *cells;
+    int n_all, n;
+    xb_sweep_opts whole = { 0 };
+    cr_assert_eq(xb_sweep_expand(&s, &whole, &all, &n_all, stderr), 0);
+    cr_assert_eq(n_all, 6);
+    /* --shard K/N: the cost-balanced split of harness/shard.h; the shards partition the cells,
+     * each in the suite's order, and the three long (L = 32) cells land in three shards */
+    int seen[6] = { 0 }, shard_of[6], total = 0;
+    for (int k = 1; k <= 4; k++) {
+        xb_sweep_opts o = { .shard_k = k, .shard_n = 4 };
+        cr_assert_eq(xb_sweep_expand(&s, &o, &cells, &n, stderr), 0);
+        for (int i = 0; i < n; i++) {
+            cr_assert(cells[i].index >= 0 && cells[i].index < 6);
+            seen[cells[i].index]++;
+            shard_of[cells[i].index] = k;
+            if (i) cr_assert_gt(cells[i].index, cells[i - 1].index);
+            cr_assert_str_eq(cells[i].hash, all[cells[i].index].hash);
+        }
+        total += n;
+        xb_sweep_cells_free(cells, n);
+    }
+    cr_assert_eq(total, 6);
+    for (int i = 0; i < 6; i++) cr_assert_eq(seen[i], 1, "cell %d in %d shards", i, seen[i]);
+    cr_assert(shard_of[3] != shard_of[4] && shard_of[4] != shard_of[5] && shard_of[3] != shard_of[5]);
     /* the hash covers the configuration: other seed, other hash */
-    cr_assert_str_neq(cells[0].hash, cells[1].hash);
-    xb_sweep_cells_free(cells, n);
+    cr_assert_str_neq(all[0].hash, all[1].hash);
+    xb_sweep_cells_free(all, n_all);
     xb_sweep_opts bad = { .only = "nosuchmixer" };
     FILE *null = fopen("/dev/null", "w");
     cr_assert_eq(xb_sweep_expand(&s, &bad, &cells, &n, null), XB_EINVAL);
