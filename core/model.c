@@ -16,10 +16,16 @@
  * tensors() says); no decay on embeddings, position table, norm weights, biases and conv taps;
  * XB_T_FROZEN on the mixer's fixed buffers.
  *
- * Init (deterministic from the seed): embeddings and positions N(0, 1) (PyTorch nn.Embedding,
- * as Zoology), linear matrices U(±1/√fan_in) (MIXERS.md §0), conv taps U(±1/√k), biases 0,
+ * Init (deterministic from the seed): embeddings and positions N(0, 1) (PyTorch nn.Embedding's
+ * default), linear matrices U(±1/√fan_in) (MIXERS.md §0), conv taps U(±1/√k), biases 0,
  * RMSNorm weights 1; mixer slabs by mixer->init with their own stream per layer
- * (splitmix64(seed ^ splitmix64(0x6d6978 + layer))).
+ * (splitmix64(seed ^ splitmix64(0x6d6978 + layer))). The head is its own tensor (for TOK an
+ * untied W (d,C) with U(±1/√d) and a bias c), never tied to tok_emb.
+ * This is not Zoology's init: Zoology (HazyResearch/zoology, zoology/model.py: _init_weights,
+ * LanguageModel) overrides PyTorch's defaults with N(0, 0.02²) for every nn.Embedding and
+ * nn.Linear (out_proj/fc2 weights 0.02/√(2·n_layers)), and ties lm_head (no bias) to the
+ * token embedding. So xbench's embeddings start ~50× larger than Zoology's, and its output
+ * layer is separate.
  *
  * Activations are saved per layer for batch B_max (PAIR: 2·B_max sequences, the two towers
  * of example i are sequences 2i and 2i+1): block input xa, rstd1, n1 = norm1(xa), c =
