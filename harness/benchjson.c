@@ -257,6 +257,7 @@ json_object *xb_gbench_json(json_object *meta, json_object *records)
 static int write_gbench(const char *dir, json_object *doc)
 {
     if (!doc) return XB_ENOMEM;
+    xb_json_nonfinite_to_null(doc, NULL);   /* JSON has no NaN: null, as every file xbench writes */
     const int flags = JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE;
     json_object *b = xb_jget(doc, "benchmarks");
     size_t nb = b ? json_object_array_length(b) : 0, cap = 4096, len = 0;

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/rng.h"
 #include "core/xb.h"
 #include "harness/store.h"
 #include "harness/suite.h"

@@ -10,6 +10,7 @@
 #include "core/xb.h"
 #include "harness/benchjson.h"
 #include "harness/cellkey.h"
+#include "harness/learned.h"
 #include "harness/stats.h"
 #include "harness/store.h"
 
@@ -287,6 +288,21 @@ static void header_row(sb *b, const char *first, const char *const *cols, int k,
     sb_printf(b, "\n");
 }
 
+/* Of the ok seeds of a grid point, how many never left their training-loss plateau
+ * (harness/learned.h). */
+static int count_not_learned(const ctx *c, const char *task, const char *mixer, int L, int threads)
+{
+    int k = 0;
+    for (int i = 0; i < c->n; i++) {
+        const xb_rview *r = &c->v[i];
+        if (r->kind != XB_KIND_TRAIN || !r->ok || r->L != L || strcmp(r->task, task) ||
+            strcmp(r->mixer, mixer) || (threads > 0 && r->threads != threads))
+            continue;
+        k += xb_cell_not_learned(r->o, NULL) == 1;
+    }
+    return k;
+}
+
 static void accuracy_section(ctx *c, int threads, const char *thr_note)
 {
     const char **tasks, **mixers;
@@ -303,6 +319,7 @@ static void accuracy_section(ctx *c, int threads, const char *thr_note)
                      threads, "test_acc", &a);
         if (a.total > max_seeds) max_seeds = a.total;
     }
+    int any_nl = 0;
     sb_printf(c->b, "## Test accuracy (%%)%s\n\n", thr_note);
     if (max_seeds > 1)
         sb_printf(c->b, "Mean ± sample std over seeds; (k/n) when only k of n seeds ended ok.\n\n");
@@ -334,7 +351,13 @@ static void accuracy_section(ctx *c, int threads, const char *thr_note)
                     int w = a.total > 1 ? snprintf(cell, sizeof cell, "%.1f ± %.1f", 100 * a.mean, 100 * a.std)
                                         : snprintf(cell, sizeof cell, "%.1f", 100 * a.mean);
                     if (a.ok < a.total && w > 0)
-                        snprintf(cell + w, sizeof cell - (size_t)w, " (%d/%d)", a.ok, a.total);
+                        w += snprintf(cell + w, sizeof cell - (size_t)w, " (%d/%d)", a.ok, a.total);
+                    int nl = count_not_learned(c, tl[t], mixers[j], L, threads);
+                    if (nl && w > 0) {
+                        any_nl = 1;
+                        if (nl == a.ok) snprintf(cell + w, sizeof cell - (size_t)w, " not-learned");
+                        else snprintf(cell + w, sizeof cell - (size_t)w, " not-learned %d/%d", nl, a.ok);
+                    }
                     sum += a.mean;
                     have++;
                 }
@@ -360,6 +383,12 @@ static void accuracy_section(ctx *c, int threads, const char *thr_note)
         sb_printf(c->b, "\n\n");
         free(tl);
     }
+    if (any_nl)
+        sb_printf(c->b, "*not-learned*: the training loss never left its plateau (flat over the "
+                  "second half of training, far from converged, accuracy near the task's plateau "
+                  "— for MQAR 1/K; harness/learned.h). That accuracy measures the training budget, "
+                  "not what the mixer can do: train longer (`train: {steps: ...}`) to see that. "
+                  "\"not-learned k/n\": k of n seeds.\n\n");
 done:
     free(tasks); free(mixers); free(Ls);
 }
@@ -989,6 +1018,9 @@ char *xb_report_tables(json_object *meta, json_object *records)
         if (xb_jstr(meta, "finished", NULL)) sb_printf(&b, ", finished %s", xb_jstr(meta, "finished", ""));
         if (xb_jstr(meta, "interrupted", NULL)) sb_printf(&b, ", **interrupted** %s", xb_jstr(meta, "interrupted", ""));
         if (xb_jstr(meta, "shard", NULL)) sb_printf(&b, "; shard %s", xb_jstr(meta, "shard", ""));
+        if (xb_jstr(meta, "xbench_version", NULL))
+            sb_printf(&b, "; xbench %s, commit %s", xb_jstr(meta, "xbench_version", ""),
+                      xb_jstr(meta, "git_commit", "?"));
         sb_printf(&b, ".\n\n");
         sb_printf(&b, "## Suite (resolved)\n\n```yaml\n%s", xb_jstr(meta, "suite_canonical", ""));
         const char *can = xb_jstr(meta, "suite_canonical", "");
@@ -1062,7 +1094,7 @@ char *xb_report_csv(json_object *records)
             sb_printf(&b, "%s_%s,", lat_what[w], lat_fields[i]);
     for (size_t i = 0; i < sizeof paired_fields / sizeof *paired_fields; i++)
         sb_printf(&b, "mixer_fwd_paired_%s,", paired_fields[i]);
-    sb_printf(&b, "config_hash,error,task_label,mixer_label\n");
+    sb_printf(&b, "config_hash,error,task_label,mixer_label,not_learned\n");
     size_t n = json_object_array_length(records);
     /* task_label / mixer_label (last, so older readers find every other column where it
      * was): what tells this row's configuration from others of its task and mixer */
@@ -1102,7 +1134,9 @@ char *xb_report_csv(json_object *records)
         csv_str(&b, lab[r].task);
         sb_printf(&b, ",");
         csv_str(&b, lab[r].mixer);
-        sb_printf(&b, "\n");
+        int nl = xb_cell_not_learned(o, NULL);   /* 1, 0, or empty: cannot tell */
+        if (nl >= 0) sb_printf(&b, ",%d\n", nl);
+        else sb_printf(&b, ",\n");
     }
     free(lab);
     return sb_take(&b);
@@ -1149,6 +1183,15 @@ static json_object *aggregates_json(json_object *records)
         json_object_object_add(g, "task_label", train ? json_object_new_string(v[i].task) : NULL);
         json_object_object_add(g, "mixer_label", json_object_new_string(v[i].mixer));
         json_object_object_add(g, "config", xb_config_identity(v[i].o));
+        if (train) {
+            /* seeds whose training loss never left its plateau (harness/learned.h) */
+            int nl = 0;
+            for (int k = 0; k < n; k++)
+                if (v[k].kind == XB_KIND_TRAIN && v[k].ok && v[k].L == v[i].L && v[k].threads == v[i].threads &&
+                    !strcmp(v[k].task, v[i].task) && !strcmp(v[k].mixer, v[i].mixer))
+                    nl += xb_cell_not_learned(v[k].o, NULL) == 1;
+            json_object_object_add(g, "not_learned", json_object_new_int(nl));
+        }
         json_object_object_add(g, "L", json_object_new_int(v[i].L));
         json_object_object_add(g, "threads", json_object_new_int(v[i].threads));
         static const char *const fields[] = { "test_acc", "final_loss", "train_time_s", "peak_rss_kb",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/xb.h"
+#include "harness/learned.h"
 #include "harness/report.h"
 #include "harness/store.h"
 
@@ -65,8 +66,12 @@ void xb_summary_print(json_object *meta, json_object *records, const char *dir, 
     const char **mixers;
     int nm = xb_distinct_mixers(v, n, XB_KIND_ANY, &mixers);
     double *acc = calloc((size_t)(nm ? nm : 1), sizeof *acc), *lat = calloc((size_t)(nm ? nm : 1), sizeof *lat);
+    int *nl = calloc((size_t)(nm ? nm : 1), sizeof *nl);
     col *cols = calloc((size_t)(n ? n : 1), sizeof *cols);
-    if (!acc || !lat || !cols || nm == 0) goto done;
+    if (!acc || !lat || !nl || !cols || nm == 0) goto done;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < nm; j++)
+            if (v[i].ok && !strcmp(v[i].mixer, mixers[j])) nl[j] += xb_cell_not_learned(v[i].o, NULL) == 1;
 
     /* one thread count (the largest): cells of different counts are not pooled */
     int *thr, nthr = xb_distinct_threads(v, n, &thr), threads = nthr ? thr[nthr - 1] : 0;
@@ -168,6 +173,9 @@ void xb_summary_print(json_object *meta, json_object *records, const char *dir, 
         if (j == best_acc) ADD("most accurate");
         if (j == best_lat) ADD("fastest");
         if (front) ADD("Pareto front");
+        char nls[48];
+        snprintf(nls, sizeof nls, "%d cell%s not-learned", nl[j], nl[j] == 1 ? "" : "s");
+        if (nl[j]) ADD(nls);
 #undef ADD
         fprintf(out, "| %s | %s | %s | %s |\n", mixers[j], a, t, verdict);
     }
@@ -176,6 +184,7 @@ void xb_summary_print(json_object *meta, json_object *records, const char *dir, 
 done:
     free(acc);
     free(lat);
+    free(nl);
     free(cols);
     free(mixers);
     free(v);

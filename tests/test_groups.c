@@ -139,8 +139,8 @@ Test(groups, report_keeps_configurations_apart)
     cr_assert(strstr(t, "61.5 ±") == NULL, "pooled over configurations:\n%s", t);
 
     char *csv = tmpdir_read(dir, "results.csv");
-    cr_assert(strstr(csv, ",task_label,mixer_label\n") != NULL, "%s", csv);
-    cr_assert(strstr(csv, ",mqar kv_pairs=8,gla\n") != NULL, "%s", csv);
+    cr_assert(strstr(csv, ",task_label,mixer_label,not_learned\n") != NULL, "%s", csv);
+    cr_assert(strstr(csv, ",mqar kv_pairs=8,gla,\n") != NULL, "%s", csv);   /* no curve: cannot tell */
 
     char rj[128];
     snprintf(rj, sizeof rj, "%s/results.json", dir);
@@ -246,4 +246,47 @@ Test(groups, a_run_of_two_configurations_reports_two_columns)
     char *t = tmpdir_read(out, "tables.md");
     cr_assert(strstr(t, "| mixer | mqar kv_pairs=2 | mqar kv_pairs=4 |") != NULL, "%s", t);
     done(&r);
+}
+
+/* ---- not-learned cells ------------------------------------------------------------------ */
+
+/* An mqar record (kv_pairs 4) with a loss curve: flat at the 1/K plateau, or falling. */
+static json_object *curve_rec(const char *mixer, int flat, double acc)
+{
+    char t[8192];
+    int k = snprintf(t, sizeof t,
+                     "{\"v\":1,\"kind\":\"train\",\"task\":\"mqar\",\"mixer\":\"%s\",\"L\":64,\"seed\":1,"
+                     "\"threads\":1,\"causal\":true,\"status\":\"ok\",\"config_hash\":\"%s\",\"suite_hash\":\"s\","
+                     "\"test_acc\":%g,\"chance\":0.02,\"config\":{\"task\":{\"options\":{\"kv_pairs\":4.0}}},"
+                     "\"loss_curve\":[", mixer, mixer, acc);
+    for (int i = 0; i < 64; i++) {
+        double step = 30.0 * (i + 1);
+        double loss = i < 3 ? 4.8 : flat ? 2.0 + 0.01 * ((i * 7) % 5 - 2) : 4.0 * exp(-0.08 * i);
+        k += snprintf(t + k, sizeof t - (size_t)k, "%s[%g,%g]", i ? "," : "", step, loss);
+    }
+    snprintf(t + k, sizeof t - (size_t)k, "]}");
+    json_object *o = json_tokener_parse(t);
+    cr_assert_not_null(o, "%s", t);
+    return o;
+}
+
+Test(groups, plateau_cells_are_marked_not_learned)
+{
+    xb_store st;
+    cr_assert_eq(xb_store_open(&st, dir), 0);
+    json_object *r[2] = { curve_rec("mamba", 1, 0.26), curve_rec("softmax", 0, 0.99) };
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(xb_store_append(&st, r[i]), 0);
+        json_object_put(r[i]);
+    }
+    xb_store_close(&st);
+    tmpdir_write(dir, "meta.json", "{\"suite_hash\": \"s\", \"suite_name\": \"t\"}\n");
+    cr_assert_eq(xb_report_dir(dir, NULL, stderr), 0);
+    char *t = tmpdir_read(dir, "tables.md");
+    cr_assert(strstr(t, "| mamba | 26.0 not-learned |") != NULL, "%s", t);
+    cr_assert(strstr(t, "| softmax | 99.0 |") != NULL, "%s", t);
+    cr_assert(strstr(t, "*not-learned*: the training loss never left its plateau") != NULL, "%s", t);
+    char *csv = tmpdir_read(dir, "results.csv");
+    cr_assert(strstr(csv, ",mqar,mamba,1\n") != NULL, "%s", csv);
+    cr_assert(strstr(csv, ",mqar,softmax,0\n") != NULL, "%s", csv);
 }
