@@ -25,8 +25,8 @@
  *                flagged noisy ("noisy") or has fewer than XB_COMPARE_MIN_REPS repetitions
  *                ("not tested"). With a repeat of the baseline (a second run of the same
  *                suite on the same machine), the allowed slowdown of a cell is the largest
- *                of max_slowdown, twice that cell's own run-to-run change, and the 90th
- *                percentile of the run-to-run changes over all cells; a slowdown past
+ *                of max_slowdown, twice that cell's own run-to-run change, and the largest
+ *                run-to-run change of any cell; a slowdown past
  *                max_slowdown but inside that is "within spread".
  *                regression: ratio > 1 + allowed and p < alpha               → exit 1
  *   no common cells between BASE and NEW                                       → exit 1

@@ -326,7 +326,7 @@ Test(compare, slowdown_inside_the_baselines_own_spread_is_not_a_regression)
     cr_assert(strstr(r.out, "measured by repeating the baseline") != NULL, "%s", r.out);
     release(&r);
     /* pool, whose repeat agreed, slows down by 30 %: still a regression with the repeat
-     * (the 90th percentile over two cells is 25 %, twice its own change ~0) */
+     * (the largest change over the two cells is 25 %, twice its own change ~0) */
     cellspec nw2[] = { { NULL, "gla", 256, 1, NULL, 0, b, 15, "x", NULL, 0 },
                        { NULL, "pool", 256, 1, NULL, 0, cn, 15, "y", NULL, 0 } };
     char *B2 = folder("new2", nw2, 2);
