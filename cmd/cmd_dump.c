@@ -132,15 +132,6 @@ static void options_text(char *out, size_t outn, const xb_mixer *m, const xb_mix
 
 /* ---- argument helpers ---- */
 
-static int parse_int(const char *s, long lo, long hi, int *out)
-{
-    char *e;
-    errno = 0;
-    long v = strtol(s, &e, 10);
-    if (e == s || *e || errno || v < lo || v > hi) return -1;
-    *out = (int)v;
-    return 0;
-}
 
 static int unknown_mixer(const char *name)
 {
@@ -180,7 +171,7 @@ static int apply_option(const xb_mixer *m, xb_mixer_cfg *c, const char *kv)
         *(float *)p = (float)v;
     } else {
         int v;
-        if (parse_int(eq + 1, (long)o->min, 1L << 30, &v))
+        if (xb_cli_parse_int(eq + 1, (long)o->min, 1L << 30, &v))
             return xb_cli_usage_error(&cli, "--option %s: expected an integer >= %g, got '%s'", key, o->min, eq + 1);
         *(int *)p = v;
     }
@@ -577,13 +568,13 @@ int cmd_dump(int argc, char **argv)
             optv[nopt++] = optarg;
             break;
         case OPT_N:
-            if (parse_int(optarg, 1, 1 << 20, &n)) return xb_cli_usage_error(&cli, "--n: expected an integer in 1..%d, got '%s'", 1 << 20, optarg);
+            if (xb_cli_parse_int(optarg, 1, 1 << 20, &n)) return xb_cli_usage_error(&cli, "--n: expected an integer in 1..%d, got '%s'", 1 << 20, optarg);
             break;
         case OPT_D:
-            if (parse_int(optarg, 1, 1 << 16, &d)) return xb_cli_usage_error(&cli, "--d: expected an integer in 1..%d, got '%s'", 1 << 16, optarg);
+            if (xb_cli_parse_int(optarg, 1, 1 << 16, &d)) return xb_cli_usage_error(&cli, "--d: expected an integer in 1..%d, got '%s'", 1 << 16, optarg);
             break;
         case OPT_HEADS:
-            if (parse_int(optarg, 1, 1 << 16, &heads)) return xb_cli_usage_error(&cli, "--heads: expected an integer in 1..%d, got '%s'", 1 << 16, optarg);
+            if (xb_cli_parse_int(optarg, 1, 1 << 16, &heads)) return xb_cli_usage_error(&cli, "--heads: expected an integer in 1..%d, got '%s'", 1 << 16, optarg);
             break;
         case OPT_SEED: {
             char *e;

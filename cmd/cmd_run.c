@@ -57,14 +57,6 @@ static const xb_cli cli = {
     opts,
 };
 
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || v < lo || v > hi) return -1;
-    *out = (int)v;
-    return 0;
-}
 
 /* --only: comma-separated names of [A-Za-z0-9_.=-], none empty, none twice. 0, or a usage
  * error (the argument is echoed escaped). */
@@ -223,7 +215,7 @@ int cmd_run(int argc, char **argv)
         case '?': return XB_EXIT_USAGE;
         case 'o': o.out_dir = optarg; break;
         case 't':
-            if (parse_int(optarg, 1, 4096, &o.threads))
+            if (xb_cli_parse_int(optarg, 1, 4096, &o.threads))
                 return xb_cli_usage_error(&cli, "--threads: expected a positive integer, got '%s'", optarg);
             break;
         case 'm':

@@ -38,14 +38,6 @@ static const xb_cli cli = {
     opts,
 };
 
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || v < lo || v > hi) return -1;
-    *out = (int)v;
-    return 0;
-}
 
 int cmd_slurm(int argc, char **argv)
 {
@@ -67,14 +59,14 @@ int cmd_slurm(int argc, char **argv)
         case 'h': return XB_EXIT_OK;
         case '?': return XB_EXIT_USAGE;
         case 'n':
-            if (parse_int(optarg, 1, 100000, &o.shards))
+            if (xb_cli_parse_int(optarg, 1, 100000, &o.shards))
                 return xb_cli_usage_error(&cli, "--shards: expected a positive integer, got '%s'", optarg);
             break;
         case 'o': o.out_dir = optarg; break;
         case 'p': o.partition = optarg; break;
         case 't': o.time_limit = optarg; break;
         case 'c':
-            if (parse_int(optarg, 1, 4096, &o.cpus))
+            if (xb_cli_parse_int(optarg, 1, 4096, &o.cpus))
                 return xb_cli_usage_error(&cli, "--cpus-per-task: expected a positive integer, got '%s'", optarg);
             break;
         case 'm': o.only = optarg; break;

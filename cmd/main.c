@@ -1,6 +1,7 @@
 /* cmd/main.c — the command table, global options (--help, --version) and the shared
  * per-command option parsing (xb_cli_getopt). Nothing else: each command lives in its own
  * cmd/cmd_<name>.c (see cmd/cmd.h for the recipe). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +36,16 @@ static void help(FILE *f)
     fprintf(f, "\n'xbench COMMAND --help' describes a command.\n"
                "exit status: 0 success, 1 the run finished but some cells failed (compare: a "
                "regression), 2 bad usage or a bad suite, 130 run interrupted\n");
+}
+
+int xb_cli_parse_int(const char *s, long lo, long hi, int *out)
+{
+    char *e;
+    errno = 0;
+    long v = strtol(s, &e, 10);
+    if (e == s || *e || errno || v < lo || v > hi) return -1;
+    *out = (int)v;
+    return 0;
 }
 
 int xb_cli_usage_error(const xb_cli *cli, const char *fmt, ...)
