@@ -90,12 +90,14 @@ test: deps
 # compares on any machine. Latency is compared only when the baseline was measured on this
 # machine in this boot (meta.json machine.boot_id): `make baseline` makes one here, twice
 # (results/baseline and results/baseline/repeat), so compare knows the run-to-run spread.
+# CHECK_LATENCY=never compares accuracy alone (what .ci/run does on its shared VM).
 REGRESS_SUITE ?= suites/smoke.yaml
 REGRESS_RUN = ./xbench run $(REGRESS_SUITE) --machine quick --no-plots --quiet
+CHECK_LATENCY ?= same-machine
 check-regress: xbench
 	rm -rf build/regress
 	$(REGRESS_RUN) -o build/regress > /dev/null || [ $$? -eq 1 ]
-	./xbench compare results/baseline build/regress \
+	./xbench compare results/baseline build/regress --latency $(CHECK_LATENCY) \
 	  $$( [ -f results/baseline/repeat/cells.jsonl ] && echo --repeat results/baseline/repeat )
 
 baseline: xbench
