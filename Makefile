@@ -5,6 +5,7 @@
 #   make test     deps + build + run every Criterion test
 #   make check-regress  rerun suites/smoke.yaml and compare it with results/baseline (CI)
 #   make baseline       regenerate results/baseline (and its repeat) on this machine
+#   make test-slurm     a one-node Slurm cluster runs suites/smoke.yaml as 2 shards + merge
 #   make clean    remove build outputs
 CC      ?= gcc
 BLAS_INC = /usr/include/x86_64-linux-gnu/openblas-openmp
