@@ -63,6 +63,9 @@ int xb_cli_getopt(const xb_cli *cli, int argc, char **argv, int *optind_out);
 void xb_cli_help(const xb_cli *cli, FILE *f);
 /* "xbench CMD: message" + "try 'xbench CMD --help'" on stderr; returns XB_EXIT_USAGE. */
 int xb_cli_usage_error(const xb_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* --only A,B,...: names of [A-Za-z0-9_.=-] (at most 128 each), none empty, none twice.
+ * 0, or the usage error's exit status (the argument is echoed escaped). */
+int xb_cli_check_only(const xb_cli *cli, const char *only);
 /* A whole decimal integer in [lo, hi] (no trailing text, no overflow): 0, or -1. */
 int xb_cli_parse_int(const char *s, long lo, long hi, int *out);
 

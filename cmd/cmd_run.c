@@ -58,38 +58,6 @@ static const xb_cli cli = {
 };
 
 
-/* --only: comma-separated names of [A-Za-z0-9_.=-], none empty, none twice. 0, or a usage
- * error (the argument is echoed escaped). */
-static int check_only_syntax(const char *only)
-{
-    if (!*only) return xb_cli_usage_error(&cli, "--only: expected mixer names, got nothing");
-    const char *p = only;
-    for (int k = 0;; k++) {
-        size_t n = strcspn(p, ",");
-        if (n == 0)
-            return xb_cli_usage_error(&cli, "--only: item %d of '%s' is empty (write A,B,...)", k + 1, only);
-        if (n > 128)
-            return xb_cli_usage_error(&cli, "--only: item %d is longer than 128 characters", k + 1);
-        for (size_t i = 0; i < n; i++) {
-            unsigned char ch = (unsigned char)p[i];
-            int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                     ch == '_' || ch == '.' || ch == '=' || ch == '-';
-            if (!ok)
-                return xb_cli_usage_error(&cli, "--only: '%.*s' is not a mixer name (letters, digits, "
-                                          "'_', '.', '=', '-')", (int)n, p);
-        }
-        for (const char *q = only; q < p;) {        /* listed twice? */
-            size_t m = strcspn(q, ",");
-            if (m == n && !strncmp(q, p, n))
-                return xb_cli_usage_error(&cli, "--only: '%.*s' is listed twice", (int)n, p);
-            q += m + 1;
-        }
-        if (!p[n]) break;
-        p += n + 1;
-    }
-    return 0;
-}
-
 /* --only against the loaded suite: each name a mixer of it, and some cell selected. */
 static int check_only_suite(const xb_suite *s, const char *only)
 {
@@ -219,7 +187,7 @@ int cmd_run(int argc, char **argv)
                 return xb_cli_usage_error(&cli, "--threads: expected a positive integer, got '%s'", optarg);
             break;
         case 'm':
-            if (check_only_syntax(optarg)) return XB_EXIT_USAGE;
+            if (xb_cli_check_only(&cli, optarg)) return XB_EXIT_USAGE;
             o.only = optarg;
             break;
         case 'r': o.resume = 1; break;

@@ -69,7 +69,10 @@ int cmd_slurm(int argc, char **argv)
             if (xb_cli_parse_int(optarg, 1, 4096, &o.cpus))
                 return xb_cli_usage_error(&cli, "--cpus-per-task: expected a positive integer, got '%s'", optarg);
             break;
-        case 'm': o.only = optarg; break;
+        case 'm':
+            if (xb_cli_check_only(&cli, optarg)) return XB_EXIT_USAGE;
+            o.only = optarg;
+            break;
         case OPT_MACHINE: o.machine = optarg; break;
         case OPT_NO_PLOTS: o.no_plots = 1; break;
         case OPT_SBATCH:

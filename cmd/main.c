@@ -48,6 +48,38 @@ int xb_cli_parse_int(const char *s, long lo, long hi, int *out)
     return 0;
 }
 
+/* --only: comma-separated names of [A-Za-z0-9_.=-], none empty, none twice. 0, or a usage
+ * error (the argument is echoed escaped). */
+int xb_cli_check_only(const xb_cli *cli, const char *only)
+{
+    if (!*only) return xb_cli_usage_error(cli, "--only: expected mixer names, got nothing");
+    const char *p = only;
+    for (int k = 0;; k++) {
+        size_t n = strcspn(p, ",");
+        if (n == 0)
+            return xb_cli_usage_error(cli, "--only: item %d of '%s' is empty (write A,B,...)", k + 1, only);
+        if (n > 128)
+            return xb_cli_usage_error(cli, "--only: item %d is longer than 128 characters", k + 1);
+        for (size_t i = 0; i < n; i++) {
+            unsigned char ch = (unsigned char)p[i];
+            int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                     ch == '_' || ch == '.' || ch == '=' || ch == '-';
+            if (!ok)
+                return xb_cli_usage_error(cli, "--only: '%.*s' is not a mixer name (letters, digits, "
+                                          "'_', '.', '=', '-')", (int)n, p);
+        }
+        for (const char *q = only; q < p;) {        /* listed twice? */
+            size_t m = strcspn(q, ",");
+            if (m == n && !strncmp(q, p, n))
+                return xb_cli_usage_error(cli, "--only: '%.*s' is listed twice", (int)n, p);
+            q += m + 1;
+        }
+        if (!p[n]) break;
+        p += n + 1;
+    }
+    return 0;
+}
+
 int xb_cli_usage_error(const xb_cli *cli, const char *fmt, ...)
 {
     /* arguments are echoed: control characters in them are escaped (harness/diag.c) */

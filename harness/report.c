@@ -77,6 +77,7 @@ int xb_rviews(json_object *records, xb_rview **out)
         v[i].mixer_name = xb_jstr(o, "mixer", "?");
         v[i].task = v[i].kind == XB_KIND_TRAIN ? lab[i].task : "";
         v[i].mixer = lab[i].mixer;
+        v[i].not_learned = xb_cell_not_learned(o, NULL);   /* once per record: a curve fit */
         v[i].status = xb_jstr(o, "status", "?");
         v[i].ok = strcmp(v[i].status, "ok") == 0;
         v[i].L = xb_jint(o, "L", 0);
@@ -298,7 +299,7 @@ static int count_not_learned(const ctx *c, const char *task, const char *mixer, 
         if (r->kind != XB_KIND_TRAIN || !r->ok || r->L != L || strcmp(r->task, task) ||
             strcmp(r->mixer, mixer) || (threads > 0 && r->threads != threads))
             continue;
-        k += xb_cell_not_learned(r->o, NULL) == 1;
+        k += r->not_learned == 1;
     }
     return k;
 }
@@ -1189,7 +1190,7 @@ static json_object *aggregates_json(json_object *records)
             for (int k = 0; k < n; k++)
                 if (v[k].kind == XB_KIND_TRAIN && v[k].ok && v[k].L == v[i].L && v[k].threads == v[i].threads &&
                     !strcmp(v[k].task, v[i].task) && !strcmp(v[k].mixer, v[i].mixer))
-                    nl += xb_cell_not_learned(v[k].o, NULL) == 1;
+                    nl += v[k].not_learned == 1;
             json_object_object_add(g, "not_learned", json_object_new_int(nl));
         }
         json_object_object_add(g, "L", json_object_new_int(v[i].L));

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "core/xb.h"
-#include "harness/learned.h"
 #include "harness/report.h"
 #include "harness/store.h"
 
@@ -49,7 +48,8 @@ static void fmt_time(double s, char *buf, size_t n)
 
 typedef struct col { const char *task; int L; } col;
 
-void xb_summary_print(json_object *meta, json_object *records, const char *dir, FILE *out)
+void xb_summary_print(json_object *meta, json_object *records, const char *dir, const char *tables,
+                      FILE *out)
 {
     xb_rview *v = NULL;
     int n = xb_rviews(records, &v);
@@ -58,9 +58,9 @@ void xb_summary_print(json_object *meta, json_object *records, const char *dir, 
     fprintf(out, "\nxbench %s (commit %s) · suite %s · %d cells, %d ok, %d not ok · %s/\n\n",
             xb_jstr(meta, "xbench_version", XB_VERSION), xb_jstr(meta, "git_commit", "?"),
             xb_jstr(meta, "suite_name", "?"), n, ok, n - ok, dir);
-    char *tables = xb_report_tables(meta, records);
-    print_accuracy(out, tables);
-    free(tables);
+    char *made = tables ? NULL : xb_report_tables(meta, records);
+    print_accuracy(out, tables ? tables : made);
+    free(made);
 
     /* mixers of the run, training and latency-only cells alike */
     const char **mixers;
@@ -71,7 +71,7 @@ void xb_summary_print(json_object *meta, json_object *records, const char *dir, 
     if (!acc || !lat || !nl || !cols || nm == 0) goto done;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < nm; j++)
-            if (v[i].ok && !strcmp(v[i].mixer, mixers[j])) nl[j] += xb_cell_not_learned(v[i].o, NULL) == 1;
+            if (v[i].ok && !strcmp(v[i].mixer, mixers[j])) nl[j] += v[i].not_learned == 1;
 
     /* one thread count (the largest): cells of different counts are not pooled */
     int *thr, nthr = xb_distinct_threads(v, n, &thr), threads = nthr ? thr[nthr - 1] : 0;
@@ -194,7 +194,18 @@ int xb_summary_dir(const char *dir, FILE *out, FILE *err)
 {
     json_object *meta = NULL, *recs = NULL;
     int rc = xb_report_load(dir, &meta, &recs, err, NULL);
-    if (rc == 0) xb_summary_print(meta, recs, dir, out);
+    /* tables.md was just written from these records: read it rather than make it again */
+    char *tp = xb_path_join(dir, "tables.md"), *tables = NULL;
+    FILE *f = tp ? fopen(tp, "r") : NULL;
+    size_t cap = 0;
+    if (f && getdelim(&tables, &cap, '\0', f) < 0) {
+        free(tables);
+        tables = NULL;
+    }
+    if (f) fclose(f);
+    free(tp);
+    if (rc == 0) xb_summary_print(meta, recs, dir, tables, out);
+    free(tables);
     if (meta) json_object_put(meta);
     if (recs) json_object_put(recs);
     return rc;

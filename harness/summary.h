@@ -16,8 +16,10 @@
 
 #include <json-c/json.h>
 
-/* The summary of records (the latest per config_hash) and meta (may be NULL) on out. */
-void xb_summary_print(json_object *meta, json_object *records, const char *dir, FILE *out);
+/* The summary of records (the latest per config_hash) and meta (may be NULL) on out; tables
+ * is tables.md's text (NULL: made here from the records). */
+void xb_summary_print(json_object *meta, json_object *records, const char *dir, const char *tables,
+                      FILE *out);
 
 /* Load dir (as xb_report_load) and print its summary. 0 or XB_E* (message on err). */
 int xb_summary_dir(const char *dir, FILE *out, FILE *err);
