@@ -282,7 +282,7 @@ static json_object *jshape(int nd, const size_t *sh)
 #define JADD(o, k, v) json_object_object_add((o), (k), (v))
 
 /* Every field of xb_mixer_cfg: a new field must be added here (the assert counts them). */
-_Static_assert(sizeof(xb_mixer_cfg) == 19 * sizeof(int) + 2 * sizeof(float),
+_Static_assert(sizeof(xb_mixer_cfg) == 26 * sizeof(int) + 2 * sizeof(float),
                "xb_mixer_cfg changed: add the new field to config_json");
 static json_object *config_json(const xb_mixer_cfg *c)
 {
@@ -294,6 +294,9 @@ static json_object *config_json(const xb_mixer_cfg *c)
 #undef I
     JADD(o, "expand_k", jfloat(c->expand_k));
     JADD(o, "eps", jfloat(c->eps));
+#define O(f) if (c->f) JADD(o, #f, json_object_new_int(c->f))
+    O(summary); O(random_blocks); O(variant); O(buckets); O(rounds); O(partitions); O(topk);
+#undef O
     return o;
 }
 

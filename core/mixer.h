@@ -53,6 +53,15 @@ typedef struct xb_mixer_cfg {
     int d_ff;       /* (d_ff)     activator hidden width */
     int conv;       /* (conv)     short conv kernel inside a mixer (deltanet, mamba) */
     int dt_rank;    /* (dt_rank)  mamba R */
+    /* tier-2 options: 0 for every tier-1 mixer, so their config JSON omits them */
+    int summary;    /* (summary)  sparse_fixed c: summary columns per block */
+    int random_blocks; /* (random_blocks) bigbird r_b */
+    int variant;    /* (variant)  synthesizer 1 factorized_random, 2 random, 3 dense;
+                                   minattn 1 full, 2 symmetric, 3 psd */
+    int buckets;    /* (buckets)  reformer n_buckets (even) */
+    int rounds;     /* (rounds)   reformer hash rounds n_r */
+    int partitions; /* (partitions) sse P */
+    int topk;       /* (topk)     sse k_w = k_r */
     float expand_k; /* (expand_k) gla key expansion */
     float eps;      /* (eps)      feature-map epsilon (performer; 0 for gradient checks) */
 } xb_mixer_cfg;

@@ -131,6 +131,13 @@ const xb_suite_mixer_opt xb_suite_mixer_opts[] = {
     {"d_ff", MX(d_ff), 0, 1, "hidden width (activator)"},
     {"conv", MX(conv), 0, 1, "short conv kernel inside the mixer (deltanet, mamba)"},
     {"dt_rank", MX(dt_rank), 0, 1, "dt projection rank R (mamba)"},
+    {"summary", MX(summary), 0, 1, "summary columns c per block (sparse_fixed)"},
+    {"random_blocks", MX(random_blocks), 0, 1, "random key blocks r_b (bigbird)"},
+    {"variant", MX(variant), 0, 1, "synthesizer: 1 factorized_random, 2 random, 3 dense; minattn: 1 full, 2 symmetric, 3 psd"},
+    {"buckets", MX(buckets), 0, 2, "hash buckets, even (reformer)"},
+    {"rounds", MX(rounds), 0, 1, "hash rounds (reformer)"},
+    {"partitions", MX(partitions), 0, 1, "state partitions P (sse)"},
+    {"topk", MX(topk), 0, 1, "partitions each token writes and reads (sse)"},
     {"expand_k", MX(expand_k), 1, 1e-30, "key expansion (gla), > 0"},
     {"eps", MX(eps), 1, 0, "feature-map epsilon (performer), >= 0"},
 };

@@ -53,6 +53,11 @@ static json_object *mixer_cfg_json(const xb_mixer_cfg *c)
 #undef I
     json_object_object_add(o, "expand_k", jdbl(c->expand_k));
     json_object_object_add(o, "eps", jdbl(c->eps));
+    /* Tier-2 options only when set: every tier-1 mixer leaves them 0, and leaving them out
+     * keeps those cells' configuration (and so their identity in compare) as it was. */
+#define O(f) if (c->f) json_object_object_add(o, #f, jint(c->f))
+    O(summary); O(random_blocks); O(variant); O(buckets); O(rounds); O(partitions); O(topk);
+#undef O
     return o;
 }
 
