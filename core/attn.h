@@ -82,6 +82,34 @@ void   xb_attn_layer_backward(const xb_attn_layer *l, const float *w, const floa
                               const float *saved, const float *dy, float *dx, float *dw,
                               float *scratch, int B, int N);
 
+/* Decode with a KV cache (core/attn_decode.c; causal layers only): the xb_mixer decode_*
+ * members for a sequence of up to n_max tokens. A band or block layer keeps only the keys a
+ * token can still see (a ring of `left` or `block` slots). */
+size_t xb_attn_layer_decode_state(const xb_attn_layer *l, int n_max);
+size_t xb_attn_layer_decode_scratch(const xb_attn_layer *l, int n_max);
+void   xb_attn_layer_decode_prefill(const xb_attn_layer *l, int n_max, const float *w,
+                                    const float *x, int n, float *state, float *scratch);
+void   xb_attn_layer_decode_step(const xb_attn_layer *l, int n_max, const float *w, const float *x,
+                                 int t, float *state, float *y, float *scratch);
+
+/* The four xb_mixer decode members of a mixer whose layer comes from `layerfn(c)`:
+ * XB_ATTN_DECODE_FNS(foo, layer) defines foo_decode_state ... foo_decode_step, and
+ * XB_ATTN_DECODE_MEMBERS(foo) names them in the mixer's initializer. */
+#define XB_ATTN_DECODE_FNS(P, layerfn)                                                          \
+    static size_t P##_decode_state(const xb_mixer_cfg *c, int n_max)                            \
+    { xb_attn_layer l_ = layerfn(c); return xb_attn_layer_decode_state(&l_, n_max); }          \
+    static size_t P##_decode_scratch(const xb_mixer_cfg *c, int n_max)                          \
+    { xb_attn_layer l_ = layerfn(c); return xb_attn_layer_decode_scratch(&l_, n_max); }        \
+    static void P##_decode_prefill(const xb_mixer_cfg *c, int n_max, const float *w,            \
+                                   const float *x, int n, float *state, float *scratch)         \
+    { xb_attn_layer l_ = layerfn(c); xb_attn_layer_decode_prefill(&l_, n_max, w, x, n, state, scratch); } \
+    static void P##_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, \
+                                int t, float *state, float *y, float *scratch)                   \
+    { xb_attn_layer l_ = layerfn(c); xb_attn_layer_decode_step(&l_, n_max, w, x, t, state, y, scratch); }
+#define XB_ATTN_DECODE_MEMBERS(P)                                                               \
+    .decode_state = P##_decode_state, .decode_scratch = P##_decode_scratch,                     \
+    .decode_prefill = P##_decode_prefill, .decode_step = P##_decode_step
+
 /* Test oracle: the same sub-block in double, dense N×N scores, mask from allowed(i, k, ctx)
  * (plus k < len, rows ≥ len output 0). Never used outside `reference` members and tests. */
 void xb_attn_layer_naive(const xb_attn_layer *l, const float *w, const float *x, const int *len,

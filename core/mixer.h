@@ -120,6 +120,24 @@ typedef struct xb_mixer {
      * recurrences, explicit DFT ...). Writes y[B×N×d]; never used outside tests. */
     void (*reference)(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                       double *y, int B, int N);
+
+    /* Decode (MIXERS.md §29.2): one more token of one sequence, causal mode only. All four
+     * NULL (decode_prefill alone may be NULL) when the mixer has no decode form. The state is
+     * what the mixer keeps between tokens — a KV cache for attention, the recurrent state for
+     * scans — and starts zeroed (calloc). tests/test_decode.c checks every decode form against
+     * the causal forward. */
+    /* Floats of state for a sequence of up to n_max tokens. */
+    size_t (*decode_state)(const xb_mixer_cfg *c, int n_max);
+    /* Floats of scratch decode_step and decode_prefill need, per-thread buffers included. */
+    size_t (*decode_scratch)(const xb_mixer_cfg *c, int n_max);
+    /* The state after tokens x[0 .. n) (n × d) without their outputs, in one pass (a GEMM for
+     * a KV cache); NULL: the caller steps through the tokens. */
+    void (*decode_prefill)(const xb_mixer_cfg *c, int n_max, const float *w, const float *x,
+                           int n, float *state, float *scratch);
+    /* Token t (the state, sized for n_max, holds tokens 0 .. t-1; t < n_max): y[d] = the
+     * causal forward's output at position t; the state then holds token t too. */
+    void (*decode_step)(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
+                        float *state, float *y, float *scratch);
 } xb_mixer;
 
 /* Helpers over the contract (core/mixer.c). */

@@ -108,6 +108,8 @@ static void gqa_reference(const xb_mixer_cfg *c, const float *w, const float *x,
     xb_attn_layer_naive(&l, w, x, len, y, B, N, allowed, &c->causal);
 }
 
+XB_ATTN_DECODE_FNS(gqa, layer)
+
 const xb_mixer xb_mixer_gqa = {
     .name = "gqa",
     .family = "attention",
@@ -126,6 +128,7 @@ const xb_mixer xb_mixer_gqa = {
     .backward = gqa_backward,
     .flops = gqa_flops,
     .reference = gqa_reference,
+    XB_ATTN_DECODE_MEMBERS(gqa),
 };
 
 const xb_mixer xb_mixer_mqa = {
@@ -146,4 +149,5 @@ const xb_mixer xb_mixer_mqa = {
     .backward = gqa_backward,
     .flops = gqa_flops,
     .reference = gqa_reference,
+    XB_ATTN_DECODE_MEMBERS(gqa),
 };

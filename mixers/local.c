@@ -166,6 +166,8 @@ static void block_reference(const xb_mixer_cfg *c, const float *w, const float *
     xb_attn_layer_naive(&l, w, x, len, y, B, N, block_allowed, c);
 }
 
+XB_ATTN_DECODE_FNS(local, local_layer)
+
 const xb_mixer xb_mixer_local = {
     .name = "local",
     .family = "sparse attention",
@@ -184,7 +186,10 @@ const xb_mixer xb_mixer_local = {
     .backward = local_backward,
     .flops = local_flops,
     .reference = local_reference,
+    XB_ATTN_DECODE_MEMBERS(local),
 };
+
+XB_ATTN_DECODE_FNS(block, block_layer)
 
 const xb_mixer xb_mixer_local_block = {
     .name = "local_block",
@@ -204,4 +209,5 @@ const xb_mixer xb_mixer_local_block = {
     .backward = block_backward,
     .flops = block_flops,
     .reference = block_reference,
+    XB_ATTN_DECODE_MEMBERS(block),
 };

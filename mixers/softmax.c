@@ -85,6 +85,8 @@ static void softmax_reference(const xb_mixer_cfg *c, const float *w, const float
     xb_attn_layer_naive(&l, w, x, len, y, B, N, allowed, &c->causal);
 }
 
+XB_ATTN_DECODE_FNS(softmax, layer)
+
 const xb_mixer xb_mixer_softmax = {
     .name = "softmax",
     .family = "attention",
@@ -103,4 +105,5 @@ const xb_mixer xb_mixer_softmax = {
     .backward = softmax_backward,
     .flops = softmax_flops,
     .reference = softmax_reference,
+    XB_ATTN_DECODE_MEMBERS(softmax),
 };

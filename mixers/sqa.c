@@ -98,6 +98,8 @@ static void sqa_reference(const xb_mixer_cfg *c, const float *w, const float *x,
     xb_attn_layer_naive(&l, w, x, len, y, B, N, allowed, &c->causal);
 }
 
+XB_ATTN_DECODE_FNS(sqa, layer)
+
 const xb_mixer xb_mixer_sqa = {
     .name = "sqa",
     .family = "attention",
@@ -116,4 +118,5 @@ const xb_mixer xb_mixer_sqa = {
     .backward = sqa_backward,
     .flops = sqa_flops,
     .reference = sqa_reference,
+    XB_ATTN_DECODE_MEMBERS(sqa),
 };
