@@ -220,7 +220,7 @@ json_object *xb_gbench_json(json_object *meta, json_object *records)
             if (n == 0) continue;
             char name[sizeof g->key + 32], agg[sizeof g->key + 64];
             snprintf(name, sizeof name, "%s/%s/L:%d/%s/%s/threads:%d",
-                     g[i].kind == XB_KIND_LATENCY ? "latency" : g[i].task, g[i].mixer, g[i].L,
+                     g[i].kind != XB_KIND_TRAIN ? xb_kind_word(g[i].kind) : g[i].task, g[i].mixer, g[i].L,
                      g[i].causal ? "causal" : "bidir", metrics[m], g[i].threads);
             snprintf(agg, sizeof agg, "%s_median", name);
             for (int k = 0; k < n; k++) {

@@ -247,7 +247,7 @@ static void append(char *buf, size_t n, const char *path, json_object *v, const 
 
 static int is_train(json_object *r)
 {
-    return strcmp(xb_jstr(r, "kind", "train"), "latency") != 0;
+    return xb_record_kind(r) == XB_KIND_TRAIN;
 }
 
 /* Records sorted by a string key, so that equal keys sit together. */

@@ -35,11 +35,11 @@ static int group(json_object *records, const xb_label *lab, xb_cgroup **out)
     if (!g) return XB_ENOMEM;
     for (int i = 0; i < nr; i++) {
         json_object *r = json_object_array_get_idx(records, (size_t)i);
-        int kind = strcmp(xb_jstr(r, "kind", "train"), "latency") == 0 ? XB_KIND_LATENCY : XB_KIND_TRAIN;
+        int kind = xb_record_kind(r);
         int L = xb_jint(r, "L", 0), threads = xb_jint(r, "threads", 0), causal = jbool(r, "causal");
         char key[sizeof g->key];
         snprintf(key, sizeof key, "%s/%s/L:%d/%s/threads:%d",
-                 kind == XB_KIND_LATENCY ? "latency" : lab[i].task, lab[i].mixer, L,
+                 kind != XB_KIND_TRAIN ? xb_kind_word(kind) : lab[i].task, lab[i].mixer, L,
                  causal ? "causal" : "bidir", threads);
         int k = 0;
         while (k < ng && strcmp(g[k].key, key) != 0) k++;
@@ -204,9 +204,10 @@ static int load_side(side *s, const char *dir, FILE *err)
         json_object *r = json_object_array_get_idx(s->recs, i);
         const char *kind = xb_jstr(r, "kind", NULL);
         json_object *L = xb_jget(r, "L");
-        int good = kind && (strcmp(kind, "train") == 0 || strcmp(kind, "latency") == 0) &&
+        int good = kind && (strcmp(kind, "train") == 0 || strcmp(kind, "latency") == 0 ||
+                            strcmp(kind, "decode") == 0) &&
                    xb_jstr(r, "mixer", NULL) && L && json_object_is_type(L, json_type_int) &&
-                   (strcmp(kind, "latency") == 0 || xb_jstr(r, "task", NULL));
+                   (strcmp(kind, "train") != 0 || xb_jstr(r, "task", NULL));
         if (!good) {
             fprintf(err, "error: '%s/cells.jsonl': record %zu is not a cell record (needs kind, "
                     "mixer, L, and task for training cells)\n", dir, i + 1);

@@ -324,6 +324,97 @@ static int latency_mixer(child *k, int B, int N, double floor, json_object *lat)
     return rc;
 }
 
+const char *xb_cell_kind_name(int kind)
+{
+    return kind == XB_CELL_TRAIN ? "train" : kind == XB_CELL_DECODE ? "decode" : "latency";
+}
+
+/* ---- decode: one more token after a context of N ------------------------------------ */
+
+typedef struct decode_bench {
+    const xb_mixer *m;
+    const xb_mixer_cfg *c;
+    const float *w, *x;      /* x: (N + k) × d, the context then the decoded tokens */
+    float *state, *scratch, *y;
+    int N, n_max, k;
+} decode_bench;
+
+static void decode_run(void *p)
+{
+    decode_bench *b = p;
+    const int d = b->c->d;
+    /* Tokens N .. N+k-1 from the same start each run: the cache rows and state they write are
+     * rewritten by the next run, so every run does the same work at the same context. */
+    for (int i = 0; i < b->k; i++)
+        b->m->decode_step(b->c, b->n_max, b->w, b->x + (size_t)(b->N + i) * d, b->N + i, b->state,
+                          b->y, b->scratch);
+}
+
+static int decode_part(child *k, double floor, json_object *rec)
+{
+    const xb_cell_spec *c = k->c;
+    const xb_mixer *m = c->mixer;
+    const int N = c->L, d = c->xc.d;
+    const int kmax = N / 16 > 1 ? N / 16 : 1;
+    decode_bench b = { .m = m, .c = &c->xc, .N = N, .n_max = N + kmax, .k = 1 };
+    size_t np = xb_mixer_n_params(m, &c->xc);
+    size_t nst = m->decode_state(&c->xc, b.n_max), nsc = m->decode_scratch(&c->xc, b.n_max);
+    float *w = xb_alloc(np * sizeof(float)), *x = xb_alloc((size_t)b.n_max * d * sizeof(float));
+    b.state = xb_alloc((nst ? nst : 1) * sizeof(float));
+    b.scratch = xb_alloc((nsc ? nsc : 1) * sizeof(float));
+    b.y = xb_alloc((size_t)d * sizeof(float));
+    int rc = 0;
+    if (!w || !x || !b.state || !b.scratch || !b.y) {
+        snprintf(k->err, sizeof k->err, "out of memory for the decode buffers (context %d)", N);
+        rc = XB_ENOMEM;
+        goto out;
+    }
+    xb_rng r;
+    xb_rng_seed(&r, c->init_seed ^ 0x6465636f6465ull);
+    m->init(&c->xc, w, &r);
+    fill_normal(x, (size_t)b.n_max * d, &r, 1.0f);
+    memset(b.state, 0, (nst ? nst : 1) * sizeof(float));
+    b.w = w;
+    b.x = x;
+    send_phase(k, "decode_prefill");
+    double t0 = xb_now();
+    if (m->decode_prefill) m->decode_prefill(&c->xc, b.n_max, w, x, N, b.state, b.scratch);
+    else
+        for (int t = 0; t < N; t++) m->decode_step(&c->xc, b.n_max, w, x + (size_t)t * d, t, b.state, b.y, b.scratch);
+    double prefill_s = xb_now() - t0;
+    /* tokens per timed run: enough for twice the clock floor, at most N/16 */
+    double t1 = xb_now();
+    decode_run(&b);
+    double one = xb_now() - t1;
+    if (one < 2 * floor) b.k = one > 0 ? (int)ceil(2 * floor / one) : kmax;
+    if (b.k > kmax) b.k = kmax;
+
+    json_object *dec = json_object_new_object();
+    json_object_object_add(dec, "context", json_object_new_int(N));
+    json_object_object_add(dec, "state_bytes", json_object_new_int64((int64_t)(nst * sizeof(float))));
+    json_object_object_add(dec, "tokens_per_rep", json_object_new_int(b.k));
+    json_object_object_add(dec, "prefill_s", xb_json_num(prefill_s));
+    json_object_object_add(rec, "decode", dec);
+    send_phase(k, "decode_step");
+    double *t = NULL;
+    int n = xb_time_reps(&c->lat, decode_run, &b, k->stop_at, &t);
+    if (!t) { rc = XB_ENOMEM; goto out; }
+    for (int i = 0; i < n; i++) t[i] /= b.k;
+    double max_cv = c->lat.max_cv > 0 ? c->lat.max_cv : DEFAULT_MAX_CV;
+    /* per token: the clock floor applies to a whole run of k tokens */
+    json_object *o = xb_timing_json(t, n, NAN, max_cv, floor / b.k);
+    int min_reps = c->lat.min_reps > 0 ? c->lat.min_reps : 10;
+    if (n < min_reps) {
+        json_object_object_add(o, "truncated", json_object_new_boolean(1));
+        json_object_object_add(o, "noisy", json_object_new_boolean(1));
+    }
+    json_object_object_add(dec, "step", o);
+    free(t);
+out:
+    xb_free(w); xb_free(x); xb_free(b.state); xb_free(b.scratch); xb_free(b.y);
+    return rc;
+}
+
 /* The whole model at (B, N) on random tokens and targets. */
 static int latency_model(child *k, int B, int N, double floor, json_object *lat)
 {
@@ -492,7 +583,9 @@ int xb_measure_cell(xb_cell_chan *ch, void *ctx)
     int rc = 0;
     if (c->kind == XB_CELL_TRAIN) rc = train_part(&k, fault);
 
-    if (rc == 0) {
+    if (c->kind == XB_CELL_DECODE) {
+        rc = decode_part(&k, xb_clock_floor(), k.rec);
+    } else if (rc == 0) {
         json_object *lat = json_object_new_object();
         json_object_object_add(lat, "batch", json_object_new_int(c->lat.batch));
         json_object_object_add(lat, "N", json_object_new_int(c->L));

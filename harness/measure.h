@@ -23,7 +23,15 @@
  * ceiling the cell actually ran under. Latency cells above the suite's smallest thread count
  * T0 also hold mixer_fwd_paired: mixer forwards at T0 and at the cell's count alternated,
  * base_threads (T0), pairs, base_median and median (seconds), speedup (median of the per-pair
- * ratios t(T0)/t(T)) with its p10 and p90, noisy, raw_base and raw. */
+ * ratios t(T0)/t(T)) with its p10 and p90, noisy, raw_base and raw.
+ *
+ * Decode cells (MIXERS.md §29.2) time one causal mixer layer producing one more token of one
+ * sequence after a context of L tokens (the KV cache or recurrent state built by the mixer's
+ * decode_prefill, else by stepping through the context): decode.context (L), state_bytes,
+ * tokens_per_rep k (each timed run decodes tokens L .. L+k-1 from the same starting point, k
+ * ≤ max(1, L/16) chosen so a run lasts twice the clock floor: per-token time is the run time
+ * / k, at a mean context within 3% of L), prefill_s, and step: the timing record above with
+ * every time divided by k. */
 #ifndef XB_MEASURE_H
 #define XB_MEASURE_H
 
@@ -38,12 +46,15 @@
 #include "harness/cell.h"
 #include "harness/suite.h"
 
-enum { XB_CELL_TRAIN = 0, XB_CELL_LATENCY = 1 };
+enum { XB_CELL_TRAIN = 0, XB_CELL_LATENCY = 1, XB_CELL_DECODE = 2 };
+/* The record's "kind" of a cell kind: "train", "latency" or "decode". */
+const char *xb_cell_kind_name(int kind);
 
 /* One cell, fully resolved in the parent before the fork. */
 typedef struct xb_cell_spec {
     int index;                 /* position in the suite's full cell list (before --only/--shard) */
-    int kind;                  /* XB_CELL_TRAIN or XB_CELL_LATENCY (random tokens, no training) */
+    int kind;                  /* XB_CELL_TRAIN, XB_CELL_LATENCY (random tokens, no training) or
+                                  XB_CELL_DECODE (one mixer layer's per-token decode at context L) */
     const xb_task *task;       /* NULL for latency cells */
     const xb_mixer *mixer;
     int task_i, mixer_i;       /* indices in the suite (task_i = -1 for latency cells) */

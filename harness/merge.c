@@ -252,7 +252,7 @@ static void want_add(merge_ctx *m, const char *hash, int index, const char *what
 
 static void describe_spec(const xb_cell_spec *c, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s %s%s%s L=%d seed=%llu threads=%d", c->kind == XB_CELL_TRAIN ? "train" : "latency",
+    snprintf(buf, n, "%s %s%s%s L=%d seed=%llu threads=%d", xb_cell_kind_name(c->kind),
              c->task ? c->task->name : "", c->task ? " " : "", c->mixer ? c->mixer->name : "?", c->L,
              (unsigned long long)c->seed, c->threads);
 }

@@ -392,7 +392,9 @@ static void finish(gp *g, const frame *f)
 
 static void no_data(gp *g)
 {
-    gp_printf(g, "set label 1 'no data' at graph 0.5, 0.5 center\nplot NaN notitle\n");
+    /* fixed linear ranges: gnuplot refuses to autoscale a plot with no defined point */
+    gp_printf(g, "unset logscale\nset xrange [0:1]\nset yrange [0:1]\n"
+                 "set label 1 'no data' at graph 0.5, 0.5 center\nplot NaN notitle\n");
 }
 
 static int emit(const char *pdir, const char *name, gp *g, int have_gnuplot, int have_pdf,
@@ -447,13 +449,14 @@ static int n_plotted(double *y, int n)
     return k;
 }
 
-/* One line per mixer of `field` vs length, log-log, the fitted exponent in the legend. */
-static void per_length(gp *g, const ctx *c, const char *field, int use_any, int unit)
+/* One line per mixer of `field` vs length, log-log, the fitted exponent in the legend; from
+ * the records of want_kind, or (XB_KIND_ANY) of the latency sweep, else the first task. */
+static void per_length(gp *g, const ctx *c, const char *field, int use_any, int unit, int want_kind)
 {
     const xb_rview *v = c->v;
-    int n = c->n, kind;
-    const char *task;
-    if (!source(v, n, &kind, &task)) { no_data(g); return; }
+    int n = c->n, kind = want_kind;
+    const char *task = NULL;
+    if (want_kind == XB_KIND_ANY && !source(v, n, &kind, &task)) { no_data(g); return; }
     const char **mixers;
     int *Ls;
     int nm = xb_distinct_mixers(v, n, kind, &mixers);
@@ -898,23 +901,34 @@ int xb_plot_dir(const char *dir, FILE *err)
     name_add(&used, "latency");
     begin(&g, &c, "latency", &f, "Whole model, forward latency vs length", "sequence length N",
           "median forward time (one sequence)");
-    per_length(&g, &c, "latency.model_fwd.median", 0, UNIT_SECONDS);
+    per_length(&g, &c, "latency.model_fwd.median", 0, UNIT_SECONDS, XB_KIND_ANY);
     finish(&g, &f);
     rc = emit(pdir, "latency", &g, have, have_pdf, err, &failed);
 
     name_add(&used, "latency_mixer");
     begin(&g, &c, "latency_mixer", &f, "Mixer layer alone, forward latency vs length",
           "sequence length N", "median forward time (one sequence)");
-    per_length(&g, &c, "latency.mixer_fwd.median", 0, UNIT_SECONDS);
+    per_length(&g, &c, "latency.mixer_fwd.median", 0, UNIT_SECONDS, XB_KIND_ANY);
     finish(&g, &f);
     if (!rc) rc = emit(pdir, "latency_mixer", &g, have, have_pdf, err, &failed);
 
     name_add(&used, "flops");
     begin(&g, &c, "flops", &f, "Analytic forward FLOPs of one sequence (whole model)",
           "sequence length N", "FLOPs");
-    per_length(&g, &c, "flops_model", 1, UNIT_COUNT);
+    per_length(&g, &c, "flops_model", 1, UNIT_COUNT, XB_KIND_ANY);
     finish(&g, &f);
     if (!rc) rc = emit(pdir, "flops", &g, have, have_pdf, err, &failed);
+
+    int any_decode = 0;
+    for (int i = 0; i < n && !any_decode; i++) any_decode = v[i].kind == XB_KIND_DECODE;
+    if (!rc && any_decode) {
+        name_add(&used, "decode");
+        begin(&g, &c, "decode", &f, "Decode: time per generated token vs context (one causal mixer layer)",
+              "context length N", "median time per token (one sequence)");
+        per_length(&g, &c, "decode.step.median", 0, UNIT_SECONDS, XB_KIND_DECODE);
+        finish(&g, &f);
+        rc = emit(pdir, "decode", &g, have, have_pdf, err, &failed);
+    }
 
     const char **tasks;
     int nt = xb_distinct_tasks(v, n, &tasks);

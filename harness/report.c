@@ -2,6 +2,8 @@
  * harness/report.h). Runs in the parent: reading and formatting only. */
 #include "harness/report.h"
 
+#include "harness/decode_report.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -72,7 +74,7 @@ int xb_rviews(json_object *records, xb_rview **out)
     for (int i = 0; i < n; i++) {
         json_object *o = json_object_array_get_idx(records, (size_t)i);
         v[i].o = o;
-        v[i].kind = strcmp(xb_jstr(o, "kind", "train"), "latency") == 0 ? XB_KIND_LATENCY : XB_KIND_TRAIN;
+        v[i].kind = xb_record_kind(o);
         v[i].task_name = xb_jstr(o, "task", "");
         v[i].mixer_name = xb_jstr(o, "mixer", "?");
         v[i].task = v[i].kind == XB_KIND_TRAIN ? lab[i].task : "";
@@ -203,7 +205,7 @@ void xb_aggregate(const xb_rview *v, int n, int kind, const char *task, const ch
 
 /* ---- formatting --------------------------------------------------------------------- */
 
-static void fmt_time(double s, char *buf, size_t n)
+void xb_fmt_time(double s, char *buf, size_t n)
 {
     if (!isfinite(s)) snprintf(buf, n, "—");
     else if (s < 1e-3) snprintf(buf, n, "%.1f µs", s * 1e6);
@@ -416,7 +418,7 @@ static void training_section(ctx *c, int threads, const char *thr_note)
                 xb_aggregate(c->v, c->n, XB_KIND_TRAIN, tasks[t], mixers[j], Ls[li], threads, "train_time_s", &tt);
                 if (a.ok == 0) fmt_missing_cell(c, tasks[t], mixers[j], &a, cell, sizeof cell);
                 else {
-                    fmt_time(tt.mean, tm, sizeof tm);
+                    xb_fmt_time(tt.mean, tm, sizeof tm);
                     snprintf(cell, sizeof cell, "%.4g · %s", a.mean, tm);
                 }
                 sb_printf(c->b, " %s |", cell);
@@ -495,7 +497,7 @@ static void latency_table(ctx *c, int kind, const char *task, int threads, int w
             if (a.ok == 0) {
                 fmt_missing(&a, cell, sizeof cell);
             } else {
-                fmt_time(a.median, tm, sizeof tm);
+                xb_fmt_time(a.median, tm, sizeof tm);
                 double gf = f.ok ? f.median / a.median / 1e9 : NAN;
                 int k = snprintf(cell, sizeof cell, "%s%s", tm, a.noisy ? "*" : "");
                 if (isfinite(gf) && k > 0) {
@@ -953,7 +955,7 @@ static void failures_section(ctx *c)
         for (char *p = msg; *p; p++)
             if (*p == '|' || *p == '\n') *p = ' ';
         sb_printf(c->b, "| %d | %s L=%d %s seed=%lld threads=%d | %s | %s |\n",
-                  xb_jint(r->o, "index", -1), r->kind == XB_KIND_LATENCY ? "latency" : r->task,
+                  xb_jint(r->o, "index", -1), r->kind != XB_KIND_TRAIN ? xb_kind_word(r->kind) : r->task,
                   r->L, r->mixer, r->seed, r->threads, r->status, msg);
     }
     sb_printf(c->b, "\n");
@@ -1043,6 +1045,9 @@ char *xb_report_tables(json_object *meta, json_object *records)
         latency_section(&c, threads, note);
         if (t == 0) flops_memory_section(&c, threads);
         scaling_section(&c, threads);
+        char *dec = xb_decode_section(v, n, threads, note);
+        if (dec) sb_printf(&b, "%s", dec);
+        free(dec);
     }
     thread_scaling_section(&c);
     failures_section(&c);
@@ -1176,7 +1181,7 @@ static json_object *aggregates_json(json_object *records)
         json_object_object_add(seen, key, NULL);
         json_object *g = json_object_new_object();
         int train = v[i].kind == XB_KIND_TRAIN;
-        json_object_object_add(g, "kind", json_object_new_string(train ? "train" : "latency"));
+        json_object_object_add(g, "kind", json_object_new_string(xb_kind_word(v[i].kind)));
         json_object_object_add(g, "task", train ? json_object_new_string(v[i].task_name) : NULL);
         json_object_object_add(g, "mixer", json_object_new_string(v[i].mixer_name));
         /* what tells this configuration from the others of its task and mixer, and the

@@ -18,6 +18,8 @@
 
 #include <json-c/json.h>
 
+#include "harness/store.h"
+
 /* Regenerate the derived files of dir. Prints tables.md to print when non-NULL; warnings
  * (unreadable lines, records of another suite) and errors go to err. 0 or XB_E*. */
 int xb_report_dir(const char *dir, FILE *print, FILE *err);
@@ -38,11 +40,10 @@ char *xb_report_csv(json_object *records);
 
 /* ---- views over records, shared with harness/plot.c ---- */
 
-enum { XB_KIND_TRAIN = 0, XB_KIND_LATENCY = 1, XB_KIND_ANY = -1 };
 
 typedef struct xb_rview {
     json_object *o;
-    int kind;               /* XB_KIND_TRAIN or XB_KIND_LATENCY */
+    int kind;               /* XB_KIND_TRAIN, XB_KIND_LATENCY or XB_KIND_DECODE */
     const char *task;       /* the task label: its name and what differs ("mqar kv_pairs=8",
                                harness/cellkey.h); "" for latency cells */
     const char *mixer;      /* the mixer label: its name and what differs ("local window=64") */
@@ -76,6 +77,8 @@ typedef struct xb_agg {
 /* field: a dotted path into the record, e.g. "test_acc" or "latency.model_fwd.median". */
 void xb_aggregate(const xb_rview *v, int n, int kind, const char *task, const char *mixer,
                   int L, int threads, const char *field, xb_agg *a);
+/* "12.3 µs", "4.56 ms", "1.2 s"; "—" when not finite. */
+void xb_fmt_time(double s, char *buf, size_t n);
 /* Numeric value at a dotted path, NAN when absent or null. */
 double xb_record_num(json_object *rec, const char *path);
 

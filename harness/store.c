@@ -497,6 +497,17 @@ json_object *xb_jget(json_object *o, const char *key)
     return json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
+int xb_record_kind(json_object *rec)
+{
+    const char *k = xb_jstr(rec, "kind", "train");
+    return !strcmp(k, "latency") ? XB_KIND_LATENCY : !strcmp(k, "decode") ? XB_KIND_DECODE : XB_KIND_TRAIN;
+}
+
+const char *xb_kind_word(int kind)
+{
+    return kind == XB_KIND_LATENCY ? "latency" : kind == XB_KIND_DECODE ? "decode" : "train";
+}
+
 const char *xb_jstr(json_object *o, const char *key, const char *def)
 {
     json_object *v = xb_jget(o, key);

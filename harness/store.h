@@ -92,6 +92,11 @@ const char *xb_jstr(json_object *o, const char *key, const char *def);
 double xb_jnum(json_object *o, const char *key, double def);   /* null → def */
 int xb_jint(json_object *o, const char *key, int def);
 json_object *xb_jget(json_object *o, const char *key);          /* NULL when absent */
+
+/* What a record measured, from its "kind" ("train" when absent, as in the oldest files). */
+enum { XB_KIND_TRAIN = 0, XB_KIND_LATENCY = 1, XB_KIND_DECODE = 2, XB_KIND_ANY = -1 };
+int xb_record_kind(json_object *rec);
+const char *xb_kind_word(int kind);   /* "train", "latency", "decode" */
 /* Path lookup "latency.model_fwd.median". */
 json_object *xb_jpath(json_object *o, const char *path);
 

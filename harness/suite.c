@@ -1552,7 +1552,8 @@ static double count_cells(ctx *c)
         for (int j = 0; j < s->n_mixers; j++) nm += !st->use || st->use[j];
         pairs += (double)nm * st->n_lengths;
     }
-    return (pairs * s->n_seeds + (double)s->latency.n_lengths * s->n_mixers) * s->n_threads;
+    return (pairs * s->n_seeds +
+            (double)(s->latency.n_lengths + s->latency.n_decode_lengths) * s->n_mixers) * s->n_threads;
 }
 
 /* A suite of no cells is an error, not a run that does nothing: say why. */
@@ -1734,6 +1735,7 @@ void xb_suite_release(xb_suite *s)
     free(s->seeds);
     free(s->threads);
     free(s->latency.lengths);
+    free(s->latency.decode_lengths);
     free(s->mixers);
     free(s->mixer_cfg);
     for (int i = 0; s->tasks && i < s->n_tasks; i++) {

@@ -22,6 +22,8 @@ typedef struct xb_latency_cfg {
     int n_lengths;
     int *lengths;       /* latency-only lengths (no training); may be empty */
     int causal;         /* mode of the latency sweep (1 causal, 0 bidirectional) */
+    int n_decode_lengths;
+    int *decode_lengths; /* contexts of the decode cells (causal, one mixer layer); may be empty */
 } xb_latency_cfg;
 
 typedef struct xb_suite_task {

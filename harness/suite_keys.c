@@ -67,6 +67,9 @@ const xb_suite_key xb_suite_latency_keys[] = {
      "latency-only sequence lengths (no training); [] for none"},
     {"mode", K_ENUM, 0, 0, 1, LAT(causal), 0, xb_suite_mode_names, 0, 0,
      "mode of the latency sweep: causal or bidirectional"},
+    {"decode_lengths", K_LENGTHS, 1, 1 << 24, 0, LAT(decode_lengths), LAT(n_decode_lengths), 0, 0, 0,
+     "contexts N of decode cells: one causal mixer layer's time per generated token after N "
+     "tokens (KV cache or recurrent state); [] for none"},
 };
 
 #define SUITE(f) offsetof(xb_suite, f)

@@ -174,6 +174,25 @@ static int check_only(const xb_suite *s, const char *only, FILE *err)
 }
 
 /* Resolve everything about one cell that the parent can know without computing. */
+/* A decode cell's memory: the layer's weights, its state and scratch for L + L/16 tokens and
+ * those tokens' inputs (harness/measure.c decode_part); no model, no FLOPs. */
+static void decode_resolve(xb_cell_spec *c)
+{
+    const xb_mixer *m = c->mixer;
+#ifdef _OPENMP
+    omp_set_num_threads(c->threads);   /* decode_scratch counts per-thread buffers */
+#endif
+    int n_max = c->L + (c->L / 16 > 1 ? c->L / 16 : 1);
+    size_t floats = xb_mixer_n_params(m, &c->xc) + m->decode_state(&c->xc, n_max) +
+                    m->decode_scratch(&c->xc, n_max) + (size_t)n_max * c->xc.d + c->xc.d;
+    c->bytes = floats * sizeof(float);
+    if (c->mem_limit_mb > 0 && c->bytes > ((size_t)c->mem_limit_mb << 20)) {
+        snprintf(c->skip, sizeof c->skip, "skipped:too-large");
+        snprintf(c->skip_msg, sizeof c->skip_msg, "needs %.1f MiB, mem_limit_mb is %ld",
+                 c->bytes / 1048576.0, c->mem_limit_mb);
+    }
+}
+
 static void resolve(xb_cell_spec *c, const xb_suite *s, const xb_suite_task *st)
 {
     const xb_mixer *m = c->mixer;
@@ -199,7 +218,7 @@ static void resolve(xb_cell_spec *c, const xb_suite *s, const xb_suite_task *st)
 
     /* The configuration hashed for --resume: everything that changes what the cell computes. */
     json_object *cfg = json_object_new_object();
-    json_object_object_add(cfg, "kind", json_object_new_string(c->kind == XB_CELL_TRAIN ? "train" : "latency"));
+    json_object_object_add(cfg, "kind", json_object_new_string(xb_cell_kind_name(c->kind)));
     if (c->task) json_object_object_add(cfg, "task", task_json(c, st ? st->data_dir : NULL));
     else json_object_object_add(cfg, "L", jint(c->L));
     json_object *mj = json_object_new_object();
@@ -208,7 +227,7 @@ static void resolve(xb_cell_spec *c, const xb_suite *s, const xb_suite_task *st)
     json_object_object_add(cfg, "mixer", mj);
     json_object_object_add(cfg, "model", model_cfg_json(&c->mc));
     if (c->kind == XB_CELL_TRAIN) json_object_object_add(cfg, "train", train_cfg_json(&c->train));
-    else json_object_object_add(cfg, "optimizer", optimizer_json(&c->train));
+    else if (c->kind == XB_CELL_LATENCY) json_object_object_add(cfg, "optimizer", optimizer_json(&c->train));
     json_object_object_add(cfg, "latency", latency_cfg_json(&c->lat));
     json_object_object_add(cfg, "seed", jint((long)c->seed));
     json_object_object_add(cfg, "threads", jint(c->threads));
@@ -221,7 +240,7 @@ static void resolve(xb_cell_spec *c, const xb_suite *s, const xb_suite_task *st)
     if (c->causal && !(m->modes & XB_CAUSAL)) {
         snprintf(c->skip, sizeof c->skip, "skipped:no-causal-mode");
         snprintf(c->skip_msg, sizeof c->skip_msg, "'%s' has no causal form and %s", m->name,
-                 c->task ? "the task needs one" : "latency.mode is causal");
+                 c->task ? "the task needs one" : c->kind == XB_CELL_DECODE ? "decode is causal" : "latency.mode is causal");
         return;
     }
     if (!c->causal && !(m->modes & XB_BIDIR)) {
@@ -238,6 +257,16 @@ static void resolve(xb_cell_spec *c, const xb_suite *s, const xb_suite_task *st)
     if (m->check && m->check(&c->xc, err, sizeof err) != 0) {
         snprintf(c->skip, sizeof c->skip, "skipped:bad-config");
         snprintf(c->skip_msg, sizeof c->skip_msg, "%s: %s", m->name, err);
+        return;
+    }
+    if (c->kind == XB_CELL_DECODE) {
+        if (!m->decode_step) {
+            snprintf(c->skip, sizeof c->skip, "skipped:no-decode-form");
+            snprintf(c->skip_msg, sizeof c->skip_msg, "'%s' has no decode form (core/mixer.h decode_step)",
+                     m->name);
+            return;
+        }
+        decode_resolve(c);
         return;
     }
     c->flops_mixer = m->flops(&c->xc, c->L);
@@ -283,6 +312,7 @@ int xb_sweep_expand(const xb_suite *s, const xb_sweep_opts *o, xb_cell_spec **ce
     for (int t = 0; t < s->n_tasks; t++)
         total += (long)s->tasks[t].n_lengths * s->n_mixers * s->n_seeds * nthr;
     total += (long)s->latency.n_lengths * s->n_mixers * nthr;
+    total += (long)s->latency.n_decode_lengths * s->n_mixers * nthr;
     xb_cell_spec *v = calloc((size_t)(total > 0 ? total : 1), sizeof *v);
     if (!v) return XB_ENOMEM;
 
@@ -348,6 +378,25 @@ int xb_sweep_expand(const xb_suite *s, const xb_sweep_opts *o, xb_cell_spec **ce
                 if (!o->only || in_list(o->only, c->mixer->name)) resolve(c, s, NULL);
                 KEEP(c);
             }
+    /* decode cells: one causal mixer layer, one more token after a context of L */
+    for (int j = 0; j < s->n_mixers; j++)
+        for (int li = 0; li < s->latency.n_decode_lengths; li++)
+            for (int k = 0; k < nthr; k++) {
+                xb_cell_spec *c = &v[kept];
+                memset(c, 0, sizeof *c);
+                c->index = index++;
+                c->kind = XB_CELL_DECODE;
+                c->task_i = -1;
+                c->mixer = s->mixers[j];
+                c->mixer_i = j;
+                c->L = s->latency.decode_lengths[li];
+                c->seed = s->n_seeds > 0 ? s->seeds[0] : 1234;
+                c->threads = THREADS(k);
+                c->causal = 1;
+                c->mc = latency_model(s, 1);
+                if (!o->only || in_list(o->only, c->mixer->name)) resolve(c, s, NULL);
+                KEEP(c);
+            }
 #undef KEEP
 #undef THREADS
     /* --shard K/N: the cost-balanced split that every shard works out alike (harness/shard.h) */
@@ -402,7 +451,7 @@ int xb_sweep_plan(const xb_suite *s, const xb_sweep_opts *o, FILE *out)
         snprintf(task, sizeof task, "%s%s%s", c->task ? c->task->name : "-", label ? " " : "",
                  label ? label : "");
         fprintf(out, "%6d  %-7s  %-32s  %-12s  %6d  %20llu  %7d  %s\n", c->index + 1,
-                c->task ? "train" : "latency", task, c->mixer->name, c->L,
+                xb_cell_kind_name(c->kind), task, c->mixer->name, c->L,
                 (unsigned long long)c->seed, c->threads, c->skip[0] ? c->skip : "");
     }
     free(dir);
@@ -686,7 +735,7 @@ static json_object *make_record(const xb_cell_spec *c, const xb_suite *s, const 
     utc_now(now, sizeof now);
     json_object_object_add(r, "v", json_object_new_int(1));
     json_object_object_add(r, "index", json_object_new_int(c->index));
-    json_object_object_add(r, "kind", json_object_new_string(c->kind == XB_CELL_TRAIN ? "train" : "latency"));
+    json_object_object_add(r, "kind", json_object_new_string(xb_cell_kind_name(c->kind)));
     json_object_object_add(r, "task", c->task ? json_object_new_string(c->task->name) : NULL);
     json_object_object_add(r, "mixer", json_object_new_string(c->mixer->name));
     json_object_object_add(r, "L", json_object_new_int(c->L));
