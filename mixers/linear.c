@@ -254,6 +254,52 @@ static void linear_reference(const xb_mixer_cfg *c, const float *w, const float 
     free(q); free(k); free(v); free(o);
 }
 
+/* ---- decode: the recurrent form, S_h += φ(k) vᵀ, z_h += φ(k), o = φ(q)ᵀS_h / (φ(q)·z_h + ε) ---- */
+
+static size_t linear_decode_state(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    const size_t dh = (size_t)(c->d / c->heads);
+    return (size_t)c->heads * (dh * dh + dh);
+}
+
+static size_t linear_decode_scratch(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    return 4 * (size_t)c->d;
+}
+
+static float elu1(float a) { return a > 0 ? a + 1 : expf(a); }
+
+static void linear_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x,
+                               int t, float *state, float *y, float *scratch)
+{
+    (void)n_max; (void)t;
+    const int d = c->d, H = c->heads, dh = d / H;
+    const size_t dd = (size_t)d * d;
+    float *q = scratch, *k = q + d, *v = k + d, *o = v + d;
+    xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w, d, 0.0f, q, d);
+    xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w + dd, d, 0.0f, k, d);
+    xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w + 2 * dd, d, 0.0f, v, d);
+    for (int i = 0; i < d; i++) { q[i] = elu1(q[i]); k[i] = elu1(k[i]); }
+    for (int h = 0; h < H; h++) {
+        float *S = state + (size_t)h * (dh * dh + dh), *z = S + (size_t)dh * dh;
+        const float *qh = q + h * dh, *kh = k + h * dh, *vh = v + h * dh;
+        float den = 0;
+        for (int a = 0; a < dh; a++) {
+            z[a] += kh[a];
+            den += qh[a] * z[a];
+            for (int e = 0; e < dh; e++) S[a * dh + e] += kh[a] * vh[e];
+        }
+        for (int e = 0; e < dh; e++) {
+            float num = 0;
+            for (int a = 0; a < dh; a++) num += qh[a] * S[a * dh + e];
+            o[h * dh + e] = num / (den + LIN_EPS);
+        }
+    }
+    xb_gemm(0, 0, 1, d, d, 1.0f, o, d, w + 3 * dd, d, 0.0f, y, d);
+}
+
 const xb_mixer xb_mixer_linear = {
     .name = "linear",
     .family = "linear attention",
@@ -272,4 +318,7 @@ const xb_mixer xb_mixer_linear = {
     .backward = linear_backward,
     .flops = linear_flops,
     .reference = linear_reference,
+    .decode_state = linear_decode_state,
+    .decode_scratch = linear_decode_scratch,
+    .decode_step = linear_decode_step,
 };
