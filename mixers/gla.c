@@ -496,6 +496,64 @@ static void gla_reference(const xb_mixer_cfg *c, const float *w, const float *x,
     free(q); free(k); free(la); free(v); free(r); free(o); free(S);
 }
 
+/* ---- decode: the recurrent form, S_h = diag(α_t) S_h + k_t v_tᵀ, o = S_hᵀq_t / √d_kh ---- */
+
+static size_t gla_decode_state(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    dims m = get_dims(c);
+    return (size_t)m.h * m.dkh * m.dvh;
+}
+
+static size_t gla_decode_scratch(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    dims m = get_dims(c);
+    return 3 * (size_t)m.dk + 4 * (size_t)m.dv + GLA_RANK;
+}
+
+static void gla_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
+                            float *state, float *y, float *scratch)
+{
+    (void)n_max; (void)t;
+    dims m = get_dims(c);
+    wts W = get_wts(c, w);
+    const int d = m.d, dk = m.dk, dv = m.dv;
+    float *q = scratch, *k = q + dk, *la = k + dk, *v = la + dk, *r = v + dv, *o = r + dv, *u = o + dv;
+    float *h1 = u + dv;
+    xb_gemm(0, 0, 1, dk, d, 1.0f, x, d, W.WQ, dk, 0.0f, q, dk);
+    xb_gemm(0, 0, 1, dk, d, 1.0f, x, d, W.WK, dk, 0.0f, k, dk);
+    xb_gemm(0, 0, 1, dv, d, 1.0f, x, d, W.WV, dv, 0.0f, v, dv);
+    xb_gemm(0, 0, 1, dv, d, 1.0f, x, d, W.WR, dv, 0.0f, r, dv);
+    xb_gemm(0, 0, 1, GLA_RANK, d, 1.0f, x, d, W.Wg1, GLA_RANK, 0.0f, h1, GLA_RANK);
+    memcpy(la, W.bg2, (size_t)dk * sizeof(float));
+    xb_gemm(0, 0, 1, dk, GLA_RANK, 1.0f, h1, GLA_RANK, W.Wg2, dk, 1.0f, la, dk);
+    for (int j = 0; j < dk; j++) la[j] = -log1pf(expf(-la[j])) / 16.0f;   /* logsigmoid/16 */
+    const float scale = 1.0f / sqrtf((float)m.dkh);
+    for (int hh = 0; hh < m.h; hh++) {
+        float *S = state + (size_t)hh * m.dkh * m.dvh;
+        const float *kh = k + hh * m.dkh, *qh = q + hh * m.dkh, *vh = v + hh * m.dvh;
+        float *oh = o + hh * m.dvh;
+        for (int j = 0; j < m.dvh; j++) oh[j] = 0;
+        for (int i = 0; i < m.dkh; i++) {
+            const float a = expf(la[hh * m.dkh + i]);
+            float *Si = S + (size_t)i * m.dvh;
+            for (int j = 0; j < m.dvh; j++) {
+                Si[j] = a * Si[j] + kh[i] * vh[j];
+                oh[j] += Si[j] * qh[i];
+            }
+        }
+        float ss = 0;
+        for (int j = 0; j < m.dvh; j++) { oh[j] *= scale; ss += oh[j] * oh[j]; }
+        const float rs = 1.0f / sqrtf(ss / m.dvh + GLA_EPS);
+        for (int j = 0; j < m.dvh; j++) {
+            const float z = r[hh * m.dvh + j];
+            u[hh * m.dvh + j] = oh[j] * rs * W.nw[j] * z / (1 + expf(-z));
+        }
+    }
+    xb_gemm(0, 0, 1, d, dv, 1.0f, u, dv, W.WO, d, 0.0f, y, d);
+}
+
 const xb_mixer xb_mixer_gla = {
     .name = "gla",
     .family = "linear attention (gated linear RNN)",
@@ -514,4 +572,7 @@ const xb_mixer xb_mixer_gla = {
     .backward = gla_backward,
     .flops = gla_flops,
     .reference = gla_reference,
+    .decode_state = gla_decode_state,
+    .decode_scratch = gla_decode_scratch,
+    .decode_step = gla_decode_step,
 };
