@@ -323,6 +323,23 @@ static void act_reference(const xb_mixer_cfg *c, const float *w, const float *x,
     free(a); free(e); free(p);
 }
 
+/* ---- decode: no token mixing, so a token's output is the forward of that token alone ---- */
+
+static size_t activator_decode_state(const xb_mixer_cfg *c, int n_max) { (void)c; (void)n_max; return 0; }
+
+static size_t activator_decode_scratch(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    return xb_align64(act_n_saved(c, 1)) + act_n_scratch(c, 1, 1);
+}
+
+static void activator_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x,
+                                  int t, float *state, float *y, float *scratch)
+{
+    (void)n_max; (void)t; (void)state;
+    act_forward(c, w, x, NULL, y, scratch, scratch + xb_align64(act_n_saved(c, 1)), 1, 1);
+}
+
 const xb_mixer xb_mixer_activator = {
     .name = "activator",
     .family = "mlp (no mixing)",
@@ -341,4 +358,7 @@ const xb_mixer xb_mixer_activator = {
     .backward = act_backward,
     .flops = act_flops,
     .reference = act_reference,
+    .decode_state = activator_decode_state,
+    .decode_scratch = activator_decode_scratch,
+    .decode_step = activator_decode_step,
 };

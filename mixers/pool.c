@@ -143,6 +143,30 @@ static void pool_reference(const xb_mixer_cfg *c, const float *w, const float *x
     }
 }
 
+/* ---- decode: a ring of the last p inputs; y_t = their mean − x_t ---- */
+
+static size_t pool_decode_state(const xb_mixer_cfg *c, int n_max)
+{
+    return (size_t)(c->window < n_max ? c->window : n_max) * c->d;
+}
+
+static size_t pool_decode_scratch(const xb_mixer_cfg *c, int n_max) { (void)c; (void)n_max; return 0; }
+
+static void pool_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
+                             float *state, float *y, float *scratch)
+{
+    (void)w; (void)scratch;
+    const int d = c->d, cap = c->window < n_max ? c->window : n_max;
+    memcpy(state + (size_t)(t % cap) * d, x, (size_t)d * sizeof(float));
+    const int lo = t - (c->window - 1) > 0 ? t - (c->window - 1) : 0, cnt = t - lo + 1;
+    for (int j = 0; j < d; j++) y[j] = 0;
+    for (int k = lo; k <= t; k++) {   /* in position order, as the forward sums */
+        const float *r = state + (size_t)(k % cap) * d;
+        for (int j = 0; j < d; j++) y[j] += r[j];
+    }
+    for (int j = 0; j < d; j++) y[j] = y[j] / cnt - x[j];
+}
+
 const xb_mixer xb_mixer_pool = {
     .name = "pool",
     .family = "pooling",
@@ -161,4 +185,7 @@ const xb_mixer xb_mixer_pool = {
     .backward = pool_backward,
     .flops = pool_flops,
     .reference = pool_reference,
+    .decode_state = pool_decode_state,
+    .decode_scratch = pool_decode_scratch,
+    .decode_step = pool_decode_step,
 };
