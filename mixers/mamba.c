@@ -603,6 +603,57 @@ static void mamba_reference(const xb_mixer_cfg *c, const float *w, const float *
     free(xin); free(z); free(xs); free(ysum); free(h); free(dbc); free(delta);
 }
 
+/* ---- decode: the last k inputs of the conv (a ring) and the state h [D × n] ---- */
+
+static size_t mamba_decode_state(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    dims m = dims_of(c);
+    return (size_t)m.k * m.D + (size_t)m.D * m.n;
+}
+
+static size_t mamba_decode_scratch(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    dims m = dims_of(c);
+    return 4 * (size_t)m.D + (size_t)m.P;
+}
+
+static void mamba_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
+                              float *state, float *y, float *scratch)
+{
+    (void)n_max;
+    dims m = dims_of(c);
+    const int D = m.D, n = m.n, R = m.R, K = m.k;
+    const float *g = w + m.grp[0];
+    float *hist = state, *h = state + (size_t)K * D;
+    float *xz = scratch, *u = xz + 2 * (size_t)D, *dt = u + D, *dbc = dt + D;
+    xb_gemm(0, 0, 1, 2 * D, m.d, 1.0f, x, m.d, w + m.W_in, 2 * D, 0.0f, xz, 2 * D);
+    memcpy(hist + (size_t)(t % K) * D, xz, (size_t)D * sizeof(float));
+    for (int ch = 0; ch < D; ch++) {   /* causal conv over the ring, lag tau = slot (t − tau) mod k */
+        float acc = g[m.b_conv + ch];
+        for (int tau = 0; tau < K && tau <= t; tau++)
+            acc += g[m.conv_w + (size_t)tau * D + ch] * hist[(size_t)((t - tau) % K) * D + ch];
+        u[ch] = acc / (1 + expf(-acc));
+    }
+    xb_gemm(0, 0, 1, m.P, D, 1.0f, u, D, g + m.W_x, m.P, 0.0f, dbc, m.P);
+    memcpy(dt, g + m.b_dt, (size_t)D * sizeof(float));
+    xb_gemm(0, 0, 1, D, R, 1.0f, dbc, m.P, g + m.W_dt, D, 1.0f, dt, D);
+    for (int ch = 0; ch < D; ch++) {
+        const float p = dt[ch], delta = p > 20 ? p : log1pf(expf(p));
+        float yy = g[m.D_skip + ch] * u[ch];
+        float *hc = h + (size_t)ch * n;
+        for (int st = 0; st < n; st++) {
+            const float A = -expf(g[m.A_log + (size_t)ch * n + st]);
+            hc[st] = expf(delta * A) * hc[st] + delta * dbc[R + st] * u[ch];
+            yy += dbc[R + n + st] * hc[st];
+        }
+        const float z = xz[D + ch];
+        u[ch] = yy * z / (1 + expf(-z));   /* u is free again: the gated output */
+    }
+    xb_gemm(0, 0, 1, m.d, D, 1.0f, u, D, w + m.W_out, m.d, 0.0f, y, m.d);
+}
+
 const xb_mixer xb_mixer_mamba = {
     .name = "mamba",
     .family = "ssm",
@@ -621,4 +672,7 @@ const xb_mixer xb_mixer_mamba = {
     .backward = mamba_backward,
     .flops = mamba_flops,
     .reference = mamba_reference,
+    .decode_state = mamba_decode_state,
+    .decode_scratch = mamba_decode_scratch,
+    .decode_step = mamba_decode_step,
 };
