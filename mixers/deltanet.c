@@ -614,6 +614,70 @@ static void dn_reference(const xb_mixer_cfg *c, const float *w, const float *x, 
     free(P); free(A); free(beta); free(o); free(S); free(u);
 }
 
+/* ---- decode: the last K projections of q, k, v (a ring, for the convs) and S per head ---- */
+
+static size_t dn_decode_state(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    dims m = get_dims(c);
+    return 3 * (size_t)m.K * m.d + (size_t)m.h * m.dh * m.dh;
+}
+
+static size_t dn_decode_scratch(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    dims m = get_dims(c);
+    return 4 * (size_t)m.d + m.h + m.dh;
+}
+
+static void dn_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
+                           float *state, float *y, float *scratch)
+{
+    (void)n_max;
+    dims m = get_dims(c);
+    const int d = m.d, dh = m.dh, K = m.K;
+    const float *W[3] = {w + toff(c, T_WQ), w + toff(c, T_WK), w + toff(c, T_WV)}, *taps[3];
+    taps_of(c, w, taps);
+    float *A = scratch, *o = A + 3 * (size_t)d, *beta = o + d, *u = beta + m.h;
+    float *S0 = state + 3 * (size_t)K * d;
+    for (int a = 0; a < 3; a++) {
+        float *hist = state + (size_t)a * K * d;   /* P_a of the last K tokens, slot t mod K */
+        xb_gemm(0, 0, 1, d, d, 1.0f, x, d, W[a], d, 0.0f, hist + (size_t)(t % K) * d, d);
+        float *Ar = A + (size_t)a * d;
+        for (int j = 0; j < d; j++) {
+            float z = 0;
+            for (int tau = 0; tau < K && tau <= t; tau++) z += taps[a][tau * d + j] * hist[(size_t)((t - tau) % K) * d + j];
+            Ar[j] = z / (1 + expf(-z));
+        }
+        for (int hh = 0; a < 2 && hh < m.h; hh++) {
+            float ss = 0;
+            for (int j = 0; j < dh; j++) ss += Ar[hh * dh + j] * Ar[hh * dh + j];
+            const float f = (a == 0 ? 1 / sqrtf((float)dh) : 1.0f) / sqrtf(ss + DN_L2EPS);
+            for (int j = 0; j < dh; j++) Ar[hh * dh + j] *= f;
+        }
+    }
+    xb_gemm(0, 0, 1, m.h, d, 1.0f, x, d, w + toff(c, T_WB), m.h, 0.0f, beta, m.h);
+    const float *nw = w + toff(c, T_NW);
+    for (int hh = 0; hh < m.h; hh++) {
+        float *S = S0 + (size_t)hh * dh * dh, *oh = o + hh * dh;
+        const float *q = A + hh * dh, *k = A + d + hh * dh, *v = A + 2 * d + hh * dh;
+        const float bt = 1 / (1 + expf(-beta[hh]));
+        for (int j = 0; j < dh; j++) { u[j] = 0; for (int i = 0; i < dh; i++) u[j] += S[i * dh + j] * k[i]; }
+        for (int i = 0; i < dh; i++)
+            for (int j = 0; j < dh; j++) S[i * dh + j] += k[i] * bt * (v[j] - u[j]);
+        float ss = 0;
+        for (int j = 0; j < dh; j++) {
+            float acc = 0;
+            for (int i = 0; i < dh; i++) acc += S[i * dh + j] * q[i];
+            oh[j] = acc;
+            ss += acc * acc;
+        }
+        const float rs = 1 / sqrtf(ss / dh + DN_EPS);
+        for (int j = 0; j < dh; j++) oh[j] *= rs * nw[j];
+    }
+    xb_gemm(0, 0, 1, d, d, 1.0f, o, d, w + toff(c, T_WO), d, 0.0f, y, d);
+}
+
 const xb_mixer xb_mixer_deltanet = {
     .name = "deltanet",
     .family = "linear attention (delta rule)",
@@ -632,4 +696,7 @@ const xb_mixer xb_mixer_deltanet = {
     .backward = dn_backward,
     .flops = dn_flops,
     .reference = dn_reference,
+    .decode_state = dn_decode_state,
+    .decode_scratch = dn_decode_scratch,
+    .decode_step = dn_decode_step,
 };
