@@ -508,6 +508,36 @@ static void lmu_reference(const xb_mixer_cfg *c, const float *w, const float *x,
     free(mem); free(mt); free(h); free(u);
 }
 
+/* ---- decode: the memory m [q]; m_t = Ā m_{t−1} + B̄ u_t, h_t = relu([m_t ; x_t] W_h + b_h) ---- */
+
+static size_t lmu_decode_state(const xb_mixer_cfg *c, int n_max) { (void)n_max; return (size_t)c->order; }
+
+static size_t lmu_decode_scratch(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    return (size_t)c->order + 2 * (size_t)c->d;
+}
+
+static void lmu_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
+                            float *state, float *y, float *scratch)
+{
+    (void)n_max; (void)t;
+    dims m = dims_of(c);
+    const int d = m.d, q = m.q;
+    float *mn = scratch, *h = mn + q, *u = h + d;
+    xb_gemm(0, 0, 1, 1, d, 1.0f, x, d, w + m.W_u[0], 1, 0.0f, u, 1);
+    const float ut = u[0] + w[m.b_u[0]] > 0 ? u[0] + w[m.b_u[0]] : 0;
+    for (int i = 0; i < q; i++) mn[i] = w[m.B_bar + i] * ut;
+    xb_gemm(0, 1, 1, q, q, 1.0f, state, q, w + m.A_bar, q, 1.0f, mn, q);   /* + m Āᵀ */
+    memcpy(state, mn, (size_t)q * sizeof(float));
+    memcpy(h, w + m.b_h, (size_t)d * sizeof(float));
+    xb_gemm(0, 0, 1, d, q, 1.0f, mn, q, w + m.W_h, d, 1.0f, h, d);
+    xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w + m.W_h + (size_t)q * d, d, 1.0f, h, d);
+    for (int o = 0; o < d; o++) h[o] = h[o] > 0 ? h[o] : 0;
+    memcpy(y, w + m.b_p, (size_t)d * sizeof(float));
+    xb_gemm(0, 0, 1, d, d, 1.0f, h, d, w + m.W_p, d, 1.0f, y, d);
+}
+
 const xb_mixer xb_mixer_lmu = {
     .name = "lmu",
     .family = "ssm",
@@ -526,4 +556,7 @@ const xb_mixer xb_mixer_lmu = {
     .backward = lmu_backward,
     .flops = lmu_flops,
     .reference = lmu_reference,
+    .decode_state = lmu_decode_state,
+    .decode_scratch = lmu_decode_scratch,
+    .decode_step = lmu_decode_step,
 };
