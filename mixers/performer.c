@@ -362,6 +362,71 @@ static void performer_reference(const xb_mixer_cfg *c, const float *w, const flo
     free(q); free(k); free(v); free(o); free(uq); free(uk); free(hq); free(hk); free(rmk); free(fq);
 }
 
+/* ---- decode (causal): per head the running key stabiliser g, S [m × d_h] and z [m], both
+ * kept relative to e^{−g} and rescaled when g grows, as the causal forward's prefix sums are ---- */
+
+static size_t performer_decode_state(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    const size_t dh = (size_t)(c->d / c->heads), m = (size_t)c->features;
+    return (size_t)c->heads * (1 + m * dh + m);
+}
+
+static size_t performer_decode_scratch(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    return 4 * (size_t)c->d + 2 * (size_t)c->features;
+}
+
+static void performer_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x,
+                                  int t, float *state, float *y, float *scratch)
+{
+    (void)n_max;
+    const int d = c->d, H = c->heads, dh = d / H, m = c->features;
+    const size_t dd = (size_t)d * d;
+    const float *wrf = w + 4 * dd;
+    const float cc = powf((float)dh, -0.25f), ratio = 1 / sqrtf((float)m);
+    float *q = scratch, *k = q + d, *v = k + d, *o = v + d, *uq = o + d, *uk = uq + m;
+    xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w, d, 0.0f, q, d);
+    xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w + dd, d, 0.0f, k, d);
+    xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w + 2 * dd, d, 0.0f, v, d);
+    for (int hd = 0; hd < H; hd++) {
+        float *g = state + (size_t)hd * (1 + (size_t)m * dh + m), *S = g + 1, *z = S + (size_t)m * dh;
+        const float *qh = q + hd * dh, *kh = k + hd * dh, *vh = v + hd * dh;
+        float hq = 0, hk = 0, qs = -INFINITY, rmk = -INFINITY;
+        for (int e = 0; e < dh; e++) { hq += cc * qh[e] * cc * qh[e] / 2; hk += cc * kh[e] * cc * kh[e] / 2; }
+        for (int f = 0; f < m; f++) {
+            float a = 0, b = 0;
+            for (int e = 0; e < dh; e++) { a += wrf[(size_t)f * dh + e] * cc * qh[e]; b += wrf[(size_t)f * dh + e] * cc * kh[e]; }
+            uq[f] = a; uk[f] = b;
+            qs = fmaxf(qs, a); rmk = fmaxf(rmk, b);
+        }
+        qs -= hq; rmk -= hk;
+        const float gn = t == 0 || rmk > *g ? rmk : *g;
+        if (t > 0 && gn > *g) {   /* the max grew: everything summed so far shrinks by e^{g − g'} */
+            const float r = expf(*g - gn);
+            for (size_t i = 0; i < (size_t)m * dh; i++) S[i] *= r;
+            for (int f = 0; f < m; f++) z[f] *= r;
+        }
+        *g = gn;
+        float den = 0;
+        for (int e = 0; e < dh; e++) o[hd * dh + e] = 0;
+        for (int f = 0; f < m; f++) {
+            const float pk = ratio * expf(uk[f] - hk - gn), pq = ratio * expf(uq[f] - hq - qs);
+            z[f] += pk;
+            den += pq * z[f];
+            float *Sf = S + (size_t)f * dh;
+            for (int e = 0; e < dh; e++) {
+                Sf[e] += pk * vh[e];
+                o[hd * dh + e] += pq * Sf[e];
+            }
+        }
+        den += XB_FAVOR_DEN_FLOOR;
+        for (int e = 0; e < dh; e++) o[hd * dh + e] /= den;
+    }
+    xb_gemm(0, 0, 1, d, d, 1.0f, o, d, w + 3 * dd, d, 0.0f, y, d);
+}
+
 const xb_mixer xb_mixer_performer = {
     .name = "performer",
     .family = "linear attention",
@@ -380,4 +445,7 @@ const xb_mixer xb_mixer_performer = {
     .backward = performer_backward,
     .flops = performer_flops,
     .reference = performer_reference,
+    .decode_state = performer_decode_state,
+    .decode_scratch = performer_decode_scratch,
+    .decode_step = performer_decode_step,
 };
