@@ -338,6 +338,14 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c)
         if (!c->causal)
             jstr(o, "bidirectional", "y = (y_fwd + y_rev) * silu(z); each direction adds its own D_skip * x");
     }
+    if (!strcmp(n, "retnet")) {
+        JADD(o, "chunk", json_object_new_int(c->chunk));
+        jstr(o, "decay", "head j (0-based) decays by gamma_j = 1 - 2^(-5-j), fixed (no gradient)");
+        jstr(o, "norm", "per-head RMSNorm with one weight norm_w [d_vh] shared by the heads, as fla "
+                        "(MIXERS.md 15 says GroupNorm with a 2*d_v affine)");
+        JADD(o, "rmsnorm_eps", jfloat(1e-5f));
+        jstr(o, "scale", "q scaled by d_kh^-1/2; no rotary (positions come from the embedding)");
+    }
     if (!strcmp(n, "gla")) {
         JADD(o, "expand_k", jfloat(c->expand_k));
         JADD(o, "rmsnorm_eps", jfloat(1e-5f));

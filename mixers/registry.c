@@ -16,6 +16,7 @@ extern const xb_mixer xb_mixer_linear;
 extern const xb_mixer xb_mixer_fnet;
 extern const xb_mixer xb_mixer_pool;
 extern const xb_mixer xb_mixer_activator;
+extern const xb_mixer xb_mixer_retnet;
 extern const xb_mixer xb_mixer_gla;
 extern const xb_mixer xb_mixer_deltanet;
 extern const xb_mixer xb_mixer_mamba;
@@ -34,6 +35,7 @@ const xb_mixer *const xb_mixers[] = {
     &xb_mixer_fnet,
     &xb_mixer_pool,
     &xb_mixer_activator,
+    &xb_mixer_retnet,
     &xb_mixer_gla,
     &xb_mixer_deltanet,
     &xb_mixer_mamba,
