@@ -96,6 +96,10 @@ static const char *tensor_layout(const xb_mixer *m, const xb_tensor *t, int caus
     for (size_t i = 0; i < sizeof no_heads / sizeof *no_heads; i++)
         if (!strcmp(mx, no_heads[i])) return "(in, out) row-major: y = x W";
     if (!strcmp(mx, "gla") && !strcmp(n, "W_g1")) return "(in, out) row-major: y = x W (low-rank gate, shared by the heads)";
+    if (!strcmp(mx, "sse") && starts(n, "W_g1_")) return "(in, out) row-major: y = x W (low-rank gate, shared by the heads)";
+    if (!strcmp(mx, "sse") && (!strcmp(n, "L_q1") || !strcmp(n, "L_k1") || !strcmp(n, "G_1")))
+        return "(in, out) row-major: y = x W (low-rank bottleneck of width d_h, shared by the heads)";
+    if (!strcmp(mx, "sse") && !strcmp(n, "W_e")) return "(in, out) row-major: router logits e = x W_e, column p = partition p";
     if (!strcmp(n, "W_O")) return "(in, out) row-major: y = x W; heads own contiguous row blocks";
     return "(in, out) row-major: y = x W; heads (kv groups) own contiguous column blocks";
 }
@@ -337,6 +341,26 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c)
         jstr(o, "conv_taps", "(k, C) lag order: out_t[c] = sum_tau w[tau][c] z_{t-tau}[c], zero history");
         if (!c->causal)
             jstr(o, "bidirectional", "y = (y_fwd + y_rev) * silu(z); each direction adds its own D_skip * x");
+    }
+    if (!strcmp(n, "retnet")) {
+        JADD(o, "chunk", json_object_new_int(c->chunk));
+        jstr(o, "decay", "head j (0-based) decays by gamma_j = 1 - 2^(-5-j), fixed (no gradient)");
+        jstr(o, "norm", "per-head RMSNorm with one weight norm_w [d_vh] shared by the heads, as fla "
+                        "(MIXERS.md 15 says GroupNorm with a 2*d_v affine)");
+        JADD(o, "rmsnorm_eps", jfloat(1e-5f));
+        jstr(o, "scale", "q scaled by d_kh^-1/2; no rotary (positions come from the embedding)");
+    }
+    if (!strcmp(n, "sse")) {
+        JADD(o, "chunk", json_object_new_int(c->chunk));
+        JADD(o, "partitions", json_object_new_int(c->partitions));
+        JADD(o, "topk", json_object_new_int(c->topk));
+        jstr(o, "form", "gather (varlen): each partition scans only its routed tokens, in position order; "
+                        "equal to the mask form since k_w = k_r = topk");
+        jstr(o, "routing", "eta = softmax(x W_e); a token writes and reads its topk largest eta_p (ties: lower p), "
+                           "with q2 and k2 scaled by eta_p");
+        jstr(o, "activations", "silu on q1, q2, v; softmax over each head's d_h on k1, k2; q scaled by d_h^-1/2");
+        jstr(o, "aux_loss", "load-balancing loss left out: the mixer contract has no auxiliary loss");
+        JADD(o, "rmsnorm_eps", jfloat(1e-5f));
     }
     if (!strcmp(n, "gla")) {
         JADD(o, "expand_k", jfloat(c->expand_k));

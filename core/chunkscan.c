@@ -386,6 +386,80 @@ void xb_chunkscan_backward(const xb_chunkscan *p, const float *q, const float *k
     }
 }
 
+/* ---- many scans ---- */
+
+void xb_chunkscan_many_forward(int n, int dirs, xb_scan_get get, const void *arg, float *work,
+                               size_t wsz, int nch_max, int dk, float *dec)
+{
+    if (!dec || n >= 2 * xb_max_threads()) {
+        #pragma omp parallel for schedule(static)
+        for (int i = 0; i < n; i++) {
+            float *wk = work + (size_t)xb_thread_id() * wsz;
+            for (int dir = 0; dir < dirs; dir++) {
+                xb_scan_io io;
+                get(arg, i, dir, &io);
+                if (io.p.L > 0) xb_chunkscan_forward(&io.p, io.q, io.k, io.v, io.g, io.o, dir, io.ckpt, wk);
+            }
+        }
+        return;
+    }
+    /* phased: intra over (scan, chunk), carry over (scan, block of RB state rows), inter over
+     * (scan, chunk ≥ 1); one direction after the other, as direction 1 adds into o */
+    enum { RB = 8 };
+    const int nrb = (dk + RB - 1) / RB;
+    for (int dir = 0; dir < dirs; dir++) {
+        #pragma omp parallel
+        {
+            float *wk = work + (size_t)xb_thread_id() * wsz;
+            #pragma omp for schedule(static)
+            for (int task = 0; task < n * nch_max; task++) {
+                const int i = task / nch_max, j = task % nch_max;
+                xb_scan_io io;
+                get(arg, i, dir, &io);
+                const int nch = xb_chunkscan_nchunks(io.p.L, io.p.C);
+                if (j >= nch) continue;
+                const size_t ssz = (size_t)io.p.dk * io.p.dv;
+                xb_chunkscan_fwd_intra(&io.p, io.q, io.k, io.v, io.g, j, io.o, dir,
+                                       j + 1 < nch ? io.ckpt + (size_t)(j + 1) * ssz : NULL,
+                                       dec + (size_t)i * nch_max * dk + (size_t)j * io.p.dk, wk);
+            }
+            #pragma omp for schedule(static)
+            for (int task = 0; task < n * nrb; task++) {
+                const int i = task / nrb, rb = task % nrb;
+                xb_scan_io io;
+                get(arg, i, dir, &io);
+                if (io.p.L == 0 || rb * RB >= io.p.dk) continue;
+                xb_chunkscan_fwd_carry(xb_chunkscan_nchunks(io.p.L, io.p.C), io.p.dk, io.p.dv, rb * RB,
+                                       xb_min(io.p.dk, (rb + 1) * RB), dec + (size_t)i * nch_max * dk, io.ckpt);
+            }
+            #pragma omp for schedule(static)
+            for (int task = 0; task < n * nch_max; task++) {
+                const int i = task / nch_max, j = task % nch_max;
+                xb_scan_io io;
+                get(arg, i, dir, &io);
+                if (j == 0 || j >= xb_chunkscan_nchunks(io.p.L, io.p.C)) continue;
+                xb_chunkscan_fwd_inter(&io.p, io.q, io.g, j, io.ckpt + (size_t)j * io.p.dk * io.p.dv, io.o, wk);
+            }
+        }
+    }
+}
+
+void xb_chunkscan_many_backward(int n, int dirs, xb_scan_get get, const void *arg, float *work,
+                                size_t wsz)
+{
+    #pragma omp parallel for schedule(static)
+    for (int i = 0; i < n; i++) {
+        float *wk = work + (size_t)xb_thread_id() * wsz;
+        for (int dir = 0; dir < dirs; dir++) {
+            xb_scan_io io;
+            get(arg, i, dir, &io);
+            if (io.p.L > 0)
+                xb_chunkscan_backward(&io.p, io.q, io.k, io.v, io.g, io.ckpt, io.dO, io.dq, io.dk, io.dv,
+                                      io.dg, wk);
+        }
+    }
+}
+
 void xb_headrms_forward(int rows, int H, int dh, const float *x, const float *w, float eps,
                         float *y, float *rstd)
 {

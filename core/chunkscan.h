@@ -79,6 +79,43 @@ void xb_chunkscan_backward(const xb_chunkscan *p, const float *q, const float *k
                            const float *g, const float *ckpt, const float *dO, float *dq, float *dk,
                            float *dv, float *dg, float *work);
 
+/* ---- many scans at once: the parallel drivers of the mixers ----
+ * A mixer describes its n independent scans (per sequence × head, × partition for sse) by a
+ * callback that fills the rows of scan i in direction dir; the drivers below run them in
+ * parallel, deterministically (each scan's rows are written by one thread, or, in the phased
+ * form, each chunk's by one thread and each state row block's by one thread). */
+typedef struct xb_scan_io {
+    xb_chunkscan p;              /* p.L = 0: an empty scan, skipped */
+    const float *q, *k, *v, *g;  /* g NULL: the constant p.g0 */
+    float *o;                    /* forward: direction 0 overwrites rows 0..L−1, direction 1 adds */
+    float *ckpt;                 /* [nchunks(L, C) × dk × dv] state checkpoints */
+    const float *dO;             /* backward: the output gradient (rows 0..L−1) */
+    float *dq, *dk, *dv, *dg;    /* backward: accumulated (+=); dg may be NULL */
+} xb_scan_io;
+
+/* Fill io with scan i's rows in direction dir (0 forward in time, 1 reverse); arg is the
+ * caller's. Called from inside parallel loops: must only read shared state. */
+typedef void (*xb_scan_get)(const void *arg, int i, int dir, xb_scan_io *io);
+
+/* Floats of the decay buffer the phased forward needs: [n × nch_max × dk]. */
+static inline size_t xb_chunkscan_many_dec(int n, int nch_max, int dk)
+{
+    return (size_t)n * nch_max * dk;
+}
+
+/* Forward of n scans in dirs ∈ {1, 2} directions (direction 1 adds into direction 0's o).
+ * work: xb_max_threads() slices of wsz ≥ xb_chunkscan_work floats. With at least two scans per
+ * thread (or dec == NULL) each thread runs whole scans (the fused serial forward); with fewer,
+ * the chunks of every scan spread over the threads in the three phases above (dec
+ * [xb_chunkscan_many_dec(n, nch_max, dk)], nch_max ≥ every scan's chunk count, dk ≥ every
+ * scan's p.dk). Which form runs depends on n and the thread count, so its last bits do too.
+ * Rows ≥ L of o are left alone. Call from serial code. */
+void xb_chunkscan_many_forward(int n, int dirs, xb_scan_get get, const void *arg, float *work,
+                               size_t wsz, int nch_max, int dk, float *dec);
+/* Backward of the same scans, parallel over scans (both directions in one task). */
+void xb_chunkscan_many_backward(int n, int dirs, xb_scan_get get, const void *arg, float *work,
+                                size_t wsz);
+
 /* Per-head RMSNorm over rows × (H·dh): y = x · rstd · w, rstd = (mean_head(x²) + eps)^{-1/2}.
  * y overwritten; rstd [rows × H] overwritten (saved for backward). */
 void xb_headrms_forward(int rows, int H, int dh, const float *x, const float *w, float eps,

@@ -16,10 +16,12 @@ extern const xb_mixer xb_mixer_linear;
 extern const xb_mixer xb_mixer_fnet;
 extern const xb_mixer xb_mixer_pool;
 extern const xb_mixer xb_mixer_activator;
+extern const xb_mixer xb_mixer_retnet;
 extern const xb_mixer xb_mixer_gla;
 extern const xb_mixer xb_mixer_deltanet;
 extern const xb_mixer xb_mixer_mamba;
 extern const xb_mixer xb_mixer_lmu;
+extern const xb_mixer xb_mixer_sse;
 
 const xb_mixer *const xb_mixers[] = {
     &xb_mixer_softmax,
@@ -34,10 +36,12 @@ const xb_mixer *const xb_mixers[] = {
     &xb_mixer_fnet,
     &xb_mixer_pool,
     &xb_mixer_activator,
+    &xb_mixer_retnet,
     &xb_mixer_gla,
     &xb_mixer_deltanet,
     &xb_mixer_mamba,
     &xb_mixer_lmu,
+    &xb_mixer_sse,
     NULL
 };
 
