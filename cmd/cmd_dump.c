@@ -92,6 +92,13 @@ static const char *tensor_layout(const xb_mixer *m, const xb_tensor *t, int caus
         return causal ? "(in, out) row-major: h = relu([m ; x] W_h + b_h), rows [0, q) memory, [q, q+d) x"
                       : "(in, out) row-major: h = relu([m_fwd ; m_rev ; x] W_h + b_h), rows [0, q) m_fwd, "
                         "[q, 2q) m_rev, [2q, 2q+d) x";
+    if (!strcmp(mx, "synthesizer")) {
+        if (!strcmp(n, "R1")) return "(h*n_max, k) row-major: head j = rows [j*n_max, (j+1)*n_max); A_j = R1_j[:N] R2_j[:, :N]";
+        if (!strcmp(n, "R2")) return "(h*k, n_max) row-major: head j = rows [j*k, (j+1)*k)";
+        if (!strcmp(n, "R")) return "(h*n_max, n_max) row-major: head j = rows [j*n_max, (j+1)*n_max); A_j = R_j[:N, :N]";
+        if (!strcmp(n, "W2"))
+            return "(h*d_h, n_max) row-major: head j = rows [j*d_h, (j+1)*d_h); A_j = relu(X W1)[:, head j] W2_j[:, :N]";
+    }
     static const char *const no_heads[] = {"mamba", "lmu", "activator", "fnet", "pool"};
     for (size_t i = 0; i < sizeof no_heads / sizeof *no_heads; i++)
         if (!strcmp(mx, no_heads[i])) return "(in, out) row-major: y = x W";
@@ -365,6 +372,15 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c)
     if (!strcmp(n, "linformer")) {
         JADD(o, "rank", json_object_new_int(c->rank));
         JADD(o, "n_max", json_object_new_int(c->n_max));
+    }
+    if (!strcmp(n, "synthesizer")) {
+        static const char *const vn[] = {"", "factorized_random", "random", "dense"};
+        JADD(o, "variant", json_object_new_string(c->variant >= 1 && c->variant <= 3 ? vn[c->variant] : "?"));
+        if (c->variant == 1) JADD(o, "rank", json_object_new_int(c->rank));
+        JADD(o, "n_max", json_object_new_int(c->n_max));
+        jstr(o, "logits", "no query-key product and no 1/sqrt(d_h) scale; V = X W_V, Y = O W_O; a sequence of "
+                          "length n uses A_j[:n, :n] (causal: the lower triangle)");
+        if (c->variant == 1) jstr(o, "init", "R1, R2 ~ N(0, 1/k); W_V, W_O U(-1/sqrt(d), 1/sqrt(d))");
     }
     if (!strcmp(n, "lmu")) {
         JADD(o, "theta", json_object_new_int(c->theta));
