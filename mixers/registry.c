@@ -21,6 +21,7 @@ extern const xb_mixer xb_mixer_gla;
 extern const xb_mixer xb_mixer_deltanet;
 extern const xb_mixer xb_mixer_mamba;
 extern const xb_mixer xb_mixer_lmu;
+extern const xb_mixer xb_mixer_minattn;
 
 const xb_mixer *const xb_mixers[] = {
     &xb_mixer_softmax,
@@ -40,6 +41,7 @@ const xb_mixer *const xb_mixers[] = {
     &xb_mixer_deltanet,
     &xb_mixer_mamba,
     &xb_mixer_lmu,
+    &xb_mixer_minattn,
     NULL
 };
 

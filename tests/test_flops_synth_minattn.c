@@ -286,3 +286,98 @@ static void check_all_variants(const char *name, int rank)
 }
 
 Test(variants, synthesizer) { check_all_variants("synthesizer", 6); }
+
+/* §21: h(2Nd² + 4N²d) + 3N²h + Nd·h for every variant (W_j is materialised once per call);
+ * causal N² → N(N+1)/2 */
+Test(flops_minattn, formula)
+{
+    const xb_mixer *m = xb_mixer_find("minattn");
+    cr_assert_not_null(m);
+    for (int v = 1; v <= 3; v++)
+        for (size_t a = 0; a < 3; a++)
+            for (size_t q = 0; q < 4; q++)
+                for (int causal = 0; causal <= 1; causal++) {
+                    xb_mixer_cfg c = cfg(m, dims[a][0], dims[a][1], causal, v);
+                    double N = lens[q], d = c.d, h = c.heads, N2 = causal ? N * (N + 1) / 2 : N * N;
+                    expect_flops(m, &c, lens[q], h * (2 * N * d * d + 4 * N2 * d) + 3 * N2 * h + N * d * h);
+                }
+}
+
+/* d = 8, h = 2, N = 4, bidirectional: 2·(2·4·64 + 4·16·8) = 2048, 3·16·2 = 96, 4·8·2 = 64 →
+ * 2208; causal (10 pairs): 2·(512 + 320) + 60 + 64 = 1788 */
+Test(flops_minattn, by_hand)
+{
+    const xb_mixer *m = xb_mixer_find("minattn");
+    cr_assert_not_null(m);
+    xb_mixer_cfg c = cfg(m, 8, 2, 0, 0);
+    cr_expect_eq(m->flops(&c, 4), 2208.0);
+    c.causal = 1;
+    cr_expect_eq(m->flops(&c, 4), 1788.0);
+}
+
+Test(flops_minattn, options)
+{
+    const xb_mixer *m = xb_mixer_find("minattn");
+    cr_assert_not_null(m);
+    cr_expect_eq(m->modes, XB_CAUSAL | XB_BIDIR);
+    cr_expect_eq(m->unverified, 1, "MIXERS.md §31 marks minattn unverified");
+    xb_mixer_cfg c = cfg(m, 64, 4, 0, 0);
+    cr_expect_eq(c.variant, 1, "default variant %d", c.variant);
+    c.variant = 0; expect_reject(m, c, "variant");
+    c.variant = 5; expect_reject(m, c, "variant");
+    c = cfg(m, 64, 3, 0, 3);   /* psd needs d_h = d/h */
+    expect_reject(m, c, "heads");
+    char err[256] = "";
+    c = cfg(m, 64, 3, 1, 1);   /* full and symmetric do not */
+    cr_expect_eq(m->check(&c, err, sizeof err), 0, "full, h = 3: %s", err);
+    c = cfg(m, 64, 3, 1, 2);
+    cr_expect_eq(m->check(&c, err, sizeof err), 0, "symmetric, h = 3: %s", err);
+    /* stored floats: h·d² (W, U: U's strictly lower part stays 0), d·h·d_h = d² (A) */
+    xb_mixer_cfg c1 = cfg(m, 64, 4, 0, 1), c2 = cfg(m, 64, 4, 0, 2), c3 = cfg(m, 64, 4, 0, 3);
+    cr_expect_eq(xb_mixer_n_params(m, &c1), 4 * 64 * 64);
+    cr_expect_eq(xb_mixer_n_params(m, &c2), 4 * 64 * 64);
+    cr_expect_eq(xb_mixer_n_params(m, &c3), 64 * 64);
+}
+
+Test(variants, minattn) { check_all_variants("minattn", 0); }
+
+/* symmetric: U's strictly lower part is 0 at init, gets gradient exactly 0, and is never read
+ * (junk there changes nothing); the upper part's gradient is not 0 */
+Test(variants, minattn_symmetric_lower_part)
+{
+    const xb_mixer *m = xb_mixer_find("minattn");
+    cr_assert_not_null(m);
+    for (int causal = 0; causal <= 1; causal++) {
+        xb_mixer_cfg c = cfg(m, 16, 2, causal, 2);
+        const int B = 2, N = 70, len[2] = {70, 45}, d = 16, hd = 32;
+        vrun r;
+        vrun_init(&r, m, c, B, N);
+        float *x = normals(r.nx, 31), *dy = normals(r.nx, 32);
+        size_t lower = 0, upper_nz = 0;
+        for (int a = 0; a < d; a++)
+            for (int j = 0; j < hd; j++)
+                if (j % d < a) cr_assert_eq(r.w[(size_t)a * hd + j], 0.0f, "U[%d][%d] not 0 at init", a, j);
+        m->forward(&r.c, r.w, x, len, r.y, r.saved, r.scratch, B, N);
+        float *y0 = xb_alloc(r.nx * sizeof(float));
+        memcpy(y0, r.y, r.nx * sizeof(float));
+        for (size_t i = 0; i < r.np; i++) r.dw[i] = 0.0f;
+        m->backward(&r.c, r.w, x, len, r.saved, dy, r.dx, r.dw, r.scratch, B, N);
+        for (int a = 0; a < d; a++)
+            for (int j = 0; j < hd; j++) {
+                size_t i = (size_t)a * hd + j;
+                if (j % d < a) {
+                    lower++;
+                    cr_expect_eq(r.dw[i], 0.0f, "dU[%d][%d] below the diagonal is %g", a, j, (double)r.dw[i]);
+                    r.w[i] = 1.0f + (float)(i % 7);   /* junk below the diagonal */
+                } else {
+                    upper_nz += r.dw[i] != 0.0f;
+                }
+            }
+        cr_expect_eq(lower, (size_t)2 * d * (d - 1) / 2);
+        cr_expect_gt(upper_nz, (size_t)d * (d + 1) - 4, "upper-part gradient mostly 0 (%zu nonzero)", upper_nz);
+        m->forward(&r.c, r.w, x, len, r.y, r.saved, r.scratch, B, N);
+        cr_expect_eq(memcmp(y0, r.y, r.nx * sizeof(float)), 0, "the lower part of U was read");
+        xb_free(y0); xb_free(x); xb_free(dy);
+        vrun_free(&r);
+    }
+}
