@@ -92,6 +92,20 @@ static const char *tensor_layout(const xb_mixer *m, const xb_tensor *t, int caus
         return causal ? "(in, out) row-major: h = relu([m ; x] W_h + b_h), rows [0, q) memory, [q, q+d) x"
                       : "(in, out) row-major: h = relu([m_fwd ; m_rev ; x] W_h + b_h), rows [0, q) m_fwd, "
                         "[q, 2q) m_rev, [2q, 2q+d) x";
+    if (!strcmp(mx, "synthesizer")) {
+        if (!strcmp(n, "R1")) return "(h*n_max, k) row-major: head j = rows [j*n_max, (j+1)*n_max); A_j = R1_j[:N] R2_j[:, :N]";
+        if (!strcmp(n, "R2")) return "(h*k, n_max) row-major: head j = rows [j*k, (j+1)*k)";
+        if (!strcmp(n, "R")) return "(h*n_max, n_max) row-major: head j = rows [j*n_max, (j+1)*n_max); A_j = R_j[:N, :N]";
+        if (!strcmp(n, "W2"))
+            return "(h*d_h, n_max) row-major: head j = rows [j*d_h, (j+1)*d_h); A_j = relu(X W1)[:, head j] W2_j[:, :N]";
+    }
+    if (!strcmp(mx, "minattn")) {
+        if (!strcmp(n, "W")) return "(d, h*d) row-major: head j = columns [j*d, (j+1)*d) = W_j; S_j = X W_j X^T / sqrt(d)";
+        if (!strcmp(n, "U"))
+            return "(d, h*d) row-major: head j = columns [j*d, (j+1)*d) = U_j, upper triangular (the strictly lower "
+                   "part is 0 and stays 0); W_j = U_j + U_j^T";
+        if (!strcmp(n, "A")) return "(d, h*d_h) row-major: head j = columns [j*d_h, (j+1)*d_h) = A_j; W_j = A_j A_j^T";
+    }
     static const char *const no_heads[] = {"mamba", "lmu", "activator", "fnet", "pool"};
     for (size_t i = 0; i < sizeof no_heads / sizeof *no_heads; i++)
         if (!strcmp(mx, no_heads[i])) return "(in, out) row-major: y = x W";
@@ -389,6 +403,24 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c)
     if (!strcmp(n, "linformer")) {
         JADD(o, "rank", json_object_new_int(c->rank));
         JADD(o, "n_max", json_object_new_int(c->n_max));
+    }
+    if (!strcmp(n, "synthesizer")) {
+        static const char *const vn[] = {"", "factorized_random", "random", "dense"};
+        JADD(o, "variant", json_object_new_string(c->variant >= 1 && c->variant <= 3 ? vn[c->variant] : "?"));
+        if (c->variant == 1) JADD(o, "rank", json_object_new_int(c->rank));
+        JADD(o, "n_max", json_object_new_int(c->n_max));
+        jstr(o, "logits", "no query-key product and no 1/sqrt(d_h) scale; V = X W_V, Y = O W_O; a sequence of "
+                          "length n uses A_j[:n, :n] (causal: the lower triangle)");
+        if (c->variant == 1) jstr(o, "init", "R1, R2 ~ N(0, 1/k); W_V, W_O U(-1/sqrt(d), 1/sqrt(d))");
+    }
+    if (!strcmp(n, "minattn")) {
+        static const char *const vn[] = {"", "full", "symmetric", "psd"};
+        JADD(o, "variant", json_object_new_string(c->variant >= 1 && c->variant <= 3 ? vn[c->variant] : "?"));
+        JADD(o, "heads", json_object_new_int(c->heads));
+        jstr(o, "heads_rule", "h = the model's heads (MIXERS.md §21 suggests h = 1); head width d");
+        jstr(o, "attention", "S_j = X W_j X^T / sqrt(d) (causal mask if causal), O_j = softmax(S_j) X, "
+                             "Y = mean over heads of O_j; no V, no O projection");
+        jstr(o, "status", "unverified (MIXERS.md §31): equations read from the paper's abstract");
     }
     if (!strcmp(n, "lmu")) {
         JADD(o, "theta", json_object_new_int(c->theta));

@@ -135,6 +135,16 @@ void xb_attn_exp(const float *x, float *y, int n)
 
 #endif
 
+/* the row primitives for kernels that make their own score tiles (core/attn.h) */
+float xb_attn_row_max(const float *s, int jlo, int jhi) { return row_max(s, jlo, jhi); }
+
+float xb_attn_row_exp(const float *s, float *p, int n, int jlo, int jhi, float scale, float m)
+{
+    return row_exp(s, p, n, jlo, jhi, scale, m);
+}
+
+void xb_attn_row_ds(const float *p, float *ds, int n, float D, float scale) { row_ds(p, ds, n, D, scale); }
+
 /* ---- mask geometry ------------------------------------------------------------------- */
 
 /* first and last key row i may see (hi < lo: none); both never decrease with i */

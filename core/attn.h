@@ -62,6 +62,17 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
  * x < -87.3 (including -inf). Exposed so tests can check it against expf. */
 void xb_attn_exp(const float *x, float *y, int n);
 
+/* The kernel's row primitives, for kernels that make their own 64-wide score tiles (logits not
+ * from Q Kᵀ: mixers/synthesizer.c). Rows hold n ≤ 64 scores; whole 16-lane groups are written,
+ * so a row needs room for n rounded up to 16.
+ *   xb_attn_row_max  max of s[jlo..jhi] (jlo ≤ jhi)
+ *   xb_attn_row_exp  p[j] = exp(s[j]·scale − m) for j in [jlo, jhi], 0 for the other j; returns
+ *                    Σ p (s and p may alias)
+ *   xb_attn_row_ds   ds[j] = scale · p[j] · (ds[j] − D) (ds holds dP on entry) */
+float xb_attn_row_max(const float *s, int jlo, int jhi);
+float xb_attn_row_exp(const float *s, float *p, int n, int jlo, int jhi, float scale, float m);
+void  xb_attn_row_ds(const float *p, float *ds, int n, float D, float scale);
+
 /* ---- the standard attention sub-block (MIXERS.md §0.2) ------------------------------------
  * Y = concat_j(attn_j(X W_Q, X W_K, X W_V)) W_O with W_Q (d × hq·dh), W_K, W_V (d × hkv·dh),
  * W_O (hq·dh × d), stored in that order in the weight slab, (in, out) row-major, no bias.

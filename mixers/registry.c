@@ -13,6 +13,7 @@ extern const xb_mixer xb_mixer_local_block;
 extern const xb_mixer xb_mixer_linformer;
 extern const xb_mixer xb_mixer_performer;
 extern const xb_mixer xb_mixer_linear;
+extern const xb_mixer xb_mixer_synthesizer;
 extern const xb_mixer xb_mixer_fnet;
 extern const xb_mixer xb_mixer_pool;
 extern const xb_mixer xb_mixer_activator;
@@ -22,6 +23,7 @@ extern const xb_mixer xb_mixer_deltanet;
 extern const xb_mixer xb_mixer_mamba;
 extern const xb_mixer xb_mixer_lmu;
 extern const xb_mixer xb_mixer_sse;
+extern const xb_mixer xb_mixer_minattn;
 
 const xb_mixer *const xb_mixers[] = {
     &xb_mixer_softmax,
@@ -33,6 +35,7 @@ const xb_mixer *const xb_mixers[] = {
     &xb_mixer_linformer,
     &xb_mixer_performer,
     &xb_mixer_linear,
+    &xb_mixer_synthesizer,
     &xb_mixer_fnet,
     &xb_mixer_pool,
     &xb_mixer_activator,
@@ -42,6 +45,7 @@ const xb_mixer *const xb_mixers[] = {
     &xb_mixer_mamba,
     &xb_mixer_lmu,
     &xb_mixer_sse,
+    &xb_mixer_minattn,
     NULL
 };
 

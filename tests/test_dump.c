@@ -348,10 +348,11 @@ static void dump_and_check(const xb_mixer *m, int causal)
     if (opt) c.rank = 8;
     c = xb_mixer_resolve(m, &c);
     json_object *cfg = GET(meta, "config");
-    /* the tier-2 options appear only when set (a tier-1 record keeps its identity) */
-    const int tier2 = !!c.summary + !!c.random_blocks + !!c.variant + !!c.buckets + !!c.rounds +
-                      !!c.partitions + !!c.topk;
+    /* 21 fields always; a tier-2 option only when the mixer sets it (a tier-1 cell's config stays
+     * as it was) */
+    int tier2 = !!c.summary + !!c.random_blocks + !!c.variant + !!c.buckets + !!c.rounds + !!c.partitions + !!c.topk;
     cr_expect_eq(json_object_object_length(cfg), 21 + tier2, "every xb_mixer_cfg field");
+    if (c.variant) cr_expect_eq(json_object_get_int(GET(cfg, "variant")), c.variant);
     cr_expect_eq(json_object_get_int(GET(cfg, "n_max")), TN);
     cr_expect_eq(json_object_get_int(GET(cfg, "causal")), causal);
     cr_expect_eq(json_object_get_int(GET(cfg, "chunk")), c.chunk);
