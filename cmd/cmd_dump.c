@@ -84,6 +84,9 @@ static const char *tensor_layout(const xb_mixer *m, const xb_tensor *t, int caus
     if (!strcmp(n, "A_bar_T_C")) return "(q, q) row-major: (A_bar^T)^C, C = 64 (derived at init, in double)";
     if (!strcmp(n, "H_chunk")) return "(C, q) row-major: row s = A_bar^(C-1-s) B_bar, C = 64 (derived at init, in double)";
     if (!strcmp(mx, "linformer") && !strcmp(n, "E")) return "(n_max, r) row-major: K' = E[:len]^T K, V' = E[:len]^T V";
+    if (!strcmp(mx, "sinkhorn") && !strcmp(n, "W_sort"))
+        return "(d_h, n_b_max) row-major: R = s W_sort[:, :n_b] + c[:n_b], s = a head's block key sums "
+               "(shared by the heads)";
     if (!strcmp(mx, "mamba") && !strcmp(n, "W_in"))
         return "(in, out) row-major: [x ; z] = X W_in, x = columns [0, D), z = columns [D, 2D)";
     if (!strcmp(mx, "mamba") && starts(n, "W_x"))
@@ -365,6 +368,16 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c)
     if (!strcmp(n, "linformer")) {
         JADD(o, "rank", json_object_new_int(c->rank));
         JADD(o, "n_max", json_object_new_int(c->n_max));
+    }
+    if (!strcmp(n, "sinkhorn")) {
+        JADD(o, "block", json_object_new_int(c->block));
+        JADD(o, "n_b_max", json_object_new_int((c->n_max + c->block - 1) / c->block));
+        jstr(o, "sort_activation", "softmax over the last axis of R (no Sinkhorn iterations)");
+        jstr(o, "blocks", "contiguous blocks of b over the real length n: n_b = ceil(n/b), the last one short "
+                          "when b does not divide n; the sort net uses columns [0, n_b)");
+        jstr(o, "short_block", "summary = sum of its real rows; in K~ = P K its missing rows count as zero; "
+                               "row t of a sorted block is a key iff t < min(b, n)");
+        jstr(o, "output", "O = softmax(Q_I K_I^T/sqrt(d_h)) V_I + softmax(Q_I K~_I^T/sqrt(d_h)) V~_I, then W_O");
     }
     if (!strcmp(n, "lmu")) {
         JADD(o, "theta", json_object_new_int(c->theta));
