@@ -13,6 +13,7 @@ extern const xb_mixer xb_mixer_local_block;
 extern const xb_mixer xb_mixer_linformer;
 extern const xb_mixer xb_mixer_performer;
 extern const xb_mixer xb_mixer_linear;
+extern const xb_mixer xb_mixer_reformer;
 extern const xb_mixer xb_mixer_sinkhorn;
 extern const xb_mixer xb_mixer_fnet;
 extern const xb_mixer xb_mixer_pool;
@@ -32,6 +33,7 @@ const xb_mixer *const xb_mixers[] = {
     &xb_mixer_linformer,
     &xb_mixer_performer,
     &xb_mixer_linear,
+    &xb_mixer_reformer,
     &xb_mixer_sinkhorn,
     &xb_mixer_fnet,
     &xb_mixer_pool,

@@ -1,13 +1,18 @@
 /* tests/test_flops_reformer_sinkhorn.c — flops() of sinkhorn (MIXERS.md §11) and reformer (§10)
- * against their formulas written out again here, for a few (d, h, N, option) values, plus one
- * small case computed by hand for each; and check() messages that name the offending key.
- * sinkhorn's pair counts are counted here by brute force over the two masks (own block; the
- * rows of the query's sorted block), independently of the closed loop in mixers/sinkhorn.c. */
+ * against their formulas written out again here, for a few (d, h, N, option) values, plus small
+ * cases computed by hand; check() messages that name the offending key; and reformer's forward
+ * against its reference at bucket counts small enough for several chunks per bucket (which
+ * tests/test_mixers.c's sizes reach only rarely). Pair counts are counted here by brute force
+ * over the masks (sinkhorn: own block, rows of the query's sorted block; reformer: own and
+ * previous chunk), independently of the closed loops in the mixers. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/mixer.h"
+#include "core/rng.h"
+#include "core/xb.h"
 #include "mixers/registry.h"
 
 static xb_mixer_cfg cfg(const xb_mixer *m, int d, int h, int causal, int n_max)
@@ -100,4 +105,112 @@ Test(flops_reformer_sinkhorn, sinkhorn_check)
     bad = c;
     bad.n_max = 0;
     expect_check(m, bad, "n_max");
+}
+
+/* ---- reformer ---------------------------------------------------------------------------- */
+
+/* §10 with the (query, candidate) pairs of one head and round counted over the bidirectional
+ * chunk geometry: sorted slots s, t are paired when t's chunk is s's or the one before it
+ * (wrapping around), each key once. */
+static double reformer_formula(double d, int buckets, int rounds, int c, int N)
+{
+    const int nc = (N + c - 1) / c;
+    double pairs = 0;
+    for (int s = 0; s < N; s++)
+        for (int t = 0; t < N; t++) pairs += t / c == s / c || t / c == (s / c + nc - 1) % nc;
+    double n = N;
+    return 6 * n * d * d + rounds * (n * d * buckets + 4 * d * pairs) + 2 * n * d;
+}
+
+Test(flops_reformer_sinkhorn, reformer)
+{
+    const xb_mixer *m = xb_mixer_find("reformer");
+    cr_assert_not_null(m);
+    static const int dims[][2] = {{64, 4}, {128, 4}, {32, 2}};
+    static const int lens[] = {1, 50, 64, 100, 1024, 1100};
+    static const int opts[][3] = {{0, 0, 0}, {8, 1, 16}, {32, 4, 50}};   /* buckets, rounds, chunk */
+    for (size_t a = 0; a < 3; a++)
+        for (size_t q = 0; q < sizeof lens / sizeof *lens; q++)
+            for (size_t k = 0; k < 3; k++)
+                for (int causal = 0; causal <= 1; causal++) {
+                    xb_mixer_cfg c0 = {0};
+                    c0.d = dims[a][0]; c0.heads = dims[a][1]; c0.n_max = 2048; c0.causal = causal;
+                    c0.buckets = opts[k][0]; c0.rounds = opts[k][1]; c0.chunk = opts[k][2];
+                    xb_mixer_cfg c = xb_mixer_resolve(m, &c0);
+                    if (k == 0)
+                        cr_assert(c.buckets == 16 && c.rounds == 2 && c.chunk == 64, "reformer defaults %d %d %d",
+                                  c.buckets, c.rounds, c.chunk);
+                    expect_flops(m, &c, lens[q], reformer_formula(c.d, c.buckets, c.rounds, c.chunk, lens[q]));
+                }
+    /* when c divides N: §10 as printed, 6Nd² + n_r·[N·d·n_buckets + 8·N·c·d] + 2Nd */
+    xb_mixer_cfg c = cfg(m, 64, 4, 0, 4096);
+    double N = 1024, d = 64;
+    expect_flops(m, &c, 1024, 6 * N * d * d + 2 * (N * d * 16 + 8 * N * 64 * d) + 2 * N * d);
+    /* by hand: d = 8, h = 2, 4 buckets, 2 rounds, c = 4, N = 10: chunks of 4, 4, 2, pairs
+     * 4·(4 + 2) + 4·(4 + 4) + 2·(2 + 4) = 68: 6·10·64 + 2·(10·8·4 + 4·8·68) + 2·10·8
+     * = 3840 + 2·(320 + 2176) + 160 = 8992 */
+    xb_mixer_cfg s0 = {0};
+    s0.d = 8; s0.heads = 2; s0.n_max = 16; s0.buckets = 4; s0.rounds = 2; s0.chunk = 4;
+    xb_mixer_cfg s = xb_mixer_resolve(m, &s0);
+    expect_flops(m, &s, 10, 8992);
+    /* one chunk (N ≤ c): N² pairs, d = 8, N = 3: 1152 + 2·(96 + 288) + 48 = 1968 */
+    expect_flops(m, &s, 3, 1968);
+}
+
+Test(flops_reformer_sinkhorn, reformer_check)
+{
+    const xb_mixer *m = xb_mixer_find("reformer");
+    cr_assert_not_null(m);
+    xb_mixer_cfg c = cfg(m, 64, 4, 1, 256);
+    char err[256] = "";
+    cr_expect_eq(m->check(&c, err, sizeof err), 0, "%s", err);
+    cr_expect(m->modes == (XB_CAUSAL | XB_BIDIR), "reformer has both modes");
+    const struct { int buckets, rounds, chunk, heads; const char *key; } bad[] = {
+        {3, 2, 64, 4, "buckets"}, {-2, 2, 64, 4, "buckets"}, {16, -1, 64, 4, "rounds"},
+        {16, 65, 64, 4, "rounds"}, {16, 2, -1, 4, "chunk"}, {16, 2, 64, 3, "heads"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        xb_mixer_cfg b = c;
+        b.buckets = bad[i].buckets; b.rounds = bad[i].rounds; b.chunk = bad[i].chunk; b.heads = bad[i].heads;
+        expect_check(m, b, bad[i].key);
+    }
+}
+
+/* Forward against the naive reference where tests/test_mixers.c's sizes reach few chunks per
+ * bucket: 2..6 buckets at N = 90 make buckets of 15..45 tokens, so the causal form cuts several
+ * chunks inside a bucket and the bidirectional one wraps around; 1 and 3 rounds; padding. */
+Test(flops_reformer_sinkhorn, reformer_reference_small_buckets)
+{
+    const xb_mixer *m = xb_mixer_find("reformer");
+    cr_assert_not_null(m);
+    const int B = 2, N = 90, d = 16;
+    int len[2] = {N, 53};
+    static const int opts[][3] = {{2, 1, 8}, {2, 3, 5}, {4, 2, 16}, {6, 2, 7}};   /* buckets, rounds, chunk */
+    for (size_t k = 0; k < sizeof opts / sizeof *opts; k++)
+        for (int causal = 0; causal <= 1; causal++) {
+            xb_mixer_cfg c0 = {0};
+            c0.d = d; c0.heads = 2; c0.n_max = N; c0.causal = causal;
+            c0.buckets = opts[k][0]; c0.rounds = opts[k][1]; c0.chunk = opts[k][2];
+            xb_mixer_cfg c = xb_mixer_resolve(m, &c0);
+            size_t np = xb_mixer_n_params(m, &c), nx = (size_t)B * N * d;
+            size_t ns = m->n_saved(&c, N), nsc = m->n_scratch(&c, B, N);
+            float *w = xb_alloc(np * 4), *x = xb_alloc(nx * 4), *y = xb_alloc(nx * 4);
+            float *sv = xb_alloc((size_t)B * ns * 4), *sc = xb_alloc(nsc * 4);
+            double *yr = calloc(nx, sizeof(double));
+            cr_assert(w && x && y && sv && sc && yr);
+            xb_rng r;
+            xb_rng_seed(&r, 5 + k);
+            m->init(&c, w, &r);
+            for (size_t i = 0; i < nx; i++) x[i] = (float)xb_rng_normal(&r);
+            m->forward(&c, w, x, len, y, sv, sc, B, N);
+            m->reference(&c, w, x, len, yr, B, N);
+            double maxref = 1, maxerr = 0;
+            for (size_t i = 0; i < nx; i++) {
+                if (fabs(yr[i]) > maxref) maxref = fabs(yr[i]);
+                if (fabs(y[i] - yr[i]) > maxerr) maxerr = fabs(y[i] - yr[i]);
+            }
+            cr_expect(maxerr <= 1e-4 * maxref, "reformer (%s, buckets %d, rounds %d, chunk %d): forward differs "
+                      "from the reference by %g", causal ? "causal" : "bidir", c.buckets, c.rounds, c.chunk, maxerr);
+            xb_free(w); xb_free(x); xb_free(y); xb_free(sv); xb_free(sc); free(yr);
+        }
 }
