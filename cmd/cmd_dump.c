@@ -84,6 +84,14 @@ static const char *tensor_layout(const xb_mixer *m, const xb_tensor *t, int caus
     if (!strcmp(n, "A_bar_T_C")) return "(q, q) row-major: (A_bar^T)^C, C = 64 (derived at init, in double)";
     if (!strcmp(n, "H_chunk")) return "(C, q) row-major: row s = A_bar^(C-1-s) B_bar, C = 64 (derived at init, in double)";
     if (!strcmp(mx, "linformer") && !strcmp(n, "E")) return "(n_max, r) row-major: K' = E[:len]^T K, V' = E[:len]^T V";
+    if (!strcmp(mx, "reformer") && !strcmp(n, "R"))
+        return "(n_r*d_h, n_buckets/2) row-major: round r uses rows [r*d_h, (r+1)*d_h); bucket = "
+               "argmax([q R_r ; -q R_r]), shared by the heads";
+    if (!strcmp(mx, "reformer") && !strcmp(n, "W_QK"))
+        return "(in, out) row-major: q = x W_QK, the shared queries and keys; heads own contiguous column blocks";
+    if (!strcmp(mx, "sinkhorn") && !strcmp(n, "W_sort"))
+        return "(d_h, n_b_max) row-major: R = s W_sort[:, :n_b] + c[:n_b], s = a head's block key sums "
+               "(shared by the heads)";
     if (!strcmp(mx, "mamba") && !strcmp(n, "W_in"))
         return "(in, out) row-major: [x ; z] = X W_in, x = columns [0, D), z = columns [D, 2D)";
     if (!strcmp(mx, "mamba") && starts(n, "W_x"))
@@ -421,6 +429,32 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c)
         jstr(o, "attention", "S_j = X W_j X^T / sqrt(d) (causal mask if causal), O_j = softmax(S_j) X, "
                              "Y = mean over heads of O_j; no V, no O projection");
         jstr(o, "status", "unverified (MIXERS.md §31): equations read from the paper's abstract");
+    }
+    if (!strcmp(n, "reformer")) {
+        JADD(o, "buckets", json_object_new_int(c->buckets));
+        JADD(o, "rounds", json_object_new_int(c->rounds));
+        JADD(o, "chunk", json_object_new_int(c->chunk));
+        JADD(o, "l2norm_eps", jfloat(1e-6f));
+        JADD(o, "self_logit", jfloat(-1e5f));
+        jstr(o, "keys", "k_i = q_i / sqrt(|q_i|^2 + eps); logits q_i . k_j / sqrt(d_h); a token's own logit "
+                        "is replaced by -1e5");
+        jstr(o, "hash", "bucket = argmax([q R_r ; -q R_r]) (first maximum), R frozen, drawn at init; real "
+                        "positions sorted stably by (bucket, position)");
+        jstr(o, "chunks", c->causal ? "cut per bucket: chunk = floor(rank in bucket / c); a query sees the keys "
+                                      "of its chunk and of the bucket's previous chunk at positions <= its own"
+                                    : "cut from the whole sorted order; a query sees its chunk and the previous "
+                                      "one (chunk 0: the last one), each key once");
+        jstr(o, "rounds_rule", "o = sum_r softmax_r(L_r) o_r, L_r the per-round logsumexp; then W_O");
+    }
+    if (!strcmp(n, "sinkhorn")) {
+        JADD(o, "block", json_object_new_int(c->block));
+        JADD(o, "n_b_max", json_object_new_int((c->n_max + c->block - 1) / c->block));
+        jstr(o, "sort_activation", "softmax over the last axis of R (no Sinkhorn iterations)");
+        jstr(o, "blocks", "contiguous blocks of b over the real length n: n_b = ceil(n/b), the last one short "
+                          "when b does not divide n; the sort net uses columns [0, n_b)");
+        jstr(o, "short_block", "summary = sum of its real rows; in K~ = P K its missing rows count as zero; "
+                               "row t of a sorted block is a key iff t < min(b, n)");
+        jstr(o, "output", "O = softmax(Q_I K_I^T/sqrt(d_h)) V_I + softmax(Q_I K~_I^T/sqrt(d_h)) V~_I, then W_O");
     }
     if (!strcmp(n, "lmu")) {
         JADD(o, "theta", json_object_new_int(c->theta));

@@ -14,6 +14,8 @@ extern const xb_mixer xb_mixer_linformer;
 extern const xb_mixer xb_mixer_performer;
 extern const xb_mixer xb_mixer_linear;
 extern const xb_mixer xb_mixer_synthesizer;
+extern const xb_mixer xb_mixer_reformer;
+extern const xb_mixer xb_mixer_sinkhorn;
 extern const xb_mixer xb_mixer_fnet;
 extern const xb_mixer xb_mixer_pool;
 extern const xb_mixer xb_mixer_activator;
@@ -36,6 +38,8 @@ const xb_mixer *const xb_mixers[] = {
     &xb_mixer_performer,
     &xb_mixer_linear,
     &xb_mixer_synthesizer,
+    &xb_mixer_reformer,
+    &xb_mixer_sinkhorn,
     &xb_mixer_fnet,
     &xb_mixer_pool,
     &xb_mixer_activator,

@@ -3,7 +3,8 @@
  *   contract     every member present, tensors tile the slab without overlap
  *   gradcheck    backward vs central finite differences of the double reference, tensor by
  *                tensor (dx and every parameter tensor, relative to its own gradient norm), in
- *                every supported mode, with padding; a mutation test proves it sensitive
+ *                every supported mode, with padding; a mutation test proves it sensitive, and
+ *                a reformer test that it steps over LSH bucket flips
  *   causality    causal mode: changing token t changes no output before t (bit for bit)
  *   padding      changing pad tokens changes no real output; pad outputs and dx are exactly 0
  *   reference    forward vs the mixer's independent naive double-precision implementation,
@@ -28,6 +29,7 @@ static xb_mixer_cfg small_cfg(const xb_mixer *m, int d, int heads, int causal, i
     c.d = d; c.heads = heads; c.causal = causal; c.n_max = n_max;
     c.window = 5; c.block = 4; c.rank = 6; c.features = 8; c.state = 4; c.order = 6;
     c.theta = n_max; c.chunk = chunk; c.d_ff = 2 * d; c.eps = 0.0f;
+    c.buckets = 4;   /* reformer: buckets of ~N/4 tokens, so causal chunks within a bucket occur */
     /* leave kv_heads/q_heads/expand/conv/dt_rank/expand_k to the mixer's defaults */
     return xb_mixer_resolve(m, &c);
 }
@@ -136,8 +138,17 @@ ParameterizedTest(int *i, mixers, contract)
  * (m->reference, itself checked against the forward: here at this configuration to 1e-4, and
  * by the `reference` test), so their noise is ~1e-11 instead of ~1e-5. The float weight or
  * input is set to v ± h and the difference divided by the steps actually taken in float;
- * h = 1e-3, then 1e-4 if that entry disagrees (a ReLU kink inside the step), keeping the
- * closer. Over a tensor's sampled entries, a = analytic, n = numeric, ‖·‖ the 2-norm:
+ * h = 1e-3, then 1e-4, 1e-5, 1e-6 while that entry disagrees, keeping the closest. A smaller
+ * step is for an entry whose step straddles a point where the function is not smooth: a ReLU
+ * kink, or a jump of a piecewise-constant choice (reformer's LSH buckets, MIXERS.md §10: a
+ * bucket that flips inside [v − h, v + h] makes the difference ≈ jump/2h, meaningless, and
+ * such an entry must not be judged at that step). Each step down makes a straddle about ten
+ * times less likely (reformer at this configuration, seeds 0..19 of gradcheck_seeded, every x
+ * and W_QK entry: 20 of 6080 x entries and 237 of 5120 W_QK entries flip a bucket at h = 1e-3,
+ * 15 W_QK entries at 1e-4, none at 1e-5; see gradcheck_steps_over_bucket_flips). A smaller step
+ * cannot make a wrong gradient pass: each one estimates the same true derivative (the
+ * reference is double: noise ~1e-14/h), which a wrong analytic value stays as far from.
+ * Over a tensor's sampled entries, a = analytic, n = numeric, ‖·‖ the 2-norm:
  *   atol = GC_ATOL √count       (the numeric gradient's noise, generously)
  *   fail        when ‖a − n‖ > GC_RTOL max(‖a‖, ‖n‖) + atol
  *   zeroed      when every sampled a is 0 and ‖n‖ > atol (a failure, reported as such)
@@ -158,6 +169,7 @@ typedef struct gc_report {
     int failed;        /* tensors that failed (zeroed and unresolved included) + forward/pad faults */
     int zeroed;        /* tensors whose analytic gradient is 0 on every sampled entry, numeric not */
     int unresolved;    /* tensors whose numeric gradient is at most GC_RESOLVE · atol */
+    int refined;       /* entries judged at a step below 1e-3 (a kink or a jump inside it) */
     double worst;      /* largest ‖a − n‖ / max(‖a‖, ‖n‖) over the tensors */
     char first[320];   /* what failed first */
 } gc_report;
@@ -183,20 +195,22 @@ static double ref_loss(run *r, const float *x, const int *len, const float *R, d
 static void gc_tensor(run *r, float *x, const int *len, const float *R, double *yr, const char *name,
                       float *v, const float *g, const size_t *idx, int cnt, gc_report *rep)
 {
-    static const float hs[2] = {1e-3f, 1e-4f};
+    static const float hs[4] = {1e-3f, 1e-4f, 1e-5f, 1e-6f};
     double a2 = 0, n2 = 0, e2 = 0, amax = 0;
     for (int k = 0; k < cnt; k++) {
         size_t i = idx[k];
         float keep = v[i];
         double a = g[i], best = 0;
-        for (int e = 0; e < 2; e++) {
+        int used = 0;
+        for (int e = 0; e < 4; e++) {
             float p = keep + hs[e], m = keep - hs[e];
             v[i] = p; double lp = ref_loss(r, x, len, R, yr);
             v[i] = m; double lm = ref_loss(r, x, len, R, yr);
             double num = (lp - lm) / ((double)p - (double)m);
-            if (e == 0 || fabs(num - a) < fabs(best - a)) best = num;
+            if (e == 0 || fabs(num - a) < fabs(best - a)) { best = num; used = e; }
             if (fabs(best - a) <= GC_RTOL * (fabs(a) + fabs(best))) break;
         }
+        rep->refined += used > 0;
         v[i] = keep;
         a2 += a * a; n2 += best * best; e2 += (a - best) * (a - best);
         if (fabs(a) > amax) amax = fabs(a);
@@ -220,8 +234,9 @@ static void gc_tensor(run *r, float *x, const int *len, const float *R, double *
 }
 
 /* Gradient check of mixer m (its forward, backward and reference) in one mode: B = 2, N = 11,
- * d = 16, the second sequence padded to 8. */
-static gc_report gradcheck_mode(const xb_mixer *m, int causal)
+ * d = 16, the second sequence padded to 8. seed 0: the weights of run_init and x from seed 7;
+ * seed s > 0 draws both again (init from 42 + 1000 s, x from 7 + 1000 s). */
+static gc_report gradcheck_seeded(const xb_mixer *m, int causal, uint64_t seed)
 {
     const int B = 2, N = 11, d = 16;
     int len[2] = {N, 8};
@@ -229,8 +244,13 @@ static gc_report gradcheck_mode(const xb_mixer *m, int causal)
     char what[320];
     run r;
     run_init(&r, m, small_cfg(m, d, 2, causal, N, 4), B, N);
+    if (seed) {
+        xb_rng rng;
+        xb_rng_seed(&rng, 42 + 1000 * seed);
+        m->init(&r.c, r.w, &rng);
+    }
     size_t nx = (size_t)B * N * d;
-    float *x = rand_buf(nx, 7, 1.0f);
+    float *x = rand_buf(nx, 7 + 1000 * seed, 1.0f);
     float *R = rand_buf(nx, 8, 1.0f);
     double *yr = malloc(nx * sizeof(double));
     fwd(&r, x, len);
@@ -288,6 +308,8 @@ static gc_report gradcheck_mode(const xb_mixer *m, int causal)
     run_free(&r);
     return rep;
 }
+
+static gc_report gradcheck_mode(const xb_mixer *m, int causal) { return gradcheck_seeded(m, causal, 0); }
 
 static void gradcheck_expect(const xb_mixer *m, int causal)
 {
@@ -358,6 +380,30 @@ Test(mixers, gradcheck_catches_zeroed_mamba_grads)
         }
     }
     mut_tensor = NULL;
+}
+
+/* ---- steps over a jump (a piecewise-constant choice) -------------------------------------- */
+
+/* gc_tensor's smaller steps must judge the entries whose 1e-3 step straddles a jump, and the
+ * check must pass there. reformer's LSH buckets are such jumps. Measured when this test was
+ * written (causal mode, small_cfg's 4 buckets): at seeds 0..20 the steps below 1e-3 judged 30
+ * sampled entries; with the 1e-3 step alone the check fails at seeds 0, 5, 10 and 11 (relative
+ * error ~1: the jump dominates), and with the former pair 1e-3, 1e-4 at seed 0, whose dW_QK
+ * needs 1e-5. Over seeds 1..200 in both modes the pair failed 7 of 400 checks, the four steps
+ * none. If a change of reformer moves the flips off these seeds, `refined` drops to 0 and this
+ * test says so. */
+Test(mixers, gradcheck_steps_over_bucket_flips)
+{
+    const xb_mixer *m = xb_mixer_find("reformer");
+    cr_assert_not_null(m);
+    int refined = 0;
+    for (uint64_t s = 0; s <= 20; s++) {
+        gc_report rep = gradcheck_seeded(m, 1, s);
+        refined += rep.refined;
+        cr_expect_eq(rep.failed, 0, "reformer (causal, seed %d): %d failure(s); first: %s", (int)s, rep.failed,
+                     rep.first);
+    }
+    cr_expect_gt(refined, 0, "no entry needed a step below 1e-3 at seeds 0..20: the jump case is not exercised");
 }
 
 /* ---- causality and padding --------------------------------------------------------- */
@@ -433,7 +479,7 @@ static void reference_mode(const xb_mixer *m, int causal)
     int len[2] = {N, 97};
     xb_mixer_cfg c = small_cfg(m, d, 2, causal, N, 0);
     c.window = 0; c.block = 0; c.rank = 0; c.features = 0; c.state = 0; c.order = 0; c.d_ff = 0;
-    c.theta = N; c.chunk = 0;
+    c.theta = N; c.chunk = 0; c.buckets = 0;
     c = xb_mixer_resolve(m, &c);      /* the mixer's own defaults, as a suite would use */
     c.eps = 0.0f;
     run r;
