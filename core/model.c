@@ -545,9 +545,10 @@ void xb_model_accuracy(const xb_model *m, double *sum, int *count)
 }
 
 /* Forward FLOPs of one sequence (PAIR: one example = both towers), FMA = 2, following
- * MIXERS.md §0: counted are the mixer's own formula (per executed block: L·K with loop K), the short conv (2·k·d per
- * token), the MLP products (plain 4·d·H, GLU 6·d·H per token) and the head's products (CLS:
- * 2·d·hh + 2·hh·C; PAIR: 2·4d·hh + 2·hh·hh/2 + 2·hh/2·C; TOK: 2·d·C per token). Not counted
+ * MIXERS.md §0: counted are, per executed block (L·K of them with loop K), the mixer's own
+ * formula, the short conv (2·k·d per token) and the MLP products (plain 4·d·H, GLU 6·d·H per
+ * token); and the head's products (CLS: 2·d·hh + 2·hh·C; PAIR: 2·4d·hh + 2·hh·hh/2 +
+ * 2·hh/2·C; TOK: 2·d·C per token). Not counted
  * (elementwise, O(N·d) small constants): embedding look-up, norms, residual adds,
  * activations, pooling, softmax of the loss. */
 double xb_model_flops(const xb_model_cfg *mc, const xb_mixer *mx, const xb_mixer_cfg *xc, int N)

@@ -1429,7 +1429,8 @@ int xb_report_dir(const char *dir, FILE *print, FILE *err)
     int soft = 0;
     for (size_t i = 0; i < json_object_array_length(recs) && !soft; i++) {
         json_object *r = json_object_array_get_idx(recs, i);
-        soft = strcmp(xb_jstr(r, "kind", "train"), "latency") != 0 && strcmp(xb_jstr(r, "mixer", ""), "softmax") == 0;
+        soft = strcmp(xb_jstr(r, "kind", "train"), "latency") != 0 &&
+               strcmp(xb_jstr(r, "mixer", ""), "softmax") == 0;
     }
     json_object *rule = json_object_new_object();
     json_object_object_add(rule, "reference", json_object_new_string("softmax"));

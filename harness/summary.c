@@ -82,7 +82,8 @@ static void params_line(const xb_rview *v, int n, const char **mixers, int nm, F
                 "count (LRA's rule, † in the tables): ", mixers[j], worst);
     }
     if (flagged) fprintf(out, ".\n\n");
-    else fprintf(out, "Parameters: no mixer is more than 10%% over softmax's count where both have one (LRA's rule).\n\n");
+    else fprintf(out, "Parameters: no mixer is more than 10%% over softmax's count where both "
+                 "have one (LRA's rule).\n\n");
 }
 
 void xb_summary_print(json_object *meta, json_object *records, const char *dir, const char *tables,
