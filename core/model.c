@@ -27,8 +27,14 @@
  * token embedding. So xbench's embeddings start ~50× larger than Zoology's, and its output
  * layer is separate.
  *
- * Activations are saved per layer for batch B_max (PAIR: 2·B_max sequences, the two towers
- * of example i are sequences 2i and 2i+1): block input xa, rstd1, n1 = norm1(xa), c =
+ * Looped depth (model.loop = K > 1): the E = L·K executed blocks are layers[0 .. E); block
+ * e uses the parameters (offsets o_*) and mixer config (.layer = e mod L) of layer e mod L,
+ * so the slab is the plain model's, and the per-block tensors below are carved E times.
+ * Backward walks the E blocks in reverse; every gradient kernel accumulates (+=), so a shared
+ * tensor's gradient is the sum over its K repetitions.
+ *
+ * Activations are saved per executed block for batch B_max (PAIR: 2·B_max sequences, the two
+ * towers of example i are sequences 2i and 2i+1): block input xa, rstd1, n1 = norm1(xa), c =
  * conv(n1) if short_conv, the mixer's saved floats, and with an MLP xb = xa + mixer(..),
  * rstd2, n2 = norm2(xb) and the MLP's saved floats; then xf, rstd_f, hf = norm_f(xf), the
  * head's saved floats, logits, probabilities and per-row losses. Scratch is shared by the
@@ -37,6 +43,7 @@
  * size xb_model_bytes returns. */
 #include "core/model.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,7 +54,7 @@
 enum { INIT_NORMAL, INIT_UNIFORM, INIT_ZERO, INIT_ONE, INIT_MIXER };
 
 typedef struct layer {
-    xb_mixer_cfg xc;                               /* the mixer's config, .layer = index */
+    xb_mixer_cfg xc;                               /* the mixer's config, .layer = weight layer */
     size_t o_norm1, o_conv, o_mix, o_norm2, o_mlp; /* offsets in the parameter slab */
     float *xa, *rstd1, *n1, *c, *msaved, *xb, *rstd2, *n2, *mlpsaved;
 } layer;
@@ -57,11 +64,12 @@ struct xb_model {
     const xb_mixer *mx;
     xb_mixer_cfg xc;          /* resolved */
     int B, N, Bs, d, H, hh, C, L, k, mult;
+    int K, E;                 /* loop count, executed blocks L·K */
     size_t np, n_mix, n_msaved, n_mscratch;
     size_t o_wte, o_wpe, o_normf, o_head;
     float *params, *grads, *adam_m, *adam_v;
     unsigned char *flags;
-    layer *layers;
+    layer *layers;            /* E executed blocks; the first L own the offsets */
     int32_t *tok, *y;
     int *len;
     float *xf, *rstdf, *hf, *headsaved, *logits, *probs, *rowloss;
@@ -202,7 +210,7 @@ static size_t layout(xb_model *m, char *base)
 {
     carver cv = {base, 0};
     carve(&cv, sizeof(xb_model));
-    layer *layers = carve(&cv, (size_t)(m->L > 0 ? m->L : 1) * sizeof(layer));
+    layer *layers = carve(&cv, (size_t)(m->E > 0 ? m->E : 1) * sizeof(layer));
     if (base) m->layers = layers;
     size_t R = (size_t)m->Bs * m->N, Rd = R * m->d;
     size_t Rout = m->mc.shape == XB_SHAPE_TOK ? R : (size_t)m->B;
@@ -217,7 +225,7 @@ static size_t layout(xb_model *m, char *base)
     SET(len, carve(&cv, (size_t)m->Bs * sizeof(int)));
     SET(y, carve(&cv, Rout * sizeof(int32_t)));
     int mlp = m->mc.mlp;
-    for (int l = 0; l < m->L; l++) {
+    for (int l = 0; l < m->E; l++) {
         layer *ly = base ? &m->layers[l] : NULL;
 #define LSET(field, expr) do { p = (float *)(expr); if (ly) ly->field = p; } while (0)
         LSET(xa, CARVE_F(&cv, Rd));
@@ -263,6 +271,8 @@ static void setup(xb_model *m, const xb_model_cfg *mc, const xb_mixer *mx, const
     m->mult = mc->shape == XB_SHAPE_PAIR ? 2 : 1;
     m->Bs = m->mult * B;
     m->d = mc->dim; m->L = mc->layers; m->k = mc->short_conv;
+    m->K = mc->loop > 1 ? mc->loop : 1;
+    m->E = m->L * m->K;
     m->H = mc->mlp_ratio * mc->dim;
     m->hh = head_hidden(mc);
     m->C = mc->n_classes;
@@ -299,6 +309,10 @@ int xb_model_create(xb_model **out, const xb_model_cfg *mc, const xb_mixer *mx,
     if (mc->mlp != XB_MLP_NONE && mc->mlp_ratio < 1)
         return bad(err, errn, XB_EINVAL, "model.mlp_ratio: must be >= 1");
     if (mc->short_conv < 0) return bad(err, errn, XB_EINVAL, "model.short_conv: must be >= 0");
+    if (mc->loop < 0 || (mc->loop > 1 && mc->layers > INT_MAX / mc->loop)) {
+        snprintf(msg, sizeof msg, "model.loop: must be >= 1 with layers x loop in range, got %d", mc->loop);
+        return bad(err, errn, XB_EINVAL, msg);
+    }
     if (mc->positions && mc->max_len > 0 && mc->max_len < N) {
         snprintf(msg, sizeof msg, "model.max_len: %d is shorter than the sequence length %d", mc->max_len, N);
         return bad(err, errn, XB_EINVAL, msg);
@@ -327,8 +341,14 @@ int xb_model_create(xb_model **out, const xb_model_cfg *mc, const xb_mixer *mx,
     xb_model *m = (xb_model *)base;
     *m = tmp;
     layout(m, base);
-    for (int l = 0; l < m->L; l++) { m->layers[l].xc = m->xc; m->layers[l].xc.layer = l; }
+    for (int l = 0; l < m->E; l++) { m->layers[l].xc = m->xc; m->layers[l].xc.layer = l % m->L; }
     walk(mc, mx, &m->xc, N, note_offsets, m);
+    for (int l = m->L; l < m->E; l++) {   /* repetitions share their weight layer's tensors */
+        const layer *w = &m->layers[l % m->L];
+        layer *ly = &m->layers[l];
+        ly->o_norm1 = w->o_norm1; ly->o_conv = w->o_conv; ly->o_mix = w->o_mix;
+        ly->o_norm2 = w->o_norm2; ly->o_mlp = w->o_mlp;
+    }
     memset(m->flags, XB_T_FROZEN, m->np);   /* alignment gaps stay frozen */
     walk(mc, mx, &m->xc, N, note_flags, m);
     *out = m;
@@ -414,11 +434,11 @@ float xb_model_forward(xb_model *m, const int32_t *x, const int *len, const int3
         XB_ASSERT(m->len[s] >= 1 && m->len[s] <= N);
     }
     for (size_t r = 0; r < (size_t)R; r++) XB_ASSERT(x[r] >= 0 && x[r] < m->mc.vocab);
-    float *x0 = m->L > 0 ? m->layers[0].xa : m->xf;
+    float *x0 = m->E > 0 ? m->layers[0].xa : m->xf;
     xb_embed_forward(x0, m->tok, P + m->o_wte, m->mc.positions ? P + m->o_wpe : NULL, Bs, N, d);
-    for (int l = 0; l < m->L; l++) {
+    for (int l = 0; l < m->E; l++) {
         layer *ly = &m->layers[l];
-        float *next = l + 1 < m->L ? m->layers[l + 1].xa : m->xf;
+        float *next = l + 1 < m->E ? m->layers[l + 1].xa : m->xf;
         xb_rmsnorm_forward(ly->n1, ly->rstd1, ly->xa, P + ly->o_norm1, R, d);
         const float *in = ly->n1;
         if (m->k > 0) {
@@ -468,7 +488,7 @@ void xb_model_backward(xb_model *m)
                      P + m->o_head, m->headscratch, b, N, d, m->hh, m->C);
     memset(m->dres, 0, Rd * sizeof(float));
     xb_rmsnorm_backward(m->dres, G + m->o_normf, m->t1, m->xf, P + m->o_normf, m->rstdf, R, d);
-    for (int l = m->L - 1; l >= 0; l--) {
+    for (int l = m->E - 1; l >= 0; l--) {   /* gradients of shared weights add up (+=) */
         layer *ly = &m->layers[l];
         if (m->mc.mlp != XB_MLP_NONE) {
             memset(m->t1, 0, Rd * sizeof(float));
@@ -525,9 +545,10 @@ void xb_model_accuracy(const xb_model *m, double *sum, int *count)
 }
 
 /* Forward FLOPs of one sequence (PAIR: one example = both towers), FMA = 2, following
- * MIXERS.md §0: counted are the mixer's own formula (per layer), the short conv (2·k·d per
- * token), the MLP products (plain 4·d·H, GLU 6·d·H per token) and the head's products (CLS:
- * 2·d·hh + 2·hh·C; PAIR: 2·4d·hh + 2·hh·hh/2 + 2·hh/2·C; TOK: 2·d·C per token). Not counted
+ * MIXERS.md §0: counted are, per executed block (L·K of them with loop K), the mixer's own
+ * formula, the short conv (2·k·d per token) and the MLP products (plain 4·d·H, GLU 6·d·H per
+ * token); and the head's products (CLS: 2·d·hh + 2·hh·C; PAIR: 2·4d·hh + 2·hh·hh/2 +
+ * 2·hh/2·C; TOK: 2·d·C per token). Not counted
  * (elementwise, O(N·d) small constants): embedding look-up, norms, residual adds,
  * activations, pooling, softmax of the loss. */
 double xb_model_flops(const xb_model_cfg *mc, const xb_mixer *mx, const xb_mixer_cfg *xc, int N)
@@ -539,8 +560,9 @@ double xb_model_flops(const xb_model_cfg *mc, const xb_mixer *mx, const xb_mixer
     if (mc->mlp == XB_MLP_PLAIN) per_layer_tok += 4.0 * d * H;
     if (mc->mlp == XB_MLP_GLU) per_layer_tok += 6.0 * d * H;
     double enc = 0.0;
-    for (int l = 0; l < mc->layers; l++) {
-        c.layer = l;
+    int K = mc->loop > 1 ? mc->loop : 1;
+    for (int l = 0; l < mc->layers * K; l++) {
+        c.layer = l % mc->layers;
         enc += mx->flops(&c, N) + per_layer_tok * N;
     }
     if (mc->shape == XB_SHAPE_CLS) return enc + 2.0 * d * hh + 2.0 * hh * C;

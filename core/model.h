@@ -4,6 +4,12 @@
  *                                                   x += mlp(norm(x)) (unless mlp: none) ]
  *          → final norm → head
  *
+ * loop K (MIXERS.md §28.1; Sliced Recursive Transformer, AlgoFormer): the stack of L blocks is
+ * applied K times in a row with shared weights, x ← S(S(..S(x))), so the effective depth is
+ * L·K. Parameters do not grow; each repetition keeps its own saved activations (memory × K,
+ * counted by xb_model_bytes); gradients of the shared weights are the sum over repetitions;
+ * FLOPs count every executed block. K = 1 (or 0) is the plain model.
+ *
  * Heads: CLS = mean pool over real tokens → Dense → ReLU → Dense (classes);
  *        PAIR = the same encoder on both towers, [u, v, u*v, u-v] → Dense → ReLU → Dense →
  *               ReLU → Dense(2) (TASKS.md §0.2);
@@ -36,6 +42,7 @@ typedef struct xb_model_cfg {
     int positions;      /* 1: learned position table of max_len rows; 0: none */
     int max_len;        /* longest N the model will see */
     int head_hidden;    /* hidden width of the classifier heads (0 → 2d) */
+    int loop;           /* K: the L blocks run K times with shared weights (0 or 1 → once) */
 } xb_model_cfg;
 
 typedef struct xb_model xb_model;
@@ -79,7 +86,8 @@ void xb_model_backward(xb_model *m);
 void xb_model_accuracy(const xb_model *m, double *sum, int *count);
 
 /* Forward FLOPs of one sequence through the whole model (mixers by their formula, plus
- * projections, MLPs, norms and head as counted in core/model.c). */
+ * projections, MLPs, norms and head as counted in core/model.c); with loop K every one of
+ * the L·K executed blocks counts. */
 double xb_model_flops(const xb_model_cfg *mc, const xb_mixer *mx, const xb_mixer_cfg *xc, int N);
 
 #endif

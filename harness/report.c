@@ -203,6 +203,36 @@ void xb_aggregate(const xb_rview *v, int n, int kind, const char *task, const ch
     free(x);
 }
 
+/* ---- LRA's parameter rule ------------------------------------------------------------ */
+
+void xb_params_compare(const xb_rview *v, int n, const char *task, const char *mixer, int L,
+                       xb_params_cmp *out)
+{
+    out->params = out->softmax = out->ratio = NAN;
+    out->over = 0;
+    int n_soft = 0;
+    for (int i = 0; i < n; i++) {
+        const xb_rview *r = &v[i];
+        if (r->kind != XB_KIND_TRAIN || r->L != L || strcmp(r->task, task) != 0) continue;
+        double p = xb_record_num(r->o, "params");
+        if (!isfinite(p)) continue;
+        if (!isfinite(out->params) && strcmp(r->mixer, mixer) == 0) out->params = p;
+        if (strcmp(r->mixer_name, "softmax") != 0) continue;
+        if (n_soft == 0 || p != out->softmax) n_soft++;   /* distinct values, in a row */
+        out->softmax = p;
+    }
+    if (!isfinite(out->params)) out->status = XB_PCMP_NO_PARAMS;
+    else if (n_soft == 0) out->status = XB_PCMP_NO_SOFTMAX;
+    else if (n_soft > 1) out->status = XB_PCMP_AMBIGUOUS;
+    else out->status = XB_PCMP_OK;
+    if (out->status != XB_PCMP_OK) {
+        out->softmax = NAN;
+        return;
+    }
+    out->ratio = out->params / out->softmax;
+    out->over = 10.0 * out->params > 11.0 * out->softmax;   /* counts are exact integers */
+}
+
 /* ---- formatting --------------------------------------------------------------------- */
 
 void xb_fmt_time(double s, char *buf, size_t n)
@@ -220,6 +250,16 @@ static void fmt_flops(double f, char *buf, size_t n)
     else if (f < 1e9) snprintf(buf, n, "%.3g M", f / 1e6);
     else if (f < 1e12) snprintf(buf, n, "%.3g G", f / 1e9);
     else snprintf(buf, n, "%.3g T", f / 1e12);
+}
+
+/* A parameter count: 3620 → "3.62k", 1.5e6 → "1.5M" (exact counts are in results.csv). */
+static void fmt_count(double c, char *buf, size_t n)
+{
+    if (!isfinite(c)) snprintf(buf, n, "—");
+    else if (c < 1e3) snprintf(buf, n, "%.0f", c);
+    else if (c < 1e6) snprintf(buf, n, "%.3gk", c / 1e3);
+    else if (c < 1e9) snprintf(buf, n, "%.3gM", c / 1e6);
+    else snprintf(buf, n, "%.3gG", c / 1e9);
 }
 
 static void fmt_mib(double bytes, char *buf, size_t n)
@@ -323,6 +363,15 @@ static void accuracy_section(ctx *c, int threads, const char *thr_note)
         if (a.total > max_seeds) max_seeds = a.total;
     }
     int any_nl = 0;
+    /* the parameter column, when the records carry counts (folders written before they did
+     * get no column of dashes) */
+    int has_params = 0, any_soft = 0, any_over = 0, unchecked = 0;
+    for (int i = 0; i < c->n; i++) {
+        if (c->v[i].kind != XB_KIND_TRAIN) continue;
+        if (isfinite(xb_record_num(c->v[i].o, "params"))) has_params = 1;
+        if (strcmp(c->v[i].mixer_name, "softmax") == 0) any_soft = 1;
+    }
+    sb over = { 0 }, nosoft = { 0 };
     sb_printf(c->b, "## Test accuracy (%%)%s\n\n", thr_note);
     if (max_seeds > 1)
         sb_printf(c->b, "Mean ± sample std over seeds; (k/n) when only k of n seeds ended ok.\n\n");
@@ -339,14 +388,49 @@ static void accuracy_section(ctx *c, int threads, const char *thr_note)
                 }
         }
         sb_printf(c->b, "### L = %d\n\n", L);
-        header_row(c->b, "mixer", tl, k, NULL, k > 1 ? "average" : NULL);
+        if (!has_params) header_row(c->b, "mixer", tl, k, NULL, k > 1 ? "average" : NULL);
+        else {
+            sb_printf(c->b, "| mixer |");
+            for (int t = 0; t < k; t++) sb_printf(c->b, " %s |", tl[t]);
+            sb_printf(c->b, "%s params |\n|---|", k > 1 ? " average |" : "");
+            for (int t = 0; t < k + (k > 1) + 1; t++) sb_printf(c->b, "---:|");
+            sb_printf(c->b, "\n");
+            /* task columns without a softmax count to compare with */
+            for (int t = 0; any_soft && t < k; t++) {
+                int found = 0;
+                for (int j = 0; j < nm && !found; j++) {
+                    xb_params_cmp pc;
+                    xb_params_compare(c->v, c->n, tl[t], mixers[j], L, &pc);
+                    found = pc.status == XB_PCMP_OK || pc.status == XB_PCMP_AMBIGUOUS;
+                }
+                if (!found) sb_printf(&nosoft, "%s%s at L = %d", unchecked++ ? ", " : "", tl[t], L);
+            }
+        }
         for (int j = 0; j < nm; j++) {
             sb_printf(c->b, "| %s |", mixers[j]);
             double sum = 0;
             int have = 0;
+            char pcell[256] = "";
+            size_t pu = 0;
+            int p_same = 1;
+            double p_first = NAN;
             for (int t = 0; t < k; t++) {
                 xb_agg a;
-                char cell[96];
+                char cell[112];
+                xb_params_cmp pc;
+                xb_params_compare(c->v, c->n, tl[t], mixers[j], L, &pc);
+                if (has_params) {
+                    char pv[32];
+                    fmt_count(pc.params, pv, sizeof pv);
+                    int w = snprintf(pcell + pu, sizeof pcell - pu, "%s%s", t ? " · " : "", pv);
+                    if (w > 0 && (size_t)w < sizeof pcell - pu) pu += (size_t)w;
+                    if (t == 0) p_first = pc.params;
+                    else if (!(pc.params == p_first)) p_same = 0;   /* NAN differs from all */
+                }
+                if (pc.over) {
+                    sb_printf(&over, "%s%s on %s at L = %d (%.3f× softmax's %.0f)", any_over++ ? "; " : "",
+                              mixers[j], tl[t], L, pc.ratio, pc.softmax);
+                }
                 xb_aggregate(c->v, c->n, XB_KIND_TRAIN, tl[t], mixers[j], L, threads, "test_acc", &a);
                 if (a.ok == 0) {
                     fmt_missing_cell(c, tl[t], mixers[j], &a, cell, sizeof cell);
@@ -364,11 +448,15 @@ static void accuracy_section(ctx *c, int threads, const char *thr_note)
                     sum += a.mean;
                     have++;
                 }
-                sb_printf(c->b, " %s |", cell);
+                sb_printf(c->b, " %s%s |", cell, pc.over ? " †" : "");
             }
             if (k > 1) {
                 if (have == k) sb_printf(c->b, " %.1f |", 100 * sum / k);
                 else sb_printf(c->b, " — (%d of %d tasks) |", have, k);
+            }
+            if (has_params) {
+                if (p_same && k > 1) fmt_count(p_first, pcell, sizeof pcell);
+                sb_printf(c->b, " %s |", pcell);
             }
             sb_printf(c->b, "\n");
         }
@@ -383,9 +471,30 @@ static void accuracy_section(ctx *c, int threads, const char *thr_note)
             else sb_printf(c->b, " — |");
         }
         if (k > 1) sb_printf(c->b, " |");
+        if (has_params) sb_printf(c->b, " |");
         sb_printf(c->b, "\n\n");
         free(tl);
     }
+    if (has_params) {
+        sb_printf(c->b, "*params*: the trained model's parameter count (`params` in cells.jsonl: "
+                  "its whole weight slab, fixed buffers included), one per task column in "
+                  "column order where they differ. ");
+        if (!any_soft)
+            sb_printf(c->b, "softmax is not in this run, so no model's count is compared with "
+                      "softmax's and nothing is flagged.\n\n");
+        else if (any_over)
+            sb_printf(c->b, "† more than 10%% over softmax's parameter count for the same task, "
+                      "configuration and length (LRA's rule; computed from the records): %s.\n\n",
+                      over.p ? over.p : "");
+        else
+            sb_printf(c->b, "No model is more than 10%% over softmax's parameter count for its task, "
+                      "configuration and length (LRA's rule; computed from the records).\n\n");
+        if (unchecked)
+            sb_printf(c->b, "No softmax count to compare with for %s: those columns are not "
+                      "checked.\n\n", nosoft.p ? nosoft.p : "");
+    }
+    free(over.p);
+    free(nosoft.p);
     if (any_nl)
         sb_printf(c->b, "*not-learned*: the training loss never left its plateau (flat over the "
                   "second half of training, far from converged, accuracy near the task's plateau "
@@ -1100,12 +1209,22 @@ char *xb_report_csv(json_object *records)
             sb_printf(&b, "%s_%s,", lat_what[w], lat_fields[i]);
     for (size_t i = 0; i < sizeof paired_fields / sizeof *paired_fields; i++)
         sb_printf(&b, "mixer_fwd_paired_%s,", paired_fields[i]);
-    sb_printf(&b, "config_hash,error,task_label,mixer_label,not_learned\n");
+    sb_printf(&b, "config_hash,error,task_label,mixer_label,not_learned,params_vs_softmax,params_over_softmax\n");
     size_t n = json_object_array_length(records);
     /* task_label / mixer_label (last, so older readers find every other column where it
      * was): what tells this row's configuration from others of its task and mixer */
     xb_label *lab = calloc(n ? n : 1, sizeof *lab);
     if (!lab || xb_label_records(records, lab)) {
+        free(lab);
+        free(b.p);
+        return NULL;
+    }
+    /* params_vs_softmax / params_over_softmax (LRA's rule, xb_params_compare): empty where
+     * there is nothing to compare (latency cells, no count, no softmax count) */
+    xb_rview *v = NULL;
+    int nv = xb_rviews(records, &v);
+    if (!v || (size_t)nv != n) {
+        free(v);
         free(lab);
         free(b.p);
         return NULL;
@@ -1141,9 +1260,14 @@ char *xb_report_csv(json_object *records)
         sb_printf(&b, ",");
         csv_str(&b, lab[r].mixer);
         int nl = xb_cell_not_learned(o, NULL);   /* 1, 0, or empty: cannot tell */
-        if (nl >= 0) sb_printf(&b, ",%d\n", nl);
-        else sb_printf(&b, ",\n");
+        if (nl >= 0) sb_printf(&b, ",%d", nl);
+        else sb_printf(&b, ",");
+        xb_params_cmp pc = { NAN, NAN, NAN, 0, XB_PCMP_NO_PARAMS };
+        if (v[r].kind == XB_KIND_TRAIN) xb_params_compare(v, nv, v[r].task, v[r].mixer, v[r].L, &pc);
+        if (pc.status == XB_PCMP_OK) sb_printf(&b, ",%.9g,%d\n", pc.ratio, pc.over);
+        else sb_printf(&b, ",,\n");
     }
+    free(v);
     free(lab);
     return sb_take(&b);
 }
@@ -1153,6 +1277,11 @@ char *xb_report_csv(json_object *records)
 static json_object *num_or_null(double v)
 {
     return isfinite(v) ? json_object_new_double(v) : NULL;
+}
+
+static json_object *count_or_null(double v)
+{
+    return isfinite(v) ? json_object_new_int64((int64_t)v) : NULL;
 }
 
 static json_object *agg_json(const xb_agg *a)
@@ -1197,6 +1326,14 @@ static json_object *aggregates_json(json_object *records)
                     !strcmp(v[k].task, v[i].task) && !strcmp(v[k].mixer, v[i].mixer))
                     nl += v[k].not_learned == 1;
             json_object_object_add(g, "not_learned", json_object_new_int(nl));
+            /* LRA's parameter rule: null where there is nothing to compare */
+            xb_params_cmp pc;
+            xb_params_compare(v, n, v[i].task, v[i].mixer, v[i].L, &pc);
+            int cmp = pc.status == XB_PCMP_OK;
+            json_object_object_add(g, "params", count_or_null(pc.params));
+            json_object_object_add(g, "params_softmax", cmp ? count_or_null(pc.softmax) : NULL);
+            json_object_object_add(g, "params_vs_softmax", cmp ? num_or_null(pc.ratio) : NULL);
+            json_object_object_add(g, "params_over_softmax", cmp ? json_object_new_boolean(pc.over) : NULL);
         }
         json_object_object_add(g, "L", json_object_new_int(v[i].L));
         json_object_object_add(g, "threads", json_object_new_int(v[i].threads));
@@ -1293,6 +1430,19 @@ int xb_report_dir(const char *dir, FILE *print, FILE *err)
         json_object_array_add(cells, lean_copy(json_object_array_get_idx(recs, i)));
     json_object_object_add(res, "cells", cells);
     json_object_object_add(res, "aggregates", aggregates_json(recs));
+    /* how the aggregates' params_over_softmax is decided (tables.md's † and its note) */
+    int soft = 0;
+    for (size_t i = 0; i < json_object_array_length(recs) && !soft; i++) {
+        json_object *r = json_object_array_get_idx(recs, i);
+        soft = strcmp(xb_jstr(r, "kind", "train"), "latency") != 0 &&
+               strcmp(xb_jstr(r, "mixer", ""), "softmax") == 0;
+    }
+    json_object *rule = json_object_new_object();
+    json_object_object_add(rule, "reference", json_object_new_string("softmax"));
+    json_object_object_add(rule, "same", json_object_new_string("task label, L"));
+    json_object_object_add(rule, "flag_when_ratio_above", json_object_new_double(1.1));
+    json_object_object_add(rule, "softmax_in_run", json_object_new_boolean(soft));
+    json_object_object_add(res, "params_rule", rule);
 
     rc = tables && csv ? 0 : XB_ENOMEM;
     char *p;

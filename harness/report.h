@@ -5,7 +5,8 @@
  *   results.json   {"meta", "cells" (records without raw repetition times), "accuracy",
  *                   "latency", "scaling"} — the aggregates the tables show
  *   tables.md      the resolved suite, a machine summary, then accuracy (mixers × tasks at
- *                  each length, mean ± std over seeds, with a chance row), training, latency
+ *                  each length, mean ± std over seeds, with a chance row and a parameter
+ *                  count column; † on a model > 10% over softmax's count), training, latency
  *                  (mixers × lengths, with achieved GFLOP/s and fraction of FMA peak), FLOPs,
  *                  memory, scaling exponents and crossovers vs softmax, and the cells that did
  *                  not end ok. A failed or missing cell shows "—" with its status, never 0.
@@ -81,5 +82,22 @@ void xb_aggregate(const xb_rview *v, int n, int kind, const char *task, const ch
 void xb_fmt_time(double s, char *buf, size_t n);
 /* Numeric value at a dotted path, NAN when absent or null. */
 double xb_record_num(json_object *rec, const char *path);
+
+/* LRA's parameter rule (issue 17), computed from the records' "params" (the trained model's
+ * parameter slab, xb_model_n_params), never assumed: a training grid point (task label,
+ * mixer label, L) against softmax's count at the same task label and L. Flagged when more
+ * than 10% over: 10 · params > 11 · softmax (exactly 10% over is not flagged). */
+enum { XB_PCMP_OK = 0, XB_PCMP_NO_PARAMS, XB_PCMP_NO_SOFTMAX, XB_PCMP_AMBIGUOUS };
+typedef struct xb_params_cmp {
+    double params;      /* the grid point's count; NAN when none of its records has one */
+    double softmax;     /* softmax's count at the same task label and L; NAN unless OK */
+    double ratio;       /* params / softmax; NAN unless OK */
+    int over;           /* 1: more than 10% over softmax's; 0 otherwise (and unless OK) */
+    int status;         /* XB_PCMP_OK; NO_PARAMS: the point has no count; NO_SOFTMAX: no
+                           softmax record with a count there; AMBIGUOUS: softmax records
+                           there disagree (then nothing is flagged) */
+} xb_params_cmp;
+void xb_params_compare(const xb_rview *v, int n, const char *task, const char *mixer, int L,
+                       xb_params_cmp *out);
 
 #endif

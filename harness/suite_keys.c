@@ -31,6 +31,8 @@ const xb_suite_key xb_suite_model_keys[] = {
      "position embedding: learned (a table of max-length rows) or none"},
     {"head_hidden", K_INT, 0, 65536, 0, MODEL(head_hidden), 0, 0, 0, 0,
      "hidden width of the CLS/PAIR classifier head (0 = 2 * dim)"},
+    {"loop", K_INT, 1, 64, 1, MODEL(loop), 0, 0, 0, 0,
+     "run the stack of layers this many times with shared weights (depth layers * loop, same parameters)"},
 };
 
 #define TRAIN(f) offsetof(xb_train_cfg, f)

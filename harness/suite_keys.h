@@ -28,7 +28,7 @@ typedef struct xb_suite_key {
 } xb_suite_key;
 
 /* Rows per table (checked against the tables by _Static_assert in suite_keys.c). */
-enum { N_MODEL = 8, N_TRAIN = 10, N_LAT = 9, N_LIMITS = 2, N_TOP = 11, N_TASKKEYS = 8,
+enum { N_MODEL = 9, N_TRAIN = 10, N_LAT = 9, N_LIMITS = 2, N_TOP = 11, N_TASKKEYS = 8,
        N_MIXER_OPTS = 23 };
 
 extern const xb_suite_key xb_suite_model_keys[N_MODEL];     /* xb_model_cfg */

@@ -48,6 +48,44 @@ static void fmt_time(double s, char *buf, size_t n)
 
 typedef struct col { const char *task; int L; } col;
 
+/* One line on LRA's parameter rule (xb_params_compare): the mixers more than 10% over
+ * softmax's count somewhere (the † of the accuracy tables), or that none is, or that there
+ * is no softmax to compare with. Nothing when no training record has a count. */
+static void params_line(const xb_rview *v, int n, const char **mixers, int nm, FILE *out)
+{
+    int has = 0, soft = 0, flagged = 0;
+    for (int i = 0; i < n; i++) {
+        if (v[i].kind != XB_KIND_TRAIN) continue;
+        has |= isfinite(xb_record_num(v[i].o, "params"));
+        soft |= strcmp(v[i].mixer_name, "softmax") == 0;
+    }
+    if (!has) return;
+    if (!soft) {
+        fprintf(out, "Parameters: softmax is not in this run, so no mixer's count is compared "
+                "(LRA's 10%% rule needs the reference).\n\n");
+        return;
+    }
+    for (int j = 0; j < nm; j++) {
+        int over = 0;
+        double worst = 0;
+        for (int i = 0; i < n; i++) {
+            if (v[i].kind != XB_KIND_TRAIN || strcmp(v[i].mixer, mixers[j]) != 0) continue;
+            xb_params_cmp pc;
+            xb_params_compare(v, n, v[i].task, v[i].mixer, v[i].L, &pc);
+            if (pc.over) {
+                over = 1;
+                if (pc.ratio > worst) worst = pc.ratio;
+            }
+        }
+        if (!over) continue;
+        fprintf(out, "%s%s (up to %.3f×)", flagged++ ? ", " : "Parameters: more than 10% over softmax's "
+                "count (LRA's rule, † in the tables): ", mixers[j], worst);
+    }
+    if (flagged) fprintf(out, ".\n\n");
+    else fprintf(out, "Parameters: no mixer is more than 10%% over softmax's count where both "
+                 "have one (LRA's rule).\n\n");
+}
+
 void xb_summary_print(json_object *meta, json_object *records, const char *dir, const char *tables,
                       FILE *out)
 {
@@ -180,6 +218,7 @@ void xb_summary_print(json_object *meta, json_object *records, const char *dir, 
         fprintf(out, "| %s | %s | %s | %s |\n", mixers[j], a, t, verdict);
     }
     fprintf(out, "\n");
+    params_line(v, n, mixers, nm, out);
     free(Ls);
 done:
     free(acc);

@@ -68,6 +68,9 @@ static json_object *model_cfg_json(const xb_model_cfg *m)
     I(shape); I(vocab); I(n_classes); I(dim); I(layers); I(heads); I(mlp); I(mlp_ratio);
     I(short_conv); I(positions); I(max_len); I(head_hidden);
 #undef I
+    /* loop only when it loops: a plain model's configuration (and so its cells' identity in
+     * compare and their config_hash) stays what it was before the key existed */
+    if (m->loop > 1) json_object_object_add(o, "loop", jint(m->loop));
     return o;
 }
 

@@ -3,6 +3,9 @@
  * labels name exactly what differs, and a suite sweeps task options, model: and train: keys
  * as axes (harness/suite.c).
  *
+ * LRA's parameter rule compares a model with softmax of its own configuration: a looped
+ * model's softmax, not the unlooped one's.
+ *
  * Before configuration grouping, two MQAR entries with kv_pairs 2 and 8 at one length were
  * shown as one cell "mean ± std over 2 seeds" of both; the report tests below fail on that. */
 #include <criterion/criterion.h>
@@ -139,8 +142,8 @@ Test(groups, report_keeps_configurations_apart)
     cr_assert(strstr(t, "61.5 ±") == NULL, "pooled over configurations:\n%s", t);
 
     char *csv = tmpdir_read(dir, "results.csv");
-    cr_assert(strstr(csv, ",task_label,mixer_label,not_learned\n") != NULL, "%s", csv);
-    cr_assert(strstr(csv, ",mqar kv_pairs=8,gla,\n") != NULL, "%s", csv);   /* no curve: cannot tell */
+    cr_assert(strstr(csv, ",task_label,mixer_label,not_learned,params_vs_softmax,params_over_softmax\n") != NULL, "%s", csv);
+    cr_assert(strstr(csv, ",mqar kv_pairs=8,gla,,,\n") != NULL, "%s", csv);   /* no curve: cannot tell */
 
     char rj[128];
     snprintf(rj, sizeof rj, "%s/results.json", dir);
@@ -287,6 +290,53 @@ Test(groups, plateau_cells_are_marked_not_learned)
     cr_assert(strstr(t, "| softmax | 99.0 |") != NULL, "%s", t);
     cr_assert(strstr(t, "*not-learned*: the training loss never left its plateau") != NULL, "%s", t);
     char *csv = tmpdir_read(dir, "results.csv");
-    cr_assert(strstr(csv, ",mqar,mamba,1\n") != NULL, "%s", csv);
-    cr_assert(strstr(csv, ",mqar,softmax,0\n") != NULL, "%s", csv);
+    cr_assert(strstr(csv, ",mqar,mamba,1,,\n") != NULL, "%s", csv);
+    cr_assert(strstr(csv, ",mqar,softmax,0,,\n") != NULL, "%s", csv);
+}
+
+/* A training record of mqar/<mixer> at L 64 whose model has `layers` blocks run `loop` times
+ * (loop 1: the key is absent, as harness/sweep.c writes it), with a parameter count. */
+static json_object *loop_rec(const char *mixer, int layers, int loop, long params, double acc, const char *hash)
+{
+    char lp[32] = "", text[2048];
+    if (loop > 1) snprintf(lp, sizeof lp, ",\"loop\":%d", loop);
+    snprintf(text, sizeof text,
+             "{\"v\":1,\"kind\":\"train\",\"task\":\"mqar\",\"mixer\":\"%s\",\"L\":64,\"seed\":1,"
+             "\"threads\":1,\"causal\":true,\"status\":\"ok\",\"config_hash\":\"%s\",\"suite_hash\":\"s\","
+             "\"test_acc\":%g,\"chance\":0.05,\"params\":%ld,\"config\":{\"kind\":\"train\",\"task\":"
+             "{\"name\":\"mqar\",\"key\":\"k\",\"options\":{\"kv_pairs\":4.0},\"L\":64},\"mixer\":{\"name\":"
+             "\"%s\",\"cfg\":{\"d\":64,\"heads\":1,\"causal\":1,\"n_max\":64}},\"model\":{\"dim\":64,"
+             "\"layers\":%d,\"mlp\":2,\"max_len\":64%s},\"train\":{\"steps\":1000,\"seed\":\"%s\"},"
+             "\"seed\":1,\"threads\":1}}", mixer, hash, acc, params, mixer, layers, lp, hash);
+    json_object *o = json_tokener_parse(text);
+    cr_assert_not_null(o, "%s", text);
+    return o;
+}
+
+Test(groups, params_rule_compares_within_a_configuration)
+{
+    /* softmax: 2 layers 2000 parameters, 1 layer looped twice 1200. gla: 2 layers 2100 (5%
+     * over its own softmax, 75% over the looped one) and looped 1400 (17% over its own
+     * softmax, under the 2-layer one): only the looped gla is flagged */
+    xb_store st;
+    cr_assert_eq(xb_store_open(&st, dir), 0);
+    json_object *r[4] = { loop_rec("softmax", 2, 1, 2000, 0.9, "s2"), loop_rec("softmax", 1, 2, 1200, 0.8, "s1"),
+                          loop_rec("gla", 2, 1, 2100, 0.7, "g2"), loop_rec("gla", 1, 2, 1400, 0.6, "g1") };
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(xb_store_append(&st, r[i]), 0);
+        json_object_put(r[i]);
+    }
+    xb_store_close(&st);
+    tmpdir_write(dir, "meta.json", "{\"suite_hash\": \"s\", \"suite_name\": \"t\"}\n");
+    cr_assert_eq(xb_report_dir(dir, NULL, stderr), 0);
+    char *t = tmpdir_read(dir, "tables.md");
+    /* the labels name what differs: layers and loop (absent = ~ in the label) */
+    const char *hdr = strstr(t, "| mixer | mqar layers=2 loop=~ | mqar layers=1 loop=2 | average | params |");
+    cr_assert_not_null(hdr, "%s", t);
+    cr_assert(strstr(hdr, "| softmax | 90.0 | 80.0 | 85.0 | 2k · 1.2k |\n") != NULL, "%s", t);
+    cr_assert(strstr(hdr, "| gla | 70.0 | 60.0 † | 65.0 | 2.1k · 1.4k |\n") != NULL, "%s", t);
+    cr_assert(strstr(t, "gla on mqar layers=1 loop=2 at L = 64 (1.167× softmax's 1200).") != NULL, "%s", t);
+    char *csv = tmpdir_read(dir, "results.csv");   /* the same static buffer as t */
+    cr_assert(strstr(csv, ",mqar layers=2 loop=~,gla,,1.05,0\n") != NULL, "%s", csv);
+    cr_assert(strstr(csv, ",mqar layers=1 loop=2,gla,,1.16666667,1\n") != NULL, "%s", csv);
 }

@@ -2,6 +2,10 @@
  * (never registered): finite-difference gradient check of every tensor for CLS, PAIR and TOK
  * with mlp none/plain/glu and the short conv, padding, parameter count and flags, bytes
  * accounting (against what malloc actually handed out), init determinism and FLOPs.
+ * Looped depth (model.loop = K): the same gradient check at K = 2 and 3, K changes the
+ * output but not the parameters, bytes and FLOPs grow with the executed blocks, and for
+ * every registered mixer a looped model equals the unrolled model with tied weights
+ * (forward bit for bit; gradients = the sum of the tied copies' gradients).
  *
  * The test mixer "cummean" (exported as test_mixer_cummean for tests/test_train.c and
  * tests/test_learn.c): v = x W_V; s_t = mean of v over τ ≤ t (causal) or over the real tokens
@@ -15,6 +19,7 @@
 #include "core/layers.h"
 #include "core/model.h"
 #include "core/xb.h"
+#include "mixers/registry.h"
 
 /* ---- the test-only mixer ---------------------------------------------------------------------- */
 
@@ -177,10 +182,13 @@ static void make_batch(xb_shape s, int b, int N, int V, int C, int32_t *x, int *
 
 static int close_enough(double a, double n) { return fabs(a - n) <= 3e-2 * (fabs(a) + fabs(n)) + 3e-4; }
 
-static void gradcheck(xb_shape s, int mlp, int conv, int positions, int causal, const int *tok_len)
+static void gradcheck_loop(xb_shape s, int mlp, int conv, int positions, int causal, const int *tok_len,
+                           int layers, int loop)
 {
     const int B = 3, N = 6;
     xb_model_cfg mc = mcfg(s, mlp, conv, positions);
+    mc.layers = layers;
+    mc.loop = loop;
     xb_mixer_cfg xc = xcfg(mc.dim, causal);
     xb_model *m;
     char err[256] = "";
@@ -214,8 +222,8 @@ static void gradcheck(xb_shape s, int mlp, int conv, int positions, int causal, 
             size_t i = t.offset + (n <= 6 ? (size_t)k : xb_rng_u64(&pick) % n);
             float keep = P[i];
             double num = 0;
-            for (int e = 0; e < 3; e++) {   /* smaller steps when a ReLU kink is crossed */
-                float h = e == 0 ? 1e-2f : e == 1 ? 3e-3f : 1e-3f;
+            for (int e = 0; e < 4; e++) {   /* smaller steps when a ReLU kink is crossed */
+                float h = e == 0 ? 1e-2f : e == 1 ? 3e-3f : e == 2 ? 1e-3f : 3e-4f;
                 P[i] = keep + h; double lp = xb_model_forward(m, x, len, y, B);
                 P[i] = keep - h; double lm = xb_model_forward(m, x, len, y, B);
                 num = (lp - lm) / (2.0 * h);
@@ -229,8 +237,8 @@ static void gradcheck(xb_shape s, int mlp, int conv, int positions, int causal, 
             }
         }
     }
-    cr_expect_eq(bad, 0, "shape %d mlp %d conv %d causal %d: %d of %d disagree, e.g. %s",
-                 s, mlp, conv, causal, bad, checked, where);
+    cr_expect_eq(bad, 0, "shape %d mlp %d conv %d causal %d loop %d: %d of %d disagree, e.g. %s",
+                 s, mlp, conv, causal, loop, bad, checked, where);
     cr_expect(checked > 40, "only %d coordinates checked", checked);
 
     if (s != XB_SHAPE_TOK) {   /* pad tokens change nothing (bit for bit) */
@@ -243,6 +251,11 @@ static void gradcheck(xb_shape s, int mlp, int conv, int positions, int causal, 
     }
     free(G);
     xb_model_free(m);
+}
+
+static void gradcheck(xb_shape s, int mlp, int conv, int positions, int causal, const int *tok_len)
+{
+    gradcheck_loop(s, mlp, conv, positions, causal, tok_len, 2, 1);
 }
 
 Test(model, grad_cls) { gradcheck(XB_SHAPE_CLS, XB_MLP_NONE, 0, 1, 0, NULL); gradcheck(XB_SHAPE_CLS, XB_MLP_PLAIN, 3, 0, 0, NULL); }
@@ -450,4 +463,177 @@ Test(model, bitwise_repeatable_at_size)
     cr_expect_eq(loss[0], loss[1]);
     cr_expect_eq(memcmp(g[0], g[1], np * sizeof(float)), 0, "two identical backward passes differ");
     free(g[0]); free(g[1]); free(x); free(y);
+}
+
+/* ---- looped depth (model.loop) ----------------------------------------------------------------- */
+
+Test(model, grad_loop2) { gradcheck_loop(XB_SHAPE_CLS, XB_MLP_PLAIN, 3, 1, 0, NULL, 2, 2); }
+Test(model, grad_loop3)
+{
+    gradcheck_loop(XB_SHAPE_TOK, XB_MLP_GLU, 2, 1, 1, NULL, 1, 3);
+    gradcheck_loop(XB_SHAPE_PAIR, XB_MLP_NONE, 0, 1, 0, NULL, 2, 3);
+}
+
+/* K = 2 is not K = 1: same parameters (count, layout and initial values), another function. */
+Test(model, loop_changes_output_not_parameters)
+{
+    const int B = 3, N = 6;
+    xb_model_cfg mc = mcfg(XB_SHAPE_CLS, XB_MLP_GLU, 3, 1);
+    xb_mixer_cfg xc = xcfg(mc.dim, 0);
+    xb_model *m[2];
+    char err[256] = "";
+    float loss[2];
+    int32_t x[3 * 6], y[3 * 6];
+    int len[3];
+    make_batch(XB_SHAPE_CLS, B, N, mc.vocab, mc.n_classes, x, len, y, 9);
+    for (int k = 0; k < 2; k++) {
+        mc.loop = k + 1;
+        cr_assert_eq(xb_model_create(&m[k], &mc, &test_mixer_cummean, &xc, B, N, err, sizeof err), 0, "%s", err);
+        xb_model_init(m[k], 5);
+        loss[k] = xb_model_forward(m[k], x, len, y, B);
+    }
+    size_t np = xb_model_n_params(m[0]);
+    cr_expect_eq(xb_model_n_params(m[1]), np, "loop 2 has %zu parameters, loop 1 %zu", xb_model_n_params(m[1]), np);
+    cr_expect_eq(memcmp(xb_model_params(m[0]), xb_model_params(m[1]), np * sizeof(float)), 0,
+                 "the same seed gives other weights with loop 2");
+    cr_expect_eq(memcmp(xb_model_flags(m[0]), xb_model_flags(m[1]), np), 0);
+    char n0[64], n1[64];
+    xb_tensor t0, t1;
+    int i = 0;
+    for (; xb_model_tensor(m[0], i, &t0, n0, sizeof n0); i++) {
+        cr_assert(xb_model_tensor(m[1], i, &t1, n1, sizeof n1), "tensor %d (%s) missing with loop 2", i, n0);
+        cr_expect_str_eq(n0, n1);
+    }
+    cr_expect(!xb_model_tensor(m[1], i, &t1, n1, sizeof n1), "loop 2 lists more tensors");
+    cr_expect(fabsf(loss[0] - loss[1]) > 1e-4f * fabsf(loss[0]), "loop 2 gave loss %.9g, loop 1 %.9g", loss[1], loss[0]);
+    xb_model_free(m[0]);
+    xb_model_free(m[1]);
+}
+
+Test(model, loop_bytes_and_flops)
+{
+    xb_model_cfg mc = mcfg(XB_SHAPE_PAIR, XB_MLP_GLU, 3, 1);
+    mc.layers = 1;
+    xb_mixer_cfg xc = xcfg(mc.dim, 0);
+    int B = 4, N = 32;
+    size_t b1 = xb_model_bytes(&mc, &test_mixer_cummean, &xc, B, N);
+    mc.loop = 3;
+    size_t b3 = xb_model_bytes(&mc, &test_mixer_cummean, &xc, B, N);
+    /* two more blocks' saved streams: xa, n1, c, msaved, xb, n2 are (R,d) each, R = 2·B·N */
+    size_t Rd = (size_t)2 * B * N * mc.dim;
+    cr_expect(b3 >= b1 + 2 * 6 * Rd * sizeof(float), "loop 3 bytes %zu, loop 1 %zu", b3, b1);
+    struct mallinfo2 before = mallinfo2();
+    xb_model *m;
+    char err[256];
+    cr_assert_eq(xb_model_create(&m, &mc, &test_mixer_cummean, &xc, B, N, err, sizeof err), 0, "%s", err);
+    struct mallinfo2 after = mallinfo2();
+    size_t got = (after.uordblks + after.hblkhd) - (before.uordblks + before.hblkhd);
+    cr_expect(got >= b3 && got <= b3 + 8192, "create allocated %zu bytes, xb_model_bytes says %zu", got, b3);
+    xb_model_free(m);
+    /* FLOPs: every executed block counts; loop 3 of 1 layer = 3 layers, loop 2 of 2 = 4 */
+    double f3 = xb_model_flops(&mc, &test_mixer_cummean, &xc, 100);
+    mc.loop = 1; mc.layers = 3;
+    cr_expect_eq(f3, xb_model_flops(&mc, &test_mixer_cummean, &xc, 100));
+    mc.layers = 4;
+    double f4 = xb_model_flops(&mc, &test_mixer_cummean, &xc, 100);
+    mc.layers = 2; mc.loop = 2;
+    cr_expect_eq(xb_model_flops(&mc, &test_mixer_cummean, &xc, 100), f4);
+    mc.loop = -1;
+    cr_expect_eq(xb_model_create(&m, &mc, &test_mixer_cummean, &xc, B, N, err, sizeof err), XB_EINVAL);
+    cr_expect(strstr(err, "model.loop") != NULL, "message: %s", err);
+}
+
+/* Copy every tensor of src into the tensor of dst with the same name; "l0.*" also into
+ * "l<j>.*" for j < copies (the unrolled model's tied layers). */
+static void tie_copy(xb_model *dst, const xb_model *src, int copies)
+{
+    char ns[64], nd[64], want[64];
+    xb_tensor ts, td;
+    const float *S = xb_model_params((xb_model *)src);
+    float *D = xb_model_params(dst);
+    for (int i = 0; xb_model_tensor(src, i, &ts, ns, sizeof ns); i++) {
+        int n = strncmp(ns, "l0.", 3) == 0 ? copies : 1;
+        for (int j = 0; j < n; j++) {
+            if (j == 0) snprintf(want, sizeof want, "%s", ns);
+            else snprintf(want, sizeof want, "l%d.%s", j, ns + 3);
+            int found = 0;
+            for (int k = 0; !found && xb_model_tensor(dst, k, &td, nd, sizeof nd); k++) {
+                if (strcmp(nd, want) != 0) continue;
+                cr_assert(td.rows == ts.rows && td.cols == ts.cols, "%s: shapes differ", want);
+                memcpy(D + td.offset, S + ts.offset, (size_t)ts.rows * ts.cols * sizeof(float));
+                found = 1;
+            }
+            cr_assert(found, "no tensor %s in the unrolled model", want);
+        }
+    }
+}
+
+/* Relative difference of two gradient tensors (norm of the difference / norm of b). */
+static double rel_diff(const float *a, const double *b, size_t n)
+{
+    double d = 0, nb = 0;
+    for (size_t i = 0; i < n; i++) { d += (a[i] - b[i]) * (a[i] - b[i]); nb += b[i] * b[i]; }
+    return nb > 0 ? sqrt(d / nb) : sqrt(d);
+}
+
+/* For every registered mixer: loop K of one layer == K layers with tied weights. Forward bit
+ * for bit; each shared tensor's gradient == the sum of its K tied copies' gradients (this is
+ * also where a mixer whose backward overwrites dw instead of accumulating would show). */
+Test(model, loop_equals_tied_unrolled_every_mixer)
+{
+    const int B = 2, N = 12, K = 3;
+    for (int mi = 0; mi < xb_n_mixers; mi++) {
+        const xb_mixer *mx = xb_mixers[mi];
+        int causal = (mx->modes & XB_CAUSAL) != 0;
+        xb_shape s = causal ? XB_SHAPE_TOK : XB_SHAPE_CLS;
+        xb_model_cfg mc = mcfg(s, XB_MLP_GLU, 2, 1);
+        mc.dim = 16; mc.heads = 2; mc.layers = 1; mc.loop = K;
+        xb_mixer_cfg xc = xcfg(16, causal);
+        xc.heads = 2; xc.n_max = N;
+        xc.window = 5; xc.block = 4; xc.rank = 6; xc.features = 8; xc.state = 4; xc.order = 6;
+        xc.theta = N; xc.chunk = 4; xc.d_ff = 32;
+        xb_model *lp, *un;
+        char err[256] = "";
+        cr_assert_eq(xb_model_create(&lp, &mc, mx, &xc, B, N, err, sizeof err), 0, "%s: %s", mx->name, err);
+        mc.layers = K; mc.loop = 1;
+        cr_assert_eq(xb_model_create(&un, &mc, mx, &xc, B, N, err, sizeof err), 0, "%s: %s", mx->name, err);
+        xb_model_init(lp, 31);
+        xb_model_init(un, 32);
+        tie_copy(un, lp, K);
+        int32_t x[2 * 12], y[2 * 12];
+        int len[2];
+        make_batch(s, B, N, mc.vocab, mc.n_classes, x, len, y, 13);
+        if (!causal) len[1] = N - 3;   /* padding in the bidirectional case */
+        float l_lp = xb_model_forward(lp, x, len, y, B);
+        float l_un = xb_model_forward(un, x, len, y, B);
+        cr_expect(isfinite(l_lp), "%s: loss %g", mx->name, l_lp);
+        cr_expect_eq(l_lp, l_un, "%s: loop %d loss %.9g, tied unrolled %.9g", mx->name, K, l_lp, l_un);
+        xb_model_backward(lp);
+        xb_model_backward(un);
+        const float *Gl = xb_model_grads(lp), *Gu = xb_model_grads(un);
+        char nl[64], nu[64], want[64];
+        xb_tensor tl, tu;
+        int tensors = 0;
+        for (int i = 0; xb_model_tensor(lp, i, &tl, nl, sizeof nl); i++) {
+            if (tl.flags & XB_T_FROZEN) continue;
+            size_t n = (size_t)tl.rows * tl.cols;
+            double *sum = calloc(n, sizeof *sum);
+            int copies = strncmp(nl, "l0.", 3) == 0 ? K : 1;
+            for (int j = 0; j < copies; j++) {
+                if (j == 0) snprintf(want, sizeof want, "%s", nl);
+                else snprintf(want, sizeof want, "l%d.%s", j, nl + 3);
+                for (int k = 0; xb_model_tensor(un, k, &tu, nu, sizeof nu); k++)
+                    if (!strcmp(nu, want))
+                        for (size_t q = 0; q < n; q++) sum[q] += Gu[tu.offset + q];
+            }
+            double r = rel_diff(Gl + tl.offset, sum, n);
+            cr_expect(r < 1e-4, "%s: gradient of %s differs from the sum of its %d tied copies by %.3g (relative)",
+                      mx->name, nl, copies, r);
+            free(sum);
+            tensors++;
+        }
+        cr_expect(tensors > 8, "%s: %d tensors compared", mx->name, tensors);
+        xb_model_free(lp);
+        xb_model_free(un);
+    }
 }

@@ -3,7 +3,9 @@
  * row, achieved GFLOP/s and fraction of peak, scaling exponents and the crossover vs
  * softmax, superseded and foreign records, a torn last line, the CSV and results.json; and
  * on a second folder (1, 2 and 4 threads) the training-step-vs-forward and thread-scaling
- * tables. */
+ * tables; LRA's parameter rule (a parameter column, † on a model more than 10% over softmax's
+ * count, exactly 10% not flagged, no softmax: nothing flagged and a note) in tables.md,
+ * results.csv, results.json and the end-of-run summary. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include "harness/plot.h"
 #include "harness/report.h"
 #include "harness/store.h"
+#include "harness/summary.h"
 #include "tests/tmpdir.h"
 
 static const char *META =
@@ -362,4 +365,140 @@ Test(report_probe, speedup_against_probed_ceiling)
     cr_assert_not_null(sc, "%s", t);
     cr_assert(strstr(sc, "| gla | 1.5× (94%) |\n| *FMA probe* | 1.6× |\n") != NULL, "%s", t);
     cr_assert(strstr(sc, "*FMA peak*") == NULL, "no ceiling in meta.json: no peak row");
+}
+
+/* ---- LRA's parameter rule --------------------------------------------------------------- */
+
+#define TRP(h, task, mixer, seed, acc, params) \
+    "{\"kind\":\"train\",\"task\":\"" task "\",\"mixer\":\"" mixer "\",\"L\":64,\"seed\":" #seed "," \
+    "\"threads\":1,\"status\":\"ok\",\"config_hash\":\"" h "\",\"suite_hash\":\"ffff\"," \
+    "\"test_acc\":" acc ",\"chance\":0.25,\"final_loss\":0.5,\"train_time_s\":2.0,\"params\":" #params "}\n"
+
+static void setup_params(void)
+{
+    tmpdir_make(dir, sizeof dir, "xb-report");
+    write_file("meta.json", "{\"suite_name\": \"pm\", \"suite_hash\": \"ffff\", \"threads\": [1], \"cells\": 10}\n");
+    /* majority: gla exactly 10% over softmax (not flagged), mamba one parameter more (flagged);
+     * mqar: gla 15% over (flagged), mamba exactly 10%; parity has no softmax (not checked);
+     * a crashed cell still has its count and is compared */
+    write_file("cells.jsonl",
+               TRP("a1", "majority", "softmax", 1, "0.9", 1000) TRP("a2", "majority", "softmax", 2, "0.8", 1000)
+               TRP("b1", "majority", "gla", 1, "0.7", 1100) TRP("c1", "majority", "mamba", 1, "0.6", 1101)
+               TRP("d1", "mqar", "softmax", 1, "0.5", 2000) TRP("e1", "mqar", "gla", 1, "0.4", 2300)
+               TRP("f1", "mqar", "mamba", 1, "0.3", 2200)
+               TRP("g1", "parity", "gla", 1, "0.55", 5000) TRP("h1", "parity", "mamba", 1, "0.52", 9000)
+               "{\"kind\":\"train\",\"task\":\"parity\",\"mixer\":\"pool\",\"L\":64,\"seed\":1,\"threads\":1,"
+               "\"status\":\"timeout\",\"config_hash\":\"i1\",\"suite_hash\":\"ffff\",\"params\":700}\n");
+}
+
+TestSuite(report_params, .init = setup_params, .fini = teardown);
+
+Test(report_params, over_ten_percent_flagged_exactly_ten_not)
+{
+    cr_assert_eq(xb_report_dir(dir, NULL, NULL), 0);
+    const char *t = read_file("tables.md");
+    cr_assert_not_null(t);
+    cr_assert(strstr(t, "| mixer | majority | mqar | parity | average | params |\n|---|---:|---:|---:|---:|---:|\n") != NULL, "%s", t);
+    cr_assert(strstr(t, "| softmax | 85.0 ± 7.1 | 50.0 | — (missing) | — (2 of 3 tasks) | 1k · 2k · — |\n") != NULL, "%s", t);
+    cr_assert(strstr(t, "| gla | 70.0 | 40.0 † | 55.0 | 55.0 | 1.1k · 2.3k · 5k |\n") != NULL, "%s", t);
+    cr_assert(strstr(t, "| mamba | 60.0 † | 30.0 | 52.0 | 47.3 | 1.1k · 2.2k · 9k |\n") != NULL, "%s", t);
+    cr_assert(strstr(t, "| pool | — (missing) | — (missing) | — (timeout) | — (0 of 3 tasks) | — · — · 700 |\n") != NULL, "%s", t);
+    cr_assert(strstr(t, "| *chance* | 25.0 | 25.0 | 25.0 | | |\n") != NULL, "%s", t);
+    cr_assert(strstr(t, "† more than 10% over softmax's parameter count for the same task, configuration "
+                        "and length (LRA's rule; computed from the records): gla on mqar at L = 64 "
+                        "(1.150× softmax's 2000); mamba on majority at L = 64 (1.101× softmax's 1000).") != NULL, "%s", t);
+    cr_assert(strstr(t, "No softmax count to compare with for parity at L = 64: those columns are not checked.") != NULL, "%s", t);
+
+    /* results.csv: the ratio and the flag per record, empty where nothing is compared */
+    const char *csv = read_file("results.csv");
+    cr_assert(strstr(csv, ",not_learned,params_vs_softmax,params_over_softmax\n") != NULL, "%s", csv);
+    cr_assert(strstr(csv, ",majority,softmax,,1,0\n") != NULL, "%s", csv);
+    cr_assert(strstr(csv, ",majority,gla,,1.1,0\n") != NULL, "%s", csv);
+    cr_assert(strstr(csv, ",majority,mamba,,1.101,1\n") != NULL, "%s", csv);
+    cr_assert(strstr(csv, ",mqar,gla,,1.15,1\n") != NULL, "%s", csv);
+    cr_assert(strstr(csv, ",mqar,mamba,,1.1,0\n") != NULL, "%s", csv);
+    cr_assert(strstr(csv, ",parity,gla,,,\n") != NULL, "%s", csv);
+
+    /* results.json: per aggregate, null where nothing is compared */
+    char *p = xb_path_join(dir, "results.json");
+    json_object *res = xb_read_json(p);
+    free(p);
+    cr_assert_not_null(res);
+    cr_assert(json_object_get_boolean(xb_jpath(res, "params_rule.softmax_in_run")));
+    json_object *agg = xb_jget(res, "aggregates");
+    int seen = 0;
+    for (size_t i = 0; i < json_object_array_length(agg); i++) {
+        json_object *g = json_object_array_get_idx(agg, i);
+        const char *task = xb_jstr(g, "task", ""), *mixer = xb_jstr(g, "mixer", "");
+        json_object *over = xb_jget(g, "params_over_softmax");
+        if (!strcmp(task, "mqar") && !strcmp(mixer, "gla")) {
+            cr_assert(over && json_object_get_boolean(over));
+            cr_assert_float_eq(xb_record_num(g, "params_vs_softmax"), 1.15, 1e-12);
+            cr_assert_eq(xb_jint(g, "params_softmax", 0), 2000);
+            seen++;
+        }
+        if (!strcmp(task, "mqar") && !strcmp(mixer, "mamba")) {
+            cr_assert(over && !json_object_get_boolean(over));
+            seen++;
+        }
+        if (!strcmp(task, "parity") && !strcmp(mixer, "gla")) {
+            cr_assert_null(over);
+            cr_assert_eq(xb_jint(g, "params", 0), 5000);
+            seen++;
+        }
+    }
+    cr_assert_eq(seen, 3);
+    json_object_put(res);
+}
+
+/* The end-of-run summary names the flagged mixers in one line. */
+static char *summary_of(void)
+{
+    json_object *meta = NULL, *recs = NULL;
+    cr_assert_eq(xb_report_load(dir, &meta, &recs, NULL, NULL), 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    xb_summary_print(meta, recs, dir, NULL, f);
+    fclose(f);
+    json_object_put(meta);
+    json_object_put(recs);
+    return text;
+}
+
+Test(report_params, summary_line)
+{
+    char *s = summary_of();
+    cr_assert(strstr(s, "\nParameters: more than 10% over softmax's count (LRA's rule, † in the tables): "
+                        "gla (up to 1.150×), mamba (up to 1.101×).\n") != NULL, "%s", s);
+    free(s);
+}
+
+static void setup_params_no_softmax(void)
+{
+    tmpdir_make(dir, sizeof dir, "xb-report");
+    write_file("meta.json", "{\"suite_name\": \"pn\", \"suite_hash\": \"ffff\", \"threads\": [1], \"cells\": 2}\n");
+    write_file("cells.jsonl", TRP("b1", "majority", "gla", 1, "0.7", 1100) TRP("c1", "majority", "mamba", 1, "0.6", 5000));
+}
+
+TestSuite(report_params_none, .init = setup_params_no_softmax, .fini = teardown);
+
+Test(report_params_none, no_softmax_no_flag_and_a_note)
+{
+    cr_assert_eq(xb_report_dir(dir, NULL, NULL), 0);
+    const char *t = read_file("tables.md");
+    cr_assert(strstr(t, "| mamba | 60.0 | 5k |\n") != NULL, "%s", t);
+    cr_assert(strstr(t, "†") == NULL, "flagged without softmax:\n%s", t);
+    cr_assert(strstr(t, "softmax is not in this run, so no model's count is compared with softmax's and "
+                        "nothing is flagged.") != NULL, "%s", t);
+    const char *csv = read_file("results.csv");
+    cr_assert(strstr(csv, ",majority,mamba,,,\n") != NULL, "%s", csv);
+    char *p = xb_path_join(dir, "results.json");
+    json_object *res = xb_read_json(p);
+    free(p);
+    cr_assert(!json_object_get_boolean(xb_jpath(res, "params_rule.softmax_in_run")));
+    json_object_put(res);
+    char *s = summary_of();
+    cr_assert(strstr(s, "\nParameters: softmax is not in this run, so no mixer's count is compared") != NULL, "%s", s);
+    free(s);
 }
