@@ -362,6 +362,13 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c)
         JADD(o, "block", json_object_new_int(c->block));
         jstr(o, "block_rule", "contiguous blocks of b; a short last block attends within itself");
     }
+    if (!strcmp(n, "sparse_fixed")) {
+        JADD(o, "block", json_object_new_int(c->block));
+        JADD(o, "summary", json_object_new_int(c->summary));
+        snprintf(s, sizeof s, "position i attends to k iff floor(i/%d) = floor(k/%d) or k mod %d = 0 or k mod %d >= %d%s",
+                 c->block, c->block, c->block, c->block, c->block - c->summary, c->causal ? ", and k <= i" : "");
+        jstr(o, "mask_rule", s);
+    }
     if (!strcmp(n, "linformer")) {
         JADD(o, "rank", json_object_new_int(c->rank));
         JADD(o, "n_max", json_object_new_int(c->n_max));
