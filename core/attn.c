@@ -457,25 +457,24 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
 /* ---- gathered keys (xb_attn_groups) ------------------------------------------------- *
  * The same tiles as above, with each 64-key tile gathered from the group's list into the
  * calling thread's packs just before use (a gather costs ~1/(2·rows) of the tile's
- * products). Groups differ in cost (bigbird's global blocks see every key), so the loops
- * hand them out dynamically: every group writes only its own rows of O, L, dQ (query groups)
- * or dK, dV (key groups) with a fixed order of operations inside, so the result does not
- * depend on which thread takes which group. Scratch: D (B, hq, Nq) | per thread the buffers
- * below. */
+ * products). A key group's rows are read in place, in runs of up to 64 consecutive rows (the
+ * row lists of the block-sparse masks are unions of whole blocks). Groups differ in cost
+ * (bigbird's global blocks see every key), so the loops hand them out dynamically: every
+ * group writes only its own rows of O, L, dQ (query groups) or dK, dV (key groups) with a
+ * fixed order of operations inside, so the result does not depend on which thread takes which
+ * group. Scratch: D (B, hq, Nq) | per thread the buffers below. */
 
 typedef struct gbuf {
     float *kt, *vt;       /* K and V tiles transposed (c, k), row stride T */
     float *ks;            /* a straight (k, c) tile, row stride dh: V (forward) or K (dQ) */
-    float *qg, *dog;      /* gathered rows of Q and dO (key groups), row stride dh */
     float *dka, *dva;     /* dK, dV of the key tile (key groups), row stride dh */
     float *P, *dS;        /* T × T */
-    float *lg, *dg;       /* gathered L and D (T) */
     int *keys, *rows;     /* the group's lists (Nk, Nq) */
 } gbuf;
 
 static size_t groups_thread_floats(const xb_attn *a)
 {
-    return xb_align64((size_t)7 * T * a->dh + 2 * T * T + 2 * T) + xb_align64((size_t)a->Nk + a->Nq);
+    return xb_align64((size_t)5 * T * a->dh + 2 * T * T) + xb_align64((size_t)a->Nk + a->Nq);
 }
 
 static gbuf groups_buf(const xb_attn *a, float *base)
@@ -483,10 +482,9 @@ static gbuf groups_buf(const xb_attn *a, float *base)
     const size_t td = (size_t)T * a->dh;
     float *f = base + (size_t)xb_thread_id() * groups_thread_floats(a);
     gbuf g;
-    g.kt = f; g.vt = f + td; g.ks = f + 2 * td; g.qg = f + 3 * td; g.dog = f + 4 * td;
-    g.dka = f + 5 * td; g.dva = f + 6 * td; g.P = f + 7 * td; g.dS = g.P + T * T;
-    g.lg = g.dS + T * T; g.dg = g.lg + T;
-    g.keys = (int *)(f + xb_align64(7 * td + 2 * T * T + 2 * T));
+    g.kt = f; g.vt = f + td; g.ks = f + 2 * td; g.dka = f + 3 * td; g.dva = f + 4 * td;
+    g.P = f + 5 * td; g.dS = g.P + T * T;
+    g.keys = (int *)(f + xb_align64(5 * td + 2 * T * T));
     g.rows = g.keys + a->Nk;
     return g;
 }
@@ -604,23 +602,21 @@ static void groups_backward(const xb_attn *a, const float *Q, const float *K, co
                     memset(t.dva, 0, (size_t)nc * dh * sizeof(float));
                     if (a->causal)   /* rows before the tile's first key see none of it */
                         while (rs < nr && t.rows[rs] < kl[0]) rs++;
-                    for (int q0 = rs; q0 < nr; q0 += T) {
-                        const int mr = xb_min(T, nr - q0);
+                    for (int q0 = rs, mr; q0 < nr; q0 += mr) {   /* runs of ≤ T consecutive rows */
+                        const int i0 = t.rows[q0];
+                        for (mr = 1; q0 + mr < nr && mr < T && t.rows[q0 + mr] == i0 + mr; mr++) {}
                         int lo[T], hi[T], p = 0;
                         for (int r = 0; r < mr; r++) {
-                            const int i = t.rows[q0 + r], lim = key_lim(a, i, lk);
-                            memcpy(t.qg + (size_t)r * dh, Qh + (size_t)i * a->ldq, (size_t)dh * sizeof(float));
-                            memcpy(t.dog + (size_t)r * dh, dOh + (size_t)i * a->ldq, (size_t)dh * sizeof(float));
-                            t.lg[r] = Lh[i];
-                            t.dg[r] = Dh[i];
+                            const int lim = key_lim(a, i0 + r, lk);
                             while (p < nc && kl[p] <= lim) p++;
                             lo[r] = 0;
                             hi[r] = p - 1;
                         }
-                        tile_grad_rows(mr, nc, dh, t.qg, dh, t.dog, dh, t.kt, t.vt, t.lg, t.dg, scale, lo, hi,
-                                       t.P, t.dS);
-                        xb_mk_gemm(nc, dh, mr, t.P, 1, T, t.dog, dh, t.dva, dh, 1);
-                        xb_mk_gemm(nc, dh, mr, t.dS, 1, T, t.qg, dh, t.dka, dh, 1);
+                        const float *Qb = Qh + (size_t)i0 * a->ldq, *dOb = dOh + (size_t)i0 * a->ldq;
+                        tile_grad_rows(mr, nc, dh, Qb, a->ldq, dOb, a->ldq, t.kt, t.vt, Lh + i0, Dh + i0, scale,
+                                       lo, hi, t.P, t.dS);
+                        xb_mk_gemm(nc, dh, mr, t.P, 1, T, dOb, a->ldq, t.dva, dh, 1);
+                        xb_mk_gemm(nc, dh, mr, t.dS, 1, T, Qb, a->ldq, t.dka, dh, 1);
                     }
                     for (int k = 0; k < nc; k++) {
                         memcpy(dK + hoff + (size_t)kl[k] * a->ldkv, t.dka + (size_t)k * dh, (size_t)dh * sizeof(float));

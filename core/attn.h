@@ -1,7 +1,8 @@
 /* core/attn.h — the one tiled softmax-attention kernel (FlashAttention-2 style) shared by the
- * softmax family (softmax, gqa, mqa, sqa, local, local_block, sparse_fixed, linformer), the
- * standard attention sub-block around it (MIXERS.md §0.2: projections W_Q, W_K, W_V, W_O), a
- * fast vector exp, and a naive double-precision oracle used only by the mixers' `reference`.
+ * softmax family (softmax, gqa, mqa, sqa, local, local_block, sparse_fixed, bigbird,
+ * linformer), the standard attention sub-block around it (MIXERS.md §0.2: projections W_Q,
+ * W_K, W_V, W_O), a fast vector exp, and a naive double-precision oracle used only by the
+ * mixers' `reference`.
  *
  * Layouts (per sequence b; the batch stride is rows × ld):
  *   Q, O, dQ, dO   (B, Nq, ldq)  query head j in columns [j·dh, (j+1)·dh)

@@ -1,9 +1,11 @@
 /* tests/test_flops_sparse.c — the block-sparse attention mixers (MIXERS.md §5 sparse_fixed,
  * §6 bigbird): flops() against the pair counts written out again here, by brute force over the
  * masks' definitions and in closed form, with a hand-computed case each; check() messages that
- * name the option key; and, because test_mixers.c's sizes leave little of a mask's sparsity
- * (bigbird at N = 11 with blocks of 4 is dense), forward and gradients at sparse sizes against
- * the double-precision reference. */
+ * name the option key; bigbird's random-block table (distinct, outside window and globals,
+ * causal draws earlier only, deterministic, per layer and head); and, because test_mixers.c's
+ * sizes leave little of a mask's sparsity (bigbird at N = 11 with blocks of 4, or at N = 150
+ * with its default blocks of 32, is dense), forward and gradients at sparse sizes against the
+ * double-precision reference, including blocks longer than the kernel's 64-row tiles. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "core/mixer.h"
 #include "core/rng.h"
 #include "core/xb.h"
+#include "mixers/bigbird.h"
 #include "mixers/registry.h"
 
 static xb_mixer_cfg cfg(const xb_mixer *m, int d, int h, int causal)
@@ -112,6 +115,139 @@ Test(flops_sparse, fixed_check_names_keys)
     check_msg(m, &c, "block");
     c = cfg(m, 64, 3, 0);
     check_msg(m, &c, "heads");
+}
+
+/* ---- bigbird ------------------------------------------------------------------------- */
+
+/* §6's mask for head j from the table: global query or key block, window |I − K| ≤ 1, or a
+ * random block of I; causal ANDs k ≤ i */
+static double bigbird_pairs(const xb_mixer_cfg *c, int N, int j)
+{
+    const int b = c->block, nb = (N + b - 1) / b, r = c->random_blocks;
+    int *table = malloc((size_t)c->heads * nb * r * sizeof(int));
+    xb_bigbird_table(c, N, table);
+    double P = 0;
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < N; k++) {
+            const int I = i / b, K = k / b;
+            int ok = I == 0 || I == nb - 1 || K == 0 || K == nb - 1 || abs(I - K) <= 1;
+            for (int t = 0; t < r; t++) ok |= table[((size_t)j * nb + I) * r + t] == K;
+            P += ok && (!c->causal || k <= i);
+        }
+    free(table);
+    return P;
+}
+
+Test(flops_sparse, bigbird_brute_force)
+{
+    const xb_mixer *m = xb_mixer_find("bigbird");
+    cr_assert_not_null(m);
+    const int Ns[] = {1, 7, 22, 64, 100, 257};
+    const int bs[] = {1, 4, 5, 32};
+    const int rs[] = {1, 2, 3, 7};
+    for (size_t q = 0; q < sizeof Ns / sizeof *Ns; q++)
+        for (size_t a = 0; a < sizeof bs / sizeof *bs; a++)
+            for (size_t e = 0; e < sizeof rs / sizeof *rs; e++)
+                for (int causal = 0; causal <= 1; causal++) {
+                    xb_mixer_cfg c = cfg(m, 32, 2, causal);
+                    c.block = bs[a];
+                    c.random_blocks = rs[e];
+                    c.layer = (int)q;
+                    double N = Ns[q], d = c.d, P = bigbird_pairs(&c, Ns[q], 0);
+                    cr_expect_eq(bigbird_pairs(&c, Ns[q], 1), P, "the heads' masks differ in size");
+                    expect_flops(m, &c, Ns[q], 8 * N * d * d + 4 * d * P);
+                }
+}
+
+Test(flops_sparse, bigbird_by_hand_and_closed_form)
+{
+    const xb_mixer *m = xb_mixer_find("bigbird");
+    cr_assert_not_null(m);
+    /* N = 22, b = 4, r_b = 1: blocks 0..4 of 4 and block 5 of 2. Bidirectional: the global
+     * blocks 0 and 5 see 22 keys a row (6 rows); block 1 sees blocks 0 1 2 5 and one random of
+     * {3, 4} (18 keys), block 4 likewise (0 3 4 5 + one of {1, 2}), blocks 2 and 3 see all 22
+     * (their one candidate block is drawn): 6·22 + 4·(18 + 22 + 22 + 18) = 452 pairs. Causal:
+     * block 0: 10; block 1: 4 + (1..4) = 26; block 2: 8 + (1..4) = 42 (no earlier candidate);
+     * blocks 3 and 4: 12 + (1..4) = 58 each; block 5 (rows 20, 21): 21 + 22 = 43; 237 pairs. */
+    for (int causal = 0; causal <= 1; causal++) {
+        xb_mixer_cfg c = cfg(m, 8, 2, causal);
+        c.block = 4;
+        c.random_blocks = 1;
+        expect_flops(m, &c, 22, 8.0 * 22 * 64 + 4.0 * 8 * (causal ? 237 : 452));
+    }
+    /* defaults b = 32, r_b = 3 (§6); b | N and enough candidates: §6's
+     * b·[(n_b − 2)(5 + r_b)·b + 2N] less one window block of b rows at each edge */
+    xb_mixer_cfg c = cfg(m, 64, 4, 0);
+    cr_expect(c.block == 32 && c.random_blocks == 3, "defaults block %d random_blocks %d", c.block, c.random_blocks);
+    double N = 4096, b = 32, nb = N / b, d = 64;
+    double P = b * ((nb - 2) * (5 + 3) * b + 2 * N) - 2 * b * b;
+    expect_flops(m, &c, 4096, 8 * N * d * d + 4 * P * d);
+}
+
+Test(flops_sparse, bigbird_check_names_keys)
+{
+    const xb_mixer *m = xb_mixer_find("bigbird");
+    cr_assert_not_null(m);
+    xb_mixer_cfg c = cfg(m, 64, 4, 0);
+    char err[256];
+    cr_expect_eq(m->check(&c, err, sizeof err), 0, "defaults rejected: %s", err);
+    c.random_blocks = -1;
+    check_msg(m, &c, "random_blocks");
+    c = cfg(m, 64, 4, 0);
+    c.block = -1;
+    check_msg(m, &c, "block");
+    c = cfg(m, 64, 3, 1);
+    check_msg(m, &c, "heads");
+}
+
+/* The random table: r_b distinct blocks outside the window and the global blocks (causal:
+ * earlier than I − 1), fewer only when there are fewer candidates; the same on every call,
+ * different per layer and head, and the causal one the same for every N. */
+Test(flops_sparse, bigbird_table)
+{
+    const xb_mixer *m = xb_mixer_find("bigbird");
+    cr_assert_not_null(m);
+    const int N = 200, b = 8, nb = 25, r = 3, h = 4;
+    int *t = malloc(sizeof(int) * h * nb * r), *u = malloc(sizeof(int) * h * nb * r);
+    int *big = malloc(sizeof(int) * h * 50 * r);
+    for (int causal = 0; causal <= 1; causal++) {
+        xb_mixer_cfg c = cfg(m, 32, h, causal);
+        c.block = b;
+        c.random_blocks = r;
+        c.layer = 2;
+        cr_assert_eq(xb_bigbird_blocks(&c, N), nb);
+        xb_bigbird_table(&c, N, t);
+        xb_bigbird_table(&c, N, u);
+        cr_expect_eq(memcmp(t, u, sizeof(int) * h * nb * r), 0, "two draws differ");
+        int same_heads = 1;
+        for (int j = 0; j < h; j++)
+            for (int I = 0; I < nb; I++) {
+                const int *R = t + ((size_t)j * nb + I) * r;
+                int cand = I == 0 || I == nb - 1 ? 0 : causal ? (I - 2 > 0 ? I - 2 : 0) : nb - 2 - (I == 1 || I == nb - 2 ? 2 : 3);
+                int want = cand < r ? cand : r, got = 0;
+                for (int q = 0; q < r; q++) {
+                    if (R[q] < 0) continue;
+                    got++;
+                    cr_expect(R[q] >= 1 && R[q] <= nb - 2 && abs(R[q] - I) > 1, "head %d block %d: random block %d", j, I, R[q]);
+                    if (causal) cr_expect(R[q] < I - 1, "causal head %d block %d: random block %d is not earlier", j, I, R[q]);
+                    if (q > 0) cr_expect(R[q] > R[q - 1], "head %d block %d: not ascending and distinct", j, I);
+                }
+                cr_expect_eq(got, want, "head %d block %d: %d random blocks, want %d", j, I, got, want);
+                if (j > 0 && memcmp(R, R - (size_t)nb * r, sizeof(int) * r)) same_heads = 0;
+            }
+        cr_expect(!same_heads, "every head drew the same blocks");
+        c.layer = 3;
+        xb_bigbird_table(&c, N, u);
+        cr_expect_neq(memcmp(t, u, sizeof(int) * h * nb * r), 0, "layers 2 and 3 drew the same table");
+        c.layer = 2;
+        xb_bigbird_table(&c, 2 * N, big);   /* 50 blocks */
+        if (causal)
+            for (int j = 0; j < h; j++)
+                for (int I = 0; I < nb - 1; I++)
+                    cr_expect_eq(memcmp(t + ((size_t)j * nb + I) * r, big + ((size_t)j * 50 + I) * r, sizeof(int) * r), 0,
+                                 "causal head %d block %d changed with N", j, I);
+    }
+    free(t); free(u); free(big);
 }
 
 /* ---- forward and gradients at sparse sizes ------------------------------------------- */
@@ -236,5 +372,22 @@ Test(flops_sparse, fixed_sparse_sizes)
         c.block = 70;   /* one block longer than a tile: the whole sequence, sub-tiles of 64 rows */
         c.summary = 3;
         sparse_check(m, c, 1, 100, NULL);
+    }
+}
+
+Test(flops_sparse, bigbird_sparse_sizes)
+{
+    const xb_mixer *m = xb_mixer_find("bigbird");
+    cr_assert_not_null(m);
+    int len[2] = {45, 29};
+    for (int causal = 0; causal <= 1; causal++) {
+        xb_mixer_cfg c = cfg(m, 16, 2, causal);
+        c.block = 4;   /* 12 blocks, the last of 1 */
+        c.random_blocks = 2;
+        c.layer = 1;
+        sparse_check(m, c, 2, 45, len);
+        c.block = 66;   /* blocks longer than a tile: sub-tiles of rows and of keys */
+        c.random_blocks = 1;
+        sparse_check(m, c, 1, 400, NULL);
     }
 }
