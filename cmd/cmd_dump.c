@@ -27,6 +27,7 @@
 #include "harness/diag.h"
 #include "harness/npy.h"
 #include "harness/suite_keys.h"
+#include "mixers/bigbird.h"
 #include "mixers/registry.h"
 
 enum { OPT_N = 1000, OPT_D, OPT_HEADS, OPT_CAUSAL, OPT_SEED, OPT_LIST };
@@ -328,8 +329,31 @@ static json_object *config_json(const xb_mixer_cfg *c)
 
 static void jstr(json_object *o, const char *k, const char *v) { JADD(o, k, json_object_new_string(v)); }
 
-/* The MIXERS.md §32 decisions that apply to this mixer and configuration. */
-static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c)
+/* bigbird's random blocks at length N: [head][query block] -> ascending key blocks */
+static json_object *bigbird_table_json(const xb_mixer_cfg *c, int N)
+{
+    const int nb = xb_bigbird_blocks(c, N), r = c->random_blocks;
+    int *t = malloc((size_t)c->heads * nb * r * sizeof(int));
+    if (!t) return NULL;
+    xb_bigbird_table(c, N, t);
+    json_object *heads = json_object_new_array();
+    for (int j = 0; j < c->heads; j++) {
+        json_object *blocks = json_object_new_array();
+        for (int I = 0; I < nb; I++) {
+            json_object *sel = json_object_new_array();
+            for (int q = 0; q < r; q++)
+                if (t[((size_t)j * nb + I) * r + q] >= 0)
+                    json_object_array_add(sel, json_object_new_int(t[((size_t)j * nb + I) * r + q]));
+            json_object_array_add(blocks, sel);
+        }
+        json_object_array_add(heads, blocks);
+    }
+    free(t);
+    return heads;
+}
+
+/* The MIXERS.md §32 decisions that apply to this mixer and configuration (at length N). */
+static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c, int N)
 {
     json_object *o = json_object_new_object();
     const char *n = m->name;
@@ -407,6 +431,26 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c)
     if (!strcmp(n, "local_block")) {
         JADD(o, "block", json_object_new_int(c->block));
         jstr(o, "block_rule", "contiguous blocks of b; a short last block attends within itself");
+    }
+    if (!strcmp(n, "sparse_fixed")) {
+        JADD(o, "block", json_object_new_int(c->block));
+        JADD(o, "summary", json_object_new_int(c->summary));
+        snprintf(s, sizeof s, "position i attends to k iff floor(i/%d) = floor(k/%d) or k mod %d = 0 or k mod %d >= %d%s",
+                 c->block, c->block, c->block, c->block, c->block - c->summary, c->causal ? ", and k <= i" : "");
+        jstr(o, "mask_rule", s);
+    }
+    if (!strcmp(n, "bigbird")) {
+        JADD(o, "block", json_object_new_int(c->block));
+        JADD(o, "random_blocks", json_object_new_int(c->random_blocks));
+        JADD(o, "blocks", json_object_new_int(xb_bigbird_blocks(c, N)));
+        snprintf(s, sizeof s, "query block I sees key blocks I-1, I, I+1, 0, n_b-1 and random_table[head][I]; "
+                              "blocks 0 and n_b-1 see every key%s", c->causal ? "; and k <= i" : "");
+        jstr(o, "mask_rule", s);
+        jstr(o, "random_rule", c->causal ? "min(r_b, |C|) distinct blocks of C = {1 .. I-2}, middle blocks only"
+                                         : "min(r_b, |C|) distinct blocks of C = {1 .. n_b-2} minus {I-1, I, I+1}, "
+                                           "middle blocks only");
+        jstr(o, "random_seed", "recomputed on every call from a stream seeded by (layer, head, I); not stored");
+        JADD(o, "random_table", bigbird_table_json(c, N));
     }
     if (!strcmp(n, "linformer")) {
         JADD(o, "rank", json_object_new_int(c->rank));
@@ -558,7 +602,7 @@ static int run_dump(const xb_mixer *m, const xb_mixer_cfg *c, int N, uint64_t se
     jstr(rng, "x", "N(0,1) row-major, rng seeded with xb_stream_seed(seed, 0, \"dump.x\", 0)");
     jstr(rng, "dy", "N(0,1) row-major, rng seeded with xb_stream_seed(seed, 0, \"dump.dy\", 0)");
     JADD(meta, "rng", rng);
-    JADD(meta, "decisions", decisions_json(m, c));
+    JADD(meta, "decisions", decisions_json(m, c, N));
 
     size_t shx[2] = {(size_t)N, (size_t)c->d};
     json_object *acts = json_object_new_array();

@@ -179,8 +179,18 @@ static float *pack_tile(const xb_attn *a, float *pack, int b, int g, int k0)
     return pack + (((size_t)b * a->hkv + g) * ((a->Nk + T - 1) / T) + k0 / T) * T * a->dh;
 }
 
+/* the gathered-key mode (xb_attn_groups), below the standard kernel */
+static size_t groups_thread_floats(const xb_attn *a);
+static void groups_forward(const xb_attn *a, const float *Q, const float *K, const float *V, float *O,
+                           float *L, float *scratch);
+static void groups_backward(const xb_attn *a, const float *Q, const float *K, const float *V,
+                            const float *L, const float *dO, const float *D, float *dQ, float *dK,
+                            float *dV, float *scratch);
+
 size_t xb_attn_scratch(const xb_attn *a)
 {
+    if (a->groups)
+        return xb_align64((size_t)a->B * a->hq * a->Nq) + (size_t)xb_max_threads() * groups_thread_floats(a);
     return 3 * xb_align64(pack_floats(a)) + xb_align64((size_t)a->B * a->hq * a->Nq) +
            (size_t)xb_max_threads() * 2 * T * T;
 }
@@ -222,6 +232,43 @@ static void tile_range(const xb_attn *a, int i, int lk, int k0, int nc, int *jlo
     *jhi = xb_min(key_hi(a, i, lk) - k0, nc - 1);
 }
 
+/* One key tile of the online softmax for rows r < mr: S (mr × nc scores, row stride T) becomes
+ * P, row r seeing tile columns [lo[r], hi[r]] (none when lo > hi: P row 0, state unchanged);
+ * the running max m, sum ℓ and accumulator rows O (row stride ldo) are rescaled. The caller
+ * then adds P·V_tile to O. */
+static void online_step(float *S, int mr, int nc, const int *lo, const int *hi, float scale, float *m,
+                        float *l, float *O, int ldo, int dh)
+{
+    for (int r = 0; r < mr; r++) {
+        float *s = S + r * T;
+        if (lo[r] > hi[r]) {
+            memset(s, 0, (size_t)(nc + 15) / 16 * 16 * sizeof(float));
+            continue;
+        }
+        float mx = row_max(s, lo[r], hi[r]) * scale, mn = m[r] > mx ? m[r] : mx;
+        float alpha = m[r] == -INFINITY ? 0.0f : expf(m[r] - mn);
+        l[r] = alpha * l[r] + row_exp(s, s, nc, lo[r], hi[r], scale, mn);
+        m[r] = mn;
+        if (alpha != 1.0f) {
+            float *o = O + (size_t)r * ldo;
+            for (int c = 0; c < dh; c++) o[c] *= alpha;
+        }
+    }
+}
+
+/* O rows /= ℓ, L = m + log ℓ (rows that saw no key keep O = 0 and L as it was) */
+static void online_finish(int mr, const float *m, const float *l, float *O, int ldo, int dh, float *L)
+{
+    for (int r = 0; r < mr; r++) {
+        float *o = O + (size_t)r * ldo;
+        if (l[r] > 0) {
+            float inv = 1.0f / l[r];
+            for (int c = 0; c < dh; c++) o[c] *= inv;
+            L[r] = m[r] + logf(l[r]);
+        }
+    }
+}
+
 /* ---- forward ------------------------------------------------------------------------- *
  * Per (b, head j, query block): for each key tile c in the block's band,
  *   S = Q_b K_cᵀ; m' = max(m, rowmax S/√dh); P = exp(S/√dh − m'); ℓ = e^{m−m'}ℓ + ΣP;
@@ -229,6 +276,10 @@ static void tile_range(const xb_attn *a, int i, int lk, int k0, int nc, int *jlo
 void xb_attn_forward(const xb_attn *a, const float *Q, const float *K, const float *V,
                      float *O, float *L, float *scratch)
 {
+    if (a->groups) {
+        groups_forward(a, Q, K, V, O, L, scratch);
+        return;
+    }
     const size_t np = xb_align64(pack_floats(a));
     pack_kv(a, K, scratch, 1);
     pack_kv(a, V, scratch + np, 0);
@@ -255,7 +306,7 @@ void xb_attn_pack_rows(const xb_attn *a, int r0, int rows, const float *k, const
 
 void xb_attn_forward_packed(const xb_attn *a, const float *Q, float *O, float *L, float *scratch)
 {
-    XB_ASSERT(a->hq % a->hkv == 0 && (!a->causal || a->Nq == a->Nk));
+    XB_ASSERT(a->hq % a->hkv == 0 && (!a->causal || a->Nq == a->Nk) && !a->groups);
     const size_t np = xb_align64(pack_floats(a));
     float *Kt = scratch, *Vs = scratch + np;
     float *tiles = scratch + 3 * np + xb_align64((size_t)a->B * a->hq * a->Nq);
@@ -282,33 +333,12 @@ void xb_attn_forward_packed(const xb_attn *a, const float *Q, float *O, float *L
                 for (int k0 = klo / T * T; k0 <= khi; k0 += T) {
                     const int nc = xb_min(T, khi + 1 - k0);
                     xb_mk_gemm(mr, nc, dh, Qb, a->ldq, 1, pack_tile(a, Kt, b, g, k0), T, S, T, 0);
-                    for (int r = 0; r < mr; r++) {
-                        float *s = S + r * T;
-                        int jlo, jhi;
-                        tile_range(a, i0 + r, lk, k0, nc, &jlo, &jhi);
-                        if (jlo > jhi) {   /* no key of this tile: P row = 0, state unchanged */
-                            memset(s, 0, (size_t)(nc + 15) / 16 * 16 * sizeof(float));
-                            continue;
-                        }
-                        float mx = row_max(s, jlo, jhi) * scale, mn = m[r] > mx ? m[r] : mx;
-                        float alpha = m[r] == -INFINITY ? 0.0f : expf(m[r] - mn);
-                        l[r] = alpha * l[r] + row_exp(s, s, nc, jlo, jhi, scale, mn);
-                        m[r] = mn;
-                        if (alpha != 1.0f) {
-                            float *o = Ob + (size_t)r * a->ldq;
-                            for (int c = 0; c < dh; c++) o[c] *= alpha;
-                        }
-                    }
+                    int lo[T], hi[T];
+                    for (int r = 0; r < mr; r++) tile_range(a, i0 + r, lk, k0, nc, &lo[r], &hi[r]);
+                    online_step(S, mr, nc, lo, hi, scale, m, l, Ob, a->ldq, dh);
                     xb_mk_gemm(mr, dh, nc, S, T, 1, pack_tile(a, Vs, b, g, k0), dh, Ob, a->ldq, 1);
                 }
-                for (int r = 0; r < mr; r++) {
-                    float *o = Ob + (size_t)r * a->ldq;
-                    if (l[r] > 0) {
-                        float inv = 1.0f / l[r];
-                        for (int c = 0; c < dh; c++) o[c] *= inv;
-                        Lb[r] = m[r] + logf(l[r]);
-                    }
-                }
+                online_finish(mr, m, l, Ob, a->ldq, dh, Lb);
             }
 }
 
@@ -316,35 +346,35 @@ void xb_attn_forward_packed(const xb_attn *a, const float *Q, float *O, float *L
  * D_i = Σ_c dO_ic O_ic; per tile: P = exp(S/√dh − L), dV_c += Pᵀ dO_b, dP = dO_b V_cᵀ,
  * dS = P ⊙ (dP − D)/√dh, dK_c += dSᵀ Q_b, dQ_b += dS K_c. */
 
-/* recompute P (into P) and dS (into dS) of the tile (query rows i0.., keys k0..k0+nc) */
-static void tile_grad(const xb_attn *a, int i0, int mr, int nc, int lk, int k0, const float *Qb,
-                      const float *dOb, const float *Ktc, const float *Vtc, const float *Lb,
-                      const float *Db, float scale, float *P, float *dS)
+/* recompute P (into P) and dS (into dS) of a tile: rows r < mr of Q and dO (row strides ldq,
+ * ldo), nc keys of the packed transposed tiles Ktc and Vtc, row r seeing tile columns
+ * [lo[r], hi[r]] */
+static void tile_grad_rows(int mr, int nc, int dh, const float *Qb, int ldq, const float *dOb, int ldo,
+                           const float *Ktc, const float *Vtc, const float *Lb, const float *Db,
+                           float scale, const int *lo, const int *hi, float *P, float *dS)
 {
-    xb_mk_gemm(mr, nc, a->dh, Qb, a->ldq, 1, Ktc, T, P, T, 0);
-    xb_mk_gemm(mr, nc, a->dh, dOb, a->ldq, 1, Vtc, T, dS, T, 0);
+    xb_mk_gemm(mr, nc, dh, Qb, ldq, 1, Ktc, T, P, T, 0);
+    xb_mk_gemm(mr, nc, dh, dOb, ldo, 1, Vtc, T, dS, T, 0);
     for (int r = 0; r < mr; r++) {
-        int jlo, jhi;
-        tile_range(a, i0 + r, lk, k0, nc, &jlo, &jhi);
-        row_exp(P + r * T, P + r * T, nc, jlo, jhi, scale, Lb[r]);   /* empty range: zeros */
+        row_exp(P + r * T, P + r * T, nc, lo[r], hi[r], scale, Lb[r]);   /* empty range: zeros */
         row_ds(P + r * T, dS + r * T, nc, Db[r], scale);
     }
 }
 
-void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const float *V,
-                      const float *O, const float *L, const float *dO, float *dQ, float *dK,
-                      float *dV, float *scratch)
+/* the same for the contiguous masks (query rows i0.., keys k0..k0+nc) */
+static void tile_grad(const xb_attn *a, int i0, int mr, int nc, int lk, int k0, const float *Qb,
+                      const float *dOb, const float *Ktc, const float *Vtc, const float *Lb,
+                      const float *Db, float scale, float *P, float *dS)
 {
-    XB_ASSERT(a->hq % a->hkv == 0 && (!a->causal || a->Nq == a->Nk));
-    const size_t np = xb_align64(pack_floats(a));
-    float *Kt = scratch, *Vt = scratch + np, *Ks = scratch + 2 * np, *D = scratch + 3 * np;
-    float *tiles = D + xb_align64((size_t)a->B * a->hq * a->Nq);
-    pack_kv(a, K, Kt, 1);
-    pack_kv(a, V, Vt, 1);
-    pack_kv(a, K, Ks, 0);
-    const int nqb = (a->Nq + T - 1) / T, nkb = (a->Nk + T - 1) / T, dh = a->dh, grp = a->hq / a->hkv;
-    const float scale = 1.0f / sqrtf((float)dh);
+    int lo[T], hi[T];
+    for (int r = 0; r < mr; r++) tile_range(a, i0 + r, lk, k0, nc, &lo[r], &hi[r]);
+    tile_grad_rows(mr, nc, a->dh, Qb, a->ldq, dOb, a->ldq, Ktc, Vtc, Lb, Db, scale, lo, hi, P, dS);
+}
 
+/* D (B, hq, Nq): D_i = Σ_c dO_ic O_ic for rows i < len_q */
+static void row_delta(const xb_attn *a, const float *O, const float *dO, float *D)
+{
+    const int dh = a->dh;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < a->B; b++)
         for (int j = 0; j < a->hq; j++) {
@@ -357,6 +387,27 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
                 Dj[i] = s;
             }
         }
+}
+
+void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const float *V,
+                      const float *O, const float *L, const float *dO, float *dQ, float *dK,
+                      float *dV, float *scratch)
+{
+    XB_ASSERT(a->hq % a->hkv == 0 && (!a->causal || a->Nq == a->Nk));
+    if (a->groups) {
+        row_delta(a, O, dO, scratch);
+        groups_backward(a, Q, K, V, L, dO, scratch, dQ, dK, dV, scratch);
+        return;
+    }
+    const size_t np = xb_align64(pack_floats(a));
+    float *Kt = scratch, *Vt = scratch + np, *Ks = scratch + 2 * np, *D = scratch + 3 * np;
+    float *tiles = D + xb_align64((size_t)a->B * a->hq * a->Nq);
+    pack_kv(a, K, Kt, 1);
+    pack_kv(a, V, Vt, 1);
+    pack_kv(a, K, Ks, 0);
+    const int nqb = (a->Nq + T - 1) / T, nkb = (a->Nk + T - 1) / T, dh = a->dh, grp = a->hq / a->hkv;
+    const float scale = 1.0f / sqrtf((float)dh);
+    row_delta(a, O, dO, D);
 
     /* dK, dV: each (b, kv head, key block) owns its rows; query heads of the group and query
      * blocks are visited in a fixed order, so the sums are deterministic. */
@@ -413,6 +464,211 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
             }
 }
 
+/* ---- gathered keys (xb_attn_groups) ------------------------------------------------- *
+ * The same tiles as above, with each 64-key tile gathered from the group's list into the
+ * calling thread's packs just before use (a gather costs ~1/(2·rows) of the tile's
+ * products). A key group's rows are read in place, in runs of up to 64 consecutive rows (the
+ * row lists of the block-sparse masks are unions of whole blocks). Groups differ in cost
+ * (bigbird's global blocks see every key), so the loops hand them out dynamically: every
+ * group writes only its own rows of O, L, dQ (query groups) or dK, dV (key groups) with a
+ * fixed order of operations inside, so the result does not depend on which thread takes which
+ * group. Scratch: D (B, hq, Nq) | per thread the buffers below. */
+
+typedef struct gbuf {
+    float *kt, *vt;       /* K and V tiles transposed (c, k), row stride T */
+    float *ks;            /* a straight (k, c) tile, row stride dh: V (forward) or K (dQ) */
+    float *dka, *dva;     /* dK, dV of the key tile (key groups), row stride dh */
+    float *P, *dS;        /* T × T */
+    int *keys, *rows;     /* the group's lists (Nk, Nq) */
+} gbuf;
+
+static size_t groups_thread_floats(const xb_attn *a)
+{
+    return xb_align64((size_t)5 * T * a->dh + 2 * T * T) + xb_align64((size_t)a->Nk + a->Nq);
+}
+
+static gbuf groups_buf(const xb_attn *a, float *base)
+{
+    const size_t td = (size_t)T * a->dh;
+    float *f = base + (size_t)xb_thread_id() * groups_thread_floats(a);
+    gbuf g;
+    g.kt = f; g.vt = f + td; g.ks = f + 2 * td; g.dka = f + 3 * td; g.dva = f + 4 * td;
+    g.P = f + 5 * td; g.dS = g.P + T * T;
+    g.keys = (int *)(f + xb_align64(5 * td + 2 * T * T));
+    g.rows = g.keys + a->Nk;
+    return g;
+}
+
+/* rows list[0..n) of X (row stride ld; X points at the head's first column): transposed into
+ * t (c, k) with row stride T, or straight into s (k, c) with row stride dh */
+static void gather_t(const float *X, int ld, const int *list, int n, int dh, float *t)
+{
+    for (int k = 0; k < n; k++) {
+        const float *row = X + (size_t)list[k] * ld;
+        for (int c = 0; c < dh; c++) t[c * T + k] = row[c];
+    }
+}
+
+static void gather_s(const float *X, int ld, const int *list, int n, int dh, float *s)
+{
+    for (int k = 0; k < n; k++) memcpy(s + (size_t)k * dh, X + (size_t)list[k] * ld, (size_t)dh * sizeof(float));
+}
+
+/* last key row i may see: min(i, lk − 1) causal, lk − 1 bidirectional */
+static int key_lim(const xb_attn *a, int i, int lk) { return a->causal ? xb_min(i, lk - 1) : lk - 1; }
+
+/* cnt[r] = how many keys of the ascending list[0..n) row i0 + r sees (r < mr); non-decreasing */
+static void prefix_counts(const xb_attn *a, const int *list, int n, int i0, int mr, int lk, int *cnt)
+{
+    int p = 0;
+    for (int r = 0; r < mr; r++) {
+        const int lim = key_lim(a, i0 + r, lk);
+        while (p < n && list[p] <= lim) p++;
+        cnt[r] = p;
+    }
+}
+
+static void groups_forward(const xb_attn *a, const float *Q, const float *K, const float *V, float *O,
+                           float *L, float *scratch)
+{
+    XB_ASSERT(a->hq == a->hkv && (!a->causal || a->Nq == a->Nk));
+    const xb_attn_groups *G = a->groups;
+    float *base = scratch + xb_align64((size_t)a->B * a->hq * a->Nq);
+    const int dh = a->dh;
+    const float scale = 1.0f / sqrtf((float)dh);
+
+#pragma omp parallel for collapse(3) schedule(dynamic)
+    for (int b = 0; b < a->B; b++)
+        for (int j = 0; j < a->hq; j++)
+            for (int q = 0; q < G->nq; q++) {
+                gbuf t = groups_buf(a, base);
+                int r0, rn;
+                const int nk = G->qgroup(G->ctx, j, q, &r0, &rn, t.keys);
+                const int lq = xb_len(a->len_q, b, a->Nq), lk = xb_len(a->len_k, b, a->Nk);
+                const int rend = xb_min(r0 + rn, lq);
+                for (int r = 0; r < rn; r++)
+                    memset(O + ((size_t)b * a->Nq + r0 + r) * a->ldq + (size_t)j * dh, 0, (size_t)dh * sizeof(float));
+                memset(L + ((size_t)b * a->hq + j) * a->Nq + r0, 0, (size_t)rn * sizeof(float));
+                const float *Kb = K + (size_t)b * a->Nk * a->ldkv + (size_t)j * dh;
+                const float *Vb = V + (size_t)b * a->Nk * a->ldkv + (size_t)j * dh;
+                for (int i0 = r0; i0 < rend; i0 += T) {
+                    const int mr = xb_min(T, rend - i0);
+                    const float *Qb = Q + ((size_t)b * a->Nq + i0) * a->ldq + (size_t)j * dh;
+                    float *Ob = O + ((size_t)b * a->Nq + i0) * a->ldq + (size_t)j * dh;
+                    float m[T], l[T];
+                    int cnt[T], lo[T], hi[T];
+                    for (int r = 0; r < mr; r++) { m[r] = -INFINITY; l[r] = 0; lo[r] = 0; }
+                    prefix_counts(a, t.keys, nk, i0, mr, lk, cnt);
+                    for (int k0 = 0; k0 < cnt[mr - 1]; k0 += T) {
+                        const int nc = xb_min(T, cnt[mr - 1] - k0);
+                        gather_t(Kb, a->ldkv, t.keys + k0, nc, dh, t.kt);
+                        gather_s(Vb, a->ldkv, t.keys + k0, nc, dh, t.ks);
+                        xb_mk_gemm(mr, nc, dh, Qb, a->ldq, 1, t.kt, T, t.P, T, 0);
+                        for (int r = 0; r < mr; r++) hi[r] = xb_min(cnt[r] - k0, nc) - 1;
+                        online_step(t.P, mr, nc, lo, hi, scale, m, l, Ob, a->ldq, dh);
+                        xb_mk_gemm(mr, dh, nc, t.P, T, 1, t.ks, dh, Ob, a->ldq, 1);
+                    }
+                    online_finish(mr, m, l, Ob, a->ldq, dh, L + ((size_t)b * a->hq + j) * a->Nq + i0);
+                }
+            }
+}
+
+static void groups_backward(const xb_attn *a, const float *Q, const float *K, const float *V,
+                            const float *L, const float *dO, const float *D, float *dQ, float *dK,
+                            float *dV, float *scratch)
+{
+    XB_ASSERT(a->hq == a->hkv);
+    const xb_attn_groups *G = a->groups;
+    float *base = scratch + xb_align64((size_t)a->B * a->hq * a->Nq);
+    const int dh = a->dh;
+    const float scale = 1.0f / sqrtf((float)dh);
+
+    /* dK, dV over key groups: rows of the group gathered 64 at a time */
+#pragma omp parallel for collapse(3) schedule(dynamic)
+    for (int b = 0; b < a->B; b++)
+        for (int j = 0; j < a->hq; j++)
+            for (int u = 0; u < G->nk; u++) {
+                gbuf t = groups_buf(a, base);
+                int nkeys;
+                const int nrows = G->kgroup(G->ctx, j, u, t.keys, &nkeys, t.rows);
+                const int lq = xb_len(a->len_q, b, a->Nq), lk = xb_len(a->len_k, b, a->Nk);
+                const size_t hoff = (size_t)b * a->Nk * a->ldkv + (size_t)j * dh;
+                for (int k = 0; k < nkeys; k++) {
+                    memset(dK + hoff + (size_t)t.keys[k] * a->ldkv, 0, (size_t)dh * sizeof(float));
+                    memset(dV + hoff + (size_t)t.keys[k] * a->ldkv, 0, (size_t)dh * sizeof(float));
+                }
+                int nke = 0, nr = 0, rs = 0;
+                while (nke < nkeys && t.keys[nke] < lk) nke++;
+                while (nr < nrows && t.rows[nr] < lq) nr++;
+                const float *Qh = Q + (size_t)b * a->Nq * a->ldq + (size_t)j * dh;
+                const float *dOh = dO + (size_t)b * a->Nq * a->ldq + (size_t)j * dh;
+                const float *Lh = L + ((size_t)b * a->hq + j) * a->Nq, *Dh = D + ((size_t)b * a->hq + j) * a->Nq;
+                for (int k0 = 0; k0 < nke; k0 += T) {
+                    const int nc = xb_min(T, nke - k0);
+                    const int *kl = t.keys + k0;
+                    gather_t(K + hoff, a->ldkv, kl, nc, dh, t.kt);
+                    gather_t(V + hoff, a->ldkv, kl, nc, dh, t.vt);
+                    memset(t.dka, 0, (size_t)nc * dh * sizeof(float));
+                    memset(t.dva, 0, (size_t)nc * dh * sizeof(float));
+                    if (a->causal)   /* rows before the tile's first key see none of it */
+                        while (rs < nr && t.rows[rs] < kl[0]) rs++;
+                    for (int q0 = rs, mr; q0 < nr; q0 += mr) {   /* runs of ≤ T consecutive rows */
+                        const int i0 = t.rows[q0];
+                        for (mr = 1; q0 + mr < nr && mr < T && t.rows[q0 + mr] == i0 + mr; mr++) {}
+                        int lo[T], hi[T], p = 0;
+                        for (int r = 0; r < mr; r++) {
+                            const int lim = key_lim(a, i0 + r, lk);
+                            while (p < nc && kl[p] <= lim) p++;
+                            lo[r] = 0;
+                            hi[r] = p - 1;
+                        }
+                        const float *Qb = Qh + (size_t)i0 * a->ldq, *dOb = dOh + (size_t)i0 * a->ldq;
+                        tile_grad_rows(mr, nc, dh, Qb, a->ldq, dOb, a->ldq, t.kt, t.vt, Lh + i0, Dh + i0, scale,
+                                       lo, hi, t.P, t.dS);
+                        xb_mk_gemm(nc, dh, mr, t.P, 1, T, dOb, a->ldq, t.dva, dh, 1);
+                        xb_mk_gemm(nc, dh, mr, t.dS, 1, T, Qb, a->ldq, t.dka, dh, 1);
+                    }
+                    for (int k = 0; k < nc; k++) {
+                        memcpy(dK + hoff + (size_t)kl[k] * a->ldkv, t.dka + (size_t)k * dh, (size_t)dh * sizeof(float));
+                        memcpy(dV + hoff + (size_t)kl[k] * a->ldkv, t.dva + (size_t)k * dh, (size_t)dh * sizeof(float));
+                    }
+                }
+            }
+
+    /* dQ over query groups, as the forward */
+#pragma omp parallel for collapse(3) schedule(dynamic)
+    for (int b = 0; b < a->B; b++)
+        for (int j = 0; j < a->hq; j++)
+            for (int q = 0; q < G->nq; q++) {
+                gbuf t = groups_buf(a, base);
+                int r0, rn;
+                const int nk = G->qgroup(G->ctx, j, q, &r0, &rn, t.keys);
+                const int lq = xb_len(a->len_q, b, a->Nq), lk = xb_len(a->len_k, b, a->Nk);
+                const int rend = xb_min(r0 + rn, lq);
+                for (int r = 0; r < rn; r++)
+                    memset(dQ + ((size_t)b * a->Nq + r0 + r) * a->ldq + (size_t)j * dh, 0, (size_t)dh * sizeof(float));
+                const size_t hoff = (size_t)b * a->Nk * a->ldkv + (size_t)j * dh;
+                for (int i0 = r0; i0 < rend; i0 += T) {
+                    const int mr = xb_min(T, rend - i0);
+                    const size_t qoff = ((size_t)b * a->Nq + i0) * a->ldq + (size_t)j * dh;
+                    const size_t loff = ((size_t)b * a->hq + j) * a->Nq + i0;
+                    int cnt[T], lo[T], hi[T];
+                    prefix_counts(a, t.keys, nk, i0, mr, lk, cnt);
+                    for (int r = 0; r < mr; r++) lo[r] = 0;
+                    for (int k0 = 0; k0 < cnt[mr - 1]; k0 += T) {
+                        const int nc = xb_min(T, cnt[mr - 1] - k0);
+                        gather_t(K + hoff, a->ldkv, t.keys + k0, nc, dh, t.kt);
+                        gather_t(V + hoff, a->ldkv, t.keys + k0, nc, dh, t.vt);
+                        gather_s(K + hoff, a->ldkv, t.keys + k0, nc, dh, t.ks);
+                        for (int r = 0; r < mr; r++) hi[r] = xb_min(cnt[r] - k0, nc) - 1;
+                        tile_grad_rows(mr, nc, dh, Q + qoff, a->ldq, dO + qoff, a->ldq, t.kt, t.vt, L + loff,
+                                       D + loff, scale, lo, hi, t.P, t.dS);
+                        xb_mk_gemm(mr, dh, nc, t.dS, T, 1, t.ks, dh, dQ + qoff, a->ldq, 1);
+                    }
+                }
+            }
+}
+
 /* ---- the standard sub-block ---------------------------------------------------------- */
 
 typedef struct lay { size_t dq, dkv, oq, ok, ov, oo; } lay;
@@ -452,7 +708,8 @@ static xb_attn kernel_desc(const xb_attn_layer *l, const int *len, int B, int N)
     lay s = layout(l);
     return (xb_attn){.B = B, .Nq = N, .Nk = N, .hq = l->hq, .hkv = l->hkv, .dh = l->dh,
                      .ldq = (int)s.dq, .ldkv = (int)s.dkv, .causal = l->causal, .band = l->band,
-                     .left = l->left, .right = l->right, .block = l->block, .len_q = len, .len_k = len};
+                     .left = l->left, .right = l->right, .block = l->block, .len_q = len, .len_k = len,
+                     .groups = l->groups};
 }
 
 size_t xb_attn_layer_scratch(const xb_attn_layer *l, int B, int N)
@@ -491,9 +748,15 @@ void xb_attn_layer_forward(const xb_attn_layer *l, const float *w, const float *
     xb_attn a = kernel_desc(l, len, B, N);
     xb_proj p = xb_proj_make(d, 3, (int[]){(int)s.dq, (int)s.dkv, (int)s.dkv});
     qkv_job j = {&a, K, V, scratch};
-    xb_proj_forward_split(&p, BN, x, d, (const float *const[]){w + s.oq, w + s.ok, w + s.ov},
-                          (float *const[]){Q, K, V}, qkv_epilogue, &j);
-    xb_attn_forward_packed(&a, Q, O, L, scratch);
+    if (l->groups) {   /* keys are gathered per query group, not packed */
+        xb_proj_forward_split(&p, BN, x, d, (const float *const[]){w + s.oq, w + s.ok, w + s.ov},
+                              (float *const[]){Q, K, V}, NULL, NULL);
+        xb_attn_forward(&a, Q, K, V, O, L, scratch);
+    } else {
+        xb_proj_forward_split(&p, BN, x, d, (const float *const[]){w + s.oq, w + s.ok, w + s.ov},
+                              (float *const[]){Q, K, V}, qkv_epilogue, &j);
+        xb_attn_forward_packed(&a, Q, O, L, scratch);
+    }
     xb_proj_matmul(BN, (int)s.dq, d, O, (int)s.dq, w + s.oo, y);
     xb_zero_pad_rows(y, len, B, N, d);   /* O is 0 there; make y exactly +0 */
 }
@@ -528,9 +791,29 @@ void xb_attn_layer_backward(const xb_attn_layer *l, const float *w, const float 
 
 /* ---- naive oracle (tests only) ------------------------------------------------------- */
 
+typedef struct naive_one {
+    int (*allowed)(int i, int k, const void *ctx);
+    const void *ctx;
+} naive_one;
+
+static int naive_one_allowed(int j, int i, int k, const void *ctx)
+{
+    (void)j;
+    const naive_one *o = ctx;
+    return o->allowed(i, k, o->ctx);
+}
+
 void xb_attn_layer_naive(const xb_attn_layer *l, const float *w, const float *x, const int *len,
                          double *y, int B, int N, int (*allowed)(int i, int k, const void *ctx),
                          const void *ctx)
+{
+    naive_one o = {allowed, ctx};
+    xb_attn_layer_naive_heads(l, w, x, len, y, B, N, naive_one_allowed, &o);
+}
+
+void xb_attn_layer_naive_heads(const xb_attn_layer *l, const float *w, const float *x, const int *len,
+                               double *y, int B, int N,
+                               int (*allowed)(int j, int i, int k, const void *ctx), const void *ctx)
 {
     lay s = layout(l);
     const int d = l->d, dq = (int)s.dq, dkv = (int)s.dkv, dh = l->dh;
@@ -563,7 +846,7 @@ void xb_attn_layer_naive(const xb_attn_layer *l, const float *w, const float *x,
                 double mx = -INFINITY, sum = 0;
                 for (int t = 0; t < n; t++) {
                     p[t] = -INFINITY;
-                    if (!allowed(i, t, ctx)) continue;
+                    if (!allowed(j, i, t, ctx)) continue;
                     double a = 0;
                     for (int c = 0; c < dh; c++) a += q[i * dq + j * dh + c] * k[t * dkv + g * dh + c];
                     p[t] = a / sqrt((double)dh);

@@ -1,7 +1,8 @@
 /* core/attn.h — the one tiled softmax-attention kernel (FlashAttention-2 style) shared by the
- * softmax family (softmax, gqa, mqa, sqa, local, local_block, linformer), the standard
- * attention sub-block around it (MIXERS.md §0.2: projections W_Q, W_K, W_V, W_O), a fast
- * vector exp, and a naive double-precision oracle used only by the mixers' `reference`.
+ * softmax family (softmax, gqa, mqa, sqa, local, local_block, sparse_fixed, bigbird,
+ * linformer), the standard attention sub-block around it (MIXERS.md §0.2: projections W_Q,
+ * W_K, W_V, W_O), a fast vector exp, and a naive double-precision oracle used only by the
+ * mixers' `reference`.
  *
  * Layouts (per sequence b; the batch stride is rows × ld):
  *   Q, O, dQ, dO   (B, Nq, ldq)  query head j in columns [j·dh, (j+1)·dh)
@@ -12,7 +13,10 @@
  * Mask: query row i (< len_q) sees keys k in one contiguous interval [lo(i), hi(i)] given by
  * the intersection of k < len_k, causal k ≤ i, the band [i − left + 1, i + right] and the
  * contiguous block of i; lo and hi never decrease with i, so whole 64×64 tiles outside it are
- * skipped and only boundary tiles are masked. Rows ≥ len_q output 0. */
+ * skipped and only boundary tiles are masked. Rows ≥ len_q output 0.
+ *
+ * Gathered keys (xb_attn_groups, below): masks that are unions of scattered key sets
+ * (sparse_fixed, bigbird) are given as lists of keys per group of query rows instead. */
 #ifndef XB_ATTN_H
 #define XB_ATTN_H
 
@@ -21,6 +25,29 @@
 #include "core/mixer.h"
 
 #define XB_ATTN_TILE 64   /* query rows and keys per tile */
+
+/* A mask given by lists (the block-sparse mixers). Head j's allowed (query i, key k) pairs are
+ * described twice, as two partitions of the same set with a product structure:
+ *   query groups: rows [r0, r0 + rn), together a partition of [0, Nq); every row of the group
+ *                 sees exactly the keys of the group's ascending key list;
+ *   key groups:   an ascending key list (together a partition of [0, Nk)) and the ascending
+ *                 list of every query row that sees those keys (each of them sees all of them).
+ * On top, k < len_k and (causal) k ≤ i are ANDed in by the kernel. The forward and dQ go over
+ * query groups and dK, dV over key groups, so each loop writes only rows it owns. In an
+ * ascending list the keys a row sees form a prefix (k ≤ min(i, len_k − 1)), which is the
+ * row range of the contiguous masks again: the same tiles, gathered 64 keys at a time into
+ * per-thread packs. The lists do not depend on the sequence b; ctx must stay valid during
+ * the call and the callbacks must be safe to call from several threads at once. hq = hkv. */
+typedef struct xb_attn_groups {
+    int nq, nk;   /* query groups and key groups per head */
+    /* Query group g of head j: its rows [*r0, *r0 + *rn) and its keys (≤ Nk of them, written
+     * to keys); returns the key count. */
+    int (*qgroup)(const void *ctx, int j, int g, int *r0, int *rn, int *keys);
+    /* Key group g of head j: its keys (count in *nkeys) and the rows that see them (≤ Nq);
+     * returns the row count. */
+    int (*kgroup)(const void *ctx, int j, int g, int *keys, int *nkeys, int *rows);
+    const void *ctx;
+} xb_attn_groups;
 
 typedef struct xb_attn {
     int B, Nq, Nk;      /* sequences, query rows and key rows per sequence */
@@ -32,6 +59,7 @@ typedef struct xb_attn {
     int block;          /* > 0: key k in the same contiguous block of `block` rows as i */
     const int *len_q;   /* real query rows per sequence (NULL: Nq); rows beyond give O = 0 */
     const int *len_k;   /* real keys per sequence (NULL: Nk); keys beyond are masked */
+    const xb_attn_groups *groups;   /* non-NULL: the mask is these lists (band, block unused) */
 } xb_attn;
 
 /* Floats of scratch xb_attn_forward/backward need (per-thread tiles for
@@ -44,7 +72,8 @@ void xb_attn_forward(const xb_attn *a, const float *Q, const float *K, const flo
                      float *O, float *L, float *scratch);
 
 /* xb_attn_forward in two steps, for callers that produce K and V in blocks of rows: pack each
- * block while it is still in cache, then run the kernel on the packs in scratch.
+ * block while it is still in cache, then run the kernel on the packs in scratch (not with
+ * groups, whose keys are gathered per query group).
  * xb_attn_pack_rows packs rows [r0, r0 + rows) of the flattened (B·Nk) key rows (k and v point
  * at row r0, row stride ld); blocks may go to different threads at once. */
 void xb_attn_pack_rows(const xb_attn *a, int r0, int rows, const float *k, const float *v, int ld,
@@ -81,6 +110,7 @@ void  xb_attn_row_ds(const float *p, float *ds, int n, float D, float scale);
 typedef struct xb_attn_layer {
     int d, hq, hkv, dh;
     int causal, band, left, right, block;   /* as in xb_attn */
+    const xb_attn_groups *groups;           /* as in xb_attn (NULL: the contiguous mask) */
 } xb_attn_layer;
 
 int    xb_attn_layer_tensors(const xb_attn_layer *l, xb_tensor *out);   /* W_Q W_K W_V W_O */
@@ -126,5 +156,9 @@ void   xb_attn_layer_decode_step(const xb_attn_layer *l, int n_max, const float 
 void xb_attn_layer_naive(const xb_attn_layer *l, const float *w, const float *x, const int *len,
                          double *y, int B, int N, int (*allowed)(int i, int k, const void *ctx),
                          const void *ctx);
+/* The same with a mask per query head j: allowed(j, i, k, ctx). */
+void xb_attn_layer_naive_heads(const xb_attn_layer *l, const float *w, const float *x, const int *len,
+                               double *y, int B, int N,
+                               int (*allowed)(int j, int i, int k, const void *ctx), const void *ctx);
 
 #endif

@@ -10,6 +10,8 @@ extern const xb_mixer xb_mixer_mqa;
 extern const xb_mixer xb_mixer_sqa;
 extern const xb_mixer xb_mixer_local;
 extern const xb_mixer xb_mixer_local_block;
+extern const xb_mixer xb_mixer_sparse_fixed;
+extern const xb_mixer xb_mixer_bigbird;
 extern const xb_mixer xb_mixer_linformer;
 extern const xb_mixer xb_mixer_performer;
 extern const xb_mixer xb_mixer_linear;
@@ -34,6 +36,8 @@ const xb_mixer *const xb_mixers[] = {
     &xb_mixer_sqa,
     &xb_mixer_local,
     &xb_mixer_local_block,
+    &xb_mixer_sparse_fixed,
+    &xb_mixer_bigbird,
     &xb_mixer_linformer,
     &xb_mixer_performer,
     &xb_mixer_linear,

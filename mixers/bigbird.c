@@ -1,0 +1,319 @@
+/* mixers/bigbird.c — BigBird block-sparse attention (`bigbird`), MIXERS.md §6, read against LRA's
+ * bigbird/bigbird_attention.py. Tokens are cut into n_b = ⌈N/b⌉ blocks of b (the last may be
+ * short). Query block I of head j sees the key blocks
+ *   {I − 1, I, I + 1} (window, clipped), {0, n_b − 1} (global) and R_j(I) (random),
+ * and the global blocks 0 and n_b − 1 see every key. R_j(I), for the middle blocks
+ * 1 ≤ I ≤ n_b − 2, is min(r_b, |C|) distinct blocks drawn uniformly from
+ *   C = {1 … n_b − 2} minus the window (bidirectional: the middle blocks, as LRA), or
+ *   C = {1 … I − 2}                       (causal: the earlier blocks, §6),
+ * so no draw fails when there are few blocks (LRA's draw needs n_b ≥ r_b + 4 or so; n_b ≤ 3
+ * here is plain full attention). Causal mode then ANDs k ≤ i. Softmax is joint over all the
+ * keys a row sees. Padding: the blocks are those of the padded length N (as LRA builds them)
+ * and keys ≥ len[b] are masked.
+ *
+ * The random table is recomputed, not stored: every call (forward, backward, reference, dump)
+ * draws it again from a stream seeded by (cfg->layer, head, I) alone — the same table each
+ * time, never trained, no weights beyond W_Q, W_K, W_V, W_O [d, d]. A causal R_j(I) depends on
+ * I only, so the causal table does not change with N. `xbench dump` writes it in meta.json.
+ *
+ * Deviations from LRA's code (see the helper's report): LRA's causal mode falls back to full
+ * causal attention (§6's sparse causal mode is xbench's); LRA draws random blocks only among
+ * the blocks of the first 1024 tokens (last_idx); LRA pads N up to a multiple of b plus one
+ * more block when b divides N, so its last (global) block is padding. Defaults b = 32 (§6; LRA:
+ * 64), r_b = 3.
+ *
+ * CPU form: core/attn.c's tiles over gathered keys (xb_attn_groups): a query group is a block
+ * with its ≤ (5 + r_b)·b keys (the global ones: all N keys), a key group a key block with the
+ * rows of every query block that selected it. The reference builds the dense N × N mask of
+ * each head from the definition above. */
+#include "mixers/bigbird.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/attn.h"
+#include "core/rng.h"
+#include "core/xb.h"
+
+#define MAXSEL 5   /* window and global blocks of a middle query block */
+
+int xb_bigbird_blocks(const xb_mixer_cfg *c, int N) { return (N + c->block - 1) / c->block; }
+
+void xb_bigbird_table(const xb_mixer_cfg *c, int N, int *table)
+{
+    const int nb = xb_bigbird_blocks(c, N), r = c->random_blocks;
+    int *cand = malloc((size_t)xb_max(nb, 1) * sizeof(int));
+    XB_ASSERT(cand);
+    for (int j = 0; j < c->heads; j++)
+        for (int I = 0; I < nb; I++) {
+            int *row = table + ((size_t)j * nb + I) * r, n = 0;
+            for (int t = 0; t < r; t++) row[t] = -1;
+            if (I == 0 || I == nb - 1) continue;
+            if (c->causal)
+                for (int K = 1; K <= I - 2; K++) cand[n++] = K;
+            else
+                for (int K = 1; K <= nb - 2; K++)
+                    if (K < I - 1 || K > I + 1) cand[n++] = K;
+            xb_rng rng;
+            xb_rng_seed(&rng, xb_splitmix64(0x6269676269726400ULL ^
+                                            xb_splitmix64(((uint64_t)(unsigned)c->layer << 42) ^
+                                                          ((uint64_t)j << 21) ^ (uint64_t)I)));
+            const int take = xb_min(r, n);
+            for (int t = 0; t < take; t++) {   /* partial Fisher–Yates */
+                int p = t + (int)xb_rng_below(&rng, (uint32_t)(n - t)), v = cand[p];
+                cand[p] = cand[t];
+                cand[t] = v;
+            }
+            for (int t = 0; t < take; t++) {   /* ascending */
+                int v = cand[t], q = t;
+                for (; q > 0 && row[q - 1] > v; q--) row[q] = row[q - 1];
+                row[q] = v;
+            }
+        }
+    free(cand);
+}
+
+/* ---- the mask as lists ---- */
+
+typedef struct bb_mask {
+    int N, b, nb, r, causal;
+    const int *table;   /* heads × nb × r */
+} bb_mask;
+
+static const int *rand_of(const bb_mask *m, int j, int I) { return m->table + ((size_t)j * m->nb + I) * m->r; }
+
+static int is_global(const bb_mask *m, int I) { return I == 0 || I == m->nb - 1; }
+
+/* does middle query block I of head j select key block K */
+static int selects(const bb_mask *m, int j, int I, int K)
+{
+    if (is_global(m, I) || is_global(m, K) || abs(I - K) <= 1) return 1;
+    const int *R = rand_of(m, j, I);
+    for (int t = 0; t < m->r && R[t] >= 0; t++)
+        if (R[t] == K) return 1;
+    return 0;
+}
+
+static int block_keys(const bb_mask *m, int K, int *keys, int n)
+{
+    for (int k = K * m->b; k < xb_min(m->N, (K + 1) * m->b); k++) keys[n++] = k;
+    return n;
+}
+
+static int bb_qgroup(const void *ctx, int j, int I, int *r0, int *rn, int *keys)
+{
+    const bb_mask *m = ctx;
+    *r0 = I * m->b;
+    *rn = xb_min(m->b, m->N - *r0);
+    int n = 0;
+    if (is_global(m, I)) {
+        for (int k = 0; k < (m->causal ? *r0 + *rn : m->N); k++) keys[n++] = k;
+        return n;
+    }
+    int sel[MAXSEL], ns = 0;   /* window and global blocks, ascending, the random ones merged below */
+    const int cand[MAXSEL] = {0, I - 1, I, I + 1, m->nb - 1};
+    for (int t = 0; t < MAXSEL; t++)
+        if ((ns == 0 || cand[t] > sel[ns - 1]) && (!m->causal || cand[t] <= I)) sel[ns++] = cand[t];
+    const int *R = rand_of(m, j, I);
+    int a = 0, q = 0;
+    while (a < ns || (q < m->r && R[q] >= 0)) {   /* R is disjoint from sel and ascending */
+        if (q < m->r && R[q] >= 0 && (a == ns || R[q] < sel[a])) n = block_keys(m, R[q++], keys, n);
+        else n = block_keys(m, sel[a++], keys, n);
+    }
+    return n;
+}
+
+static int bb_kgroup(const void *ctx, int j, int K, int *keys, int *nkeys, int *rows)
+{
+    const bb_mask *m = ctx;
+    int nr = 0;
+    *nkeys = block_keys(m, K, keys, 0);
+    for (int I = m->causal ? K : 0; I < m->nb; I++)
+        if (selects(m, j, I, K))
+            for (int i = I * m->b; i < xb_min(m->N, (I + 1) * m->b); i++) rows[nr++] = i;
+    return nr;
+}
+
+/* ---- the mixer ---- */
+
+static size_t table_ints(const xb_mixer_cfg *c, int N)
+{
+    return xb_align64((size_t)c->heads * xb_bigbird_blocks(c, N) * c->random_blocks);
+}
+
+static bb_mask bb_make(const xb_mixer_cfg *c, int N, const int *table)
+{
+    return (bb_mask){.N = N, .b = c->block, .nb = xb_bigbird_blocks(c, N), .r = c->random_blocks,
+                     .causal = c->causal, .table = table};
+}
+
+static xb_attn_groups bb_groups(const bb_mask *m)
+{
+    return (xb_attn_groups){.nq = m->nb, .nk = m->nb, .qgroup = bb_qgroup, .kgroup = bb_kgroup, .ctx = m};
+}
+
+static xb_attn_layer bb_layer(const xb_mixer_cfg *c, const xb_attn_groups *g)
+{
+    return (xb_attn_layer){.d = c->d, .hq = c->heads, .hkv = c->heads, .dh = c->d / c->heads,
+                           .causal = c->causal, .groups = g};
+}
+
+static void bb_defaults(xb_mixer_cfg *c)
+{
+    if (c->block == 0) c->block = 32;
+    if (c->random_blocks == 0) c->random_blocks = 3;
+}
+
+static int bb_check(const xb_mixer_cfg *c, char *err, size_t errn)
+{
+    if (c->block < 1) {
+        snprintf(err, errn, "block: must be >= 1, got %d", c->block);
+        return XB_EINVAL;
+    }
+    if (c->random_blocks < 1) {
+        snprintf(err, errn, "random_blocks: must be >= 1, got %d", c->random_blocks);
+        return XB_EINVAL;
+    }
+    if (c->heads < 1 || c->d % c->heads != 0) {
+        snprintf(err, errn, "heads: must divide d (%d), got %d", c->d, c->heads);
+        return XB_EINVAL;
+    }
+    return 0;
+}
+
+/* W_Q, W_K, W_V, W_O [d, d]; the random table is recomputed, not stored */
+static int bb_tensors(const xb_mixer_cfg *c, xb_tensor *out)
+{
+    xb_attn_layer l = bb_layer(c, NULL);
+    return xb_attn_layer_tensors(&l, out);
+}
+
+static void bb_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
+{
+    xb_tensor t[4];
+    int n = bb_tensors(c, t);
+    for (int i = 0; i < n; i++) xb_init_uniform(w + t[i].offset, t[i].rows, t[i].cols, rng);
+}
+
+/* Q, K, V, O (4Nd) + logsumexp L (Nh) */
+static size_t bb_n_saved(const xb_mixer_cfg *c, int N)
+{
+    xb_attn_layer l = bb_layer(c, NULL);
+    return xb_attn_layer_saved(&l, N);
+}
+
+/* the table (ints, in float slots) | the layer's scratch */
+static size_t bb_n_scratch(const xb_mixer_cfg *c, int B, int N)
+{
+    bb_mask m = bb_make(c, N, NULL);
+    xb_attn_groups g = bb_groups(&m);
+    xb_attn_layer l = bb_layer(c, &g);
+    return table_ints(c, N) + xb_attn_layer_scratch(&l, B, N);
+}
+
+static void bb_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len, float *y,
+                       float *saved, float *scratch, int B, int N)
+{
+    int *table = (int *)scratch;
+    xb_bigbird_table(c, N, table);
+    bb_mask m = bb_make(c, N, table);
+    xb_attn_groups g = bb_groups(&m);
+    xb_attn_layer l = bb_layer(c, &g);
+    xb_attn_layer_forward(&l, w, x, len, y, saved, scratch + table_ints(c, N), B, N);
+}
+
+static void bb_backward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
+                        const float *saved, const float *dy, float *dx, float *dw, float *scratch, int B,
+                        int N)
+{
+    int *table = (int *)scratch;
+    xb_bigbird_table(c, N, table);
+    bb_mask m = bb_make(c, N, table);
+    xb_attn_groups g = bb_groups(&m);
+    xb_attn_layer l = bb_layer(c, &g);
+    xb_attn_layer_backward(&l, w, x, len, saved, dy, dx, dw, scratch + table_ints(c, N), B, N);
+}
+
+/* §6: 8Nd² + 4·d·P, P the selected (query, key) pairs counted per query block (the number of
+ * random blocks drawn, min(r_b, |C|), does not depend on which): bidirectional, a global block
+ * sees N keys per row and a middle block its distinct window and global blocks (the last one
+ * short) plus its random blocks; causal, row i of a middle block I sees block 0 and block I − 1
+ * (distinct from 0 when I ≥ 2), i − I·b + 1 keys of its own and its random blocks (all
+ * earlier); a global row sees i + 1 keys. §6 lists no elementwise term. */
+static double bb_flops(const xb_mixer_cfg *c, int N)
+{
+    const int b = c->block, nb = xb_bigbird_blocks(c, N);
+    const double last = N - (double)(nb - 1) * b, d = c->d;
+    double P = 0;
+    for (int I = 0; I < nb; I++) {
+        const double s = I == nb - 1 ? last : b, r0 = (double)I * b;
+        if (I == 0 || I == nb - 1) {
+            P += c->causal ? s * r0 + s * (s + 1) / 2 : s * N;
+            continue;
+        }
+        if (c->causal) {
+            const double cand = xb_max(0, I - 2), other = I >= 2 ? 2 : 1;
+            P += s * (other * b + xb_min(c->random_blocks, cand) * b) + s * (s + 1) / 2;
+        } else {
+            int win = 0;   /* window blocks among the middle ones */
+            for (int K = I - 1; K <= I + 1; K++) win += K >= 1 && K <= nb - 2;
+            const double rnd = xb_min(c->random_blocks, nb - 2 - win);
+            P += s * ((1 + win + rnd) * b + last);   /* block 0, window, random; the last block */
+        }
+    }
+    return 8.0 * N * d * d + 4 * P * d;
+}
+
+/* the dense mask of each head, straight from the definition */
+typedef struct bb_dense {
+    int N;
+    unsigned char *m;   /* heads × N × N */
+} bb_dense;
+
+static int bb_allowed(int j, int i, int k, const void *ctx)
+{
+    const bb_dense *dm = ctx;
+    return dm->m[((size_t)j * dm->N + i) * dm->N + k];
+}
+
+static void bb_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len, double *y,
+                         int B, int N)
+{
+    const int b = c->block, nb = xb_bigbird_blocks(c, N), r = c->random_blocks;
+    int *table = malloc((size_t)c->heads * nb * r * sizeof(int));
+    bb_dense dm = {N, malloc((size_t)c->heads * N * N)};
+    XB_ASSERT(table && dm.m);
+    xb_bigbird_table(c, N, table);
+    for (int j = 0; j < c->heads; j++)
+        for (int i = 0; i < N; i++)
+            for (int k = 0; k < N; k++) {
+                const int I = i / b, K = k / b;
+                int ok = I == 0 || I == nb - 1 || K == 0 || K == nb - 1 || abs(I - K) <= 1;
+                for (int t = 0; t < r; t++) ok |= table[((size_t)j * nb + I) * r + t] == K;
+                dm.m[((size_t)j * N + i) * N + k] = (unsigned char)(ok && (!c->causal || k <= i));
+            }
+    xb_attn_layer l = bb_layer(c, NULL);
+    xb_attn_layer_naive_heads(&l, w, x, len, y, B, N, bb_allowed, &dm);
+    free(table);
+    free(dm.m);
+}
+
+const xb_mixer xb_mixer_bigbird = {
+    .name = "bigbird",
+    .family = "sparse attention",
+    .cite = "Zaheer et al. 2020, Big Bird: Transformers for Longer Sequences",
+    .complexity = "N b (5 + r)",
+    .options = "block,random_blocks",
+    .modes = XB_CAUSAL | XB_BIDIR,
+    .unverified = 0,
+    .defaults = bb_defaults,
+    .check = bb_check,
+    .tensors = bb_tensors,
+    .init = bb_init,
+    .n_saved = bb_n_saved,
+    .n_scratch = bb_n_scratch,
+    .forward = bb_forward,
+    .backward = bb_backward,
+    .flops = bb_flops,
+    .reference = bb_reference,
+};
