@@ -383,6 +383,59 @@ static void ret_reference(const xb_mixer_cfg *c, const float *w, const float *x,
     free(q); free(k); free(v); free(g); free(o); free(u); free(S);
 }
 
+/* ---- decode: the recurrent form per head, S_j = γ_j S_j + k_t v_tᵀ, o = S_jᵀ q_t / √d_kh ---- */
+
+static size_t ret_decode_state(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    dims m = get_dims(c);
+    return (size_t)m.h * m.dkh * m.dvh;
+}
+
+static size_t ret_decode_scratch(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    dims m = get_dims(c);
+    return 2 * (size_t)m.dk + 3 * (size_t)m.dv;
+}
+
+/* One token: the four projections as 1-row products, each head's state decayed by γ_j (the
+ * value the chunked scan decays by, e^{(float) log γ_j}) plus k vᵀ, read by q, then the
+ * per-head RMSNorm, the swish gate and W_O as in the forward. */
+static void ret_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
+                            float *state, float *y, float *scratch)
+{
+    (void)n_max; (void)t;
+    dims m = get_dims(c);
+    wts W = get_wts(c, w);
+    const int d = m.d, dk = m.dk, dv = m.dv, dkh = m.dkh, dvh = m.dvh;
+    float *q = scratch, *k = q + dk, *v = k + dk, *g = v + dv, *u = g + dv;
+    xb_gemm(0, 0, 1, dk, d, 1.0f, x, d, W.p[T_WQ], dk, 0.0f, q, dk);
+    xb_gemm(0, 0, 1, dk, d, 1.0f, x, d, W.p[T_WK], dk, 0.0f, k, dk);
+    xb_gemm(0, 0, 1, dv, d, 1.0f, x, d, W.p[T_WV], dv, 0.0f, v, dv);
+    xb_gemm(0, 0, 1, dv, d, 1.0f, x, d, W.p[T_WG], dv, 0.0f, g, dv);
+    const float scale = 1.0f / sqrtf((float)dkh), *nw = W.p[T_NW];
+    for (int hh = 0; hh < m.h; hh++) {
+        float *S = state + (size_t)hh * dkh * dvh, *oh = u + hh * dvh;
+        const float *qh = q + hh * dkh, *kh = k + hh * dkh, *vh = v + hh * dvh, *gh = g + hh * dvh;
+        const float gamma = expf((float)log_gamma(hh));
+        for (int j = 0; j < dvh; j++) oh[j] = 0;
+        for (int i = 0; i < dkh; i++) {
+            float *Si = S + (size_t)i * dvh;
+            const float qi = qh[i] * scale;
+            for (int j = 0; j < dvh; j++) {
+                Si[j] = gamma * Si[j] + kh[i] * vh[j];
+                oh[j] += Si[j] * qi;
+            }
+        }
+        float ss = 0;
+        for (int j = 0; j < dvh; j++) ss += oh[j] * oh[j];
+        const float rs = 1.0f / sqrtf(ss / dvh + RET_EPS);
+        for (int j = 0; j < dvh; j++) oh[j] *= rs * nw[j] * gh[j] * xb_vsigmoid(gh[j]);
+    }
+    xb_gemm(0, 0, 1, d, dv, 1.0f, u, dv, W.p[T_WO], d, 0.0f, y, d);
+}
+
 const xb_mixer xb_mixer_retnet = {
     .name = "retnet",
     .family = "linear attention (fixed decay)",
@@ -401,4 +454,7 @@ const xb_mixer xb_mixer_retnet = {
     .backward = ret_backward,
     .flops = ret_flops,
     .reference = ret_reference,
+    .decode_state = ret_decode_state,
+    .decode_scratch = ret_decode_scratch,
+    .decode_step = ret_decode_step,
 };

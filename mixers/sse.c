@@ -768,6 +768,106 @@ static void sse_reference(const xb_mixer_cfg *c, const float *w, const float *x,
     free(q); free(k); free(v); free(la); free(zg); free(o); free(St);
 }
 
+/* ---- decode: per head the shared state and the P partition states, each d_h × d_h ----
+ * The mask form one token at a time: the shared state S = Diag(α₁) S + k₁ vᵀ always; the
+ * state of partition p only when the token routes to p (top-k of η): S_p = Diag(α₂) S_p +
+ * (η_p k₂) vᵀ, read by η_p q₂. The others are neither decayed nor read (M_p = 0 in the mask
+ * form, which the forward's gather form equals). */
+
+static size_t sse_decode_state(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    const size_t dh = (size_t)(c->d / c->heads);
+    return (size_t)c->heads * (1 + c->partitions) * dh * dh;
+}
+
+static size_t sse_decode_scratch(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    const size_t dh = (size_t)(c->d / c->heads);
+    return 9 * (size_t)c->d + 3 * dh + 2 * SSE_RANK + c->partitions;
+}
+
+/* y = softmax(x) over n floats, serially (the forward's softmax_rows on one row). */
+static void softmax_one(int n, const float *x, float *y)
+{
+    float mx = x[0], sum = 0.0f;
+    for (int j = 1; j < n; j++) mx = x[j] > mx ? x[j] : mx;
+    for (int j = 0; j < n; j++) { y[j] = xb_vexp(x[j] - mx); sum += y[j]; }
+    const float inv = 1.0f / sum;
+    for (int j = 0; j < n; j++) y[j] *= inv;
+}
+
+/* S = Diag(e^{la}) S + (f k) vᵀ, then o += Sᵀ (f q) · scale, over one head's d_h × d_h. */
+static void decode_scan(int dh, float *S, const float *q, const float *k, const float *v, const float *la,
+                        float f, float scale, float *o)
+{
+    for (int i = 0; i < dh; i++) {
+        const float a = expf(la[i]), ki = f * k[i], qi = f * q[i] * scale;
+        float *Si = S + (size_t)i * dh;
+        for (int j = 0; j < dh; j++) {
+            Si[j] = a * Si[j] + ki * v[j];
+            o[j] += Si[j] * qi;
+        }
+    }
+}
+
+static void sse_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
+                            float *state, float *y, float *scratch)
+{
+    (void)n_max; (void)t;
+    dims m = get_dims(c, 1);
+    wts W = get_wts(c, w);
+    const int d = m.d, dh = m.dh, P = m.P, K = m.K, R = SSE_RANK;
+    float *q1 = scratch, *k1 = q1 + d, *v = k1 + d, *q2 = v + d, *k2 = q2 + d, *zg = k2 + d;
+    float *a1 = zg + d, *a2 = a1 + d, *o = a2 + d, *hq = o + d, *hk = hq + dh, *hg = hk + dh;
+    float *h1 = hg + dh, *h2 = h1 + R, *eta = h2 + R;
+    /* projections (1-row products) */
+    struct { int t, cols; float *out; } in[] = {
+        {T_WQ, d, q1}, {T_WK, d, k1}, {T_WV, d, v}, {T_LQ1, dh, hq}, {T_LK1, dh, hk}, {T_G1, dh, hg},
+        {T_WG1A, R, h1}, {T_WG1B, R, h2}, {T_WE, P, eta},
+    };
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++)
+        xb_gemm(0, 0, 1, in[i].cols, d, 1.0f, x, d, W.p[in[i].t], in[i].cols, 0.0f, in[i].out, in[i].cols);
+    memcpy(q2, q1, (size_t)d * sizeof(float));
+    memcpy(k2, k1, (size_t)d * sizeof(float));
+    memcpy(a1, W.p[T_BG2A], (size_t)d * sizeof(float));
+    memcpy(a2, W.p[T_BG2B], (size_t)d * sizeof(float));
+    xb_gemm(0, 0, 1, d, dh, 1.0f, hq, dh, W.p[T_LQ2], d, 1.0f, q2, d);
+    xb_gemm(0, 0, 1, d, dh, 1.0f, hk, dh, W.p[T_LK2], d, 1.0f, k2, d);
+    xb_gemm(0, 0, 1, d, dh, 1.0f, hg, dh, W.p[T_G2], d, 0.0f, zg, d);
+    xb_gemm(0, 0, 1, d, R, 1.0f, h1, R, W.p[T_WG2A], d, 1.0f, a1, d);
+    xb_gemm(0, 0, 1, d, R, 1.0f, h2, R, W.p[T_WG2B], d, 1.0f, a2, d);
+    /* activations, gates and the router */
+    for (int i = 0; i < d; i++) {
+        q1[i] = silu(q1[i]); q2[i] = silu(q2[i]); v[i] = silu(v[i]);
+        a1[i] = xb_vlogsig(a1[i]) / SSE_GNORM; a2[i] = xb_vlogsig(a2[i]) / SSE_GNORM;
+    }
+    for (int hh = 0; hh < m.h; hh++) {
+        softmax_one(dh, k1 + hh * dh, k1 + hh * dh);
+        softmax_one(dh, k2 + hh * dh, k2 + hh * dh);
+    }
+    softmax_one(P, eta, eta);
+    int sel[SSE_PMAX];
+    top_k(eta, P, K, sel);
+    /* the shared state and the routed partitions' states, per head */
+    const float scale = 1.0f / sqrtf((float)dh), *nw = W.p[T_NW];
+    const size_t dd = (size_t)dh * dh;
+    for (int hh = 0; hh < m.h; hh++) {
+        float *S = state + (size_t)hh * (1 + P) * dd, *oh = o + hh * dh;
+        const int c0 = hh * dh;
+        for (int j = 0; j < dh; j++) oh[j] = 0;
+        decode_scan(dh, S, q1 + c0, k1 + c0, v + c0, a1 + c0, 1.0f, scale, oh);
+        for (int j = 0; j < K; j++)
+            decode_scan(dh, S + (size_t)(1 + sel[j]) * dd, q2 + c0, k2 + c0, v + c0, a2 + c0, eta[sel[j]], scale, oh);
+        float ss = 0;
+        for (int j = 0; j < dh; j++) ss += oh[j] * oh[j];
+        const float rs = 1.0f / sqrtf(ss / dh + SSE_EPS);
+        for (int j = 0; j < dh; j++) oh[j] *= rs * nw[j] * silu(zg[c0 + j]);
+    }
+    xb_gemm(0, 0, 1, d, d, 1.0f, o, d, W.p[T_WO], d, 0.0f, y, d);
+}
+
 const xb_mixer xb_mixer_sse = {
     .name = "sse",
     .family = "linear attention (sparse state expansion)",
@@ -786,4 +886,7 @@ const xb_mixer xb_mixer_sse = {
     .backward = sse_backward,
     .flops = sse_flops,
     .reference = sse_reference,
+    .decode_state = sse_decode_state,
+    .decode_scratch = sse_decode_scratch,
+    .decode_step = sse_decode_step,
 };
