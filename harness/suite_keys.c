@@ -74,7 +74,8 @@ const xb_suite_key xb_suite_limits_keys[] = {
     {"cell_timeout_s", K_DOUBLE, 0, 1e9, 600, SUITE(cell_timeout_s), 0, 0, 0, 0,
      "wall-clock limit of one cell in seconds (0 = none)"},
     {"mem_limit_mb", K_LONG, 0, 1e12, 8192, SUITE(mem_limit_mb), 0, 0, 0, 0,
-     "address-space limit of one cell in MiB (0 = none)"},
+     "address-space limit of one cell in MiB (0 = none); a cell whose analytic size passes it "
+     "(or, with 0, this machine's memory and swap) is skipped:too-large without running"},
 };
 
 #define NK(t) ((int)(sizeof t / sizeof t[0]))
