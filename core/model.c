@@ -40,11 +40,20 @@
  * head's saved floats, logits, probabilities and per-row losses. Scratch is shared by the
  * layers: dres (the residual-stream gradient), t1, t2 (R,d), the mixer's n_scratch, the MLP's
  * and the head's scratch, dlogits. Everything is carved from one 64-byte aligned arena, whose
- * size xb_model_bytes returns. */
+ * size xb_model_bytes returns.
+ *
+ * Sizes are summed and multiplied with core/xb.h's saturating xb_size_add/xb_size_mul, so a
+ * configuration whose arena passes SIZE_MAX reads as SIZE_MAX, never as a wrapped small
+ * number that create would then allocate and overrun. Shapes past MAX_ROWS rows per batch or
+ * MAX_STREAM_BYTES per (rows, d) activation are SIZE_MAX before the mixer is asked anything:
+ * the kernels index a batch's rows with int, and below those limits the mixers' own size
+ * functions (size_t products of the bounded suite keys) stay far inside size_t, which
+ * tests/test_bounds.c checks for every registered mixer at the corners of the bounds. */
 #include "core/model.h"
 
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,6 +61,9 @@
 #include "core/xb.h"
 
 enum { INIT_NORMAL, INIT_UNIFORM, INIT_ZERO, INIT_ONE, INIT_MIXER };
+
+#define MAX_ROWS INT_MAX                      /* sequences x length of one batch (int rows) */
+#define MAX_STREAM_BYTES 1099511627776.0      /* one (rows, d) float activation: 1 TiB */
 
 typedef struct layer {
     xb_mixer_cfg xc;                               /* the mixer's config, .layer = weight layer */
@@ -91,7 +103,15 @@ typedef struct tinfo {
 
 typedef void (*tensor_fn)(void *ctx, const tinfo *t);
 
-static size_t align16(size_t o) { return (o + 15) & ~(size_t)15; }
+static size_t align16(size_t o) { return o > SIZE_MAX - 15 ? SIZE_MAX : (o + 15) & ~(size_t)15; }
+
+/* Past what any cell can hold: more rows per batch than an int counts, or one activation of
+ * more than MAX_STREAM_BYTES (computed in double: the inputs may be anything). */
+static int too_big(const xb_model_cfg *mc, int B, int N)
+{
+    double rows = (mc->shape == XB_SHAPE_PAIR ? 2.0 : 1.0) * B * N;
+    return rows > MAX_ROWS || rows * mc->dim * sizeof(float) > MAX_STREAM_BYTES;
+}
 
 static int head_hidden(const xb_model_cfg *mc) { return mc->head_hidden > 0 ? mc->head_hidden : 2 * mc->dim; }
 
@@ -104,7 +124,7 @@ static size_t walk(const xb_model_cfg *mc, const xb_mixer *mx, const xb_mixer_cf
     size_t o = 0;
 #define EMIT(nm, ly, grp, r, c, f, in) do { \
         tinfo t_ = {nm, ly, grp, o, (r), (c), (f), (in)}; if (fn) fn(ctx, &t_); \
-        o += (size_t)(r) * (c); } while (0)
+        o = xb_size_add(o, xb_size_mul((size_t)(r), (size_t)(c))); } while (0)
     EMIT("tok_emb", -1, NULL, mc->vocab, d, 0, INIT_NORMAL);
     if (mc->positions) EMIT("pos_emb", -1, NULL, mc->max_len > 0 ? mc->max_len : N, d, 0, INIT_NORMAL);
     size_t nmix = xb_mixer_n_params(mx, xc);
@@ -112,7 +132,11 @@ static size_t walk(const xb_model_cfg *mc, const xb_mixer *mx, const xb_mixer_cf
         EMIT("norm1", l, NULL, d, 1, 0, INIT_ONE);
         if (k > 0) EMIT("conv", l, NULL, k, d, 0, INIT_UNIFORM);
         o = align16(o);
-        if (nmix > 0) EMIT("mixer", l, "mixer", (int)nmix, 1, 0, INIT_MIXER);
+        if (nmix > 0) {   /* the slab as a whole: its tensors() gives the shapes inside */
+            tinfo t_ = {"mixer", l, "mixer", o, 0, 0, 0, INIT_MIXER};
+            if (fn) fn(ctx, &t_);
+            o = xb_size_add(o, nmix);
+        }
         o = align16(o);
         if (mc->mlp != XB_MLP_NONE) {
             EMIT("norm2", l, NULL, d, 1, 0, INIT_ONE);
@@ -120,7 +144,7 @@ static size_t walk(const xb_model_cfg *mc, const xb_mixer *mx, const xb_mixer_cf
             int n = xb_mlp_tensors(mc->mlp, d, H, t);
             size_t base = o;
             for (int i = 0; i < n; i++) {
-                o = base + t[i].offset;
+                o = xb_size_add(base, t[i].offset);
                 EMIT(t[i].name, l, "mlp", t[i].rows, t[i].cols, t[i].flags,
                      t[i].cols == 1 ? INIT_ZERO : INIT_UNIFORM);
             }
@@ -132,7 +156,7 @@ static size_t walk(const xb_model_cfg *mc, const xb_mixer *mx, const xb_mixer_cf
         int n = xb_head_tensors(mc->shape, d, head_hidden(mc), mc->n_classes, t);
         size_t base = o;
         for (int i = 0; i < n; i++) {
-            o = base + t[i].offset;
+            o = xb_size_add(base, t[i].offset);
             EMIT(t[i].name, -1, "head", t[i].rows, t[i].cols, t[i].flags,
                  t[i].cols == 1 ? INIT_ZERO : INIT_UNIFORM);
         }
@@ -198,11 +222,11 @@ typedef struct carver { char *base; size_t off; } carver;
 static void *carve(carver *cv, size_t bytes)
 {
     void *p = cv->base ? cv->base + cv->off : NULL;
-    cv->off += xb_align64(bytes);
+    cv->off = xb_size_add(cv->off, xb_align64(bytes));
     return p;
 }
 
-#define CARVE_F(cv, n) ((float *)carve((cv), (size_t)(n) * sizeof(float)))
+#define CARVE_F(cv, n) ((float *)carve((cv), xb_size_mul((n), sizeof(float))))
 
 /* Carve every buffer of m (base NULL: only count). m's scalar fields must be set. Returns the
  * arena size in bytes; the model struct itself is the first carve. */
@@ -212,7 +236,7 @@ static size_t layout(xb_model *m, char *base)
     carve(&cv, sizeof(xb_model));
     layer *layers = carve(&cv, (size_t)(m->E > 0 ? m->E : 1) * sizeof(layer));
     if (base) m->layers = layers;
-    size_t R = (size_t)m->Bs * m->N, Rd = R * m->d;
+    size_t R = xb_size_mul((size_t)m->Bs, (size_t)m->N), Rd = xb_size_mul(R, (size_t)m->d);
     size_t Rout = m->mc.shape == XB_SHAPE_TOK ? R : (size_t)m->B;
     float *p;
 #define SET(field, expr) do { p = (float *)(expr); if (base) m->field = (void *)p; } while (0)
@@ -221,9 +245,9 @@ static size_t layout(xb_model *m, char *base)
     SET(adam_m, CARVE_F(&cv, m->np));
     SET(adam_v, CARVE_F(&cv, m->np));
     SET(flags, carve(&cv, m->np));
-    SET(tok, carve(&cv, R * sizeof(int32_t)));
-    SET(len, carve(&cv, (size_t)m->Bs * sizeof(int)));
-    SET(y, carve(&cv, Rout * sizeof(int32_t)));
+    SET(tok, carve(&cv, xb_size_mul(R, sizeof(int32_t))));
+    SET(len, carve(&cv, xb_size_mul((size_t)m->Bs, sizeof(int))));
+    SET(y, carve(&cv, xb_size_mul(Rout, sizeof(int32_t))));
     int mlp = m->mc.mlp;
     for (int l = 0; l < m->E; l++) {
         layer *ly = base ? &m->layers[l] : NULL;
@@ -232,7 +256,7 @@ static size_t layout(xb_model *m, char *base)
         LSET(rstd1, CARVE_F(&cv, R));
         LSET(n1, CARVE_F(&cv, Rd));
         if (m->k > 0) LSET(c, CARVE_F(&cv, Rd));
-        LSET(msaved, CARVE_F(&cv, (size_t)m->Bs * m->n_msaved));
+        LSET(msaved, CARVE_F(&cv, xb_size_mul((size_t)m->Bs, m->n_msaved)));
         if (mlp != XB_MLP_NONE) {
             LSET(xb, CARVE_F(&cv, Rd));
             LSET(rstd2, CARVE_F(&cv, R));
@@ -245,8 +269,8 @@ static size_t layout(xb_model *m, char *base)
     SET(rstdf, CARVE_F(&cv, R));
     SET(hf, CARVE_F(&cv, Rd));
     SET(headsaved, CARVE_F(&cv, xb_head_n_saved(m->mc.shape, m->B, m->d, m->hh)));
-    SET(logits, CARVE_F(&cv, Rout * m->C));
-    SET(probs, CARVE_F(&cv, Rout * m->C));
+    SET(logits, CARVE_F(&cv, xb_size_mul(Rout, (size_t)m->C)));
+    SET(probs, CARVE_F(&cv, xb_size_mul(Rout, (size_t)m->C)));
     SET(rowloss, CARVE_F(&cv, Rout));
     SET(dres, CARVE_F(&cv, Rd));
     SET(t1, CARVE_F(&cv, Rd));
@@ -254,7 +278,7 @@ static size_t layout(xb_model *m, char *base)
     SET(mscratch, CARVE_F(&cv, m->n_mscratch));
     if (mlp != XB_MLP_NONE) SET(mlpscratch, CARVE_F(&cv, xb_mlp_n_scratch(mlp, (int)R, m->H)));
     SET(headscratch, CARVE_F(&cv, xb_head_n_scratch(m->mc.shape, m->B, m->d, m->hh)));
-    SET(dlogits, CARVE_F(&cv, Rout * m->C));
+    SET(dlogits, CARVE_F(&cv, xb_size_mul(Rout, (size_t)m->C)));
 #undef SET
     return cv.off;
 }
@@ -285,6 +309,7 @@ static void setup(xb_model *m, const xb_model_cfg *mc, const xb_mixer *mx, const
 size_t xb_model_bytes(const xb_model_cfg *mc, const xb_mixer *mx, const xb_mixer_cfg *xc,
                       int B, int N)
 {
+    if (too_big(mc, B, N)) return SIZE_MAX;
     xb_model m;
     setup(&m, mc, mx, xc, B, N);
     return layout(&m, NULL);
@@ -330,9 +355,15 @@ int xb_model_create(xb_model **out, const xb_model_cfg *mc, const xb_mixer *mx,
         int rcode = mx->check(&rc, err, errn);
         if (rcode) return rcode;
     }
+    if (too_big(mc, B, N)) {
+        snprintf(msg, sizeof msg, "model: %ld sequences of length %d at width %d are past what one "
+                 "cell can hold", (mc->shape == XB_SHAPE_PAIR ? 2L : 1L) * B, N, mc->dim);
+        return bad(err, errn, XB_ENOMEM, msg);
+    }
     xb_model tmp;
     setup(&tmp, mc, mx, xc, B, N);
     size_t total = layout(&tmp, NULL);
+    if (total == SIZE_MAX) return bad(err, errn, XB_ENOMEM, "model: the size of its buffers overflows");
     char *base = xb_alloc(total);
     if (!base) {
         snprintf(msg, sizeof msg, "model: cannot allocate %zu bytes", total);

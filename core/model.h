@@ -49,7 +49,9 @@ typedef struct xb_model xb_model;
 
 /* Analytic bytes of one model instance for batch B at length N: parameters, gradients,
  * AdamW moments, saved activations and scratch. The same numbers xb_model_create allocates,
- * so `skipped:too-large` and the memory column agree. */
+ * so `skipped:too-large` and the memory column agree. SIZE_MAX when the sum overflows, or
+ * the batch has more than INT_MAX rows or an activation of more than 1 TiB (xb_model_create
+ * refuses those: XB_ENOMEM). */
 size_t xb_model_bytes(const xb_model_cfg *mc, const xb_mixer *mx, const xb_mixer_cfg *xc,
                       int B, int N);
 /* Build a model for batches of up to B sequences of length N (PAIR: N per tower).

@@ -54,7 +54,22 @@ static inline void xb_spin_pause(void)
 #endif
 }
 
-static inline size_t xb_align64(size_t n) { return (n + 63) & ~(size_t)63; }
+/* Sizes that cannot overflow: each saturates at SIZE_MAX, which then stands for "more than
+ * this machine can address" and stays SIZE_MAX through later sums and products. Estimates
+ * of what a cell allocates (core/model.c, harness/sweep.c) go through these, so an absurd
+ * configuration reads as too large instead of wrapping round to a small number. */
+static inline size_t xb_size_add(size_t a, size_t b)
+{
+    size_t r;
+    return __builtin_add_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+static inline size_t xb_size_mul(size_t a, size_t b)
+{
+    size_t r;
+    return __builtin_mul_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+/* n rounded up to a multiple of 64 (SIZE_MAX for n past the last multiple). */
+static inline size_t xb_align64(size_t n) { return n > SIZE_MAX - 63 ? SIZE_MAX : (n + 63) & ~(size_t)63; }
 /* Ask for the n floats at p (one request per 64-byte line). Scans that read a head's few
  * hundred bytes of every longer row step across pages faster than the hardware prefetcher
  * follows; they ask for the row a few steps ahead with this. Never faults. */

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "core/xb.h"
+#include "harness/diag.h"
+#include "harness/suite.h"
 
 char *xb_path_join(const char *dir, const char *name)
 {
@@ -404,6 +406,22 @@ int xb_store_load(const char *dir, json_object **records, FILE *warn)
     return rc == XB_EIO ? XB_ENOTFOUND : rc;
 }
 
+/* The key of a record's "mixer" or "task" that is not a name (harness/suite.h: 1 to 128 of
+ * [A-Za-z0-9_.=-]; "task" may be null), else NULL. cells.jsonl may come from anyone, and
+ * these names become table columns, plot labels and file names. */
+static const char *bad_name(json_object *o)
+{
+    static const char *const keys[] = {"mixer", "task"};
+    for (int i = 0; i < 2; i++) {
+        json_object *v = NULL;
+        if (!json_object_object_get_ex(o, keys[i], &v) || (!v && i == 1)) continue;
+        if (!v || !json_object_is_type(v, json_type_string) ||
+            !xb_is_name(json_object_get_string(v), (size_t)json_object_get_string_len(v)))
+            return keys[i];
+    }
+    return NULL;
+}
+
 int xb_store_load_ex(const char *dir, json_object **records, FILE *warn, int *bad)
 {
     *records = json_object_new_array();
@@ -435,7 +453,19 @@ int xb_store_load_ex(const char *dir, json_object **records, FILE *warn, int *ba
             size_t end = o && json_tokener_get_error(tok) == json_tokener_success
                              ? json_tokener_get_parse_end(tok) : 0;
             if (tok) json_tokener_free(tok);
-            if (o && end > 0 && json_object_is_type(o, json_type_object)) {
+            const char *key = o && end > 0 && json_object_is_type(o, json_type_object) ? bad_name(o) : NULL;
+            if (key) {   /* a whole record, but its name cannot be shown or used: refused */
+                if (warn) {
+                    json_object *v = json_object_object_get(o, key);
+                    char shown[64];
+                    fprintf(warn, "warning: %s:%d: record's \"%s\" is not a name (1 to %d letters, "
+                            "digits, '_', '.', '=', '-'): %s; record skipped\n", p, lineno, key,
+                            XB_NAME_MAX_LEN, xb_escape(shown, sizeof shown, json_object_to_json_string(v)));
+                }
+                if (bad) ++*bad;
+                json_object_put(o);
+                pos += end;
+            } else if (o && end > 0 && json_object_is_type(o, json_type_object)) {
                 json_object_array_add(*records, o);
                 kept++;
                 pos += end;

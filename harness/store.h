@@ -75,10 +75,12 @@ void xb_store_unlock(int fd);
  * not parse (a write cut short by a crash) is skipped with a warning on warn (may be NULL).
  * A cut-short record followed on the same line by a whole one (a file appended to by a
  * version that did not cut the torn line off) loses the cut one only: the text from the
- * next '{"v":' on is read as a record of its own. Missing file: an empty array and
- * XB_ENOTFOUND. */
+ * next '{"v":' on is read as a record of its own. A record whose "mixer" or "task" is not a
+ * name (xb_is_name: 1 to 128 of [A-Za-z0-9_.=-]; "task" may be null) is skipped with a warning
+ * naming the file, line and key, and counted with the bad lines. Missing file: an empty array
+ * and XB_ENOTFOUND. */
 int xb_store_load(const char *dir, json_object **records, FILE *warn);
-/* The same, counting the skipped lines (or pieces of lines) in *bad (may be NULL), and telling a missing file
+/* The same, counting the skipped lines, pieces of lines and records in *bad (may be NULL), and telling a missing file
  * (XB_ENOTFOUND) from one that exists but cannot be read (XB_EIO). */
 int xb_store_load_ex(const char *dir, json_object **records, FILE *warn, int *bad);
 /* Keep the last record per config_hash, in the order their first record appeared. Returns a

@@ -55,7 +55,6 @@
                                 keeps each cell's resolved configuration in memory) */
 #define MAX_TASKS 10000      /* tasks once the axes are expanded (each is a block of the
                                 canonical dump and a column of the tables) */
-#define NAME_MAX_LEN 128     /* a run, mixer or task name */
 
 /* ------------------------------------------------------------------------------------------
  * Loader state */
@@ -285,6 +284,8 @@ static void describe_range(char *buf, size_t n, int is_int, double min, double m
         else if (!is_int && min > 0 && min < 1e-20) snprintf(buf, n, "a positive number");
         else if (min == 0) snprintf(buf, n, "a non-negative %s", what);
         else snprintf(buf, n, "a %s >= %.17g", what, min);
+    } else if (!is_int && min > 0 && min < 1e-20) {
+        snprintf(buf, n, "a number above 0 and at most %.17g", max);
     } else {
         snprintf(buf, n, "a%s %s between %.17g and %.17g", is_int ? "n" : "", what, min, max);
     }
@@ -532,14 +533,15 @@ static int is_name_char(int ch)
            ch == '_' || ch == '-' || ch == '.' || ch == '=';
 }
 
-static int is_name(const char *t)
+int xb_is_name(const char *s, size_t n)
 {
-    size_t n = strlen(t);
-    if (n == 0 || n > NAME_MAX_LEN) return 0;
+    if (!s || n == 0 || n > XB_NAME_MAX_LEN) return 0;
     for (size_t i = 0; i < n; i++)
-        if (!is_name_char((unsigned char)t[i])) return 0;
+        if (!is_name_char((unsigned char)s[i])) return 0;
     return 1;
 }
+
+static int is_name(const char *t) { return xb_is_name(t, strlen(t)); }
 
 /* A mixer or task name where one is expected (0), else an error (-1): a value that cannot
  * be a name gets this instead of "unknown" and a list of near names. */
@@ -777,8 +779,8 @@ static void read_mixer_options(ctx *c)
             double x;
             char *dst = (char *)&c->opt_cfg[r] + mo->off;
             if (mo->is_float) {
-                if (!get_number(c, ov, op, 0, mo->min, BIG, &x)) *(float *)dst = (float)x;
-            } else if (!get_number(c, ov, op, 1, mo->min, INT_MAX, &x)) {
+                if (!get_number(c, ov, op, 0, mo->min, mo->max, &x)) *(float *)dst = (float)x;
+            } else if (!get_number(c, ov, op, 1, mo->min, mo->max, &x)) {
                 *(int *)dst = (int)x;
             }
         }
@@ -890,7 +892,7 @@ static void read_task(ctx *c, yaml_node_t *item, int i, int dst, xb_suite_task *
     }
     if (lengths) {
         join(p, sizeof p, path, "lengths");
-        get_int_list(c, lengths, p, 1, INT_MAX, 0, &st->lengths, &st->n_lengths);
+        get_int_list(c, lengths, p, 1, XB_SUITE_MAX_LENGTH, 0, &st->lengths, &st->n_lengths);
         if (lengths->type == YAML_SEQUENCE_NODE && st->n_lengths == 0 &&
             lengths->data.sequence.items.top == lengths->data.sequence.items.start)
             err(c, lengths, p, "expected at least one length");

@@ -80,5 +80,10 @@ void xb_suite_release(xb_suite *s);
 const char *xb_suite_enum_name(const char *key, int v);
 /* The "## Suite keys" Markdown section, generated from the key tables (README, `list keys`). */
 void xb_suite_keys_markdown(FILE *f);
+/* Whether the n bytes at s are a run, mixer or task name: 1 to XB_NAME_MAX_LEN of
+ * [A-Za-z0-9_.=-]. Suites are checked with it, and so are the records of cells.jsonl
+ * (harness/store.c), since names become folder names, table columns and plot labels. */
+#define XB_NAME_MAX_LEN 128
+int xb_is_name(const char *s, size_t n);
 
 #endif

@@ -64,7 +64,7 @@ const xb_suite_key xb_suite_latency_keys[] = {
      "hard cap on timed runs (>= min_reps)"},
     {"max_cv", K_DOUBLE, 0, 100, 0.1, LAT(max_cv), 0, 0, 0, 0,
      "coefficient of variation above which a timing is flagged noisy"},
-    {"lengths", K_LENGTHS, 1, INT_MAX, 0, LAT(lengths), LAT(n_lengths), 0, latency_lengths_def,
+    {"lengths", K_LENGTHS, 1, XB_SUITE_MAX_LENGTH, 0, LAT(lengths), LAT(n_lengths), 0, latency_lengths_def,
      (int)(sizeof latency_lengths_def / sizeof *latency_lengths_def),
      "latency-only sequence lengths (no training); [] for none"},
     {"mode", K_ENUM, 0, 0, 1, LAT(causal), 0, xb_suite_mode_names, 0, 0,
@@ -79,7 +79,8 @@ const xb_suite_key xb_suite_limits_keys[] = {
     {"cell_timeout_s", K_DOUBLE, 0, 1e9, 600, SUITE(cell_timeout_s), 0, 0, 0, 0,
      "wall-clock limit of one cell in seconds (0 = none)"},
     {"mem_limit_mb", K_LONG, 0, 1e12, 8192, SUITE(mem_limit_mb), 0, 0, 0, 0,
-     "address-space limit of one cell in MiB (0 = none)"},
+     "address-space limit of one cell in MiB (0 = none); a cell whose analytic size passes it "
+     "(or, with 0, this machine's memory and swap) is skipped:too-large without running"},
 };
 
 #define NK(t) ((int)(sizeof t / sizeof t[0]))
@@ -105,7 +106,7 @@ const xb_suite_doc_key xb_suite_top_keys[] = {
 };
 const xb_suite_doc_key xb_suite_task_keys[] = {
     {"name", "string", "(required)", "task name (`xbench list tasks`)"},
-    {"lengths", "list of integers", "the task's", "training lengths L: one cell per length (default: the "
+    {"lengths", "list of integers", "the task's", "training lengths L, each 1 – 16777216: one cell per length (default: the "
      "task's own length — image its pixel count, pathfinder 1024, pathx 16384, mqar vocab/2 up "
      "to 128 — else 128)"},
     {"options", "mapping", "the task's defaults", "task options (`xbench list tasks`)"},
@@ -118,33 +119,34 @@ const xb_suite_doc_key xb_suite_task_keys[] = {
      "the suite's mixers this task runs; `supported`: those that have the task's mode"},
 };
 _Static_assert(NK(xb_suite_top_keys) == N_TOP && NK(xb_suite_task_keys) == N_TASKKEYS, "update N_* in suite_keys.h");
+_Static_assert(XB_SUITE_MAX_LENGTH == 16777216, "the help of tasks[].lengths says 16777216");
 
 
 #define MX(f) offsetof(xb_mixer_cfg, f)
 const xb_suite_mixer_opt xb_suite_mixer_opts[] = {
-    {"kv_heads", MX(kv_heads), 0, 1, "key/value heads g (gqa, mqa, sqa)"},
-    {"q_heads", MX(q_heads), 0, 1, "query heads (sqa)"},
-    {"window", MX(window), 0, 1, "window w (local), pool size (pool)"},
-    {"block", MX(block), 0, 1, "block size (local_block)"},
-    {"rank", MX(rank), 0, 1, "projected length r (linformer)"},
-    {"features", MX(features), 0, 1, "random features m (performer)"},
-    {"state", MX(state), 0, 1, "state size n (mamba)"},
-    {"expand", MX(expand), 0, 1, "expansion E (mamba)"},
-    {"order", MX(order), 0, 1, "memory order q (lmu)"},
-    {"theta", MX(theta), 0, 1, "window theta (lmu)"},
-    {"chunk", MX(chunk), 0, 1, "chunk size C of chunked scans"},
-    {"d_ff", MX(d_ff), 0, 1, "hidden width (activator)"},
-    {"conv", MX(conv), 0, 1, "short conv kernel inside the mixer (deltanet, mamba)"},
-    {"dt_rank", MX(dt_rank), 0, 1, "dt projection rank R (mamba)"},
-    {"summary", MX(summary), 0, 1, "summary columns c per block (sparse_fixed)"},
-    {"random_blocks", MX(random_blocks), 0, 1, "random key blocks r_b (bigbird)"},
-    {"variant", MX(variant), 0, 1, "synthesizer: 1 factorized_random, 2 random, 3 dense; minattn: 1 full, 2 symmetric, 3 psd"},
-    {"buckets", MX(buckets), 0, 2, "hash buckets, even (reformer)"},
-    {"rounds", MX(rounds), 0, 1, "hash rounds (reformer)"},
-    {"partitions", MX(partitions), 0, 1, "state partitions P (sse)"},
-    {"topk", MX(topk), 0, 1, "partitions each token writes and reads (sse)"},
-    {"expand_k", MX(expand_k), 1, 1e-30, "key expansion (gla), > 0"},
-    {"eps", MX(eps), 1, 0, "feature-map epsilon (performer), >= 0"},
+    {"kv_heads", MX(kv_heads), 0, 1, 4096, "key/value heads g (gqa, mqa, sqa)"},
+    {"q_heads", MX(q_heads), 0, 1, 4096, "query heads (sqa)"},
+    {"window", MX(window), 0, 1, XB_SUITE_MAX_LENGTH, "window w (local), pool size (pool)"},
+    {"block", MX(block), 0, 1, XB_SUITE_MAX_LENGTH, "block size (local_block)"},
+    {"rank", MX(rank), 0, 1, 65536, "projected length r (linformer)"},
+    {"features", MX(features), 0, 1, 65536, "random features m (performer)"},
+    {"state", MX(state), 0, 1, 65536, "state size n (mamba)"},
+    {"expand", MX(expand), 0, 1, 64, "expansion E (mamba)"},
+    {"order", MX(order), 0, 1, 65536, "memory order q (lmu)"},
+    {"theta", MX(theta), 0, 1, 1073741824, "window theta (lmu)"},
+    {"chunk", MX(chunk), 0, 1, 65536, "chunk size C of chunked scans"},
+    {"d_ff", MX(d_ff), 0, 1, 1048576, "hidden width (activator)"},
+    {"conv", MX(conv), 0, 1, 1024, "short conv kernel inside the mixer (deltanet, mamba)"},
+    {"dt_rank", MX(dt_rank), 0, 1, 65536, "dt projection rank R (mamba)"},
+    {"summary", MX(summary), 0, 1, XB_SUITE_MAX_LENGTH, "summary columns c per block (sparse_fixed)"},
+    {"random_blocks", MX(random_blocks), 0, 1, 65536, "random key blocks r_b (bigbird)"},
+    {"variant", MX(variant), 0, 1, 64, "synthesizer: 1 factorized_random, 2 random, 3 dense; minattn: 1 full, 2 symmetric, 3 psd"},
+    {"buckets", MX(buckets), 0, 2, 65536, "hash buckets, even (reformer)"},
+    {"rounds", MX(rounds), 0, 1, 1024, "hash rounds (reformer)"},
+    {"partitions", MX(partitions), 0, 1, 65536, "state partitions P (sse)"},
+    {"topk", MX(topk), 0, 1, 65536, "partitions each token writes and reads (sse)"},
+    {"expand_k", MX(expand_k), 1, 1e-30, 64, "key expansion (gla), > 0"},
+    {"eps", MX(eps), 1, 0, 1000, "feature-map epsilon (performer), >= 0"},
 };
 _Static_assert(NK(xb_suite_mixer_opts) == N_MIXER_OPTS, "update N_MIXER_OPTS in suite_keys.h");
 
@@ -452,9 +454,14 @@ void xb_suite_keys_markdown(FILE *f)
             "`mixer_options: {<mixer>: {<option>: value}}`. A mixer accepts the options that\n"
             "`xbench list mixers` shows for it; an option left out takes the mixer's default\n"
             "(which may depend on `dim`, `heads` and the length).\n\n"
-            "| option | type | meaning |\n|---|---|---|\n");
-    for (int i = 0; i < N_MIXER_OPTS; i++)
-        fprintf(f, "| `%s` | %s | %s |\n", xb_suite_mixer_opts[i].name,
-                xb_suite_mixer_opts[i].is_float ? "number" : "positive integer", xb_suite_mixer_opts[i].help);
+            "| option | type | range | meaning |\n|---|---|---|---|\n");
+    for (int i = 0; i < N_MIXER_OPTS; i++) {
+        const xb_suite_mixer_opt *o = &xb_suite_mixer_opts[i];
+        char a[64], b[64];
+        fmt_double(a, sizeof a, o->min < 1e-20 ? 0 : o->min);   /* "> 0" options: the help says so */
+        fmt_double(b, sizeof b, o->max);
+        fprintf(f, "| `%s` | %s | %s – %s | %s |\n", o->name, o->is_float ? "number" : "positive integer",
+                a, b, o->help);
+    }
     free(l.lengths);
 }

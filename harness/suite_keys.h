@@ -11,6 +11,7 @@
 #include "harness/suite.h"
 
 #define BIG 1e18                /* "no upper bound" in the tables */
+#define XB_SUITE_MAX_LENGTH 16777216   /* 2^24: a sequence length (latency.lengths, tasks[].lengths) */
 
 enum { K_INT, K_LONG, K_FLOAT, K_DOUBLE, K_ENUM, K_LENGTHS };
 
@@ -50,12 +51,14 @@ extern const xb_suite_doc_key xb_suite_top_keys[N_TOP];     /* top-level keys, i
 extern const xb_suite_doc_key xb_suite_task_keys[N_TASKKEYS];
 
 /* Mixer options (suite key → xb_mixer_cfg field). A mixer accepts those its `options`
- * string names. Integer options are positive (0 in the struct means "the mixer's default"). */
+ * string names. Integer options are positive (0 in the struct means "the mixer's default").
+ * Every option has an upper bound far past any real experiment, so a mixer's size functions
+ * only ever see values whose products fit (the mixer's check() may narrow the range). */
 typedef struct xb_suite_mixer_opt {
     const char *name;
     size_t off;
     int is_float;
-    double min;
+    double min, max;            /* inclusive bounds */
     const char *help;
 } xb_suite_mixer_opt;
 

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -176,6 +178,8 @@ static int check_only(const xb_suite *s, const char *only, FILE *err)
     return 0;
 }
 
+static void too_large(xb_cell_spec *c, size_t bytes, int batch);
+
 /* Resolve everything about one cell that the parent can know without computing. */
 /* A decode cell's memory: the layer's weights, its state and scratch for L + L/16 tokens and
  * those tokens' inputs (harness/measure.c decode_part); no model, no FLOPs. */
@@ -280,16 +284,51 @@ static void resolve(xb_cell_spec *c, const xb_suite *s, const xb_suite_task *st)
     omp_set_num_threads(c->threads);
 #endif
     size_t bytes = xb_model_bytes(&c->mc, m, &c->xc, c->lat.batch, c->L);
+    int batch = c->lat.batch;
     if (c->kind == XB_CELL_TRAIN) {
         size_t tb = xb_model_bytes(&c->mc, m, &c->xc, c->train.batch, c->L);
-        if (tb > bytes) bytes = tb;
+        if (tb > bytes) {
+            bytes = tb;
+            batch = c->train.batch;
+        }
     }
-    c->bytes = bytes;
-    if (c->mem_limit_mb > 0 && bytes > ((size_t)c->mem_limit_mb << 20)) {
+    too_large(c, bytes, batch);
+}
+
+/* What the cell may use: mem_limit_mb, or without one this machine's memory and swap. */
+static size_t machine_bytes(void)
+{
+    struct sysinfo si;
+    if (sysinfo(&si) != 0) return SIZE_MAX;
+    return xb_size_mul(xb_size_add(si.totalram, si.totalswap), si.mem_unit ? si.mem_unit : 1);
+}
+
+/* skipped:too-large, decided in the parent before anything forks, for a cell whose analytic
+ * size (xb_model_bytes, at the larger of its batches) overflows, passes mem_limit_mb, or
+ * without a limit passes this machine's memory and swap. */
+static void too_large(xb_cell_spec *c, size_t bytes, int batch)
+{
+    c->bytes = bytes == SIZE_MAX ? 0 : bytes;   /* recorded as bytes_analytic (null: uncountable) */
+    if (bytes == SIZE_MAX) {
+        double rows = (c->mc.shape == XB_SHAPE_PAIR ? 2.0 : 1.0) * batch * c->L;
         snprintf(c->skip, sizeof c->skip, "skipped:too-large");
+        if (rows > INT_MAX)
+            snprintf(c->skip_msg, sizeof c->skip_msg, "batch %d x length %d is %.0f rows, more than "
+                     "the kernels count (%d)", batch, c->L, rows, INT_MAX);
+        else
+            snprintf(c->skip_msg, sizeof c->skip_msg, "its size overflows: batch %d x length %d x dim %d "
+                     "x %d layers is past what one cell can hold", batch, c->L, c->mc.dim, c->mc.layers);
+        return;
+    }
+    size_t limit = c->mem_limit_mb > 0 ? xb_size_mul((size_t)c->mem_limit_mb, (size_t)1 << 20) : machine_bytes();
+    if (bytes <= limit) return;
+    snprintf(c->skip, sizeof c->skip, "skipped:too-large");
+    if (c->mem_limit_mb > 0)
         snprintf(c->skip_msg, sizeof c->skip_msg, "needs %.1f MiB, mem_limit_mb is %ld",
                  bytes / 1048576.0, c->mem_limit_mb);
-    }
+    else
+        snprintf(c->skip_msg, sizeof c->skip_msg, "needs %.1f MiB, more than this machine's memory "
+                 "and swap (%.1f MiB; mem_limit_mb is 0)", bytes / 1048576.0, limit / 1048576.0);
 }
 
 /* The model of latency cells: the suite's top-level model: (tasks' overrides do not apply),

@@ -166,7 +166,7 @@ static void layout(const dims *m, int B, int N, size_t *o, size_t *ns, size_t *n
     o[4] = take(&x, BN * m->d);
     o[5] = take(&x, BN * m->q);
     o[6] = take(&x, BN);
-    const size_t nch = (size_t)(N + LMU_CHUNK - 1) / LMU_CHUNK;   /* chunked scan (B small) */
+    const size_t nch = ((size_t)N + LMU_CHUNK - 1) / LMU_CHUNK;   /* chunked scan (B small) */
     o[7] = take(&x, LMU_CHUNKED_SCANS * nch * m->q);   /* S, E: one slot per scan */
     o[8] = take(&x, LMU_CHUNKED_SCANS * nch * m->q);
     *ns = s; *nx = x;

@@ -1,8 +1,10 @@
-/* tests/test_plot.c — harness/plot.c on hand-made results folders: names from cells.jsonl
+/* tests/test_plot.c — harness/plot.c on hand-made results folders: labels from cells.jsonl
  * that try to break out of a gnuplot string (a quote, a double quote, a line break, a
- * backquote, an @macro, a path) run nothing and reach the scripts only quoted, and the file
- * names made from them stay inside plots/ and use [A-Za-z0-9_.=-] only; variant task labels
- * ("mqar kv_pairs=8") give distinct file names and literal titles; one length gives bars,
+ * backquote, an @macro, a path — in a record's configuration, since a mixer or task name
+ * outside [A-Za-z0-9_.=-] is refused when the records are read) run nothing and reach the
+ * scripts only quoted, and the file names made from them stay inside plots/ and use
+ * [A-Za-z0-9_.=-] only; variant labels ("mqar kv_pairs=8 dim=32 lr=0.001", "local
+ * window=64") give distinct file names and literal titles; one length gives bars,
  * several give lines; latency ticks read in µs/ms and lengths in 1k/16k; a mixer keeps its
  * style across figures and 32 mixers get 32 distinct colour-and-marker pairs. */
 #include <criterion/criterion.h>
@@ -22,8 +24,28 @@
 static char dir[64];
 static int nrec;
 
-/* One training record (test_acc < 0: a failed cell). */
-static void train_rec(FILE *f, const char *task, const char *mixer, int L, int seed, double acc)
+/* Attach "config" (JSON text, may be NULL): the labels are made of its paths that differ
+ * between records (harness/cellkey.c). */
+static void add_config(json_object *o, const char *config)
+{
+    if (!config) return;
+    json_object *c = json_tokener_parse(config);
+    cr_assert_not_null(c, "bad config %s", config);
+    json_object_object_add(o, "config", c);
+}
+
+/* A JSON string literal of s (malloc'd). */
+static char *jstr(const char *s)
+{
+    json_object *v = json_object_new_string(s);
+    char *t = strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+    json_object_put(v);
+    return t;
+}
+
+/* One training record (test_acc < 0: a failed cell), with a configuration. */
+static void train_rec_cfg(FILE *f, const char *task, const char *mixer, int L, int seed, double acc,
+                          const char *config)
 {
     json_object *o = json_object_new_object();
     char h[32];
@@ -51,11 +73,17 @@ static void train_rec(FILE *f, const char *task, const char *mixer, int L, int s
     json_object_object_add(fwd, "median", json_object_new_double(1e-4 * L / 64));
     json_object_object_add(lat, "model_fwd", fwd);
     json_object_object_add(o, "latency", lat);
+    add_config(o, config);
     fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);
 }
 
-static void latency_rec(FILE *f, const char *mixer, int L, double t)
+static void train_rec(FILE *f, const char *task, const char *mixer, int L, int seed, double acc)
+{
+    train_rec_cfg(f, task, mixer, L, seed, acc, NULL);
+}
+
+static void latency_rec_cfg(FILE *f, const char *mixer, int L, double t, const char *config)
 {
     json_object *o = json_object_new_object();
     char h[32];
@@ -76,8 +104,14 @@ static void latency_rec(FILE *f, const char *mixer, int L, double t)
     json_object_object_add(lat, "model_fwd", fwd);
     json_object_object_add(lat, "mixer_fwd", mfwd);
     json_object_object_add(o, "latency", lat);
+    add_config(o, config);
     fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);
+}
+
+static void latency_rec(FILE *f, const char *mixer, int L, double t)
+{
+    latency_rec_cfg(f, mixer, L, t, NULL);
 }
 
 static FILE *open_cells(void)
@@ -159,7 +193,7 @@ static int check_plots(const char *const *payloads, int np)
     return scripts;
 }
 
-Test(plot, hostile_names_run_nothing_and_stay_quoted)
+Test(plot, hostile_labels_run_nothing_and_stay_quoted)
 {
     FILE *f = open_cells();
     char pwned[128], m1[256], m2[256], m3[256], m4[256], t1[256];
@@ -172,20 +206,41 @@ Test(plot, hostile_names_run_nothing_and_stay_quoted)
     snprintf(m4, sizeof m4, "`touch %s` @m {a}_b^c&d~", pwned);
     snprintf(t1, sizeof t1, "../../t'; system('touch %s'); '", pwned);
     const char *mixers[4] = { m1, m2, m3, m4 };
+    char *tq = jstr(t1);
     for (int j = 0; j < 4; j++) {
-        latency_rec(f, mixers[j], 256, 1e-4 * (j + 1));
-        latency_rec(f, mixers[j], 1024, 1e-3 * (j + 1));
+        /* the payloads as labels: a configuration value that differs between records makes
+         * "softmax cfg.note=<payload>" and "mqar options.note=<payload> kv_pairs=~" */
+        char *mq = jstr(mixers[j]), lat[1024], a[1024], b[1024];
+        snprintf(lat, sizeof lat, "{\"mixer\":{\"name\":\"softmax\",\"cfg\":{\"note\":%s}}}", mq);
+        snprintf(a, sizeof a, "{\"task\":{\"name\":\"mqar\",\"options\":{\"note\":%s}},"
+                 "\"mixer\":{\"name\":\"softmax\",\"cfg\":{\"note\":%s}}}", tq, mq);
+        snprintf(b, sizeof b, "{\"task\":{\"name\":\"mqar\",\"options\":{\"kv_pairs\":8}},"
+                 "\"mixer\":{\"name\":\"softmax\",\"cfg\":{\"note\":%s}}}", mq);
+        latency_rec_cfg(f, "softmax", 256, 1e-4 * (j + 1), lat);
+        latency_rec_cfg(f, "softmax", 1024, 1e-3 * (j + 1), lat);
         for (int seed = 1; seed <= 2; seed++) {
-            train_rec(f, t1, mixers[j], 64, seed, 0.5 + 0.1 * j);
-            train_rec(f, "mqar kv_pairs=8", mixers[j], 64, seed, 0.4);
-            train_rec(f, "mqar kv_pairs=8", mixers[j], 128, seed, j == 1 ? -1 : 0.3);
+            train_rec_cfg(f, "mqar", "softmax", 64, seed, 0.5 + 0.1 * j, a);
+            train_rec_cfg(f, "mqar", "softmax", 64, seed, 0.4, b);
+            train_rec_cfg(f, "mqar", "softmax", 128, seed, j == 1 ? -1 : 0.3, b);
         }
+        /* the payloads as names: refused when the records are read */
+        latency_rec(f, mixers[j], 256, 1e-4);
+        train_rec(f, t1, mixers[j], 64, 1, 0.5);
+        free(mq);
     }
+    free(tq);
     int rc = plot_rc(f);
     int ran = access(pwned, F_OK) == 0;
     unlink(pwned);
     cr_assert(!ran, "a name from cells.jsonl ran a command: %s was created", pwned);
     cr_assert_eq(rc, 0);
+    json_object *recs = NULL;
+    int bad = 0;
+    FILE *null = fopen("/dev/null", "w");
+    cr_assert_eq(xb_store_load_ex(dir, &recs, null, &bad), 0);
+    fclose(null);
+    cr_expect_eq(bad, 8, "the records named by the payloads are refused");
+    json_object_put(recs);
 
     /* (file names in the header comment hold "system__touch": the sanitized letters) */
     const char *payloads[] = { "system(", "print '", "`", "@m" };
@@ -200,17 +255,17 @@ Test(plot, hostile_names_run_nothing_and_stay_quoted)
                   "unexpected '%s' in %s", e->d_name, dir);
     closedir(top);
 
-    /* the names are shown literally, as quoted strings */
+    /* the labels are shown literally, as quoted strings */
     char *s = script("latency.gp");
     cr_assert_not_null(s);
     char want[512];
-    snprintf(want, sizeof want, "title 'x''; system(''touch %s''); print '' (k = ", pwned);
+    snprintf(want, sizeof want, "title 'softmax cfg.note=x''; system(''touch %s''); print '' (k = ", pwned);
     cr_assert(strstr(s, want) != NULL, "%s\n--- in ---\n%s", want, s);
-    snprintf(want, sizeof want, "'y\"; system(\"touch %s\"); \"", pwned);
+    snprintf(want, sizeof want, "'softmax cfg.note=y\"; system(\"touch %s\"); \"", pwned);
     cr_assert(strstr(s, want) != NULL, "%s", s);
-    snprintf(want, sizeof want, "'z system(''touch %s'') #\\", pwned);   /* line breaks: spaces */
+    snprintf(want, sizeof want, "'softmax cfg.note=z system(''touch %s'') #\\", pwned);   /* line breaks: spaces */
     cr_assert(strstr(s, want) != NULL, "%s", s);
-    snprintf(want, sizeof want, "'`touch %s` @m {a}_b^c&d~", pwned);
+    snprintf(want, sizeof want, "'softmax cfg.note=`touch %s` @m {a}_b^c&d~", pwned);
     cr_assert(strstr(s, want) != NULL, "%s", s);
     free(s);
     /* the task's figure: a sanitized name under plots/ (it holds the random part of dir:
@@ -219,9 +274,10 @@ Test(plot, hostile_names_run_nothing_and_stay_quoted)
     DIR *d = opendir(pd);
     int found = 0;
     while ((e = readdir(d)))
-        if (strncmp(e->d_name, "accuracy_.._.._t__", 18) == 0 && strstr(e->d_name, ".gp")) {
+        if (strncmp(e->d_name, "accuracy_mqar_options.note=.._.._t__", 36) == 0 && strstr(e->d_name, ".gp")) {
             char *a = script(e->d_name);
-            snprintf(want, sizeof want, "set title '../../t''; system(''touch %s''); '': test accuracy", pwned);
+            snprintf(want, sizeof want, "set title 'mqar options.note=../../t''; system(''touch %s''); '' kv_pairs=~: "
+                     "test accuracy", pwned);
             cr_assert(strstr(a, want) != NULL, "%s", a);
             free(a);
             found++;
@@ -235,42 +291,57 @@ Test(plot, hostile_names_run_nothing_and_stay_quoted)
 Test(plot, variant_labels_get_safe_distinct_files_and_literal_titles)
 {
     FILE *f = open_cells();
-    const char *tasks[4] = { "mqar kv_pairs=8", "mqar kv_pairs=16", "mqar_kv_pairs=8", "mqar dim=64 lr=0.003" };
+    /* three mqar variants, labelled by what differs in their configurations, and a task
+     * whose name is what the first variant's label sanitizes to */
+    static const struct { const char *task; int kv, dim; double lr; } v[4] = {
+        {"mqar", 8, 32, 0.001}, {"mqar", 16, 32, 0.001}, {"mqar_kv_pairs=8_dim=32_lr=0.001", 0, 0, 0},
+        {"mqar", 8, 64, 0.003}};
     for (int t = 0; t < 4; t++)
-        for (int seed = 1; seed <= 2; seed++) {
-            train_rec(f, tasks[t], "softmax", 64, seed, 0.9 - 0.1 * t);
-            train_rec(f, tasks[t], "local window=64", 64, seed, 0.5);
-        }
+        for (int seed = 1; seed <= 2; seed++)
+            for (int k = 0; k < 3; k++) {   /* softmax, local with window 64, local with 128 */
+                char c[512], tc[256];
+                if (v[t].kv)
+                    snprintf(tc, sizeof tc, "\"task\":{\"name\":\"mqar\",\"options\":{\"kv_pairs\":%d}},"
+                             "\"model\":{\"dim\":%d},\"train\":{\"lr\":%g},", v[t].kv, v[t].dim, v[t].lr);
+                else
+                    snprintf(tc, sizeof tc, "\"task\":{\"name\":\"%s\"},", v[t].task);
+                snprintf(c, sizeof c, "{%s\"mixer\":{\"name\":\"%s\",\"cfg\":{\"window\":%d}}}", tc,
+                         k ? "local" : "softmax", k ? 64 * k : 0);
+                train_rec_cfg(f, v[t].task, k ? "local" : "softmax", 64, seed, k ? 0.5 : 0.9 - 0.1 * t, c);
+            }
     plot(f);
     check_plots(NULL, 0);
-    char *a = script("accuracy_mqar_kv_pairs=8.gp");
+    char *a = script("accuracy_mqar_kv_pairs=8_dim=32_lr=0.001.gp");
     cr_assert_not_null(a);
-    cr_assert(strstr(a, "set title 'mqar kv_pairs=8: test accuracy at L = 64") != NULL, "%s", a);
+    cr_assert(strstr(a, "set title 'mqar kv_pairs=8 dim=32 lr=0.001: test accuracy at L = 64") != NULL, "%s", a);
+    cr_assert(strstr(a, "title 'local window=64'") != NULL, "%s", a);   /* mixer variants too */
+    cr_assert(strstr(a, "title 'local window=128'") != NULL, "%s", a);
     free(a);
-    a = script("accuracy_mqar_kv_pairs=16.gp");
+    a = script("accuracy_mqar_kv_pairs=16_dim=32_lr=0.001.gp");
     cr_assert_not_null(a);
-    cr_assert(strstr(a, "set title 'mqar kv_pairs=16: test accuracy") != NULL);
+    cr_assert(strstr(a, "set title 'mqar kv_pairs=16 dim=32 lr=0.001: test accuracy") != NULL);
     free(a);
-    /* "mqar_kv_pairs=8" maps to the same name as "mqar kv_pairs=8": it gets its own */
-    a = script("accuracy_mqar_kv_pairs=8-2.gp");
+    /* "mqar_kv_pairs=8_dim=32_lr=0.001" maps to the same name as "mqar kv_pairs=8 dim=32
+     * lr=0.001": it gets its own */
+    a = script("accuracy_mqar_kv_pairs=8_dim=32_lr=0.001-2.gp");
     cr_assert_not_null(a);
-    cr_assert(strstr(a, "set title 'mqar_kv_pairs=8: test accuracy") != NULL);
+    cr_assert(strstr(a, "set title 'mqar_kv_pairs=8_dim=32_lr=0.001: test accuracy") != NULL, "%s", a);
     free(a);
-    a = script("accuracy_mqar_dim=64_lr=0.003.gp");
+    a = script("accuracy_mqar_kv_pairs=8_dim=64_lr=0.003.gp");
     cr_assert_not_null(a);
-    cr_assert(strstr(a, "set title 'mqar dim=64 lr=0.003: test accuracy") != NULL);
+    cr_assert(strstr(a, "set title 'mqar kv_pairs=8 dim=64 lr=0.003: test accuracy") != NULL);
     free(a);
-    cr_assert_not_null((a = script("pareto_mqar_dim=64_lr=0.003.gp")));
+    cr_assert_not_null((a = script("pareto_mqar_kv_pairs=8_dim=64_lr=0.003.gp")));
     free(a);
-    cr_assert_not_null((a = script("loss_mqar_dim=64_lr=0.003_L64.gp")));
+    cr_assert_not_null((a = script("loss_mqar_kv_pairs=8_dim=64_lr=0.003_L64.gp")));
     free(a);
-    cr_assert_not_null((a = script("loss_mqar_kv_pairs=8_L64-2.gp")));
+    cr_assert_not_null((a = script("loss_mqar_kv_pairs=8_dim=32_lr=0.001_L64-2.gp")));
     free(a);
     /* the summary: one group per task variant, labelled literally */
     a = script("accuracy.gp");
     cr_assert_not_null(a);
-    cr_assert(strstr(a, "'mqar kv_pairs=16' 1") != NULL, "%s", a);
-    cr_assert(strstr(a, "'mqar dim=64 lr=0.003' 3") != NULL, "%s", a);
+    cr_assert(strstr(a, "'mqar kv_pairs=16 dim=32 lr=0.001' 1") != NULL, "%s", a);
+    cr_assert(strstr(a, "'mqar kv_pairs=8 dim=64 lr=0.003' 3") != NULL, "%s", a);
     free(a);
     tmpdir_remove(dir);
 }

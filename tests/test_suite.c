@@ -124,7 +124,7 @@ Test(suite, several_errors_in_file_order)
     cr_assert_eq(rc, XB_EINVAL);
     const char *want[] = {
         "t.yaml:1:9: tasks[0]: missing 'name': which task?",
-        "t.yaml:1:20: tasks[0].lengths[0]: expected a positive integer, got '0'",
+        "t.yaml:1:20: tasks[0].lengths[0]: expected an integer between 1 and 16777216, got '0'",
         "t.yaml:2:14: model.dim: expected an integer between 1 and 65536, got 'x'",
         "t.yaml:2:25: model.layers: expected an integer between 1 and 1024, got '0'",
         "t.yaml:3:9: seeds[0]: expected a non-negative integer below 2^64, got 'a'",
@@ -367,9 +367,9 @@ Test(suite, fake_option_errors)
     expect_first_error("mixer_options: {fakebidir: {window: 3}}\n",
                        "f.yaml:1:29: mixer_options.fakebidir.window: unknown option 'window' for mixer 'fakebidir'");
     expect_first_error("mixer_options: {fakemix: {window: 0}}\n",
-                       "f.yaml:1:35: mixer_options.fakemix.window: expected a positive integer, got '0'");
+                       "f.yaml:1:35: mixer_options.fakemix.window: expected an integer between 1 and 16777216, got '0'");
     expect_first_error("mixer_options: {fakemix: {eps: -1}}\n",
-                       "f.yaml:1:32: mixer_options.fakemix.eps: expected a non-negative number, got '-1'");
+                       "f.yaml:1:32: mixer_options.fakemix.eps: expected a number between 0 and 1000, got '-1'");
     expect_first_error("tasks: [{name: faketok, options: {vocb: 3}}]\n",
                        "f.yaml:1:35: tasks[0].options.vocb: unknown option 'vocb' for task 'faketok'");
     expect_first_error("tasks: [{name: faketok, options: {vocab: 2.5}}]\n",
