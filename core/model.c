@@ -503,6 +503,64 @@ float xb_model_forward(xb_model *m, const int32_t *x, const int *len, const int3
     return xb_xent_forward(m->probs, m->rowloss, m->logits, m->y, Rout, m->C, &m->count);
 }
 
+void xb_model_forward_packed(xb_model *m, const int32_t *x, const int *len, int b)
+{
+    XB_ASSERT(b >= 1 && b <= m->B);
+    const int N = m->N, d = m->d, Bs = m->mult * b;
+    const float *P = m->params;
+    int T = 0;
+    for (int s = 0; s < Bs; s++) {
+        XB_ASSERT(len[s] >= 1 && len[s] <= N);
+        m->len[s] = len[s];
+        T += len[s];
+    }
+    for (int r = 0; r < T; r++) XB_ASSERT(x[r] >= 0 && x[r] < m->mc.vocab);
+    const size_t Td = (size_t)T * d;
+    /* every buffer is sized for Bs × N rows; the packed stream uses the first T of them */
+    float *x0 = m->E > 0 ? m->layers[0].xa : m->xf;
+    for (int s = 0, off = 0; s < Bs; off += len[s++])
+        xb_embed_forward(x0 + (size_t)off * d, x + off, P + m->o_wte, m->mc.positions ? P + m->o_wpe : NULL,
+                         1, len[s], d);
+    for (int l = 0; l < m->E; l++) {
+        layer *ly = &m->layers[l];
+        float *next = l + 1 < m->E ? m->layers[l + 1].xa : m->xf;
+        xb_rmsnorm_forward(ly->n1, ly->rstd1, ly->xa, P + ly->o_norm1, T, d);
+        const float *in = ly->n1;
+        if (m->k > 0) {
+            for (int s = 0, off = 0; s < Bs; off += len[s++])
+                xb_shortconv_forward(ly->c + (size_t)off * d, ly->n1 + (size_t)off * d, P + ly->o_conv,
+                                     &len[s], 1, len[s], d, m->k, m->xc.causal);
+            in = ly->c;
+        }
+        /* the mixer on each sequence at its own length: a batch of one, no padding */
+        for (int s = 0, off = 0; s < Bs; off += len[s++])
+            m->mx->forward(&ly->xc, P + ly->o_mix, in + (size_t)off * d, NULL, m->t1 + (size_t)off * d,
+                           ly->msaved, m->mscratch, 1, len[s]);
+        if (m->mc.mlp == XB_MLP_NONE) {
+            add3(next, ly->xa, m->t1, Td);
+        } else {
+            add3(ly->xb, ly->xa, m->t1, Td);
+            xb_rmsnorm_forward(ly->n2, ly->rstd2, ly->xb, P + ly->o_norm2, T, d);
+            xb_mlp_forward(m->mc.mlp, m->t1, ly->mlpsaved, ly->n2, P + ly->o_mlp, T, d, m->H);
+            add3(next, ly->xb, m->t1, Td);
+        }
+    }
+    /* the final norm on the packed rows, then the one scatter into the padded layout the heads
+     * read (pad rows 0, never read: the heads pool or predict over real positions only) */
+    xb_rmsnorm_forward(m->t1, m->rstdf, m->xf, P + m->o_normf, T, d);
+    for (int s = Bs - 1, off = T; s >= 0; s--) {
+        off -= len[s];
+        memcpy(m->hf + (size_t)s * N * d, m->t1 + (size_t)off * d, (size_t)len[s] * d * sizeof(float));
+        memset(m->hf + ((size_t)s * N + len[s]) * d, 0, (size_t)(N - len[s]) * d * sizeof(float));
+    }
+    xb_head_forward(m->mc.shape, m->logits, m->headsaved, m->hf, m->len, P + m->o_head, b, N, d, m->hh, m->C);
+    m->b_last = b;
+    m->have_y = 0;
+    m->count = 0;
+}
+
+const float *xb_model_logits(const xb_model *m) { return m->logits; }
+
 void xb_model_backward(xb_model *m)
 {
     XB_ASSERT(m->have_y);

@@ -81,6 +81,15 @@ int xb_model_tensor(const xb_model *m, int i, xb_tensor *t, char *name, size_t n
  * y: targets (CLS/PAIR: b, TOK: b × N) or NULL (no loss, e.g. for latency). Returns the mean
  * cross-entropy over counted targets (0 when y is NULL). */
 float xb_model_forward(xb_model *m, const int32_t *x, const int *len, const int32_t *y, int b);
+/* Padding-free forward (ByteTransformer, MIXERS.md §29.1) of b sequences (PAIR: 2b towers)
+ * of lengths len[s], their tokens packed back to back in x (Σ len tokens, no padding): the
+ * token-wise layers (embedding, norms, short conv per sequence, MLP) run on the Σ len real rows
+ * and the mixer on each sequence at its own length (a batch of one, len NULL); one scatter into
+ * the padded layout before the head. No loss and no backward: for latency. The logits equal
+ * xb_model_forward's on the same padded batch up to rounding (tests/test_packed.c). */
+void xb_model_forward_packed(xb_model *m, const int32_t *x, const int *len, int b);
+/* Logits of the last forward: CLS/PAIR b × classes, TOK b·N × classes (padded layout). */
+const float *xb_model_logits(const xb_model *m);
 /* Backward of the last forward (needs y): zeroes and fills the gradients. */
 void xb_model_backward(xb_model *m);
 /* Accuracy of the last forward: sum over the b examples of each example's accuracy (CLS/PAIR:

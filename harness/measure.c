@@ -505,6 +505,81 @@ static const char *status_of(int rc)
     return rc == XB_ENOMEM ? "oom" : "error";
 }
 
+/* ---- padding-free batches (MIXERS.md §29.1) ---------------------------------------- */
+
+typedef struct packed_bench {
+    xb_model *m;
+    const int32_t *x;   /* padded (b × mult × N) or packed (Σ len) */
+    int *len;
+    int b;
+} packed_bench;
+
+static void packed_fwd(void *p)
+{
+    packed_bench *q = p;
+    xb_model_forward_packed(q->m, q->x, q->len, q->b);
+}
+
+/* On a task whose test examples vary in length: the same batch of them through the padded
+ * forward (every sequence N long, pads masked) and the packed one (xb_model_forward_packed),
+ * timed alike; the mixer FLOPs of each (padded: every sequence at N; packed: each at its own
+ * length), the token counts and the largest logit difference between the two. Nothing is
+ * recorded when every example has the full length: packing would change nothing. */
+static int packed_part(child *k, xb_model *m, const xb_data *te)
+{
+    const xb_cell_spec *c = k->c;
+    const int N = te->L, mult = te->shape == XB_SHAPE_PAIR ? 2 : 1;
+    const int b = te->n < xb_model_batch(m) ? te->n : xb_model_batch(m), ns = mult * b;
+    if (b < 1 || N != xb_model_seq_len(m)) return 0;
+    long T = 0;
+    for (int s = 0; s < ns; s++) T += te->len[s];
+    if (T == (long)ns * N) return 0;
+    int32_t *packed = malloc((size_t)T * sizeof *packed);
+    int *len = malloc((size_t)ns * sizeof *len);
+    const size_t nl = (size_t)(te->shape == XB_SHAPE_TOK ? b * N : b) * (size_t)te->n_classes;
+    float *ref = malloc(nl * sizeof *ref);
+    if (!packed || !len || !ref) {
+        free(packed); free(len); free(ref);
+        snprintf(k->err, sizeof k->err, "out of memory for the packed batch");
+        return XB_ENOMEM;
+    }
+    for (int s = 0, off = 0; s < ns; off += te->len[s++]) {
+        len[s] = te->len[s];
+        memcpy(packed + off, te->x + (size_t)s * N, (size_t)len[s] * sizeof *packed);
+    }
+    double fpad = 0, fpack = 0;
+    for (int s = 0; s < ns; s++) {
+        fpad += c->mixer->flops(&c->xc, N);
+        fpack += c->mixer->flops(&c->xc, len[s]);
+    }
+    const int blocks = c->mc.layers * (c->mc.loop > 1 ? c->mc.loop : 1);
+    /* equality first: the padded logits, then the packed ones */
+    xb_model_forward(m, te->x, len, NULL, b);
+    memcpy(ref, xb_model_logits(m), nl * sizeof *ref);
+    xb_model_forward_packed(m, packed, len, b);
+    const float *got = xb_model_logits(m);
+    double diff = 0;
+    for (size_t i = 0; i < nl; i++) {
+        if (te->shape == XB_SHAPE_TOK && (int)(i / te->n_classes) % N >= len[i / te->n_classes / N]) continue;
+        diff = fmax(diff, fabs((double)got[i] - ref[i]));
+    }
+    json_object *pk = json_object_new_object();
+    json_object_object_add(pk, "batch", json_object_new_int(b));
+    json_object_object_add(pk, "tokens", json_object_new_int64(T));
+    json_object_object_add(pk, "padded_tokens", json_object_new_int64((int64_t)ns * N));
+    json_object_object_add(pk, "mixer_flops_padded", xb_json_num(fpad * blocks));
+    json_object_object_add(pk, "mixer_flops_packed", xb_json_num(fpack * blocks));
+    json_object_object_add(pk, "max_logit_diff", xb_json_num(diff));
+    json_object_object_add(k->rec, "packed", pk);
+    double floor = xb_clock_floor();
+    model_bench mb = { .m = m, .x = te->x, .len = len, .b = b };
+    packed_bench pb = { .m = m, .x = packed, .len = len, .b = b };
+    int rc = time_one(k, "padded_fwd", model_fwd, &mb, NAN, floor, pk);
+    if (rc == 0) rc = time_one(k, "packed_fwd", packed_fwd, &pb, NAN, floor, pk);
+    free(packed); free(len); free(ref);
+    return rc;
+}
+
 static int train_part(child *k, int fault)
 {
     const xb_cell_spec *c = k->c;
@@ -543,6 +618,7 @@ static int train_part(child *k, int fault)
         }
     }
     free(res.curve);
+    if (rc == 0 && !res.diverged) rc = packed_part(k, m, &te);
     xb_model_free(m);
 out:
     xb_data_release(&tr);

@@ -3,6 +3,7 @@
 #include "harness/report.h"
 
 #include "harness/decode_report.h"
+#include "harness/packed_report.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -1154,6 +1155,9 @@ char *xb_report_tables(json_object *meta, json_object *records)
         latency_section(&c, threads, note);
         if (t == 0) flops_memory_section(&c, threads);
         scaling_section(&c, threads);
+        char *pk = xb_packed_section(v, n, threads, note);
+        if (pk) sb_printf(&b, "%s", pk);
+        free(pk);
         char *dec = xb_decode_section(v, n, threads, note);
         if (dec) sb_printf(&b, "%s", dec);
         free(dec);
