@@ -82,6 +82,7 @@ static void attend(const float *q, const float *Kc, const float *Vc, int dkv, in
         for (int i = 0; i < nb; i++) {
             const float *k = Kc + (size_t)(b0 + i) * dkv + (size_t)g * dh;
             float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
             for (int e = 0; e < dh; e++) acc += q[e] * k[e];
             s[i] = acc * scale;
             if (s[i] > mb) mb = s[i];
