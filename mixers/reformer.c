@@ -647,6 +647,182 @@ static void rf_reference(const xb_mixer_cfg *c, const float *w, const float *x, 
     free(bk); free(order); free(slot); free(first);
 }
 
+/* ---- decode (MIXERS.md §29.2): causal mode --------------------------------------------
+ * Token t's candidates in round r and head j are, by the causal form above, the keys of its own
+ * bucket whose rank in the bucket (position order) lies in its chunk or the previous one: with
+ * R tokens already in the bucket, ranks [lo, R) with lo = (⌊R/c⌋ − 1)·c (0 in the first chunk),
+ * then itself (logit RF_SELF). They are at most the bucket's last 2c − 1 tokens, so the state
+ * keeps per (round, head) and bucket a ring of the last S = min(2c, n_max) keys k̂ and values v
+ * (rank ρ in slot ρ mod S) and the bucket's count: O(1) to find, constant in the context.
+ * A step is the forward's arithmetic on the same rows: the bucket as hash_sort takes it (the same
+ * sums, first maximum on ties), k̂ = q / sqrt(Σq² + ε), logits q·k̂ / √d_h in the forward's order
+ * (look-back chunk, own chunk, self), row_max / row_exp, the round softmax, W_O.
+ * The state also records each position's bucket per (round, head), so a step at t below the
+ * tokens held first takes tokens t.. back out of their buckets (each is the last of its bucket):
+ * re-stepping a token (harness/measure.c times token N over and over) gives the same output and
+ * leaves the state as one step would.
+ *
+ * Layout (floats; ints in float-sized slots as in saved): the count of tokens held, then per
+ * (round, head) the bucket counts [n_buckets] and the rings K̂, V [n_buckets × S × d_h], then
+ * the buckets [n_max × n_r × h]. */
+
+#define RF_DEC_BLOCK 256   /* context rows projected per product in the prefill */
+
+typedef struct dgeo { geo g; int S; size_t per; } dgeo;   /* per: floats of one (round, head) */
+
+static dgeo dgeom(const xb_mixer_cfg *c, int n_max)
+{
+    dgeo q = {geom(c), 0, 0};
+    q.S = xb_min(2 * q.g.c, n_max);
+    q.per = xb_align64((size_t)q.g.nbk) + 2 * (size_t)q.g.nbk * q.S * q.g.dh;
+    return q;
+}
+
+static size_t rf_decode_state(const xb_mixer_cfg *c, int n_max)
+{
+    const dgeo q = dgeom(c, n_max);
+    return 64 + (size_t)q.g.nr * q.g.h * q.per + (size_t)n_max * q.g.nr * q.g.h;
+}
+
+/* q, v, o [d]; one head's k̂ [d_h]; rotations [n_b/2]; scores [2c]; per round o^(r) [d_h] and L;
+ * then the prefill's block of Q, V rows */
+static size_t rf_decode_scratch(const xb_mixer_cfg *c, int n_max)
+{
+    const dgeo q = dgeom(c, n_max);
+    const geo *g = &q.g;
+    return 3 * (size_t)g->d + g->dh + g->nb2 + 2 * (size_t)g->c + (size_t)g->nr * (g->dh + 1) +
+           2 * (size_t)RF_DEC_BLOCK * g->d;
+}
+
+typedef struct dview { int *cnt; float *K, *V; int *pb; } dview;
+
+/* the bucket counts and rings of (round r, head j) and the bucket records */
+static dview dstate(const dgeo *q, float *state, int r, int j)
+{
+    float *rh = state + 64 + ((size_t)r * q->g.h + j) * q->per;
+    float *K = rh + xb_align64((size_t)q->g.nbk);
+    dview v = {(int *)rh, K, K + (size_t)q->g.nbk * q->S * q->g.dh,
+               (int *)(state + 64 + (size_t)q->g.nr * q->g.h * q->per)};
+    return v;
+}
+
+/* argmax of [q R_r ; −q R_r], first maximum: hash_sort's loop on one row */
+static int bucket_of(const geo *g, const float *Rr, const float *q, float *rot)
+{
+    memset(rot, 0, (size_t)g->nb2 * sizeof(float));
+    for (int e = 0; e < g->dh; e++) {
+        const float qe = q[e], *re = Rr + (size_t)e * g->nb2;
+        for (int k = 0; k < g->nb2; k++) rot[k] += qe * re[k];
+    }
+    float best = rot[0];
+    int arg = 0;
+    for (int k = 1; k < g->nb2; k++)
+        if (rot[k] > best) { best = rot[k]; arg = k; }
+    for (int k = 0; k < g->nb2; k++)
+        if (-rot[k] > best) { best = -rot[k]; arg = g->nb2 + k; }
+    return arg;
+}
+
+/* k̂ = q / sqrt(Σq² + ε), as gather() */
+static void unit_key(int dh, const float *q, float *k)
+{
+    float ss = 0;
+    for (int e = 0; e < dh; e++) ss += q[e] * q[e];
+    const float inv = 1.0f / sqrtf(ss + RF_L2EPS);
+    for (int e = 0; e < dh; e++) k[e] = q[e] * inv;
+}
+
+/* token p (its q and v rows, all heads) into bucket of every (round, head); if o is not NULL,
+ * first its output row o [d] (before W_O) against the candidates the state holds */
+static void rf_token(const dgeo *q, const float *w, const float *qr, const float *vr, int p,
+                     float *state, float *o, float *sc)
+{
+    const geo *g = &q->g;
+    const int d = g->d, dh = g->dh, nr = g->nr, c = g->c, S = q->S, ld = 2 * c;
+    float *kh = sc, *rot = kh + dh, *s = rot + g->nb2, *orr = s + ld, *Lr = orr + (size_t)nr * dh;
+    const float *R = w + 3 * (size_t)d * d, scale = 1.0f / sqrtf((float)dh);
+    for (int j = 0; j < g->h; j++) {
+        const float *qj = qr + (size_t)j * dh, *vj = vr + (size_t)j * dh;
+        unit_key(dh, qj, kh);
+        for (int r = 0; r < nr; r++) {
+            dview st = dstate(q, state, r, j);
+            const int b = bucket_of(g, R + (size_t)r * dh * g->nb2, qj, rot), rank = st.cnt[b];
+            const float *Kb = st.K + (size_t)b * S * dh, *Vb = st.V + (size_t)b * S * dh;
+            if (o) {
+                const int lo = rank >= c ? (rank / c - 1) * c : 0, nk = rank - lo + 1;
+                for (int u = 0; u < nk - 1; u++) {
+                    const float *k = Kb + (size_t)((lo + u) % S) * dh;
+                    float a = 0;
+                    for (int e = 0; e < dh; e++) a += qj[e] * k[e];
+                    s[u] = a * scale;
+                }
+                s[nk - 1] = RF_SELF;
+                const float m = row_max(s, nk), l = row_exp(s, nk, m), inv = 1.0f / l;
+                float *ou = orr + (size_t)r * dh;
+                memset(ou, 0, (size_t)dh * sizeof(float));
+                for (int u = 0; u < nk; u++) {
+                    const float pu = s[u] * inv, *v = u < nk - 1 ? Vb + (size_t)((lo + u) % S) * dh : vj;
+                    for (int e = 0; e < dh; e++) ou[e] += pu * v[e];
+                }
+                Lr[r] = m + logf(l);
+            }
+            memcpy(st.K + ((size_t)b * S + rank % S) * dh, kh, (size_t)dh * sizeof(float));
+            memcpy(st.V + ((size_t)b * S + rank % S) * dh, vj, (size_t)dh * sizeof(float));
+            st.cnt[b] = rank + 1;
+            st.pb[((size_t)p * nr + r) * g->h + j] = b;
+        }
+        if (o) {   /* o_j = Σ_r softmax_r(L^(r)) o^(r) */
+            float wr[RF_MAX_ROUNDS];
+            round_weights(Lr, 1, nr, wr);
+            for (int e = 0; e < dh; e++) {
+                float a = 0;
+                for (int r = 0; r < nr; r++) a += wr[r] * orr[(size_t)r * dh + e];
+                o[(size_t)j * dh + e] = a;
+            }
+        }
+    }
+    *(int *)state = p + 1;
+}
+
+static void rf_decode_prefill(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int n,
+                              float *state, float *scratch)
+{
+    XB_ASSERT(c->causal && n <= n_max && *(int *)state == 0);
+    const dgeo q = dgeom(c, n_max);
+    const int d = c->d;
+    const size_t dd = (size_t)d * d;
+    float *sc = scratch + 3 * (size_t)d, *Qb = sc + q.g.dh + q.g.nb2 + 2 * (size_t)q.g.c + (size_t)q.g.nr * (q.g.dh + 1);
+    float *Vb = Qb + (size_t)RF_DEC_BLOCK * d;
+    for (int p0 = 0; p0 < n; p0 += RF_DEC_BLOCK) {
+        const int rows = xb_min(RF_DEC_BLOCK, n - p0);
+        xb_gemm(0, 0, rows, d, d, 1.0f, x + (size_t)p0 * d, d, w, d, 0.0f, Qb, d);
+        xb_gemm(0, 0, rows, d, d, 1.0f, x + (size_t)p0 * d, d, w + dd, d, 0.0f, Vb, d);
+        for (int i = 0; i < rows; i++)
+            rf_token(&q, w, Qb + (size_t)i * d, Vb + (size_t)i * d, p0 + i, state, NULL, sc);
+    }
+}
+
+static void rf_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
+                           float *state, float *y, float *scratch)
+{
+    const dgeo q = dgeom(c, n_max);
+    const int d = c->d, nr = q.g.nr, h = q.g.h;
+    const size_t dd = (size_t)d * d;
+    int held = *(int *)state;
+    XB_ASSERT(c->causal && t >= 0 && t < n_max && t <= held);
+    for (; held > t; held--)   /* re-stepping: tokens t.. out again, newest first */
+        for (int r = 0; r < nr; r++)
+            for (int j = 0; j < h; j++) {
+                dview st = dstate(&q, state, r, j);
+                st.cnt[st.pb[((size_t)(held - 1) * nr + r) * h + j]]--;
+            }
+    float *qr = scratch, *vr = qr + d, *o = vr + d;
+    xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w, d, 0.0f, qr, d);
+    xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w + dd, d, 0.0f, vr, d);
+    rf_token(&q, w, qr, vr, t, state, o, scratch + 3 * (size_t)d);
+    xb_gemm(0, 0, 1, d, d, 1.0f, o, d, w + 2 * dd, d, 0.0f, y, d);
+}
+
 const xb_mixer xb_mixer_reformer = {
     .name = "reformer",
     .family = "sparse attention (LSH)",
@@ -665,4 +841,8 @@ const xb_mixer xb_mixer_reformer = {
     .backward = rf_backward,
     .flops = rf_flops,
     .reference = rf_reference,
+    .decode_state = rf_decode_state,
+    .decode_scratch = rf_decode_scratch,
+    .decode_prefill = rf_decode_prefill,
+    .decode_step = rf_decode_step,
 };

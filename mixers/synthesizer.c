@@ -537,6 +537,153 @@ static void syn_reference(const xb_mixer_cfg *c, const float *w, const float *x,
     free(v); free(hh); free(o); free(a);
 }
 
+/* ---- decode (MIXERS.md §29.2) ----------------------------------------------------------
+ * The cache holds V per head, [h][n_max][d_h] (a piece of one head's keys reads contiguous
+ * rows). Token t's logits are row t of A_j over keys 0..t: R1_j[t, :] R2_j[:, 0..t]
+ * (factorized), R_j[t, 0..t] (random), relu(x_t W1)_j W2_j[:, 0..t] (dense); then the causal
+ * softmax over 0..t, P V and W_O. As core/attn_decode.c (Lean Attention's split-K), the
+ * h·(t+1) (head, key) pairs are cut into equal pieces across threads, each piece scoring its
+ * keys in blocks of DKB with an online softmax into (m, ℓ, o), merged per head at the end.
+ * Positions index the weights: t < cfg.n_max (as the forward's N ≤ n_max). */
+
+#define DKB 64         /* keys per scored block */
+#define MIN_PIECE 32   /* keys per thread below which fewer threads are used */
+
+static size_t syn_decode_state(const xb_mixer_cfg *c, int n_max) { return (size_t)n_max * c->d; }
+
+/* per thread: h partials (m, ℓ, o[d_h]) and one block of scores */
+static size_t syn_part_floats(const xb_mixer_cfg *c) { return (size_t)c->heads * (c->d / c->heads + 2) + DKB; }
+
+/* v, o and (dense) h = relu(x W1) rows, then the per-thread partials */
+static size_t syn_decode_scratch(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    return xb_align64(3 * (size_t)c->d) + (size_t)xb_max_threads() * xb_align64(syn_part_floats(c));
+}
+
+/* the cache rows of tokens 0 .. n-1: one product per head, written into its own slab */
+static void syn_decode_prefill(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int n,
+                               float *state, float *scratch)
+{
+    (void)scratch;
+    XB_ASSERT(n <= n_max && n <= c->n_max);
+    if (n <= 0) return;
+    const int d = c->d, dh = d / c->heads;
+    const float *WV = w + layout(c).wv;
+    for (int j = 0; j < c->heads; j++)
+        xb_gemm(0, 0, n, dh, d, 1.0f, x, d, WV + (size_t)j * dh, d, 0.0f, state + (size_t)j * n_max * dh, dh);
+}
+
+/* a[i] = A_j[t][k0 + i], i < nb (hj: the head's d_h columns of relu(x_t W1), dense only) */
+static void step_logits(const syn *s, int j, int t, const float *hj, int k0, int nb, float *a)
+{
+    const size_t nm = (size_t)s->nmax;
+    if (s->variant == SYN_RANDOM) {
+        memcpy(a, s->R + ((size_t)j * nm + t) * nm + k0, (size_t)nb * sizeof(float));
+        return;
+    }
+    const int fac = s->variant == SYN_FACTORIZED, kw = fac ? s->k : s->dh;
+    const float *u = fac ? s->R1 + ((size_t)j * nm + t) * s->k : hj;
+    const float *K2 = (fac ? s->R2 : s->W2) + (size_t)j * kw * nm + k0;
+    memset(a, 0, (size_t)nb * sizeof(float));
+    for (int q = 0; q < kw; q++) {   /* row by row of R2_j / W2_j: contiguous keys */
+        const float uq = u[q], *r = K2 + (size_t)q * nm;
+        for (int i = 0; i < nb; i++) a[i] += uq * r[i];
+    }
+}
+
+/* Online softmax of head j's query t over keys [k0, k1) into part = (m, ℓ, o[d_h]) */
+static void step_attend(const syn *s, int j, int t, const float *hj, const float *Vj, int k0, int k1,
+                        float *part, float *a)
+{
+    const int dh = s->dh;
+    float m = -INFINITY, ell = 0.0f, *o = part + 2;
+    memset(o, 0, (size_t)dh * sizeof(float));
+    for (int b0 = k0; b0 < k1; b0 += DKB) {
+        const int nb = xb_min(DKB, k1 - b0);
+        step_logits(s, j, t, hj, b0, nb, a);
+        float mb = -INFINITY;
+        for (int i = 0; i < nb; i++) mb = a[i] > mb ? a[i] : mb;
+        const float mn = mb > m ? mb : m, r = expf(m - mn);
+        for (int i = 0; i < nb; i++) a[i] -= mn;
+        xb_attn_exp(a, a, nb);
+        ell *= r;
+        for (int e = 0; e < dh; e++) o[e] *= r;
+        for (int i = 0; i < nb; i++) {
+            const float *v = Vj + (size_t)(b0 + i) * dh;
+            ell += a[i];
+            for (int e = 0; e < dh; e++) o[e] += a[i] * v[e];
+        }
+        m = mn;
+    }
+    part[0] = m;
+    part[1] = ell;
+}
+
+static void syn_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
+                            float *state, float *y, float *scratch)
+{
+    XB_ASSERT(t >= 0 && t < n_max && t < c->n_max);
+    const lay L = layout(c);
+    const syn s = kernel(c, w, NULL, NULL, 1, 1);
+    const int d = c->d, h = c->heads, dh = s.dh;
+    float *v = scratch, *o = v + d, *hr = o + d;
+    float *parts = scratch + xb_align64(3 * (size_t)d);
+    const size_t pstride = xb_align64(syn_part_floats(c));
+
+    xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w + L.wv, d, 0.0f, v, d);
+    for (int j = 0; j < h; j++)
+        memcpy(state + ((size_t)j * n_max + t) * dh, v + (size_t)j * dh, (size_t)dh * sizeof(float));
+    if (c->variant == SYN_DENSE) {
+        xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w + L.w1, d, 0.0f, hr, d);
+        for (int e = 0; e < d; e++) hr[e] = hr[e] > 0.0f ? hr[e] : 0.0f;
+    }
+
+    const long n = (long)t + 1, work = (long)h * n;
+    const int T0 = xb_max_threads();
+    const int nthr = (int)(work / MIN_PIECE < T0 ? (work / MIN_PIECE > 1 ? work / MIN_PIECE : 1) : T0);
+
+#pragma omp parallel num_threads(nthr)
+    {
+#ifdef _OPENMP
+        const int me = omp_get_thread_num(), nt = omp_get_num_threads();
+#else
+        const int me = 0, nt = 1;
+#endif
+        float *part = parts + (size_t)me * pstride, *a = part + (size_t)h * (dh + 2);
+        for (int j = 0; j < h; j++) part[(size_t)j * (dh + 2)] = -INFINITY;
+        const long w0 = work * me / nt, w1 = work * (me + 1) / nt;
+        for (long i = w0; i < w1;) {   /* a piece may cross from one head into the next */
+            const int j = (int)(i / n), k0 = (int)(i % n);
+            const int k1 = (long)(j + 1) * n < w1 ? (int)n : (int)(w1 - (long)j * n);
+            step_attend(&s, j, t, hr + (size_t)j * dh, state + (size_t)j * n_max * dh, k0, k1,
+                        part + (size_t)j * (dh + 2), a);
+            i = (long)j * n + k1;
+        }
+        /* merge: the barrier ends every piece; head j's merge reads every thread's partial */
+#pragma omp barrier
+#pragma omp for schedule(static)
+        for (int j = 0; j < h; j++) {
+            float m = -INFINITY;
+            for (int p = 0; p < nt; p++) {
+                const float mp = parts[(size_t)p * pstride + (size_t)j * (dh + 2)];
+                if (mp > m) m = mp;
+            }
+            float ell = 0.0f, *oj = o + (size_t)j * dh;
+            memset(oj, 0, (size_t)dh * sizeof(float));
+            for (int p = 0; p < nt; p++) {
+                const float *pp = parts + (size_t)p * pstride + (size_t)j * (dh + 2);
+                if (pp[0] == -INFINITY) continue;
+                const float r = expf(pp[0] - m);
+                ell += r * pp[1];
+                for (int e = 0; e < dh; e++) oj[e] += r * pp[2 + e];
+            }
+            for (int e = 0; e < dh; e++) oj[e] /= ell;
+        }
+    }
+    xb_gemm(0, 0, 1, d, d, 1.0f, o, d, w + L.wo, d, 0.0f, y, d);
+}
+
 const xb_mixer xb_mixer_synthesizer = {
     .name = "synthesizer",
     .family = "synthetic attention",
@@ -555,4 +702,8 @@ const xb_mixer xb_mixer_synthesizer = {
     .backward = syn_backward,
     .flops = syn_flops,
     .reference = syn_reference,
+    .decode_state = syn_decode_state,
+    .decode_scratch = syn_decode_scratch,
+    .decode_prefill = syn_decode_prefill,
+    .decode_step = syn_decode_step,
 };
