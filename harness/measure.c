@@ -355,8 +355,8 @@ static int decode_part(child *k, double floor, json_object *rec)
     const xb_cell_spec *c = k->c;
     const xb_mixer *m = c->mixer;
     const int N = c->L, d = c->xc.d;
-    const int kmax = N / 16 > 1 ? N / 16 : 1;
-    decode_bench b = { .m = m, .c = &c->xc, .N = N, .n_max = N + kmax, .k = 1 };
+    const int kmax = xb_decode_n_max(N) - N;
+    decode_bench b = { .m = m, .c = &c->xc, .N = N, .n_max = xb_decode_n_max(N), .k = 1 };
     size_t np = xb_mixer_n_params(m, &c->xc);
     size_t nst = m->decode_state(&c->xc, b.n_max), nsc = m->decode_scratch(&c->xc, b.n_max);
     float *w = xb_alloc(np * sizeof(float)), *x = xb_alloc((size_t)b.n_max * d * sizeof(float));

@@ -47,6 +47,9 @@
 #include "harness/suite.h"
 
 enum { XB_CELL_TRAIN = 0, XB_CELL_LATENCY = 1, XB_CELL_DECODE = 2 };
+/* Tokens a decode cell at context L holds at most: L and the k ≤ max(1, L/16) it decodes
+ * (its mixer's n_max: weights sized by n_max, e.g. synthesizer's, cover every position). */
+static inline int xb_decode_n_max(int L) { return L + (L / 16 > 1 ? L / 16 : 1); }
 /* The record's "kind" of a cell kind: "train", "latency" or "decode". */
 const char *xb_cell_kind_name(int kind);
 

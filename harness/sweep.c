@@ -189,7 +189,7 @@ static void decode_resolve(xb_cell_spec *c)
 #ifdef _OPENMP
     omp_set_num_threads(c->threads);   /* decode_scratch counts per-thread buffers */
 #endif
-    int n_max = c->L + (c->L / 16 > 1 ? c->L / 16 : 1);
+    int n_max = xb_decode_n_max(c->L);
     size_t floats = xb_mixer_n_params(m, &c->xc) + m->decode_state(&c->xc, n_max) +
                     m->decode_scratch(&c->xc, n_max) + (size_t)n_max * c->xc.d + c->xc.d;
     c->bytes = floats * sizeof(float);
@@ -214,7 +214,7 @@ static void resolve(xb_cell_spec *c, const xb_suite *s, const xb_suite_task *st)
     xc.d = c->mc.dim;
     xc.heads = c->mc.heads;
     xc.causal = c->causal;
-    xc.n_max = c->L;
+    xc.n_max = c->kind == XB_CELL_DECODE ? xb_decode_n_max(c->L) : c->L;
     xc.layer = 0;
     c->xc = xb_mixer_resolve(m, &xc);
     c->mc.max_len = c->L;
