@@ -365,7 +365,7 @@ static int read_png(const char *path, int side, int32_t *x, char *err, size_t er
     char why[128] = "";
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, why, png_fail, png_warn);
     png_infop info = png ? png_create_info_struct(png) : NULL;
-    unsigned char *row = NULL;
+    unsigned char *volatile row = NULL;     /* volatile: set after setjmp, freed after longjmp */
     volatile int rc = XB_OK;
     if (!png || !info) { rc = XB_ENOMEM; snprintf(err, errn, "%s: out of memory", path); goto out; }
     if (setjmp(png_jmpbuf(png))) {
