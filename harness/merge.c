@@ -567,7 +567,7 @@ int xb_merge(const char *const *dirs, int n, const char *out_dir, const xb_merge
 
     union_records(&m);
     expected_cells(&m);
-    qsort(m.w, (size_t)m.n_w, sizeof *m.w, by_want_index);
+    if (m.n_w > 1) qsort(m.w, (size_t)m.n_w, sizeof *m.w, by_want_index);
 
     int missing = 0, not_ok = 0, extra = 0, ok = 0;
     for (int i = 0; i < m.n_w; i++) {
@@ -597,7 +597,7 @@ int xb_merge(const char *const *dirs, int n, const char *out_dir, const xb_merge
                 "other --only or --threads?); they are kept\n", extra);
         json_object_object_foreach(m.chosen, h2, r2)
             if (!xb_jget(m.w_seen, h2)) want_add(&m, h2, xb_jint(r2, "index", INT_MAX), NULL);
-        qsort(m.w, (size_t)m.n_w, sizeof *m.w, by_want_index);
+        if (m.n_w > 1) qsort(m.w, (size_t)m.n_w, sizeof *m.w, by_want_index);
     }
 
     rc = xb_mkdirs(out_dir);
