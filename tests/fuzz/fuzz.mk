@@ -4,11 +4,12 @@
 #
 #   make fuzz-build    build every target: build/fuzz/<name>
 #   make fuzz          run each for FUZZ_TIME seconds (default 600), FUZZ_JOBS targets at a
-#                      time (default: all of them at once), each in libFuzzer's fork mode
-#                      with FUZZ_FORK workers (default 1) so one crash does not end its run;
-#                      new inputs go to build/fuzz/corpus/<name>, crashers to
-#                      tests/fuzz/crashers/<name>/; a line per target at the end (time,
-#                      executions, exec/s, crashes). FUZZ_TARGETS=... picks some.
+#                      time (default: all of them at once), one process each, which stops at
+#                      its first finding; FUZZ_FORK=N runs each in libFuzzer's fork mode with
+#                      N workers instead, going on past findings. New inputs go to
+#                      build/fuzz/corpus/<name>, findings to tests/fuzz/crashers/<name>/; a
+#                      line per target at the end (time, executions, exec/s, coverage,
+#                      oom/timeout/crash counts). FUZZ_TARGETS=... picks some.
 #   make fuzz-regress  run every target once over tests/fuzz/corpus/<name> and
 #                      tests/fuzz/crashers/<name> (each file executed once): the regression
 #                      test, seconds
@@ -19,7 +20,7 @@
 # UndefinedBehaviorSanitizer that aborts, libFuzzer's coverage); no gcc object is linked.
 FUZZ_CC     ?= clang
 FUZZ_TIME   ?= 600
-FUZZ_FORK   ?= 1
+FUZZ_FORK   ?= 0
 FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -fopenmp -Wall -Wextra \
                -Wno-pass-failed -I. -I$(BLAS_INC) $(FUZZ_SAN)

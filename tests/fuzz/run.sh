@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh MODE SECONDS JOBS FORK TARGET... — the fuzz, fuzz-regress and fuzz-merge
 # rules of tests/fuzz/fuzz.mk (run from the repository root, targets built in build/fuzz/).
-#   fuzz     run each target for SECONDS, JOBS targets at a time, each in libFuzzer's fork
-#            mode with FORK workers (crashes, timeouts and OOMs are written and the run goes
-#            on); logs in build/fuzz/logs/<name>.log; then one line per target
+#   fuzz     run each target for SECONDS, JOBS targets at a time; FORK 0: one process per
+#            target, which stops at its first finding; FORK N: libFuzzer's fork mode with N
+#            workers, where crashes, timeouts and OOMs are written and the run goes on (each
+#            worker replays part of the corpus when it starts: slow targets lose time to
+#            it); logs in build/fuzz/logs/<name>.log; then one line per target
 #   regress  run each target once over every file of its corpus and crashers (fails on the
 #            first input that crashes, leaks, trips a sanitizer or runs past 10 s)
 #   merge    minimise tests/fuzz/corpus/<name> + build/fuzz/corpus/<name> into a fresh folder
@@ -30,31 +32,47 @@ run_one() {
     local t=$1
     mkdir -p "$B/corpus/$t" "$F/crashers/$t" "$B/logs"
     local start=$SECONDS
-    # shellcheck disable=SC2046
-    "$B/$t" $(opts "$t") -fork="$fork" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-        -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$F/crashers/$t/" \
-        "$B/corpus/$t" "$F/corpus/$t" > "$B/logs/$t.log" 2>&1
+    local mode=""
+    [ "$fork" -gt 0 ] && mode="-fork=$fork -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1"
+    # shellcheck disable=SC2046,SC2086
+    "$B/$t" $(opts "$t") $mode -max_total_time="$secs" -print_final_stats=1 \
+        -artifact_prefix="$F/crashers/$t/" "$B/corpus/$t" "$F/corpus/$t" > "$B/logs/$t.log" 2>&1
     echo $((SECONDS - start)) > "$B/logs/$t.wall"
 }
 
-# "#EXECS: cov: C ft: F corp: N exec/s E oom/timeout/crash: O/T/X time: Ss job: J ..." is the
-# fork-mode parent's progress line; the last one holds the totals.
+# Totals of a run from its log. Fork mode: the parent's last progress line "#EXECS: cov: C
+# ft: F corp: N exec/s E oom/timeout/crash: O/T/X time: Ss ...". One process: the
+# stat::number_of_executed_units line of -print_final_stats, the last "cov:" of the progress
+# lines, and the findings written ("Test unit written to .../crash-...").
 report() {
     printf '%-10s %7s %12s %9s %6s %8s %8s %7s\n' target time_s executions exec/s cov oom timeout crashes
-    local t line execs cov oom to cr tm rate bad=0
+    local t log line execs cov oom to cr tm rate bad=0
     for t in "$@"; do
-        line=$(grep -E '^#[0-9]+: cov: ' "$B/logs/$t.log" | tail -1)
-        if [ -z "$line" ]; then
-            printf '%-10s no progress line: see %s\n' "$t" "$B/logs/$t.log"
+        log=$B/logs/$t.log
+        line=$(grep -E '^#[0-9]+: cov: ' "$log" | tail -1)
+        if [ -n "$line" ]; then
+            execs=$(sed -E 's/^#([0-9]+):.*/\1/' <<< "$line")
+            cov=$(sed -E 's/.* cov: ([0-9]+) .*/\1/' <<< "$line")
+            IFS=/ read -r oom to cr <<< "$(sed -E 's|.*oom/timeout/crash: ([0-9]+/[0-9]+/[0-9]+).*|\1|' <<< "$line")"
+        else
+            execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -1)
+            cov=$(grep -oE ' cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
+            oom=$(grep -cE 'Test unit written to .*/oom-' "$log")
+            to=$(grep -cE 'Test unit written to .*/timeout-' "$log")
+            cr=$(grep -cE 'Test unit written to .*/(crash|leak)-' "$log")
+            if [ -z "$execs" ]; then
+                # a finding ends the process before the final stats: count the progress lines
+                execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
+            fi
+        fi
+        if [ -z "$execs" ]; then
+            printf '%-10s no statistics: see %s\n' "$t" "$log"
             bad=1
             continue
         fi
-        execs=$(sed -E 's/^#([0-9]+):.*/\1/' <<< "$line")
-        cov=$(sed -E 's/.* cov: ([0-9]+) .*/\1/' <<< "$line")
-        IFS=/ read -r oom to cr <<< "$(sed -E 's|.*oom/timeout/crash: ([0-9]+/[0-9]+/[0-9]+).*|\1|' <<< "$line")"
         tm=$(cat "$B/logs/$t.wall")
         rate=$(( tm > 0 ? execs / tm : execs ))
-        printf '%-10s %7s %12s %9s %6s %8s %8s %7s\n' "$t" "$tm" "$execs" "$rate" "$cov" "$oom" "$to" "$cr"
+        printf '%-10s %7s %12s %9s %6s %8s %8s %7s\n' "$t" "$tm" "$execs" "$rate" "${cov:-?}" "$oom" "$to" "$cr"
         [ $((oom + to + cr)) -gt 0 ] && bad=1
     done
     if [ $bad -ne 0 ]; then
