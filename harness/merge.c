@@ -341,9 +341,9 @@ static void expected_cells(merge_ctx *m)
             json_object *r = xb_jget(m->chosen, h);
             char what[200] = "";
             if (r)
-                snprintf(what, sizeof what, "%s %s%s%s L=%d seed=%lld threads=%d", xb_jstr(r, "kind", "?"),
+                snprintf(what, sizeof what, "%s %s%s%s L=%d seed=%.0f threads=%d", xb_jstr(r, "kind", "?"),
                          xb_jstr(r, "task", ""), xb_jstr(r, "task", NULL) ? " " : "", xb_jstr(r, "mixer", "?"),
-                         xb_jint(r, "L", 0), (long long)xb_jnum(r, "seed", 0), xb_jint(r, "threads", 0));
+                         xb_jint(r, "L", 0), xb_jnum(r, "seed", 0), xb_jint(r, "threads", 0));
             want_add(m, h, r ? xb_jint(r, "index", INT_MAX) : INT_MAX, r ? what : NULL);
         }
     }
