@@ -23,7 +23,9 @@
 #include "core/xb.h"
 #include "harness/benchjson.h"
 #include "harness/diag.h"
+#include "harness/report.h"
 #include "harness/suite.h"
+#include "tests/tmpdir.h"
 
 /* ------------------------------------------------------------------------------------------
  * helpers */
@@ -698,4 +700,29 @@ Test(hostile, meta_cache_sizes_past_int64_are_left_out)
     json_object_put(doc);
     json_object_put(recs);
     json_object_put(meta);
+}
+
+/* A meta.json that parses as JSON but not as an object ("NaN{...}" is read as the number NaN,
+ * "[1]" as an array) is a meta.json that cannot be read: `xbench report` goes on without it
+ * (json_object_object_del on the number aborted it). Fuzz crasher
+ * tests/fuzz/crashers/meta/abort-meta-json-not-an-object. */
+Test(hostile, meta_json_that_is_no_object_is_left_out)
+{
+    static const char *const metas[] = { "NaN{\"suite_hash\": \"b126b79a26f30cbf\"}", "[1, 2]", "\"meta\"", "7" };
+    for (size_t i = 0; i < sizeof metas / sizeof *metas; i++) {
+        char dir[64];
+        tmpdir_make(dir, sizeof dir, "xb-hostile-meta");
+        tmpdir_write(dir, "meta.json", metas[i]);
+        tmpdir_write(dir, "cells.jsonl", "{\"v\":1,\"kind\":\"latency\",\"mixer\":\"softmax\",\"L\":64,"
+                                         "\"threads\":1,\"status\":\"ok\",\"config_hash\":\"a\"}\n");
+        char *errs = NULL;
+        size_t n;
+        FILE *f = open_memstream(&errs, &n);
+        cr_expect_eq(xb_report_dir(dir, NULL, f), 0, "meta.json '%s'", metas[i]);
+        fclose(f);
+        free(errs);
+        const char *tables = tmpdir_read(dir, "tables.md");
+        cr_expect(tables && strstr(tables, "no meta.json"), "meta.json '%s': %s", metas[i], tables ? tables : "(none)");
+        tmpdir_remove(dir);
+    }
 }
