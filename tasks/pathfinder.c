@@ -375,6 +375,10 @@ static int read_png(const char *path, int side, int32_t *x, char *err, size_t er
     }
     png_init_io(png, f);
     png_set_sig_bytes(png, 8);
+    /* Skip every ancillary chunk unread: libpng buffers a text or iCCP chunk whole, trusting
+     * its length field (a 74-byte file claiming a 1.6 GB iTXt had it allocate that much), and
+     * none of them changes the gray pixels read here. */
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
     png_read_info(png, info);
     png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
     int depth = png_get_bit_depth(png, info), type = png_get_color_type(png, info);

@@ -15,10 +15,11 @@ mode=$1 secs=$2 jobs=$3 fork=$4
 shift 4
 F=tests/fuzz B=build/fuzz
 
-# Options every run of target $1 gets: a 10 s limit per input, 2 GiB of memory, its
+# Options every run of target $1 gets: a 10 s limit per input, 2 GiB of memory and no
+# single allocation of 256 MiB or more (no reader needs one for an input this size), its
 # dictionary, and an input size that fits its format.
 opts() {
-    local t=$1 o="-timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048"
+    local t=$1 o="-timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256"
     [ -f "$F/dict/$t.dict" ] && o="$o -dict=$F/dict/$t.dict"
     case $t in
         cifar) o="$o -max_len=20000" ;;
