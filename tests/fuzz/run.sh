@@ -46,8 +46,8 @@ run_one() {
 # stat::number_of_executed_units line of -print_final_stats, the last "cov:" of the progress
 # lines, and the findings written ("Test unit written to .../crash-...").
 report() {
-    printf '%-10s %7s %12s %9s %6s %8s %8s %7s\n' target time_s executions exec/s cov oom timeout crashes
-    local t log line execs cov oom to cr tm rate bad=0
+    printf '%-10s %7s %12s %9s %6s %5s %8s %7s %5s\n' target time_s executions exec/s cov oom timeout crashes slow
+    local t log line execs cov oom to cr slow tm rate bad=0
     for t in "$@"; do
         log=$B/logs/$t.log
         line=$(grep -E '^#[0-9]+: cov: ' "$log" | tail -1)
@@ -71,10 +71,12 @@ report() {
             bad=1
             continue
         fi
+        # an input slower than -report_slow_units (10 s) that still ended: written as slow-unit-*
+        slow=$(grep -cE 'Test unit written to .*/slow-unit-' "$log")
         tm=$(cat "$B/logs/$t.wall")
         rate=$(( tm > 0 ? execs / tm : execs ))
-        printf '%-10s %7s %12s %9s %6s %8s %8s %7s\n' "$t" "$tm" "$execs" "$rate" "${cov:-?}" "$oom" "$to" "$cr"
-        [ $((oom + to + cr)) -gt 0 ] && bad=1
+        printf '%-10s %7s %12s %9s %6s %5s %8s %7s %5s\n' "$t" "$tm" "$execs" "$rate" "${cov:-?}" "$oom" "$to" "$cr" "$slow"
+        [ $((oom + to + cr + slow)) -gt 0 ] && bad=1
     done
     if [ $bad -ne 0 ]; then
         echo "fuzz: findings are in $F/crashers/<target>/ (reproduce: $B/<target> FILE; logs: $B/logs/)"
