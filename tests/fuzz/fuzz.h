@@ -3,14 +3,16 @@
  * reader expects, splitting one input into several files, and a sink for messages.
  *
  * Readers of real files take a path, so each target writes its input under a folder of its
- * own (made once per process under /dev/shm when it exists, else /tmp, removed at exit) and
+ * own (made once per process under /dev/shm when it exists, else /tmp; see fz_dir) and
  * calls the reader on it. One input that stands for several files is cut at FZ_SEP (in the
  * targets' dictionaries, so mutations keep the cuts). */
 #ifndef XB_TESTS_FUZZ_H
 #define XB_TESTS_FUZZ_H
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,16 +54,31 @@ static inline void fz_cleanup(void)
     if (fz_root[0]) fz_rm_tree(fz_root);
 }
 
-/* The scratch folder of this process. */
+/* The scratch folder of this process: <base>/xb-fuzz-<pid>. A run that ends in a crash or a
+ * timeout leaves its folder (no atexit then): the next process removes those whose process
+ * is gone. */
 static inline const char *fz_dir(void)
 {
     if (!fz_root[0]) {
         struct stat st;
         const char *base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0
                                ? "/dev/shm" : "/tmp";
-        snprintf(fz_root, sizeof fz_root, "%s/xb-fuzz-XXXXXX", base);
-        if (!mkdtemp(fz_root)) {
-            perror("xb-fuzz: mkdtemp");
+        DIR *d = opendir(base);
+        struct dirent *e;
+        char old[512];
+        while (d && (e = readdir(d)) != NULL) {
+            char *end;
+            long pid = strncmp(e->d_name, "xb-fuzz-", 8) == 0 ? strtol(e->d_name + 8, &end, 10) : 0;
+            if (pid > 0 && *end == '\0' && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+                snprintf(old, sizeof old, "%s/%s", base, e->d_name);
+                fz_rm_tree(old);
+            }
+        }
+        if (d) closedir(d);
+        snprintf(fz_root, sizeof fz_root, "%s/xb-fuzz-%ld", base, (long)getpid());
+        fz_rm_tree(fz_root);
+        if (mkdir(fz_root, 0700) != 0) {
+            perror(fz_root);
             abort();
         }
         atexit(fz_cleanup);
