@@ -6,6 +6,7 @@
 #   make check-regress  rerun suites/smoke.yaml and compare it with results/baseline (CI)
 #   make baseline       regenerate results/baseline (and its repeat) on this machine
 #   make test-slurm     a one-node Slurm cluster runs suites/smoke.yaml as 2 shards + merge
+#   make fuzz           libFuzzer targets of every input reader (clang; tests/fuzz/fuzz.mk)
 #   make clean    remove build outputs
 CC      ?= gcc
 BLAS_INC = /usr/include/x86_64-linux-gnu/openblas-openmp
@@ -116,3 +117,6 @@ clean:
 .PHONY: test-slurm
 test-slurm: xbench build/xbench-tests
 	tests/slurm/run.sh
+
+# libFuzzer targets (clang): make fuzz, fuzz-build, fuzz-regress, fuzz-merge.
+include tests/fuzz/fuzz.mk

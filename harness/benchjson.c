@@ -138,15 +138,18 @@ static json_object *caches_json(const char *desc)
             int u2 = 0;
             if (sscanf(q, " %lf%c%n", &size, &unit, &u2) >= 2) {
                 double mult = unit == 'K' ? 1024.0 : unit == 'M' ? 1048576.0 : unit == 'G' ? 1073741824.0 : 1;
-                const char *per = strstr(q, "(per ");
-                const char *comma = strchr(q, ',');
-                if (per && (!comma || per < comma)) share = atoi(per + 5);
-                json_object *c = json_object_new_object();
-                add_str(c, "type", t == 'd' ? "Data" : t == 'i' ? "Instruction" : "Unified");
-                json_object_object_add(c, "level", json_object_new_int(level));
-                json_object_object_add(c, "size", json_object_new_int64((int64_t)(size * mult)));
-                json_object_object_add(c, "num_sharing", json_object_new_int(share > 0 ? share : 1));
-                json_object_array_add(arr, c);
+                double bytes = size * mult;
+                if (bytes >= 0 && bytes < 0x1p62) {     /* else NaN, negative or past int64: no size */
+                    const char *per = strstr(q, "(per ");
+                    const char *comma = strchr(q, ',');
+                    if (per && (!comma || per < comma)) share = atoi(per + 5);
+                    json_object *c = json_object_new_object();
+                    add_str(c, "type", t == 'd' ? "Data" : t == 'i' ? "Instruction" : "Unified");
+                    json_object_object_add(c, "level", json_object_new_int(level));
+                    json_object_object_add(c, "size", json_object_new_int64((int64_t)bytes));
+                    json_object_object_add(c, "num_sharing", json_object_new_int(share > 0 ? share : 1));
+                    json_object_array_add(arr, c);
+                }
             }
         }
         const char *next = strchr(p, ',');

@@ -341,9 +341,9 @@ static void expected_cells(merge_ctx *m)
             json_object *r = xb_jget(m->chosen, h);
             char what[200] = "";
             if (r)
-                snprintf(what, sizeof what, "%s %s%s%s L=%d seed=%lld threads=%d", xb_jstr(r, "kind", "?"),
+                snprintf(what, sizeof what, "%s %s%s%s L=%d seed=%.0f threads=%d", xb_jstr(r, "kind", "?"),
                          xb_jstr(r, "task", ""), xb_jstr(r, "task", NULL) ? " " : "", xb_jstr(r, "mixer", "?"),
-                         xb_jint(r, "L", 0), (long long)xb_jnum(r, "seed", 0), xb_jint(r, "threads", 0));
+                         xb_jint(r, "L", 0), xb_jnum(r, "seed", 0), xb_jint(r, "threads", 0));
             want_add(m, h, r ? xb_jint(r, "index", INT_MAX) : INT_MAX, r ? what : NULL);
         }
     }
@@ -567,7 +567,7 @@ int xb_merge(const char *const *dirs, int n, const char *out_dir, const xb_merge
 
     union_records(&m);
     expected_cells(&m);
-    qsort(m.w, (size_t)m.n_w, sizeof *m.w, by_want_index);
+    if (m.n_w > 1) qsort(m.w, (size_t)m.n_w, sizeof *m.w, by_want_index);
 
     int missing = 0, not_ok = 0, extra = 0, ok = 0;
     for (int i = 0; i < m.n_w; i++) {
@@ -597,7 +597,7 @@ int xb_merge(const char *const *dirs, int n, const char *out_dir, const xb_merge
                 "other --only or --threads?); they are kept\n", extra);
         json_object_object_foreach(m.chosen, h2, r2)
             if (!xb_jget(m.w_seen, h2)) want_add(&m, h2, xb_jint(r2, "index", INT_MAX), NULL);
-        qsort(m.w, (size_t)m.n_w, sizeof *m.w, by_want_index);
+        if (m.n_w > 1) qsort(m.w, (size_t)m.n_w, sizeof *m.w, by_want_index);
     }
 
     rc = xb_mkdirs(out_dir);

@@ -517,6 +517,12 @@ json_object *xb_store_latest(json_object *records)
 json_object *xb_read_json(const char *path)
 {
     json_object *o = json_object_from_file(path);
+    /* every reader takes the file for an object (a meta.json of "NaN{...}" parsed as a number
+     * made json_object_object_del abort) */
+    if (o && !json_object_is_type(o, json_type_object)) {
+        json_object_put(o);
+        o = NULL;
+    }
     return o;
 }
 

@@ -86,7 +86,7 @@ int xb_store_load_ex(const char *dir, json_object **records, FILE *warn, int *ba
 /* Keep the last record per config_hash, in the order their first record appeared. Returns a
  * new array (references shared with the input). */
 json_object *xb_store_latest(json_object *records);
-/* Read a JSON file (NULL when absent or unparsable). */
+/* Read a JSON object from a file (NULL when absent, unparsable or not an object). */
 json_object *xb_read_json(const char *path);
 
 /* Small accessors that tolerate missing fields. */

@@ -365,7 +365,7 @@ static int read_png(const char *path, int side, int32_t *x, char *err, size_t er
     char why[128] = "";
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, why, png_fail, png_warn);
     png_infop info = png ? png_create_info_struct(png) : NULL;
-    unsigned char *row = NULL;
+    unsigned char *volatile row = NULL;     /* volatile: set after setjmp, freed after longjmp */
     volatile int rc = XB_OK;
     if (!png || !info) { rc = XB_ENOMEM; snprintf(err, errn, "%s: out of memory", path); goto out; }
     if (setjmp(png_jmpbuf(png))) {
@@ -375,6 +375,10 @@ static int read_png(const char *path, int side, int32_t *x, char *err, size_t er
     }
     png_init_io(png, f);
     png_set_sig_bytes(png, 8);
+    /* Skip every ancillary chunk unread: libpng buffers a text or iCCP chunk whole, trusting
+     * its length field (a 74-byte file claiming a 1.6 GB iTXt had it allocate that much), and
+     * none of them changes the gray pixels read here. */
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
     png_read_info(png, info);
     png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
     int depth = png_get_bit_depth(png, info), type = png_get_color_type(png, info);

@@ -7,6 +7,8 @@
  *   escaped     control characters from the input never reach the terminal raw; quoted lines
  *               are cut to XB_DIAG_WIDTH columns with the caret still under the right place
  *   names       names outside [A-Za-z0-9_.=-] are refused with a message, not looked up
+ *   meta.json   a hostile machine description is read without undefined behaviour
+ *               (crashers of tests/fuzz/, whose `make fuzz-regress` replays every one)
  * (The command-line side — --only, -o, exit codes — is in tests/test_cli.c.) */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -19,8 +21,11 @@
 #include <unistd.h>
 
 #include "core/xb.h"
+#include "harness/benchjson.h"
 #include "harness/diag.h"
+#include "harness/report.h"
 #include "harness/suite.h"
+#include "tests/tmpdir.h"
 
 /* ------------------------------------------------------------------------------------------
  * helpers */
@@ -668,4 +673,56 @@ Test(hostile, the_canonical_dump_escapes_what_it_quotes)
     cr_expect_eq(again.hash, s.hash);
     xb_suite_release(&again);
     xb_suite_release(&s);
+}
+
+/* meta.json's machine.caches is text ("L1d 48K (per 1 CPU), ..."); a size no int64 holds
+ * (1e300K, inf, nan, a negative one) was converted to int64 anyway, which is undefined
+ * (x86 gives INT64_MIN). Such a cache is left out of gbench.json's context; the others stay.
+ * Fuzz crasher tests/fuzz/crashers/meta/ub-cache-size-past-int64. */
+Test(hostile, meta_cache_sizes_past_int64_are_left_out)
+{
+    json_object *meta = json_tokener_parse(
+        "{\"suite_name\": \"x\", \"machine\": {\"caches\": \"L1d 48K (per 1 CPU), L2 1e300K (per 1 CPU), "
+        "L3 infM, L3 nanK, L3 -5K, L3 2G (per 4 CPUs)\"}}");
+    cr_assert_not_null(meta);
+    json_object *recs = json_object_new_array();
+    json_object *doc = xb_gbench_json(meta, recs);
+    json_object *ctx = NULL, *caches = NULL;
+    cr_assert(json_object_object_get_ex(doc, "context", &ctx));
+    cr_assert(json_object_object_get_ex(ctx, "caches", &caches));
+    cr_assert_eq(json_object_array_length(caches), 2, "%s", json_object_to_json_string(caches));
+    static const int64_t want[2] = { 48 * 1024, 2LL << 30 };
+    for (size_t i = 0; i < 2; i++) {
+        json_object *size = NULL;
+        cr_assert(json_object_object_get_ex(json_object_array_get_idx(caches, i), "size", &size));
+        cr_expect_eq(json_object_get_int64(size), want[i], "cache %zu", i);
+    }
+    json_object_put(doc);
+    json_object_put(recs);
+    json_object_put(meta);
+}
+
+/* A meta.json that parses as JSON but not as an object ("NaN{...}" is read as the number NaN,
+ * "[1]" as an array) is a meta.json that cannot be read: `xbench report` goes on without it
+ * (json_object_object_del on the number aborted it). Fuzz crasher
+ * tests/fuzz/crashers/meta/abort-meta-json-not-an-object. */
+Test(hostile, meta_json_that_is_no_object_is_left_out)
+{
+    static const char *const metas[] = { "NaN{\"suite_hash\": \"b126b79a26f30cbf\"}", "[1, 2]", "\"meta\"", "7" };
+    for (size_t i = 0; i < sizeof metas / sizeof *metas; i++) {
+        char dir[64];
+        tmpdir_make(dir, sizeof dir, "xb-hostile-meta");
+        tmpdir_write(dir, "meta.json", metas[i]);
+        tmpdir_write(dir, "cells.jsonl", "{\"v\":1,\"kind\":\"latency\",\"mixer\":\"softmax\",\"L\":64,"
+                                         "\"threads\":1,\"status\":\"ok\",\"config_hash\":\"a\"}\n");
+        char *errs = NULL;
+        size_t n;
+        FILE *f = open_memstream(&errs, &n);
+        cr_expect_eq(xb_report_dir(dir, NULL, f), 0, "meta.json '%s'", metas[i]);
+        fclose(f);
+        free(errs);
+        const char *tables = tmpdir_read(dir, "tables.md");
+        cr_expect(tables && strstr(tables, "no meta.json"), "meta.json '%s': %s", metas[i], tables ? tables : "(none)");
+        tmpdir_remove(dir);
+    }
 }
