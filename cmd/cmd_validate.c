@@ -60,10 +60,15 @@ int cmd_validate(int argc, char **argv)
     if (!quiet)
         printf("# %s resolved, hash %016llx\n%s", xb_escape(shown, sizeof shown, s.path),
                (unsigned long long)s.hash, s.canonical);
+    long decode_cells = (long)s.latency.n_decode_lengths * s.n_mixers * s.n_threads;
     printf("# cells: %ld training (%ld task-length x mixer pairs x %d seeds x %d thread counts)"
-           " + %ld latency-only (%d lengths x %d mixers x %d thread counts) = %ld\n",
+           " + %ld latency-only (%d lengths x %d mixers x %d thread counts)",
            train_cells, pairs, s.n_seeds, s.n_threads, latency_cells,
-           s.latency.n_lengths, s.n_mixers, s.n_threads, train_cells + latency_cells);
+           s.latency.n_lengths, s.n_mixers, s.n_threads);
+    if (decode_cells)
+        printf(" + %ld decode (%d contexts x %d mixers x %d thread counts)", decode_cells,
+               s.latency.n_decode_lengths, s.n_mixers, s.n_threads);
+    printf(" = %ld\n", train_cells + latency_cells + decode_cells);
     xb_suite_release(&s);
     return XB_EXIT_OK;
 }
