@@ -43,8 +43,8 @@ static int max_threads(void)
 
 /* ---- split-K over listed keys ---------------------------------------------------------- */
 
-/* Per thread: hq partials of (m, ℓ, o[dh]), a block of scores and its key rows (ints). */
-static size_t part_floats(int hq, int dh) { return (size_t)hq * (dh + 2) + 2 * KB; }
+/* Per thread: hq partials of (m, ℓ, o[dh]), a block of scores and its runs of rows (ints). */
+static size_t part_floats(int hq, int dh) { return (size_t)hq * (dh + 2) + 3 * KB; }
 
 /* cum: nspans + 1 prefix sums (longs, 2 floats each), then the per-thread partials */
 static size_t cum_floats(int nspans) { return xb_align64(2 * ((size_t)nspans + 1)); }
@@ -55,36 +55,48 @@ size_t xb_attn_decode_scratch(int hq, int dh, int nspans)
 }
 
 /* Online softmax of query head q over the flattened keys [f0, f1) of kv head g, which start in
- * span r (cum[r] ≤ f0 < cum[r + 1]), into (m, ℓ, o). Keys are scored KB at a time, gathered
- * across spans; on one span this is a plain walk over rows. */
+ * span r (cum[r] ≤ f0 < cum[r + 1]), into (m, ℓ, o). Keys are scored KB at a time; a block is
+ * gathered as runs of consecutive rows (run u: rows ro[u] .. ro[u] + rl[u] − 1), one run when
+ * the keys are one span, so a contiguous mask walks its rows as a plain loop. */
 static void attend(const float *q, const float *K, const float *V, int ld, int g, int dh, float scale,
                    const xb_attn_span *sp, const long *cum, int r, long f0, long f1, float *part,
-                   float *s, int *idx)
+                   float *s, int *ro, int *rl)
 {
     float m = -INFINITY, ell = 0.0f, *o = part + 2;
     int p = sp[r].lo + (int)(f0 - cum[r]);
     memset(o, 0, (size_t)dh * sizeof(float));
     for (long b0 = f0; b0 < f1; b0 += KB) {
         const int nb = f1 - b0 < KB ? (int)(f1 - b0) : KB;
-        float mb = -INFINITY;
-        for (int i = 0; i < nb; i++) {
+        int nr = 0;
+        for (int i = 0; i < nb; nr++) {
             while (p >= sp[r].hi) p = sp[++r].lo;   /* f < f1: a later span holds the key */
-            idx[i] = p++;
-            const float *k = K + (size_t)idx[i] * ld + (size_t)g * dh;
-            float acc = 0.0f;
-            for (int e = 0; e < dh; e++) acc += q[e] * k[e];
-            s[i] = acc * scale;
-            if (s[i] > mb) mb = s[i];
+            ro[nr] = p;
+            rl[nr] = sp[r].hi - p < nb - i ? sp[r].hi - p : nb - i;
+            i += rl[nr];
+            p += rl[nr];
+        }
+        float mb = -INFINITY;
+        for (int u = 0, i = 0; u < nr; u++) {
+            const float *k = K + (size_t)ro[u] * ld + (size_t)g * dh;
+            for (int c = 0; c < rl[u]; c++, i++, k += ld) {
+                float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+                for (int e = 0; e < dh; e++) acc += q[e] * k[e];
+                s[i] = acc * scale;
+                if (s[i] > mb) mb = s[i];
+            }
         }
         const float mn = mb > m ? mb : m, rs = expf(m - mn);
         for (int i = 0; i < nb; i++) s[i] -= mn;
         xb_attn_exp(s, s, nb);
         ell *= rs;
         for (int e = 0; e < dh; e++) o[e] *= rs;
-        for (int i = 0; i < nb; i++) {
-            const float *v = V + (size_t)idx[i] * ld + (size_t)g * dh;
-            ell += s[i];
-            for (int e = 0; e < dh; e++) o[e] += s[i] * v[e];
+        for (int u = 0, i = 0; u < nr; u++) {
+            const float *v = V + (size_t)ro[u] * ld + (size_t)g * dh;
+            for (int c = 0; c < rl[u]; c++, i++, v += ld) {
+                ell += s[i];
+                for (int e = 0; e < dh; e++) o[e] += s[i] * v[e];
+            }
         }
         m = mn;
     }
@@ -125,7 +137,7 @@ void xb_attn_decode(const xb_attn_keys *a, const float *q, const float *K, const
         const int me = 0, nt = 1;
 #endif
         float *part = parts + (size_t)me * pstride, *s = part + (size_t)hq * (dh + 2);
-        int *idx = (int *)(s + KB);
+        int *ro = (int *)(s + KB), *rl = ro + KB;
         for (int j = 0; j < hq; j++) part[(size_t)j * (dh + 2)] = -INFINITY;
         const long w0 = work * me / nt, w1 = work * (me + 1) / nt;
         int g = 0;
@@ -135,7 +147,7 @@ void xb_attn_decode(const xb_attn_keys *a, const float *q, const float *K, const
             const long e = cum[a->off[g + 1]] < w1 ? cum[a->off[g + 1]] : w1;
             for (int j = g * rep; j < (g + 1) * rep; j++)
                 attend(q + (size_t)j * dh, K, V, a->ld, g, dh, a->scale, sp, cum, r, f, e,
-                       part + (size_t)j * (dh + 2), s, idx);
+                       part + (size_t)j * (dh + 2), s, ro, rl);
             f = e;
         }
         /* merge: the barrier ends every piece; head j's merge reads every thread's partial */
