@@ -123,9 +123,47 @@ void   xb_attn_layer_backward(const xb_attn_layer *l, const float *w, const floa
                               const float *saved, const float *dy, float *dx, float *dw,
                               float *scratch, int B, int N);
 
-/* Decode with a KV cache (core/attn_decode.c; causal layers only): the xb_mixer decode_*
- * members for a sequence of up to n_max tokens. A band or block layer keeps only the keys a
- * token can still see (a ring of `left` or `block` slots). */
+/* ---- decode: one query row against listed cached keys (core/attn_decode.c) -------------
+ * Lean Attention's split-K (MIXERS.md §29.2) over keys given as spans of cache rows, for every
+ * decode form of the family: one span per kv head for the contiguous masks (below), several
+ * for the block-sparse ones (sparse_fixed, bigbird), and caches that hold no projections
+ * (minattn: K = V = the inputs). */
+typedef struct xb_attn_span { int lo, hi; } xb_attn_span;   /* cache rows [lo, hi) */
+
+typedef struct xb_attn_keys {
+    int hq, hkv, dh;    /* query heads, key/value heads (hkv divides hq), head width */
+    int ld;             /* row stride of the cache; kv head g in columns [g·dh, (g+1)·dh) */
+    float scale;        /* logit scale (1/√dh for the sub-block) */
+    /* kv head g sees the rows of spans[off[g] .. off[g+1]) (off: hkv + 1 entries): disjoint
+     * spans, any order, at least one row per head; a span may be empty. */
+    const xb_attn_span *spans;
+    const int *off;
+} xb_attn_keys;
+
+/* Floats of scratch xb_attn_decode needs for up to nspans spans (all heads together), per-thread
+ * partials for omp_get_max_threads() threads included. */
+size_t xb_attn_decode_scratch(int hq, int dh, int nspans);
+/* o[hq·dh] (overwritten) = per query head j: softmax(scale · q_j Kᵀ) V over the rows kv head
+ * ⌊j·hkv/hq⌋ sees; q [hq·dh]; K and V may be the same array. The flattened (kv head × listed
+ * key) range is cut into one equal piece per thread, each returning (m, ℓ, o) per head, merged
+ * as an online softmax; same inputs and threads ⇒ bit-identical o. */
+void xb_attn_decode(const xb_attn_keys *a, const float *q, const float *K, const float *V, float *o,
+                    float *scratch);
+
+/* The standard sub-block's decode step over listed keys, state = K rows | V rows (cap each, row
+ * width hkv·dh): q, k, v = x W_Q, x W_K, x W_V; k and v go to cache row `slot`; then o over the
+ * spans (which list `slot` where the token sees itself) and y[d] = o W_O. */
+size_t xb_attn_layer_decode_keys_scratch(const xb_attn_layer *l, int nspans);
+void   xb_attn_layer_decode_keys(const xb_attn_layer *l, int cap, const float *w, const float *x,
+                                 int slot, const xb_attn_span *spans, const int *off, float *state,
+                                 float *y, float *scratch);
+/* K and V of the n tokens x[0 .. n) (n × d) into cache rows [slot, slot + n): one GEMM each. */
+void   xb_attn_layer_decode_kv(const xb_attn_layer *l, int cap, const float *w, const float *x, int n,
+                               int slot, float *state);
+
+/* Decode with a KV cache (causal layers only): the xb_mixer decode_* members for a sequence of
+ * up to n_max tokens. A band or block layer keeps only the keys a token can still see (a ring
+ * of `left` or `block` slots). Not for layers with groups (their mixers list their keys). */
 size_t xb_attn_layer_decode_state(const xb_attn_layer *l, int n_max);
 size_t xb_attn_layer_decode_scratch(const xb_attn_layer *l, int n_max);
 void   xb_attn_layer_decode_prefill(const xb_attn_layer *l, int n_max, const float *w,

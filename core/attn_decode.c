@@ -1,14 +1,16 @@
-/* core/attn_decode.c — decode with a KV cache for the standard attention sub-block
- * (MIXERS.md §29.2, Lean Attention's split-K): one query row per step against every cached
- * key, the keys split across threads in equal pieces of the flattened (kv head × key) range,
- * each piece returning its running max m, denominator ℓ and unnormalised output o, merged as
- * an online softmax is: m = max m_p, ℓ = Σ e^{m_p − m} ℓ_p, o = Σ e^{m_p − m} o_p / ℓ.
+/* core/attn_decode.c — decode with a KV cache for the attention family (MIXERS.md §29.2, Lean
+ * Attention's split-K): one query row per step against the cached keys it sees, listed as spans
+ * of cache rows per kv head. The flattened (kv head × listed key) range is split across threads
+ * in equal pieces, each returning its running max m, denominator ℓ and unnormalised output o,
+ * merged as an online softmax is: m = max m_p, ℓ = Σ e^{m_p − m} ℓ_p, o = Σ e^{m_p − m} o_p / ℓ.
  *
- * The cache holds K and V rows (cap × hkv·dh each). A full cache has cap = n_max; a causal band
- * (local) keeps the last `left` tokens and a causal block (local_block) the tokens of the
- * current block, both as a ring: token p sits in slot p mod cap. In each case the keys token t
- * sees are exactly the slots [0, n) with n = t − lo + 1 (lo = the first visible position), so
- * a step reads a contiguous slab whatever the pattern. */
+ * The standard sub-block's cache holds K and V rows (cap × hkv·dh each). A full cache has
+ * cap = n_max; a causal band (local) keeps the last `left` tokens and a causal block
+ * (local_block) the tokens of the current block, both as a ring: token p sits in slot p mod cap.
+ * In each case the keys token t sees are exactly the slots [0, n) with n = t − lo + 1 (lo = the
+ * first visible position): one span per head. Block-sparse mixers (sparse_fixed, bigbird) lay
+ * out their own caches and list several spans (xb_attn_layer_decode_keys); minattn calls
+ * xb_attn_decode on a cache of its inputs. */
 #include <math.h>
 #include <string.h>
 
@@ -39,63 +41,62 @@ static int max_threads(void)
 #endif
 }
 
-size_t xb_attn_layer_decode_state(const xb_attn_layer *l, int n_max)
+/* ---- split-K over listed keys ---------------------------------------------------------- */
+
+/* Per thread: hq partials of (m, ℓ, o[dh]), a block of scores and its runs of rows (ints). */
+static size_t part_floats(int hq, int dh) { return (size_t)hq * (dh + 2) + 3 * KB; }
+
+/* cum: nspans + 1 prefix sums (longs, 2 floats each), then the per-thread partials */
+static size_t cum_floats(int nspans) { return xb_align64(2 * ((size_t)nspans + 1)); }
+
+size_t xb_attn_decode_scratch(int hq, int dh, int nspans)
 {
-    return 2 * (size_t)cap_of(l, n_max) * (size_t)l->hkv * (size_t)l->dh;
+    return cum_floats(nspans) + (size_t)max_threads() * xb_align64(part_floats(hq, dh));
 }
 
-/* q, o, k, v rows, then per thread: hq partials of (m, ℓ, o[dh]) and a block of scores. */
-static size_t part_floats(const xb_attn_layer *l) { return (size_t)l->hq * (l->dh + 2) + KB; }
-
-size_t xb_attn_layer_decode_scratch(const xb_attn_layer *l, int n_max)
-{
-    (void)n_max;
-    size_t dq = (size_t)l->hq * l->dh, dkv = (size_t)l->hkv * l->dh;
-    return xb_align64(2 * dq + 2 * dkv) + (size_t)max_threads() * xb_align64(part_floats(l));
-}
-
-void xb_attn_layer_decode_prefill(const xb_attn_layer *l, int n_max, const float *w, const float *x,
-                                  int n, float *state, float *scratch)
-{
-    (void)scratch;
-    const int d = l->d, dq = l->hq * l->dh, dkv = l->hkv * l->dh, cap = cap_of(l, n_max);
-    const float *WK = w + (size_t)d * dq, *WV = WK + (size_t)d * dkv;
-    float *Kc = state, *Vc = state + (size_t)cap * dkv;
-    /* only the last cap tokens stay in the ring: one product per contiguous run of slots */
-    for (int p = n > cap ? n - cap : 0; p < n;) {
-        int slot = p % cap, run = cap - slot < n - p ? cap - slot : n - p;
-        xb_gemm(0, 0, run, dkv, d, 1.0f, x + (size_t)p * d, d, WK, dkv, 0.0f, Kc + (size_t)slot * dkv, dkv);
-        xb_gemm(0, 0, run, dkv, d, 1.0f, x + (size_t)p * d, d, WV, dkv, 0.0f, Vc + (size_t)slot * dkv, dkv);
-        p += run;
-    }
-}
-
-/* Online softmax of query head q (dh) over keys [k0, k1) of kv head g into (m, ℓ, o). */
-static void attend(const float *q, const float *Kc, const float *Vc, int dkv, int g, int dh,
-                   float scale, int k0, int k1, float *part, float *s)
+/* Online softmax of query head q over the flattened keys [f0, f1) of kv head g, which start in
+ * span r (cum[r] ≤ f0 < cum[r + 1]), into (m, ℓ, o). Keys are scored KB at a time; a block is
+ * gathered as runs of consecutive rows (run u: rows ro[u] .. ro[u] + rl[u] − 1), one run when
+ * the keys are one span, so a contiguous mask walks its rows as a plain loop. */
+static void attend(const float *q, const float *K, const float *V, int ld, int g, int dh, float scale,
+                   const xb_attn_span *sp, const long *cum, int r, long f0, long f1, float *part,
+                   float *s, int *ro, int *rl)
 {
     float m = -INFINITY, ell = 0.0f, *o = part + 2;
+    int p = sp[r].lo + (int)(f0 - cum[r]);
     memset(o, 0, (size_t)dh * sizeof(float));
-    for (int b0 = k0; b0 < k1; b0 += KB) {
-        const int nb = k1 - b0 < KB ? k1 - b0 : KB;
-        float mb = -INFINITY;
-        for (int i = 0; i < nb; i++) {
-            const float *k = Kc + (size_t)(b0 + i) * dkv + (size_t)g * dh;
-            float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-            for (int e = 0; e < dh; e++) acc += q[e] * k[e];
-            s[i] = acc * scale;
-            if (s[i] > mb) mb = s[i];
+    for (long b0 = f0; b0 < f1; b0 += KB) {
+        const int nb = f1 - b0 < KB ? (int)(f1 - b0) : KB;
+        int nr = 0;
+        for (int i = 0; i < nb; nr++) {
+            while (p >= sp[r].hi) p = sp[++r].lo;   /* f < f1: a later span holds the key */
+            ro[nr] = p;
+            rl[nr] = sp[r].hi - p < nb - i ? sp[r].hi - p : nb - i;
+            i += rl[nr];
+            p += rl[nr];
         }
-        const float mn = mb > m ? mb : m, r = expf(m - mn);
+        float mb = -INFINITY;
+        for (int u = 0, i = 0; u < nr; u++) {
+            const float *k = K + (size_t)ro[u] * ld + (size_t)g * dh;
+            for (int c = 0; c < rl[u]; c++, i++, k += ld) {
+                float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+                for (int e = 0; e < dh; e++) acc += q[e] * k[e];
+                s[i] = acc * scale;
+                if (s[i] > mb) mb = s[i];
+            }
+        }
+        const float mn = mb > m ? mb : m, rs = expf(m - mn);
         for (int i = 0; i < nb; i++) s[i] -= mn;
         xb_attn_exp(s, s, nb);
-        ell *= r;
-        for (int e = 0; e < dh; e++) o[e] *= r;
-        for (int i = 0; i < nb; i++) {
-            const float *v = Vc + (size_t)(b0 + i) * dkv + (size_t)g * dh;
-            ell += s[i];
-            for (int e = 0; e < dh; e++) o[e] += s[i] * v[e];
+        ell *= rs;
+        for (int e = 0; e < dh; e++) o[e] *= rs;
+        for (int u = 0, i = 0; u < nr; u++) {
+            const float *v = V + (size_t)ro[u] * ld + (size_t)g * dh;
+            for (int c = 0; c < rl[u]; c++, i++, v += ld) {
+                ell += s[i];
+                for (int e = 0; e < dh; e++) o[e] += s[i] * v[e];
+            }
         }
         m = mn;
     }
@@ -103,28 +104,29 @@ static void attend(const float *q, const float *Kc, const float *Vc, int dkv, in
     part[1] = ell;
 }
 
-void xb_attn_layer_decode_step(const xb_attn_layer *l, int n_max, const float *w, const float *x,
-                               int t, float *state, float *y, float *scratch)
+/* the span holding flattened key f: the last r with cum[r] ≤ f (then cum[r + 1] > f) */
+static int span_of(const long *cum, int ns, long f)
 {
-    const int d = l->d, dh = l->dh, hq = l->hq, hkv = l->hkv, rep = hq / hkv;
-    const int dq = hq * dh, dkv = hkv * dh, cap = cap_of(l, n_max);
-    const float *WQ = w, *WK = w + (size_t)d * dq, *WV = WK + (size_t)d * dkv, *WO = WV + (size_t)d * dkv;
-    float *Kc = state, *Vc = state + (size_t)cap * dkv;
-    float *q = scratch, *o = q + dq, *kv = o + dq;
-    float *parts = scratch + xb_align64(2 * (size_t)dq + 2 * (size_t)dkv);
-    const size_t pstride = xb_align64(part_floats(l));
+    int lo = 0, hi = ns - 1;
+    while (lo < hi) {
+        const int mid = (lo + hi + 1) / 2;
+        if (cum[mid] <= f) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
 
-    xb_gemm(0, 0, 1, dq, d, 1.0f, x, d, WQ, dq, 0.0f, q, dq);
-    xb_gemm(0, 0, 1, dkv, d, 1.0f, x, d, WK, dkv, 0.0f, kv, dkv);
-    xb_gemm(0, 0, 1, dkv, d, 1.0f, x, d, WV, dkv, 0.0f, kv + dkv, dkv);
-    memcpy(Kc + (size_t)(t % cap) * dkv, kv, (size_t)dkv * sizeof(float));
-    memcpy(Vc + (size_t)(t % cap) * dkv, kv + dkv, (size_t)dkv * sizeof(float));
-
-    int lo = 0;
-    if (l->band && t - l->left + 1 > lo) lo = t - l->left + 1;
-    if (l->block > 0) lo = t - t % l->block;
-    const long n = t - lo + 1, work = (long)hkv * n;
-    const float scale = 1.0f / sqrtf((float)dh);
+void xb_attn_decode(const xb_attn_keys *a, const float *q, const float *K, const float *V, float *o,
+                    float *scratch)
+{
+    const int hq = a->hq, hkv = a->hkv, dh = a->dh, rep = hq / hkv, ns = a->off[hkv];
+    const xb_attn_span *sp = a->spans;
+    long *cum = (long *)scratch;
+    float *parts = scratch + cum_floats(ns);
+    const size_t pstride = xb_align64(part_floats(hq, dh));
+    cum[0] = 0;
+    for (int r = 0; r < ns; r++) cum[r + 1] = cum[r] + (sp[r].hi - sp[r].lo);
+    const long work = cum[ns];
     const int T = max_threads();
 
 #pragma omp parallel num_threads(T)
@@ -135,14 +137,18 @@ void xb_attn_layer_decode_step(const xb_attn_layer *l, int n_max, const float *w
         const int me = 0, nt = 1;
 #endif
         float *part = parts + (size_t)me * pstride, *s = part + (size_t)hq * (dh + 2);
+        int *ro = (int *)(s + KB), *rl = ro + KB;
         for (int j = 0; j < hq; j++) part[(size_t)j * (dh + 2)] = -INFINITY;
         const long w0 = work * me / nt, w1 = work * (me + 1) / nt;
-        for (long i = w0; i < w1;) {   /* a piece may cross from one kv head into the next */
-            const int g = (int)(i / n), k0 = (int)(i % n);
-            const int k1 = (long)(g + 1) * n < w1 ? (int)n : (int)(w1 - (long)g * n);
+        int g = 0;
+        for (long f = w0; f < w1;) {   /* a piece may cross from one kv head into the next */
+            const int r = span_of(cum, ns, f);
+            while (a->off[g + 1] <= r) g++;
+            const long e = cum[a->off[g + 1]] < w1 ? cum[a->off[g + 1]] : w1;
             for (int j = g * rep; j < (g + 1) * rep; j++)
-                attend(q + (size_t)j * dh, Kc, Vc, dkv, g, dh, scale, k0, k1, part + (size_t)j * (dh + 2), s);
-            i = (long)g * n + k1;
+                attend(q + (size_t)j * dh, K, V, a->ld, g, dh, a->scale, sp, cum, r, f, e,
+                       part + (size_t)j * (dh + 2), s, ro, rl);
+            f = e;
         }
         /* merge: the barrier ends every piece; head j's merge reads every thread's partial */
 #pragma omp barrier
@@ -165,5 +171,87 @@ void xb_attn_layer_decode_step(const xb_attn_layer *l, int n_max, const float *w
             for (int e = 0; e < dh; e++) oj[e] /= ell;
         }
     }
+}
+
+/* ---- the standard sub-block over listed keys --------------------------------------------- */
+
+/* q, o, k, v rows, then xb_attn_decode's scratch */
+static size_t rows_floats(const xb_attn_layer *l)
+{
+    return xb_align64(2 * (size_t)l->hq * l->dh + 2 * (size_t)l->hkv * l->dh);
+}
+
+size_t xb_attn_layer_decode_keys_scratch(const xb_attn_layer *l, int nspans)
+{
+    return rows_floats(l) + xb_attn_decode_scratch(l->hq, l->dh, nspans);
+}
+
+void xb_attn_layer_decode_kv(const xb_attn_layer *l, int cap, const float *w, const float *x, int n,
+                             int slot, float *state)
+{
+    const int d = l->d, dq = l->hq * l->dh, dkv = l->hkv * l->dh;
+    const float *WK = w + (size_t)d * dq, *WV = WK + (size_t)d * dkv;
+    float *Kc = state, *Vc = state + (size_t)cap * dkv;
+    xb_gemm(0, 0, n, dkv, d, 1.0f, x, d, WK, dkv, 0.0f, Kc + (size_t)slot * dkv, dkv);
+    xb_gemm(0, 0, n, dkv, d, 1.0f, x, d, WV, dkv, 0.0f, Vc + (size_t)slot * dkv, dkv);
+}
+
+void xb_attn_layer_decode_keys(const xb_attn_layer *l, int cap, const float *w, const float *x, int slot,
+                               const xb_attn_span *spans, const int *off, float *state, float *y,
+                               float *scratch)
+{
+    const int d = l->d, dh = l->dh, dq = l->hq * dh, dkv = l->hkv * dh;
+    const float *WQ = w, *WO = w + (size_t)d * dq + 2 * (size_t)d * dkv;
+    float *Kc = state, *Vc = state + (size_t)cap * dkv;
+    float *q = scratch, *o = q + dq;
+    xb_gemm(0, 0, 1, dq, d, 1.0f, x, d, WQ, dq, 0.0f, q, dq);
+    xb_attn_layer_decode_kv(l, cap, w, x, 1, slot, state);
+    xb_attn_keys a = {.hq = l->hq, .hkv = l->hkv, .dh = dh, .ld = dkv, .scale = 1.0f / sqrtf((float)dh),
+                      .spans = spans, .off = off};
+    xb_attn_decode(&a, q, Kc, Vc, o, scratch + rows_floats(l));
     xb_gemm(0, 0, 1, d, dq, 1.0f, o, dq, WO, d, 0.0f, y, d);
+}
+
+/* ---- the contiguous masks: one span per kv head ------------------------------------------ */
+
+size_t xb_attn_layer_decode_state(const xb_attn_layer *l, int n_max)
+{
+    return 2 * (size_t)cap_of(l, n_max) * (size_t)l->hkv * (size_t)l->dh;
+}
+
+/* hkv spans and hkv + 1 offsets (ints), then the step's scratch */
+static size_t span_floats(const xb_attn_layer *l) { return xb_align64(3 * (size_t)l->hkv + 1); }
+
+size_t xb_attn_layer_decode_scratch(const xb_attn_layer *l, int n_max)
+{
+    (void)n_max;
+    return span_floats(l) + xb_attn_layer_decode_keys_scratch(l, l->hkv);
+}
+
+void xb_attn_layer_decode_prefill(const xb_attn_layer *l, int n_max, const float *w, const float *x,
+                                  int n, float *state, float *scratch)
+{
+    (void)scratch;
+    const int d = l->d, cap = cap_of(l, n_max);
+    /* only the last cap tokens stay in the ring: one product per contiguous run of slots */
+    for (int p = n > cap ? n - cap : 0; p < n;) {
+        int slot = p % cap, run = cap - slot < n - p ? cap - slot : n - p;
+        xb_attn_layer_decode_kv(l, cap, w, x + (size_t)p * d, run, slot, state);
+        p += run;
+    }
+}
+
+void xb_attn_layer_decode_step(const xb_attn_layer *l, int n_max, const float *w, const float *x,
+                               int t, float *state, float *y, float *scratch)
+{
+    XB_ASSERT(!l->groups);
+    const int hkv = l->hkv, cap = cap_of(l, n_max);
+    xb_attn_span *spans = (xb_attn_span *)scratch;
+    int *off = (int *)(spans + hkv);
+    int lo = 0;
+    if (l->band && t - l->left + 1 > lo) lo = t - l->left + 1;
+    if (l->block > 0) lo = t - t % l->block;
+    for (int g = 0; g <= hkv; g++) off[g] = g;
+    for (int g = 0; g < hkv; g++) spans[g] = (xb_attn_span){0, t - lo + 1};
+    xb_attn_layer_decode_keys(l, cap, w, x, t % cap, spans, off, state, y, scratch + span_floats(l));
 }

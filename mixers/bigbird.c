@@ -39,38 +39,53 @@
 
 int xb_bigbird_blocks(const xb_mixer_cfg *c, int N) { return (N + c->block - 1) / c->block; }
 
+/* Candidate number i of middle block I, ascending: C = {1 … I − 2} (causal) or {1 … n_b − 2}
+ * minus the window {I − 1, I, I + 1} (bidirectional); returns |C| when i < 0. */
+static int candidate(int causal, int nb, int I, int i)
+{
+    const int low = xb_max(0, I - 2);   /* the candidates below the window */
+    if (i < 0) return causal ? low : low + xb_max(0, nb - 3 - I);
+    return causal || i < low ? i + 1 : I + 2 + (i - low);
+}
+
+/* The random blocks of (head j, query block I) into row[r] (ascending, −1 past the draws): a
+ * partial Fisher–Yates over C, with C kept implicit (candidate()) and only the positions the
+ * shuffle moved stored in moved (2·r ints), so a draw costs O(r²) whatever n_b — the decode
+ * form draws its block's row every step. */
+static void draw_row(const xb_mixer_cfg *c, int nb, int j, int I, int *row, int *moved)
+{
+    const int r = c->random_blocks;
+    for (int t = 0; t < r; t++) row[t] = -1;
+    if (I == 0 || I == nb - 1) return;
+    const int n = candidate(c->causal, nb, I, -1), take = xb_min(r, n);
+    int nm = 0;   /* moved[2q] = position, moved[2q + 1] = the candidate now there */
+    xb_rng rng;
+    xb_rng_seed(&rng, xb_splitmix64(0x6269676269726400ULL ^
+                                    xb_splitmix64(((uint64_t)(unsigned)c->layer << 42) ^
+                                                  ((uint64_t)j << 21) ^ (uint64_t)I)));
+    for (int t = 0; t < take; t++) {   /* swap positions t and p; position t is final */
+        const int p = t + (int)xb_rng_below(&rng, (uint32_t)(n - t));
+        int vt = candidate(c->causal, nb, I, t), vp = candidate(c->causal, nb, I, p), at = -1;
+        for (int q = 0; q < nm; q++) {
+            if (moved[2 * q] == t) vt = moved[2 * q + 1];
+            if (moved[2 * q] == p) { vp = moved[2 * q + 1]; at = q; }
+        }
+        if (at < 0) { at = nm++; moved[2 * at] = p; }
+        moved[2 * at + 1] = vt;
+        int q = t;   /* insert vp, keeping row[0 .. t] ascending */
+        for (; q > 0 && row[q - 1] > vp; q--) row[q] = row[q - 1];
+        row[q] = vp;
+    }
+}
+
 void xb_bigbird_table(const xb_mixer_cfg *c, int N, int *table)
 {
     const int nb = xb_bigbird_blocks(c, N), r = c->random_blocks;
-    int *cand = malloc((size_t)xb_max(nb, 1) * sizeof(int));
-    XB_ASSERT(cand);
+    int *moved = malloc(2 * (size_t)r * sizeof(int));
+    XB_ASSERT(moved);
     for (int j = 0; j < c->heads; j++)
-        for (int I = 0; I < nb; I++) {
-            int *row = table + ((size_t)j * nb + I) * r, n = 0;
-            for (int t = 0; t < r; t++) row[t] = -1;
-            if (I == 0 || I == nb - 1) continue;
-            if (c->causal)
-                for (int K = 1; K <= I - 2; K++) cand[n++] = K;
-            else
-                for (int K = 1; K <= nb - 2; K++)
-                    if (K < I - 1 || K > I + 1) cand[n++] = K;
-            xb_rng rng;
-            xb_rng_seed(&rng, xb_splitmix64(0x6269676269726400ULL ^
-                                            xb_splitmix64(((uint64_t)(unsigned)c->layer << 42) ^
-                                                          ((uint64_t)j << 21) ^ (uint64_t)I)));
-            const int take = xb_min(r, n);
-            for (int t = 0; t < take; t++) {   /* partial Fisher–Yates */
-                int p = t + (int)xb_rng_below(&rng, (uint32_t)(n - t)), v = cand[p];
-                cand[p] = cand[t];
-                cand[t] = v;
-            }
-            for (int t = 0; t < take; t++) {   /* ascending */
-                int v = cand[t], q = t;
-                for (; q > 0 && row[q - 1] > v; q--) row[q] = row[q - 1];
-                row[q] = v;
-            }
-        }
-    free(cand);
+        for (int I = 0; I < nb; I++) draw_row(c, nb, j, I, table + ((size_t)j * nb + I) * r, moved);
+    free(moved);
 }
 
 /* ---- the mask as lists ---- */
@@ -298,6 +313,74 @@ static void bb_reference(const xb_mixer_cfg *c, const float *w, const float *x, 
     free(dm.m);
 }
 
+/* ---- decode (causal): a KV cache of every token (a random block may be any earlier middle
+ * block, and the last block sees them all); token t of block I lists, per head, the key spans
+ * it sees: [0, t] in a global block, else block 0, its random blocks R_j(I) drawn again (O(r²))
+ * and blocks I − 1 and I up to t — (3 + r_b)·b keys at most, whatever t. The blocks are those
+ * of the n_max tokens the state is sized for, as the forward's are those of its N. ---- */
+
+static int spans_per_head(const xb_mixer_cfg *c) { return c->random_blocks + 3; }
+
+/* spans (h · spans_per_head) | off (h + 1) | row (r) | moved (2r), ints; then the layer's step */
+static size_t bb_list_floats(const xb_mixer_cfg *c)
+{
+    return xb_align64(2 * (size_t)c->heads * spans_per_head(c) + c->heads + 1 + 3 * (size_t)c->random_blocks);
+}
+
+static size_t bb_decode_state(const xb_mixer_cfg *c, int n_max)
+{
+    xb_attn_layer l = bb_layer(c, NULL);
+    return xb_attn_layer_decode_state(&l, n_max);
+}
+
+static size_t bb_decode_scratch(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    xb_attn_layer l = bb_layer(c, NULL);
+    return bb_list_floats(c) + xb_attn_layer_decode_keys_scratch(&l, c->heads * spans_per_head(c));
+}
+
+static void bb_decode_prefill(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int n,
+                              float *state, float *scratch)
+{
+    xb_attn_layer l = bb_layer(c, NULL);
+    xb_attn_layer_decode_prefill(&l, n_max, w, x, n, state, scratch);
+}
+
+/* append rows [lo, hi) to the list, merging with the span before when they touch */
+static int push_span(xb_attn_span *sp, int n, int first, int lo, int hi)
+{
+    if (n > first && sp[n - 1].hi == lo) sp[n - 1].hi = hi;
+    else sp[n++] = (xb_attn_span){lo, hi};
+    return n;
+}
+
+static void bb_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
+                           float *state, float *y, float *scratch)
+{
+    XB_ASSERT(c->causal);
+    const int b = c->block, nb = xb_bigbird_blocks(c, n_max), I = t / b, h = c->heads;
+    xb_attn_span *sp = (xb_attn_span *)scratch;
+    int *off = (int *)(sp + (size_t)h * spans_per_head(c)), *row = off + h + 1, *moved = row + c->random_blocks;
+    int n = 0;
+    for (int j = 0; j < h; j++) {
+        off[j] = n;
+        if (I == 0 || I == nb - 1) {   /* global: every key up to t */
+            n = push_span(sp, n, off[j], 0, t + 1);
+            continue;
+        }
+        draw_row(c, nb, j, I, row, moved);   /* ascending, all in 1 … I − 2 */
+        n = push_span(sp, n, off[j], 0, b);
+        for (int q = 0; q < c->random_blocks && row[q] >= 0; q++)
+            n = push_span(sp, n, off[j], row[q] * b, (row[q] + 1) * b);
+        if (I >= 2) n = push_span(sp, n, off[j], (I - 1) * b, I * b);
+        n = push_span(sp, n, off[j], I * b, t + 1);
+    }
+    off[h] = n;
+    xb_attn_layer l = bb_layer(c, NULL);
+    xb_attn_layer_decode_keys(&l, n_max, w, x, t, sp, off, state, y, scratch + bb_list_floats(c));
+}
+
 const xb_mixer xb_mixer_bigbird = {
     .name = "bigbird",
     .family = "sparse attention",
@@ -316,4 +399,8 @@ const xb_mixer xb_mixer_bigbird = {
     .backward = bb_backward,
     .flops = bb_flops,
     .reference = bb_reference,
+    .decode_state = bb_decode_state,
+    .decode_scratch = bb_decode_scratch,
+    .decode_prefill = bb_decode_prefill,
+    .decode_step = bb_decode_step,
 };

@@ -248,6 +248,71 @@ static void ma_reference(const xb_mixer_cfg *c, const float *w, const float *x, 
     free(W); free(z); free(p);
 }
 
+/* ---- decode (causal): the cache holds the input rows (they are the keys and the values);
+ * token t: z_j = x W_j per head, o_j = softmax(z_j X_{0..t}ᵀ/√d) X_{0..t} by the split-K of
+ * core/attn_decode.c (h query heads on one kv head of width d), y = (1/h) Σ_j o_j. z_j comes
+ * from the stored tensor as the forward's Wp does, without materialising Wp: x U_j + x U_jᵀ
+ * over U's upper triangle (symmetric), (x A_j) A_jᵀ (psd). ---- */
+
+static size_t ma_decode_state(const xb_mixer_cfg *c, int n_max) { return (size_t)n_max * c->d; }
+
+/* z, o (h·d each), x A (d) | one span and its offsets (ints) | xb_attn_decode's scratch */
+static size_t ma_rows_floats(const xb_mixer_cfg *c) { return xb_align64((2 * (size_t)c->heads + 1) * c->d); }
+
+static size_t ma_decode_scratch(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    return ma_rows_floats(c) + 64 + xb_attn_decode_scratch(c->heads, c->d, 1);
+}
+
+static void ma_decode_prefill(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int n,
+                              float *state, float *scratch)
+{
+    (void)n_max; (void)w; (void)scratch;
+    memcpy(state, x, (size_t)n * c->d * sizeof(float));
+}
+
+static void ma_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
+                           float *state, float *y, float *scratch)
+{
+    (void)n_max;
+    XB_ASSERT(c->causal);
+    const int d = c->d, h = c->heads, hd = h * d, dh = d / h;
+    float *z = scratch, *o = z + hd, *u = o + hd;
+    xb_attn_span *sp = (xb_attn_span *)(scratch + ma_rows_floats(c));
+    int *off = (int *)(sp + 1);
+    if (c->variant == MA_FULL) {
+        xb_gemm(0, 0, 1, hd, d, 1.0f, x, d, w, hd, 0.0f, z, hd);
+    } else if (c->variant == MA_SYM) {   /* z_j[b] = Σ_{a≤b} x_a U_j[a][b] + Σ_{a≥b} x_a U_j[b][a] */
+        memset(z, 0, (size_t)hd * sizeof(float));
+        for (int a = 0; a < d; a++)
+            for (int j = 0; j < h; j++) {
+                const float *ua = w + (size_t)a * hd + (size_t)j * d;
+                float *zj = z + (size_t)j * d, dot = 0.0f;
+                for (int b = a; b < d; b++) {
+                    zj[b] += x[a] * ua[b];
+                    dot += ua[b] * x[b];
+                }
+                zj[a] += dot;
+            }
+    } else {   /* z_j = (x A_j) A_jᵀ */
+        xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w, d, 0.0f, u, d);
+        for (int j = 0; j < h; j++)
+            xb_gemm(0, 1, 1, d, dh, 1.0f, u + (size_t)j * dh, dh, w + (size_t)j * dh, d, 0.0f, z + (size_t)j * d, d);
+    }
+    memcpy(state + (size_t)t * d, x, (size_t)d * sizeof(float));
+    sp[0] = (xb_attn_span){0, t + 1};
+    off[0] = 0;
+    off[1] = 1;
+    xb_attn_keys a = {.hq = h, .hkv = 1, .dh = d, .ld = d, .scale = 1.0f / sqrtf((float)d), .spans = sp, .off = off};
+    xb_attn_decode(&a, z, state, state, o, scratch + ma_rows_floats(c) + 64);
+    const float inv = 1.0f / (float)h;   /* the mean of the heads, summed in the forward's order */
+    for (int e = 0; e < d; e++) y[e] = o[e];
+    for (int j = 1; j < h; j++)
+        for (int e = 0; e < d; e++) y[e] += o[(size_t)j * d + e];
+    for (int e = 0; e < d; e++) y[e] *= inv;
+}
+
 const xb_mixer xb_mixer_minattn = {
     .name = "minattn",
     .family = "attention (reduced)",
@@ -266,4 +331,8 @@ const xb_mixer xb_mixer_minattn = {
     .backward = ma_backward,
     .flops = ma_flops,
     .reference = ma_reference,
+    .decode_state = ma_decode_state,
+    .decode_scratch = ma_decode_scratch,
+    .decode_prefill = ma_decode_prefill,
+    .decode_step = ma_decode_step,
 };

@@ -22,6 +22,7 @@
  * above, independently of these lists. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/attn.h"
 #include "core/mixer.h"
@@ -56,14 +57,19 @@ static int block_summaries(int s, int l, int c)
     return 1 + xb_max(0, s - xb_max(l - c, 1));
 }
 
+/* summary columns in [0, n) */
+static int summaries_before(int n, int l, int c)
+{
+    return n / l * block_summaries(l, l, c) + (n % l ? block_summaries(n % l, l, c) : 0);
+}
+
 static fixed_mask fixed_make(const xb_mixer_cfg *c, int N)
 {
     fixed_mask f = {.N = N, .l = c->block, .c = c->summary, .causal = c->causal};
     f.nblk = (N + f.l - 1) / f.l;
     f.first = xb_max(f.l - f.c, 1);
     f.per = block_summaries(f.l, f.l, f.c);
-    f.nsum = 0;
-    for (int s0 = 0; s0 < N; s0 += f.l) f.nsum += block_summaries(xb_min(f.l, N - s0), f.l, f.c);
+    f.nsum = summaries_before(N, f.l, f.c);
     return f;
 }
 
@@ -230,6 +236,87 @@ static void fixed_reference(const xb_mixer_cfg *c, const float *w, const float *
     free(dm.m);
 }
 
+/* ---- decode (causal): the cache keeps only the keys a later token can see — every summary
+ * column (rows [0, S) in order, S = the summary columns of the n_max tokens) and the current
+ * block's other keys (a ring of first − 1 rows after them, offset o at row S + o − 1) — so
+ * token t of block B lists two spans: the summary columns up to t (those of the earlier blocks
+ * and its own block's up to t) and its block's other keys up to t, B·(c + 1) + l keys at most.
+ * The state is (S + first − 1)·2d floats, about (c + 1)/l of a full cache. ---- */
+
+#define PACK 64   /* context rows gathered per prefill product */
+
+typedef struct fixed_cache {
+    int nsum;   /* summary rows */
+    int cap;    /* rows of K (and of V): nsum + ring */
+} fixed_cache;
+
+static fixed_cache cache_of(const xb_mixer_cfg *c, int n_max)
+{
+    const int nsum = summaries_before(n_max, c->block, c->summary);
+    return (fixed_cache){nsum, nsum + xb_max(c->block - c->summary, 1) - 1};
+}
+
+/* spans (2 per head) and off (h + 1), ints; then PACK gathered rows; then the layer's step */
+static size_t list_floats(const xb_mixer_cfg *c) { return xb_align64(5 * (size_t)c->heads + 1); }
+
+static size_t fixed_decode_state(const xb_mixer_cfg *c, int n_max)
+{
+    return 2 * (size_t)cache_of(c, n_max).cap * c->d;
+}
+
+static size_t fixed_decode_scratch(const xb_mixer_cfg *c, int n_max)
+{
+    (void)n_max;
+    xb_attn_layer l = fixed_layer(c, NULL);
+    return list_floats(c) + xb_align64((size_t)PACK * c->d) + xb_attn_layer_decode_keys_scratch(&l, 2 * c->heads);
+}
+
+static void fixed_decode_prefill(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int n,
+                                 float *state, float *scratch)
+{
+    const int d = c->d, l = c->block, first = xb_max(l - c->summary, 1);
+    const fixed_cache fc = cache_of(c, n_max);
+    xb_attn_layer lay = fixed_layer(c, NULL);
+    float *pack = scratch + list_floats(c);
+    int m0 = 0, np = 0;   /* summary rows [m0, m0 + np) are gathered in pack */
+    for (int k = 0; k < n; k++) {
+        const int o = k % l;
+        if (o != 0 && o < first) continue;
+        memcpy(pack + (size_t)np * d, x + (size_t)k * d, (size_t)d * sizeof(float));
+        if (++np == PACK) {
+            xb_attn_layer_decode_kv(&lay, fc.cap, w, pack, np, m0, state);
+            m0 += np;
+            np = 0;
+        }
+    }
+    if (np > 0) xb_attn_layer_decode_kv(&lay, fc.cap, w, pack, np, m0, state);
+    if (n > 0) {   /* the last block's other keys so far: offsets 1 … first − 1, one run */
+        const int b0 = (n - 1) / l * l, run = xb_min(first - 1, n - 1 - b0);
+        if (run > 0) xb_attn_layer_decode_kv(&lay, fc.cap, w, x + (size_t)(b0 + 1) * d, run, fc.nsum, state);
+    }
+}
+
+static void fixed_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
+                              float *state, float *y, float *scratch)
+{
+    XB_ASSERT(c->causal);
+    const int l = c->block, o = t % l, first = xb_max(l - c->summary, 1), h = c->heads;
+    const fixed_cache fc = cache_of(c, n_max);
+    const int S = summaries_before(t + 1, l, c->summary), ring = xb_min(o, first - 1);
+    const int slot = o == 0 || o >= first ? S - 1 : fc.nsum + o - 1;
+    xb_attn_span *sp = (xb_attn_span *)scratch;
+    int *off = (int *)(sp + 2 * h);
+    for (int j = 0; j < h; j++) {
+        off[j] = 2 * j;
+        sp[2 * j] = (xb_attn_span){0, S};
+        sp[2 * j + 1] = (xb_attn_span){fc.nsum, fc.nsum + ring};
+    }
+    off[h] = 2 * h;
+    xb_attn_layer lay = fixed_layer(c, NULL);
+    xb_attn_layer_decode_keys(&lay, fc.cap, w, x, slot, sp, off, state, y,
+                              scratch + list_floats(c) + xb_align64((size_t)PACK * c->d));
+}
+
 const xb_mixer xb_mixer_sparse_fixed = {
     .name = "sparse_fixed",
     .family = "sparse attention",
@@ -248,4 +335,8 @@ const xb_mixer xb_mixer_sparse_fixed = {
     .backward = fixed_backward,
     .flops = fixed_flops,
     .reference = fixed_reference,
+    .decode_state = fixed_decode_state,
+    .decode_scratch = fixed_decode_scratch,
+    .decode_prefill = fixed_decode_prefill,
+    .decode_step = fixed_decode_step,
 };
