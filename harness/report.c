@@ -168,9 +168,10 @@ void xb_aggregate(const xb_rview *v, int n, int kind, const char *task, const ch
     if (!x) return;
     int m = 0;
     char noisy_path[128] = "";
-    /* "latency.model_fwd.median" → "latency.model_fwd.noisy" */
+    /* a timing's median carries its record's flag: "latency.model_fwd.median" →
+     * "latency.model_fwd.noisy", "decode.step.median" → "decode.step.noisy" */
     const char *dot = strrchr(field, '.');
-    if (strncmp(field, "latency.", 8) == 0 && dot)
+    if (dot && strcmp(dot, ".median") == 0)
         snprintf(noisy_path, sizeof noisy_path, "%.*s.noisy", (int)(dot - field), field);
     for (int i = 0; i < n; i++) {
         const xb_rview *r = &v[i];
