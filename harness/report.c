@@ -171,7 +171,7 @@ void xb_aggregate(const xb_rview *v, int n, int kind, const char *task, const ch
     /* a timing's median carries its record's flag: "latency.model_fwd.median" →
      * "latency.model_fwd.noisy", "decode.step.median" → "decode.step.noisy" */
     const char *dot = strrchr(field, '.');
-    if (dot && strcmp(dot, ".median") == 0)
+    if (dot && (strncmp(field, "latency.", 8) == 0 || strcmp(dot, ".median") == 0))
         snprintf(noisy_path, sizeof noisy_path, "%.*s.noisy", (int)(dot - field), field);
     for (int i = 0; i < n; i++) {
         const xb_rview *r = &v[i];

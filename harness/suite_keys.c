@@ -164,7 +164,7 @@ void xb_suite_set_defaults(const xb_suite_key *tab, int nk, void *base)
         case K_LENGTHS: {
             int **arr = (int **)(b + k->off);
             *arr = malloc((size_t)(k->def_n ? k->def_n : 1) * sizeof **arr);
-            if (*arr) memcpy(*arr, k->def_list, (size_t)k->def_n * sizeof **arr);
+            if (*arr && k->def_n) memcpy(*arr, k->def_list, (size_t)k->def_n * sizeof **arr);
             *(int *)(b + k->off_n) = *arr ? k->def_n : 0;
             break;
         }
