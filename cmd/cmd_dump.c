@@ -445,7 +445,7 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c, int
         JADD(o, "random_blocks", json_object_new_int(c->random_blocks));
         JADD(o, "blocks", json_object_new_int(xb_bigbird_blocks(c, N)));
         jstr(o, "blocks_rule", "the blocks of each sequence's own real length n: n_b = ceil(n/b), the last one "
-                               "short and global; padding adds no block (here n = N); decode: those of n_max");
+                               "(maybe short) global; padding adds no block (here n = N); decode: those of n_max");
         snprintf(s, sizeof s, "query block I sees key blocks I-1, I, I+1, 0, n_b-1 and random_table[head][I]; "
                               "blocks 0 and n_b-1 see every key%s", c->causal ? "; and k <= i" : "");
         jstr(o, "mask_rule", s);
