@@ -329,7 +329,8 @@ static json_object *config_json(const xb_mixer_cfg *c)
 
 static void jstr(json_object *o, const char *k, const char *v) { JADD(o, k, json_object_new_string(v)); }
 
-/* bigbird's random blocks at length N: [head][query block] -> ascending key blocks */
+/* bigbird's random blocks of a sequence of N real tokens: [head][query block] -> ascending key
+ * blocks (a sequence in a padded batch has the table of its own length) */
 static json_object *bigbird_table_json(const xb_mixer_cfg *c, int N)
 {
     const int nb = xb_bigbird_blocks(c, N), r = c->random_blocks;
@@ -443,12 +444,14 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c, int
         JADD(o, "block", json_object_new_int(c->block));
         JADD(o, "random_blocks", json_object_new_int(c->random_blocks));
         JADD(o, "blocks", json_object_new_int(xb_bigbird_blocks(c, N)));
+        jstr(o, "blocks_rule", "the blocks of each sequence's own real length n: n_b = ceil(n/b), the last one "
+                               "(maybe short) global; padding adds no block (here n = N); decode: those of n_max");
         snprintf(s, sizeof s, "query block I sees key blocks I-1, I, I+1, 0, n_b-1 and random_table[head][I]; "
                               "blocks 0 and n_b-1 see every key%s", c->causal ? "; and k <= i" : "");
         jstr(o, "mask_rule", s);
         jstr(o, "random_rule", c->causal ? "min(r_b, |C|) distinct blocks of C = {1 .. I-2}, middle blocks only"
                                          : "min(r_b, |C|) distinct blocks of C = {1 .. n_b-2} minus {I-1, I, I+1}, "
-                                           "middle blocks only");
+                                           "middle blocks only (the sequence's own n_b)");
         jstr(o, "random_seed", "recomputed on every call from a stream seeded by (layer, head, I); not stored");
         JADD(o, "random_table", bigbird_table_json(c, N));
     }

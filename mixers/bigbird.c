@@ -8,8 +8,13 @@
  *   C = {1 … I − 2}                       (causal: the earlier blocks, §6),
  * so no draw fails when there are few blocks (LRA's draw needs n_b ≥ r_b + 4 or so; n_b ≤ 3
  * here is plain full attention). Causal mode then ANDs k ≤ i. Softmax is joint over all the
- * keys a row sees. Padding: the blocks are those of the padded length N (as LRA builds them)
- * and keys ≥ len[b] are masked.
+ * keys a row sees.
+ *
+ * Padding: the blocks are those of each sequence's own real length len[b] — n_b = ⌈len[b]/b⌉,
+ * its last real block is the global one and its random blocks are drawn among its own blocks —
+ * so a sequence's output is the same alone, packed or inside any padded batch. LRA builds the
+ * blocks of the padded length N instead, which makes a sequence's output depend on how much
+ * padding its batch has (its last global block is padding, its random blocks may be too).
  *
  * The random table is recomputed, not stored: every call (forward, backward, reference, dump)
  * draws it again from a stream seeded by (cfg->layer, head, I) alone — the same table each
@@ -23,9 +28,12 @@
  * 64), r_b = 3.
  *
  * CPU form: core/attn.c's tiles over gathered keys (xb_attn_groups): a query group is a block
- * with its ≤ (5 + r_b)·b keys (the global ones: all N keys), a key group a key block with the
- * rows of every query block that selected it. The reference builds the dense N × N mask of
- * each head from the definition above. */
+ * with its ≤ (5 + r_b)·b keys (the global ones: all len keys), a key group a key block with the
+ * rows of every query block that selected it. The lists are the same for every sequence of a
+ * kernel call, so a batch goes to the kernel in runs of consecutive sequences of one length,
+ * each with the groups of that length (one call for a batch of full sequences), plus one empty
+ * group for the pad rows [len, N). The reference builds the dense N × N mask of each head and
+ * sequence from the definition above. */
 #include "mixers/bigbird.h"
 
 #include <stdio.h>
@@ -91,8 +99,9 @@ void xb_bigbird_table(const xb_mixer_cfg *c, int N, int *table)
 /* ---- the mask as lists ---- */
 
 typedef struct bb_mask {
-    int N, b, nb, r, causal;
-    const int *table;   /* heads × nb × r */
+    int N, L;                /* rows of the padded layout, the real length the blocks are of */
+    int b, nb, r, causal;    /* nb = ⌈L/b⌉ real blocks; group nb (when L < N) is the pad rows */
+    const int *table;        /* heads × nb × r */
 } bb_mask;
 
 static const int *rand_of(const bb_mask *m, int j, int I) { return m->table + ((size_t)j * m->nb + I) * m->r; }
@@ -111,7 +120,7 @@ static int selects(const bb_mask *m, int j, int I, int K)
 
 static int block_keys(const bb_mask *m, int K, int *keys, int n)
 {
-    for (int k = K * m->b; k < xb_min(m->N, (K + 1) * m->b); k++) keys[n++] = k;
+    for (int k = K * m->b; k < xb_min(m->L, (K + 1) * m->b); k++) keys[n++] = k;
     return n;
 }
 
@@ -119,10 +128,15 @@ static int bb_qgroup(const void *ctx, int j, int I, int *r0, int *rn, int *keys)
 {
     const bb_mask *m = ctx;
     *r0 = I * m->b;
-    *rn = xb_min(m->b, m->N - *r0);
+    if (I == m->nb) {   /* the pad rows: no keys, O = 0 */
+        *r0 = m->L;
+        *rn = m->N - m->L;
+        return 0;
+    }
+    *rn = xb_min(m->b, m->L - *r0);
     int n = 0;
     if (is_global(m, I)) {
-        for (int k = 0; k < (m->causal ? *r0 + *rn : m->N); k++) keys[n++] = k;
+        for (int k = 0; k < (m->causal ? *r0 + *rn : m->L); k++) keys[n++] = k;
         return n;
     }
     int sel[MAXSEL], ns = 0;   /* window and global blocks, ascending, the random ones merged below */
@@ -142,10 +156,15 @@ static int bb_kgroup(const void *ctx, int j, int K, int *keys, int *nkeys, int *
 {
     const bb_mask *m = ctx;
     int nr = 0;
+    if (K == m->nb) {   /* the pad keys: seen by no row, dK = dV = 0 */
+        *nkeys = 0;
+        for (int k = m->L; k < m->N; k++) keys[(*nkeys)++] = k;
+        return 0;
+    }
     *nkeys = block_keys(m, K, keys, 0);
     for (int I = m->causal ? K : 0; I < m->nb; I++)
         if (selects(m, j, I, K))
-            for (int i = I * m->b; i < xb_min(m->N, (I + 1) * m->b); i++) rows[nr++] = i;
+            for (int i = I * m->b; i < xb_min(m->L, (I + 1) * m->b); i++) rows[nr++] = i;
     return nr;
 }
 
@@ -156,15 +175,17 @@ static size_t table_ints(const xb_mixer_cfg *c, int N)
     return xb_align64((size_t)c->heads * xb_bigbird_blocks(c, N) * c->random_blocks);
 }
 
-static bb_mask bb_make(const xb_mixer_cfg *c, int N, const int *table)
+/* the mask of sequences of real length L in rows of N */
+static bb_mask bb_make(const xb_mixer_cfg *c, int N, int L, const int *table)
 {
-    return (bb_mask){.N = N, .b = c->block, .nb = xb_bigbird_blocks(c, N), .r = c->random_blocks,
+    return (bb_mask){.N = N, .L = L, .b = c->block, .nb = xb_bigbird_blocks(c, L), .r = c->random_blocks,
                      .causal = c->causal, .table = table};
 }
 
 static xb_attn_groups bb_groups(const bb_mask *m)
 {
-    return (xb_attn_groups){.nq = m->nb, .nk = m->nb, .qgroup = bb_qgroup, .kgroup = bb_kgroup, .ctx = m};
+    const int n = m->nb + (m->L < m->N);
+    return (xb_attn_groups){.nq = n, .nk = n, .qgroup = bb_qgroup, .kgroup = bb_kgroup, .ctx = m};
 }
 
 static xb_attn_layer bb_layer(const xb_mixer_cfg *c, const xb_attn_groups *g)
@@ -220,21 +241,37 @@ static size_t bb_n_saved(const xb_mixer_cfg *c, int N)
 /* the table (ints, in float slots) | the layer's scratch */
 static size_t bb_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
-    bb_mask m = bb_make(c, N, NULL);
+    bb_mask m = bb_make(c, N, N, NULL);
     xb_attn_groups g = bb_groups(&m);
     xb_attn_layer l = bb_layer(c, &g);
     return table_ints(c, N) + xb_attn_layer_scratch(&l, B, N);
 }
 
+/* The runs of consecutive sequences of one length: the end of the run starting at s0. */
+static int run_end(const int *len, int s0, int B, int N)
+{
+    int s1 = s0 + 1;
+    while (s1 < B && xb_len(len, s1, N) == xb_len(len, s0, N)) s1++;
+    return s1;
+}
+
+/* Each run [s0, s1) is one layer call with the groups of its length; its saved slice (by
+ * tensor over the run, as the layer lays it out) starts at sequence s0's share. */
 static void bb_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len, float *y,
                        float *saved, float *scratch, int B, int N)
 {
     int *table = (int *)scratch;
-    xb_bigbird_table(c, N, table);
-    bb_mask m = bb_make(c, N, table);
-    xb_attn_groups g = bb_groups(&m);
-    xb_attn_layer l = bb_layer(c, &g);
-    xb_attn_layer_forward(&l, w, x, len, y, saved, scratch + table_ints(c, N), B, N);
+    const size_t nd = (size_t)N * c->d, ns = bb_n_saved(c, N);
+    for (int s0 = 0, s1; s0 < B; s0 = s1) {
+        s1 = run_end(len, s0, B, N);
+        const int L = xb_len(len, s0, N);
+        xb_bigbird_table(c, L, table);
+        bb_mask m = bb_make(c, N, L, table);
+        xb_attn_groups g = bb_groups(&m);
+        xb_attn_layer l = bb_layer(c, &g);
+        xb_attn_layer_forward(&l, w, x + s0 * nd, len ? len + s0 : NULL, y + s0 * nd, saved + s0 * ns,
+                              scratch + table_ints(c, N), s1 - s0, N);
+    }
 }
 
 static void bb_backward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
@@ -242,11 +279,17 @@ static void bb_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
                         int N)
 {
     int *table = (int *)scratch;
-    xb_bigbird_table(c, N, table);
-    bb_mask m = bb_make(c, N, table);
-    xb_attn_groups g = bb_groups(&m);
-    xb_attn_layer l = bb_layer(c, &g);
-    xb_attn_layer_backward(&l, w, x, len, saved, dy, dx, dw, scratch + table_ints(c, N), B, N);
+    const size_t nd = (size_t)N * c->d, ns = bb_n_saved(c, N);
+    for (int s0 = 0, s1; s0 < B; s0 = s1) {
+        s1 = run_end(len, s0, B, N);
+        const int L = xb_len(len, s0, N);
+        xb_bigbird_table(c, L, table);
+        bb_mask m = bb_make(c, N, L, table);
+        xb_attn_groups g = bb_groups(&m);
+        xb_attn_layer l = bb_layer(c, &g);
+        xb_attn_layer_backward(&l, w, x + s0 * nd, len ? len + s0 : NULL, saved + s0 * ns, dy + s0 * nd,
+                               dx + s0 * nd, dw, scratch + table_ints(c, N), s1 - s0, N);
+    }
 }
 
 /* §6: 8Nd² + 4·d·P, P the selected (query, key) pairs counted per query block (the number of
@@ -279,7 +322,7 @@ static double bb_flops(const xb_mixer_cfg *c, int N)
     return 8.0 * N * d * d + 4 * P * d;
 }
 
-/* the dense mask of each head, straight from the definition */
+/* the dense mask of each head of one sequence, straight from the definition */
 typedef struct bb_dense {
     int N;
     unsigned char *m;   /* heads × N × N */
@@ -291,24 +334,30 @@ static int bb_allowed(int j, int i, int k, const void *ctx)
     return dm->m[((size_t)j * dm->N + i) * dm->N + k];
 }
 
+/* one sequence at a time, its blocks those of its real length L (rows and keys ≥ L: none) */
 static void bb_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len, double *y,
                          int B, int N)
 {
-    const int b = c->block, nb = xb_bigbird_blocks(c, N), r = c->random_blocks;
-    int *table = malloc((size_t)c->heads * nb * r * sizeof(int));
+    const int b = c->block, r = c->random_blocks;
+    int *table = malloc((size_t)c->heads * xb_bigbird_blocks(c, N) * r * sizeof(int));
     bb_dense dm = {N, malloc((size_t)c->heads * N * N)};
     XB_ASSERT(table && dm.m);
-    xb_bigbird_table(c, N, table);
-    for (int j = 0; j < c->heads; j++)
-        for (int i = 0; i < N; i++)
-            for (int k = 0; k < N; k++) {
-                const int I = i / b, K = k / b;
-                int ok = I == 0 || I == nb - 1 || K == 0 || K == nb - 1 || abs(I - K) <= 1;
-                for (int t = 0; t < r; t++) ok |= table[((size_t)j * nb + I) * r + t] == K;
-                dm.m[((size_t)j * N + i) * N + k] = (unsigned char)(ok && (!c->causal || k <= i));
-            }
     xb_attn_layer l = bb_layer(c, NULL);
-    xb_attn_layer_naive_heads(&l, w, x, len, y, B, N, bb_allowed, &dm);
+    for (int s = 0; s < B; s++) {
+        const int L = xb_len(len, s, N), nb = xb_bigbird_blocks(c, L);
+        xb_bigbird_table(c, L, table);
+        for (int j = 0; j < c->heads; j++)
+            for (int i = 0; i < N; i++)
+                for (int k = 0; k < N; k++) {
+                    const int I = i / b, K = k / b;
+                    int ok = I == 0 || I == nb - 1 || K == 0 || K == nb - 1 || abs(I - K) <= 1;
+                    for (int t = 0; t < r && I < nb; t++) ok |= table[((size_t)j * nb + I) * r + t] == K;
+                    ok = ok && i < L && k < L && (!c->causal || k <= i);
+                    dm.m[((size_t)j * N + i) * N + k] = (unsigned char)ok;
+                }
+        xb_attn_layer_naive_heads(&l, w, x + (size_t)s * N * c->d, len ? len + s : NULL, y + (size_t)s * N * c->d,
+                                  1, N, bb_allowed, &dm);
+    }
     free(table);
     free(dm.m);
 }
@@ -316,8 +365,11 @@ static void bb_reference(const xb_mixer_cfg *c, const float *w, const float *x, 
 /* ---- decode (causal): a KV cache of every token (a random block may be any earlier middle
  * block, and the last block sees them all); token t of block I lists, per head, the key spans
  * it sees: [0, t] in a global block, else block 0, its random blocks R_j(I) drawn again (O(r²))
- * and blocks I − 1 and I up to t — (3 + r_b)·b keys at most, whatever t. The blocks are those
- * of the n_max tokens the state is sized for, as the forward's are those of its N. ---- */
+ * and blocks I − 1 and I up to t — (3 + r_b)·b keys at most, whatever t. Decode cannot know
+ * where a sequence will end, so its blocks are those of the n_max tokens the state is sized
+ * for: step t gives row t of the causal forward of a sequence of length n_max (the forward's
+ * blocks are those of each sequence's len; a causal R_j(I) depends on I alone, so only which
+ * block is the last, global one depends on the length). ---- */
 
 static int spans_per_head(const xb_mixer_cfg *c) { return c->random_blocks + 3; }
 

@@ -5,7 +5,8 @@
  * causal draws earlier only, deterministic, per layer and head); and, because test_mixers.c's
  * sizes leave little of a mask's sparsity (bigbird at N = 11 with blocks of 4, or at N = 150
  * with its default blocks of 32, is dense), forward and gradients at sparse sizes against the
- * double-precision reference, including blocks longer than the kernel's 64-row tiles. */
+ * double-precision reference, including blocks longer than the kernel's 64-row tiles; and that
+ * a bigbird sequence's blocks are those of its own length (the same alone and padded). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -389,5 +390,60 @@ Test(flops_sparse, bigbird_sparse_sizes)
         c.block = 66;   /* blocks longer than a tile: sub-tiles of rows and of keys */
         c.random_blocks = 1;
         sparse_check(m, c, 1, 400, NULL);
+    }
+}
+
+/* A sequence's blocks are those of its own length: its output, dx and dw are the same alone
+ * (B = 1, N = its length) and inside a padded batch with a longer N whose other sequences
+ * (with dy = 0 there) have other lengths, the same length twice, apart (runs of lengths). At
+ * 25 tokens and blocks of 4 the last block (token 24) is global alone and a middle block of
+ * the N = 41 layout, which sees only r_b = 1 random block of the earlier ones. */
+Test(flops_sparse, bigbird_own_length)
+{
+    const xb_mixer *m = xb_mixer_find("bigbird");
+    cr_assert_not_null(m);
+    enum { L = 25, N = 41, B = 4 };
+    const int len[B] = {N, L, 7, L};
+    for (int causal = 0; causal <= 1; causal++) {
+        xb_mixer_cfg c = cfg(m, 16, 2, causal);
+        c.block = 4;
+        c.random_blocks = 1;
+        c.layer = 1;
+        fx one, pad;
+        fx_init(&one, m, c, 1, L, NULL);
+        fx_init(&pad, m, c, B, N, len);
+        const int d = c.d;
+        for (int s = 0; s < B; s++) {   /* sequences 1 and 3 are `one`'s x; dy only in 3 */
+            if (s % 2) memcpy(pad.x + (size_t)s * N * d, one.x, (size_t)L * d * sizeof(float));
+            memset(pad.R + (size_t)s * N * d, 0, (size_t)N * d * sizeof(float));
+        }
+        memcpy(pad.R + (size_t)3 * N * d, one.R, (size_t)L * d * sizeof(float));
+        m->forward(&one.c, one.w, one.x, NULL, one.y, one.saved, one.scratch, 1, L);
+        m->forward(&pad.c, pad.w, pad.x, len, pad.y, pad.saved, pad.scratch, B, N);
+        memset(one.dw, 0, one.np * sizeof(float));
+        memset(pad.dw, 0, pad.np * sizeof(float));
+        m->backward(&one.c, one.w, one.x, NULL, one.saved, one.R, one.dx, one.dw, one.scratch, 1, L);
+        m->backward(&pad.c, pad.w, pad.x, len, pad.saved, pad.R, pad.dx, pad.dw, pad.scratch, B, N);
+        double ey = 0, edx = 0, edw = 0, sy = 0, sdx = 0, sdw = 0;
+        for (int s = 1; s < B; s += 2)
+            for (size_t i = 0; i < (size_t)L * d; i++) {
+                ey = fmax(ey, fabs((double)pad.y[(size_t)s * N * d + i] - one.y[i]));
+                sy = fmax(sy, fabs((double)one.y[i]));
+            }
+        for (size_t i = 0; i < (size_t)L * d; i++) {
+            edx = fmax(edx, fabs((double)pad.dx[(size_t)3 * N * d + i] - one.dx[i]));
+            sdx = fmax(sdx, fabs((double)one.dx[i]));
+        }
+        for (size_t i = 0; i < one.np; i++) {
+            edw = fmax(edw, fabs((double)pad.dw[i] - one.dw[i]));
+            sdw = fmax(sdw, fabs((double)one.dw[i]));
+        }
+        cr_expect(ey <= 1e-5 * (1 + sy), "%s: the output inside the padded batch differs from alone by %g",
+                  causal ? "causal" : "bidir", ey);
+        cr_expect(edx <= 1e-5 * (1 + sdx) && edw <= 1e-5 * (1 + sdw),
+                  "%s: gradients inside the padded batch differ from alone (dx by %g, dw by %g)",
+                  causal ? "causal" : "bidir", edx, edw);
+        fx_free(&one);
+        fx_free(&pad);
     }
 }
