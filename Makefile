@@ -173,7 +173,7 @@ clean:
 	rm -rf build xbench
 
 # valgrind memcheck of a smoke run on an AVX2 build (valgrind cannot run AVX-512) in its own
-# tree, build/vg. The suite is suites/smoke.yaml cut to one seed and 30 steps (valgrind runs
+# tree, build/vg. The suite is suites/smoke.yaml cut to one seed and 10 steps (valgrind runs
 # ~50x slower). Cells run in forked children, which valgrind follows (a fork is traced like its
 # parent; --trace-children follows exec too). Every process writes its own log; the target
 # fails unless each one says "ERROR SUMMARY: 0 errors" and every cell ran ok (exit 0: a cell
