@@ -516,6 +516,10 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c, int
 static int mkdir_p(const char *dir)
 {
     char p[4096];
+    if (!*dir) {                /* the walk below starts after the first byte */
+        errno = ENOENT;
+        return -1;
+    }
     if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) return -1;
     for (char *s = p + 1; *s; s++) {
         if (*s != '/') continue;

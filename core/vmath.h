@@ -40,7 +40,8 @@ static inline float xb_vexp(float x)
     p = fmaf(p, r, 0.5f);
     p = fmaf(p, r, 1.0f);
     p = fmaf(p, r, 1.0f);
-    int32_t e = ((int32_t)k + 127) << 23;
+    /* shifted unsigned: a NaN x makes k INT_MIN here, and a negative left shift is undefined */
+    int32_t e = (int32_t)((uint32_t)((int32_t)k + 127) << 23);
     /* e^x < FLT_MIN below −87.3: flush through 2^k = 0. A select on the float result instead
      * lets the compiler fold callers' math for that case into a branch (then no SIMD) */
     e = x < -87.3f ? 0 : e;
@@ -59,7 +60,7 @@ static inline float xb_vlog1p(float x)
     memcpy(&iu, &u, sizeof iu);
     /* exponent relative to √½: f = u·2^−m lands in [√½, √2) */
     int32_t m = ((iu - 0x3f3504f3) >> 23);
-    int32_t fi = iu - (m << 23);
+    int32_t fi = iu - (int32_t)((uint32_t)m << 23);   /* m < 0 for u < √½: no signed shift */
     float f;
     memcpy(&f, &fi, sizeof f);
     const float s = (f - 1.0f) / (f + 1.0f), s2 = s * s;

@@ -25,6 +25,10 @@ char *xb_path_join(const char *dir, const char *name)
 
 int xb_mkdirs(const char *path)
 {
+    if (!*path) {               /* the walk below starts after the first byte */
+        errno = ENOENT;
+        return XB_EIO;
+    }
     char *p = strdup(path);
     if (!p) return XB_ENOMEM;
     for (char *s = p + 1; ; s++) {

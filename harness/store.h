@@ -31,7 +31,7 @@ typedef struct xb_store {
     int err;                /* errno of the last failed open or append, else 0 */
 } xb_store;
 
-/* mkdir -p. 0 or XB_EIO. */
+/* mkdir -p. 0 or XB_EIO (errno says why; an empty path is ENOENT). */
 int xb_mkdirs(const char *path);
 /* Write data to path through path.tmp.<pid> + fsync + rename. 0 or XB_EIO (errno says why;
  * the old file, if any, is left as it was). */

@@ -14,16 +14,33 @@
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
+/* Every buffer a test takes, freed after it (the suite's .fini): no leak under SAN=1. */
+static void *bufs[512];
+static int n_bufs;
+
+static float *buffer(size_t n)
+{
+    cr_assert_lt(n_bufs, 512, "more buffers than bufs[] holds");
+    return bufs[n_bufs++] = xb_alloc(n * sizeof(float));
+}
+
+static void free_buffers(void)
+{
+    while (n_bufs > 0) xb_free(bufs[--n_bufs]);
+}
+
+TestSuite(layers, .fini = free_buffers);
+
 static float *randn(size_t n, uint64_t seed, float scale)
 {
-    float *p = xb_alloc(n * sizeof(float));
+    float *p = buffer(n);
     xb_rng r;
     xb_rng_seed(&r, seed);
     for (size_t i = 0; i < n; i++) p[i] = scale * (float)xb_rng_normal(&r);
     return p;
 }
 
-static float *zeros(size_t n) { return xb_alloc(n * sizeof(float)); }
+static float *zeros(size_t n) { return buffer(n); }
 
 static double proj(const float *y, const float *R, size_t n)
 {

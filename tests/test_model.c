@@ -328,7 +328,11 @@ Test(model, bytes_match_allocation)
     size_t got = (after.uordblks + after.hblkhd) - (before.uordblks + before.hblkhd);
     size_t np = xb_model_n_params(m);
     cr_expect(b1 >= 4 * np * sizeof(float) + np, "bytes cover params, grads, moments, flags");
+#ifndef __SANITIZE_ADDRESS__   /* ASan's allocator bypasses glibc's: mallinfo2 sees nothing */
     cr_expect(got >= b1 && got <= b1 + 8192, "create allocated %zu bytes, xb_model_bytes says %zu", got, b1);
+#else
+    (void)got;
+#endif
     xb_model_free(m);
 }
 

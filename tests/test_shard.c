@@ -260,6 +260,29 @@ static char *slurp_path(const char *path)
     return strdup(buf);
 }
 
+/* dir/name read whole (a copy the caller frees). */
+static char *slurp_in(const char *dir, const char *name)
+{
+    char *p = xb_path_join(dir, name);
+    char *text = slurp_path(p);
+    free(p);
+    return text;
+}
+
+/* s shell-quoted, or dir/name when name is given, in a static buffer (valid until the next
+ * call). */
+static const char *quoted(const char *s, const char *name)
+{
+    static char buf[2048];
+    char *p = name ? xb_path_join(s, name) : NULL;
+    char *q = xb_shell_quote(p ? p : s);
+    cr_assert(q && strlen(q) < sizeof buf);
+    snprintf(buf, sizeof buf, "%s", q);
+    free(q);
+    free(p);
+    return buf;
+}
+
 static int sh(const char *cmd)
 {
     int rc = system(cmd);
@@ -290,7 +313,7 @@ Test(slurm, scripts_hold_the_right_lines, .timeout = 60)
     char *abs = NULL;
     cr_assert_eq(xb_slurm_write(&s, suite, &o, &abs), 0);
     cr_assert_not_null(abs);
-    char *sb = slurp_path(xb_path_join(abs, "xbench.sbatch"));
+    char *sb = slurp_in(abs, "xbench.sbatch");
     const char *want_sb[] = {
         "#!/bin/bash\n", "#SBATCH --array=1-3\n", "#SBATCH --cpus-per-task=2\n", "#SBATCH --partition=short\n",
         "#SBATCH --time=0:30:00\n", "#SBATCH --mem=2G\n", "#SBATCH --output=logs/shard-%a.log\n",
@@ -304,11 +327,11 @@ Test(slurm, scripts_hold_the_right_lines, .timeout = 60)
     char chdir_line[300];
     snprintf(chdir_line, sizeof chdir_line, "#SBATCH --chdir=%s\n", abs);
     cr_expect(strstr(sb, chdir_line) != NULL, "%s", sb);
-    char *mb = slurp_path(xb_path_join(abs, "merge.sbatch"));
+    char *mb = slurp_in(abs, "merge.sbatch");
     cr_expect(strstr(mb, "for k in $(seq 1 3); do shards+=(\"$dir/shard-$k\"); done\n") != NULL, "%s", mb);
     cr_expect(strstr(mb, "exec \"$xbench\" merge \"${shards[@]}\" -o \"$dir/merged\"\n") != NULL, "%s", mb);
     cr_expect(strstr(mb, "#SBATCH --array") == NULL, "%s", mb);
-    char *su = slurp_path(xb_path_join(abs, "submit.sh"));
+    char *su = slurp_in(abs, "submit.sh");
     cr_expect(strstr(su, "array=$(sbatch --parsable \"$@\" xbench.sbatch)\n") != NULL, "%s", su);
     cr_expect(strstr(su, "--dependency=afterok:\"$array\" --kill-on-invalid-dep=yes merge.sbatch") != NULL, "%s", su);
     char cmd[600];
@@ -335,7 +358,7 @@ Test(slurm, scripts_hold_the_right_lines, .timeout = 60)
     cr_assert_eq(xb_suite_load(suite, &s2, stderr), 0);
     xb_slurm_opts o2 = { .shards = 2, .out_dir = dir, .err = stderr };
     cr_assert_eq(xb_slurm_write(&s2, suite, &o2, NULL), 0);
-    sb = slurp_path(xb_path_join(abs, "xbench.sbatch"));
+    sb = slurp_in(abs, "xbench.sbatch");
     cr_expect(strstr(sb, "--threads") == NULL, "%s", sb);
     cr_expect(strstr(sb, "#SBATCH --cpus-per-task=2\n") != NULL, "%s", sb);
     cr_expect(strstr(sb, "#SBATCH --partition") == NULL && strstr(sb, "#SBATCH --time") == NULL, "%s", sb);
@@ -392,16 +415,16 @@ Test(slurm, scripts_run_with_any_path, .timeout = 60)
     xb_slurm_opts o = { .shards = 2, .out_dir = dir, .xbench = bin, .only = "softmax,pool", .err = stderr };
     char *abs = NULL;
     cr_assert_eq(xb_slurm_write(&s, suite, &o, &abs), 0);
-    char *sb = slurp_path(xb_path_join(abs, "xbench.sbatch"));
+    char *sb = slurp_in(abs, "xbench.sbatch");
     cr_expect(strstr(sb, "#SBATCH --chdir") == NULL, "a path with blanks in an #SBATCH line:\n%s", sb);
     free(sb);
 
     /* submit.sh: the array first, then the merge depending on it; arguments to both */
     snprintf(cmd, sizeof cmd, "cd / && PATH='%s':$PATH \"$0\" --account=acct > '%s/submit.out' 2>&1",
              fake, tmp);
-    char *qsub = xb_shell_quote(xb_path_join(abs, "submit.sh"));
-    char full[2400];
-    snprintf(full, sizeof full, "bash -c %s %s", xb_shell_quote(cmd), qsub);
+    char qsub[1024], full[2400];
+    snprintf(qsub, sizeof qsub, "%s", quoted(abs, "submit.sh"));
+    snprintf(full, sizeof full, "bash -c %s %s", quoted(cmd, NULL), qsub);
     cr_assert_eq(sh(full), 0, "submit.sh failed: %s", tmpdir_read(tmp, "submit.out"));
     char *calls = strdup(tmpdir_read(tmp, "calls"));
     cr_expect(strstr(calls, "sbatch [--parsable] [--account=acct] [xbench.sbatch]\n") != NULL, "%s", calls);
@@ -419,7 +442,7 @@ Test(slurm, scripts_run_with_any_path, .timeout = 60)
     char want[2000];
     for (int rc = 0; rc <= 2; rc++) {
         snprintf(cmd, sizeof cmd, "SLURM_ARRAY_TASK_ID=2 SLURM_CPUS_PER_TASK=3 FAKE_RC=%d bash %s > /dev/null",
-                 rc, xb_shell_quote(xb_path_join(abs, "xbench.sbatch")));
+                 rc, quoted(abs, "xbench.sbatch"));
         cr_expect_eq(sh(cmd), rc == 1 ? 0 : rc, "xbench exiting %d", rc);
     }
     snprintf(want, sizeof want, "xbench [run] [%s] [--shard] [2/2] [--threads] [3] [--resume] [-o] [%s/shard-2] "
@@ -429,15 +452,14 @@ Test(slurm, scripts_run_with_any_path, .timeout = 60)
     free(calls);
     /* the merge job names every shard folder */
     unlink(log);
-    snprintf(cmd, sizeof cmd, "bash %s", xb_shell_quote(xb_path_join(abs, "merge.sbatch")));
+    snprintf(cmd, sizeof cmd, "bash %s", quoted(abs, "merge.sbatch"));
     cr_expect_eq(sh(cmd), 0);
     snprintf(want, sizeof want, "xbench [merge] [%s/shard-1] [%s/shard-2] [-o] [%s/merged]\n", abs, abs, abs);
     cr_expect_str_eq(tmpdir_read(tmp, "calls"), want);
     /* outside Slurm the array script refuses to guess its shard */
-    snprintf(cmd, sizeof cmd, "bash %s 2> /dev/null", xb_shell_quote(xb_path_join(abs, "xbench.sbatch")));
+    snprintf(cmd, sizeof cmd, "bash %s 2> /dev/null", quoted(abs, "xbench.sbatch"));
     cr_expect_neq(sh(cmd), 0);
     free(abs);
-    free(qsub);
     free(logs);
     xb_suite_release(&s);
     tmpdir_remove(tmp);

@@ -46,7 +46,10 @@ static int fake_cell(xb_cell_chan *ch, void *ctx)
         json_object_object_add(o, "step", json_object_new_int(s));
         xb_cell_send(ch, "progress", o);
     }
-    if (f->exit_code) return f->exit_code;          /* ends without a result */
+    if (f->exit_code) {                             /* ends without a result */
+        json_object_put(rec);
+        return f->exit_code;
+    }
     json_object_object_add(rec, "value", json_object_new_double(0.25));
     json_object_object_add(rec, "status", json_object_new_string(fault == XB_FAULT_NAN ? "diverged" : "ok"));
     return xb_cell_send_result(ch, rec) ? 1 : 0;

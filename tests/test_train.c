@@ -191,6 +191,7 @@ Test(train, frozen_unchanged_after_training)
     cr_expect_eq(r.val_acc, -1.0, "no val → -1");
     cr_expect(r.test_acc >= 0 && r.test_acc <= 1);
     free(before); free(r.curve);
+    xb_model_free(m);
     data_free(&tr); data_free(&te);
 }
 
@@ -220,6 +221,7 @@ Test(train, diverged_on_nan)
     cr_expect_eq(r.steps_done, 7);
     cr_expect(isnan(r.curve[6]) && isfinite(r.curve[5]));
     free(r.curve);
+    xb_model_free(m);
     data_free(&tr); data_free(&te);
 }
 
@@ -235,6 +237,7 @@ Test(train, diverged_on_huge_lr)
     cr_expect_eq(r.diverged, 1, "lr 1e30 did not diverge");
     cr_expect(r.steps_done < 200);
     free(r.curve);
+    xb_model_free(m);
     data_free(&tr); data_free(&te);
 }
 
