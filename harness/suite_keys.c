@@ -464,4 +464,5 @@ void xb_suite_keys_markdown(FILE *f)
                 a, b, o->help);
     }
     free(l.lengths);
+    free(l.decode_lengths);
 }
