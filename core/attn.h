@@ -171,6 +171,10 @@ void   xb_attn_layer_decode_prefill(const xb_attn_layer *l, int n_max, const flo
 void   xb_attn_layer_decode_step(const xb_attn_layer *l, int n_max, const float *w, const float *x,
                                  int t, float *state, float *y, float *scratch);
 
+/* Merge the per-thread split-K partials (m, ℓ, o[dh]) of one query head, thread p's at
+ * part + p·stride, into out[dh] (core/attn_decode.c; synthesizer's decode uses it too). */
+void xb_attn_decode_merge(const float *part, size_t stride, int nt, int dh, float *out);
+
 /* The four xb_mixer decode members of a mixer whose layer comes from `layerfn(c)`:
  * XB_ATTN_DECODE_FNS(foo, layer) defines foo_decode_state ... foo_decode_step, and
  * XB_ATTN_DECODE_MEMBERS(foo) names them in the mixer's initializer. */

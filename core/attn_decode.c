@@ -153,24 +153,29 @@ void xb_attn_decode(const xb_attn_keys *a, const float *q, const float *K, const
         /* merge: the barrier ends every piece; head j's merge reads every thread's partial */
 #pragma omp barrier
 #pragma omp for schedule(static)
-        for (int j = 0; j < hq; j++) {
-            float m = -INFINITY;
-            for (int p = 0; p < nt; p++) {
-                const float mp = parts[(size_t)p * pstride + (size_t)j * (dh + 2)];
-                if (mp > m) m = mp;
-            }
-            float ell = 0.0f, *oj = o + (size_t)j * dh;
-            memset(oj, 0, (size_t)dh * sizeof(float));
-            for (int p = 0; p < nt; p++) {
-                const float *pp = parts + (size_t)p * pstride + (size_t)j * (dh + 2);
-                if (pp[0] == -INFINITY) continue;
-                const float r = expf(pp[0] - m);
-                ell += r * pp[1];
-                for (int e = 0; e < dh; e++) oj[e] += r * pp[2 + e];
-            }
-            for (int e = 0; e < dh; e++) oj[e] /= ell;
-        }
+        for (int j = 0; j < hq; j++)
+            xb_attn_decode_merge(parts + (size_t)j * (dh + 2), pstride, nt, dh, o + (size_t)j * dh);
     }
+}
+
+/* Head j's output from the threads' partials (m, ℓ, o[dh]) at part, part + stride, ...:
+ * m = max m_p, ℓ = Σ e^{m_p − m} ℓ_p, out = Σ e^{m_p − m} o_p / ℓ (threads that saw no key of
+ * the head have m_p = −∞ and are skipped). */
+void xb_attn_decode_merge(const float *part, size_t stride, int nt, int dh, float *out)
+{
+    float m = -INFINITY;
+    for (int p = 0; p < nt; p++)
+        if (part[(size_t)p * stride] > m) m = part[(size_t)p * stride];
+    float ell = 0.0f;
+    memset(out, 0, (size_t)dh * sizeof(float));
+    for (int p = 0; p < nt; p++) {
+        const float *pp = part + (size_t)p * stride;
+        if (pp[0] == -INFINITY) continue;
+        const float r = expf(pp[0] - m);
+        ell += r * pp[1];
+        for (int e = 0; e < dh; e++) out[e] += r * pp[2 + e];
+    }
+    for (int e = 0; e < dh; e++) out[e] /= ell;
 }
 
 /* ---- the standard sub-block over listed keys --------------------------------------------- */

@@ -663,23 +663,8 @@ static void syn_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
         /* merge: the barrier ends every piece; head j's merge reads every thread's partial */
 #pragma omp barrier
 #pragma omp for schedule(static)
-        for (int j = 0; j < h; j++) {
-            float m = -INFINITY;
-            for (int p = 0; p < nt; p++) {
-                const float mp = parts[(size_t)p * pstride + (size_t)j * (dh + 2)];
-                if (mp > m) m = mp;
-            }
-            float ell = 0.0f, *oj = o + (size_t)j * dh;
-            memset(oj, 0, (size_t)dh * sizeof(float));
-            for (int p = 0; p < nt; p++) {
-                const float *pp = parts + (size_t)p * pstride + (size_t)j * (dh + 2);
-                if (pp[0] == -INFINITY) continue;
-                const float r = expf(pp[0] - m);
-                ell += r * pp[1];
-                for (int e = 0; e < dh; e++) oj[e] += r * pp[2 + e];
-            }
-            for (int e = 0; e < dh; e++) oj[e] /= ell;
-        }
+        for (int j = 0; j < h; j++)
+            xb_attn_decode_merge(parts + (size_t)j * (dh + 2), pstride, nt, dh, o + (size_t)j * dh);
     }
     xb_gemm(0, 0, 1, d, d, 1.0f, o, d, w + L.wo, d, 0.0f, y, d);
 }
