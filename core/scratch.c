@@ -46,12 +46,18 @@ void *xb_scratch_take(xb_scratch *s, size_t n, size_t size, size_t align)
     return p;
 }
 
-void *xb_scratch_take_threads(xb_scratch *s, size_t n, size_t size, size_t align, size_t *stride)
+void *xb_scratch_take_slices(xb_scratch *s, size_t count, size_t n, size_t size, size_t align,
+                             size_t *stride)
 {
     const size_t a = eff_align(size, align), bytes = round_up(xb_size_mul(n, size), a);
     XB_ASSERT(bytes == SIZE_MAX || bytes % size == 0);
     *stride = bytes == SIZE_MAX ? SIZE_MAX : bytes / size;
-    return xb_scratch_take(s, xb_size_mul((size_t)xb_max_threads(), *stride), size, a);
+    return xb_scratch_take(s, xb_size_mul(count, *stride), size, a);
+}
+
+void *xb_scratch_take_threads(xb_scratch *s, size_t n, size_t size, size_t align, size_t *stride)
+{
+    return xb_scratch_take_slices(s, (size_t)xb_max_threads(), n, size, align, stride);
 }
 
 void xb_scratch_pad(xb_scratch *s, size_t n)

@@ -62,9 +62,11 @@ xb_scratch xb_scratch_at_line(void *base);
 /* n elements of `size` bytes at the next offset rounded up to align (XB_SCR_*, or any power of
  * two); NULL while measuring. */
 void *xb_scratch_take(xb_scratch *s, size_t n, size_t size, size_t align);
-/* One slice of n elements per thread (xb_max_threads()), slice p at the result + p · *stride
- * elements: the first starts at align, each is rounded up to align. NULL while measuring; the
- * stride is set either way. */
+/* count slices of n elements, slice p at the result + p · *stride elements: the first starts
+ * at align, each is rounded up to align. NULL while measuring; the stride is set either way.
+ * _threads: one slice per thread (xb_max_threads()). */
+void *xb_scratch_take_slices(xb_scratch *s, size_t count, size_t n, size_t size, size_t align,
+                             size_t *stride);
 void *xb_scratch_take_threads(xb_scratch *s, size_t n, size_t size, size_t align, size_t *stride);
 /* Move to the next offset rounded up to align; room left unused (n floats) for a size that the
  * list keeps larger than its buffers. */
@@ -82,6 +84,8 @@ size_t xb_scratch_floats(const xb_scratch *s);
 /* p = n elements of p's type (ints, spans, floats alike). */
 #define XB_TAKE(s, p, n, align) \
     ((p) = xb_scratch_take((s), (n), sizeof *(p), (align)))
+#define XB_TAKE_SLICES(s, p, count, n, align, stride) \
+    ((p) = xb_scratch_take_slices((s), (count), (n), sizeof *(p), (align), (stride)))
 #define XB_TAKE_THREADS(s, p, n, align, stride) \
     ((p) = xb_scratch_take_threads((s), (n), sizeof *(p), (align), (stride)))
 

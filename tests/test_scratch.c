@@ -64,6 +64,18 @@ Test(scratch, helper_threads_follow_the_team_size)
     cr_expect_eq(four - one, 3 * d.ts, "one slice per thread: %zu vs %zu", one, four);
 }
 
+Test(scratch, helper_slices)
+{
+    static float base[800];
+    float *p, *q;
+    size_t st;
+    xb_scratch s = xb_scratch_at(base);
+    XB_TAKE(&s, q, 3, XB_SCR_PACKED);
+    XB_TAKE_SLICES(&s, p, 5, 70, XB_SCR_64F, &st);
+    cr_expect(p == base + 64 && st == 128, "slices on 64 floats: at %td, stride %zu", p - base, st);
+    cr_expect_eq(xb_scratch_floats(&s), 64 + 5 * 128, "five whole slices");
+}
+
 /* forward (x, y) or backward (g) share room; z follows the longer */
 static size_t union_plan(float *base, int nf, int nb, float **x, float **y, float **g, float **z)
 {
