@@ -239,13 +239,14 @@ ParameterizedTest(int *i, scratch, guard, .timeout = 120)
 {
     const xb_mixer *m = xb_mixers[*i];
     static const int shapes[][2] = {{1, 1}, {3, 37}, {2, 70}, {1, 130}};   /* (B, N) */
-    static const int dh[][2] = {{16, 2}, {24, 3}};                       /* (d, heads) */
+    /* (d, heads); one head: fewer scans than threads at B = 1 (deltanet's split form) */
+    static const int dh[][2] = {{16, 2}, {24, 3}, {16, 1}};
     int runs = 0, bad = 0;
     for (int threads = 1; threads <= 2; threads++) {
         omp_set_num_threads(threads);   /* before sizing: per-thread slices are part of the size */
         for (int causal = 0; causal <= 1; causal++) {
             if (!(m->modes & (causal ? XB_CAUSAL : XB_BIDIR))) continue;
-            for (int k = 0; k < 2; k++)
+            for (int k = 0; k < 3; k++)
                 for (int odd = 0; odd <= 1; odd++) {
                     xb_mixer_cfg c = guard_cfg(m, dh[k][0], dh[k][1], causal, odd);
                     char err[256];
