@@ -133,18 +133,20 @@ Test(scratch, helper_sizes_saturate)
 /* ---- every mixer within its sizes ------------------------------------------------------ */
 
 #define FRONT 64     /* guard floats before (keeps the buffer on a 256-byte boundary) */
-#define BACK 256     /* and after */
 static const uint32_t GUARD = 0x7fa5a5a5u;   /* a NaN no kernel writes */
 
-typedef struct gbuf { float *mem, *p; size_t n; } gbuf;
+/* n floats, then a guard as long again (at least 1024 floats), so that a list short by a whole
+ * buffer is written into the guard and reported, rather than into the heap */
+typedef struct gbuf { float *mem, *p; size_t n, back; } gbuf;
 
 static gbuf galloc(size_t n)
 {
-    gbuf g = {xb_alloc((FRONT + n + BACK) * sizeof(float)), NULL, n};
+    const size_t back = n > 1024 ? n : 1024;
+    gbuf g = {xb_alloc((FRONT + n + back) * sizeof(float)), NULL, n, back};
     cr_assert(g.mem, "allocation of %zu floats", n);
     g.p = g.mem + FRONT;
     for (size_t i = 0; i < FRONT; i++) memcpy(g.mem + i, &GUARD, 4);
-    for (size_t i = 0; i < BACK; i++) memcpy(g.p + n + i, &GUARD, 4);
+    for (size_t i = 0; i < back; i++) memcpy(g.p + n + i, &GUARD, 4);
     return g;
 }
 
@@ -153,7 +155,7 @@ static long gcheck(const gbuf *g)
 {
     for (size_t i = 0; i < FRONT; i++)
         if (memcmp(g->mem + i, &GUARD, 4)) return (long)i - FRONT;
-    for (size_t i = 0; i < BACK; i++)
+    for (size_t i = 0; i < g->back; i++)
         if (memcmp(g->p + g->n + i, &GUARD, 4)) return (long)(g->n + i);
     return 0;
 }
