@@ -25,12 +25,15 @@
  * Alignment: each buffer starts at an offset from the start of the scratch rounded up to its
  * `align` (bytes; at least the element's own alignment). The scratch itself starts on a 64-byte
  * line (xb_alloc, the model's arena), so XB_SCR_LINE and XB_SCR_64F offsets are 64-byte aligned
- * addresses. The layouts keep the alignment each kernel had before this helper (packed runs,
- * 64-byte lines, or xb_align64's 64-float steps), so every n_scratch and decode_scratch is the
- * number it was; results do not depend on alignment (the kernels use unaligned loads and
- * OpenBLAS packs its operands). Results depend on the thread count only through per-thread
- * slices, whose count is read at sizing and at carving alike: keep omp_get_max_threads() the
- * same between the two.
+ * addresses. The lists keep the alignment each kernel had before this helper (packed runs,
+ * 64-byte lines, or xb_align64's 64-float steps) and, as xb_scratch_pad, any room an old size
+ * formula counted past its buffers, so every n_scratch and decode_scratch is the number it was
+ * (bytes_analytic records them). Results do not depend on alignment: the kernels use unaligned
+ * loads and OpenBLAS packs its operands (fnet, whose FFTW plans do depend on it, starts on a
+ * line of its own).
+ *
+ * Per-thread slices count xb_max_threads() when sized and again when carved: the thread count
+ * must not grow in between (the harness sets it before asking for any size).
  *
  * Sizes saturate at SIZE_MAX (core/xb.h's xb_size_add/mul), so an absurd shape measures as too
  * large instead of wrapping round. Nothing here allocates. */
