@@ -23,6 +23,7 @@
 #include "core/gemm.h"
 #include "core/mk.h"
 #include "core/proj.h"
+#include "core/scratch.h"
 #include "core/xb.h"
 
 #define T XB_ATTN_TILE
@@ -168,7 +169,7 @@ static int key_hi(const xb_attn *a, int i, int lk)
 /* Packed copies of K and V, one contiguous dh × 64 block per (b, kv head g, key tile), so the
  * microkernel streams 256-byte rows instead of rows N floats apart (which alias in L1):
  * transposed (c, k), row stride 64, for S = Q Kᵀ and dP = dO Vᵀ; straight (k, c), row stride
- * dh, for P V and dS K. Scratch: three packs | D (B, hq, Nq) | per thread two 64×64 tiles. */
+ * dh, for P V and dS K. Scratch: see kernel_scratch. */
 static size_t pack_floats(const xb_attn *a)
 {
     return (size_t)a->B * a->hkv * ((a->Nk + T - 1) / T) * T * a->dh;
@@ -181,18 +182,36 @@ static float *pack_tile(const xb_attn *a, float *pack, int b, int g, int k0)
 
 /* the gathered-key mode (xb_attn_groups), below the standard kernel */
 static size_t groups_thread_floats(const xb_attn *a);
+typedef struct kscr kscr;
 static void groups_forward(const xb_attn *a, const float *Q, const float *K, const float *V, float *O,
-                           float *L, float *scratch);
+                           float *L, const kscr *k);
 static void groups_backward(const xb_attn *a, const float *Q, const float *K, const float *V,
                             const float *L, const float *dO, const float *D, float *dQ, float *dK,
-                            float *dV, float *scratch);
+                            float *dV, const kscr *k);
+
+/* The kernel's scratch: the packs K transposed, V transposed (the forward's straight V in the
+ * same place) and K straight (not with groups, whose keys are gathered per group) | D (B, hq,
+ * Nq), backward only | per thread two 64×64 tiles (P and dS), or with groups the buffers of
+ * groups_buf. */
+struct kscr { float *Kt, *Vt, *Ks, *D, *tiles; size_t ts; };
+
+static size_t kernel_scratch(const xb_attn *a, float *scratch, kscr *k)
+{
+    xb_scratch s = xb_scratch_at(scratch);
+    if (!a->groups) {
+        XB_TAKE(&s, k->Kt, pack_floats(a), XB_SCR_64F);
+        XB_TAKE(&s, k->Vt, pack_floats(a), XB_SCR_64F);
+        XB_TAKE(&s, k->Ks, pack_floats(a), XB_SCR_64F);
+    }
+    XB_TAKE(&s, k->D, (size_t)a->B * a->hq * a->Nq, XB_SCR_64F);
+    XB_TAKE_THREADS(&s, k->tiles, a->groups ? groups_thread_floats(a) : 2 * T * T, XB_SCR_64F, &k->ts);
+    return xb_scratch_floats(&s);
+}
 
 size_t xb_attn_scratch(const xb_attn *a)
 {
-    if (a->groups)
-        return xb_align64((size_t)a->B * a->hq * a->Nq) + (size_t)xb_max_threads() * groups_thread_floats(a);
-    return 3 * xb_align64(pack_floats(a)) + xb_align64((size_t)a->B * a->hq * a->Nq) +
-           (size_t)xb_max_threads() * 2 * T * T;
+    kscr k;
+    return kernel_scratch(a, NULL, &k);
 }
 
 /* pack X (B, Nk, ldkv) rows k < len_k(b), transposed or straight */
@@ -276,21 +295,23 @@ static void online_finish(int mr, const float *m, const float *l, float *O, int 
 void xb_attn_forward(const xb_attn *a, const float *Q, const float *K, const float *V,
                      float *O, float *L, float *scratch)
 {
+    kscr k;
+    kernel_scratch(a, scratch, &k);
     if (a->groups) {
-        groups_forward(a, Q, K, V, O, L, scratch);
+        groups_forward(a, Q, K, V, O, L, &k);
         return;
     }
-    const size_t np = xb_align64(pack_floats(a));
-    pack_kv(a, K, scratch, 1);
-    pack_kv(a, V, scratch + np, 0);
+    pack_kv(a, K, k.Kt, 1);
+    pack_kv(a, V, k.Vt, 0);
     xb_attn_forward_packed(a, Q, O, L, scratch);
 }
 
 void xb_attn_pack_rows(const xb_attn *a, int r0, int rows, const float *k, const float *v, int ld,
                        float *scratch)
 {
-    const size_t np = xb_align64(pack_floats(a));
-    float *Kt = scratch, *Vs = scratch + np;
+    kscr ks;
+    kernel_scratch(a, scratch, &ks);
+    float *Kt = ks.Kt, *Vs = ks.Vt;
     const int dh = a->dh;
     for (int g = 0; g < a->hkv; g++)   /* one head at a time: its current tile stays in L1 */
         for (int r = 0; r < rows; r++) {
@@ -307,9 +328,9 @@ void xb_attn_pack_rows(const xb_attn *a, int r0, int rows, const float *k, const
 void xb_attn_forward_packed(const xb_attn *a, const float *Q, float *O, float *L, float *scratch)
 {
     XB_ASSERT(a->hq % a->hkv == 0 && (!a->causal || a->Nq == a->Nk) && !a->groups);
-    const size_t np = xb_align64(pack_floats(a));
-    float *Kt = scratch, *Vs = scratch + np;
-    float *tiles = scratch + 3 * np + xb_align64((size_t)a->B * a->hq * a->Nq);
+    kscr ks;
+    kernel_scratch(a, scratch, &ks);
+    float *Kt = ks.Kt, *Vs = ks.Vt;
     const int nqb = (a->Nq + T - 1) / T, dh = a->dh;
     const float scale = 1.0f / sqrtf((float)dh);
 
@@ -326,7 +347,7 @@ void xb_attn_forward_packed(const xb_attn *a, const float *Q, float *O, float *L
                 memset(Lb, 0, (size_t)rows * sizeof(float));
                 if (mr == 0) continue;
                 const float *Qb = Q + ((size_t)b * a->Nq + i0) * a->ldq + (size_t)j * dh;
-                float *S = tiles + (size_t)xb_thread_id() * 2 * T * T;
+                float *S = ks.tiles + (size_t)xb_thread_id() * ks.ts;
                 float m[T], l[T];
                 for (int r = 0; r < mr; r++) { m[r] = -INFINITY; l[r] = 0; }
                 const int klo = key_lo(a, i0), khi = key_hi(a, i0 + mr - 1, lk);
@@ -394,14 +415,14 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
                       float *dV, float *scratch)
 {
     XB_ASSERT(a->hq % a->hkv == 0 && (!a->causal || a->Nq == a->Nk));
+    kscr ks;
+    kernel_scratch(a, scratch, &ks);
     if (a->groups) {
-        row_delta(a, O, dO, scratch);
-        groups_backward(a, Q, K, V, L, dO, scratch, dQ, dK, dV, scratch);
+        row_delta(a, O, dO, ks.D);
+        groups_backward(a, Q, K, V, L, dO, ks.D, dQ, dK, dV, &ks);
         return;
     }
-    const size_t np = xb_align64(pack_floats(a));
-    float *Kt = scratch, *Vt = scratch + np, *Ks = scratch + 2 * np, *D = scratch + 3 * np;
-    float *tiles = D + xb_align64((size_t)a->B * a->hq * a->Nq);
+    float *Kt = ks.Kt, *Vt = ks.Vt, *Ks = ks.Ks, *D = ks.D;
     pack_kv(a, K, Kt, 1);
     pack_kv(a, V, Vt, 1);
     pack_kv(a, K, Ks, 0);
@@ -425,7 +446,7 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
                 }
                 if (nc == 0) continue;
                 const float *Ktc = pack_tile(a, Kt, b, g, k0), *Vtc = pack_tile(a, Vt, b, g, k0);
-                float *P = tiles + (size_t)xb_thread_id() * 2 * T * T, *dS = P + T * T;
+                float *P = ks.tiles + (size_t)xb_thread_id() * ks.ts, *dS = P + T * T;
                 for (int j = g * grp; j < (g + 1) * grp; j++)
                     for (int i0 = 0; i0 < lq; i0 += T) {
                         const int mr = xb_min(T, lq - i0);
@@ -453,7 +474,7 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
                 for (int r = 0; r < rows; r++) memset(dQb + (size_t)r * a->ldq, 0, (size_t)dh * sizeof(float));
                 if (mr == 0) continue;
                 const size_t loff = ((size_t)b * a->hq + j) * a->Nq + i0;
-                float *P = tiles + (size_t)xb_thread_id() * 2 * T * T, *dS = P + T * T;
+                float *P = ks.tiles + (size_t)xb_thread_id() * ks.ts, *dS = P + T * T;
                 const int klo = key_lo(a, i0), khi = key_hi(a, i0 + mr - 1, lk);
                 for (int k0 = klo / T * T; k0 <= khi; k0 += T) {
                     const int nc = xb_min(T, khi + 1 - k0);
@@ -472,7 +493,7 @@ void xb_attn_backward(const xb_attn *a, const float *Q, const float *K, const fl
  * (bigbird's global blocks see every key), so the loops hand them out dynamically: every
  * group writes only its own rows of O, L, dQ (query groups) or dK, dV (key groups) with a
  * fixed order of operations inside, so the result does not depend on which thread takes which
- * group. Scratch: D (B, hq, Nq) | per thread the buffers below. */
+ * group. Scratch (kernel_scratch): D (B, hq, Nq) | per thread the buffers below. */
 
 typedef struct gbuf {
     float *kt, *vt;       /* K and V tiles transposed (c, k), row stride T */
@@ -482,20 +503,33 @@ typedef struct gbuf {
     int *keys, *rows;     /* the group's lists (Nk, Nq) */
 } gbuf;
 
-static size_t groups_thread_floats(const xb_attn *a)
-{
-    return xb_align64((size_t)5 * T * a->dh + 2 * T * T) + xb_align64((size_t)a->Nk + a->Nq);
-}
-
-static gbuf groups_buf(const xb_attn *a, float *base)
+/* one thread's gbuf at f (NULL: measure) */
+static size_t groups_thread_plan(const xb_attn *a, float *f, gbuf *g)
 {
     const size_t td = (size_t)T * a->dh;
-    float *f = base + (size_t)xb_thread_id() * groups_thread_floats(a);
+    xb_scratch s = xb_scratch_at(f);
+    XB_TAKE(&s, g->kt, td, XB_SCR_PACKED);
+    XB_TAKE(&s, g->vt, td, XB_SCR_PACKED);
+    XB_TAKE(&s, g->ks, td, XB_SCR_PACKED);
+    XB_TAKE(&s, g->dka, td, XB_SCR_PACKED);
+    XB_TAKE(&s, g->dva, td, XB_SCR_PACKED);
+    XB_TAKE(&s, g->P, (size_t)T * T, XB_SCR_PACKED);
+    XB_TAKE(&s, g->dS, (size_t)T * T, XB_SCR_PACKED);
+    XB_TAKE(&s, g->keys, (size_t)a->Nk, XB_SCR_64F);
+    XB_TAKE(&s, g->rows, (size_t)a->Nq, XB_SCR_PACKED);
+    return xb_scratch_floats(&s);
+}
+
+static size_t groups_thread_floats(const xb_attn *a)
+{
     gbuf g;
-    g.kt = f; g.vt = f + td; g.ks = f + 2 * td; g.dka = f + 3 * td; g.dva = f + 4 * td;
-    g.P = f + 5 * td; g.dS = g.P + T * T;
-    g.keys = (int *)(f + xb_align64(5 * td + 2 * T * T));
-    g.rows = g.keys + a->Nk;
+    return groups_thread_plan(a, NULL, &g);
+}
+
+static gbuf groups_buf(const xb_attn *a, const kscr *k)
+{
+    gbuf g;
+    groups_thread_plan(a, k->tiles + (size_t)xb_thread_id() * k->ts, &g);
     return g;
 }
 
@@ -529,11 +563,10 @@ static void prefix_counts(const xb_attn *a, const int *list, int n, int i0, int 
 }
 
 static void groups_forward(const xb_attn *a, const float *Q, const float *K, const float *V, float *O,
-                           float *L, float *scratch)
+                           float *L, const kscr *k)
 {
     XB_ASSERT(a->hq == a->hkv && (!a->causal || a->Nq == a->Nk));
     const xb_attn_groups *G = a->groups;
-    float *base = scratch + xb_align64((size_t)a->B * a->hq * a->Nq);
     const int dh = a->dh;
     const float scale = 1.0f / sqrtf((float)dh);
 
@@ -541,7 +574,7 @@ static void groups_forward(const xb_attn *a, const float *Q, const float *K, con
     for (int b = 0; b < a->B; b++)
         for (int j = 0; j < a->hq; j++)
             for (int q = 0; q < G->nq; q++) {
-                gbuf t = groups_buf(a, base);
+                gbuf t = groups_buf(a, k);
                 int r0, rn;
                 const int nk = G->qgroup(G->ctx, j, q, &r0, &rn, t.keys);
                 const int lq = xb_len(a->len_q, b, a->Nq), lk = xb_len(a->len_k, b, a->Nk);
@@ -575,11 +608,10 @@ static void groups_forward(const xb_attn *a, const float *Q, const float *K, con
 
 static void groups_backward(const xb_attn *a, const float *Q, const float *K, const float *V,
                             const float *L, const float *dO, const float *D, float *dQ, float *dK,
-                            float *dV, float *scratch)
+                            float *dV, const kscr *k)
 {
     XB_ASSERT(a->hq == a->hkv);
     const xb_attn_groups *G = a->groups;
-    float *base = scratch + xb_align64((size_t)a->B * a->hq * a->Nq);
     const int dh = a->dh;
     const float scale = 1.0f / sqrtf((float)dh);
 
@@ -588,7 +620,7 @@ static void groups_backward(const xb_attn *a, const float *Q, const float *K, co
     for (int b = 0; b < a->B; b++)
         for (int j = 0; j < a->hq; j++)
             for (int u = 0; u < G->nk; u++) {
-                gbuf t = groups_buf(a, base);
+                gbuf t = groups_buf(a, k);
                 int nkeys;
                 const int nrows = G->kgroup(G->ctx, j, u, t.keys, &nkeys, t.rows);
                 const int lq = xb_len(a->len_q, b, a->Nq), lk = xb_len(a->len_k, b, a->Nk);
@@ -640,7 +672,7 @@ static void groups_backward(const xb_attn *a, const float *Q, const float *K, co
     for (int b = 0; b < a->B; b++)
         for (int j = 0; j < a->hq; j++)
             for (int q = 0; q < G->nq; q++) {
-                gbuf t = groups_buf(a, base);
+                gbuf t = groups_buf(a, k);
                 int r0, rn;
                 const int nk = G->qgroup(G->ctx, j, q, &r0, &rn, t.keys);
                 const int lq = xb_len(a->len_q, b, a->Nq), lk = xb_len(a->len_k, b, a->Nk);
@@ -712,13 +744,33 @@ static xb_attn kernel_desc(const xb_attn_layer *l, const int *len, int B, int N)
                      .groups = l->groups};
 }
 
-size_t xb_attn_layer_scratch(const xb_attn_layer *l, int B, int N)
+/* Scratch: the forward's kernel scratch, or the backward's masked dY, dO, dQ, dK, dV and its
+ * kernel scratch. */
+typedef struct lscr { float *kf, *dY, *dO, *dQ, *dK, *dV, *kb; } lscr;
+
+static size_t layer_scratch(const xb_attn_layer *l, int B, int N, float *scratch, lscr *b)
 {
     lay s = layout(l);
     xb_attn a = kernel_desc(l, NULL, B, N);
-    size_t BN = (size_t)B * N;
-    return xb_align64(BN * l->d) + 2 * xb_align64(BN * s.dq) + 2 * xb_align64(BN * s.dkv) +
-           xb_attn_scratch(&a);
+    const size_t BN = (size_t)B * N, ks = xb_attn_scratch(&a);
+    xb_scratch sc = xb_scratch_at(scratch);
+    xb_scratch_union u = xb_scratch_union_begin(&sc);
+    XB_TAKE(&sc, b->kf, ks, XB_SCR_64F);
+    xb_scratch_union_next(&sc, &u);
+    XB_TAKE(&sc, b->dY, BN * l->d, XB_SCR_64F);
+    XB_TAKE(&sc, b->dO, BN * s.dq, XB_SCR_64F);
+    XB_TAKE(&sc, b->dQ, BN * s.dq, XB_SCR_64F);
+    XB_TAKE(&sc, b->dK, BN * s.dkv, XB_SCR_64F);
+    XB_TAKE(&sc, b->dV, BN * s.dkv, XB_SCR_64F);
+    XB_TAKE(&sc, b->kb, ks, XB_SCR_64F);
+    xb_scratch_union_end(&sc, &u);
+    return xb_scratch_floats(&sc);
+}
+
+size_t xb_attn_layer_scratch(const xb_attn_layer *l, int B, int N)
+{
+    lscr b;
+    return layer_scratch(l, B, N, NULL, &b);
 }
 
 /* The forward's Q, K and V products one row block at a time, straight into saved; the
@@ -746,16 +798,18 @@ void xb_attn_layer_forward(const xb_attn_layer *l, const float *w, const float *
     float *Q = saved, *K = Q + (size_t)BN * s.dq, *V = K + (size_t)BN * s.dkv;
     float *O = V + (size_t)BN * s.dkv, *L = O + (size_t)BN * s.dq;
     xb_attn a = kernel_desc(l, len, B, N);
+    lscr sc;
+    layer_scratch(l, B, N, scratch, &sc);
     xb_proj p = xb_proj_make(d, 3, (int[]){(int)s.dq, (int)s.dkv, (int)s.dkv});
-    qkv_job j = {&a, K, V, scratch};
+    qkv_job j = {&a, K, V, sc.kf};
     if (l->groups) {   /* keys are gathered per query group, not packed */
         xb_proj_forward_split(&p, BN, x, d, (const float *const[]){w + s.oq, w + s.ok, w + s.ov},
                               (float *const[]){Q, K, V}, NULL, NULL);
-        xb_attn_forward(&a, Q, K, V, O, L, scratch);
+        xb_attn_forward(&a, Q, K, V, O, L, sc.kf);
     } else {
         xb_proj_forward_split(&p, BN, x, d, (const float *const[]){w + s.oq, w + s.ok, w + s.ov},
                               (float *const[]){Q, K, V}, qkv_epilogue, &j);
-        xb_attn_forward_packed(&a, Q, O, L, scratch);
+        xb_attn_forward_packed(&a, Q, O, L, sc.kf);
     }
     xb_proj_matmul(BN, (int)s.dq, d, O, (int)s.dq, w + s.oo, y);
     xb_zero_pad_rows(y, len, B, N, d);   /* O is 0 there; make y exactly +0 */
@@ -769,9 +823,9 @@ void xb_attn_layer_backward(const xb_attn_layer *l, const float *w, const float 
     const int BN = B * N, d = l->d, dq = (int)s.dq, dkv = (int)s.dkv;
     const float *Q = saved, *K = Q + (size_t)BN * dq, *V = K + (size_t)BN * dkv;
     const float *O = V + (size_t)BN * dkv, *L = O + (size_t)BN * dq;
-    float *dY = scratch, *dO = dY + xb_align64((size_t)BN * d), *dQ = dO + xb_align64((size_t)BN * dq);
-    float *dK = dQ + xb_align64((size_t)BN * dq), *dV = dK + xb_align64((size_t)BN * dkv);
-    float *ks = dV + xb_align64((size_t)BN * dkv);
+    lscr sc;
+    layer_scratch(l, B, N, scratch, &sc);
+    float *dY = sc.dY, *dO = sc.dO, *dQ = sc.dQ, *dK = sc.dK, *dV = sc.dV;
     for (int b = 0; b < B; b++) {   /* dy at pad rows counts as 0 */
         size_t off = (size_t)b * N * d, real = (size_t)xb_len(len, b, N) * d;
         memcpy(dY + off, dy + off, real * sizeof(float));
@@ -780,7 +834,7 @@ void xb_attn_layer_backward(const xb_attn_layer *l, const float *w, const float 
     xb_gemm(1, 0, dq, d, BN, 1.0f, O, dq, dY, d, 1.0f, dw + s.oo, d);
     xb_gemm(0, 1, BN, dq, d, 1.0f, dY, d, w + s.oo, d, 0.0f, dO, dq);
     xb_attn a = kernel_desc(l, len, B, N);
-    xb_attn_backward(&a, Q, K, V, O, L, dO, dQ, dK, dV, ks);
+    xb_attn_backward(&a, Q, K, V, O, L, dO, dQ, dK, dV, sc.kb);
     xb_gemm(1, 0, d, dq, BN, 1.0f, x, d, dQ, dq, 1.0f, dw + s.oq, dq);
     xb_gemm(1, 0, d, dkv, BN, 1.0f, x, d, dK, dkv, 1.0f, dw + s.ok, dkv);
     xb_gemm(1, 0, d, dkv, BN, 1.0f, x, d, dV, dkv, 1.0f, dw + s.ov, dkv);

@@ -20,6 +20,7 @@
 
 #include "core/attn.h"
 #include "core/gemm.h"
+#include "core/scratch.h"
 #include "core/xb.h"
 
 #define KB 64   /* keys per scored block */
@@ -44,14 +45,34 @@ static int max_threads(void)
 /* ---- split-K over listed keys ---------------------------------------------------------- */
 
 /* Per thread: hq partials of (m, ℓ, o[dh]), a block of scores and its runs of rows (ints). */
-static size_t part_floats(int hq, int dh) { return (size_t)hq * (dh + 2) + 3 * KB; }
+typedef struct part { float *pm, *s; int *ro, *rl; } part;
 
-/* cum: nspans + 1 prefix sums (longs, 2 floats each), then the per-thread partials */
-static size_t cum_floats(int nspans) { return xb_align64(2 * ((size_t)nspans + 1)); }
+static size_t part_plan(int hq, int dh, float *base, part *p)
+{
+    xb_scratch s = xb_scratch_at(base);
+    XB_TAKE(&s, p->pm, (size_t)hq * (dh + 2), XB_SCR_PACKED);
+    XB_TAKE(&s, p->s, KB, XB_SCR_PACKED);
+    XB_TAKE(&s, p->ro, KB, XB_SCR_PACKED);
+    XB_TAKE(&s, p->rl, KB, XB_SCR_PACKED);
+    return xb_scratch_floats(&s);
+}
+
+/* cum: nspans + 1 prefix sums (longs), then the per-thread partials */
+typedef struct dscr { long *cum; float *parts; size_t ps; } dscr;
+
+static size_t decode_plan(int hq, int dh, int nspans, float *scratch, dscr *b)
+{
+    part p;
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->cum, (size_t)nspans + 1, XB_SCR_PACKED);
+    XB_TAKE_THREADS(&s, b->parts, part_plan(hq, dh, NULL, &p), XB_SCR_64F, &b->ps);
+    return xb_scratch_floats(&s);
+}
 
 size_t xb_attn_decode_scratch(int hq, int dh, int nspans)
 {
-    return cum_floats(nspans) + (size_t)max_threads() * xb_align64(part_floats(hq, dh));
+    dscr b;
+    return decode_plan(hq, dh, nspans, NULL, &b);
 }
 
 /* Online softmax of query head q over the flattened keys [f0, f1) of kv head g, which start in
@@ -121,9 +142,11 @@ void xb_attn_decode(const xb_attn_keys *a, const float *q, const float *K, const
 {
     const int hq = a->hq, hkv = a->hkv, dh = a->dh, rep = hq / hkv, ns = a->off[hkv];
     const xb_attn_span *sp = a->spans;
-    long *cum = (long *)scratch;
-    float *parts = scratch + cum_floats(ns);
-    const size_t pstride = xb_align64(part_floats(hq, dh));
+    dscr ds;
+    decode_plan(hq, dh, ns, scratch, &ds);
+    long *cum = ds.cum;
+    float *parts = ds.parts;
+    const size_t pstride = ds.ps;
     cum[0] = 0;
     for (int r = 0; r < ns; r++) cum[r + 1] = cum[r] + (sp[r].hi - sp[r].lo);
     const long work = cum[ns];
@@ -136,8 +159,10 @@ void xb_attn_decode(const xb_attn_keys *a, const float *q, const float *K, const
 #else
         const int me = 0, nt = 1;
 #endif
-        float *part = parts + (size_t)me * pstride, *s = part + (size_t)hq * (dh + 2);
-        int *ro = (int *)(s + KB), *rl = ro + KB;
+        part pt;
+        part_plan(hq, dh, parts + (size_t)me * pstride, &pt);
+        float *part = pt.pm, *s = pt.s;
+        int *ro = pt.ro, *rl = pt.rl;
         for (int j = 0; j < hq; j++) part[(size_t)j * (dh + 2)] = -INFINITY;
         const long w0 = work * me / nt, w1 = work * (me + 1) / nt;
         int g = 0;
@@ -180,15 +205,25 @@ void xb_attn_decode_merge(const float *part, size_t stride, int nt, int dh, floa
 
 /* ---- the standard sub-block over listed keys --------------------------------------------- */
 
-/* q, o, k, v rows, then xb_attn_decode's scratch */
-static size_t rows_floats(const xb_attn_layer *l)
+/* q, o rows (and room for k, v rows, which go straight to the cache), then xb_attn_decode's
+ * scratch */
+typedef struct kscr { float *q, *o, *att; } kscr;
+
+static size_t keys_plan(const xb_attn_layer *l, int nspans, float *scratch, kscr *b)
 {
-    return xb_align64(2 * (size_t)l->hq * l->dh + 2 * (size_t)l->hkv * l->dh);
+    const size_t dq = (size_t)l->hq * l->dh, dkv = (size_t)l->hkv * l->dh;
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->q, dq, XB_SCR_PACKED);
+    XB_TAKE(&s, b->o, dq, XB_SCR_PACKED);
+    xb_scratch_pad(&s, 2 * dkv);
+    XB_TAKE(&s, b->att, xb_attn_decode_scratch(l->hq, l->dh, nspans), XB_SCR_64F);
+    return xb_scratch_floats(&s);
 }
 
 size_t xb_attn_layer_decode_keys_scratch(const xb_attn_layer *l, int nspans)
 {
-    return rows_floats(l) + xb_attn_decode_scratch(l->hq, l->dh, nspans);
+    kscr b;
+    return keys_plan(l, nspans, NULL, &b);
 }
 
 void xb_attn_layer_decode_kv(const xb_attn_layer *l, int cap, const float *w, const float *x, int n,
@@ -208,12 +243,14 @@ void xb_attn_layer_decode_keys(const xb_attn_layer *l, int cap, const float *w, 
     const int d = l->d, dh = l->dh, dq = l->hq * dh, dkv = l->hkv * dh;
     const float *WQ = w, *WO = w + (size_t)d * dq + 2 * (size_t)d * dkv;
     float *Kc = state, *Vc = state + (size_t)cap * dkv;
-    float *q = scratch, *o = q + dq;
+    kscr b;
+    keys_plan(l, off[l->hkv], scratch, &b);
+    float *q = b.q, *o = b.o;
     xb_gemm(0, 0, 1, dq, d, 1.0f, x, d, WQ, dq, 0.0f, q, dq);
     xb_attn_layer_decode_kv(l, cap, w, x, 1, slot, state);
     xb_attn_keys a = {.hq = l->hq, .hkv = l->hkv, .dh = dh, .ld = dkv, .scale = 1.0f / sqrtf((float)dh),
                       .spans = spans, .off = off};
-    xb_attn_decode(&a, q, Kc, Vc, o, scratch + rows_floats(l));
+    xb_attn_decode(&a, q, Kc, Vc, o, b.att);
     xb_gemm(0, 0, 1, d, dq, 1.0f, o, dq, WO, d, 0.0f, y, d);
 }
 
@@ -225,12 +262,22 @@ size_t xb_attn_layer_decode_state(const xb_attn_layer *l, int n_max)
 }
 
 /* hkv spans and hkv + 1 offsets (ints), then the step's scratch */
-static size_t span_floats(const xb_attn_layer *l) { return xb_align64(3 * (size_t)l->hkv + 1); }
+typedef struct sscr { xb_attn_span *spans; int *off; float *keys; } sscr;
+
+static size_t step_plan(const xb_attn_layer *l, float *scratch, sscr *b)
+{
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->spans, (size_t)l->hkv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->off, (size_t)l->hkv + 1, XB_SCR_PACKED);
+    XB_TAKE(&s, b->keys, xb_attn_layer_decode_keys_scratch(l, l->hkv), XB_SCR_64F);
+    return xb_scratch_floats(&s);
+}
 
 size_t xb_attn_layer_decode_scratch(const xb_attn_layer *l, int n_max)
 {
     (void)n_max;
-    return span_floats(l) + xb_attn_layer_decode_keys_scratch(l, l->hkv);
+    sscr b;
+    return step_plan(l, NULL, &b);
 }
 
 void xb_attn_layer_decode_prefill(const xb_attn_layer *l, int n_max, const float *w, const float *x,
@@ -251,12 +298,14 @@ void xb_attn_layer_decode_step(const xb_attn_layer *l, int n_max, const float *w
 {
     XB_ASSERT(!l->groups);
     const int hkv = l->hkv, cap = cap_of(l, n_max);
-    xb_attn_span *spans = (xb_attn_span *)scratch;
-    int *off = (int *)(spans + hkv);
+    sscr b;
+    step_plan(l, scratch, &b);
+    xb_attn_span *spans = b.spans;
+    int *off = b.off;
     int lo = 0;
     if (l->band && t - l->left + 1 > lo) lo = t - l->left + 1;
     if (l->block > 0) lo = t - t % l->block;
     for (int g = 0; g <= hkv; g++) off[g] = g;
     for (int g = 0; g < hkv; g++) spans[g] = (xb_attn_span){0, t - lo + 1};
-    xb_attn_layer_decode_keys(l, cap, w, x, t % cap, spans, off, state, y, scratch + span_floats(l));
+    xb_attn_layer_decode_keys(l, cap, w, x, t % cap, spans, off, state, y, b.keys);
 }

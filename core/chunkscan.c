@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/gemm.h"
+#include "core/scratch.h"
 #include "core/vmath.h"
 #include "core/xb.h"
 
@@ -24,25 +25,40 @@ typedef struct work {
     float *S, *dS, *D;      /* [dk×dv] state, its gradient; D [dk] */
 } work;
 
+/* The work in that order, then 64 floats of room the size has always had (kept: the mixers'
+ * n_scratch are sized from it). */
+static size_t work_plan(float *w, int C, int dk, int dv, work *s)
+{
+    const size_t c = (size_t)C, k = (size_t)dk, v = (size_t)dv;
+    xb_scratch b = xb_scratch_at(w);
+    XB_TAKE(&b, s->Q, c * k, XB_SCR_PACKED);   XB_TAKE(&b, s->K, c * k, XB_SCR_PACKED);
+    XB_TAKE(&b, s->V, c * v, XB_SCR_PACKED);   XB_TAKE(&b, s->G, c * k, XB_SCR_PACKED);
+    XB_TAKE(&b, s->Bc, c * k, XB_SCR_PACKED);  XB_TAKE(&b, s->Eb, c * k, XB_SCR_PACKED);
+    XB_TAKE(&b, s->Ekb, c * k, XB_SCR_PACKED);
+    XB_TAKE(&b, s->Qg, c * k, XB_SCR_PACKED);  XB_TAKE(&b, s->Kbar, c * k, XB_SCR_PACKED);
+    XB_TAKE(&b, s->Qh, c * k, XB_SCR_PACKED);  XB_TAKE(&b, s->Eq, c * k, XB_SCR_PACKED);
+    XB_TAKE(&b, s->Kh, c * k, XB_SCR_PACKED);  XB_TAKE(&b, s->Ek, c * k, XB_SCR_PACKED);
+    XB_TAKE(&b, s->T, c * k, XB_SCR_PACKED);
+    XB_TAKE(&b, s->A, c * c, XB_SCR_PACKED);   XB_TAKE(&b, s->dA, c * c, XB_SCR_PACKED);
+    XB_TAKE(&b, s->O, c * v, XB_SCR_PACKED);
+    XB_TAKE(&b, s->dQ, c * k, XB_SCR_PACKED);  XB_TAKE(&b, s->dK, c * k, XB_SCR_PACKED);
+    XB_TAKE(&b, s->dV, c * v, XB_SCR_PACKED);  XB_TAKE(&b, s->db, c * k, XB_SCR_PACKED);
+    XB_TAKE(&b, s->S, k * v, XB_SCR_PACKED);   XB_TAKE(&b, s->dS, k * v, XB_SCR_PACKED);
+    XB_TAKE(&b, s->D, k, XB_SCR_PACKED);
+    xb_scratch_pad(&b, 64);
+    return xb_scratch_floats(&b);
+}
+
 size_t xb_chunkscan_work(int C, int dk, int dv)
 {
-    size_t c = (size_t)C, k = (size_t)dk, v = (size_t)dv;
-    return c * k * 16 + c * v * 3 + 2 * c * c + 2 * k * v + k + 64;
+    work s;
+    return work_plan(NULL, C, dk, dv, &s);
 }
 
 static work carve(float *w, int C, int dk, int dv)
 {
-    size_t c = (size_t)C, k = (size_t)dk, v = (size_t)dv;
     work s;
-    s.Q = w; w += c * k;   s.K = w; w += c * k;   s.V = w; w += c * v;  s.G = w; w += c * k;
-    s.Bc = w; w += c * k;  s.Eb = w; w += c * k;  s.Ekb = w; w += c * k;
-    s.Qg = w; w += c * k;  s.Kbar = w; w += c * k;
-    s.Qh = w; w += c * k;  s.Eq = w; w += c * k;  s.Kh = w; w += c * k; s.Ek = w; w += c * k;
-    s.T = w; w += c * k;
-    s.A = w; w += c * c;   s.dA = w; w += c * c;
-    s.O = w; w += c * v;
-    s.dQ = w; w += c * k;  s.dK = w; w += c * k;  s.dV = w; w += c * v; s.db = w; w += c * k;
-    s.S = w; w += k * v;   s.dS = w; w += k * v;  s.D = w;
+    work_plan(w, C, dk, dv, &s);
     return s;
 }
 

@@ -9,18 +9,92 @@
 #include <string.h>
 
 #include "core/gemm.h"
+#include "core/scratch.h"
 #include "core/vmath.h"
 #include "core/xb.h"
 
-static size_t prep_floats(int C, int dh);
-static size_t slot_floats(int C, int dh);
+/* Step 1's scratch (chunk_prep): V, BK, BV [C × dh], AP [2C × C], T [C × C], β [C]. */
+typedef struct prep { float *V, *BK, *BV, *AP, *T, *bt; } prep;
+
+static size_t prep_plan(int C, int dh, float *base, prep *b)
+{
+    const size_t c = (size_t)C, cd = c * dh;
+    xb_scratch s = xb_scratch_at(base);
+    XB_TAKE(&s, b->V, cd, XB_SCR_PACKED);
+    XB_TAKE(&s, b->BK, cd, XB_SCR_PACKED);
+    XB_TAKE(&s, b->BV, cd, XB_SCR_PACKED);
+    XB_TAKE(&s, b->AP, 2 * c * c, XB_SCR_PACKED);
+    XB_TAKE(&s, b->T, c * c, XB_SCR_PACKED);
+    XB_TAKE(&s, b->bt, c, XB_SCR_PACKED);
+    return xb_scratch_floats(&s);
+}
+
+/* One chunk's slots: K | Q | W [3 × C × dh], U [C × dh], QWS [2C × dh], P [C × C]. */
+typedef struct slot { float *KQW, *U, *QWS, *P; } slot;
+
+static size_t slot_plan(int C, int dh, float *base, slot *b)
+{
+    const size_t cd = (size_t)C * dh;
+    xb_scratch s = xb_scratch_at(base);
+    XB_TAKE(&s, b->KQW, 3 * cd, XB_SCR_PACKED);
+    XB_TAKE(&s, b->U, cd, XB_SCR_PACKED);
+    XB_TAKE(&s, b->QWS, 2 * cd, XB_SCR_PACKED);
+    XB_TAKE(&s, b->P, (size_t)C * C, XB_SCR_PACKED);
+    return xb_scratch_floats(&s);
+}
+
+/* `work`, one alternative per use (they share the room):
+ *   backward:          Ss [(C + 1) × dh²] | U [C × dh] | G [dh²] | e, de, du, dkt, o [dh]
+ *   chunked forward:   a slot | S [dh²] | step 1's scratch
+ *   recurrent forward: S [dh²] | u, e, o [dh]
+ *   split step 1:      step 1's scratch;  split step 2: S [dh²]
+ * The first two keep room the size has always had past them (3 dh + 64 and 64 floats), so the
+ * mixers' n_scratch, sized from xb_deltarule_work, stay what they were. */
+typedef struct dwork {
+    float *Ss, *U, *G, *e, *de, *du, *dkt, *o;   /* backward */
+    float *slot, *S, *prep;                      /* chunked forward */
+    float *rS, *ru, *re, *ro;                    /* recurrent forward */
+    float *sprep, *sS;                           /* split steps 1 and 2 */
+} dwork;
+
+static size_t work_plan(int C, int dh, float *work, dwork *w)
+{
+    const size_t h = (size_t)dh, hh = h * h, c = (size_t)C;
+    slot sl;
+    prep pr;
+    xb_scratch s = xb_scratch_at(work);
+    xb_scratch_union u = xb_scratch_union_begin(&s);
+    XB_TAKE(&s, w->Ss, (c + 1) * hh, XB_SCR_PACKED);
+    XB_TAKE(&s, w->U, c * h, XB_SCR_PACKED);
+    XB_TAKE(&s, w->G, hh, XB_SCR_PACKED);
+    XB_TAKE(&s, w->e, h, XB_SCR_PACKED);
+    XB_TAKE(&s, w->de, h, XB_SCR_PACKED);
+    XB_TAKE(&s, w->du, h, XB_SCR_PACKED);
+    XB_TAKE(&s, w->dkt, h, XB_SCR_PACKED);
+    XB_TAKE(&s, w->o, h, XB_SCR_PACKED);
+    xb_scratch_pad(&s, 3 * h + 64);
+    xb_scratch_union_next(&s, &u);
+    XB_TAKE(&s, w->slot, slot_plan(C, dh, NULL, &sl), XB_SCR_PACKED);
+    XB_TAKE(&s, w->S, hh, XB_SCR_PACKED);
+    XB_TAKE(&s, w->prep, prep_plan(C, dh, NULL, &pr), XB_SCR_PACKED);
+    xb_scratch_pad(&s, 64);
+    xb_scratch_union_next(&s, &u);
+    XB_TAKE(&s, w->rS, hh, XB_SCR_PACKED);
+    XB_TAKE(&s, w->ru, h, XB_SCR_PACKED);
+    XB_TAKE(&s, w->re, h, XB_SCR_PACKED);
+    XB_TAKE(&s, w->ro, h, XB_SCR_PACKED);
+    xb_scratch_union_next(&s, &u);
+    XB_TAKE(&s, w->sprep, prep_plan(C, dh, NULL, &pr), XB_SCR_PACKED);
+    xb_scratch_union_next(&s, &u);
+    XB_TAKE(&s, w->sS, hh, XB_SCR_PACKED);
+    xb_scratch_union_end(&s, &u);
+    return xb_scratch_floats(&s);
+}
 
 size_t xb_deltarule_work(int C, int dh)
 {
-    size_t h = (size_t)dh, c = (size_t)C;
-    size_t rec = (c + 2) * h * h + c * h + 8 * h + 64;             /* recurrent fwd / backward */
-    size_t chk = slot_floats(C, dh) + h * h + prep_floats(C, dh) + 64;   /* chunked forward */
-    return rec > chk ? rec : chk;
+    dwork w;
+    return work_plan(C, dh, NULL, &w);
 }
 
 static inline int trow(const xb_deltarule *p, int tau) { return p->reverse ? p->L - 1 - tau : tau; }
@@ -48,7 +122,9 @@ void xb_deltarule_forward(const xb_deltarule *p, const float *q, const float *k,
 {
     const int dh = p->dh, L = p->L;
     const size_t hh = (size_t)dh * dh;
-    float *S = work, *u = S + hh, *e = u + dh, *ot = e + dh;
+    dwork w;
+    work_plan(p->C, dh, work, &w);
+    float *S = w.rS, *u = w.ru, *e = w.re, *ot = w.ro;
     memset(S, 0, hh * sizeof(float));
     for (int tau = 0; tau < L; tau++) {
         if (tau % p->C == 0) memcpy(ckpt + (size_t)(tau / p->C) * hh, S, hh * sizeof(float));
@@ -88,20 +164,15 @@ void xb_deltarule_forward_chunked(const xb_deltarule *p, const float *q, const f
 
 static int chunk_rows(const xb_deltarule *p, int j) { return xb_min(p->C, p->L - j * p->C); }
 
-/* Floats of step 1's scratch: V, BK, BV [C × dh], AP [2C × C], T [C × C], β [C]. */
-static size_t prep_floats(int C, int dh) { return 3 * (size_t)C * dh + 3 * (size_t)C * C + (size_t)C; }
-/* Floats of one chunk's slots. */
-static size_t slot_floats(int C, int dh) { return 6 * (size_t)C * dh + (size_t)C * C; }
-
 /* Step 1 (no state needed): the rows, A = K Kᵀ and P = tril(Q Kᵀ) (strict upper part zeroed),
  * T = (I + tril(diag(β) A, −1))⁻¹, W = T diag(β) K, U = T diag(β) V. */
 static void chunk_prep(const xb_deltarule *p, xb_deltarule_rows rows, void *ctx, const float *beta, int j,
                        float *KQW, float *U, float *Pout, float *tmp)
 {
     const int dh = p->dh, C = p->C, c0 = j * C, c = chunk_rows(p, j);
-    const size_t cd = (size_t)C * dh;
-    float *V = tmp, *BK = V + cd, *BV = BK + cd, *AP = BV + cd, *T = AP + 2 * (size_t)C * C;
-    float *bt = T + (size_t)C * C;
+    prep pr;
+    prep_plan(C, dh, tmp, &pr);
+    float *V = pr.V, *BK = pr.BK, *BV = pr.BV, *AP = pr.AP, *T = pr.T, *bt = pr.bt;
     float *K = KQW, *Q = KQW + (size_t)c * dh, *W = Q + (size_t)c * dh;
     const float *A = AP, *P = AP + (size_t)c * c;
     for (int i = 0; i < c; i++) {
@@ -165,56 +236,73 @@ void xb_deltarule_forward_chunked_rows(const xb_deltarule *p, xb_deltarule_rows 
                                        float *work)
 {
     const int dh = p->dh, C = p->C, nch = xb_deltarule_nchunks(p->L, C);
-    const size_t cd = (size_t)C * dh;
-    float *KQW = work, *U = KQW + 3 * cd, *QWS = U + cd, *P = QWS + 2 * cd, *S = P + (size_t)C * C;
-    float *tmp = S + (size_t)dh * dh;
+    dwork w;
+    slot sl;
+    work_plan(C, dh, work, &w);
+    slot_plan(C, dh, w.slot, &sl);
+    float *S = w.S;
     memset(S, 0, (size_t)dh * dh * sizeof(float));
     for (int j = 0; j < nch; j++) {
-        chunk_prep(p, rows, ctx, beta, j, KQW, U, P, tmp);
-        chunk_state(p, j, nch, KQW, U, QWS, S, ckpt);
-        chunk_out(p, j, P, U, QWS, o, accumulate);
+        chunk_prep(p, rows, ctx, beta, j, sl.KQW, sl.U, sl.P, w.prep);
+        chunk_state(p, j, nch, sl.KQW, sl.U, sl.QWS, S, ckpt);
+        chunk_out(p, j, sl.P, sl.U, sl.QWS, o, accumulate);
     }
+}
+
+/* The split form's store: one slot per chunk, each on 64 floats. */
+static size_t store_plan(int L, int C, int dh, float *store, float **base, size_t *stride)
+{
+    slot sl;
+    xb_scratch s = xb_scratch_at(store);
+    XB_TAKE_SLICES(&s, *base, (size_t)xb_deltarule_nchunks(L, C), slot_plan(C, dh, NULL, &sl), XB_SCR_64F,
+                   stride);
+    return xb_scratch_floats(&s);
 }
 
 size_t xb_deltarule_split_floats(int L, int C, int dh)
 {
-    return (size_t)xb_deltarule_nchunks(L, C) * xb_align64(slot_floats(C, dh));
+    float *base;
+    size_t stride;
+    return store_plan(L, C, dh, NULL, &base, &stride);
 }
 
-static void slots(const xb_deltarule *p, float *store, int j, float **KQW, float **U, float **QWS, float **P)
+/* chunk j's slot of the store */
+static slot slot_of(const xb_deltarule *p, float *store, int j)
 {
-    const size_t cd = (size_t)p->C * p->dh;
-    *KQW = store + (size_t)j * xb_align64(slot_floats(p->C, p->dh));
-    *U = *KQW + 3 * cd;
-    *QWS = *U + cd;
-    *P = *QWS + 2 * cd;
+    float *base;
+    size_t stride;
+    slot sl;
+    store_plan(p->L, p->C, p->dh, store, &base, &stride);
+    slot_plan(p->C, p->dh, base + (size_t)j * stride, &sl);
+    return sl;
 }
 
 void xb_deltarule_split_prep(const xb_deltarule *p, xb_deltarule_rows rows, void *ctx, const float *beta,
                              int j, float *store, float *work)
 {
-    float *KQW, *U, *QWS, *P;
-    slots(p, store, j, &KQW, &U, &QWS, &P);
-    chunk_prep(p, rows, ctx, beta, j, KQW, U, P, work);
+    slot sl = slot_of(p, store, j);
+    dwork w;
+    work_plan(p->C, p->dh, work, &w);
+    chunk_prep(p, rows, ctx, beta, j, sl.KQW, sl.U, sl.P, w.sprep);
 }
 
 void xb_deltarule_split_chain(const xb_deltarule *p, float *store, float *ckpt, float *work)
 {
     const int nch = xb_deltarule_nchunks(p->L, p->C);
-    float *S = work;
+    dwork w;
+    work_plan(p->C, p->dh, work, &w);
+    float *S = w.sS;
     memset(S, 0, (size_t)p->dh * p->dh * sizeof(float));
     for (int j = 0; j < nch; j++) {
-        float *KQW, *U, *QWS, *P;
-        slots(p, store, j, &KQW, &U, &QWS, &P);
-        chunk_state(p, j, nch, KQW, U, QWS, S, ckpt);
+        slot sl = slot_of(p, store, j);
+        chunk_state(p, j, nch, sl.KQW, sl.U, sl.QWS, S, ckpt);
     }
 }
 
 void xb_deltarule_split_out(const xb_deltarule *p, int j, float *store, float *o, int accumulate)
 {
-    float *KQW, *U, *QWS, *P;
-    slots(p, store, j, &KQW, &U, &QWS, &P);
-    chunk_out(p, j, P, U, QWS, o, accumulate);
+    slot sl = slot_of(p, store, j);
+    chunk_out(p, j, sl.P, sl.U, sl.QWS, o, accumulate);
 }
 
 void xb_deltarule_backward(const xb_deltarule *p, const float *q, const float *k, const float *v,
@@ -223,10 +311,12 @@ void xb_deltarule_backward(const xb_deltarule *p, const float *q, const float *k
 {
     const int dh = p->dh, L = p->L, C = p->C;
     const size_t hh = (size_t)dh * dh;
-    float *Ss = work;                         /* Ss[i] = state before step i of the chunk, i = 0..c */
-    float *U = Ss + ((size_t)C + 1) * hh;     /* u of each step [C × dh] */
-    float *G = U + (size_t)C * dh;            /* ∂L/∂S_t */
-    float *e = G + hh, *de = e + dh, *du = de + dh, *dkt = du + dh, *tmp = dkt + dh;
+    dwork w;
+    work_plan(C, dh, work, &w);
+    float *Ss = w.Ss;                         /* Ss[i] = state before step i of the chunk, i = 0..c */
+    float *U = w.U;                           /* u of each step [C × dh] */
+    float *G = w.G;                           /* ∂L/∂S_t */
+    float *e = w.e, *de = w.de, *du = w.du, *dkt = w.dkt, *tmp = w.o;
     memset(G, 0, hh * sizeof(float));
     const int nch = xb_deltarule_nchunks(L, C);
     for (int j = nch - 1; j >= 0; j--) {

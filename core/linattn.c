@@ -10,25 +10,37 @@
 #include <string.h>
 
 #include "core/gemm.h"
+#include "core/scratch.h"
 #include "core/vmath.h"
 #include "core/xb.h"
 
-/* Carve `n` floats from *p, keeping every piece 64-byte aligned. */
-static float *carve(float **p, size_t n)
+/* `work`, one layout for the three kernels that use it (each takes the slots it needs):
+ *   A, D [C × C] | rows [C × max(F, dv)]: dnum, or the decayed keys | dd, sa, sb [C] (dden and
+ *   the row scales a, b) | st [F·dv + F]: the state (S, z) or its gradient (dS, dz)
+ * then room the size has always counted past them: a second block of rows, a fourth C-vector, a
+ * second state and 12 × 16 floats of alignment slack, kept so that the mixers' n_scratch (which
+ * size per-thread work with xb_linattn_work_floats) stay what they were. */
+typedef struct lwork { float *A, *D, *rows, *dd, *sa, *sb, *st; } lwork;
+
+static size_t work_plan(int F, int dv, int C, float *work, lwork *w)
 {
-    float *r = *p;
-    *p += (n + 15) & ~(size_t)15;
-    return r;
+    const size_t c = (size_t)C, rw = (size_t)(F > dv ? F : dv), sf = xb_linattn_state_floats(F, dv);
+    xb_scratch s = xb_scratch_at(work);
+    XB_TAKE(&s, w->A, c * c, XB_SCR_PACKED);
+    XB_TAKE(&s, w->D, c * c, XB_SCR_PACKED);
+    XB_TAKE(&s, w->rows, c * rw, XB_SCR_PACKED);
+    XB_TAKE(&s, w->dd, c, XB_SCR_PACKED);
+    XB_TAKE(&s, w->sa, c, XB_SCR_PACKED);
+    XB_TAKE(&s, w->sb, c, XB_SCR_PACKED);
+    XB_TAKE(&s, w->st, sf, XB_SCR_PACKED);
+    xb_scratch_pad(&s, c * rw + c + sf + 16 * 12);
+    return xb_scratch_floats(&s);
 }
 
 size_t xb_linattn_work_floats(int F, int dv, int C)
 {
-    size_t w = (size_t)(F > dv ? F : dv);
-    size_t n = 2 * (size_t)C * C            /* A, D */
-             + 2 * (size_t)C * w            /* dnum, scaled rows */
-             + 4 * (size_t)C                /* dden, a, b, spare */
-             + 2 * xb_linattn_state_floats(F, dv); /* (S, z) and (dS, dz) */
-    return n + 16 * 12;                     /* alignment slack of carve() */
+    lwork w;
+    return work_plan(F, dv, C, NULL, &w);
 }
 
 /* ---- feature maps ------------------------------------------------------------------ */
@@ -148,9 +160,9 @@ void xb_linattn_bidir_backward(int n, int F, int dv, int C, const float *pq, con
                                float *dpk, float *dvout, int lddv, float *work)
 {
     const float *KV = state, *z = state + (size_t)F * dv;
-    float *p = work;
-    float *dn = carve(&p, (size_t)C * dv), *dd = carve(&p, (size_t)C);
-    float *dKV = carve(&p, (size_t)F * dv), *dz = carve(&p, (size_t)F);
+    lwork wk;
+    work_plan(F, dv, C, work, &wk);
+    float *dn = wk.rows, *dd = wk.dd, *dKV = wk.st, *dz = dKV + (size_t)F * dv;
     memset(dKV, 0, (size_t)F * dv * sizeof(float));
     memset(dz, 0, (size_t)F * sizeof(float));
     for (int r0 = 0; r0 < n; r0 += C) {
@@ -195,9 +207,9 @@ void xb_linattn_causal_forward(int n, int F, int dv, int C, const float *pq, con
                                const float *v, int ldv, const float *g, float eps, float *o, int ldo,
                                float *den, float *ckpt, float *work)
 {
-    float *p = work;
-    float *A = carve(&p, (size_t)C * C), *Kb = carve(&p, (size_t)C * F);
-    float *S = carve(&p, xb_linattn_state_floats(F, dv)), *z = S + (size_t)F * dv;
+    lwork wk;
+    work_plan(F, dv, C, work, &wk);
+    float *A = wk.A, *Kb = wk.rows, *S = wk.st, *z = S + (size_t)F * dv;
     const size_t sf = xb_linattn_state_floats(F, dv);
     memset(S, 0, sf * sizeof(float));
     float Gprev = g ? g[0] : 0.0f;
@@ -251,12 +263,11 @@ void xb_linattn_causal_backward(int n, int F, int dv, int C, const float *pq, co
                                 const float *den, const float *ckpt, const float *dout, int lddo,
                                 float *dpq, float *dpk, float *dvout, int lddv, float *work)
 {
-    float *p = work;
-    float *A = carve(&p, (size_t)C * C), *D = carve(&p, (size_t)C * C);
-    float *dn = carve(&p, (size_t)C * dv), *dd = carve(&p, (size_t)C);
-    float *sa = carve(&p, (size_t)C), *sb = carve(&p, (size_t)C);
+    lwork wk;
+    work_plan(F, dv, C, work, &wk);
+    float *A = wk.A, *D = wk.D, *dn = wk.rows, *dd = wk.dd, *sa = wk.sa, *sb = wk.sb;
     const size_t sf = xb_linattn_state_floats(F, dv);
-    float *dS = carve(&p, sf), *dz = dS + (size_t)F * dv;
+    float *dS = wk.st, *dz = dS + (size_t)F * dv;
     memset(dS, 0, sf * sizeof(float));
     for (int c = xb_linattn_nchunks(n, C) - 1; c >= 0; c--) {
         int r0 = c * C, nc = xb_min(C, n - r0);

@@ -102,7 +102,9 @@ typedef struct xb_mixer {
     /* Floats per sequence that forward keeps for backward. */
     size_t (*n_saved)(const xb_mixer_cfg *c, int N);
     /* Floats of scratch forward or backward needs for a whole batch (the larger of the two),
-     * per-thread buffers included (may read omp_get_max_threads()). May be NULL = 0. */
+     * per-thread buffers included (may read omp_get_max_threads()). May be NULL = 0. Written
+     * as a core/scratch.h list that forward and backward carve from too, so they cannot drift
+     * (tests/test_scratch.c guards every mixer's sizes). */
     size_t (*n_scratch)(const xb_mixer_cfg *c, int B, int N);
 
     /* y[B×N×d] = mixer(x). Overwrites y and saved[B × n_saved]. */
@@ -128,7 +130,8 @@ typedef struct xb_mixer {
      * the causal forward. */
     /* Floats of state for a sequence of up to n_max tokens. */
     size_t (*decode_state)(const xb_mixer_cfg *c, int n_max);
-    /* Floats of scratch decode_step and decode_prefill need, per-thread buffers included. */
+    /* Floats of scratch decode_step and decode_prefill need, per-thread buffers included
+     * (a core/scratch.h list too). */
     size_t (*decode_scratch)(const xb_mixer_cfg *c, int n_max);
     /* The state after tokens x[0 .. n) (n × d) without their outputs, in one pass (a GEMM for
      * a KV cache); NULL: the caller steps through the tokens. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/gemm.h"
+#include "core/scratch.h"
 #include "core/xb.h"
 
 /* Rows per block: at most 512 (a 512 × 768 block is 1.5 MB: in L2 on 2 MB-L2 cores, in the
@@ -42,10 +43,30 @@ void xb_proj_scatter(const xb_proj *p, int r0, int rows, const float *y, int ldy
 }
 
 /* One thread's block buffers: input rows [PROJ_MAX_ROWS × d], then output rows [… × ctot]. */
-static size_t in_floats(const xb_proj *p) { return xb_align64((size_t)PROJ_MAX_ROWS * p->d); }
-static size_t thread_floats(const xb_proj *p) { return in_floats(p) + xb_align64((size_t)PROJ_MAX_ROWS * p->ctot); }
+static size_t thread_plan(const xb_proj *p, float *base, float **in, float **out)
+{
+    xb_scratch s = xb_scratch_at(base);
+    XB_TAKE(&s, *in, (size_t)PROJ_MAX_ROWS * p->d, XB_SCR_64F);
+    XB_TAKE(&s, *out, (size_t)PROJ_MAX_ROWS * p->ctot, XB_SCR_64F);
+    return xb_scratch_floats(&s);
+}
 
-size_t xb_proj_block_floats(const xb_proj *p) { return (size_t)xb_max_threads() * thread_floats(p); }
+/* tmp: one slice of those per thread; the calling thread's two buffers (tmp NULL: measure) */
+static size_t tmp_plan(const xb_proj *p, float *tmp, float **in, float **out)
+{
+    float *slices;
+    size_t stride;
+    xb_scratch s = xb_scratch_at(tmp);
+    XB_TAKE_THREADS(&s, slices, thread_plan(p, NULL, in, out), XB_SCR_64F, &stride);
+    thread_plan(p, slices ? slices + (size_t)xb_thread_id() * stride : NULL, in, out);
+    return xb_scratch_floats(&s);
+}
+
+size_t xb_proj_block_floats(const xb_proj *p)
+{
+    float *in, *out;
+    return tmp_plan(p, NULL, &in, &out);
+}
 
 typedef struct job {
     const xb_proj *p;
@@ -61,7 +82,8 @@ typedef struct job {
 static void block(const job *j, int r0, int rows)
 {
     const xb_proj *p = j->p;
-    float *mine = j->tmp ? j->tmp + (size_t)xb_thread_id() * thread_floats(p) : NULL;
+    float *mine = NULL, *mine_out = NULL;
+    if (j->tmp) tmp_plan(p, j->tmp, &mine, &mine_out);
     const float *xb = j->x + (size_t)r0 * j->ldx;
     if (j->dst) {
         for (int i = 0; i < p->n; i++)
@@ -76,7 +98,7 @@ static void block(const job *j, int r0, int rows)
         xb = mine;
         ldx = p->d;
     }
-    float *yb = j->y ? j->y + (size_t)r0 * j->ldy : mine + in_floats(p);
+    float *yb = j->y ? j->y + (size_t)r0 * j->ldy : mine_out;
     int ldy = j->y ? j->ldy : p->ctot;
     xb_gemm(0, 0, rows, p->ctot, p->d, 1.0f, xb, ldx, j->wp, p->ctot, 0.0f, yb, ldy);
     if (j->epi) j->epi(r0, rows, yb, ldy, j->arg);

@@ -11,6 +11,7 @@
 
 #include <math.h>
 
+#include "core/scratch.h"
 #include "core/xb.h"
 
 #define CB XB_SELSCAN_CB
@@ -177,6 +178,22 @@ void xb_selscan_forward(int L, int nc, int n, int C,
     }
 }
 
+/* the backward's work: Ā_t and h_t of a chunk, one [s][c] state of n × CB per step each */
+static size_t work_plan(int n, int C, float *work, float **abuf, float **hbuf)
+{
+    const size_t slab = (size_t)n * CB;
+    xb_scratch s = xb_scratch_at(work);
+    XB_TAKE(&s, *abuf, (size_t)C * slab, XB_SCR_PACKED);
+    XB_TAKE(&s, *hbuf, (size_t)C * slab, XB_SCR_PACKED);
+    return xb_scratch_floats(&s);
+}
+
+size_t xb_selscan_work(int n, int C)
+{
+    float *a, *h;
+    return work_plan(n, C, NULL, &a, &h);
+}
+
 void xb_selscan_backward(int L, int nc, int n, int C,
                          const float *u, const float *dt, ptrdiff_t ld,
                          const float *Bm, const float *Cm, ptrdiff_t ldbc,
@@ -188,7 +205,8 @@ void xb_selscan_backward(int L, int nc, int n, int C,
     XB_ASSERT(nc >= 1 && nc <= CB && n >= 1 && n <= XB_SELSCAN_NMAX && C >= 1);
     const int ncp = (nc + LANES - 1) & ~(LANES - 1);
     const size_t slab = (size_t)n * CB;            /* one [s][c] state */
-    float *abuf = work, *hbuf = work + (size_t)C * slab;   /* exp(ΔA) and h of the chunk */
+    float *abuf, *hbuf;   /* exp(ΔA) and h of the chunk */
+    work_plan(n, C, work, &abuf, &hbuf);
     float g[XB_SELSCAN_NMAX * CB] __attribute__((aligned(64)));   /* carried Ā_{t+1} ⊙ g_{t+1} */
     float dAl[XB_SELSCAN_NMAX * CB] __attribute__((aligned(64)));
     float Al[XB_SELSCAN_NMAX * CB] __attribute__((aligned(64)));

@@ -37,7 +37,7 @@
 static inline int xb_selscan_nchunks(int L, int C) { return L <= 0 ? 0 : (L + C - 1) / C; }
 
 /* Floats of work buffer xb_selscan_backward needs: the chunk's Ā_t and h_t. */
-static inline size_t xb_selscan_work(int n, int C) { return 2 * (size_t)C * n * XB_SELSCAN_CB; }
+size_t xb_selscan_work(int n, int C);
 
 /* Forward over L steps of nc channels. Overwrites y (L rows) and ck (nchunks checkpoints). */
 void xb_selscan_forward(int L, int nc, int n, int C,

@@ -14,6 +14,7 @@
 #include "core/linattn.h"
 #include "core/mixer.h"
 #include "core/proj.h"
+#include "core/scratch.h"
 #include "core/vmath.h"
 #include "core/xb.h"
 
@@ -82,13 +83,31 @@ static size_t act_n_saved(const xb_mixer_cfg *c, int N) { return (size_t)N * (4 
 
 static xb_proj in_proj(const xb_mixer_cfg *c);
 
+/* Scratch: the forward's packed W_1|W_2 and the projection's per-thread blocks, or the
+ * backward's dY masked, dp, da1, da2. */
+typedef struct scr { float *wp, *tmp, *dym, *dp, *da1, *da2; } scr;
+
+static size_t scratch_plan(const xb_mixer_cfg *c, float *scratch, int B, int N, scr *b)
+{
+    const size_t r = (size_t)B * N;
+    xb_proj p = in_proj(c);
+    xb_scratch s = xb_scratch_at(scratch);
+    xb_scratch_union u = xb_scratch_union_begin(&s);
+    XB_TAKE(&s, b->wp, xb_proj_floats(&p), XB_SCR_PACKED);
+    XB_TAKE(&s, b->tmp, xb_proj_block_floats(&p), XB_SCR_64F);
+    xb_scratch_union_next(&s, &u);
+    XB_TAKE(&s, b->dym, r * c->d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dp, r * c->d_ff, XB_SCR_PACKED);
+    XB_TAKE(&s, b->da1, r * c->d_ff, XB_SCR_PACKED);
+    XB_TAKE(&s, b->da2, r * c->d_ff, XB_SCR_PACKED);
+    xb_scratch_union_end(&s, &u);
+    return xb_scratch_floats(&s);
+}
+
 static size_t act_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
-    size_t r = (size_t)B * N;
-    xb_proj p = in_proj(c);
-    size_t fwd = xb_align64(xb_proj_floats(&p)) + xb_proj_block_floats(&p);   /* packed W_1|W_2, blocks */
-    size_t bwd = r * c->d + 3 * r * c->d_ff;                                  /* dY masked, dp, da1, da2 */
-    return fwd > bwd ? fwd : bwd;
+    scr b;
+    return scratch_plan(c, NULL, B, N, &b);
 }
 
 typedef struct act_saved { float *a1, *h1, *h2, *p, *r1, *r2; } act_saved;
@@ -199,7 +218,9 @@ static void act_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     const size_t nd = (size_t)N * d;
     act_job job = {c, w, saved, len, N, layout(c)};
     xb_proj p = in_proj(c);
-    float *wp = scratch, *tmp = wp + xb_align64(xb_proj_floats(&p));
+    scr sc;
+    scratch_plan(c, scratch, B, N, &sc);
+    float *wp = sc.wp, *tmp = sc.tmp;
     const float *ws[2] = {w + job.o.w1, w + job.o.w2};
     xb_proj_pack(&p, ws, wp);
     xb_proj_forward(&p, B * N, x, d, wp, NULL, 0, tmp, in_epilogue, &job);
@@ -221,7 +242,9 @@ static void act_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     const int d = c->d, f = c->d_ff, R = B * N;
     const size_t nd = (size_t)N * d, nf = (size_t)N * f;
     act_w o = layout(c);
-    float *dym = scratch, *dp = dym + (size_t)R * d, *da1 = dp + (size_t)R * f, *da2 = da1 + (size_t)R * f;
+    scr sc;
+    scratch_plan(c, scratch, B, N, &sc);
+    float *dym = sc.dym, *dp = sc.dp, *da1 = sc.da1, *da2 = sc.da2;
     for (int b = 0; b < B; b++) {
         int n = xb_len(len, b, N);
         memcpy(dym + b * nd, dy + b * nd, (size_t)n * d * sizeof(float));
@@ -327,17 +350,29 @@ static void act_reference(const xb_mixer_cfg *c, const float *w, const float *x,
 
 static size_t activator_decode_state(const xb_mixer_cfg *c, int n_max) { (void)c; (void)n_max; return 0; }
 
+/* the forward of one token: its saved floats, then its scratch */
+static size_t decode_plan(const xb_mixer_cfg *c, float *scratch, float **saved, float **fwd)
+{
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, *saved, act_n_saved(c, 1), XB_SCR_PACKED);
+    XB_TAKE(&s, *fwd, act_n_scratch(c, 1, 1), XB_SCR_64F);
+    return xb_scratch_floats(&s);
+}
+
 static size_t activator_decode_scratch(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
-    return xb_align64(act_n_saved(c, 1)) + act_n_scratch(c, 1, 1);
+    float *saved, *fwd;
+    return decode_plan(c, NULL, &saved, &fwd);
 }
 
 static void activator_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x,
                                   int t, float *state, float *y, float *scratch)
 {
     (void)n_max; (void)t; (void)state;
-    act_forward(c, w, x, NULL, y, scratch, scratch + xb_align64(act_n_saved(c, 1)), 1, 1);
+    float *saved, *fwd;
+    decode_plan(c, scratch, &saved, &fwd);
+    act_forward(c, w, x, NULL, y, saved, fwd, 1, 1);
 }
 
 const xb_mixer xb_mixer_activator = {

@@ -41,6 +41,7 @@
 
 #include "core/attn.h"
 #include "core/rng.h"
+#include "core/scratch.h"
 #include "core/xb.h"
 
 #define MAXSEL 5   /* window and global blocks of a middle query block */
@@ -170,11 +171,6 @@ static int bb_kgroup(const void *ctx, int j, int K, int *keys, int *nkeys, int *
 
 /* ---- the mixer ---- */
 
-static size_t table_ints(const xb_mixer_cfg *c, int N)
-{
-    return xb_align64((size_t)c->heads * xb_bigbird_blocks(c, N) * c->random_blocks);
-}
-
 /* the mask of sequences of real length L in rows of N */
 static bb_mask bb_make(const xb_mixer_cfg *c, int N, int L, const int *table)
 {
@@ -238,13 +234,24 @@ static size_t bb_n_saved(const xb_mixer_cfg *c, int N)
     return xb_attn_layer_saved(&l, N);
 }
 
-/* the table (ints, in float slots) | the layer's scratch */
-static size_t bb_n_scratch(const xb_mixer_cfg *c, int B, int N)
+/* the table (heads × blocks × r_b ints, for rows of N) | the layer's scratch */
+typedef struct scr { int *table; float *layer; } scr;
+
+static size_t scratch_plan(const xb_mixer_cfg *c, int B, int N, float *scratch, scr *b)
 {
     bb_mask m = bb_make(c, N, N, NULL);
     xb_attn_groups g = bb_groups(&m);
     xb_attn_layer l = bb_layer(c, &g);
-    return table_ints(c, N) + xb_attn_layer_scratch(&l, B, N);
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->table, (size_t)c->heads * xb_bigbird_blocks(c, N) * c->random_blocks, XB_SCR_PACKED);
+    XB_TAKE(&s, b->layer, xb_attn_layer_scratch(&l, B, N), XB_SCR_64F);
+    return xb_scratch_floats(&s);
+}
+
+static size_t bb_n_scratch(const xb_mixer_cfg *c, int B, int N)
+{
+    scr b;
+    return scratch_plan(c, B, N, NULL, &b);
 }
 
 /* The runs of consecutive sequences of one length: the end of the run starting at s0. */
@@ -260,7 +267,9 @@ static int run_end(const int *len, int s0, int B, int N)
 static void bb_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len, float *y,
                        float *saved, float *scratch, int B, int N)
 {
-    int *table = (int *)scratch;
+    scr sc;
+    scratch_plan(c, B, N, scratch, &sc);
+    int *table = sc.table;
     const size_t nd = (size_t)N * c->d, ns = bb_n_saved(c, N);
     for (int s0 = 0, s1; s0 < B; s0 = s1) {
         s1 = run_end(len, s0, B, N);
@@ -270,7 +279,7 @@ static void bb_forward(const xb_mixer_cfg *c, const float *w, const float *x, co
         xb_attn_groups g = bb_groups(&m);
         xb_attn_layer l = bb_layer(c, &g);
         xb_attn_layer_forward(&l, w, x + s0 * nd, len ? len + s0 : NULL, y + s0 * nd, saved + s0 * ns,
-                              scratch + table_ints(c, N), s1 - s0, N);
+                              sc.layer, s1 - s0, N);
     }
 }
 
@@ -278,7 +287,9 @@ static void bb_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
                         const float *saved, const float *dy, float *dx, float *dw, float *scratch, int B,
                         int N)
 {
-    int *table = (int *)scratch;
+    scr sc;
+    scratch_plan(c, B, N, scratch, &sc);
+    int *table = sc.table;
     const size_t nd = (size_t)N * c->d, ns = bb_n_saved(c, N);
     for (int s0 = 0, s1; s0 < B; s0 = s1) {
         s1 = run_end(len, s0, B, N);
@@ -288,7 +299,7 @@ static void bb_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
         xb_attn_groups g = bb_groups(&m);
         xb_attn_layer l = bb_layer(c, &g);
         xb_attn_layer_backward(&l, w, x + s0 * nd, len ? len + s0 : NULL, saved + s0 * ns, dy + s0 * nd,
-                               dx + s0 * nd, dw, scratch + table_ints(c, N), s1 - s0, N);
+                               dx + s0 * nd, dw, sc.layer, s1 - s0, N);
     }
 }
 
@@ -374,9 +385,19 @@ static void bb_reference(const xb_mixer_cfg *c, const float *w, const float *x, 
 static int spans_per_head(const xb_mixer_cfg *c) { return c->random_blocks + 3; }
 
 /* spans (h · spans_per_head) | off (h + 1) | row (r) | moved (2r), ints; then the layer's step */
-static size_t bb_list_floats(const xb_mixer_cfg *c)
+typedef struct dscr { xb_attn_span *sp; int *off, *row, *moved; float *keys; } dscr;
+
+static size_t decode_plan(const xb_mixer_cfg *c, float *scratch, dscr *b)
 {
-    return xb_align64(2 * (size_t)c->heads * spans_per_head(c) + c->heads + 1 + 3 * (size_t)c->random_blocks);
+    const size_t h = (size_t)c->heads, r = (size_t)c->random_blocks;
+    xb_attn_layer l = bb_layer(c, NULL);
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->sp, h * spans_per_head(c), XB_SCR_PACKED);
+    XB_TAKE(&s, b->off, h + 1, XB_SCR_PACKED);
+    XB_TAKE(&s, b->row, r, XB_SCR_PACKED);
+    XB_TAKE(&s, b->moved, 2 * r, XB_SCR_PACKED);
+    XB_TAKE(&s, b->keys, xb_attn_layer_decode_keys_scratch(&l, c->heads * spans_per_head(c)), XB_SCR_64F);
+    return xb_scratch_floats(&s);
 }
 
 static size_t bb_decode_state(const xb_mixer_cfg *c, int n_max)
@@ -388,8 +409,8 @@ static size_t bb_decode_state(const xb_mixer_cfg *c, int n_max)
 static size_t bb_decode_scratch(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
-    xb_attn_layer l = bb_layer(c, NULL);
-    return bb_list_floats(c) + xb_attn_layer_decode_keys_scratch(&l, c->heads * spans_per_head(c));
+    dscr b;
+    return decode_plan(c, NULL, &b);
 }
 
 static void bb_decode_prefill(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int n,
@@ -412,8 +433,10 @@ static void bb_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
 {
     XB_ASSERT(c->causal);
     const int b = c->block, nb = xb_bigbird_blocks(c, n_max), I = t / b, h = c->heads;
-    xb_attn_span *sp = (xb_attn_span *)scratch;
-    int *off = (int *)(sp + (size_t)h * spans_per_head(c)), *row = off + h + 1, *moved = row + c->random_blocks;
+    dscr sc;
+    decode_plan(c, scratch, &sc);
+    xb_attn_span *sp = sc.sp;
+    int *off = sc.off, *row = sc.row, *moved = sc.moved;
     int n = 0;
     for (int j = 0; j < h; j++) {
         off[j] = n;
@@ -430,7 +453,7 @@ static void bb_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
     }
     off[h] = n;
     xb_attn_layer l = bb_layer(c, NULL);
-    xb_attn_layer_decode_keys(&l, n_max, w, x, t, sp, off, state, y, scratch + bb_list_floats(c));
+    xb_attn_layer_decode_keys(&l, n_max, w, x, t, sp, off, state, y, sc.keys);
 }
 
 const xb_mixer xb_mixer_bigbird = {

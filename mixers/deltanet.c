@@ -30,6 +30,7 @@
 #include "core/gemm.h"
 #include "core/mixer.h"
 #include "core/proj.h"
+#include "core/scratch.h"
 #include "core/vmath.h"
 #include "core/xb.h"
 
@@ -125,20 +126,56 @@ static sv get_sv(const dims *m, float *s, int B, int N)
 static xb_proj in_proj(const dims *m);
 static int use_split(const dims *m, int B);
 
+/* Scratch: first the backward's 15 R × d and 3 R × h buffers, or the forward's split scans'
+ * slots (when use_split); then `work`, which holds in turn the packed input weights and the
+ * projections' per-thread blocks, the scans' per-thread work (forward and backward), and the
+ * output projection's blocks; then 64 floats of room the size has always had (kept:
+ * bytes_analytic records it). */
+typedef struct scr {
+    float *dym, *U, *dO, *Z[3], *Act[3], *dAct[3], *dP[3], *nrm[2], *dbeta;   /* backward */
+    float *store;                                                             /* split forward */
+    float *wp, *tmp, *work, *otmp;
+    size_t wsz, per;
+} scr;
+
+static size_t scratch_plan(const dims *m, float *scratch, int B, int N, scr *b)
+{
+    const size_t R = (size_t)B * N, d = (size_t)m->d;
+    xb_proj p = in_proj(m);
+    xb_scratch s = xb_scratch_at(scratch);
+    xb_scratch_union u = xb_scratch_union_begin(&s);
+    XB_TAKE(&s, b->dym, R * d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->U, R * d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dO, R * d, XB_SCR_PACKED);
+    for (int a = 0; a < 3; a++) XB_TAKE(&s, b->Z[a], R * d, XB_SCR_PACKED);
+    for (int a = 0; a < 3; a++) XB_TAKE(&s, b->Act[a], R * d, XB_SCR_PACKED);
+    for (int a = 0; a < 3; a++) XB_TAKE(&s, b->dAct[a], R * d, XB_SCR_PACKED);
+    for (int a = 0; a < 3; a++) XB_TAKE(&s, b->dP[a], R * d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->nrm[0], R * m->h, XB_SCR_PACKED);
+    XB_TAKE(&s, b->nrm[1], R * m->h, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dbeta, R * m->h, XB_SCR_PACKED);
+    xb_scratch_union_next(&s, &u);
+    XB_TAKE_SLICES(&s, b->store, use_split(m, B) ? (size_t)B * m->h : 0,
+                   xb_deltarule_split_floats(N, m->C, m->dh), XB_SCR_PACKED, &b->per);
+    xb_scratch_union_end(&s, &u);
+    u = xb_scratch_union_begin(&s);
+    XB_TAKE(&s, b->wp, xb_align64(xb_proj_floats(&p)), XB_SCR_PACKED);
+    XB_TAKE(&s, b->tmp, xb_proj_block_floats(&p), XB_SCR_PACKED);
+    xb_scratch_union_next(&s, &u);
+    XB_TAKE_THREADS(&s, b->work, xb_align64(xb_deltarule_work(m->C, m->dh)), XB_SCR_PACKED, &b->wsz);
+    xb_scratch_union_next(&s, &u);
+    xb_proj po = xb_proj_make(m->d, 1, &m->d);
+    XB_TAKE(&s, b->otmp, xb_proj_block_floats(&po), XB_SCR_PACKED);
+    xb_scratch_union_end(&s, &u);
+    xb_scratch_pad(&s, 64);
+    return xb_scratch_floats(&s);
+}
+
 static size_t dn_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     dims m = get_dims(c);
-    const size_t R = (size_t)B * N;
-    xb_proj p = in_proj(&m);
-    /* forward: `work` only, the packed input weights and the projections' per-thread blocks,
-     * the scans' per-thread work in between; backward: 15 R × d and 3 R × h buffers, then
-     * `work` */
-    size_t proj = xb_align64(xb_proj_floats(&p)) + xb_proj_block_floats(&p);
-    size_t scans = (size_t)xb_max_threads() * xb_align64(xb_deltarule_work(m.C, m.dh));
-    size_t work = proj > scans ? proj : scans, bwd = R * (15 * (size_t)m.d + 3 * m.h);
-    /* the forward's split scans keep their slots after `work` */
-    size_t split = use_split(&m, B) ? (size_t)B * m.h * xb_deltarule_split_floats(N, m.C, m.dh) : 0;
-    return (bwd > split ? bwd : split) + work + 64;
+    scr b;
+    return scratch_plan(&m, NULL, B, N, &b);
 }
 
 static inline float sigm(float z) { return xb_vsigmoid(z); }   /* core/vmath.h: vectorises */
@@ -383,25 +420,22 @@ static void dn_forward(const xb_mixer_cfg *c, const float *w, const float *x, co
     const int R = B * N, d = m.d;
     const float *W[3] = {w + toff(c, T_WQ), w + toff(c, T_WK), w + toff(c, T_WV)}, *taps[3];
     taps_of(c, w, taps);
-    float *work = scratch;
-    const size_t wsz = xb_align64(xb_deltarule_work(m.C, m.dh));
+    scr sc;
+    scratch_plan(&m, scratch, B, N, &sc);
     {   /* P_q, P_k, P_v and β = σ(X W_beta) as one product; its buffers live in `work` until the scans */
         xb_proj p = in_proj(&m);
-        float *wp = work, *tmp = wp + xb_align64(xb_proj_floats(&p));
+        float *wp = sc.wp, *tmp = sc.tmp;
         const float *ws[4] = {W[0], W[1], W[2], w + toff(c, T_WB)};
         xb_proj_pack(&p, ws, wp);
         proj_job job = {&p, &s};
         xb_proj_forward(&p, R, x, d, wp, NULL, 0, tmp, proj_epilogue, &job);
     }
-    float *store = work + xb_align64((size_t)xb_max_threads() * wsz);   /* split form only */
-    for (int dir = 0; dir < m.dirs; dir++) scan_fwd(&m, &s, taps, dir, len, B, N, work, wsz, store);
+    for (int dir = 0; dir < m.dirs; dir++) scan_fwd(&m, &s, taps, dir, len, B, N, sc.work, sc.wsz, sc.store);
     xb_zero_pad_rows(s.o, len, B, N, d);
     /* Y = RMSNorm_head(o) W_O, the norm made per block of rows right before its product */
     xb_proj po = xb_proj_make(d, 1, &d);
     norm_job nj = {&m, &s, w + toff(c, T_NW)};
-    xb_proj pin = in_proj(&m);
-    XB_ASSERT(xb_proj_block_floats(&po) <= xb_proj_block_floats(&pin));   /* `work` holds either */
-    xb_proj_forward_rows(&po, R, norm_prologue, &nj, w + toff(c, T_WO), y, d, work, NULL, NULL);
+    xb_proj_forward_rows(&po, R, norm_prologue, &nj, w + toff(c, T_WO), y, d, sc.otmp, NULL, NULL);
     xb_zero_pad_rows(y, len, B, N, d);
 }
 
@@ -418,19 +452,12 @@ static void dn_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
     float *dW[3] = {dw + toff(c, T_WQ), dw + toff(c, T_WK), dw + toff(c, T_WV)};
     float *dtaps[3] = {dw + toff(c, T_CQ), dw + toff(c, T_CK), dw + toff(c, T_CV)};
     taps_of(c, w, taps);
-    float *p = scratch;
-    float *dym = p; p += R * d;
-    float *U = p; p += R * d;
-    float *dO = p; p += R * d;
-    float *Z[3], *Act[3], *dAct[3], *dP[3], *nrm[2];
-    for (int a = 0; a < 3; a++) { Z[a] = p; p += R * d; }
-    for (int a = 0; a < 3; a++) { Act[a] = p; p += R * d; }
-    for (int a = 0; a < 3; a++) { dAct[a] = p; p += R * d; }
-    for (int a = 0; a < 3; a++) { dP[a] = p; p += R * d; }
-    nrm[0] = p; p += R * m.h; nrm[1] = p; p += R * m.h;
-    float *dbeta = p; p += R * m.h;
-    float *work = p;
-    const size_t wsz = xb_align64(xb_deltarule_work(m.C, m.dh));
+    scr sc;
+    scratch_plan(&m, scratch, B, N, &sc);
+    float *dym = sc.dym, *U = sc.U, *dO = sc.dO, *dbeta = sc.dbeta, *work = sc.work;
+    float *const *Z = sc.Z, *const *Act = sc.Act, *const *dAct = sc.dAct, *const *dP = sc.dP;
+    float *const *nrm = sc.nrm;
+    const size_t wsz = sc.wsz;
 
     memcpy(dym, dy, R * d * sizeof(float));
     xb_zero_pad_rows(dym, len, B, N, d);
@@ -623,11 +650,25 @@ static size_t dn_decode_state(const xb_mixer_cfg *c, int n_max)
     return 3 * (size_t)m.K * m.d + (size_t)m.h * m.dh * m.dh;
 }
 
+/* the activations q̂, k̂, v [3 × d]; o [d]; β [h]; u = Sᵀk [d_h] */
+typedef struct dscr { float *A, *o, *beta, *u; } dscr;
+
+static size_t decode_plan(const dims *m, float *scratch, dscr *b)
+{
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->A, 3 * (size_t)m->d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->o, (size_t)m->d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->beta, (size_t)m->h, XB_SCR_PACKED);
+    XB_TAKE(&s, b->u, (size_t)m->dh, XB_SCR_PACKED);
+    return xb_scratch_floats(&s);
+}
+
 static size_t dn_decode_scratch(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
     dims m = get_dims(c);
-    return 4 * (size_t)m.d + m.h + m.dh;
+    dscr b;
+    return decode_plan(&m, NULL, &b);
 }
 
 static void dn_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
@@ -638,7 +679,9 @@ static void dn_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
     const int d = m.d, dh = m.dh, K = m.K;
     const float *W[3] = {w + toff(c, T_WQ), w + toff(c, T_WK), w + toff(c, T_WV)}, *taps[3];
     taps_of(c, w, taps);
-    float *A = scratch, *o = A + 3 * (size_t)d, *beta = o + d, *u = beta + m.h;
+    dscr sc;
+    decode_plan(&m, scratch, &sc);
+    float *A = sc.A, *o = sc.o, *beta = sc.beta, *u = sc.u;
     float *S0 = state + 3 * (size_t)K * d;
     for (int a = 0; a < 3; a++) {
         float *hist = state + (size_t)a * K * d;   /* P_a of the last K tokens, slot t mod K */

@@ -25,6 +25,7 @@
 
 #include "core/linattn.h"
 #include "core/mixer.h"
+#include "core/scratch.h"
 #include "core/xb.h"
 
 #define PLAN_CACHE 256
@@ -48,11 +49,27 @@ static int spec_cols(int d) { return pad8(d / 2 + 1); }
  * thread a row block (ROW_BLOCK × pad16(d) floats) and, for n > COL_GATHER, a column block
  * (COL_BLOCK × pad8(n) complex). FFTW always sees 64-byte aligned arrays with fixed strides: the
  * same SIMD plans whatever the alignment of x and scratch, so results do not depend on it. */
-static size_t spec_floats(const xb_mixer_cfg *c, int N) { return xb_align64(2 * (size_t)N * spec_cols(c->d)); }
-static size_t rowbuf_floats(int d) { return xb_align64((size_t)ROW_BLOCK * pad16(d)); }
-static size_t gather_floats(int N) { return N > COL_GATHER ? xb_align64(2 * (size_t)COL_BLOCK * pad8(N)) : 0; }
-static size_t thread_floats(int d, int N) { return rowbuf_floats(d) + gather_floats(N); }
-static float *align_up(float *p) { return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63); }
+typedef struct scr { fftwf_complex *Z; float *t; size_t ts; } scr;
+
+/* one thread's row block R and column block G (base NULL: measure) */
+static size_t thread_plan(int d, int N, float *base, float **R, fftwf_complex **G)
+{
+    xb_scratch s = xb_scratch_at(base);
+    XB_TAKE(&s, *R, (size_t)ROW_BLOCK * pad16(d), XB_SCR_PACKED);
+    XB_TAKE(&s, *G, N > COL_GATHER ? (size_t)COL_BLOCK * pad8(N) : 0, XB_SCR_64F);
+    return xb_scratch_floats(&s);
+}
+
+/* Z, then the threads' blocks, each part on 64 floats from the first line at or after scratch */
+static size_t scratch_plan(const xb_mixer_cfg *c, int N, float *scratch, scr *b)
+{
+    float *R;
+    fftwf_complex *G;
+    xb_scratch s = xb_scratch_at_line(scratch);
+    XB_TAKE(&s, b->Z, (size_t)N * spec_cols(c->d), XB_SCR_64F);
+    XB_TAKE_THREADS(&s, b->t, thread_plan(c->d, N, NULL, &R, &G), XB_SCR_64F, &b->ts);
+    return xb_scratch_floats(&s);
+}
 
 /* The four plans of one length: full and remainder blocks of both passes. */
 typedef struct fplans { fftwf_plan row, row_rem, col, col_rem; } fplans;
@@ -107,7 +124,8 @@ static size_t fnet_n_saved(const xb_mixer_cfg *c, int N) { (void)c; (void)N; ret
 static size_t fnet_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     (void)B;
-    return 16 + spec_floats(c, N) + (size_t)xb_max_threads() * thread_floats(c->d, N);
+    scr b;
+    return scratch_plan(c, N, NULL, &b);
 }
 
 /* y[b] = Re(F_n x[b] F_d) for each sequence; rows ≥ len[b] of y are 0. Overwrites y. */
@@ -116,19 +134,23 @@ static void fourier2d(const xb_mixer_cfg *c, const float *x, const int *len, flo
 {
     const int d = c->d, dc = d / 2 + 1, dcp = spec_cols(d), dp = pad16(d);
     const size_t nd = (size_t)N * d;
-    float *base = align_up(scratch);
-    fftwf_complex *Z = (fftwf_complex *)base;
-    float *tbuf = base + spec_floats(c, N);
+    scr sc;
+    scratch_plan(c, N, scratch, &sc);
+    fftwf_complex *Z = sc.Z;
+    float *R0;
+    fftwf_complex *G0;
+    thread_plan(d, N, sc.t, &R0, &G0);   /* thread 0's blocks: the kinds and alignment for planning */
     for (int b = 0; b < B; b++) {
         const int n = xb_len(len, b, N), npad = pad8(n);
         const float *xb = x + b * nd;
         float *yb = y + b * nd;
-        fplans f = get_plans(n, d, tbuf, Z, (fftwf_complex *)(tbuf + rowbuf_floats(d)));
+        fplans f = get_plans(n, d, R0, Z, G0);
         const int nrb = (n + ROW_BLOCK - 1) / ROW_BLOCK, ncb = (dc + COL_BLOCK - 1) / COL_BLOCK;
         #pragma omp parallel
         {
-            float *R = tbuf + (size_t)xb_thread_id() * thread_floats(d, N);
-            fftwf_complex *G = (fftwf_complex *)(R + rowbuf_floats(d));
+            float *R;
+            fftwf_complex *G;
+            thread_plan(d, N, sc.t + (size_t)xb_thread_id() * sc.ts, &R, &G);
             #pragma omp for schedule(static)
             for (int k = 0; k < nrb; k++) {   /* rows: copy a block to R, r2c into Z */
                 int r0 = k * ROW_BLOCK, w = xb_min(ROW_BLOCK, n - r0);

@@ -24,6 +24,7 @@
 #include "core/gemm.h"
 #include "core/mixer.h"
 #include "core/proj.h"
+#include "core/scratch.h"
 #include "core/vmath.h"
 #include "core/xb.h"
 
@@ -141,16 +142,48 @@ static sv get_sv(const dims *m, float *s, int B, int N)
 
 static xb_proj in_proj(const dims *m);
 
+/* Scratch, forward: the packed input weights, per-thread projection blocks, the scans'
+ * per-thread work and decays; or backward: dY masked, U, dU, dO, dv, dr [R × d_v], dq, dk, dg
+ * [R × d_k], dh1 [R × 16] and the scans' work. Then 64 floats of room the size has always had
+ * (kept: bytes_analytic records it). */
+typedef struct scr {
+    float *wp, *tmp, *work, *dec;                                        /* forward */
+    float *dym, *U, *dU, *dO, *dv, *dr, *dq, *dk, *dg, *dh1, *bwork;     /* backward */
+    size_t wsz;
+} scr;
+
+static size_t scratch_plan(const dims *m, float *scratch, int B, int N, scr *b)
+{
+    const size_t R = (size_t)B * N, wn = xb_align64(xb_chunkscan_work(m->C, m->dkh, m->dvh));
+    xb_proj p = in_proj(m);
+    xb_scratch s = xb_scratch_at(scratch);
+    xb_scratch_union u = xb_scratch_union_begin(&s);
+    XB_TAKE(&s, b->wp, xb_proj_floats(&p), XB_SCR_64F);
+    XB_TAKE(&s, b->tmp, xb_proj_block_floats(&p), XB_SCR_64F);
+    XB_TAKE_THREADS(&s, b->work, wn, XB_SCR_PACKED, &b->wsz);
+    XB_TAKE(&s, b->dec, xb_chunkscan_many_dec(B * m->h, xb_chunkscan_nchunks(N, m->C), m->dkh), XB_SCR_PACKED);
+    xb_scratch_union_next(&s, &u);
+    XB_TAKE(&s, b->dym, R * m->d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->U, R * m->dv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dU, R * m->dv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dO, R * m->dv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dv, R * m->dv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dr, R * m->dv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dq, R * m->dk, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dk, R * m->dk, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dg, R * m->dk, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dh1, R * GLA_RANK, XB_SCR_PACKED);
+    XB_TAKE_THREADS(&s, b->bwork, wn, XB_SCR_PACKED, &b->wsz);
+    xb_scratch_union_end(&s, &u);
+    xb_scratch_pad(&s, 64);
+    return xb_scratch_floats(&s);
+}
+
 static size_t gla_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     dims m = get_dims(c);
-    const size_t R = (size_t)B * N;
-    const size_t bwd = R * ((size_t)m.d + 5 * m.dv + 3 * m.dk + GLA_RANK);
-    xb_proj p = in_proj(&m);
-    /* packed input weights, per-thread projection blocks, decays */
-    const size_t fwd = xb_align64(xb_proj_floats(&p)) + xb_proj_block_floats(&p) +
-                       (size_t)B * m.h * xb_chunkscan_nchunks(N, m.C) * m.dkh;
-    return (fwd > bwd ? fwd : bwd) + (size_t)xb_max_threads() * xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh)) + 64;
+    scr b;
+    return scratch_plan(&m, NULL, B, N, &b);
 }
 
 /* σ and logsigmoid from core/vmath.h (vectorisable; logsigmoid without overflow) */
@@ -326,15 +359,14 @@ static void gla_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     sv s = get_sv(&m, saved, B, N);
     const int R = B * N;
     xb_proj p = in_proj(&m);
-    float *wp = scratch, *tmp = wp + xb_align64(xb_proj_floats(&p));
-    float *work = tmp + xb_proj_block_floats(&p);
+    scr sc;
+    scratch_plan(&m, scratch, B, N, &sc);
+    float *wp = sc.wp, *tmp = sc.tmp, *work = sc.work, *dec = sc.dec;
     const float *ws[5] = {W.WQ, W.WK, W.WV, W.WR, W.Wg1};
     xb_proj_pack(&p, ws, wp);
     proj_job job = {&m, &p, &s, &W};
     xb_proj_forward(&p, R, x, m.d, wp, NULL, 0, tmp, proj_epilogue, &job);
-    const size_t wsz = xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh));
-    float *dec = work + (size_t)xb_max_threads() * wsz;
-    scan_all_forward(&m, &s, s.la, len, work, wsz, dec, B, N);
+    scan_all_forward(&m, &s, s.la, len, work, sc.wsz, dec, B, N);
     /* Y = U W_O with U made per block in cache (out_prologue), never written whole */
     xb_proj po = xb_proj_make(m.dv, 1, &m.d);
     XB_ASSERT(xb_proj_block_floats(&po) <= xb_proj_block_floats(&p));   /* shares tmp */
@@ -356,9 +388,10 @@ static void gla_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     float *dWg1 = dw + tensor_off(c, T_WG1), *dWg2 = dw + tensor_off(c, T_WG2), *dbg2 = dw + tensor_off(c, T_BG2);
     float *dWR = dw + tensor_off(c, T_WR), *dnw = dw + tensor_off(c, T_NW), *dWO = dw + tensor_off(c, T_WO);
     const size_t R = (size_t)B * N;
-    float *dym = scratch, *U = dym + R * m.d, *dU = U + R * m.dv, *dO = dU + R * m.dv;
-    float *dv = dO + R * m.dv, *dr = dv + R * m.dv, *dq = dr + R * m.dv, *dk = dq + R * m.dk;
-    float *dg = dk + R * m.dk, *dh1 = dg + R * m.dk, *work = dh1 + R * GLA_RANK;
+    scr sc;
+    scratch_plan(&m, scratch, B, N, &sc);
+    float *dym = sc.dym, *U = sc.U, *dU = sc.dU, *dO = sc.dO, *dv = sc.dv, *dr = sc.dr, *dq = sc.dq;
+    float *dk = sc.dk, *dg = sc.dg, *dh1 = sc.dh1, *work = sc.bwork;
     /* pad rows of dy contribute nothing */
     memcpy(dym, dy, R * m.d * sizeof(float));
     xb_zero_pad_rows(dym, len, B, N, m.d);
@@ -379,8 +412,7 @@ static void gla_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     /* scans */
     memset(dq, 0, R * m.dk * sizeof(float)); memset(dk, 0, R * m.dk * sizeof(float));
     memset(dg, 0, R * m.dk * sizeof(float)); memset(dv, 0, R * m.dv * sizeof(float));
-    const size_t wsz = xb_align64(xb_chunkscan_work(m.C, m.dkh, m.dvh));
-    scan_heads(&m, &s, s.la, len, work, wsz, B, N, 1, dO, dq, dk, dv, dg);
+    scan_heads(&m, &s, s.la, len, work, sc.wsz, B, N, 1, dO, dq, dk, dv, dg);
     /* log α = logsigmoid(ĝ)/16 → dĝ = dlogα/16 · σ(−ĝ) (in place in dg; vectorised σ) */
     #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < R * m.dk; i++) dg[i] = dg[i] / GLA_GNORM * xb_vsigmoid(-s.gh[i]);
@@ -505,11 +537,30 @@ static size_t gla_decode_state(const xb_mixer_cfg *c, int n_max)
     return (size_t)m.h * m.dkh * m.dvh;
 }
 
+/* q, k, log α [d_k]; v, r, o, the gated output u [d_v]; h1 [16] */
+typedef struct dscr { float *q, *k, *la, *v, *r, *o, *u, *h1; } dscr;
+
+static size_t decode_plan(const dims *m, float *scratch, dscr *b)
+{
+    const size_t dk = (size_t)m->dk, dv = (size_t)m->dv;
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->q, dk, XB_SCR_PACKED);
+    XB_TAKE(&s, b->k, dk, XB_SCR_PACKED);
+    XB_TAKE(&s, b->la, dk, XB_SCR_PACKED);
+    XB_TAKE(&s, b->v, dv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->r, dv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->o, dv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->u, dv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->h1, GLA_RANK, XB_SCR_PACKED);
+    return xb_scratch_floats(&s);
+}
+
 static size_t gla_decode_scratch(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
     dims m = get_dims(c);
-    return 3 * (size_t)m.dk + 4 * (size_t)m.dv + GLA_RANK;
+    dscr b;
+    return decode_plan(&m, NULL, &b);
 }
 
 static void gla_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
@@ -519,8 +570,9 @@ static void gla_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
     dims m = get_dims(c);
     wts W = get_wts(c, w);
     const int d = m.d, dk = m.dk, dv = m.dv;
-    float *q = scratch, *k = q + dk, *la = k + dk, *v = la + dk, *r = v + dv, *o = r + dv, *u = o + dv;
-    float *h1 = u + dv;
+    dscr sc;
+    decode_plan(&m, scratch, &sc);
+    float *q = sc.q, *k = sc.k, *la = sc.la, *v = sc.v, *r = sc.r, *o = sc.o, *u = sc.u, *h1 = sc.h1;
     xb_gemm(0, 0, 1, dk, d, 1.0f, x, d, W.WQ, dk, 0.0f, q, dk);
     xb_gemm(0, 0, 1, dk, d, 1.0f, x, d, W.WK, dk, 0.0f, k, dk);
     xb_gemm(0, 0, 1, dv, d, 1.0f, x, d, W.WV, dv, 0.0f, v, dv);

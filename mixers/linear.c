@@ -18,6 +18,7 @@
 #include "core/linattn.h"
 #include "core/mixer.h"
 #include "core/proj.h"
+#include "core/scratch.h"
 #include "core/xb.h"
 
 #define LIN_EPS 1e-6f
@@ -71,14 +72,29 @@ static xb_proj qkv_proj(const xb_mixer_cfg *c)
     return xb_proj_make(c->d, 3, cols);
 }
 
+/* Scratch: backward's dY masked, dO [R × d], dQKV [R × 3d]; the packed W_Q|W_K|W_V (forward
+ * too) and its gradient; per-thread kernel work (forward too). */
+typedef struct scr { float *dym, *dO, *dqkv, *wp, *dwp, *work; size_t wsz; } scr;
+
+static size_t scratch_plan(const xb_mixer_cfg *c, float *scratch, int B, int N, scr *b)
+{
+    const int dh = c->d / c->heads;
+    const size_t bnd = (size_t)B * N * c->d, dd = (size_t)c->d * c->d;
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->dym, bnd, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dO, bnd, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dqkv, 3 * bnd, XB_SCR_PACKED);
+    XB_TAKE(&s, b->wp, 3 * dd, XB_SCR_64F);
+    XB_TAKE(&s, b->dwp, 3 * dd, XB_SCR_64F);
+    xb_scratch_align(&s, XB_SCR_64F);
+    XB_TAKE_THREADS(&s, b->work, xb_linattn_work_floats(dh, dh, c->chunk), XB_SCR_LINE, &b->wsz);
+    return xb_scratch_floats(&s);
+}
+
 static size_t linear_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
-    int dh = c->d / c->heads;
-    size_t bnd = (size_t)B * N * c->d, wp = xb_align64(3 * (size_t)c->d * c->d);
-    /* forward: packed W_Q|W_K|W_V. backward: dY masked, dO [R × d], dQKV [R × 3d], packed weights and
-     * their gradient; then per-thread kernel work */
-    return xb_align64(5 * bnd) + 2 * wp +
-           (size_t)xb_max_threads() * xb_align64(xb_linattn_work_floats(dh, dh, c->chunk) * 4) / 4;
+    scr b;
+    return scratch_plan(c, NULL, B, N, &b);
 }
 
 /* Saved regions for the whole batch: QKV [R × 3d] (φQ | φK | V in each row), O [R × d], den
@@ -113,10 +129,12 @@ static void linear_forward(const xb_mixer_cfg *c, const float *w, const float *x
                            float *y, float *saved, float *scratch, int B, int N)
 {
     const int d = c->d, H = c->heads, dh = d / H, C = c->chunk, ld = 3 * d;
-    const size_t dd = (size_t)d * d, bnd = (size_t)B * N * d;
-    const size_t wsz = xb_align64(xb_linattn_work_floats(dh, dh, C) * 4) / 4;
+    const size_t dd = (size_t)d * d;
     const size_t sf = xb_linattn_state_floats(dh, dh), ns = (size_t)n_state(c, N) * sf;
-    float *wp = scratch, *work = scratch + xb_align64(5 * bnd) + 2 * xb_align64(3 * dd);
+    scr sc;
+    scratch_plan(c, scratch, B, N, &sc);
+    float *wp = sc.wp, *work = sc.work;
+    const size_t wsz = sc.wsz;
     lin_saved s = get_saved(c, saved, B, N);
     xb_proj p = qkv_proj(c);
     pack_qkv(&p, w, wp);
@@ -149,12 +167,12 @@ static void linear_backward(const xb_mixer_cfg *c, const float *w, const float *
                             int B, int N)
 {
     const int d = c->d, H = c->heads, dh = d / H, C = c->chunk, ld = 3 * d;
-    const size_t dd = (size_t)d * d, bnd = (size_t)B * N * d, nd = (size_t)N * d;
-    const size_t wsz = xb_align64(xb_linattn_work_floats(dh, dh, C) * 4) / 4;
+    const size_t dd = (size_t)d * d, nd = (size_t)N * d;
     const size_t sf = xb_linattn_state_floats(dh, dh), ns = (size_t)n_state(c, N) * sf;
-    float *dym = scratch, *dO = scratch + bnd, *dqkv = scratch + 2 * bnd;
-    float *wp = scratch + xb_align64(5 * bnd), *dwp = wp + xb_align64(3 * dd);
-    float *work = dwp + xb_align64(3 * dd);
+    scr sc;
+    scratch_plan(c, scratch, B, N, &sc);
+    float *dym = sc.dym, *dO = sc.dO, *dqkv = sc.dqkv, *wp = sc.wp, *dwp = sc.dwp, *work = sc.work;
+    const size_t wsz = sc.wsz;
     lin_saved s = get_saved(c, saved, B, N);
     for (int b = 0; b < B; b++) {  /* pad rows of dy count as 0 */
         int n = xb_len(len, b, N);
@@ -263,10 +281,24 @@ static size_t linear_decode_state(const xb_mixer_cfg *c, int n_max)
     return (size_t)c->heads * (dh * dh + dh);
 }
 
+/* q, k, v, o rows */
+typedef struct dscr { float *q, *k, *v, *o; } dscr;
+
+static size_t decode_plan(const xb_mixer_cfg *c, float *scratch, dscr *b)
+{
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->q, (size_t)c->d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->k, (size_t)c->d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->v, (size_t)c->d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->o, (size_t)c->d, XB_SCR_PACKED);
+    return xb_scratch_floats(&s);
+}
+
 static size_t linear_decode_scratch(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
-    return 4 * (size_t)c->d;
+    dscr b;
+    return decode_plan(c, NULL, &b);
 }
 
 static float elu1(float a) { return a > 0 ? a + 1 : expf(a); }
@@ -277,7 +309,9 @@ static void linear_decode_step(const xb_mixer_cfg *c, int n_max, const float *w,
     (void)n_max; (void)t;
     const int d = c->d, H = c->heads, dh = d / H;
     const size_t dd = (size_t)d * d;
-    float *q = scratch, *k = q + d, *v = k + d, *o = v + d;
+    dscr sc;
+    decode_plan(c, scratch, &sc);
+    float *q = sc.q, *k = sc.k, *v = sc.v, *o = sc.o;
     xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w, d, 0.0f, q, d);
     xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w + dd, d, 0.0f, k, d);
     xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w + 2 * dd, d, 0.0f, v, d);

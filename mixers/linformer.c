@@ -10,6 +10,7 @@
 #include "core/attn.h"
 #include "core/gemm.h"
 #include "core/mixer.h"
+#include "core/scratch.h"
 #include "core/xb.h"
 
 static void lin_defaults(xb_mixer_cfg *c) { if (c->rank == 0) c->rank = 64; }
@@ -69,12 +70,34 @@ static xb_attn kernel_desc(const xb_mixer_cfg *c, const int *len, int B, int N)
                      .dh = c->d / c->heads, .ldq = c->d, .ldkv = c->d, .len_q = len, .len_k = NULL};
 }
 
-/* dY, dO, dQ, dK, dV (B·N·d each), dK', dV' (B·r·d each), kernel scratch */
-static size_t lin_n_scratch(const xb_mixer_cfg *c, int B, int N)
+/* Scratch: the forward's kernel scratch, or the backward's dY, dO, dQ, dK, dV (B·N·d each),
+ * dK', dV' (B·r·d each) and kernel scratch. */
+typedef struct scr { float *kf, *dY, *dO, *dQ, *dK, *dV, *dKp, *dVp, *kb; } scr;
+
+static size_t scratch_plan(const xb_mixer_cfg *c, int B, int N, float *scratch, scr *b)
 {
     xb_attn a = kernel_desc(c, NULL, B, N);
-    return 5 * xb_align64((size_t)B * N * c->d) + 2 * xb_align64((size_t)B * c->rank * c->d) +
-           xb_attn_scratch(&a);
+    const size_t nd = (size_t)B * N * c->d, rd = (size_t)B * c->rank * c->d, ks = xb_attn_scratch(&a);
+    xb_scratch s = xb_scratch_at(scratch);
+    xb_scratch_union u = xb_scratch_union_begin(&s);
+    XB_TAKE(&s, b->kf, ks, XB_SCR_64F);
+    xb_scratch_union_next(&s, &u);
+    XB_TAKE(&s, b->dY, nd, XB_SCR_64F);
+    XB_TAKE(&s, b->dO, nd, XB_SCR_64F);
+    XB_TAKE(&s, b->dQ, nd, XB_SCR_64F);
+    XB_TAKE(&s, b->dK, nd, XB_SCR_64F);
+    XB_TAKE(&s, b->dV, nd, XB_SCR_64F);
+    XB_TAKE(&s, b->dKp, rd, XB_SCR_64F);
+    XB_TAKE(&s, b->dVp, rd, XB_SCR_64F);
+    XB_TAKE(&s, b->kb, ks, XB_SCR_64F);
+    xb_scratch_union_end(&s, &u);
+    return xb_scratch_floats(&s);
+}
+
+static size_t lin_n_scratch(const xb_mixer_cfg *c, int B, int N)
+{
+    scr b;
+    return scratch_plan(c, B, N, NULL, &b);
 }
 
 typedef struct bufs { float *Q, *K, *V, *O, *Kp, *Vp, *L; } bufs;
@@ -104,7 +127,9 @@ static void lin_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
         xb_gemm(1, 0, r, d, n, 1.0f, E, r, s.V + off, d, 0.0f, s.Vp + poff, d);
     }
     xb_attn a = kernel_desc(c, len, B, N);
-    xb_attn_forward(&a, s.Q, s.Kp, s.Vp, s.O, s.L, scratch);
+    scr sc;
+    scratch_plan(c, B, N, scratch, &sc);
+    xb_attn_forward(&a, s.Q, s.Kp, s.Vp, s.O, s.L, sc.kf);
     xb_gemm(0, 0, BN, d, d, 1.0f, s.O, d, w + 3 * dd, d, 0.0f, y, d);
     xb_zero_pad_rows(y, len, B, N, d);   /* O is 0 there; make y exactly +0 */
 }
@@ -116,12 +141,13 @@ static void lin_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
                          int B, int N)
 {
     const int d = c->d, r = c->rank, BN = B * N;
-    const size_t dd = (size_t)d * d, nd = xb_align64((size_t)BN * d), rd = xb_align64((size_t)B * r * d);
+    const size_t dd = (size_t)d * d;
     const float *E = w + 4 * dd;
     float *dE = dw + 4 * dd;
     bufs s = saved_bufs(c, saved, B, N);
-    float *dY = scratch, *dO = dY + nd, *dQ = dO + nd, *dK = dQ + nd, *dV = dK + nd;
-    float *dKp = dV + nd, *dVp = dKp + rd, *ks = dVp + rd;
+    scr sc;
+    scratch_plan(c, B, N, scratch, &sc);
+    float *dY = sc.dY, *dO = sc.dO, *dQ = sc.dQ, *dK = sc.dK, *dV = sc.dV, *dKp = sc.dKp, *dVp = sc.dVp;
     for (int b = 0; b < B; b++) {   /* dy at pad rows counts as 0 */
         size_t off = (size_t)b * N * d, real = (size_t)xb_len(len, b, N) * d;
         memcpy(dY + off, dy + off, real * sizeof(float));
@@ -130,7 +156,7 @@ static void lin_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     xb_gemm(1, 0, d, d, BN, 1.0f, s.O, d, dY, d, 1.0f, dw + 3 * dd, d);
     xb_gemm(0, 1, BN, d, d, 1.0f, dY, d, w + 3 * dd, d, 0.0f, dO, d);
     xb_attn a = kernel_desc(c, len, B, N);
-    xb_attn_backward(&a, s.Q, s.Kp, s.Vp, s.O, s.L, dO, dQ, dKp, dVp, ks);
+    xb_attn_backward(&a, s.Q, s.Kp, s.Vp, s.O, s.L, dO, dQ, dKp, dVp, sc.kb);
     for (int b = 0; b < B; b++) {
         int n = xb_len(len, b, N);
         size_t off = (size_t)b * N * d, poff = (size_t)b * r * d;

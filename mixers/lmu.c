@@ -43,6 +43,7 @@
 #include "core/lti.h"
 #include "core/mixer.h"
 #include "core/proj.h"
+#include "core/scratch.h"
 #include "core/vmath.h"
 #include "core/xb.h"
 
@@ -153,46 +154,51 @@ static void lmu_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 
 typedef struct bufs { float *U, *M, *H, *DYM, *DH, *DM, *DUP, *S, *E; } bufs;
 
-static size_t take(size_t *off, size_t n) { size_t r = *off; *off += (n + 15) & ~(size_t)15; return r; }
-
-static void layout(const dims *m, int B, int N, size_t *o, size_t *ns, size_t *nx)
+/* Both lists (saved and scratch, each on 64-byte lines from its start; base NULL: measure);
+ * sets both sizes. */
+static void plan(const dims *m, int B, int N, float *saved, float *scratch, bufs *b, size_t *ns, size_t *nx)
 {
     const size_t BN = (size_t)B * N;
-    size_t s = 0, x = 0;
-    o[0] = take(&s, (size_t)m->ndir * BN);
-    o[1] = take(&s, (size_t)m->ndir * BN * m->q);
-    o[2] = take(&s, BN * m->d);
-    o[3] = take(&x, BN * m->d);
-    o[4] = take(&x, BN * m->d);
-    o[5] = take(&x, BN * m->q);
-    o[6] = take(&x, BN);
     const size_t nch = ((size_t)N + LMU_CHUNK - 1) / LMU_CHUNK;   /* chunked scan (B small) */
-    o[7] = take(&x, LMU_CHUNKED_SCANS * nch * m->q);   /* S, E: one slot per scan */
-    o[8] = take(&x, LMU_CHUNKED_SCANS * nch * m->q);
-    *ns = s; *nx = x;
+    xb_scratch s = xb_scratch_at(saved), x = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->U, (size_t)m->ndir * BN, XB_SCR_LINE);
+    XB_TAKE(&s, b->M, (size_t)m->ndir * BN * m->q, XB_SCR_LINE);
+    XB_TAKE(&s, b->H, BN * m->d, XB_SCR_LINE);
+    xb_scratch_align(&s, XB_SCR_LINE);
+    XB_TAKE(&x, b->DYM, BN * m->d, XB_SCR_LINE);
+    XB_TAKE(&x, b->DH, BN * m->d, XB_SCR_LINE);
+    XB_TAKE(&x, b->DM, BN * m->q, XB_SCR_LINE);
+    XB_TAKE(&x, b->DUP, BN, XB_SCR_LINE);
+    XB_TAKE(&x, b->S, LMU_CHUNKED_SCANS * nch * m->q, XB_SCR_LINE);   /* S, E: one slot per scan */
+    XB_TAKE(&x, b->E, LMU_CHUNKED_SCANS * nch * m->q, XB_SCR_LINE);
+    xb_scratch_align(&x, XB_SCR_LINE);
+    *ns = xb_scratch_floats(&s);
+    *nx = xb_scratch_floats(&x);
 }
 
 static bufs carve(const dims *m, int B, int N, float *saved, float *scratch)
 {
-    size_t o[9], ns, nx;
-    layout(m, B, N, o, &ns, &nx);
-    return (bufs){saved + o[0], saved + o[1], saved + o[2], scratch + o[3], scratch + o[4],
-                  scratch + o[5], scratch + o[6], scratch + o[7], scratch + o[8]};
+    size_t ns, nx;
+    bufs b;
+    plan(m, B, N, saved, scratch, &b, &ns, &nx);
+    return b;
 }
 
 static size_t lmu_n_saved(const xb_mixer_cfg *c, int N)
 {
     dims m = dims_of(c);
-    size_t o[9], ns, nx;
-    layout(&m, 1, N, o, &ns, &nx);
+    size_t ns, nx;
+    bufs b;
+    plan(&m, 1, N, NULL, NULL, &b, &ns, &nx);
     return ns;
 }
 
 static size_t lmu_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     dims m = dims_of(c);
-    size_t o[9], ns, nx;
-    layout(&m, B, N, o, &ns, &nx);
+    size_t ns, nx;
+    bufs b;
+    plan(&m, B, N, NULL, NULL, &b, &ns, &nx);
     return nx;
 }
 
@@ -512,10 +518,24 @@ static void lmu_reference(const xb_mixer_cfg *c, const float *w, const float *x,
 
 static size_t lmu_decode_state(const xb_mixer_cfg *c, int n_max) { (void)n_max; return (size_t)c->order; }
 
+/* the new memory m [q]; h [d]; x W_u [1] (the size has always counted a row of d for it) */
+typedef struct dscr { float *mn, *h, *u; } dscr;
+
+static size_t decode_plan(const xb_mixer_cfg *c, float *scratch, dscr *b)
+{
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->mn, (size_t)c->order, XB_SCR_PACKED);
+    XB_TAKE(&s, b->h, (size_t)c->d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->u, 1, XB_SCR_PACKED);
+    xb_scratch_pad(&s, (size_t)c->d - 1);
+    return xb_scratch_floats(&s);
+}
+
 static size_t lmu_decode_scratch(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
-    return (size_t)c->order + 2 * (size_t)c->d;
+    dscr b;
+    return decode_plan(c, NULL, &b);
 }
 
 static void lmu_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
@@ -524,7 +544,9 @@ static void lmu_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
     (void)n_max; (void)t;
     dims m = dims_of(c);
     const int d = m.d, q = m.q;
-    float *mn = scratch, *h = mn + q, *u = h + d;
+    dscr sc;
+    decode_plan(c, scratch, &sc);
+    float *mn = sc.mn, *h = sc.h, *u = sc.u;
     xb_gemm(0, 0, 1, 1, d, 1.0f, x, d, w + m.W_u[0], 1, 0.0f, u, 1);
     const float ut = u[0] + w[m.b_u[0]] > 0 ? u[0] + w[m.b_u[0]] : 0;
     for (int i = 0; i < q; i++) mn[i] = w[m.B_bar + i] * ut;

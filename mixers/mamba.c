@@ -37,6 +37,7 @@
 #include "core/gemm.h"
 #include "core/mixer.h"
 #include "core/proj.h"
+#include "core/scratch.h"
 #include "core/vmath.h"
 #include "core/selscan.h"
 #include "core/xb.h"
@@ -154,77 +155,72 @@ typedef struct bufs {
     float *XZ, *YS, *XC[2], *DBC[2], *DT[2], *CK[2];          /* saved */
     float *At, *XS, *YR, *PT;                                  /* scratch, forward */
     float *DYM, *DG, *DXZ, *DU, *DDT, *DDBC, *DBCP, *DAP, *DDP, *WORK; /* scratch, backward */
+    size_t ws;                                                 /* WORK's per-thread stride */
 } bufs;
 
-static size_t take(size_t *off, size_t n) { size_t r = *off; *off += (n + 15) & ~(size_t)15; return r; }
-
-/* Offsets of every buffer (saved and scratch, each from 0); returns both totals. */
-static void layout(const dims *m, int B, int N, size_t *o, size_t *n_saved, size_t *n_scratch)
+/* Both lists (saved and scratch, each on 64-byte lines from its start; base NULL: measure);
+ * sets both sizes. YR and PT (forward only) overlay the backward's buffers after XS. */
+static void plan(const dims *m, int B, int N, float *saved, float *scratch, bufs *b, size_t *n_saved,
+                 size_t *n_scratch)
 {
     const size_t BN = (size_t)B * N, D = (size_t)m->D;
-    size_t s = 0, x = 0;
-    int i = 0;
-    o[i++] = take(&s, BN * 2 * D);            /* XZ */
-    o[i++] = take(&s, BN * D);                /* YS */
+    xb_scratch s = xb_scratch_at(saved), x = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->XZ, BN * 2 * D, XB_SCR_LINE);
+    XB_TAKE(&s, b->YS, BN * D, XB_SCR_LINE);
     for (int dir = 0; dir < 2; dir++) {
         size_t on = dir < m->ndir;
-        o[i++] = take(&s, on * BN * D);       /* XC */
-        o[i++] = take(&s, on * BN * m->P);    /* DBC */
-        o[i++] = take(&s, on * BN * D);       /* DT */
-        o[i++] = take(&s, on * (size_t)B * nchunks(m, N) * m->n * D); /* CK */
+        XB_TAKE(&s, b->XC[dir], on * BN * D, XB_SCR_LINE);
+        XB_TAKE(&s, b->DBC[dir], on * BN * m->P, XB_SCR_LINE);
+        XB_TAKE(&s, b->DT[dir], on * BN * D, XB_SCR_LINE);
+        XB_TAKE(&s, b->CK[dir], on * (size_t)B * nchunks(m, N) * m->n * D, XB_SCR_LINE);
     }
-    o[i++] = take(&x, 2 * (size_t)m->n * D);  /* At */
-    o[i++] = take(&x, BN * D);                /* XS */
-    size_t fwd_end = x;
-    o[i++] = take(&fwd_end, BN * D);          /* YR (forward only; overlaps backward buffers) */
+    xb_scratch_align(&s, XB_SCR_LINE);
+    XB_TAKE(&x, b->At, 2 * (size_t)m->n * D, XB_SCR_LINE);
+    XB_TAKE(&x, b->XS, BN * D, XB_SCR_LINE);
+    xb_scratch_union u = xb_scratch_union_begin(&x);
+    XB_TAKE(&x, b->YR, BN * D, XB_SCR_LINE);
     xb_proj pout = xb_proj_make(m->D, 1, &m->d);
-    o[i++] = take(&fwd_end, xb_proj_block_floats(&pout)); /* PT: output projection's blocks (forward only) */
-    o[i++] = take(&x, BN * m->d);             /* DYM */
-    o[i++] = take(&x, BN * D);                /* DG */
-    o[i++] = take(&x, BN * 2 * D);            /* DXZ */
-    o[i++] = take(&x, BN * D);                /* DU */
-    o[i++] = take(&x, BN * D);                /* DDT */
-    o[i++] = take(&x, BN * m->P);             /* DDBC */
-    o[i++] = take(&x, (size_t)nblocks(m) * BN * 2 * m->n); /* DBCP */
-    o[i++] = take(&x, (size_t)B * m->n * D);  /* DAP */
-    o[i++] = take(&x, (size_t)B * D);         /* DDP */
-    o[i++] = take(&x, (size_t)xb_max_threads() * xb_selscan_work(m->n, m->C)); /* WORK */
-    *n_saved = s;
-    *n_scratch = x > fwd_end ? x : fwd_end;
+    XB_TAKE(&x, b->PT, xb_proj_block_floats(&pout), XB_SCR_LINE);   /* output projection's blocks */
+    xb_scratch_union_next(&x, &u);
+    XB_TAKE(&x, b->DYM, BN * m->d, XB_SCR_LINE);
+    XB_TAKE(&x, b->DG, BN * D, XB_SCR_LINE);
+    XB_TAKE(&x, b->DXZ, BN * 2 * D, XB_SCR_LINE);
+    XB_TAKE(&x, b->DU, BN * D, XB_SCR_LINE);
+    XB_TAKE(&x, b->DDT, BN * D, XB_SCR_LINE);
+    XB_TAKE(&x, b->DDBC, BN * m->P, XB_SCR_LINE);
+    XB_TAKE(&x, b->DBCP, (size_t)nblocks(m) * BN * 2 * m->n, XB_SCR_LINE);
+    XB_TAKE(&x, b->DAP, (size_t)B * m->n * D, XB_SCR_LINE);
+    XB_TAKE(&x, b->DDP, (size_t)B * D, XB_SCR_LINE);
+    XB_TAKE_THREADS(&x, b->WORK, xb_selscan_work(m->n, m->C), XB_SCR_LINE, &b->ws);
+    xb_scratch_union_end(&x, &u);
+    xb_scratch_align(&x, XB_SCR_LINE);
+    *n_saved = xb_scratch_floats(&s);
+    *n_scratch = xb_scratch_floats(&x);
 }
 
 static bufs carve(const dims *m, int B, int N, float *saved, float *scratch)
 {
-    size_t o[32], ns, nx;
-    layout(m, B, N, o, &ns, &nx);
+    size_t ns, nx;
     bufs b;
-    int i = 0;
-    b.XZ = saved + o[i++]; b.YS = saved + o[i++];
-    for (int dir = 0; dir < 2; dir++) {
-        b.XC[dir] = saved + o[i++]; b.DBC[dir] = saved + o[i++];
-        b.DT[dir] = saved + o[i++]; b.CK[dir] = saved + o[i++];
-    }
-    b.At = scratch + o[i++]; b.XS = scratch + o[i++]; b.YR = scratch + o[i++]; b.PT = scratch + o[i++];
-    b.DYM = scratch + o[i++]; b.DG = scratch + o[i++]; b.DXZ = scratch + o[i++];
-    b.DU = scratch + o[i++]; b.DDT = scratch + o[i++]; b.DDBC = scratch + o[i++];
-    b.DBCP = scratch + o[i++]; b.DAP = scratch + o[i++]; b.DDP = scratch + o[i++];
-    b.WORK = scratch + o[i++];
+    plan(m, B, N, saved, scratch, &b, &ns, &nx);
     return b;
 }
 
 static size_t mamba_n_saved(const xb_mixer_cfg *c, int N)
 {
     dims m = dims_of(c);
-    size_t o[32], ns, nx;
-    layout(&m, 1, N, o, &ns, &nx);
+    size_t ns, nx;
+    bufs b;
+    plan(&m, 1, N, NULL, NULL, &b, &ns, &nx);
     return ns;   /* per-sequence parts scale with B; alignment slack only shrinks per sequence */
 }
 
 static size_t mamba_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     dims m = dims_of(c);
-    size_t o[32], ns, nx;
-    layout(&m, B, N, o, &ns, &nx);
+    size_t ns, nx;
+    bufs b;
+    plan(&m, B, N, NULL, NULL, &b, &ns, &nx);
     return nx;
 }
 
@@ -380,7 +376,6 @@ static void mamba_backward(const xb_mixer_cfg *c, const float *w, const float *x
     bufs s = carve(&m, B, N, (float *)saved, scratch);
     const int D = m.D, P = m.P, n = m.n, d = m.d, nblk = nblocks(&m), nck = nchunks(&m, N);
     const size_t BN = (size_t)B * N;
-    const size_t work_n = xb_selscan_work(n, m.C);
 
     /* dy at pad rows counts as 0; G = ys ⊙ silu(z) recomputed into XS */
     float *G = s.XS;
@@ -431,7 +426,7 @@ static void mamba_backward(const xb_mixer_cfg *c, const float *w, const float *x
                                     Dsk + c0, CK + (size_t)b * nck * n * D + c0, D,
                                     s.DG + r0 * D + c0, s.DU + r0 * D + c0, s.DDT + r0 * D + c0,
                                     bcp, bcp + n, ldp, s.DAP + (size_t)b * n * D + c0, s.DDP + (size_t)b * D + c0,
-                                    s.WORK + (size_t)xb_thread_id() * work_n);
+                                    s.WORK + (size_t)xb_thread_id() * s.ws);
             }
         /* fixed-order reductions of the per-block / per-sequence partials */
         #pragma omp parallel for schedule(static)
@@ -612,11 +607,25 @@ static size_t mamba_decode_state(const xb_mixer_cfg *c, int n_max)
     return (size_t)m.k * m.D + (size_t)m.D * m.n;
 }
 
+/* x W_in [2D]; the conv's output u, then the gated output [D]; Δ [D]; the Δ, B, C projection [P] */
+typedef struct dscr { float *xz, *u, *dt, *dbc; } dscr;
+
+static size_t decode_plan(const dims *m, float *scratch, dscr *b)
+{
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->xz, 2 * (size_t)m->D, XB_SCR_PACKED);
+    XB_TAKE(&s, b->u, (size_t)m->D, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dt, (size_t)m->D, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dbc, (size_t)m->P, XB_SCR_PACKED);
+    return xb_scratch_floats(&s);
+}
+
 static size_t mamba_decode_scratch(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
     dims m = dims_of(c);
-    return 4 * (size_t)m.D + (size_t)m.P;
+    dscr b;
+    return decode_plan(&m, NULL, &b);
 }
 
 static void mamba_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
@@ -627,7 +636,9 @@ static void mamba_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, 
     const int D = m.D, n = m.n, R = m.R, K = m.k;
     const float *g = w + m.grp[0];
     float *hist = state, *h = state + (size_t)K * D;
-    float *xz = scratch, *u = xz + 2 * (size_t)D, *dt = u + D, *dbc = dt + D;
+    dscr sc;
+    decode_plan(&m, scratch, &sc);
+    float *xz = sc.xz, *u = sc.u, *dt = sc.dt, *dbc = sc.dbc;
     xb_gemm(0, 0, 1, 2 * D, m.d, 1.0f, x, m.d, w + m.W_in, 2 * D, 0.0f, xz, 2 * D);
     memcpy(hist + (size_t)(t % K) * D, xz, (size_t)D * sizeof(float));
     for (int ch = 0; ch < D; ch++) {   /* causal conv over the ring, lag tau = slot (t − tau) mod k */

@@ -33,6 +33,7 @@
 #include "core/gemm.h"
 #include "core/mixer.h"
 #include "core/proj.h"
+#include "core/scratch.h"
 #include "core/xb.h"
 
 enum { MA_FULL = 1, MA_SYM = 2, MA_PSD = 3 };
@@ -109,22 +110,40 @@ static size_t ma_n_saved(const xb_mixer_cfg *c, int N)
     return (size_t)N * c->heads * (2 * (size_t)c->d + 1);
 }
 
-/* Wp and dWp (d·h·d each) | dO, dZ (B·N·h·d each) | dK, dV (B·N·d each) | kernel scratch */
-static size_t ma_n_scratch(const xb_mixer_cfg *c, int B, int N)
+/* Wp and dWp (d·h·d each) | dO, dZ (B·N·h·d each) | dK, dV (B·N·d each) | kernel scratch
+ * (the forward uses Wp and the kernel's) */
+typedef struct scr { float *wp, *g, *dO, *dZ, *dK, *dV, *ks; } scr;
+
+static size_t scratch_plan(const xb_mixer_cfg *c, int B, int N, float *scratch, scr *b)
 {
     xb_attn a = kernel_desc(c, NULL, B, N);
-    const size_t dd = xb_align64((size_t)c->d * c->heads * c->d);
-    return 2 * dd + 2 * xb_align64((size_t)B * N * c->heads * c->d) + 2 * xb_align64((size_t)B * N * c->d) +
-           xb_attn_scratch(&a);
+    const size_t dd = (size_t)c->d * c->heads * c->d, nhd = (size_t)B * N * c->heads * c->d;
+    const size_t nd = (size_t)B * N * c->d;
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->wp, dd, XB_SCR_64F);
+    XB_TAKE(&s, b->g, dd, XB_SCR_64F);
+    XB_TAKE(&s, b->dO, nhd, XB_SCR_64F);
+    XB_TAKE(&s, b->dZ, nhd, XB_SCR_64F);
+    XB_TAKE(&s, b->dK, nd, XB_SCR_64F);
+    XB_TAKE(&s, b->dV, nd, XB_SCR_64F);
+    XB_TAKE(&s, b->ks, xb_attn_scratch(&a), XB_SCR_64F);
+    return xb_scratch_floats(&s);
+}
+
+static size_t ma_n_scratch(const xb_mixer_cfg *c, int B, int N)
+{
+    scr b;
+    return scratch_plan(c, B, N, NULL, &b);
 }
 
 static void ma_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len, float *y,
                        float *saved, float *scratch, int B, int N)
 {
     const int d = c->d, h = c->heads, hd = h * d, BN = B * N;
-    const size_t dd = xb_align64((size_t)d * hd);
     float *Z = saved, *O = Z + (size_t)BN * hd, *L = O + (size_t)BN * hd;
-    float *wp = scratch, *ks = scratch + 2 * dd + 2 * xb_align64((size_t)BN * hd) + 2 * xb_align64((size_t)BN * d);
+    scr sc;
+    scratch_plan(c, B, N, scratch, &sc);
+    float *wp = sc.wp, *ks = sc.ks;
     if (c->variant == MA_FULL) wp = (float *)w;
     else make_wp(c, w, wp);
     xb_proj_matmul(BN, d, hd, x, d, wp, Z);
@@ -147,9 +166,10 @@ static void ma_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
                         const float *saved, const float *dy, float *dx, float *dw, float *scratch, int B, int N)
 {
     const int d = c->d, h = c->heads, hd = h * d, BN = B * N, dh = d / h;
-    const size_t dd = xb_align64((size_t)d * hd), nhd = xb_align64((size_t)BN * hd), nd = xb_align64((size_t)BN * d);
     const float *Z = saved, *O = Z + (size_t)BN * hd, *L = O + (size_t)BN * hd;
-    float *wp = scratch, *g = wp + dd, *dO = g + dd, *dZ = dO + nhd, *dK = dZ + nhd, *dV = dK + nd, *ks = dV + nd;
+    scr sc;
+    scratch_plan(c, B, N, scratch, &sc);
+    float *wp = sc.wp, *g = sc.g, *dO = sc.dO, *dZ = sc.dZ, *dK = sc.dK, *dV = sc.dV, *ks = sc.ks;
     if (c->variant == MA_FULL) wp = (float *)w;
     else make_wp(c, w, wp);
     const float inv = 1.0f / (float)h;
@@ -257,12 +277,26 @@ static void ma_reference(const xb_mixer_cfg *c, const float *w, const float *x, 
 static size_t ma_decode_state(const xb_mixer_cfg *c, int n_max) { return (size_t)n_max * c->d; }
 
 /* z, o (h·d each), x A (d) | one span and its offsets (ints) | xb_attn_decode's scratch */
-static size_t ma_rows_floats(const xb_mixer_cfg *c) { return xb_align64((2 * (size_t)c->heads + 1) * c->d); }
+typedef struct dscr { float *z, *o, *u, *att; xb_attn_span *sp; int *off; } dscr;
+
+static size_t decode_plan(const xb_mixer_cfg *c, float *scratch, dscr *b)
+{
+    const size_t hd = (size_t)c->heads * c->d;
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->z, hd, XB_SCR_PACKED);
+    XB_TAKE(&s, b->o, hd, XB_SCR_PACKED);
+    XB_TAKE(&s, b->u, (size_t)c->d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->sp, 1, XB_SCR_64F);
+    XB_TAKE(&s, b->off, 2, XB_SCR_PACKED);
+    XB_TAKE(&s, b->att, xb_attn_decode_scratch(c->heads, c->d, 1), XB_SCR_64F);
+    return xb_scratch_floats(&s);
+}
 
 static size_t ma_decode_scratch(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
-    return ma_rows_floats(c) + 64 + xb_attn_decode_scratch(c->heads, c->d, 1);
+    dscr b;
+    return decode_plan(c, NULL, &b);
 }
 
 static void ma_decode_prefill(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int n,
@@ -278,9 +312,11 @@ static void ma_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
     (void)n_max;
     XB_ASSERT(c->causal);
     const int d = c->d, h = c->heads, hd = h * d, dh = d / h;
-    float *z = scratch, *o = z + hd, *u = o + hd;
-    xb_attn_span *sp = (xb_attn_span *)(scratch + ma_rows_floats(c));
-    int *off = (int *)(sp + 1);
+    dscr sc;
+    decode_plan(c, scratch, &sc);
+    float *z = sc.z, *o = sc.o, *u = sc.u;
+    xb_attn_span *sp = sc.sp;
+    int *off = sc.off;
     if (c->variant == MA_FULL) {
         xb_gemm(0, 0, 1, hd, d, 1.0f, x, d, w, hd, 0.0f, z, hd);
     } else if (c->variant == MA_SYM) {   /* z_j[b] = Σ_{a≤b} x_a U_j[a][b] + Σ_{a≥b} x_a U_j[b][a] */
@@ -305,7 +341,7 @@ static void ma_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
     off[0] = 0;
     off[1] = 1;
     xb_attn_keys a = {.hq = h, .hkv = 1, .dh = d, .ld = d, .scale = 1.0f / sqrtf((float)d), .spans = sp, .off = off};
-    xb_attn_decode(&a, z, state, state, o, scratch + ma_rows_floats(c) + 64);
+    xb_attn_decode(&a, z, state, state, o, sc.att);
     const float inv = 1.0f / (float)h;   /* the mean of the heads, summed in the forward's order */
     for (int e = 0; e < d; e++) y[e] = o[e];
     for (int j = 1; j < h; j++)

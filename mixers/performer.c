@@ -42,6 +42,7 @@
 #include "core/linattn.h"
 #include "core/mixer.h"
 #include "core/proj.h"
+#include "core/scratch.h"
 #include "core/xb.h"
 
 static void performer_defaults(xb_mixer_cfg *c)
@@ -133,22 +134,31 @@ static size_t performer_n_saved(const xb_mixer_cfg *c, int N)
            (size_t)H * n_state(c, N) * xb_linattn_state_floats(m, dh);
 }
 
-static size_t work_stride(const xb_mixer_cfg *c)
-{
-    return xb_align64(xb_linattn_work_floats(c->features, c->d / c->heads, c->chunk));
-}
-
 /* Scratch: backward's dY masked, dO, dQKV [R × 3d], dφQ, dφK; then the packed W_Q|W_K|W_V and its
  * gradient (forward and backward); then per-thread kernel work. */
-static size_t proj_at(const xb_mixer_cfg *c, int B, int N)
+typedef struct scr { float *dym, *dO, *dqkv, *dpq, *dpk, *wp, *dwp, *work; size_t ws; } scr;
+
+static size_t scratch_plan(const xb_mixer_cfg *c, float *scratch, int B, int N, scr *b)
 {
-    size_t bnd = (size_t)B * N * c->d, bnf = (size_t)B * N * c->heads * c->features;
-    return xb_align64(5 * bnd + 2 * bnf);
+    const size_t bnd = (size_t)B * N * c->d, bnf = (size_t)B * N * c->heads * c->features;
+    const size_t dd = (size_t)c->d * c->d;
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->dym, bnd, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dO, bnd, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dqkv, 3 * bnd, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dpq, bnf, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dpk, bnf, XB_SCR_PACKED);
+    XB_TAKE(&s, b->wp, 3 * dd, XB_SCR_64F);
+    XB_TAKE(&s, b->dwp, 3 * dd, XB_SCR_64F);
+    XB_TAKE_THREADS(&s, b->work, xb_linattn_work_floats(c->features, c->d / c->heads, c->chunk), XB_SCR_64F,
+                    &b->ws);
+    return xb_scratch_floats(&s);
 }
 
 static size_t performer_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
-    return proj_at(c, B, N) + 2 * xb_align64(3 * (size_t)c->d * c->d) + (size_t)xb_max_threads() * work_stride(c);
+    scr b;
+    return scratch_plan(c, NULL, B, N, &b);
 }
 
 /* Saved regions for the whole batch (R = B·N): QKV [R × 3d] (Q | K | V in each row), O [R × d],
@@ -180,10 +190,13 @@ static void performer_forward(const xb_mixer_cfg *c, const float *w, const float
 {
     const int d = c->d, H = c->heads, dh = d / H, m = c->features, hm = H * m, C = c->chunk, ld = 3 * d;
     const size_t dd = (size_t)d * d, nd = (size_t)N * d, nf = (size_t)N * hm;
-    const size_t sf = xb_linattn_state_floats(m, dh), ws = work_stride(c), ns = (size_t)n_state(c, N) * sf;
+    const size_t sf = xb_linattn_state_floats(m, dh), ns = (size_t)n_state(c, N) * sf;
     const float *wrf = w + 4 * dd;
     const float eps = c->causal ? 0.0f : c->eps;
-    float *wp = scratch + proj_at(c, B, N), *work = wp + 2 * xb_align64(3 * dd);
+    scr sc;
+    scratch_plan(c, scratch, B, N, &sc);
+    float *wp = sc.wp, *work = sc.work;
+    const size_t ws = sc.ws;
     perf_saved s = get_saved(c, saved, B, N);
     xb_proj p = qkv_proj(c, w, wp);
     xb_proj_forward(&p, B * N, x, d, wp, s.qkv, 3 * d, NULL, NULL, NULL);
@@ -224,13 +237,16 @@ static void performer_backward(const xb_mixer_cfg *c, const float *w, const floa
                                int B, int N)
 {
     const int d = c->d, H = c->heads, dh = d / H, m = c->features, hm = H * m, C = c->chunk, ld = 3 * d;
-    const size_t dd = (size_t)d * d, bnd = (size_t)B * N * d, nd = (size_t)N * d, bnf = (size_t)B * N * hm;
-    const size_t nf = (size_t)N * hm, sf = xb_linattn_state_floats(m, dh), ws = work_stride(c);
+    const size_t dd = (size_t)d * d, nd = (size_t)N * d;
+    const size_t nf = (size_t)N * hm, sf = xb_linattn_state_floats(m, dh);
     const size_t ns = (size_t)n_state(c, N) * sf;
     const float *wrf = w + 4 * dd;
     const float eps = c->causal ? 0.0f : c->eps;
-    float *dym = scratch, *dO = dym + bnd, *dqkv = dO + bnd, *dpq = dqkv + 3 * bnd, *dpk = dpq + bnf;
-    float *wp = scratch + proj_at(c, B, N), *dwp = wp + xb_align64(3 * dd), *work = dwp + xb_align64(3 * dd);
+    scr sc;
+    scratch_plan(c, scratch, B, N, &sc);
+    float *dym = sc.dym, *dO = sc.dO, *dqkv = sc.dqkv, *dpq = sc.dpq, *dpk = sc.dpk;
+    float *wp = sc.wp, *dwp = sc.dwp, *work = sc.work;
+    const size_t ws = sc.ws;
     perf_saved s = get_saved(c, saved, B, N);
     for (int b = 0; b < B; b++) {  /* pad rows of dy count as 0 */
         int n = xb_len(len, b, N);
@@ -372,10 +388,27 @@ static size_t performer_decode_state(const xb_mixer_cfg *c, int n_max)
     return (size_t)c->heads * (1 + m * dh + m);
 }
 
+/* q, k, v, o rows [d]; one head's W_rf (c q) and W_rf (c k) [m] */
+typedef struct dscr { float *q, *k, *v, *o, *uq, *uk; } dscr;
+
+static size_t decode_plan(const xb_mixer_cfg *c, float *scratch, dscr *b)
+{
+    const size_t d = (size_t)c->d, m = (size_t)c->features;
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->q, d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->k, d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->v, d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->o, d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->uq, m, XB_SCR_PACKED);
+    XB_TAKE(&s, b->uk, m, XB_SCR_PACKED);
+    return xb_scratch_floats(&s);
+}
+
 static size_t performer_decode_scratch(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
-    return 4 * (size_t)c->d + 2 * (size_t)c->features;
+    dscr b;
+    return decode_plan(c, NULL, &b);
 }
 
 static void performer_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x,
@@ -386,7 +419,9 @@ static void performer_decode_step(const xb_mixer_cfg *c, int n_max, const float 
     const size_t dd = (size_t)d * d;
     const float *wrf = w + 4 * dd;
     const float cc = powf((float)dh, -0.25f), ratio = 1 / sqrtf((float)m);
-    float *q = scratch, *k = q + d, *v = k + d, *o = v + d, *uq = o + d, *uk = uq + m;
+    dscr sc;
+    decode_plan(c, scratch, &sc);
+    float *q = sc.q, *k = sc.k, *v = sc.v, *o = sc.o, *uq = sc.uq, *uk = sc.uk;
     xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w, d, 0.0f, q, d);
     xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w + dd, d, 0.0f, k, d);
     xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w + 2 * dd, d, 0.0f, v, d);

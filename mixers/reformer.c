@@ -52,6 +52,7 @@
 #include "core/mixer.h"
 #include "core/mk.h"
 #include "core/proj.h"
+#include "core/scratch.h"
 #include "core/vmath.h"
 #include "core/xb.h"
 
@@ -140,50 +141,62 @@ static bufs saved_bufs(const geo *g, const float *saved, int B, int N)
  * token's rotations q R_r; per-position bucket and the bucket counts (ints). */
 typedef struct work { float *sq, *sk, *sv, *sdo, *gq, *gk, *gv, *sL, *sD, *S, *dS, *KT, *VT, *rot; int *pb, *cnt; } work;
 
-static float *at(float *base, size_t o) { return base ? base + o : NULL; }
-
-static work work_bufs(const geo *g, int N, float *base, size_t *total)
+static size_t work_plan(const geo *g, int N, float *base, work *w)
 {
-    const size_t nh = xb_align64((size_t)N * g->dh), n1 = xb_align64((size_t)N), t = xb_align64((size_t)g->c * 2 * g->c);
-    const size_t pk = xb_align64((size_t)g->dh * 2 * g->c);
-    const size_t sizes[16] = {nh, nh, nh, nh, nh, nh, nh, n1, n1, t, t, pk, pk, xb_align64((size_t)g->nb2), n1,
-                              xb_align64((size_t)g->nbk + 1)};
-    float *p[16];
-    size_t o = 0;
-    for (int i = 0; i < 16; i++) { p[i] = at(base, o); o += sizes[i]; }
-    if (total) *total = o;
-    return (work){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13],
-                  (int *)p[14], (int *)p[15]};
-}
-
-static size_t work_floats(const geo *g, int N)
-{
-    size_t n;
-    work_bufs(g, N, NULL, &n);
-    return n;
+    const size_t nh = (size_t)N * g->dh, t = (size_t)g->c * 2 * g->c, pk = (size_t)g->dh * 2 * g->c;
+    xb_scratch s = xb_scratch_at(base);
+    XB_TAKE(&s, w->sq, nh, XB_SCR_64F);
+    XB_TAKE(&s, w->sk, nh, XB_SCR_64F);
+    XB_TAKE(&s, w->sv, nh, XB_SCR_64F);
+    XB_TAKE(&s, w->sdo, nh, XB_SCR_64F);
+    XB_TAKE(&s, w->gq, nh, XB_SCR_64F);
+    XB_TAKE(&s, w->gk, nh, XB_SCR_64F);
+    XB_TAKE(&s, w->gv, nh, XB_SCR_64F);
+    XB_TAKE(&s, w->sL, (size_t)N, XB_SCR_64F);
+    XB_TAKE(&s, w->sD, (size_t)N, XB_SCR_64F);
+    XB_TAKE(&s, w->S, t, XB_SCR_64F);
+    XB_TAKE(&s, w->dS, t, XB_SCR_64F);
+    XB_TAKE(&s, w->KT, pk, XB_SCR_64F);
+    XB_TAKE(&s, w->VT, pk, XB_SCR_64F);
+    XB_TAKE(&s, w->rot, (size_t)g->nb2, XB_SCR_64F);
+    XB_TAKE(&s, w->pb, (size_t)N, XB_SCR_64F);
+    XB_TAKE(&s, w->cnt, (size_t)g->nbk + 1, XB_SCR_64F);
+    return xb_scratch_floats(&s);
 }
 
 /* Scratch: per-thread work; backward adds dY, dO, dQ, dV [B·N × d] and the per-round gradients
- * dQ^(r), dK̂^(r), dV^(r) [n_r × B·N × d]. */
-typedef struct scr { float *work, *dY, *dO, *dQ, *dV, *dQr, *dKr, *dVr; } scr;
+ * dQ^(r), dK̂^(r), dV^(r) [n_r × B·N × d], round r at r · rs. */
+typedef struct scr { float *work, *dY, *dO, *dQ, *dV, *dQr, *dKr, *dVr; size_t ws, rs; } scr;
 
-static scr scratch_bufs(const geo *g, float *scratch, int B, int N, size_t *total)
+static size_t scratch_plan(const geo *g, float *scratch, int B, int N, scr *b)
 {
-    const size_t nd = xb_align64((size_t)B * N * g->d), rd = (size_t)g->nr * nd;
-    const size_t sizes[8] = {(size_t)xb_max_threads() * work_floats(g, N), nd, nd, nd, nd, rd, rd, rd};
-    float *p[8];
-    size_t o = 0;
-    for (int i = 0; i < 8; i++) { p[i] = at(scratch, o); o += sizes[i]; }
-    if (total) *total = o;
-    return (scr){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
+    const size_t nd = (size_t)B * N * g->d;
+    work w;
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE_THREADS(&s, b->work, work_plan(g, N, NULL, &w), XB_SCR_64F, &b->ws);
+    XB_TAKE(&s, b->dY, nd, XB_SCR_64F);
+    XB_TAKE(&s, b->dO, nd, XB_SCR_64F);
+    XB_TAKE(&s, b->dQ, nd, XB_SCR_64F);
+    XB_TAKE(&s, b->dV, nd, XB_SCR_64F);
+    XB_TAKE_SLICES(&s, b->dQr, (size_t)g->nr, nd, XB_SCR_64F, &b->rs);
+    XB_TAKE_SLICES(&s, b->dKr, (size_t)g->nr, nd, XB_SCR_64F, &b->rs);
+    XB_TAKE_SLICES(&s, b->dVr, (size_t)g->nr, nd, XB_SCR_64F, &b->rs);
+    return xb_scratch_floats(&s);
+}
+
+/* the calling thread's work */
+static work my_work(const geo *g, int N, const scr *sc)
+{
+    work w;
+    work_plan(g, N, sc->work + (size_t)xb_thread_id() * sc->ws, &w);
+    return w;
 }
 
 static size_t rf_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     geo g = geom(c);
-    size_t n;
-    scratch_bufs(&g, NULL, B, N, &n);
-    return n;
+    scr b;
+    return scratch_plan(&g, NULL, B, N, &b);
 }
 
 /* ---- one (sequence, head, round) --------------------------------------------------------- */
@@ -385,7 +398,8 @@ static void rf_forward(const xb_mixer_cfg *c, const float *w, const float *x, co
     const int d = g.d, dh = g.dh, BN = B * N, nr = g.nr;
     const size_t dd = (size_t)d * d, nd = (size_t)BN * d, lr = (size_t)B * g.h * N;
     bufs s = saved_bufs(&g, saved, B, N);
-    scr sc = scratch_bufs(&g, scratch, B, N, NULL);
+    scr sc;
+    scratch_plan(&g, scratch, B, N, &sc);
     xb_proj p = xb_proj_make(d, 2, (int[]){d, d});
     xb_proj_forward_split(&p, BN, x, d, (const float *const[]){w, w + dd}, (float *const[]){s.Q, s.V}, NULL, NULL);
 
@@ -394,7 +408,7 @@ static void rf_forward(const xb_mixer_cfg *c, const float *w, const float *x, co
         for (int j = 0; j < g.h; j++)
             for (int r = 0; r < nr; r++) {
                 task t = make_task(&g, &s, len, b, j, r, B, N, c->causal);
-                work wk = work_bufs(&g, N, sc.work + (size_t)xb_thread_id() * work_floats(&g, N), NULL);
+                work wk = my_work(&g, N, &sc);
                 hash_sort(&t, w + 3 * dd + (size_t)r * dh * g.nb2, &wk);
                 gather(&t, &wk);
                 each_chunk(&t, &wk, chunk_forward);
@@ -437,9 +451,10 @@ static void rf_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
 {
     const geo g = geom(c);
     const int d = g.d, dh = g.dh, BN = B * N, nr = g.nr;
-    const size_t dd = (size_t)d * d, nd = (size_t)BN * d, lr = (size_t)B * g.h * N;
+    const size_t dd = (size_t)d * d, lr = (size_t)B * g.h * N;
     bufs s = saved_bufs(&g, saved, B, N);
-    scr sc = scratch_bufs(&g, scratch, B, N, NULL);
+    scr sc;
+    scratch_plan(&g, scratch, B, N, &sc);
     for (int b = 0; b < B; b++) {   /* dy at pad rows counts as 0 */
         size_t off = (size_t)b * N * d, real = (size_t)xb_len(len, b, N) * d;
         memcpy(sc.dY + off, dy + off, real * sizeof(float));
@@ -453,7 +468,7 @@ static void rf_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
         for (int j = 0; j < g.h; j++)
             for (int r = 0; r < nr; r++) {
                 task t = make_task(&g, &s, len, b, j, r, B, N, c->causal);
-                work wk = work_bufs(&g, N, sc.work + (size_t)xb_thread_id() * work_floats(&g, N), NULL);
+                work wk = my_work(&g, N, &sc);
                 gather(&t, &wk);
                 const size_t hoff = (size_t)b * N * d + (size_t)j * dh;
                 const float *Lb = s.L + ((size_t)b * g.h + j) * N;
@@ -472,7 +487,7 @@ static void rf_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
                 memset(wk.gk, 0, (size_t)t.n * dh * sizeof(float));
                 memset(wk.gv, 0, (size_t)t.n * dh * sizeof(float));
                 each_chunk(&t, &wk, chunk_backward);
-                float *gQ = sc.dQr + r * nd + hoff, *gK = sc.dKr + r * nd + hoff, *gV = sc.dVr + r * nd + hoff;
+                float *gQ = sc.dQr + r * sc.rs + hoff, *gK = sc.dKr + r * sc.rs + hoff, *gV = sc.dVr + r * sc.rs + hoff;
                 for (int q = 0; q < t.n; q++) {   /* unsort */
                     const size_t i = (size_t)t.perm[q] * d;
                     memcpy(gQ + i, wk.gq + (size_t)q * dh, (size_t)dh * sizeof(float));
@@ -499,7 +514,7 @@ static void rf_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
                 const float inv = 1.0f / sqrtf(ss + RF_L2EPS);
                 for (int e = 0; e < dh; e++) {   /* dq = Σ_r dq^(r) + dk̂/‖q‖, dot = k̂·dk̂ */
                     float aq = 0, ak = 0, av = 0;
-                    for (int r = 0; r < nr; r++) { aq += sc.dQr[r * nd + o + e]; ak += sc.dKr[r * nd + o + e]; av += sc.dVr[r * nd + o + e]; }
+                    for (int r = 0; r < nr; r++) { aq += sc.dQr[r * sc.rs + o + e]; ak += sc.dKr[r * sc.rs + o + e]; av += sc.dVr[r * sc.rs + o + e]; }
                     dq[j * dh + e] = aq + ak * inv;
                     dv[j * dh + e] = av;
                     dot += q[e] * inv * ak;
@@ -686,12 +701,31 @@ static size_t rf_decode_state(const xb_mixer_cfg *c, int n_max)
 
 /* q, v, o [d]; one head's k̂ [d_h]; rotations [n_b/2]; scores [2c]; per round o^(r) [d_h] and L;
  * then the prefill's block of Q, V rows */
+typedef struct dscr { float *q, *v, *o, *kh, *rot, *s, *orr, *Lr, *Qb, *Vb; } dscr;
+
+static size_t decode_plan(const dgeo *q, float *scratch, dscr *b)
+{
+    const geo *g = &q->g;
+    const size_t d = (size_t)g->d;
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->q, d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->v, d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->o, d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->kh, (size_t)g->dh, XB_SCR_PACKED);
+    XB_TAKE(&s, b->rot, (size_t)g->nb2, XB_SCR_PACKED);
+    XB_TAKE(&s, b->s, 2 * (size_t)g->c, XB_SCR_PACKED);
+    XB_TAKE(&s, b->orr, (size_t)g->nr * g->dh, XB_SCR_PACKED);
+    XB_TAKE(&s, b->Lr, (size_t)g->nr, XB_SCR_PACKED);
+    XB_TAKE(&s, b->Qb, (size_t)RF_DEC_BLOCK * d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->Vb, (size_t)RF_DEC_BLOCK * d, XB_SCR_PACKED);
+    return xb_scratch_floats(&s);
+}
+
 static size_t rf_decode_scratch(const xb_mixer_cfg *c, int n_max)
 {
     const dgeo q = dgeom(c, n_max);
-    const geo *g = &q.g;
-    return 3 * (size_t)g->d + g->dh + g->nb2 + 2 * (size_t)g->c + (size_t)g->nr * (g->dh + 1) +
-           2 * (size_t)RF_DEC_BLOCK * g->d;
+    dscr b;
+    return decode_plan(&q, NULL, &b);
 }
 
 typedef struct dview { int *cnt; float *K, *V; int *pb; } dview;
@@ -735,11 +769,11 @@ static void unit_key(int dh, const float *q, float *k)
 /* token p (its q and v rows, all heads) into bucket of every (round, head); if o is not NULL,
  * first its output row o [d] (before W_O) against the candidates the state holds */
 static void rf_token(const dgeo *q, const float *w, const float *qr, const float *vr, int p,
-                     float *state, float *o, float *sc)
+                     float *state, float *o, const dscr *sc)
 {
     const geo *g = &q->g;
-    const int d = g->d, dh = g->dh, nr = g->nr, c = g->c, S = q->S, ld = 2 * c;
-    float *kh = sc, *rot = kh + dh, *s = rot + g->nb2, *orr = s + ld, *Lr = orr + (size_t)nr * dh;
+    const int d = g->d, dh = g->dh, nr = g->nr, c = g->c, S = q->S;
+    float *kh = sc->kh, *rot = sc->rot, *s = sc->s, *orr = sc->orr, *Lr = sc->Lr;
     const float *R = w + 3 * (size_t)d * d, scale = 1.0f / sqrtf((float)dh);
     for (int j = 0; j < g->h; j++) {
         const float *qj = qr + (size_t)j * dh, *vj = vr + (size_t)j * dh;
@@ -791,14 +825,15 @@ static void rf_decode_prefill(const xb_mixer_cfg *c, int n_max, const float *w, 
     const dgeo q = dgeom(c, n_max);
     const int d = c->d;
     const size_t dd = (size_t)d * d;
-    float *sc = scratch + 3 * (size_t)d, *Qb = sc + q.g.dh + q.g.nb2 + 2 * (size_t)q.g.c + (size_t)q.g.nr * (q.g.dh + 1);
-    float *Vb = Qb + (size_t)RF_DEC_BLOCK * d;
+    dscr sc;
+    decode_plan(&q, scratch, &sc);
+    float *Qb = sc.Qb, *Vb = sc.Vb;
     for (int p0 = 0; p0 < n; p0 += RF_DEC_BLOCK) {
         const int rows = xb_min(RF_DEC_BLOCK, n - p0);
         xb_gemm(0, 0, rows, d, d, 1.0f, x + (size_t)p0 * d, d, w, d, 0.0f, Qb, d);
         xb_gemm(0, 0, rows, d, d, 1.0f, x + (size_t)p0 * d, d, w + dd, d, 0.0f, Vb, d);
         for (int i = 0; i < rows; i++)
-            rf_token(&q, w, Qb + (size_t)i * d, Vb + (size_t)i * d, p0 + i, state, NULL, sc);
+            rf_token(&q, w, Qb + (size_t)i * d, Vb + (size_t)i * d, p0 + i, state, NULL, &sc);
     }
 }
 
@@ -816,10 +851,12 @@ static void rf_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
                 dview st = dstate(&q, state, r, j);
                 st.cnt[st.pb[((size_t)(held - 1) * nr + r) * h + j]]--;
             }
-    float *qr = scratch, *vr = qr + d, *o = vr + d;
+    dscr sc;
+    decode_plan(&q, scratch, &sc);
+    float *qr = sc.q, *vr = sc.v, *o = sc.o;
     xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w, d, 0.0f, qr, d);
     xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w + dd, d, 0.0f, vr, d);
-    rf_token(&q, w, qr, vr, t, state, o, scratch + 3 * (size_t)d);
+    rf_token(&q, w, qr, vr, t, state, o, &sc);
     xb_gemm(0, 0, 1, d, d, 1.0f, o, d, w + 2 * dd, d, 0.0f, y, d);
 }
 

@@ -38,6 +38,7 @@
 #include "core/gemm.h"
 #include "core/mixer.h"
 #include "core/proj.h"
+#include "core/scratch.h"
 #include "core/vmath.h"
 #include "core/xb.h"
 
@@ -143,19 +144,47 @@ static sv get_sv(const dims *m, float *s, int B, int N)
     return p;
 }
 
-static size_t work_floats(const dims *m) { return xb_align64(xb_chunkscan_work(m->C, m->dkh, m->dvh)); }
-
 static xb_proj out_proj(const dims *m) { return xb_proj_make(m->dv, 1, &m->d); }
+
+/* Scratch, forward: the output projection's per-thread blocks, the scans' decays and per-thread
+ * work; or backward: dY masked, U, dU, dO, dv, dg [R × d_v], dq, dk [R × d_k] and the scans'
+ * work. Then 64 floats of room the size has always had (kept: bytes_analytic records it). */
+typedef struct scr {
+    float *tmp, *dec, *work;                                   /* forward */
+    float *dym, *U, *dU, *dO, *dv, *dg, *dq, *dk, *bwork;      /* backward */
+    size_t wsz;
+} scr;
+
+static size_t scratch_plan(const dims *m, float *scratch, int B, int N, scr *b)
+{
+    const size_t R = (size_t)B * N, wn = xb_align64(xb_chunkscan_work(m->C, m->dkh, m->dvh));
+    xb_proj po = out_proj(m);
+    xb_scratch s = xb_scratch_at(scratch);
+    xb_scratch_union u = xb_scratch_union_begin(&s);
+    XB_TAKE(&s, b->tmp, xb_proj_block_floats(&po), XB_SCR_64F);
+    XB_TAKE(&s, b->dec, xb_chunkscan_many_dec(B * m->h, xb_chunkscan_nchunks(N, m->C), m->dkh), XB_SCR_64F);
+    xb_scratch_align(&s, XB_SCR_64F);
+    XB_TAKE_THREADS(&s, b->work, wn, XB_SCR_PACKED, &b->wsz);
+    xb_scratch_union_next(&s, &u);
+    XB_TAKE(&s, b->dym, R * m->d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->U, R * m->dv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dU, R * m->dv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dO, R * m->dv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dv, R * m->dv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dg, R * m->dv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dq, R * m->dk, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dk, R * m->dk, XB_SCR_PACKED);
+    XB_TAKE_THREADS(&s, b->bwork, wn, XB_SCR_PACKED, &b->wsz);
+    xb_scratch_union_end(&s, &u);
+    xb_scratch_pad(&s, 64);
+    return xb_scratch_floats(&s);
+}
 
 static size_t ret_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     dims m = get_dims(c);
-    const size_t R = (size_t)B * N;
-    const size_t bwd = R * ((size_t)m.d + 5 * m.dv + 2 * m.dk);
-    xb_proj po = out_proj(&m);
-    const size_t fwd = xb_align64(xb_proj_block_floats(&po)) +
-                       xb_align64(xb_chunkscan_many_dec(B * m.h, xb_chunkscan_nchunks(N, m.C), m.dkh));
-    return (fwd > bwd ? fwd : bwd) + (size_t)xb_max_threads() * work_floats(&m) + 64;
+    scr b;
+    return scratch_plan(&m, NULL, B, N, &b);
 }
 
 /* The scans of one batch: scan i = (sequence b, head hh), i = b·h + hh. */
@@ -231,10 +260,11 @@ static void ret_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     /* scans */
     xb_proj po = out_proj(&m);
     const int nch = xb_chunkscan_nchunks(N, m.C);
-    float *tmp = scratch, *dec = tmp + xb_align64(xb_proj_block_floats(&po));
-    float *work = dec + xb_align64(xb_chunkscan_many_dec(B * m.h, nch, m.dkh));
+    scr sc;
+    scratch_plan(&m, scratch, B, N, &sc);
+    float *tmp = sc.tmp, *dec = sc.dec, *work = sc.work;
     scans S = {&m, &s, len, N, NULL, NULL, NULL, NULL};
-    xb_chunkscan_many_forward(B * m.h, m.dirs, get_scan, &S, work, work_floats(&m), nch, m.dkh, dec);
+    xb_chunkscan_many_forward(B * m.h, m.dirs, get_scan, &S, work, sc.wsz, nch, m.dkh, dec);
     for (int b = 0; b < B; b++)
         for (int t = xb_len(len, b, N); t < N; t++) memset(s.o + ((size_t)b * N + t) * m.dv, 0, (size_t)m.dv * sizeof(float));
     /* Y = U W_O with U made per block in cache (out_prologue) */
@@ -255,9 +285,10 @@ static void ret_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     float *dWQ = dw + tensor_off(c, T_WQ), *dWK = dw + tensor_off(c, T_WK), *dWV = dw + tensor_off(c, T_WV);
     float *dWG = dw + tensor_off(c, T_WG), *dnw = dw + tensor_off(c, T_NW), *dWO = dw + tensor_off(c, T_WO);
     const size_t R = (size_t)B * N;
-    float *dym = scratch, *U = dym + R * m.d, *dU = U + R * m.dv, *dO = dU + R * m.dv;
-    float *dv = dO + R * m.dv, *dg = dv + R * m.dv, *dq = dg + R * m.dv, *dk = dq + R * m.dk;
-    float *work = dk + R * m.dk;
+    scr sc;
+    scratch_plan(&m, scratch, B, N, &sc);
+    float *dym = sc.dym, *U = sc.U, *dU = sc.dU, *dO = sc.dO, *dv = sc.dv, *dg = sc.dg, *dq = sc.dq;
+    float *dk = sc.dk, *work = sc.bwork;
     /* pad rows of dy contribute nothing */
     memcpy(dym, dy, R * m.d * sizeof(float));
     xb_zero_pad_rows(dym, len, B, N, m.d);
@@ -283,7 +314,7 @@ static void ret_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     memset(dq, 0, R * m.dk * sizeof(float)); memset(dk, 0, R * m.dk * sizeof(float));
     memset(dv, 0, R * m.dv * sizeof(float));
     scans S = {&m, &s, len, N, dO, dq, dk, dv};
-    xb_chunkscan_many_backward(B * m.h, m.dirs, get_scan, &S, work, work_floats(&m));
+    xb_chunkscan_many_backward(B * m.h, m.dirs, get_scan, &S, work, sc.wsz);
     /* input projections */
     xb_gemm(1, 0, m.d, m.dk, (int)R, 1.0f, x, m.d, dq, m.dk, 1.0f, dWQ, m.dk);
     xb_gemm(1, 0, m.d, m.dk, (int)R, 1.0f, x, m.d, dk, m.dk, 1.0f, dWK, m.dk);
@@ -392,11 +423,26 @@ static size_t ret_decode_state(const xb_mixer_cfg *c, int n_max)
     return (size_t)m.h * m.dkh * m.dvh;
 }
 
+/* q, k [d_k]; v, g, the normed and gated output u [d_v] */
+typedef struct dscr { float *q, *k, *v, *g, *u; } dscr;
+
+static size_t decode_plan(const dims *m, float *scratch, dscr *b)
+{
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->q, (size_t)m->dk, XB_SCR_PACKED);
+    XB_TAKE(&s, b->k, (size_t)m->dk, XB_SCR_PACKED);
+    XB_TAKE(&s, b->v, (size_t)m->dv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->g, (size_t)m->dv, XB_SCR_PACKED);
+    XB_TAKE(&s, b->u, (size_t)m->dv, XB_SCR_PACKED);
+    return xb_scratch_floats(&s);
+}
+
 static size_t ret_decode_scratch(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
     dims m = get_dims(c);
-    return 2 * (size_t)m.dk + 3 * (size_t)m.dv;
+    dscr b;
+    return decode_plan(&m, NULL, &b);
 }
 
 /* One token: the four projections as 1-row products, each head's state decayed by γ_j (the
@@ -409,7 +455,9 @@ static void ret_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
     dims m = get_dims(c);
     wts W = get_wts(c, w);
     const int d = m.d, dk = m.dk, dv = m.dv, dkh = m.dkh, dvh = m.dvh;
-    float *q = scratch, *k = q + dk, *v = k + dk, *g = v + dv, *u = g + dv;
+    dscr sc;
+    decode_plan(&m, scratch, &sc);
+    float *q = sc.q, *k = sc.k, *v = sc.v, *g = sc.g, *u = sc.u;
     xb_gemm(0, 0, 1, dk, d, 1.0f, x, d, W.p[T_WQ], dk, 0.0f, q, dk);
     xb_gemm(0, 0, 1, dk, d, 1.0f, x, d, W.p[T_WK], dk, 0.0f, k, dk);
     xb_gemm(0, 0, 1, dv, d, 1.0f, x, d, W.p[T_WV], dv, 0.0f, v, dv);

@@ -42,6 +42,7 @@
 #include "core/gemm.h"
 #include "core/mixer.h"
 #include "core/proj.h"
+#include "core/scratch.h"
 #include "core/xb.h"
 
 static int nblk(int n, int b) { return (n + b - 1) / b; }
@@ -149,39 +150,54 @@ static void sorted_lens(const geo *g, const int *len, int B, int N, int *lk)
  * sequence's K (or V, K̃, …) head-major, [nb × b·d_h] with zero rows past the real length, so
  * that the block mixing K̃ = P K is one product; forward uses 4 per thread, backward 6. */
 #define SK_PANELS 6
-typedef struct scr { float *ks, *S, *O, *pan, *dY, *dO, *dQ, *dK, *dV, *dQ2, *dKt, *dVt, *dR; int *lk; } scr;
+typedef struct scr { float *ks, *S, *O, *pan, *dY, *dO, *dQ, *dK, *dV, *dQ2, *dKt, *dVt, *dR; int *lk; size_t ps; } scr;
 
-static size_t panel_floats(const geo *g) { return xb_align64((size_t)g->Nk * g->dh); }
-
-static size_t kernel_floats(const geo *g, int B, int N)
+/* one thread's SK_PANELS panels (base NULL: measure) */
+static size_t panel_plan(const geo *g, float *base, float *pan[SK_PANELS])
 {
-    xb_attn a = sorted_desc(g, NULL, NULL, B, N);   /* the larger of the two (Nk ≥ N) */
-    return xb_align64(xb_attn_scratch(&a));
+    float *p0;
+    size_t st;
+    xb_scratch s = xb_scratch_at(base);
+    XB_TAKE_SLICES(&s, p0, SK_PANELS, (size_t)g->Nk * g->dh, XB_SCR_64F, &st);
+    for (int i = 0; i < SK_PANELS; i++) pan[i] = p0 ? p0 + (size_t)i * st : NULL;
+    return xb_scratch_floats(&s);
 }
 
-static float *at(float *base, size_t o) { return base ? base + o : NULL; }
-
-static scr scratch_bufs(const geo *g, float *scratch, int B, int N, size_t *total)
+static size_t scratch_plan(const geo *g, float *scratch, int B, int N, scr *t)
 {
-    const size_t nd = xb_align64((size_t)B * N * g->d), kd = xb_align64((size_t)B * g->Nk * g->d);
-    const size_t sizes[14] = {kernel_floats(g, B, N), xb_align64((size_t)B * g->h * g->nb * g->dh), nd,
-                              xb_align64((size_t)B) /* ints in float-sized slots */,
-                              (size_t)xb_max_threads() * SK_PANELS * panel_floats(g), nd, nd, nd, nd, nd, nd,
-                              kd, kd, xb_align64((size_t)B * g->h * g->nb * g->nb)};
-    float *p[14];
-    size_t o = 0;
-    for (int i = 0; i < 14; i++) { p[i] = at(scratch, o); o += sizes[i]; }
-    if (total) *total = o;
-    return (scr){.ks = p[0], .S = p[1], .O = p[2], .lk = (int *)p[3], .pan = p[4], .dY = p[5], .dO = p[6],
-                 .dQ = p[7], .dK = p[8], .dV = p[9], .dQ2 = p[10], .dKt = p[11], .dVt = p[12], .dR = p[13]};
+    const size_t nd = (size_t)B * N * g->d, kd = (size_t)B * g->Nk * g->d;
+    xb_attn a = sorted_desc(g, NULL, NULL, B, N);   /* the larger of the two kernels (Nk ≥ N) */
+    float *pan[SK_PANELS];
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, t->ks, xb_attn_scratch(&a), XB_SCR_64F);
+    XB_TAKE(&s, t->S, (size_t)B * g->h * g->nb * g->dh, XB_SCR_64F);
+    XB_TAKE(&s, t->O, nd, XB_SCR_64F);
+    XB_TAKE(&s, t->lk, (size_t)B, XB_SCR_64F);
+    XB_TAKE_THREADS(&s, t->pan, panel_plan(g, NULL, pan), XB_SCR_64F, &t->ps);
+    XB_TAKE(&s, t->dY, nd, XB_SCR_64F);
+    XB_TAKE(&s, t->dO, nd, XB_SCR_64F);
+    XB_TAKE(&s, t->dQ, nd, XB_SCR_64F);
+    XB_TAKE(&s, t->dK, nd, XB_SCR_64F);
+    XB_TAKE(&s, t->dV, nd, XB_SCR_64F);
+    XB_TAKE(&s, t->dQ2, nd, XB_SCR_64F);
+    XB_TAKE(&s, t->dKt, kd, XB_SCR_64F);
+    XB_TAKE(&s, t->dVt, kd, XB_SCR_64F);
+    XB_TAKE(&s, t->dR, (size_t)B * g->h * g->nb * g->nb, XB_SCR_64F);
+    xb_scratch_align(&s, XB_SCR_64F);   /* every part ends on 64 floats, the last one too */
+    return xb_scratch_floats(&s);
+}
+
+/* the calling thread's panels */
+static void my_panels(const geo *g, const scr *t, float *pan[SK_PANELS])
+{
+    panel_plan(g, t->pan + (size_t)xb_thread_id() * t->ps, pan);
 }
 
 static size_t sk_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
     geo g = geom(c, N);
-    size_t total;
-    scratch_bufs(&g, NULL, B, N, &total);
-    return total;
+    scr t;
+    return scratch_plan(&g, NULL, B, N, &t);
 }
 
 /* The forward's Q, K and V products in row blocks, straight into saved; each block's K and V
@@ -239,7 +255,8 @@ static void sk_forward(const xb_mixer_cfg *c, const float *w, const float *x, co
     const size_t dd = (size_t)d * d;
     const float *Ws = w + 4 * dd, *cs = Ws + (size_t)dh * g.nbm;
     bufs s = saved_bufs(&g, saved, B, N);
-    scr t = scratch_bufs(&g, scratch, B, N, NULL);
+    scr t;
+    scratch_plan(&g, scratch, B, N, &t);
     xb_attn a1 = own_desc(&g, len, B, N);
     xb_proj p = xb_proj_make(d, 3, (int[]){d, d, d});
     qkv_job j = {&a1, s.K, s.V, t.ks};
@@ -269,8 +286,9 @@ static void sk_forward(const xb_mixer_cfg *c, const float *w, const float *x, co
             }
             /* K̃ = P K, Ṽ = P V on head-major panels; rows past n_b·b of K̃/Ṽ are 0 */
             const int pw = g.b * dh;
-            float *Kh = t.pan + (size_t)xb_thread_id() * SK_PANELS * panel_floats(&g);
-            float *Vh = Kh + panel_floats(&g), *Kth = Vh + panel_floats(&g), *Vth = Kth + panel_floats(&g);
+            float *pan[SK_PANELS];
+            my_panels(&g, &t, pan);
+            float *Kh = pan[0], *Vh = pan[1], *Kth = pan[2], *Vth = pan[3];
             gather(&g, Kb, hh, n, nb, Kh);
             gather(&g, Vb, hh, n, nb, Vh);
             xb_gemm(0, 0, nb, pw, nb, 1.0f, P, nbs, Kh, pw, 0.0f, Kth, pw);
@@ -306,7 +324,8 @@ static void sk_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
     const float *Ws = w + 4 * dd;
     float *dWs = dw + 4 * dd, *dcs = dWs + (size_t)dh * g.nbm;
     bufs s = saved_bufs(&g, saved, B, N);
-    scr t = scratch_bufs(&g, scratch, B, N, NULL);
+    scr t;
+    scratch_plan(&g, scratch, B, N, &t);
     for (int b = 0; b < B; b++) {   /* dy at pad rows counts as 0 */
         size_t off = (size_t)b * N * d, real = (size_t)xb_len(len, b, N) * d;
         memcpy(t.dY + off, dy + off, real * sizeof(float));
@@ -338,9 +357,9 @@ static void sk_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
             summaries(&g, Kb, hh, n, S);
             /* dP = dK̃ Kᵀ + dṼ Vᵀ (into dR), dK += Pᵀ dK̃, dV += Pᵀ dṼ, on head-major panels */
             const int pw = g.b * dh;
-            float *Kh = t.pan + (size_t)xb_thread_id() * SK_PANELS * panel_floats(&g);
-            float *Vh = Kh + panel_floats(&g), *gK = Vh + panel_floats(&g), *gV = gK + panel_floats(&g);
-            float *dKh = gV + panel_floats(&g), *dVh = dKh + panel_floats(&g);
+            float *pan[SK_PANELS];
+            my_panels(&g, &t, pan);
+            float *Kh = pan[0], *Vh = pan[1], *gK = pan[2], *gV = pan[3], *dKh = pan[4], *dVh = pan[5];
             gather(&g, Kb, hh, n, nb, Kh);
             gather(&g, Vb, hh, n, nb, Vh);
             gather(&g, t.dKt + (size_t)b * g.Nk * d, hh, nb * g.b, nb, gK);

@@ -26,6 +26,7 @@
 
 #include "core/attn.h"
 #include "core/mixer.h"
+#include "core/scratch.h"
 #include "core/xb.h"
 
 #define RUN 64   /* summary columns per key group: one kernel tile */
@@ -257,7 +258,18 @@ static fixed_cache cache_of(const xb_mixer_cfg *c, int n_max)
 }
 
 /* spans (2 per head) and off (h + 1), ints; then PACK gathered rows; then the layer's step */
-static size_t list_floats(const xb_mixer_cfg *c) { return xb_align64(5 * (size_t)c->heads + 1); }
+typedef struct dscr { xb_attn_span *sp; int *off; float *pack, *keys; } dscr;
+
+static size_t decode_plan(const xb_mixer_cfg *c, float *scratch, dscr *b)
+{
+    xb_attn_layer l = fixed_layer(c, NULL);
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->sp, 2 * (size_t)c->heads, XB_SCR_PACKED);
+    XB_TAKE(&s, b->off, (size_t)c->heads + 1, XB_SCR_PACKED);
+    XB_TAKE(&s, b->pack, (size_t)PACK * c->d, XB_SCR_64F);
+    XB_TAKE(&s, b->keys, xb_attn_layer_decode_keys_scratch(&l, 2 * c->heads), XB_SCR_64F);
+    return xb_scratch_floats(&s);
+}
 
 static size_t fixed_decode_state(const xb_mixer_cfg *c, int n_max)
 {
@@ -267,8 +279,8 @@ static size_t fixed_decode_state(const xb_mixer_cfg *c, int n_max)
 static size_t fixed_decode_scratch(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
-    xb_attn_layer l = fixed_layer(c, NULL);
-    return list_floats(c) + xb_align64((size_t)PACK * c->d) + xb_attn_layer_decode_keys_scratch(&l, 2 * c->heads);
+    dscr b;
+    return decode_plan(c, NULL, &b);
 }
 
 static void fixed_decode_prefill(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int n,
@@ -277,7 +289,9 @@ static void fixed_decode_prefill(const xb_mixer_cfg *c, int n_max, const float *
     const int d = c->d, l = c->block, first = xb_max(l - c->summary, 1);
     const fixed_cache fc = cache_of(c, n_max);
     xb_attn_layer lay = fixed_layer(c, NULL);
-    float *pack = scratch + list_floats(c);
+    dscr sc;
+    decode_plan(c, scratch, &sc);
+    float *pack = sc.pack;
     int m0 = 0, np = 0;   /* summary rows [m0, m0 + np) are gathered in pack */
     for (int k = 0; k < n; k++) {
         const int o = k % l;
@@ -304,8 +318,10 @@ static void fixed_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, 
     const fixed_cache fc = cache_of(c, n_max);
     const int S = summaries_before(t + 1, l, c->summary), ring = xb_min(o, first - 1);
     const int slot = o == 0 || o >= first ? S - 1 : fc.nsum + o - 1;
-    xb_attn_span *sp = (xb_attn_span *)scratch;
-    int *off = (int *)(sp + 2 * h);
+    dscr sc;
+    decode_plan(c, scratch, &sc);
+    xb_attn_span *sp = sc.sp;
+    int *off = sc.off;
     for (int j = 0; j < h; j++) {
         off[j] = 2 * j;
         sp[2 * j] = (xb_attn_span){0, S};
@@ -313,8 +329,7 @@ static void fixed_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, 
     }
     off[h] = 2 * h;
     xb_attn_layer lay = fixed_layer(c, NULL);
-    xb_attn_layer_decode_keys(&lay, fc.cap, w, x, slot, sp, off, state, y,
-                              scratch + list_floats(c) + xb_align64((size_t)PACK * c->d));
+    xb_attn_layer_decode_keys(&lay, fc.cap, w, x, slot, sp, off, state, y, sc.keys);
 }
 
 const xb_mixer xb_mixer_sparse_fixed = {

@@ -47,6 +47,7 @@
 #include "core/gemm.h"
 #include "core/mixer.h"
 #include "core/proj.h"
+#include "core/scratch.h"
 #include "core/vmath.h"
 #include "core/xb.h"
 
@@ -177,78 +178,79 @@ static sv get_sv(const dims *m, float *s, int B, int N)
 
 /* ---- scratch ---- */
 
-/* Next aligned piece of n floats at *off from base (base NULL: only count). */
-static float *carve(float *base, size_t *off, size_t n)
-{
-    float *p = base ? base + *off : NULL;
-    *off += xb_align64(n);
-    return p;
-}
-
 /* Routing of a batch: for token row t (= b·N + position) of a real position, its k
  * partitions in increasing order rp[t·k + j] and the gathered row of each, rr[t·k + j]
  * (sequence b's gathered rows start at b·k·N, partition p's at base[b·P + p], cnt[b·P + p] of
- * them in position order). Ints carved from the float scratch. */
+ * them in position order). */
 typedef struct route { int *rp, *rr, *cnt, *base; } route;
 
-static route carve_route(float *s, size_t *off, const dims *m, int B, int N)
+static void route_plan(xb_scratch *s, const dims *m, int B, int N, route *r)
 {
-    _Static_assert(sizeof(int) == sizeof(float), "ints are carved from float scratch");
-    route r;
     const size_t RK = (size_t)B * N * m->K, BP = (size_t)B * m->P;
-    r.rp = (int *)carve(s, off, RK); r.rr = (int *)carve(s, off, RK);
-    r.cnt = (int *)carve(s, off, BP); r.base = (int *)carve(s, off, BP);
-    return r;
+    XB_TAKE(s, r->rp, RK, XB_SCR_64F);
+    XB_TAKE(s, r->rr, RK, XB_SCR_64F);
+    XB_TAKE(s, r->cnt, BP, XB_SCR_64F);
+    XB_TAKE(s, r->base, BP, XB_SCR_64F);
 }
 
 /* Gathered rows (sequence-major, k·N rows each) and everything the scans read or write. */
 typedef struct gat { float *Q, *K, *V, *G, *O, *dQ, *dK, *dV, *dG; } gat;
 
-typedef struct fws { float *zk1, *zk2, *el, *qa1, *qa2, *va, *tmp, *dec, *work; gat g; route r; } fws;
+typedef struct fws { float *zk1, *zk2, *el, *qa1, *qa2, *va, *tmp, *dec, *work; gat g; route r; size_t wsz; } fws;
 typedef struct bws {
     float *dym, *U, *dU, *dO, *dzg, *qa1, *qa2, *va, *dqa1, *dka1, *dva, *dla1, *dqa2, *dka2, *dla2;
     float *deta, *dhq, *dhk, *dhg, *dh1, *dh2, *work;
     gat g;
     route r;
+    size_t wsz;
 } bws;
 
-static size_t work_floats(const dims *m) { return xb_align64(xb_chunkscan_work(m->C, m->dh, m->dh)); }
 static int n_scans(const dims *m, int B) { return B * m->h * (1 + m->P); }
 
 static xb_proj out_proj(const dims *m) { return xb_proj_make(m->d, 1, &m->d); }
 
-static size_t fwd_carve(const dims *m, int B, int N, float *s, fws *f)
-{
-    const size_t R = (size_t)B * N, Rd = R * m->d, KRd = (size_t)m->K * Rd;
-    size_t off = 0;
-    xb_proj po = out_proj(m);
-    f->zk1 = carve(s, &off, Rd); f->zk2 = carve(s, &off, Rd); f->el = carve(s, &off, R * m->P);
-    f->qa1 = carve(s, &off, Rd); f->qa2 = carve(s, &off, Rd); f->va = carve(s, &off, Rd);
-    memset(&f->g, 0, sizeof f->g);
-    f->g.Q = carve(s, &off, KRd); f->g.K = carve(s, &off, KRd); f->g.V = carve(s, &off, KRd);
-    f->g.G = carve(s, &off, KRd); f->g.O = carve(s, &off, KRd);
-    f->r = carve_route(s, &off, m, B, N);
-    f->tmp = carve(s, &off, xb_proj_block_floats(&po));
-    f->dec = carve(s, &off, xb_chunkscan_many_dec(n_scans(m, B), m->nch, m->dh));
-    f->work = carve(s, &off, (size_t)xb_max_threads() * work_floats(m));
-    return off;
-}
-
-static size_t bwd_carve(const dims *m, int B, int N, float *s, bws *w)
+/* Scratch: the forward's buffers or the backward's (every piece on 64 floats), then 64 floats
+ * of room the size has always had (kept: bytes_analytic records it). */
+static size_t scratch_plan(const dims *m, int B, int N, float *scratch, fws *f, bws *w)
 {
     const size_t R = (size_t)B * N, Rd = R * m->d, KRd = (size_t)m->K * Rd, Rh = R * m->dh;
-    size_t off = 0;
+    const size_t wn = xb_chunkscan_work(m->C, m->dh, m->dh);
+    xb_proj po = out_proj(m);
+    xb_scratch s = xb_scratch_at(scratch);
+    xb_scratch_union u = xb_scratch_union_begin(&s);
+    XB_TAKE(&s, f->zk1, Rd, XB_SCR_64F);
+    XB_TAKE(&s, f->zk2, Rd, XB_SCR_64F);
+    XB_TAKE(&s, f->el, R * m->P, XB_SCR_64F);
+    XB_TAKE(&s, f->qa1, Rd, XB_SCR_64F);
+    XB_TAKE(&s, f->qa2, Rd, XB_SCR_64F);
+    XB_TAKE(&s, f->va, Rd, XB_SCR_64F);
+    memset(&f->g, 0, sizeof f->g);
+    XB_TAKE(&s, f->g.Q, KRd, XB_SCR_64F);
+    XB_TAKE(&s, f->g.K, KRd, XB_SCR_64F);
+    XB_TAKE(&s, f->g.V, KRd, XB_SCR_64F);
+    XB_TAKE(&s, f->g.G, KRd, XB_SCR_64F);
+    XB_TAKE(&s, f->g.O, KRd, XB_SCR_64F);
+    route_plan(&s, m, B, N, &f->r);
+    XB_TAKE(&s, f->tmp, xb_proj_block_floats(&po), XB_SCR_64F);
+    XB_TAKE(&s, f->dec, xb_chunkscan_many_dec(n_scans(m, B), m->nch, m->dh), XB_SCR_64F);
+    XB_TAKE_THREADS(&s, f->work, wn, XB_SCR_64F, &f->wsz);
+    xb_scratch_union_next(&s, &u);
     float **rd[] = {&w->dym, &w->U, &w->dU, &w->dO, &w->dzg, &w->qa1, &w->qa2, &w->va, &w->dqa1, &w->dka1,
                     &w->dva, &w->dla1, &w->dqa2, &w->dka2, &w->dla2};
-    for (size_t i = 0; i < sizeof rd / sizeof *rd; i++) *rd[i] = carve(s, &off, Rd);
+    for (size_t i = 0; i < sizeof rd / sizeof *rd; i++) XB_TAKE(&s, *rd[i], Rd, XB_SCR_64F);
     float **gk[] = {&w->g.Q, &w->g.K, &w->g.V, &w->g.G, &w->g.O, &w->g.dQ, &w->g.dK, &w->g.dV, &w->g.dG};
-    for (size_t i = 0; i < sizeof gk / sizeof *gk; i++) *gk[i] = carve(s, &off, KRd);
-    w->deta = carve(s, &off, R * m->P);
-    w->dhq = carve(s, &off, Rh); w->dhk = carve(s, &off, Rh); w->dhg = carve(s, &off, Rh);
-    w->dh1 = carve(s, &off, R * SSE_RANK); w->dh2 = carve(s, &off, R * SSE_RANK);
-    w->r = carve_route(s, &off, m, B, N);
-    w->work = carve(s, &off, (size_t)xb_max_threads() * work_floats(m));
-    return off;
+    for (size_t i = 0; i < sizeof gk / sizeof *gk; i++) XB_TAKE(&s, *gk[i], KRd, XB_SCR_64F);
+    XB_TAKE(&s, w->deta, R * m->P, XB_SCR_64F);
+    XB_TAKE(&s, w->dhq, Rh, XB_SCR_64F);
+    XB_TAKE(&s, w->dhk, Rh, XB_SCR_64F);
+    XB_TAKE(&s, w->dhg, Rh, XB_SCR_64F);
+    XB_TAKE(&s, w->dh1, R * SSE_RANK, XB_SCR_64F);
+    XB_TAKE(&s, w->dh2, R * SSE_RANK, XB_SCR_64F);
+    route_plan(&s, m, B, N, &w->r);
+    XB_TAKE_THREADS(&s, w->work, wn, XB_SCR_64F, &w->wsz);
+    xb_scratch_union_end(&s, &u);
+    xb_scratch_pad(&s, 64);
+    return xb_scratch_floats(&s);
 }
 
 static size_t sse_n_scratch(const xb_mixer_cfg *c, int B, int N)
@@ -256,8 +258,7 @@ static size_t sse_n_scratch(const xb_mixer_cfg *c, int B, int N)
     dims m = get_dims(c, N);
     fws f;
     bws b;
-    size_t a = fwd_carve(&m, B, N, NULL, &f), e = bwd_carve(&m, B, N, NULL, &b);
-    return (a > e ? a : e) + 64;
+    return scratch_plan(&m, B, N, NULL, &f, &b);
 }
 
 /* ---- routing ---- */
@@ -458,7 +459,8 @@ static void sse_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     wts W = get_wts(c, w);
     sv s = get_sv(&m, saved, B, N);
     fws f;
-    fwd_carve(&m, B, N, scratch, &f);
+    bws bw;   /* the backward's views of the same scratch, unused here */
+    scratch_plan(&m, B, N, scratch, &f, &bw);
     const int d = m.d, dh = m.dh;
     const size_t R = (size_t)B * N;
     /* projections of X: z_q1, k₁ (pre-softmax), z_v, X L_q1, X L_k1, X G_1; then the gate
@@ -490,7 +492,7 @@ static void sse_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     gather_all(&m, &s, f.qa2, f.va, len, B, N, &f.r, &f.g, NULL, NULL);
     /* scans: shared into o, partitions into their gathered output rows */
     scans S = {&m, &s, len, f.r.cnt, f.r.base, N, f.qa1, f.va, &f.g, NULL, NULL, NULL, NULL, NULL};
-    xb_chunkscan_many_forward(n_scans(&m, B), m.dirs, get_scan, &S, f.work, work_floats(&m), m.nch, dh, f.dec);
+    xb_chunkscan_many_forward(n_scans(&m, B), m.dirs, get_scan, &S, f.work, f.wsz, m.nch, dh, f.dec);
     /* o += the partitions' outputs, per token in routing order; pad rows 0 */
     #pragma omp parallel for schedule(static)
     for (size_t row = 0; row < R; row++) {
@@ -530,7 +532,8 @@ static void sse_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     wts W = get_wts(c, w);
     sv s = get_sv(&m, (float *)saved, B, N);   /* read only */
     bws b;
-    bwd_carve(&m, B, N, scratch, &b);
+    fws fw;   /* the forward's views of the same scratch, unused here */
+    scratch_plan(&m, B, N, scratch, &fw, &b);
     float *dW[T_COUNT];
     for (int i = 0; i < T_COUNT; i++) dW[i] = dw + tensor_off(c, i);
     const int d = m.d, dh = m.dh, P = m.P, K = m.K;
@@ -571,7 +574,7 @@ static void sse_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     float *z2[] = {b.g.dQ, b.g.dK, b.g.dV, b.g.dG};
     for (int i = 0; i < 4; i++) memset(z2[i], 0, (size_t)K * Rd * sizeof(float));
     scans S = {&m, &s, len, b.r.cnt, b.r.base, N, b.qa1, b.va, &b.g, b.dO, b.dqa1, b.dka1, b.dva, b.dla1};
-    xb_chunkscan_many_backward(n_scans(&m, B), m.dirs, get_scan, &S, b.work, work_floats(&m));
+    xb_chunkscan_many_backward(n_scans(&m, B), m.dirs, get_scan, &S, b.work, b.wsz);
     /* partitions back to the tokens: dq₂ += η_p dQ, dk₂ += η_p dK, dv += dV, dlogα₂ += dG,
      * dη_p = q₂·dQ + k₂·dK; pad rows 0 */
     #pragma omp parallel for schedule(static)
@@ -781,11 +784,30 @@ static size_t sse_decode_state(const xb_mixer_cfg *c, int n_max)
     return (size_t)c->heads * (1 + c->partitions) * dh * dh;
 }
 
+/* rows q1, k1, v, q2, k2, z_g, a1, a2, o [d]; x L_q1, x L_k1, x G_1 [d_h]; the gate stacks'
+ * first layers [16 each]; the router logits η [P] */
+typedef struct dscr { float *q1, *k1, *v, *q2, *k2, *zg, *a1, *a2, *o, *hq, *hk, *hg, *h1, *h2, *eta; } dscr;
+
+static size_t decode_plan(const xb_mixer_cfg *c, float *scratch, dscr *b)
+{
+    const size_t d = (size_t)c->d, dh = (size_t)(c->d / c->heads);
+    float **rows[] = {&b->q1, &b->k1, &b->v, &b->q2, &b->k2, &b->zg, &b->a1, &b->a2, &b->o};
+    xb_scratch s = xb_scratch_at(scratch);
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) XB_TAKE(&s, *rows[i], d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->hq, dh, XB_SCR_PACKED);
+    XB_TAKE(&s, b->hk, dh, XB_SCR_PACKED);
+    XB_TAKE(&s, b->hg, dh, XB_SCR_PACKED);
+    XB_TAKE(&s, b->h1, SSE_RANK, XB_SCR_PACKED);
+    XB_TAKE(&s, b->h2, SSE_RANK, XB_SCR_PACKED);
+    XB_TAKE(&s, b->eta, (size_t)c->partitions, XB_SCR_PACKED);
+    return xb_scratch_floats(&s);
+}
+
 static size_t sse_decode_scratch(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
-    const size_t dh = (size_t)(c->d / c->heads);
-    return 9 * (size_t)c->d + 3 * dh + 2 * SSE_RANK + c->partitions;
+    dscr b;
+    return decode_plan(c, NULL, &b);
 }
 
 /* y = softmax(x) over n floats, serially (the forward's softmax_rows on one row). */
@@ -819,9 +841,11 @@ static void sse_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
     dims m = get_dims(c, 1);
     wts W = get_wts(c, w);
     const int d = m.d, dh = m.dh, P = m.P, K = m.K, R = SSE_RANK;
-    float *q1 = scratch, *k1 = q1 + d, *v = k1 + d, *q2 = v + d, *k2 = q2 + d, *zg = k2 + d;
-    float *a1 = zg + d, *a2 = a1 + d, *o = a2 + d, *hq = o + d, *hk = hq + dh, *hg = hk + dh;
-    float *h1 = hg + dh, *h2 = h1 + R, *eta = h2 + R;
+    dscr sc;
+    decode_plan(c, scratch, &sc);
+    float *q1 = sc.q1, *k1 = sc.k1, *v = sc.v, *q2 = sc.q2, *k2 = sc.k2, *zg = sc.zg;
+    float *a1 = sc.a1, *a2 = sc.a2, *o = sc.o, *hq = sc.hq, *hk = sc.hk, *hg = sc.hg;
+    float *h1 = sc.h1, *h2 = sc.h2, *eta = sc.eta;
     /* projections (1-row products) */
     struct { int t, cols; float *out; } in[] = {
         {T_WQ, d, q1}, {T_WK, d, k1}, {T_WV, d, v}, {T_LQ1, dh, hq}, {T_LK1, dh, hk}, {T_G1, dh, hg},

@@ -48,6 +48,7 @@
 #include "core/mixer.h"
 #include "core/mk.h"
 #include "core/proj.h"
+#include "core/scratch.h"
 #include "core/xb.h"
 
 #define T XB_ATTN_TILE
@@ -193,7 +194,7 @@ static void logits(const syn *s, int b, int j, int i0, int mr, int k0, int nc, f
 }
 
 /* Online softmax over key tiles, per (b, head, query block): O = softmax(A) V, L = logsumexp. */
-static void attend(const syn *s, const float *V, float *O, float *L, float *tiles)
+static void attend(const syn *s, const float *V, float *O, float *L, float *tiles, size_t ts)
 {
     const int nqb = (s->N + T - 1) / T, dh = s->dh, d = s->d;
 #pragma omp parallel for collapse(3) schedule(static, 2)
@@ -207,7 +208,7 @@ static void attend(const syn *s, const float *V, float *O, float *L, float *tile
                 for (int r = 0; r < rows; r++) memset(Ob + (size_t)r * d, 0, (size_t)dh * sizeof(float));
                 memset(Lb, 0, (size_t)rows * sizeof(float));
                 if (mr == 0) continue;
-                float *S = tiles + (size_t)xb_thread_id() * T * T;
+                float *S = tiles + (size_t)xb_thread_id() * ts;
                 float m[T], l[T];
                 for (int r = 0; r < mr; r++) { m[r] = -INFINITY; l[r] = 0; }
                 const int kend = key_end(s, n, i0 + mr - 1);
@@ -238,39 +239,51 @@ static void attend(const syn *s, const float *V, float *O, float *L, float *tile
             }
 }
 
-/* Backward scratch views: dY, dO, dV (B·N·d each) | Vt: Vᵀ packed per (b, head, key tile),
- * dh × 64 | D (B, h, N) | dH (B·N·d, dense) | KT: R2_jᵀ [N, k] or W2_jᵀ [N, d_h] per head |
- * per thread three 64 × 64 tiles (P, dA, the batch sum of dA). */
-typedef struct sbufs { float *dY, *dO, *dV, *Vt, *D, *dH, *KT, *tiles; } sbufs;
+/* Scratch: the forward's per-thread 64 × 64 score tile, or the backward's views dY, dO, dV
+ * (B·N·d each) | Vt: Vᵀ packed per (b, head, key tile), dh × 64 | D (B, h, N) | dH (B·N·d,
+ * dense) | KT: R2_jᵀ [N, k] or W2_jᵀ [N, d_h] per head | per thread three 64 × 64 tiles (P, dA,
+ * the batch sum of dA). */
+typedef struct sbufs { float *ftiles, *dY, *dO, *dV, *Vt, *D, *dH, *KT, *tiles; size_t fts, ts; } sbufs;
 
 static size_t key_width(const xb_mixer_cfg *c)
 {
     return c->variant == SYN_FACTORIZED ? (size_t)c->rank : c->variant == SYN_DENSE ? (size_t)(c->d / c->heads) : 0;
 }
 
-/* offsets of the views above in floats; the last is the per-thread tiles' */
-static void scratch_offsets(const xb_mixer_cfg *c, int B, int N, size_t off[8])
+/* one thread's three backward tiles (base NULL: measure) */
+static size_t tile_plan(float *base, float **P, float **dA, float **acc)
 {
-    const size_t nd = xb_align64((size_t)B * N * c->d), nkb = (size_t)(N + T - 1) / T;
-    const size_t sz[7] = {nd, nd, nd, xb_align64((size_t)B * nkb * T * c->d), xb_align64((size_t)B * c->heads * N),
-                          c->variant == SYN_DENSE ? nd : 0, xb_align64((size_t)c->heads * N * key_width(c))};
-    off[0] = 0;
-    for (int i = 0; i < 7; i++) off[i + 1] = off[i] + sz[i];
+    xb_scratch s = xb_scratch_at(base);
+    XB_TAKE(&s, *P, (size_t)T * T, XB_SCR_PACKED);
+    XB_TAKE(&s, *dA, (size_t)T * T, XB_SCR_PACKED);
+    XB_TAKE(&s, *acc, (size_t)T * T, XB_SCR_PACKED);
+    return xb_scratch_floats(&s);
 }
 
-static sbufs scratch_bufs(const xb_mixer_cfg *c, float *scratch, int B, int N)
+static size_t scratch_plan(const xb_mixer_cfg *c, float *scratch, int B, int N, sbufs *b)
 {
-    size_t o[8];
-    scratch_offsets(c, B, N, o);
-    return (sbufs){scratch + o[0], scratch + o[1], scratch + o[2], scratch + o[3], scratch + o[4],
-                   scratch + o[5], scratch + o[6], scratch + o[7]};
+    const size_t nd = (size_t)B * N * c->d, nkb = (size_t)(N + T - 1) / T;
+    float *P, *dA, *acc;
+    xb_scratch s = xb_scratch_at(scratch);
+    xb_scratch_union u = xb_scratch_union_begin(&s);
+    XB_TAKE_THREADS(&s, b->ftiles, (size_t)T * T, XB_SCR_64F, &b->fts);
+    xb_scratch_union_next(&s, &u);
+    XB_TAKE(&s, b->dY, nd, XB_SCR_64F);
+    XB_TAKE(&s, b->dO, nd, XB_SCR_64F);
+    XB_TAKE(&s, b->dV, nd, XB_SCR_64F);
+    XB_TAKE(&s, b->Vt, (size_t)B * nkb * T * c->d, XB_SCR_64F);
+    XB_TAKE(&s, b->D, (size_t)B * c->heads * N, XB_SCR_64F);
+    XB_TAKE(&s, b->dH, c->variant == SYN_DENSE ? nd : 0, XB_SCR_64F);
+    XB_TAKE(&s, b->KT, (size_t)c->heads * N * key_width(c), XB_SCR_64F);
+    XB_TAKE_THREADS(&s, b->tiles, tile_plan(NULL, &P, &dA, &acc), XB_SCR_64F, &b->ts);
+    xb_scratch_union_end(&s, &u);
+    return xb_scratch_floats(&s);
 }
 
 static size_t syn_n_scratch(const xb_mixer_cfg *c, int B, int N)
 {
-    size_t o[8];
-    scratch_offsets(c, B, N, o);
-    return o[7] + (size_t)xb_max_threads() * 3 * T * T;
+    sbufs b;
+    return scratch_plan(c, NULL, B, N, &b);
 }
 
 static float *vt_tile(const syn *s, float *Vt, int b, int j, int kb)
@@ -345,7 +358,8 @@ static void unattend(const syn *s, const float *V, const float *O, const float *
     for (int j = 0; j < h; j++)
         for (int p = 0; p < nb; p++) {
             const int kb = zigzag(p, nb), k0 = kb * T, kr = xb_min(T, N - k0);
-            float *P = sb->tiles + (size_t)xb_thread_id() * 3 * T * T, *dA = P + T * T, *acc = dA + T * T;
+            float *P, *dA, *acc;
+            tile_plan(sb->tiles + (size_t)xb_thread_id() * sb->ts, &P, &dA, &acc);
             for (int b = 0; b < s->B; b++)
                 for (int r = 0; r < kr; r++)
                     memset(sb->dV + ((size_t)b * N + k0 + r) * d + (size_t)j * dh, 0, (size_t)dh * sizeof(float));
@@ -385,7 +399,8 @@ static void unattend(const syn *s, const float *V, const float *O, const float *
     for (int j = 0; j < h; j++)
         for (int p = 0; p < nb; p++) {
             const int qb = zigzag(p, nb), i0 = qb * T, qr = xb_min(T, N - i0);
-            float *P = sb->tiles + (size_t)xb_thread_id() * 3 * T * T, *dA = P + T * T, *acc = dA + T * T;
+            float *P, *dA, *acc;
+            tile_plan(sb->tiles + (size_t)xb_thread_id() * sb->ts, &P, &dA, &acc);
             if (s->variant == SYN_DENSE)
                 for (int b = 0; b < s->B; b++)
                     for (int r = 0; r < qr; r++)
@@ -430,7 +445,9 @@ static void syn_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
         for (size_t i = 0; i < n; i++) v.H[i] = v.H[i] > 0.0f ? v.H[i] : 0.0f;
     }
     syn k = kernel(c, w, v.H, len, B, N);
-    attend(&k, v.V, v.O, v.L, scratch);
+    sbufs sb;
+    scratch_plan(c, scratch, B, N, &sb);
+    attend(&k, v.V, v.O, v.L, sb.ftiles, sb.fts);
     xb_proj_matmul(BN, d, d, v.O, d, w + s.wo, y);
     xb_zero_pad_rows(y, len, B, N, d);   /* O is 0 there; make y exactly +0 */
 }
@@ -441,7 +458,8 @@ static void syn_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     lay s = layout(c);
     const int d = c->d, BN = B * N;
     bufs v = saved_bufs(c, saved, B, N);
-    sbufs sb = scratch_bufs(c, scratch, B, N);
+    sbufs sb;
+    scratch_plan(c, scratch, B, N, &sb);
     for (int b = 0; b < B; b++) {   /* dy at pad rows counts as 0 */
         size_t off = (size_t)b * N * d, real = (size_t)xb_len(len, b, N) * d;
         memcpy(sb.dY + off, dy + off, real * sizeof(float));
@@ -551,14 +569,34 @@ static void syn_reference(const xb_mixer_cfg *c, const float *w, const float *x,
 
 static size_t syn_decode_state(const xb_mixer_cfg *c, int n_max) { return (size_t)n_max * c->d; }
 
-/* per thread: h partials (m, ℓ, o[d_h]) and one block of scores */
-static size_t syn_part_floats(const xb_mixer_cfg *c) { return (size_t)c->heads * (c->d / c->heads + 2) + DKB; }
+/* per thread: h partials (m, ℓ, o[d_h]) and one block of scores (base NULL: measure) */
+static size_t part_plan(const xb_mixer_cfg *c, float *base, float **part, float **a)
+{
+    xb_scratch s = xb_scratch_at(base);
+    XB_TAKE(&s, *part, (size_t)c->heads * (c->d / c->heads + 2), XB_SCR_PACKED);
+    XB_TAKE(&s, *a, DKB, XB_SCR_PACKED);
+    return xb_scratch_floats(&s);
+}
 
 /* v, o and (dense) h = relu(x W1) rows, then the per-thread partials */
+typedef struct dscr { float *v, *o, *hr, *parts; size_t ps; } dscr;
+
+static size_t decode_plan(const xb_mixer_cfg *c, float *scratch, dscr *b)
+{
+    float *part, *a;
+    xb_scratch s = xb_scratch_at(scratch);
+    XB_TAKE(&s, b->v, (size_t)c->d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->o, (size_t)c->d, XB_SCR_PACKED);
+    XB_TAKE(&s, b->hr, (size_t)c->d, XB_SCR_PACKED);
+    XB_TAKE_THREADS(&s, b->parts, part_plan(c, NULL, &part, &a), XB_SCR_64F, &b->ps);
+    return xb_scratch_floats(&s);
+}
+
 static size_t syn_decode_scratch(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
-    return xb_align64(3 * (size_t)c->d) + (size_t)xb_max_threads() * xb_align64(syn_part_floats(c));
+    dscr b;
+    return decode_plan(c, NULL, &b);
 }
 
 /* the cache rows of tokens 0 .. n-1: one product per head, written into its own slab */
@@ -627,9 +665,10 @@ static void syn_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
     const lay L = layout(c);
     const syn s = kernel(c, w, NULL, NULL, 1, 1);
     const int d = c->d, h = c->heads, dh = s.dh;
-    float *v = scratch, *o = v + d, *hr = o + d;
-    float *parts = scratch + xb_align64(3 * (size_t)d);
-    const size_t pstride = xb_align64(syn_part_floats(c));
+    dscr sc;
+    decode_plan(c, scratch, &sc);
+    float *v = sc.v, *o = sc.o, *hr = sc.hr, *parts = sc.parts;
+    const size_t pstride = sc.ps;
 
     xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w + L.wv, d, 0.0f, v, d);
     for (int j = 0; j < h; j++)
@@ -650,7 +689,8 @@ static void syn_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
 #else
         const int me = 0, nt = 1;
 #endif
-        float *part = parts + (size_t)me * pstride, *a = part + (size_t)h * (dh + 2);
+        float *part, *a;
+        part_plan(c, parts + (size_t)me * pstride, &part, &a);
         for (int j = 0; j < h; j++) part[(size_t)j * (dh + 2)] = -INFINITY;
         const long w0 = work * me / nt, w1 = work * (me + 1) / nt;
         for (long i = w0; i < w1;) {   /* a piece may cross from one head into the next */
