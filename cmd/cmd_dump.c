@@ -25,6 +25,7 @@
 #include "core/rng.h"
 #include "core/xb.h"
 #include "harness/diag.h"
+#include "harness/mixcfg.h"
 #include "harness/npy.h"
 #include "harness/suite_keys.h"
 #include "mixers/bigbird.h"
@@ -138,25 +139,6 @@ static void shape_text(char *buf, size_t n, int nd, const size_t *sh)
     else snprintf(buf, n, "(%zu, %zu)", sh[0], sh[1]);
 }
 
-/* "window=128, chunk=64": the options the mixer accepts, resolved. */
-static void options_text(char *out, size_t outn, const xb_mixer *m, const xb_mixer_cfg *c)
-{
-    char buf[256];
-    const char *names[N_MIXER_OPTS];
-    int nv = xb_suite_mixer_options_of(m, buf, names);
-    size_t used = 0;
-    out[0] = '\0';
-    for (int j = 0; j < nv; j++) {
-        int o = xb_suite_mixer_opt_find(names[j]);
-        if (o < 0) continue;
-        const char *p = (const char *)c + xb_suite_mixer_opts[o].off;
-        int w = xb_suite_mixer_opts[o].is_float
-                    ? snprintf(out + used, outn - used, "%s%s=%.9g", used ? ", " : "", names[j], (double)*(const float *)p)
-                    : snprintf(out + used, outn - used, "%s%s=%d", used ? ", " : "", names[j], *(const int *)p);
-        if (w > 0 && (size_t)w < outn - used) used += (size_t)w;
-    }
-}
-
 /* ---- argument helpers ---- */
 
 
@@ -179,28 +161,29 @@ static int apply_option(const xb_mixer *m, xb_mixer_cfg *c, const char *kv)
         return xb_cli_usage_error(&cli, "--option: expected KEY=VALUE, got '%s'", kv);
     memcpy(key, kv, (size_t)(eq - kv));
     key[eq - kv] = '\0';
-    char buf[256];
-    const char *names[N_MIXER_OPTS];
-    int nv = xb_suite_mixer_options_of(m, buf, names), ok = 0;
-    for (int j = 0; j < nv; j++) ok |= !strcmp(names[j], key);
-    if (!ok) {
+    const char *names[XB_MIXER_MAX_OPTS];
+    int nv = m->n_opts;
+    for (int j = 0; j < nv; j++) names[j] = m->opts[j].name;
+    int k = xb_mixer_opt_find(m, key);
+    if (k < 0) {
         char list[512];
         xb_closest_list(list, sizeof list, key, names, nv);
         return xb_cli_usage_error(&cli, "--option: mixer '%s' has no option '%s'; its options: %s", m->name, key, list);
     }
-    const xb_suite_mixer_opt *o = &xb_suite_mixer_opts[xb_suite_mixer_opt_find(key)];
-    char *p = (char *)c + o->off, *e;
-    if (o->is_float) {
+    const xb_mixer_opt *o = &m->opts[k];
+    char *e;
+    if (o->type == XB_OPT_FLOAT) {
         errno = 0;
         double v = strtod(eq + 1, &e);
         if (e == eq + 1 || *e || errno || !(v >= o->min))
             return xb_cli_usage_error(&cli, "--option %s: expected a number >= %g, got '%s'", key, o->min, eq + 1);
-        *(float *)p = (float)v;
+        c->opt[k] = (float)v;
     } else {
         int v;
-        if (xb_cli_parse_int(eq + 1, (long)o->min, 1L << 30, &v))
-            return xb_cli_usage_error(&cli, "--option %s: expected an integer >= %g, got '%s'", key, o->min, eq + 1);
-        *(int *)p = v;
+        if (xb_cli_parse_int(eq + 1, o->type == XB_OPT_ENUM ? 1 : (long)o->min, 1L << 30, &v))
+            return xb_cli_usage_error(&cli, "--option %s: expected an integer >= %g, got '%s'", key,
+                                      o->type == XB_OPT_ENUM ? 1.0 : o->min, eq + 1);
+        c->opt[k] = v;
     }
     return 0;
 }
@@ -266,7 +249,7 @@ static int list_tensors(const xb_mixer *only, int d, int heads, int n)
             xb_mixer_cfg c0 = base_cfg(d, heads, k == 0, n);
             cm[k] = xb_mixer_resolve(m, &c0);
             char err[256];
-            if (m->check && m->check(&cm[k], err, sizeof err)) {
+            if (xb_mixer_check(m, &cm[k], err, sizeof err)) {
                 printf("\n### %s (%s)\n\nNot valid at this size: %s\n", m->name, xb_suite_mode_word(k == 0), err);
                 continue;
             }
@@ -276,7 +259,7 @@ static int list_tensors(const xb_mixer *only, int d, int heads, int n)
         for (int k = 0; k < 2; k++) {
             if (ntm[k] < 0 || (merged && k == 1)) continue;
             char o[256];
-            options_text(o, sizeof o, m, &cm[k]);
+            xb_mixcfg_text(o, sizeof o, m, &cm[k]);
             printf("\n### %s (%s)\n\n", m->name, merged ? "causal, bidirectional" : xb_suite_mode_word(k == 0));
             printf("Options: %s. Parameters: %zu trainable of %zu.\n\n", *o ? o : "none", xb_mixer_n_trainable(m, &cm[k]),
                    xb_mixer_n_params(m, &cm[k]));
@@ -308,32 +291,16 @@ static json_object *jshape(int nd, const size_t *sh)
 
 #define JADD(o, k, v) json_object_object_add((o), (k), (v))
 
-/* Every field of xb_mixer_cfg: a new field must be added here (the assert counts them). */
-_Static_assert(sizeof(xb_mixer_cfg) == 26 * sizeof(int) + 2 * sizeof(float),
-               "xb_mixer_cfg changed: add the new field to config_json");
-static json_object *config_json(const xb_mixer_cfg *c)
-{
-    json_object *o = json_object_new_object();
-#define I(f) JADD(o, #f, json_object_new_int(c->f))
-    I(d); I(heads); I(causal); I(n_max); I(layer); I(kv_heads); I(q_heads); I(window); I(block);
-    I(rank); I(features); I(state); I(expand); I(order); I(theta); I(chunk); I(d_ff); I(conv);
-    I(dt_rank);
-#undef I
-    JADD(o, "expand_k", jfloat(c->expand_k));
-    JADD(o, "eps", jfloat(c->eps));
-#define O(f) if (c->f) JADD(o, #f, json_object_new_int(c->f))
-    O(summary); O(random_blocks); O(variant); O(buckets); O(rounds); O(partitions); O(topk);
-#undef O
-    return o;
-}
+/* An integer option of m by name (a stopgap until each mixer states its own facts). */
+#define OPT(name) ((int)xb_mixer_opt_get(m, c, name))
 
 static void jstr(json_object *o, const char *k, const char *v) { JADD(o, k, json_object_new_string(v)); }
 
 /* bigbird's random blocks of a sequence of N real tokens: [head][query block] -> ascending key
  * blocks (a sequence in a padded batch has the table of its own length) */
-static json_object *bigbird_table_json(const xb_mixer_cfg *c, int N)
+static json_object *bigbird_table_json(const xb_mixer *m, const xb_mixer_cfg *c, int N)
 {
-    const int nb = xb_bigbird_blocks(c, N), r = c->random_blocks;
+    const int nb = xb_bigbird_blocks(c, N), r = OPT("random_blocks");
     int *t = malloc((size_t)c->heads * nb * r * sizeof(int));
     if (!t) return NULL;
     xb_bigbird_table(c, N, t);
@@ -364,9 +331,9 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c, int
     if (!strcmp(n, "gqa") || !strcmp(n, "mqa") || !strcmp(n, "sqa"))
         jstr(o, "kv_group", "query head j reads key/value group floor(j*g/h)");
     if (!strcmp(n, "performer")) {
-        JADD(o, "eps", jfloat(c->causal ? 0.0f : c->eps));
+        JADD(o, "eps", jfloat(c->causal ? 0.0f : (float)xb_mixer_opt_get(m, c, "eps")));
         jstr(o, "eps_rule", "bidirectional: option eps (default 1e-4); causal: 0");
-        JADD(o, "features", json_object_new_int(c->features));
+        JADD(o, "features", json_object_new_int(OPT("features")));
         jstr(o, "W_rf", "fixed buffer [m, d_h] shared by the heads, drawn once at init: orthogonal blocks from "
                         "QR of a Gaussian with the sign fix Q <- Q diag(sign(diag R)), rows scaled by the norm "
                         "of an independent Gaussian vector of length d_h; never trained");
@@ -390,7 +357,7 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c, int
             jstr(o, "bidirectional", "y = (y_fwd + y_rev) * silu(z); each direction adds its own D_skip * x");
     }
     if (!strcmp(n, "retnet")) {
-        JADD(o, "chunk", json_object_new_int(c->chunk));
+        JADD(o, "chunk", json_object_new_int(OPT("chunk")));
         jstr(o, "decay", "head j (0-based) decays by gamma_j = 1 - 2^(-5-j), fixed (no gradient)");
         jstr(o, "norm", "per-head RMSNorm with one weight norm_w [d_vh] shared by the heads, as fla "
                         "(MIXERS.md 15 says GroupNorm with a 2*d_v affine)");
@@ -398,9 +365,9 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c, int
         jstr(o, "scale", "q scaled by d_kh^-1/2; no rotary (positions come from the embedding)");
     }
     if (!strcmp(n, "sse")) {
-        JADD(o, "chunk", json_object_new_int(c->chunk));
-        JADD(o, "partitions", json_object_new_int(c->partitions));
-        JADD(o, "topk", json_object_new_int(c->topk));
+        JADD(o, "chunk", json_object_new_int(OPT("chunk")));
+        JADD(o, "partitions", json_object_new_int(OPT("partitions")));
+        JADD(o, "topk", json_object_new_int(OPT("topk")));
         jstr(o, "form", "gather (varlen): each partition scans only its routed tokens, in position order; "
                         "equal to the mask form since k_w = k_r = topk");
         jstr(o, "routing", "eta = softmax(x W_e); a token writes and reads its topk largest eta_p (ties: lower p), "
@@ -410,7 +377,7 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c, int
         JADD(o, "rmsnorm_eps", jfloat(1e-5f));
     }
     if (!strcmp(n, "gla")) {
-        JADD(o, "expand_k", jfloat(c->expand_k));
+        JADD(o, "expand_k", jfloat((float)xb_mixer_opt_get(m, c, "expand_k")));
         JADD(o, "rmsnorm_eps", jfloat(1e-5f));
     }
     if (!strcmp(n, "activator")) {
@@ -418,31 +385,31 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c, int
         jstr(o, "gelu", "exact (erf)");
     }
     if (!strcmp(n, "pool")) {
-        JADD(o, "pool_size", json_object_new_int(c->window));
+        JADD(o, "pool_size", json_object_new_int(OPT("window")));
         jstr(o, "pool_rule", "odd pool size p (default 3); an even p is an error");
     }
     if (!strcmp(n, "fnet"))
         jstr(o, "padding", "each sequence transformed over its own length len[b] (FFTW); pads output 0");
     if (!strcmp(n, "local")) {
-        JADD(o, "window", json_object_new_int(c->window));
-        if (c->causal) snprintf(s, sizeof s, "position i attends to [i - %d, i]", c->window - 1);
-        else snprintf(s, sizeof s, "position i attends to [i - %d, i + %d]", c->window / 2, c->window / 2);
+        JADD(o, "window", json_object_new_int(OPT("window")));
+        if (c->causal) snprintf(s, sizeof s, "position i attends to [i - %d, i]", OPT("window") - 1);
+        else snprintf(s, sizeof s, "position i attends to [i - %d, i + %d]", OPT("window") / 2, OPT("window") / 2);
         jstr(o, "window_rule", s);
     }
     if (!strcmp(n, "local_block")) {
-        JADD(o, "block", json_object_new_int(c->block));
+        JADD(o, "block", json_object_new_int(OPT("block")));
         jstr(o, "block_rule", "contiguous blocks of b; a short last block attends within itself");
     }
     if (!strcmp(n, "sparse_fixed")) {
-        JADD(o, "block", json_object_new_int(c->block));
-        JADD(o, "summary", json_object_new_int(c->summary));
+        JADD(o, "block", json_object_new_int(OPT("block")));
+        JADD(o, "summary", json_object_new_int(OPT("summary")));
         snprintf(s, sizeof s, "position i attends to k iff floor(i/%d) = floor(k/%d) or k mod %d = 0 or k mod %d >= %d%s",
-                 c->block, c->block, c->block, c->block, c->block - c->summary, c->causal ? ", and k <= i" : "");
+                 OPT("block"), OPT("block"), OPT("block"), OPT("block"), OPT("block") - OPT("summary"), c->causal ? ", and k <= i" : "");
         jstr(o, "mask_rule", s);
     }
     if (!strcmp(n, "bigbird")) {
-        JADD(o, "block", json_object_new_int(c->block));
-        JADD(o, "random_blocks", json_object_new_int(c->random_blocks));
+        JADD(o, "block", json_object_new_int(OPT("block")));
+        JADD(o, "random_blocks", json_object_new_int(OPT("random_blocks")));
         JADD(o, "blocks", json_object_new_int(xb_bigbird_blocks(c, N)));
         jstr(o, "blocks_rule", "the blocks of each sequence's own real length n: n_b = ceil(n/b), the last one "
                                "(maybe short) global; padding adds no block (here n = N); decode: those of n_max");
@@ -453,24 +420,24 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c, int
                                          : "min(r_b, |C|) distinct blocks of C = {1 .. n_b-2} minus {I-1, I, I+1}, "
                                            "middle blocks only (the sequence's own n_b)");
         jstr(o, "random_seed", "recomputed on every call from a stream seeded by (layer, head, I); not stored");
-        JADD(o, "random_table", bigbird_table_json(c, N));
+        JADD(o, "random_table", bigbird_table_json(m, c, N));
     }
     if (!strcmp(n, "linformer")) {
-        JADD(o, "rank", json_object_new_int(c->rank));
+        JADD(o, "rank", json_object_new_int(OPT("rank")));
         JADD(o, "n_max", json_object_new_int(c->n_max));
     }
     if (!strcmp(n, "synthesizer")) {
         static const char *const vn[] = {"", "factorized_random", "random", "dense"};
-        JADD(o, "variant", json_object_new_string(c->variant >= 1 && c->variant <= 3 ? vn[c->variant] : "?"));
-        if (c->variant == 1) JADD(o, "rank", json_object_new_int(c->rank));
+        JADD(o, "variant", json_object_new_string(OPT("variant") >= 1 && OPT("variant") <= 3 ? vn[OPT("variant")] : "?"));
+        if (OPT("variant") == 1) JADD(o, "rank", json_object_new_int(OPT("rank")));
         JADD(o, "n_max", json_object_new_int(c->n_max));
         jstr(o, "logits", "no query-key product and no 1/sqrt(d_h) scale; V = X W_V, Y = O W_O; a sequence of "
                           "length n uses A_j[:n, :n] (causal: the lower triangle)");
-        if (c->variant == 1) jstr(o, "init", "R1, R2 ~ N(0, 1/k); W_V, W_O U(-1/sqrt(d), 1/sqrt(d))");
+        if (OPT("variant") == 1) jstr(o, "init", "R1, R2 ~ N(0, 1/k); W_V, W_O U(-1/sqrt(d), 1/sqrt(d))");
     }
     if (!strcmp(n, "minattn")) {
         static const char *const vn[] = {"", "full", "symmetric", "psd"};
-        JADD(o, "variant", json_object_new_string(c->variant >= 1 && c->variant <= 3 ? vn[c->variant] : "?"));
+        JADD(o, "variant", json_object_new_string(OPT("variant") >= 1 && OPT("variant") <= 3 ? vn[OPT("variant")] : "?"));
         JADD(o, "heads", json_object_new_int(c->heads));
         jstr(o, "heads_rule", "h = the model's heads (MIXERS.md §21 suggests h = 1); head width d");
         jstr(o, "attention", "S_j = X W_j X^T / sqrt(d) (causal mask if causal), O_j = softmax(S_j) X, "
@@ -478,9 +445,9 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c, int
         jstr(o, "status", "unverified (MIXERS.md §31): equations read from the paper's abstract");
     }
     if (!strcmp(n, "reformer")) {
-        JADD(o, "buckets", json_object_new_int(c->buckets));
-        JADD(o, "rounds", json_object_new_int(c->rounds));
-        JADD(o, "chunk", json_object_new_int(c->chunk));
+        JADD(o, "buckets", json_object_new_int(OPT("buckets")));
+        JADD(o, "rounds", json_object_new_int(OPT("rounds")));
+        JADD(o, "chunk", json_object_new_int(OPT("chunk")));
         JADD(o, "l2norm_eps", jfloat(1e-6f));
         JADD(o, "self_logit", jfloat(-1e5f));
         jstr(o, "keys", "k_i = q_i / sqrt(|q_i|^2 + eps); logits q_i . k_j / sqrt(d_h); a token's own logit "
@@ -494,8 +461,8 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c, int
         jstr(o, "rounds_rule", "o = sum_r softmax_r(L_r) o_r, L_r the per-round logsumexp; then W_O");
     }
     if (!strcmp(n, "sinkhorn")) {
-        JADD(o, "block", json_object_new_int(c->block));
-        JADD(o, "n_b_max", json_object_new_int((c->n_max + c->block - 1) / c->block));
+        JADD(o, "block", json_object_new_int(OPT("block")));
+        JADD(o, "n_b_max", json_object_new_int((c->n_max + OPT("block") - 1) / OPT("block")));
         jstr(o, "sort_activation", "softmax over the last axis of R (no Sinkhorn iterations)");
         jstr(o, "blocks", "contiguous blocks of b over the real length n: n_b = ceil(n/b), the last one short "
                           "when b does not divide n; the sort net uses columns [0, n_b)");
@@ -504,8 +471,8 @@ static json_object *decisions_json(const xb_mixer *m, const xb_mixer_cfg *c, int
         jstr(o, "output", "O = softmax(Q_I K_I^T/sqrt(d_h)) V_I + softmax(Q_I K~_I^T/sqrt(d_h)) V~_I, then W_O");
     }
     if (!strcmp(n, "lmu")) {
-        JADD(o, "theta", json_object_new_int(c->theta));
-        JADD(o, "order", json_object_new_int(c->order));
+        JADD(o, "theta", json_object_new_int(OPT("theta")));
+        JADD(o, "order", json_object_new_int(OPT("order")));
         jstr(o, "theta_rule", "configuration value, default n_max (the task's maximum length)");
     }
     return o;
@@ -599,7 +566,7 @@ static int run_dump(const xb_mixer *m, const xb_mixer_cfg *c, int N, uint64_t se
     JADD(meta, "d", json_object_new_int(c->d));
     JADD(meta, "heads", json_object_new_int(c->heads));
     JADD(meta, "threads", json_object_new_int(omp_get_max_threads()));
-    JADD(meta, "config", config_json(c));
+    JADD(meta, "config", xb_mixcfg_dump_json(m, c));
     JADD(meta, "n_params", json_object_new_int64((int64_t)np));
     JADD(meta, "n_trainable", json_object_new_int64((int64_t)xb_mixer_n_trainable(m, c)));
     JADD(meta, "flops_forward", json_object_new_double(m->flops(c, N)));
@@ -748,7 +715,7 @@ int cmd_dump(int argc, char **argv)
         if (apply_option(m, &cfg, optv[i])) return XB_EXIT_USAGE;
     cfg = xb_mixer_resolve(m, &cfg);
     char err[256];
-    if (m->check && m->check(&cfg, err, sizeof err)) {
+    if (xb_mixer_check(m, &cfg, err, sizeof err)) {
         fprintf(stderr, "xbench dump: %s: %s\n", m->name, err);
         return XB_EXIT_USAGE;
     }

@@ -30,7 +30,7 @@ static const char *shape_name(xb_shape s)
 }
 
 /* One mixer's listing fields, at d=64, h=4, n_max=1024. */
-typedef struct mixer_row { char modes[32]; size_t params; const char *options; } mixer_row;
+typedef struct mixer_row { char modes[32]; size_t params; char options[256]; } mixer_row;
 
 static mixer_row mixer_fields(const xb_mixer *m)
 {
@@ -46,7 +46,12 @@ static mixer_row mixer_fields(const xb_mixer *m)
              (m->modes & XB_CAUSAL) && (m->modes & XB_BIDIR) ? "," : "",
              m->modes & XB_BIDIR ? "bidir" : "");
     r.params = xb_mixer_n_trainable(m, &c);
-    r.options = m->options && *m->options ? m->options : "-";
+    size_t u = 0;
+    for (int k = 0; k < m->n_opts && u < sizeof r.options; k++) {
+        int w = snprintf(r.options + u, sizeof r.options - u, "%s%s", k ? "," : "", m->opts[k].name);
+        if (w > 0) u += (size_t)w;
+    }
+    if (!m->n_opts) snprintf(r.options, sizeof r.options, "-");
     return r;
 }
 

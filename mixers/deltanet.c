@@ -36,24 +36,24 @@
 #define DN_EPS 1e-5f    /* RMSNorm ε */
 #define DN_L2EPS 1e-6f  /* L2 normalisation ε (inside the sqrt) */
 
+enum { OPT_CHUNK, OPT_CONV };
+static const xb_mixer_opt dn_opts[] = {
+    [OPT_CHUNK] = {.name = "chunk", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 64,
+                   .help = "chunk size C of the chunked delta rule"},
+    [OPT_CONV] = {.name = "conv", .type = XB_OPT_INT, .min = 1, .max = 1024, .def = 4,
+                  .help = "kernel of the short depthwise conv on q, k and v"},
+};
+
 typedef struct dims { int d, h, dh, C, K, dirs; } dims;
 
 static dims get_dims(const xb_mixer_cfg *c)
 {
-    dims m = {c->d, c->heads, c->d / c->heads, c->chunk, c->conv, c->causal ? 1 : 2};
+    dims m = {c->d, c->heads, c->d / c->heads, xb_cfg_int(c, OPT_CHUNK), xb_cfg_int(c, OPT_CONV), c->causal ? 1 : 2};
     return m;
-}
-
-static void dn_defaults(xb_mixer_cfg *c)
-{
-    if (c->chunk == 0) c->chunk = 64;
-    if (c->conv == 0) c->conv = 4;
 }
 
 static int dn_check(const xb_mixer_cfg *c, char *err, size_t n)
 {
-    if (c->chunk < 1) { snprintf(err, n, "chunk: must be >= 1, got %d", c->chunk); return XB_EINVAL; }
-    if (c->conv < 1) { snprintf(err, n, "conv: must be >= 1, got %d", c->conv); return XB_EINVAL; }
     if (c->heads < 1 || c->d % c->heads) {
         snprintf(err, n, "heads: must divide d = %d, got %d", c->d, c->heads); return XB_EINVAL;
     }
@@ -683,10 +683,9 @@ const xb_mixer xb_mixer_deltanet = {
     .family = "linear attention (delta rule)",
     .cite = "Yang et al. 2024, Parallelizing Linear Transformers with the Delta Rule over Sequence Length",
     .complexity = "N",
-    .options = "chunk,conv",
+    XB_OPTS(dn_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
-    .defaults = dn_defaults,
     .check = dn_check,
     .tensors = dn_tensors,
     .init = dn_init,

@@ -231,7 +231,6 @@ const xb_mixer xb_mixer_fnet = {
     .family = "fourier",
     .cite = "Lee-Thorp et al. 2022, FNet: Mixing Tokens with Fourier Transforms",
     .complexity = "N log N",
-    .options = "",
     .modes = XB_BIDIR,
     .unverified = 0,
     .defaults = NULL,

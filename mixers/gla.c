@@ -31,34 +31,35 @@
 #define GLA_GNORM 16.0f   /* gate_logit_normalizer */
 #define GLA_EPS 1e-5f     /* RMSNorm ε */
 
+enum { OPT_CHUNK, OPT_EXPAND_K };
+static const xb_mixer_opt gla_opts[] = {
+    [OPT_CHUNK] = {.name = "chunk", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 64,
+                   .help = "chunk size C of the chunked scan"},
+    [OPT_EXPAND_K] = {.name = "expand_k", .type = XB_OPT_FLOAT, .min = 1e-30, .max = 64, .def = 0.5,
+                      .help = "key expansion, > 0: key width d_k = d expand_k"},
+};
+
 typedef struct dims { int d, h, dk, dv, dkh, dvh, C, dirs; } dims;
 
 static dims get_dims(const xb_mixer_cfg *c)
 {
     dims m;
     m.d = c->d; m.h = c->heads;
-    m.dk = (int)(c->d * c->expand_k);
+    m.dk = (int)(c->d * xb_cfg_float(c, OPT_EXPAND_K));
     m.dv = c->d;
     m.dkh = m.dk / m.h; m.dvh = m.dv / m.h;
-    m.C = c->chunk;
+    m.C = xb_cfg_int(c, OPT_CHUNK);
     m.dirs = c->causal ? 1 : 2;
     return m;
 }
 
-static void gla_defaults(xb_mixer_cfg *c)
-{
-    if (c->chunk == 0) c->chunk = 64;
-    if (c->expand_k == 0.0f) c->expand_k = 0.5f;
-}
-
 static int gla_check(const xb_mixer_cfg *c, char *err, size_t n)
 {
-    if (c->chunk < 1) { snprintf(err, n, "chunk: must be >= 1, got %d", c->chunk); return XB_EINVAL; }
     if (c->heads < 1 || c->d % c->heads) {
         snprintf(err, n, "heads: must divide d = %d, got %d", c->d, c->heads); return XB_EINVAL;
     }
     dims m = get_dims(c);
-    if (!(c->expand_k > 0.0f) || m.dk < m.h || m.dk % m.h) {
+    if (!(xb_cfg_float(c, OPT_EXPAND_K) > 0.0f) || m.dk < m.h || m.dk % m.h) {
         snprintf(err, n, "expand_k: d*expand_k = %d must be a positive multiple of heads = %d", m.dk, m.h);
         return XB_EINVAL;
     }
@@ -559,10 +560,9 @@ const xb_mixer xb_mixer_gla = {
     .family = "linear attention (gated linear RNN)",
     .cite = "Yang et al. 2023, Gated Linear Attention Transformers with Hardware-Efficient Training",
     .complexity = "N",
-    .options = "chunk,expand_k",
+    XB_OPTS(gla_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
-    .defaults = gla_defaults,
     .check = gla_check,
     .tensors = gla_tensors,
     .init = gla_init,

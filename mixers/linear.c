@@ -22,20 +22,21 @@
 
 #define LIN_EPS 1e-6f
 
+enum { OPT_CHUNK };
+static const xb_mixer_opt linear_opts[] = {
+    [OPT_CHUNK] = {.name = "chunk", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 64,
+                   .help = "chunk size C of the chunked causal form"},
+};
+
 static void linear_defaults(xb_mixer_cfg *c)
 {
     if (c->heads <= 0) c->heads = 4;
-    if (c->chunk <= 0) c->chunk = 64;
 }
 
 static int linear_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
     if (c->heads < 1 || c->d % c->heads != 0) {
         snprintf(err, errn, "heads: must divide d = %d, got %d", c->d, c->heads);
-        return XB_EINVAL;
-    }
-    if (c->chunk < 1) {
-        snprintf(err, errn, "chunk: must be >= 1, got %d", c->chunk);
         return XB_EINVAL;
     }
     return XB_OK;
@@ -56,7 +57,7 @@ static void linear_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
     for (int i = 0; i < 4; i++) xb_init_uniform(w + (size_t)i * c->d * c->d, c->d, c->d, rng);
 }
 
-static int n_state(const xb_mixer_cfg *c, int N) { return c->causal ? xb_linattn_nchunks(N, c->chunk) : 1; }
+static int n_state(const xb_mixer_cfg *c, int N) { return c->causal ? xb_linattn_nchunks(N, xb_cfg_int(c, OPT_CHUNK)) : 1; }
 
 static size_t linear_n_saved(const xb_mixer_cfg *c, int N)
 {
@@ -78,7 +79,7 @@ static size_t linear_n_scratch(const xb_mixer_cfg *c, int B, int N)
     /* forward: packed W_Q|W_K|W_V. backward: dY masked, dO [R × d], dQKV [R × 3d], packed weights and
      * their gradient; then per-thread kernel work */
     return xb_align64(5 * bnd) + 2 * wp +
-           (size_t)xb_max_threads() * xb_align64(xb_linattn_work_floats(dh, dh, c->chunk) * 4) / 4;
+           (size_t)xb_max_threads() * xb_align64(xb_linattn_work_floats(dh, dh, xb_cfg_int(c, OPT_CHUNK)) * 4) / 4;
 }
 
 /* Saved regions for the whole batch: QKV [R × 3d] (φQ | φK | V in each row), O [R × d], den
@@ -112,7 +113,7 @@ static void pack_qkv(const xb_proj *p, const float *w, float *wp)
 static void linear_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                            float *y, float *saved, float *scratch, int B, int N)
 {
-    const int d = c->d, H = c->heads, dh = d / H, C = c->chunk, ld = 3 * d;
+    const int d = c->d, H = c->heads, dh = d / H, C = xb_cfg_int(c, OPT_CHUNK), ld = 3 * d;
     const size_t dd = (size_t)d * d, bnd = (size_t)B * N * d;
     const size_t wsz = xb_align64(xb_linattn_work_floats(dh, dh, C) * 4) / 4;
     const size_t sf = xb_linattn_state_floats(dh, dh), ns = (size_t)n_state(c, N) * sf;
@@ -148,7 +149,7 @@ static void linear_backward(const xb_mixer_cfg *c, const float *w, const float *
                             const float *saved, const float *dy, float *dx, float *dw, float *scratch,
                             int B, int N)
 {
-    const int d = c->d, H = c->heads, dh = d / H, C = c->chunk, ld = 3 * d;
+    const int d = c->d, H = c->heads, dh = d / H, C = xb_cfg_int(c, OPT_CHUNK), ld = 3 * d;
     const size_t dd = (size_t)d * d, bnd = (size_t)B * N * d, nd = (size_t)N * d;
     const size_t wsz = xb_align64(xb_linattn_work_floats(dh, dh, C) * 4) / 4;
     const size_t sf = xb_linattn_state_floats(dh, dh), ns = (size_t)n_state(c, N) * sf;
@@ -202,7 +203,7 @@ static double linear_flops(const xb_mixer_cfg *c, int N)
 {
     double n = N, d = c->d, dh = (double)c->d / c->heads;
     double f = 8 * n * d * d + 4 * n * d * dh + 4 * n * d;
-    if (c->causal) f += 4 * n * c->chunk * d;
+    if (c->causal) f += 4 * n * xb_cfg_int(c, OPT_CHUNK) * d;
     return f;
 }
 
@@ -305,7 +306,7 @@ const xb_mixer xb_mixer_linear = {
     .family = "linear attention",
     .cite = "Katharopoulos et al. 2020, Transformers are RNNs: Fast Autoregressive Transformers with Linear Attention",
     .complexity = "N",
-    .options = "chunk",
+    XB_OPTS(linear_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
     .defaults = linear_defaults,

@@ -50,6 +50,14 @@
 #define LMU_CHUNK 64          /* C of the chunked scan (core/lti.h; a power of two) */
 #define LMU_CHUNKED_SCANS 4   /* at most this many scans (direction × sequence) take it */
 
+enum { OPT_ORDER, OPT_THETA };
+static const xb_mixer_opt lmu_opts[] = {
+    [OPT_ORDER] = {.name = "order", .type = XB_OPT_INT, .min = 1, .max = 65536, .def_doc = "d",
+                   .help = "memory order q (Legendre coefficients)"},
+    [OPT_THETA] = {.name = "theta", .type = XB_OPT_INT, .min = 1, .max = 1073741824, .def_doc = "n_max",
+                   .help = "window theta of the memory, in tokens"},
+};
+
 typedef struct dims {
     int d, q, ndir, rows_h;   /* rows_h = ndir·q + d */
     size_t W_u[2], b_u[2], W_h, b_h, W_p, b_p, A_bar, B_bar, A_barT, A_barT_C, H_chunk, end;
@@ -58,7 +66,7 @@ typedef struct dims {
 static dims dims_of(const xb_mixer_cfg *c)
 {
     dims m;
-    m.d = c->d; m.q = c->order; m.ndir = c->causal ? 1 : 2;
+    m.d = c->d; m.q = xb_cfg_int(c, OPT_ORDER); m.ndir = c->causal ? 1 : 2;
     m.rows_h = m.ndir * m.q + m.d;
     size_t o = 0;
     for (int dir = 0; dir < 2; dir++) {
@@ -81,15 +89,13 @@ static dims dims_of(const xb_mixer_cfg *c)
 
 static void lmu_defaults(xb_mixer_cfg *c)
 {
-    if (c->order <= 0) c->order = c->d;        /* q = d (LMUFormer: memory_size = dim) */
-    if (c->theta <= 0) c->theta = c->n_max;    /* θ = the task's maximum length */
+    if (xb_cfg_int(c, OPT_ORDER) <= 0) xb_cfg_set(c, OPT_ORDER, c->d);        /* q = d (LMUFormer: memory_size = dim) */
+    if (xb_cfg_int(c, OPT_THETA) <= 0) xb_cfg_set(c, OPT_THETA, c->n_max);    /* θ = the task's maximum length */
 }
 
 static int lmu_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
     if (c->d < 1) { snprintf(err, errn, "d: must be >= 1, got %d", c->d); return XB_EINVAL; }
-    if (c->order < 1) { snprintf(err, errn, "order: must be >= 1, got %d", c->order); return XB_EINVAL; }
-    if (c->theta < 1) { snprintf(err, errn, "theta: must be >= 1, got %d", c->theta); return XB_EINVAL; }
     return 0;
 }
 
@@ -139,7 +145,7 @@ static void lmu_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
     double *A = malloc(sizeof(double) * (size_t)q * q), *B = malloc(sizeof(double) * q);
     double *Ab = malloc(sizeof(double) * (size_t)q * q), *Bb = malloc(sizeof(double) * q);
     XB_ASSERT(A && B && Ab && Bb);
-    xb_lmu_matrices(q, (double)c->theta, A, B);
+    xb_lmu_matrices(q, (double)xb_cfg_int(c, OPT_THETA), A, B);
     xb_lti_zoh(q, A, B, Ab, Bb);
     for (size_t i = 0; i < (size_t)q * q; i++) w[m.A_bar + i] = (float)Ab[i];
     for (int i = 0; i < q; i++) w[m.B_bar + i] = (float)Bb[i];
@@ -510,12 +516,12 @@ static void lmu_reference(const xb_mixer_cfg *c, const float *w, const float *x,
 
 /* ---- decode: the memory m [q]; m_t = Ā m_{t−1} + B̄ u_t, h_t = relu([m_t ; x_t] W_h + b_h) ---- */
 
-static size_t lmu_decode_state(const xb_mixer_cfg *c, int n_max) { (void)n_max; return (size_t)c->order; }
+static size_t lmu_decode_state(const xb_mixer_cfg *c, int n_max) { (void)n_max; return (size_t)xb_cfg_int(c, OPT_ORDER); }
 
 static size_t lmu_decode_scratch(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
-    return (size_t)c->order + 2 * (size_t)c->d;
+    return (size_t)xb_cfg_int(c, OPT_ORDER) + 2 * (size_t)c->d;
 }
 
 static void lmu_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
@@ -543,7 +549,7 @@ const xb_mixer xb_mixer_lmu = {
     .family = "ssm",
     .cite = "Liu et al. 2024, LMUFormer: Low Complexity Yet Powerful Spiking Model With Legendre Memory Units",
     .complexity = "N",
-    .options = "order,theta",
+    XB_OPTS(lmu_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
     .defaults = lmu_defaults,

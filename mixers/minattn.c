@@ -37,19 +37,17 @@
 
 enum { MA_FULL = 1, MA_SYM = 2, MA_PSD = 3 };
 
-static void ma_defaults(xb_mixer_cfg *c)
-{
-    if (c->variant == 0) c->variant = MA_FULL;
-}
+enum { OPT_VARIANT };
+static const char *const variant_names[] = {"full", "symmetric", "psd", NULL};   /* MA_* */
+static const xb_mixer_opt ma_opts[] = {
+    [OPT_VARIANT] = {.name = "variant", .type = XB_OPT_ENUM, .def = MA_FULL, .names = variant_names,
+                     .help = "W_j as a full matrix, U_j + U_j^T (symmetric) or A_j A_j^T (psd)"},
+};
 
 static int ma_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
-    if (c->variant < 1 || c->variant > 3) {
-        snprintf(err, errn, "variant: must be 1 (full), 2 (symmetric) or 3 (psd), got %d", c->variant);
-        return XB_EINVAL;
-    }
-    if (c->heads < 1 || (c->variant == MA_PSD && c->d % c->heads != 0)) {
-        snprintf(err, errn, "heads: must be >= 1%s, got %d", c->variant == MA_PSD ? " and divide d for variant 3 (psd)" : "",
+    if (c->heads < 1 || (xb_cfg_int(c, OPT_VARIANT) == MA_PSD && c->d % c->heads != 0)) {
+        snprintf(err, errn, "heads: must be >= 1%s, got %d", xb_cfg_int(c, OPT_VARIANT) == MA_PSD ? " and divide d for variant 3 (psd)" : "",
                  c->heads);
         return XB_EINVAL;
     }
@@ -57,24 +55,24 @@ static int ma_check(const xb_mixer_cfg *c, char *err, size_t errn)
 }
 
 /* columns of the stored tensor: h·d (W, U) or h·d_h = d (A) */
-static int wcols(const xb_mixer_cfg *c) { return c->variant == MA_PSD ? c->d : c->heads * c->d; }
+static int wcols(const xb_mixer_cfg *c) { return xb_cfg_int(c, OPT_VARIANT) == MA_PSD ? c->d : c->heads * c->d; }
 
 static int ma_tensors(const xb_mixer_cfg *c, xb_tensor *out)
 {
     static const char *const names[] = {"", "W", "U", "A"};
-    if (out) out[0] = (xb_tensor){names[c->variant], 0, c->d, wcols(c), XB_T_DECAY};
+    if (out) out[0] = (xb_tensor){names[xb_cfg_int(c, OPT_VARIANT)], 0, c->d, wcols(c), XB_T_DECAY};
     return 1;
 }
 
 static void ma_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 {
     const int d = c->d, h = c->heads;
-    if (c->variant == MA_PSD) {
+    if (xb_cfg_int(c, OPT_VARIANT) == MA_PSD) {
         xb_init_uniform(w, d / h, d * h, rng);   /* rows = d_h sets the bound 1/√d_h over d × d floats */
         return;
     }
     xb_init_uniform(w, d, h * d, rng);
-    if (c->variant == MA_SYM)
+    if (xb_cfg_int(c, OPT_VARIANT) == MA_SYM)
         for (int a = 1; a < d; a++)
             for (int j = 0; j < h; j++) memset(w + (size_t)a * h * d + (size_t)j * d, 0, (size_t)a * sizeof(float));
 }
@@ -83,7 +81,7 @@ static void ma_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 static void make_wp(const xb_mixer_cfg *c, const float *w, float *wp)
 {
     const int d = c->d, h = c->heads, hd = h * d, dh = d / h;
-    if (c->variant == MA_SYM) {   /* W_j[a][b] = U_j[min][max] off the diagonal, 2 U_j[a][a] on it */
+    if (xb_cfg_int(c, OPT_VARIANT) == MA_SYM) {   /* W_j[a][b] = U_j[min][max] off the diagonal, 2 U_j[a][a] on it */
         for (int a = 0; a < d; a++)
             for (int j = 0; j < h; j++)
                 for (int b = 0; b < d; b++) {
@@ -91,7 +89,7 @@ static void make_wp(const xb_mixer_cfg *c, const float *w, float *wp)
                     const float u = w[(size_t)lo * hd + (size_t)j * d + hi];
                     wp[(size_t)a * hd + (size_t)j * d + b] = a == b ? 2.0f * u : u;
                 }
-    } else if (c->variant == MA_PSD) {   /* W_j = A_j A_jᵀ */
+    } else if (xb_cfg_int(c, OPT_VARIANT) == MA_PSD) {   /* W_j = A_j A_jᵀ */
         for (int j = 0; j < h; j++)
             xb_gemm(0, 1, d, d, dh, 1.0f, w + (size_t)j * dh, d, w + (size_t)j * dh, d, 0.0f, wp + (size_t)j * d, hd);
     }
@@ -125,7 +123,7 @@ static void ma_forward(const xb_mixer_cfg *c, const float *w, const float *x, co
     const size_t dd = xb_align64((size_t)d * hd);
     float *Z = saved, *O = Z + (size_t)BN * hd, *L = O + (size_t)BN * hd;
     float *wp = scratch, *ks = scratch + 2 * dd + 2 * xb_align64((size_t)BN * hd) + 2 * xb_align64((size_t)BN * d);
-    if (c->variant == MA_FULL) wp = (float *)w;
+    if (xb_cfg_int(c, OPT_VARIANT) == MA_FULL) wp = (float *)w;
     else make_wp(c, w, wp);
     xb_proj_matmul(BN, d, hd, x, d, wp, Z);
     xb_attn a = kernel_desc(c, len, B, N);
@@ -150,7 +148,7 @@ static void ma_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
     const size_t dd = xb_align64((size_t)d * hd), nhd = xb_align64((size_t)BN * hd), nd = xb_align64((size_t)BN * d);
     const float *Z = saved, *O = Z + (size_t)BN * hd, *L = O + (size_t)BN * hd;
     float *wp = scratch, *g = wp + dd, *dO = g + dd, *dZ = dO + nhd, *dK = dZ + nhd, *dV = dK + nd, *ks = dV + nd;
-    if (c->variant == MA_FULL) wp = (float *)w;
+    if (xb_cfg_int(c, OPT_VARIANT) == MA_FULL) wp = (float *)w;
     else make_wp(c, w, wp);
     const float inv = 1.0f / (float)h;
 #pragma omp parallel for schedule(static)
@@ -164,12 +162,12 @@ static void ma_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
     xb_attn_backward(&a, Z, x, x, O, L, dO, dZ, dK, dV, ks);
     xb_gemm(0, 1, BN, d, hd, 1.0f, dZ, hd, wp, hd, 0.0f, dx, d);   /* dX = dZ Wpᵀ + dK + dV */
     for (size_t i = 0; i < (size_t)BN * d; i++) dx[i] += dK[i] + dV[i];
-    if (c->variant == MA_FULL) {
+    if (xb_cfg_int(c, OPT_VARIANT) == MA_FULL) {
         xb_gemm(1, 0, d, hd, BN, 1.0f, x, d, dZ, hd, 1.0f, dw, hd);
         return;
     }
     xb_gemm(1, 0, d, hd, BN, 1.0f, x, d, dZ, hd, 0.0f, g, hd);   /* dWp */
-    if (c->variant == MA_SYM) {   /* dU_j[a][b] += dW_j[a][b] + dW_j[b][a] (a < b), 2 dW_j[a][a] */
+    if (xb_cfg_int(c, OPT_VARIANT) == MA_SYM) {   /* dU_j[a][b] += dW_j[a][b] + dW_j[b][a] (a < b), 2 dW_j[a][a] */
         for (int a0 = 0; a0 < d; a0++)
             for (int j = 0; j < h; j++)
                 for (int b0 = a0; b0 < d; b0++)
@@ -210,13 +208,13 @@ static void ma_reference(const xb_mixer_cfg *c, const float *w, const float *x, 
         for (int a = 0; a < d; a++)
             for (int b = 0; b < d; b++) {
                 double v = 0;
-                if (c->variant == MA_FULL) v = w[(size_t)a * cols + (size_t)j * d + b];
-                else if (c->variant == MA_SYM)
+                if (xb_cfg_int(c, OPT_VARIANT) == MA_FULL) v = w[(size_t)a * cols + (size_t)j * d + b];
+                else if (xb_cfg_int(c, OPT_VARIANT) == MA_SYM)
                     v = a <= b ? w[(size_t)a * cols + (size_t)j * d + b] : w[(size_t)b * cols + (size_t)j * d + a];
                 else
                     for (int q = 0; q < dh; q++)
                         v += (double)w[(size_t)a * cols + (size_t)j * dh + q] * w[(size_t)b * cols + (size_t)j * dh + q];
-                W[(size_t)a * d + b] = c->variant == MA_SYM && a == b ? 2 * v : v;
+                W[(size_t)a * d + b] = xb_cfg_int(c, OPT_VARIANT) == MA_SYM && a == b ? 2 * v : v;
             }
         for (int bb = 0; bb < B; bb++) {
             const int n = xb_len(len, bb, N);
@@ -281,9 +279,9 @@ static void ma_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
     float *z = scratch, *o = z + hd, *u = o + hd;
     xb_attn_span *sp = (xb_attn_span *)(scratch + ma_rows_floats(c));
     int *off = (int *)(sp + 1);
-    if (c->variant == MA_FULL) {
+    if (xb_cfg_int(c, OPT_VARIANT) == MA_FULL) {
         xb_gemm(0, 0, 1, hd, d, 1.0f, x, d, w, hd, 0.0f, z, hd);
-    } else if (c->variant == MA_SYM) {   /* z_j[b] = Σ_{a≤b} x_a U_j[a][b] + Σ_{a≥b} x_a U_j[b][a] */
+    } else if (xb_cfg_int(c, OPT_VARIANT) == MA_SYM) {   /* z_j[b] = Σ_{a≤b} x_a U_j[a][b] + Σ_{a≥b} x_a U_j[b][a] */
         memset(z, 0, (size_t)hd * sizeof(float));
         for (int a = 0; a < d; a++)
             for (int j = 0; j < h; j++) {
@@ -318,10 +316,9 @@ const xb_mixer xb_mixer_minattn = {
     .family = "attention (reduced)",
     .cite = "Bermeitinger et al. 2024, Reducing the Transformer Architecture to a Minimum",
     .complexity = "N^2",
-    .options = "variant",
+    XB_OPTS(ma_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 1,
-    .defaults = ma_defaults,
     .check = ma_check,
     .tensors = ma_tensors,
     .init = ma_init,

@@ -44,30 +44,25 @@
 #include "core/proj.h"
 #include "core/xb.h"
 
+enum { OPT_FEATURES, OPT_CHUNK, OPT_EPS };
+static const xb_mixer_opt performer_opts[] = {
+    [OPT_FEATURES] = {.name = "features", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 64,
+                      .help = "random features m"},
+    [OPT_CHUNK] = {.name = "chunk", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 64,
+                   .help = "chunk size C of the chunked causal form"},
+    [OPT_EPS] = {.name = "eps", .type = XB_OPT_FLOAT, .min = 0, .max = 1000, .def = 1e-4,
+                 .help = "feature-map epsilon, >= 0 (bidirectional; causal uses 0)"},
+};
+
 static void performer_defaults(xb_mixer_cfg *c)
 {
     if (c->heads <= 0) c->heads = 4;
-    if (c->features <= 0) c->features = 64;
-    if (c->chunk <= 0) c->chunk = 64;
-    if (c->eps == 0.0f) c->eps = 1e-4f;   /* a caller may zero it afterwards (gradient checks) */
 }
 
 static int performer_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
     if (c->heads < 1 || c->d % c->heads != 0) {
         snprintf(err, errn, "heads: must divide d = %d, got %d", c->d, c->heads);
-        return XB_EINVAL;
-    }
-    if (c->features < 1) {
-        snprintf(err, errn, "features: must be >= 1, got %d", c->features);
-        return XB_EINVAL;
-    }
-    if (c->chunk < 1) {
-        snprintf(err, errn, "chunk: must be >= 1, got %d", c->chunk);
-        return XB_EINVAL;
-    }
-    if (!(c->eps >= 0.0f)) {
-        snprintf(err, errn, "eps: must be >= 0, got %g", (double)c->eps);
         return XB_EINVAL;
     }
     return XB_OK;
@@ -79,7 +74,7 @@ static int performer_tensors(const xb_mixer_cfg *c, xb_tensor *out)
     size_t dd = (size_t)c->d * c->d;
     if (out) {
         for (int i = 0; i < 4; i++) out[i] = (xb_tensor){names[i], (size_t)i * dd, c->d, c->d, XB_T_DECAY};
-        out[4] = (xb_tensor){"W_rf", 4 * dd, c->features, c->d / c->heads, XB_T_FROZEN};
+        out[4] = (xb_tensor){"W_rf", 4 * dd, xb_cfg_int(c, OPT_FEATURES), c->d / c->heads, XB_T_FROZEN};
     }
     return 5;
 }
@@ -121,28 +116,28 @@ static void make_wrf(int m, int dh, float *wrf, xb_rng *rng)
 static void performer_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 {
     for (int i = 0; i < 4; i++) xb_init_uniform(w + (size_t)i * c->d * c->d, c->d, c->d, rng);
-    make_wrf(c->features, c->d / c->heads, w + 4 * (size_t)c->d * c->d, rng);
+    make_wrf(xb_cfg_int(c, OPT_FEATURES), c->d / c->heads, w + 4 * (size_t)c->d * c->d, rng);
 }
 
-static int n_state(const xb_mixer_cfg *c, int N) { return c->causal ? xb_linattn_nchunks(N, c->chunk) : 1; }
+static int n_state(const xb_mixer_cfg *c, int N) { return c->causal ? xb_linattn_nchunks(N, xb_cfg_int(c, OPT_CHUNK)) : 1; }
 
 static size_t performer_n_saved(const xb_mixer_cfg *c, int N)
 {
-    int dh = c->d / c->heads, H = c->heads, m = c->features;
+    int dh = c->d / c->heads, H = c->heads, m = xb_cfg_int(c, OPT_FEATURES);
     return 4 * (size_t)N * c->d + 2 * (size_t)N * H * m + 2 * (size_t)H * N +
            (size_t)H * n_state(c, N) * xb_linattn_state_floats(m, dh);
 }
 
 static size_t work_stride(const xb_mixer_cfg *c)
 {
-    return xb_align64(xb_linattn_work_floats(c->features, c->d / c->heads, c->chunk));
+    return xb_align64(xb_linattn_work_floats(xb_cfg_int(c, OPT_FEATURES), c->d / c->heads, xb_cfg_int(c, OPT_CHUNK)));
 }
 
 /* Scratch: backward's dY masked, dO, dQKV [R × 3d], dφQ, dφK; then the packed W_Q|W_K|W_V and its
  * gradient (forward and backward); then per-thread kernel work. */
 static size_t proj_at(const xb_mixer_cfg *c, int B, int N)
 {
-    size_t bnd = (size_t)B * N * c->d, bnf = (size_t)B * N * c->heads * c->features;
+    size_t bnd = (size_t)B * N * c->d, bnf = (size_t)B * N * c->heads * xb_cfg_int(c, OPT_FEATURES);
     return xb_align64(5 * bnd + 2 * bnf);
 }
 
@@ -157,7 +152,7 @@ typedef struct perf_saved { float *qkv, *o, *pq, *pk, *den, *g, *state; } perf_s
 
 static perf_saved get_saved(const xb_mixer_cfg *c, const float *saved, int B, int N)
 {
-    size_t R = (size_t)B * N, rd = R * c->d, rf = R * c->heads * c->features, hn = (size_t)B * c->heads * N;
+    size_t R = (size_t)B * N, rd = R * c->d, rf = R * c->heads * xb_cfg_int(c, OPT_FEATURES), hn = (size_t)B * c->heads * N;
     float *s = (float *)saved;
     perf_saved r = {s, s + 3 * rd, s + 4 * rd, s + 4 * rd + rf, s + 4 * rd + 2 * rf, s + 4 * rd + 2 * rf + hn,
                     s + 4 * rd + 2 * rf + 2 * hn};
@@ -178,11 +173,11 @@ static xb_proj qkv_proj(const xb_mixer_cfg *c, const float *w, float *wp)
 static void performer_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                               float *y, float *saved, float *scratch, int B, int N)
 {
-    const int d = c->d, H = c->heads, dh = d / H, m = c->features, hm = H * m, C = c->chunk, ld = 3 * d;
+    const int d = c->d, H = c->heads, dh = d / H, m = xb_cfg_int(c, OPT_FEATURES), hm = H * m, C = xb_cfg_int(c, OPT_CHUNK), ld = 3 * d;
     const size_t dd = (size_t)d * d, nd = (size_t)N * d, nf = (size_t)N * hm;
     const size_t sf = xb_linattn_state_floats(m, dh), ws = work_stride(c), ns = (size_t)n_state(c, N) * sf;
     const float *wrf = w + 4 * dd;
-    const float eps = c->causal ? 0.0f : c->eps;
+    const float eps = c->causal ? 0.0f : xb_cfg_float(c, OPT_EPS);
     float *wp = scratch + proj_at(c, B, N), *work = wp + 2 * xb_align64(3 * dd);
     perf_saved s = get_saved(c, saved, B, N);
     xb_proj p = qkv_proj(c, w, wp);
@@ -223,12 +218,12 @@ static void performer_backward(const xb_mixer_cfg *c, const float *w, const floa
                                const float *saved, const float *dy, float *dx, float *dw, float *scratch,
                                int B, int N)
 {
-    const int d = c->d, H = c->heads, dh = d / H, m = c->features, hm = H * m, C = c->chunk, ld = 3 * d;
+    const int d = c->d, H = c->heads, dh = d / H, m = xb_cfg_int(c, OPT_FEATURES), hm = H * m, C = xb_cfg_int(c, OPT_CHUNK), ld = 3 * d;
     const size_t dd = (size_t)d * d, bnd = (size_t)B * N * d, nd = (size_t)N * d, bnf = (size_t)B * N * hm;
     const size_t nf = (size_t)N * hm, sf = xb_linattn_state_floats(m, dh), ws = work_stride(c);
     const size_t ns = (size_t)n_state(c, N) * sf;
     const float *wrf = w + 4 * dd;
-    const float eps = c->causal ? 0.0f : c->eps;
+    const float eps = c->causal ? 0.0f : xb_cfg_float(c, OPT_EPS);
     float *dym = scratch, *dO = dym + bnd, *dqkv = dO + bnd, *dpq = dqkv + 3 * bnd, *dpk = dpq + bnf;
     float *wp = scratch + proj_at(c, B, N), *dwp = wp + xb_align64(3 * dd), *work = dwp + xb_align64(3 * dd);
     perf_saved s = get_saved(c, saved, B, N);
@@ -274,9 +269,9 @@ static void performer_backward(const xb_mixer_cfg *c, const float *w, const floa
  * head) and tril(·)V (2·C·d_h per token per head) = 2NC(m·h + d). */
 static double performer_flops(const xb_mixer_cfg *c, int N)
 {
-    double n = N, d = c->d, m = c->features, h = c->heads;
+    double n = N, d = c->d, m = xb_cfg_int(c, OPT_FEATURES), h = c->heads;
     double f = 8 * n * d * d + 8 * n * m * d + 4 * n * m * h + 2 * n * m * h + n * d;
-    if (c->causal) f += 2 * n * c->chunk * (m * h + d);
+    if (c->causal) f += 2 * n * xb_cfg_int(c, OPT_CHUNK) * (m * h + d);
     return f;
 }
 
@@ -284,10 +279,10 @@ static double performer_flops(const xb_mixer_cfg *c, int N)
 static void performer_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                                 double *y, int B, int N)
 {
-    const int d = c->d, H = c->heads, dh = d / H, m = c->features;
+    const int d = c->d, H = c->heads, dh = d / H, m = xb_cfg_int(c, OPT_FEATURES);
     const size_t dd = (size_t)d * d;
     const float *wrf = w + 4 * dd;
-    const double cc = pow(dh, -0.25), ratio = 1 / sqrt((double)m), eps = c->causal ? 0.0 : c->eps;
+    const double cc = pow(dh, -0.25), ratio = 1 / sqrt((double)m), eps = c->causal ? 0.0 : xb_cfg_float(c, OPT_EPS);
     double *q = calloc((size_t)N * d, sizeof(double)), *k = calloc((size_t)N * d, sizeof(double)),
            *v = calloc((size_t)N * d, sizeof(double)), *o = calloc((size_t)N * d, sizeof(double)),
            *uq = calloc((size_t)N * m, sizeof(double)), *uk = calloc((size_t)N * m, sizeof(double)),
@@ -368,21 +363,21 @@ static void performer_reference(const xb_mixer_cfg *c, const float *w, const flo
 static size_t performer_decode_state(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
-    const size_t dh = (size_t)(c->d / c->heads), m = (size_t)c->features;
+    const size_t dh = (size_t)(c->d / c->heads), m = (size_t)xb_cfg_int(c, OPT_FEATURES);
     return (size_t)c->heads * (1 + m * dh + m);
 }
 
 static size_t performer_decode_scratch(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
-    return 4 * (size_t)c->d + 2 * (size_t)c->features;
+    return 4 * (size_t)c->d + 2 * (size_t)xb_cfg_int(c, OPT_FEATURES);
 }
 
 static void performer_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, const float *x,
                                   int t, float *state, float *y, float *scratch)
 {
     (void)n_max;
-    const int d = c->d, H = c->heads, dh = d / H, m = c->features;
+    const int d = c->d, H = c->heads, dh = d / H, m = xb_cfg_int(c, OPT_FEATURES);
     const size_t dd = (size_t)d * d;
     const float *wrf = w + 4 * dd;
     const float cc = powf((float)dh, -0.25f), ratio = 1 / sqrtf((float)m);
@@ -432,7 +427,7 @@ const xb_mixer xb_mixer_performer = {
     .family = "linear attention",
     .cite = "Choromanski et al. 2021, Rethinking Attention with Performers",
     .complexity = "N",
-    .options = "features,chunk,eps",
+    XB_OPTS(performer_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
     .defaults = performer_defaults,
