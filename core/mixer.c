@@ -55,14 +55,13 @@ void xb_mixer_opt_range(const xb_mixer_opt *o, double *lo, double *hi)
     *hi = n;
 }
 
-/* "1 (full), 2 (symmetric) or 3 (psd)" */
-static void enum_choices(char *buf, size_t n, const xb_mixer_opt *o)
+void xb_mixer_opt_choices(char *buf, size_t n, const xb_mixer_opt *o)
 {
     size_t u = 0;
     buf[0] = '\0';
-    for (int j = 0; o->names[j] && u < n; j++) {
+    for (int j = 0; o->names && o->names[j] && u < n; j++) {
         const char *sep = j == 0 ? "" : o->names[j + 1] ? ", " : " or ";
-        int w = snprintf(buf + u, n - u, "%s%d (%s)", sep, j + 1, o->names[j]);
+        int w = snprintf(buf + u, n - u, "%s%s (%d)", sep, o->names[j], j + 1);
         if (w < 0) break;
         u += (size_t)w;
     }
@@ -77,7 +76,7 @@ int xb_mixer_check(const xb_mixer *m, const xb_mixer_cfg *c, char *err, size_t e
         if (v >= lo && v <= hi && (o->type == XB_OPT_FLOAT || v == floor(v))) continue;
         if (o->type == XB_OPT_ENUM) {
             char choices[256];
-            enum_choices(choices, sizeof choices, o);
+            xb_mixer_opt_choices(choices, sizeof choices, o);
             snprintf(err, errn, "%s: must be %s, got %.17g", o->name, choices, v);
         } else {
             snprintf(err, errn, "%s: must be %s between %.17g and %.17g, got %.17g", o->name,

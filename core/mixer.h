@@ -193,6 +193,8 @@ int xb_mixer_opt_set(const xb_mixer *m, xb_mixer_cfg *c, const char *name, doubl
 double xb_mixer_opt_get(const xb_mixer *m, const xb_mixer_cfg *c, const char *name);
 /* Inclusive range of an option (ENUM: 1 .. the number of names). */
 void xb_mixer_opt_range(const xb_mixer_opt *o, double *lo, double *hi);
+/* An ENUM's values in words: "full (1), symmetric (2) or psd (3)". */
+void xb_mixer_opt_choices(char *buf, size_t n, const xb_mixer_opt *o);
 /* The layout text of tensor t of m: a vector's, else what m->layout says, else the output
  * projection W_O's row blocks or the heads' column blocks. */
 const char *xb_tensor_layout(const xb_mixer *m, const xb_mixer_cfg *c, const xb_tensor *t);

@@ -755,9 +755,9 @@ static void get_mixer_opt(ctx *c, yaml_node_t *v, const char *path, const xb_mix
             }
         }
         char list[512], g[256];
-        xb_closest_list(list, sizeof list, v->type == YAML_SCALAR_NODE ? scalar(v) : "", o->names, n);
+        xb_mixer_opt_choices(list, sizeof list, o);
         got(g, sizeof g, v);
-        err(c, v, path, "expected one of %s, or its number 1 to %d, got %s", list, n, g);
+        err(c, v, path, "expected %s, got %s", list, g);
         return;
     }
     if (!get_number(c, v, path, o->type == XB_OPT_INT, lo, hi, &x)) *dst = o->type == XB_OPT_FLOAT ? (double)(float)x : x;

@@ -337,6 +337,20 @@ static void activator_decode_step(const xb_mixer_cfg *c, int n_max, const float 
     act_forward(c, w, x, NULL, y, scratch, scratch + xb_align64(act_n_saved(c, 1)), 1, 1);
 }
 
+/* What xbench dump states beyond the tensors: no heads, so every matrix is plain. */
+static const char *act_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c; (void)t;
+    return XB_LAYOUT_PLAIN;
+}
+
+static void act_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)c; (void)N;
+    xb_fact_real(f, "layernorm_eps", LN_EPS);
+    xb_fact_text(f, "gelu", "exact (erf)");
+}
+
 const xb_mixer xb_mixer_activator = {
     .name = "activator",
     .family = "mlp (no mixing)",
@@ -357,4 +371,6 @@ const xb_mixer xb_mixer_activator = {
     .decode_state = activator_decode_state,
     .decode_scratch = activator_decode_scratch,
     .decode_step = activator_decode_step,
+    .layout = act_layout,
+    .facts = act_facts,
 };

@@ -427,6 +427,40 @@ static void bb_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
     xb_attn_layer_decode_keys(&l, n_max, w, x, t, sp, off, state, y, scratch + bb_list_floats(c));
 }
 
+/* What xbench dump states beyond the tensors, the random-block table of a sequence of N tokens
+ * included (recomputed on every call, so no tensor holds it). */
+static void bb_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    const int nb = xb_bigbird_blocks(c, N), r = xb_cfg_int(c, OPT_RANDOM_BLOCKS);
+    xb_fact_int(f, "block", xb_cfg_int(c, OPT_BLOCK));
+    xb_fact_int(f, "random_blocks", r);
+    xb_fact_int(f, "blocks", nb);
+    xb_fact_text(f, "blocks_rule", "the blocks of each sequence's own real length n: n_b = ceil(n/b), the last one "
+                                   "(maybe short) global; padding adds no block (here n = N); decode: those of n_max");
+    xb_fact_text(f, "mask_rule", "query block I sees key blocks I-1, I, I+1, 0, n_b-1 and random_table[head][I]; "
+                                 "blocks 0 and n_b-1 see every key%s", c->causal ? "; and k <= i" : "");
+    xb_fact_text(f, "random_rule", "%s", c->causal ? "min(r_b, |C|) distinct blocks of C = {1 .. I-2}, middle blocks only"
+                                                   : "min(r_b, |C|) distinct blocks of C = {1 .. n_b-2} minus {I-1, I, "
+                                                     "I+1}, middle blocks only (the sequence's own n_b)");
+    xb_fact_text(f, "random_seed", "recomputed on every call from a stream seeded by (layer, head, I); not stored");
+    int *t = malloc((size_t)c->heads * nb * r * sizeof(int));
+    if (!t) return;
+    xb_bigbird_table(c, N, t);
+    f->open(f->ctx, "random_table");   /* [head][query block] -> ascending key blocks */
+    for (int j = 0; j < c->heads; j++) {
+        f->open(f->ctx, NULL);
+        for (int I = 0; I < nb; I++) {
+            f->open(f->ctx, NULL);
+            for (int q = 0; q < r; q++)
+                if (t[((size_t)j * nb + I) * r + q] >= 0) xb_fact_int(f, NULL, t[((size_t)j * nb + I) * r + q]);
+            f->close(f->ctx);
+        }
+        f->close(f->ctx);
+    }
+    f->close(f->ctx);
+    free(t);
+}
+
 const xb_mixer xb_mixer_bigbird = {
     .name = "bigbird",
     .family = "sparse attention",
@@ -448,4 +482,5 @@ const xb_mixer xb_mixer_bigbird = {
     .decode_scratch = bb_decode_scratch,
     .decode_prefill = bb_decode_prefill,
     .decode_step = bb_decode_step,
+    .facts = bb_facts,
 };

@@ -678,6 +678,25 @@ static void dn_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
     xb_gemm(0, 0, 1, d, d, 1.0f, o, d, w + toff(c, T_WO), d, 0.0f, y, d);
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *dn_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    return strncmp(t->name, "conv", 4) ? NULL : XB_LAYOUT_CONV;
+}
+
+static void dn_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_text(f, "conv_taps", "(k, C) lag order: out_t[c] = sum_tau w[tau][c] z_{t-tau}[c], zero history");
+    xb_fact_real(f, "rmsnorm_eps", DN_EPS);
+    xb_fact_real(f, "l2norm_eps", DN_L2EPS);
+    if (!c->causal)
+        xb_fact_text(f, "bidirectional", "q, k, v projected once; each direction applies the short conv in its own "
+                                         "time direction (anti-causal for the reverse scan) with the same taps, its own "
+                                         "activation, normalisation and scan; outputs summed before norm and W_O");
+}
+
 const xb_mixer xb_mixer_deltanet = {
     .name = "deltanet",
     .family = "linear attention (delta rule)",
@@ -698,4 +717,6 @@ const xb_mixer xb_mixer_deltanet = {
     .decode_state = dn_decode_state,
     .decode_scratch = dn_decode_scratch,
     .decode_step = dn_decode_step,
+    .layout = dn_layout,
+    .facts = dn_facts,
 };

@@ -555,6 +555,20 @@ static void gla_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
     xb_gemm(0, 0, 1, d, dv, 1.0f, u, dv, W.WO, d, 0.0f, y, d);
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *gla_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    return strcmp(t->name, "W_g1") ? NULL : "(in, out) row-major: y = x W (low-rank gate, shared by the heads)";
+}
+
+static void gla_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_real(f, "expand_k", xb_cfg_float(c, OPT_EXPAND_K));
+    xb_fact_real(f, "rmsnorm_eps", GLA_EPS);
+}
+
 const xb_mixer xb_mixer_gla = {
     .name = "gla",
     .family = "linear attention (gated linear RNN)",
@@ -575,4 +589,6 @@ const xb_mixer xb_mixer_gla = {
     .decode_state = gla_decode_state,
     .decode_scratch = gla_decode_scratch,
     .decode_step = gla_decode_step,
+    .layout = gla_layout,
+    .facts = gla_facts,
 };

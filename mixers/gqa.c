@@ -115,6 +115,13 @@ static void gqa_reference(const xb_mixer_cfg *c, const float *w, const float *x,
 
 XB_ATTN_DECODE_FNS(gqa, layer)
 
+/* What xbench dump states beyond the tensors. */
+static void gqa_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)c; (void)N;
+    xb_fact_text(f, "kv_group", "query head j reads key/value group floor(j*g/h)");
+}
+
 const xb_mixer xb_mixer_gqa = {
     .name = "gqa",
     .family = "attention",
@@ -134,6 +141,7 @@ const xb_mixer xb_mixer_gqa = {
     .flops = gqa_flops,
     .reference = gqa_reference,
     XB_ATTN_DECODE_MEMBERS(gqa),
+    .facts = gqa_facts,
 };
 
 const xb_mixer xb_mixer_mqa = {
@@ -154,4 +162,5 @@ const xb_mixer xb_mixer_mqa = {
     .flops = gqa_flops,
     .reference = gqa_reference,
     XB_ATTN_DECODE_MEMBERS(gqa),
+    .facts = gqa_facts,
 };

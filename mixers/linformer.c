@@ -221,6 +221,20 @@ static void lin_reference(const xb_mixer_cfg *c, const float *w, const float *x,
     free(q); free(k); free(v); free(kp); free(vp); free(o); free(p);
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *lin_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    return strcmp(t->name, "E") ? NULL : "(n_max, r) row-major: K' = E[:len]^T K, V' = E[:len]^T V";
+}
+
+static void lin_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_int(f, "rank", xb_cfg_int(c, OPT_RANK));
+    xb_fact_int(f, "n_max", c->n_max);
+}
+
 const xb_mixer xb_mixer_linformer = {
     .name = "linformer",
     .family = "low-rank attention",
@@ -238,4 +252,6 @@ const xb_mixer xb_mixer_linformer = {
     .backward = lin_backward,
     .flops = lin_flops,
     .reference = lin_reference,
+    .layout = lin_layout,
+    .facts = lin_facts,
 };

@@ -544,6 +544,33 @@ static void lmu_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
     xb_gemm(0, 0, 1, d, d, 1.0f, h, d, w + m.W_p, d, 1.0f, y, d);
 }
 
+/* What xbench dump states beyond the tensors: no heads, so every other matrix is plain. */
+#define LMU_STR_(x) #x
+#define LMU_STR(x) LMU_STR_(x)
+static const char *lmu_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    const char *n = t->name;
+    if (!strcmp(n, "A_bar")) return "(q, q) row-major: m_t = A_bar m_{t-1} + B_bar u_t";
+    if (!strcmp(n, "A_bar_T")) return "(q, q) row-major: A_bar transposed (derived at init from A_bar)";
+    if (!strcmp(n, "A_bar_T_C"))
+        return "(q, q) row-major: (A_bar^T)^C, C = " LMU_STR(LMU_CHUNK) " (derived at init, in double)";
+    if (!strcmp(n, "H_chunk"))
+        return "(C, q) row-major: row s = A_bar^(C-1-s) B_bar, C = " LMU_STR(LMU_CHUNK) " (derived at init, in double)";
+    if (!strcmp(n, "W_h"))
+        return c->causal ? "(in, out) row-major: h = relu([m ; x] W_h + b_h), rows [0, q) memory, [q, q+d) x"
+                         : "(in, out) row-major: h = relu([m_fwd ; m_rev ; x] W_h + b_h), rows [0, q) m_fwd, "
+                           "[q, 2q) m_rev, [2q, 2q+d) x";
+    return XB_LAYOUT_PLAIN;
+}
+
+static void lmu_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_int(f, "theta", xb_cfg_int(c, OPT_THETA));
+    xb_fact_int(f, "order", xb_cfg_int(c, OPT_ORDER));
+    xb_fact_text(f, "theta_rule", "configuration value, default n_max (the task's maximum length)");
+}
+
 const xb_mixer xb_mixer_lmu = {
     .name = "lmu",
     .family = "ssm",
@@ -565,4 +592,6 @@ const xb_mixer xb_mixer_lmu = {
     .decode_state = lmu_decode_state,
     .decode_scratch = lmu_decode_scratch,
     .decode_step = lmu_decode_step,
+    .layout = lmu_layout,
+    .facts = lmu_facts,
 };

@@ -158,6 +158,16 @@ static void block_reference(const xb_mixer_cfg *c, const float *w, const float *
 
 XB_ATTN_DECODE_FNS(local, local_layer)
 
+/* What xbench dump states beyond the tensors. */
+static void local_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    const int w = xb_cfg_int(c, OPT_WINDOW);
+    xb_fact_int(f, "window", w);
+    if (c->causal) xb_fact_text(f, "window_rule", "position i attends to [i - %d, i]", w - 1);
+    else xb_fact_text(f, "window_rule", "position i attends to [i - %d, i + %d]", w / 2, w / 2);
+}
+
 const xb_mixer xb_mixer_local = {
     .name = "local",
     .family = "sparse attention",
@@ -176,9 +186,17 @@ const xb_mixer xb_mixer_local = {
     .flops = local_flops,
     .reference = local_reference,
     XB_ATTN_DECODE_MEMBERS(local),
+    .facts = local_facts,
 };
 
 XB_ATTN_DECODE_FNS(block, block_layer)
+
+static void block_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_int(f, "block", xb_cfg_int(c, OPT_BLOCK));
+    xb_fact_text(f, "block_rule", "contiguous blocks of b; a short last block attends within itself");
+}
 
 const xb_mixer xb_mixer_local_block = {
     .name = "local_block",
@@ -198,4 +216,5 @@ const xb_mixer xb_mixer_local_block = {
     .flops = block_flops,
     .reference = block_reference,
     XB_ATTN_DECODE_MEMBERS(block),
+    .facts = block_facts,
 };

@@ -656,6 +656,26 @@ static void mamba_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, 
     xb_gemm(0, 0, 1, m.d, D, 1.0f, u, D, w + m.W_out, m.d, 0.0f, y, m.d);
 }
 
+/* What xbench dump states beyond the tensors: no heads, so every other matrix is plain. */
+static const char *mamba_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    const char *n = t->name;
+    if (!strncmp(n, "conv", 4)) return XB_LAYOUT_CONV;
+    if (!strncmp(n, "A_log", 5)) return "(D, n) row-major: A[c][s] = -exp(A_log[c][s]), channel c, state s";
+    if (!strcmp(n, "W_in")) return "(in, out) row-major: [x ; z] = X W_in, x = columns [0, D), z = columns [D, 2D)";
+    if (!strncmp(n, "W_x", 3))
+        return "(in, out) row-major: [delta ; B ; C] = xs W_x, columns [0, R), [R, R+n), [R+n, R+2n)";
+    return XB_LAYOUT_PLAIN;
+}
+
+static void mamba_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_text(f, "conv_taps", "(k, C) lag order: out_t[c] = sum_tau w[tau][c] z_{t-tau}[c], zero history");
+    if (!c->causal) xb_fact_text(f, "bidirectional", "y = (y_fwd + y_rev) * silu(z); each direction adds its own D_skip * x");
+}
+
 const xb_mixer xb_mixer_mamba = {
     .name = "mamba",
     .family = "ssm",
@@ -677,4 +697,6 @@ const xb_mixer xb_mixer_mamba = {
     .decode_state = mamba_decode_state,
     .decode_scratch = mamba_decode_scratch,
     .decode_step = mamba_decode_step,
+    .layout = mamba_layout,
+    .facts = mamba_facts,
 };

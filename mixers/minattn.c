@@ -311,6 +311,31 @@ static void ma_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
     for (int e = 0; e < d; e++) y[e] *= inv;
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *ma_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    const char *n = t->name;
+    if (!strcmp(n, "W")) return "(d, h*d) row-major: head j = columns [j*d, (j+1)*d) = W_j; S_j = X W_j X^T / sqrt(d)";
+    if (!strcmp(n, "U"))
+        return "(d, h*d) row-major: head j = columns [j*d, (j+1)*d) = U_j, upper triangular (the strictly lower "
+               "part is 0 and stays 0); W_j = U_j + U_j^T";
+    if (!strcmp(n, "A")) return "(d, h*d_h) row-major: head j = columns [j*d_h, (j+1)*d_h) = A_j; W_j = A_j A_j^T";
+    return NULL;
+}
+
+static void ma_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    const int v = xb_cfg_int(c, OPT_VARIANT);
+    xb_fact_text(f, "variant", "%s", v >= 1 && v <= 3 ? variant_names[v - 1] : "?");
+    xb_fact_int(f, "heads", c->heads);
+    xb_fact_text(f, "heads_rule", "h = the model's heads (MIXERS.md §21 suggests h = 1); head width d");
+    xb_fact_text(f, "attention", "S_j = X W_j X^T / sqrt(d) (causal mask if causal), O_j = softmax(S_j) X, "
+                                 "Y = mean over heads of O_j; no V, no O projection");
+    xb_fact_text(f, "status", "unverified (MIXERS.md §31): equations read from the paper's abstract");
+}
+
 const xb_mixer xb_mixer_minattn = {
     .name = "minattn",
     .family = "attention (reduced)",
@@ -332,4 +357,6 @@ const xb_mixer xb_mixer_minattn = {
     .decode_scratch = ma_decode_scratch,
     .decode_prefill = ma_decode_prefill,
     .decode_step = ma_decode_step,
+    .layout = ma_layout,
+    .facts = ma_facts,
 };

@@ -422,6 +422,28 @@ static void performer_decode_step(const xb_mixer_cfg *c, int n_max, const float 
     xb_gemm(0, 0, 1, d, d, 1.0f, o, d, w + 3 * dd, d, 0.0f, y, d);
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *performer_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    return strcmp(t->name, "W_rf") ? NULL : "(m, d_h) row-major: random feature f = row f, applied to each head's d_h slice";
+}
+
+static void performer_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_real(f, "eps", c->causal ? 0.0f : xb_cfg_float(c, OPT_EPS));
+    xb_fact_text(f, "eps_rule", "bidirectional: option eps (default 1e-4); causal: 0");
+    xb_fact_int(f, "features", xb_cfg_int(c, OPT_FEATURES));
+    xb_fact_text(f, "W_rf", "fixed buffer [m, d_h] shared by the heads, drawn once at init: orthogonal blocks from "
+                            "QR of a Gaussian with the sign fix Q <- Q diag(sign(diag R)), rows scaled by the norm "
+                            "of an independent Gaussian vector of length d_h; never trained");
+    xb_fact_text(f, "stabilisers", "%s", c->causal ? "stop-gradient; keys: running max over positions <= t with prefix "
+                                                     "sums rescaled when it grows; queries: per-query max over features"
+                                                   : "stop-gradient; keys: max over all keys and features of the head; "
+                                                     "queries: per-query max over features");
+}
+
 const xb_mixer xb_mixer_performer = {
     .name = "performer",
     .family = "linear attention",
@@ -443,4 +465,6 @@ const xb_mixer xb_mixer_performer = {
     .decode_state = performer_decode_state,
     .decode_scratch = performer_decode_scratch,
     .decode_step = performer_decode_step,
+    .layout = performer_layout,
+    .facts = performer_facts,
 };

@@ -168,6 +168,14 @@ static void pool_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, c
     for (int j = 0; j < d; j++) y[j] = y[j] / cnt - x[j];
 }
 
+/* What xbench dump states (pool has no tensors). */
+static void pool_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_int(f, "pool_size", xb_cfg_int(c, OPT_WINDOW));
+    xb_fact_text(f, "pool_rule", "odd pool size p (default 3); an even p is an error");
+}
+
 const xb_mixer xb_mixer_pool = {
     .name = "pool",
     .family = "pooling",
@@ -188,4 +196,5 @@ const xb_mixer xb_mixer_pool = {
     .decode_state = pool_decode_state,
     .decode_scratch = pool_decode_scratch,
     .decode_step = pool_decode_step,
+    .facts = pool_facts,
 };

@@ -818,6 +818,37 @@ static void rf_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
     xb_gemm(0, 0, 1, d, d, 1.0f, o, d, w + 2 * dd, d, 0.0f, y, d);
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *rf_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    if (!strcmp(t->name, "R"))
+        return "(n_r*d_h, n_buckets/2) row-major: round r uses rows [r*d_h, (r+1)*d_h); bucket = "
+               "argmax([q R_r ; -q R_r]), shared by the heads";
+    if (!strcmp(t->name, "W_QK"))
+        return "(in, out) row-major: q = x W_QK, the shared queries and keys; heads own contiguous column blocks";
+    return NULL;
+}
+
+static void rf_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_int(f, "buckets", xb_cfg_int(c, OPT_BUCKETS));
+    xb_fact_int(f, "rounds", xb_cfg_int(c, OPT_ROUNDS));
+    xb_fact_int(f, "chunk", xb_cfg_int(c, OPT_CHUNK));
+    xb_fact_real(f, "l2norm_eps", RF_L2EPS);
+    xb_fact_real(f, "self_logit", RF_SELF);
+    xb_fact_text(f, "keys", "k_i = q_i / sqrt(|q_i|^2 + eps); logits q_i . k_j / sqrt(d_h); a token's own logit "
+                            "is replaced by -1e5");
+    xb_fact_text(f, "hash", "bucket = argmax([q R_r ; -q R_r]) (first maximum), R frozen, drawn at init; real "
+                            "positions sorted stably by (bucket, position)");
+    xb_fact_text(f, "chunks", "%s", c->causal ? "cut per bucket: chunk = floor(rank in bucket / c); a query sees the keys "
+                                                "of its chunk and of the bucket's previous chunk at positions <= its own"
+                                              : "cut from the whole sorted order; a query sees its chunk and the previous "
+                                                "one (chunk 0: the last one), each key once");
+    xb_fact_text(f, "rounds_rule", "o = sum_r softmax_r(L_r) o_r, L_r the per-round logsumexp; then W_O");
+}
+
 const xb_mixer xb_mixer_reformer = {
     .name = "reformer",
     .family = "sparse attention (LSH)",
@@ -839,4 +870,6 @@ const xb_mixer xb_mixer_reformer = {
     .decode_scratch = rf_decode_scratch,
     .decode_prefill = rf_decode_prefill,
     .decode_step = rf_decode_step,
+    .layout = rf_layout,
+    .facts = rf_facts,
 };

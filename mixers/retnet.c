@@ -436,6 +436,18 @@ static void ret_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
     xb_gemm(0, 0, 1, d, dv, 1.0f, u, dv, W.p[T_WO], d, 0.0f, y, d);
 }
 
+/* What xbench dump states beyond the tensors. */
+static void ret_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_int(f, "chunk", xb_cfg_int(c, OPT_CHUNK));
+    xb_fact_text(f, "decay", "head j (0-based) decays by gamma_j = 1 - 2^(-5-j), fixed (no gradient)");
+    xb_fact_text(f, "norm", "per-head RMSNorm with one weight norm_w [d_vh] shared by the heads, as fla "
+                            "(MIXERS.md 15 says GroupNorm with a 2*d_v affine)");
+    xb_fact_real(f, "rmsnorm_eps", RET_EPS);
+    xb_fact_text(f, "scale", "q scaled by d_kh^-1/2; no rotary (positions come from the embedding)");
+}
+
 const xb_mixer xb_mixer_retnet = {
     .name = "retnet",
     .family = "linear attention (fixed decay)",
@@ -456,4 +468,5 @@ const xb_mixer xb_mixer_retnet = {
     .decode_state = ret_decode_state,
     .decode_scratch = ret_decode_scratch,
     .decode_step = ret_decode_step,
+    .facts = ret_facts,
 };

@@ -495,6 +495,28 @@ static void sk_reference(const xb_mixer_cfg *c, const float *w, const float *x, 
     free(q); free(k); free(v); free(o); free(kt); free(vt); free(P); free(sm); free(p);
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *sk_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    return strcmp(t->name, "W_sort") ? NULL
+                                     : "(d_h, n_b_max) row-major: R = s W_sort[:, :n_b] + c[:n_b], s = a head's block "
+                                       "key sums (shared by the heads)";
+}
+
+static void sk_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_int(f, "block", xb_cfg_int(c, OPT_BLOCK));
+    xb_fact_int(f, "n_b_max", nblk(c->n_max, xb_cfg_int(c, OPT_BLOCK)));
+    xb_fact_text(f, "sort_activation", "softmax over the last axis of R (no Sinkhorn iterations)");
+    xb_fact_text(f, "blocks", "contiguous blocks of b over the real length n: n_b = ceil(n/b), the last one short "
+                              "when b does not divide n; the sort net uses columns [0, n_b)");
+    xb_fact_text(f, "short_block", "summary = sum of its real rows; in K~ = P K its missing rows count as zero; "
+                                   "row t of a sorted block is a key iff t < min(b, n)");
+    xb_fact_text(f, "output", "O = softmax(Q_I K_I^T/sqrt(d_h)) V_I + softmax(Q_I K~_I^T/sqrt(d_h)) V~_I, then W_O");
+}
+
 const xb_mixer xb_mixer_sinkhorn = {
     .name = "sinkhorn",
     .family = "sparse attention",
@@ -512,4 +534,6 @@ const xb_mixer xb_mixer_sinkhorn = {
     .backward = sk_backward,
     .flops = sk_flops,
     .reference = sk_reference,
+    .layout = sk_layout,
+    .facts = sk_facts,
 };

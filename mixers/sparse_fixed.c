@@ -320,6 +320,17 @@ static void fixed_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, 
                               scratch + list_floats(c) + xb_align64((size_t)PACK * c->d));
 }
 
+/* What xbench dump states beyond the tensors. */
+static void fixed_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    const int b = xb_cfg_int(c, OPT_BLOCK), s = xb_cfg_int(c, OPT_SUMMARY);
+    xb_fact_int(f, "block", b);
+    xb_fact_int(f, "summary", s);
+    xb_fact_text(f, "mask_rule", "position i attends to k iff floor(i/%d) = floor(k/%d) or k mod %d = 0 or k mod %d >= %d%s",
+                 b, b, b, b, b - s, c->causal ? ", and k <= i" : "");
+}
+
 const xb_mixer xb_mixer_sparse_fixed = {
     .name = "sparse_fixed",
     .family = "sparse attention",
@@ -342,4 +353,5 @@ const xb_mixer xb_mixer_sparse_fixed = {
     .decode_scratch = fixed_decode_scratch,
     .decode_prefill = fixed_decode_prefill,
     .decode_step = fixed_decode_step,
+    .facts = fixed_facts,
 };

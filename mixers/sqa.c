@@ -104,6 +104,13 @@ static void sqa_reference(const xb_mixer_cfg *c, const float *w, const float *x,
 
 XB_ATTN_DECODE_FNS(sqa, layer)
 
+/* What xbench dump states beyond the tensors. */
+static void sqa_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)c; (void)N;
+    xb_fact_text(f, "kv_group", "query head j reads key/value group floor(j*g/h)");
+}
+
 const xb_mixer xb_mixer_sqa = {
     .name = "sqa",
     .family = "attention",
@@ -123,4 +130,5 @@ const xb_mixer xb_mixer_sqa = {
     .flops = sqa_flops,
     .reference = sqa_reference,
     XB_ATTN_DECODE_MEMBERS(sqa),
+    .facts = sqa_facts,
 };

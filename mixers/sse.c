@@ -867,6 +867,33 @@ static void sse_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
     xb_gemm(0, 0, 1, d, d, 1.0f, o, d, W.p[T_WO], d, 0.0f, y, d);
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *sse_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    const char *n = t->name;
+    if (!strncmp(n, "W_g1_", 5)) return "(in, out) row-major: y = x W (low-rank gate, shared by the heads)";
+    if (!strcmp(n, "L_q1") || !strcmp(n, "L_k1") || !strcmp(n, "G_1"))
+        return "(in, out) row-major: y = x W (low-rank bottleneck of width d_h, shared by the heads)";
+    if (!strcmp(n, "W_e")) return "(in, out) row-major: router logits e = x W_e, column p = partition p";
+    return NULL;
+}
+
+static void sse_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_int(f, "chunk", xb_cfg_int(c, OPT_CHUNK));
+    xb_fact_int(f, "partitions", xb_cfg_int(c, OPT_PARTITIONS));
+    xb_fact_int(f, "topk", xb_cfg_int(c, OPT_TOPK));
+    xb_fact_text(f, "form", "gather (varlen): each partition scans only its routed tokens, in position order; "
+                            "equal to the mask form since k_w = k_r = topk");
+    xb_fact_text(f, "routing", "eta = softmax(x W_e); a token writes and reads its topk largest eta_p (ties: lower p), "
+                               "with q2 and k2 scaled by eta_p");
+    xb_fact_text(f, "activations", "silu on q1, q2, v; softmax over each head's d_h on k1, k2; q scaled by d_h^-1/2");
+    xb_fact_text(f, "aux_loss", "load-balancing loss left out: the mixer contract has no auxiliary loss");
+    xb_fact_real(f, "rmsnorm_eps", SSE_EPS);
+}
+
 const xb_mixer xb_mixer_sse = {
     .name = "sse",
     .family = "linear attention (sparse state expansion)",
@@ -887,4 +914,6 @@ const xb_mixer xb_mixer_sse = {
     .decode_state = sse_decode_state,
     .decode_scratch = sse_decode_scratch,
     .decode_step = sse_decode_step,
+    .layout = sse_layout,
+    .facts = sse_facts,
 };

@@ -664,6 +664,31 @@ static void syn_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
     xb_gemm(0, 0, 1, d, d, 1.0f, o, d, w + L.wo, d, 0.0f, y, d);
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *syn_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    const char *n = t->name;
+    if (!strcmp(n, "R1")) return "(h*n_max, k) row-major: head j = rows [j*n_max, (j+1)*n_max); A_j = R1_j[:N] R2_j[:, :N]";
+    if (!strcmp(n, "R2")) return "(h*k, n_max) row-major: head j = rows [j*k, (j+1)*k)";
+    if (!strcmp(n, "R")) return "(h*n_max, n_max) row-major: head j = rows [j*n_max, (j+1)*n_max); A_j = R_j[:N, :N]";
+    if (!strcmp(n, "W2"))
+        return "(h*d_h, n_max) row-major: head j = rows [j*d_h, (j+1)*d_h); A_j = relu(X W1)[:, head j] W2_j[:, :N]";
+    return NULL;
+}
+
+static void syn_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    const int v = xb_cfg_int(c, OPT_VARIANT);
+    xb_fact_text(f, "variant", "%s", v >= 1 && v <= 3 ? variant_names[v - 1] : "?");
+    if (v == SYN_FACTORIZED) xb_fact_int(f, "rank", xb_cfg_int(c, OPT_RANK));
+    xb_fact_int(f, "n_max", c->n_max);
+    xb_fact_text(f, "logits", "no query-key product and no 1/sqrt(d_h) scale; V = X W_V, Y = O W_O; a sequence of "
+                              "length n uses A_j[:n, :n] (causal: the lower triangle)");
+    if (v == SYN_FACTORIZED) xb_fact_text(f, "init", "R1, R2 ~ N(0, 1/k); W_V, W_O U(-1/sqrt(d), 1/sqrt(d))");
+}
+
 const xb_mixer xb_mixer_synthesizer = {
     .name = "synthesizer",
     .family = "synthetic attention",
@@ -685,4 +710,6 @@ const xb_mixer xb_mixer_synthesizer = {
     .decode_scratch = syn_decode_scratch,
     .decode_prefill = syn_decode_prefill,
     .decode_step = syn_decode_step,
+    .layout = syn_layout,
+    .facts = syn_facts,
 };
