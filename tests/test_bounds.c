@@ -144,8 +144,9 @@ Test(bounds, every_mixer_option_has_an_upper_bound)
             cr_expect_eq(rc, XB_EINVAL, "'%s.%s: %.17g' is accepted", bare.name, o->name, over);
             snprintf(path, sizeof path, ": mixer_options.%s.%s: expected ", bare.name, o->name);
             cr_expect(!strncmp(buf, "b.yaml:3:", 9) && strstr(buf, path) != NULL, "no 'b.yaml:3:...%s' in:\n%s", path, buf);
-            char most[64];
-            snprintf(most, sizeof most, "%.17g, got", hi);
+            char most[64];   /* the bound, or a choice's last name and number */
+            if (o->type == XB_OPT_ENUM) snprintf(most, sizeof most, "%s (%.0f), got", o->names[(int)hi - 1], hi);
+            else snprintf(most, sizeof most, "%.17g, got", hi);
             cr_expect(strstr(buf, most) != NULL, "the message does not give the bound %s:\n%s", most, buf);
             free(buf);
             tried++;
