@@ -50,25 +50,18 @@ int cmd_validate(int argc, char **argv)
             fprintf(stderr, "xbench validate: '%s' is not a valid suite\n", xb_escape(shown, sizeof shown, argv[ind]));
         return XB_EXIT_USAGE;
     }
-    long pairs = 0;   /* task length x mixer pairs the tasks run (tasks[i].mixers may subset) */
-    for (int t = 0; t < s.n_tasks; t++)
-        for (int j = 0; j < s.n_mixers; j++)
-            if (!s.tasks[t].use || s.tasks[t].use[j]) pairs += s.tasks[t].n_lengths;
-    long train_cells = pairs * s.n_seeds * s.n_threads;
-    long latency_cells = (long)s.latency.n_lengths * s.n_mixers * s.n_threads;
+    xb_suite_count n = xb_suite_count_cells(&s);
     char shown[512];
     if (!quiet)
         printf("# %s resolved, hash %016llx\n%s", xb_escape(shown, sizeof shown, s.path),
                (unsigned long long)s.hash, s.canonical);
-    long decode_cells = (long)s.latency.n_decode_lengths * s.n_mixers * s.n_threads;
     printf("# cells: %ld training (%ld task-length x mixer pairs x %d seeds x %d thread counts)"
            " + %ld latency-only (%d lengths x %d mixers x %d thread counts)",
-           train_cells, pairs, s.n_seeds, s.n_threads, latency_cells,
-           s.latency.n_lengths, s.n_mixers, s.n_threads);
-    if (decode_cells)
-        printf(" + %ld decode (%d contexts x %d mixers x %d thread counts)", decode_cells,
+           n.train, n.pairs, s.n_seeds, s.n_threads, n.latency, s.latency.n_lengths, s.n_mixers, s.n_threads);
+    if (n.decode)
+        printf(" + %ld decode (%d contexts x %d mixers x %d thread counts)", n.decode,
                s.latency.n_decode_lengths, s.n_mixers, s.n_threads);
-    printf(" = %ld\n", train_cells + latency_cells + decode_cells);
+    printf(" = %ld\n", n.train + n.latency + n.decode);
     xb_suite_release(&s);
     return XB_EXIT_OK;
 }

@@ -1,7 +1,10 @@
-/* core/mixer.c — helpers over the mixer contract: sizes, defaults, init, flags. */
+/* core/mixer.c — helpers over the mixer contract: sizes, options, defaults, init, flags,
+ * tensor layouts and the facts sink. */
 #include "core/mixer.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/xb.h"
@@ -31,8 +34,78 @@ size_t xb_mixer_n_trainable(const xb_mixer *m, const xb_mixer_cfg *c)
 xb_mixer_cfg xb_mixer_resolve(const xb_mixer *m, const xb_mixer_cfg *c)
 {
     xb_mixer_cfg r = *c;
+    for (int k = 0; k < m->n_opts; k++) {
+        const xb_mixer_opt *o = &m->opts[k];
+        if (r.opt[k] == 0) r.opt[k] = o->type == XB_OPT_FLOAT ? (double)(float)o->def : o->def;
+    }
     if (m->defaults) m->defaults(&r);
     return r;
+}
+
+void xb_mixer_opt_range(const xb_mixer_opt *o, double *lo, double *hi)
+{
+    if (o->type != XB_OPT_ENUM) {
+        *lo = o->min;
+        *hi = o->max;
+        return;
+    }
+    int n = 0;
+    while (o->names && o->names[n]) n++;
+    *lo = 1;
+    *hi = n;
+}
+
+void xb_mixer_opt_choices(char *buf, size_t n, const xb_mixer_opt *o)
+{
+    size_t u = 0;
+    buf[0] = '\0';
+    for (int j = 0; o->names && o->names[j] && u < n; j++) {
+        const char *sep = j == 0 ? "" : o->names[j + 1] ? ", " : " or ";
+        int w = snprintf(buf + u, n - u, "%s%s (%d)", sep, o->names[j], j + 1);
+        if (w < 0) break;
+        u += (size_t)w;
+    }
+}
+
+int xb_mixer_check(const xb_mixer *m, const xb_mixer_cfg *c, char *err, size_t errn)
+{
+    for (int k = 0; k < m->n_opts; k++) {
+        const xb_mixer_opt *o = &m->opts[k];
+        double lo, hi, v = c->opt[k];
+        xb_mixer_opt_range(o, &lo, &hi);
+        if (v >= lo && v <= hi && (o->type == XB_OPT_FLOAT || v == floor(v))) continue;
+        if (o->type == XB_OPT_ENUM) {
+            char choices[256];
+            xb_mixer_opt_choices(choices, sizeof choices, o);
+            snprintf(err, errn, "%s: must be %s, got %.17g", o->name, choices, v);
+        } else {
+            snprintf(err, errn, "%s: must be %s between %.17g and %.17g, got %.17g", o->name,
+                     o->type == XB_OPT_FLOAT ? "a number" : "an integer", lo, hi, v);
+        }
+        return XB_EINVAL;
+    }
+    return m->check ? m->check(c, err, errn) : 0;
+}
+
+int xb_mixer_opt_find(const xb_mixer *m, const char *name)
+{
+    for (int k = 0; k < m->n_opts; k++)
+        if (!strcmp(m->opts[k].name, name)) return k;
+    return -1;
+}
+
+int xb_mixer_opt_set(const xb_mixer *m, xb_mixer_cfg *c, const char *name, double v)
+{
+    int k = xb_mixer_opt_find(m, name);
+    if (k < 0) return -1;
+    c->opt[k] = m->opts[k].type == XB_OPT_FLOAT ? (double)(float)v : v;
+    return 0;
+}
+
+double xb_mixer_opt_get(const xb_mixer *m, const xb_mixer_cfg *c, const char *name)
+{
+    int k = xb_mixer_opt_find(m, name);
+    return k < 0 ? 0 : c->opt[k];
 }
 
 void xb_init_uniform(float *w, int rows, int cols, xb_rng *rng)
@@ -55,3 +128,28 @@ void xb_zero_pad_rows(float *y, const int *len, int B, int N, int d)
     for (int b = 0; b < B; b++)
         for (int t = xb_len(len, b, N); t < N; t++) memset(y + ((size_t)b * N + t) * d, 0, (size_t)d * sizeof(float));
 }
+
+/* ---- tensor layouts and facts -------------------------------------------------------- */
+
+int xb_tensor_is_vector(const xb_tensor *t) { return t->cols == 1 && !(t->flags & XB_T_DECAY); }
+
+const char *xb_tensor_layout(const xb_mixer *m, const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    if (xb_tensor_is_vector(t)) return "vector (n,)";
+    const char *s = m->layout ? m->layout(c, t) : NULL;
+    if (s) return s;
+    return strcmp(t->name, "W_O") == 0 ? XB_LAYOUT_ROWS : XB_LAYOUT_COLS;
+}
+
+void xb_fact_text(const xb_facts *f, const char *key, const char *fmt, ...)
+{
+    char s[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s, sizeof s, fmt, ap);
+    va_end(ap);
+    f->text(f->ctx, key, s);
+}
+
+void xb_fact_int(const xb_facts *f, const char *key, long v) { f->integer(f->ctx, key, v); }
+void xb_fact_real(const xb_facts *f, const char *key, float v) { f->real(f->ctx, key, v); }

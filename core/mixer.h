@@ -3,7 +3,8 @@
  * Adding a mixer (two places, nothing else):
  *   1. write mixers/foo.c: static functions foo_forward, foo_backward, ... and exactly one
  *      exported `const xb_mixer xb_mixer_foo = { .name = "foo", ... };` (designated
- *      initializers: a forgotten member is NULL and tests/test_mixers.c catches it);
+ *      initializers: a forgotten member is NULL and tests/test_mixers.c catches it), with its
+ *      options as a static xb_mixer_opt table indexed by an enum of its own (below);
  *   2. add `extern const xb_mixer xb_mixer_foo;` and `&xb_mixer_foo,` to mixers/registry.c.
  * tests/test_mixers.c iterates the registry: gradient check, causality, padding, reference
  * comparison and FLOP sanity run for every registered mixer without new test code.
@@ -30,41 +31,48 @@
 #define XB_CAUSAL 1u   /* position t sees only positions <= t */
 #define XB_BIDIR  2u   /* every position sees every real position */
 
+/* ---- options ---------------------------------------------------------------------------
+ * Each mixer declares its options as a table in its own file (name, type, range, default,
+ * help), indexed by an enum of its own: the table drives the suite's parsing and bounds,
+ * the defaults, the record's config JSON, `xbench list`, dump's meta.json and the docs, so
+ * adding an option is one row there. The values live in xb_mixer_cfg.opt[], indexed like the
+ * table; the mixer reads them with xb_cfg_int / xb_cfg_float. */
+
+#define XB_MIXER_MAX_OPTS 8
+#define XB_MAX_LENGTH 16777216   /* 2^24: the longest sequence length a suite accepts */
+
+enum { XB_OPT_INT, XB_OPT_FLOAT, XB_OPT_ENUM };
+
+typedef struct xb_mixer_opt {
+    const char *name;          /* the key under mixer_options.<mixer> */
+    int type;                  /* XB_OPT_INT; XB_OPT_FLOAT (stored rounded to float); XB_OPT_ENUM:
+                                * an integer 1 .. n that names[] spell (a suite may write either) */
+    double min, max;           /* inclusive bounds (ENUM: unused, 1 .. the number of names) */
+    double def;                /* the default; 0: derived, filled in by the mixer's defaults() */
+    const char *def_doc;       /* a derived default in words ("2 d"), for the docs; else NULL */
+    const char *const *names;  /* ENUM: names[v - 1] is value v; NULL-terminated */
+    const char *help;
+} xb_mixer_opt;
+
 /* Configuration of one mixer layer. The suite sets d, heads, causal, n_max and any option
- * named in mixer_options; 0 means "the mixer's default", which defaults() fills in. */
+ * named in mixer_options; an option left 0 means "the mixer's default", which
+ * xb_mixer_resolve fills in (the table's default, then the mixer's defaults()). */
 typedef struct xb_mixer_cfg {
     int d;          /* model width */
     int heads;      /* h: attention heads (d_h = d / h unless the mixer says otherwise) */
     int causal;     /* 1: causal mode, 0: bidirectional */
     int n_max;      /* longest sequence this layer will see (linformer's E, lmu's theta) */
     int layer;      /* index of the layer in the model (seeds fixed buffers) */
-    /* options (suite key in parentheses; see each mixer's `options` string) */
-    int kv_heads;   /* (kv_heads) g for gqa/mqa/sqa */
-    int q_heads;    /* (q_heads)  h_q for sqa */
-    int window;     /* (window)   local w; pool size p */
-    int block;      /* (block)    local_block b */
-    int rank;       /* (rank)     linformer r */
-    int features;   /* (features) performer m */
-    int state;      /* (state)    mamba n */
-    int expand;     /* (expand)   mamba E */
-    int order;      /* (order)    lmu q */
-    int theta;      /* (theta)    lmu window theta */
-    int chunk;      /* (chunk)    C for chunked scans */
-    int d_ff;       /* (d_ff)     activator hidden width */
-    int conv;       /* (conv)     short conv kernel inside a mixer (deltanet, mamba) */
-    int dt_rank;    /* (dt_rank)  mamba R */
-    /* tier-2 options: 0 for every tier-1 mixer, so their config JSON omits them */
-    int summary;    /* (summary)  sparse_fixed c: summary columns per block */
-    int random_blocks; /* (random_blocks) bigbird r_b */
-    int variant;    /* (variant)  synthesizer 1 factorized_random, 2 random, 3 dense;
-                                   minattn 1 full, 2 symmetric, 3 psd */
-    int buckets;    /* (buckets)  reformer n_buckets (even) */
-    int rounds;     /* (rounds)   reformer hash rounds n_r */
-    int partitions; /* (partitions) sse P */
-    int topk;       /* (topk)     sse k_w = k_r */
-    float expand_k; /* (expand_k) gla key expansion */
-    float eps;      /* (eps)      feature-map epsilon (performer; 0 for gradient checks) */
+    double opt[XB_MIXER_MAX_OPTS];   /* option values, indexed like the mixer's opts[] */
 } xb_mixer_cfg;
+
+/* In a mixer's initializer: its table and the number of rows. */
+#define XB_OPTS(table) .opts = (table), .n_opts = (int)(sizeof(table) / sizeof((table)[0]))
+
+/* Option k of c (the mixer's own enum index) as its table types it. */
+static inline int xb_cfg_int(const xb_mixer_cfg *c, int k) { return (int)c->opt[k]; }
+static inline float xb_cfg_float(const xb_mixer_cfg *c, int k) { return (float)c->opt[k]; }
+static inline void xb_cfg_set(xb_mixer_cfg *c, int k, double v) { c->opt[k] = v; }
 
 /* Flags of a parameter tensor. */
 #define XB_T_DECAY  1u  /* AdamW applies weight decay (matrices); vectors and norms do not */
@@ -78,6 +86,24 @@ typedef struct xb_tensor {
     unsigned flags;
 } xb_tensor;
 
+/* Layouts of the common kinds of matrix (a mixer's layout()). */
+#define XB_LAYOUT_COLS "(in, out) row-major: y = x W; heads (kv groups) own contiguous column blocks"
+#define XB_LAYOUT_ROWS "(in, out) row-major: y = x W; heads own contiguous row blocks"
+#define XB_LAYOUT_PLAIN "(in, out) row-major: y = x W"
+#define XB_LAYOUT_CONV "(k, C) depthwise conv taps in lag order: out_t[c] = sum_tau w[tau][c] * z_{t-tau}[c]"
+
+/* Where a mixer states the facts another implementation needs to reproduce it (MIXERS.md §32
+ * decisions, written by `xbench dump` into meta.json "decisions"): keys and values in order.
+ * open/close bracket an array whose items are written with key NULL. */
+typedef struct xb_facts {
+    void *ctx;
+    void (*text)(void *ctx, const char *key, const char *value);
+    void (*integer)(void *ctx, const char *key, long value);
+    void (*real)(void *ctx, const char *key, float value);
+    void (*open)(void *ctx, const char *key);
+    void (*close)(void *ctx);
+} xb_facts;
+
 #define XB_MAX_TENSORS 32
 
 typedef struct xb_mixer {
@@ -85,14 +111,17 @@ typedef struct xb_mixer {
     const char *family;     /* "attention", "linear attention", "ssm", "pooling", ... */
     const char *cite;       /* the paper, e.g. "Vaswani et al. 2017, Attention Is All You Need" */
     const char *complexity; /* "N^2", "N", "N log N", "N w" */
-    const char *options;    /* comma-separated option keys it accepts: "window,chunk" or "" */
+    const xb_mixer_opt *opts; /* its options in the order they are listed (NULL: none) */
+    int n_opts;               /* rows of opts, at most XB_MIXER_MAX_OPTS */
     unsigned modes;         /* XB_CAUSAL | XB_BIDIR */
     int unverified;         /* 1: MIXERS.md marks its formula as unverified */
 
-    /* Fill option fields left 0 with this mixer's defaults (may read d, heads, n_max). */
+    /* Fill the derived defaults: options whose table default is 0 and that are still 0 (may
+     * read d, heads, n_max and the other options). May be NULL. */
     void (*defaults)(xb_mixer_cfg *c);
-    /* Reject a bad configuration: 0 ok, else XB_EINVAL with a message naming the option key,
-     * e.g. "window: must be >= 1, got 0". May be NULL. */
+    /* Reject a bad configuration beyond the table's ranges (xb_mixer_check tries those first):
+     * 0 ok, else XB_EINVAL with a message naming the key, e.g. "heads: must divide d (64),
+     * got 3". May be NULL. */
     int (*check)(const xb_mixer_cfg *c, char *err, size_t errn);
     /* List the parameter tensors: writes up to XB_MAX_TENSORS entries to out (out may be NULL
      * to count) and returns the count. The slab's size is the end of the last tensor. */
@@ -141,13 +170,43 @@ typedef struct xb_mixer {
      * causal forward's output at position t; the state then holds token t too. */
     void (*decode_step)(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int t,
                         float *state, float *y, float *scratch);
+
+    /* How to read tensor t (`xbench dump`, docs/dump.md) when xb_tensor_layout's default is
+     * wrong for it: a layout text, or NULL for the default. May be NULL. */
+    const char *(*layout)(const xb_mixer_cfg *c, const xb_tensor *t);
+    /* The facts of this configuration at length N that a reimplementation needs and that the
+     * tensors do not show (rules, constants, tables drawn on the fly), for `xbench dump`.
+     * May be NULL. */
+    void (*facts)(const xb_mixer_cfg *c, int N, const xb_facts *f);
 } xb_mixer;
 
 /* Helpers over the contract (core/mixer.c). */
 size_t xb_mixer_n_params(const xb_mixer *m, const xb_mixer_cfg *c);   /* slab size in floats */
 size_t xb_mixer_n_trainable(const xb_mixer *m, const xb_mixer_cfg *c); /* excludes frozen */
-/* Copy of *c with defaults filled in; sets causal from the request. */
+/* Copy of *c with every option left 0 set to its default (the table's, then defaults()). */
 xb_mixer_cfg xb_mixer_resolve(const xb_mixer *m, const xb_mixer_cfg *c);
+/* 0, or XB_EINVAL with "key: must be ..." when an option of a resolved c is outside its table
+ * range or the mixer's check() rejects c. */
+int xb_mixer_check(const xb_mixer *m, const xb_mixer_cfg *c, char *err, size_t errn);
+/* Index of option `name` in m->opts, or -1. */
+int xb_mixer_opt_find(const xb_mixer *m, const char *name);
+/* Set option `name` of c to v (FLOAT: rounded to float): 0, or -1 when m has no such option. */
+int xb_mixer_opt_set(const xb_mixer *m, xb_mixer_cfg *c, const char *name, double v);
+/* Value of option `name` of c, or 0 when m has no such option. */
+double xb_mixer_opt_get(const xb_mixer *m, const xb_mixer_cfg *c, const char *name);
+/* Inclusive range of an option (ENUM: 1 .. the number of names). */
+void xb_mixer_opt_range(const xb_mixer_opt *o, double *lo, double *hi);
+/* An ENUM's values in words: "full (1), symmetric (2) or psd (3)". */
+void xb_mixer_opt_choices(char *buf, size_t n, const xb_mixer_opt *o);
+/* The layout text of tensor t of m: a vector's, else what m->layout says, else the output
+ * projection W_O's row blocks or the heads' column blocks. */
+const char *xb_tensor_layout(const xb_mixer *m, const xb_mixer_cfg *c, const xb_tensor *t);
+/* A vector is 1-D; a matrix with one column (lmu's W_u [d, 1], decayed) stays 2-D. */
+int xb_tensor_is_vector(const xb_tensor *t);
+/* Write to a facts sink: a formatted text, an integer, a float. */
+void xb_fact_text(const xb_facts *f, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void xb_fact_int(const xb_facts *f, const char *key, long v);
+void xb_fact_real(const xb_facts *f, const char *key, float v);
 /* Default init helper: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) over rows × cols (fan_in = rows). */
 void xb_init_uniform(float *w, int rows, int cols, xb_rng *rng);
 /* Fill a per-tensor mask: mask[i] = flags of the tensor owning float i (size n_params). */

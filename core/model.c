@@ -351,10 +351,8 @@ int xb_model_create(xb_model **out, const xb_model_cfg *mc, const xb_mixer *mx,
         return bad(err, errn, XB_EUNSUPP, msg);
     }
     xb_mixer_cfg rc = xb_mixer_resolve(mx, xc);
-    if (mx->check) {
-        int rcode = mx->check(&rc, err, errn);
-        if (rcode) return rcode;
-    }
+    int rcode = xb_mixer_check(mx, &rc, err, errn);
+    if (rcode) return rcode;
     if (too_big(mc, B, N)) {
         snprintf(msg, sizeof msg, "model: %ld sequences of length %d at width %d are past what one "
                  "cell can hold", (mc->shape == XB_SHAPE_PAIR ? 2L : 1L) * B, N, mc->dim);

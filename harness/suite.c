@@ -731,6 +731,38 @@ static void read_mixers(ctx *c)
     s->n_mixers = k;
 }
 
+/* A value of mixer option o (its table's type and range) into *dst. An ENUM takes a name or,
+ * as suites wrote before options had names, its number. */
+static void get_mixer_opt(ctx *c, yaml_node_t *v, const char *path, const xb_mixer_opt *o, double *dst)
+{
+    double x, lo, hi;
+    xb_mixer_opt_range(o, &lo, &hi);
+    if (o->type == XB_OPT_ENUM) {
+        int n = (int)hi;
+        if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
+            const char *t = scalar(v);
+            for (int j = 0; j < n; j++)
+                if (!strcmp(t, o->names[j])) {
+                    *dst = j + 1;
+                    return;
+                }
+            char *end;
+            errno = 0;
+            long long i = is_quoted(v) ? 0 : strtoll(t, &end, 10);
+            if (!is_quoted(v) && end != t && !*end && !errno && i >= 1 && i <= n) {
+                *dst = (double)i;
+                return;
+            }
+        }
+        char list[512], g[256];
+        xb_mixer_opt_choices(list, sizeof list, o);
+        got(g, sizeof g, v);
+        err(c, v, path, "expected %s, got %s", list, g);
+        return;
+    }
+    if (!get_number(c, v, path, o->type == XB_OPT_INT, lo, hi, &x)) *dst = o->type == XB_OPT_FLOAT ? (double)(float)x : x;
+}
+
 static void read_mixer_options(ctx *c)
 {
     yaml_node_t *v = c->top[9];
@@ -752,18 +784,16 @@ static void read_mixer_options(ctx *c)
         int r = registry_index(c, m);
         c->opt_node[r] = k;
         if (is_null(o) || check_mapping(c, o, mp)) continue;
-        char buf[256];
-        const char *valid[N_MIXER_OPTS];
-        int nv = xb_suite_mixer_options_of(m, buf, valid);
+        const char *valid[XB_MIXER_MAX_OPTS];
+        int nv = m->n_opts < XB_MIXER_MAX_OPTS ? m->n_opts : XB_MIXER_MAX_OPTS;
+        for (int j = 0; j < nv; j++) valid[j] = m->opts[j].name;
         for (yaml_node_pair_t *q = o->data.mapping.pairs.start; q < o->data.mapping.pairs.top; q++) {
             yaml_node_t *ok = node_of(c, q->key), *ov = node_of(c, q->value);
             if (ok->type != YAML_SCALAR_NODE) continue;
             char op[256];
             join(op, sizeof op, mp, scalar(ok));
-            int accepted = 0;
-            for (int j = 0; j < nv; j++) accepted |= !strcmp(valid[j], scalar(ok));
-            int f = xb_suite_mixer_opt_find(scalar(ok));
-            if (!accepted || f < 0) {
+            int f = xb_mixer_opt_find(m, scalar(ok));
+            if (f < 0 || f >= nv) {
                 char sh[80];
                 err(c, ok, op, "unknown option '%s' for mixer '%s'", cut(sh, sizeof sh, scalar(ok)), m->name);
                 if (nv == 0) {
@@ -775,14 +805,7 @@ static void read_mixer_options(ctx *c)
                 }
                 continue;
             }
-            const xb_suite_mixer_opt *mo = &xb_suite_mixer_opts[f];
-            double x;
-            char *dst = (char *)&c->opt_cfg[r] + mo->off;
-            if (mo->is_float) {
-                if (!get_number(c, ov, op, 0, mo->min, mo->max, &x)) *(float *)dst = (float)x;
-            } else if (!get_number(c, ov, op, 1, mo->min, mo->max, &x)) {
-                *(int *)dst = (int)x;
-            }
+            get_mixer_opt(c, ov, op, &m->opts[f], &c->opt_cfg[r].opt[f]);
         }
     }
 }
@@ -892,7 +915,7 @@ static void read_task(ctx *c, yaml_node_t *item, int i, int dst, xb_suite_task *
     }
     if (lengths) {
         join(p, sizeof p, path, "lengths");
-        get_int_list(c, lengths, p, 1, XB_SUITE_MAX_LENGTH, 0, &st->lengths, &st->n_lengths);
+        get_int_list(c, lengths, p, 1, XB_MAX_LENGTH, 0, &st->lengths, &st->n_lengths);
         if (lengths->type == YAML_SEQUENCE_NODE && st->n_lengths == 0 &&
             lengths->data.sequence.items.top == lengths->data.sequence.items.start)
             err(c, lengths, p, "expected at least one length");
@@ -1234,7 +1257,7 @@ static void check_mixer_at(ctx *c, int i, const xb_model_cfg *mc, int causal, co
                            const char *context)
 {
     const xb_mixer *m = c->s->mixers[i];
-    if (!m->check || !(m->modes & (causal ? XB_CAUSAL : XB_BIDIR))) return;
+    if (!(m->modes & (causal ? XB_CAUSAL : XB_BIDIR))) return;
     for (int j = 0; j < n; j++) {
         xb_mixer_cfg x = c->s->mixer_cfg[i];
         x.d = mc->dim;
@@ -1243,7 +1266,7 @@ static void check_mixer_at(ctx *c, int i, const xb_model_cfg *mc, int causal, co
         x.n_max = Ns[j];
         x = xb_mixer_resolve(m, &x);
         char e[512] = "";
-        if (m->check(&x, e, sizeof e) == 0) continue;
+        if (xb_mixer_check(m, &x, e, sizeof e) == 0) continue;
         int r = registry_index(c, m);
         yaml_node_t *at = r >= 0 && c->opt_node[r] ? c->opt_node[r] : c->mixer_node[i];
         char p[256];
@@ -1749,4 +1772,16 @@ void xb_suite_release(xb_suite *s)
     free(s->tasks);
     free(s->canonical);
     memset(s, 0, sizeof *s);
+}
+
+xb_suite_count xb_suite_count_cells(const xb_suite *s)
+{
+    xb_suite_count n = {0, 0, 0, 0};
+    for (int t = 0; t < s->n_tasks; t++)
+        for (int j = 0; j < s->n_mixers; j++)
+            if (!s->tasks[t].use || s->tasks[t].use[j]) n.pairs += s->tasks[t].n_lengths;
+    n.train = n.pairs * s->n_seeds * s->n_threads;
+    n.latency = (long)s->latency.n_lengths * s->n_mixers * s->n_threads;
+    n.decode = (long)s->latency.n_decode_lengths * s->n_mixers * s->n_threads;
+    return n;
 }

@@ -75,6 +75,15 @@ int xb_suite_load_string(const char *text, const char *name, xb_suite *s, FILE *
 int xb_suite_load_with(const char *text, const char *name, xb_suite *s, FILE *errf,
                        const xb_mixer *const *mixers, const xb_task *const *tasks);
 void xb_suite_release(xb_suite *s);
+
+/* How many cells a loaded suite makes (before --only and --shard). */
+typedef struct xb_suite_count {
+    long pairs;     /* task length x mixer pairs the tasks run (tasks[i].mixers may subset) */
+    long train;     /* pairs x seeds x thread counts */
+    long latency;   /* latency lengths x mixers x thread counts */
+    long decode;    /* decode contexts x mixers x thread counts */
+} xb_suite_count;
+xb_suite_count xb_suite_count_cells(const xb_suite *s);
 /* The name of value v of the model: key `key` when that key is an enum ("mlp", 2 → "glu"),
  * else NULL: lets readers of a record's config show what the suite said. */
 const char *xb_suite_enum_name(const char *key, int v);

@@ -11,6 +11,7 @@
 #include "core/xb.h"
 #include "harness/suite.h"
 #include "harness/suite_keys.h"
+#include "mixers/registry.h"
 
 static const char *const mlp_names[] = {"none", "mlp", "glu", NULL};         /* XB_MLP_* */
 static const char *const pos_names[] = {"none", "learned", NULL};
@@ -122,35 +123,6 @@ _Static_assert(NK(xb_suite_top_keys) == N_TOP && NK(xb_suite_task_keys) == N_TAS
 _Static_assert(XB_SUITE_MAX_LENGTH == 16777216, "the help of tasks[].lengths says 16777216");
 
 
-#define MX(f) offsetof(xb_mixer_cfg, f)
-const xb_suite_mixer_opt xb_suite_mixer_opts[] = {
-    {"kv_heads", MX(kv_heads), 0, 1, 4096, "key/value heads g (gqa, mqa, sqa)"},
-    {"q_heads", MX(q_heads), 0, 1, 4096, "query heads (sqa)"},
-    {"window", MX(window), 0, 1, XB_SUITE_MAX_LENGTH, "window w (local), pool size (pool)"},
-    {"block", MX(block), 0, 1, XB_SUITE_MAX_LENGTH, "block size (local_block)"},
-    {"rank", MX(rank), 0, 1, 65536, "projected length r (linformer)"},
-    {"features", MX(features), 0, 1, 65536, "random features m (performer)"},
-    {"state", MX(state), 0, 1, 65536, "state size n (mamba)"},
-    {"expand", MX(expand), 0, 1, 64, "expansion E (mamba)"},
-    {"order", MX(order), 0, 1, 65536, "memory order q (lmu)"},
-    {"theta", MX(theta), 0, 1, 1073741824, "window theta (lmu)"},
-    {"chunk", MX(chunk), 0, 1, 65536, "chunk size C of chunked scans"},
-    {"d_ff", MX(d_ff), 0, 1, 1048576, "hidden width (activator)"},
-    {"conv", MX(conv), 0, 1, 1024, "short conv kernel inside the mixer (deltanet, mamba)"},
-    {"dt_rank", MX(dt_rank), 0, 1, 65536, "dt projection rank R (mamba)"},
-    {"summary", MX(summary), 0, 1, XB_SUITE_MAX_LENGTH, "summary columns c per block (sparse_fixed)"},
-    {"random_blocks", MX(random_blocks), 0, 1, 65536, "random key blocks r_b (bigbird)"},
-    {"variant", MX(variant), 0, 1, 64, "synthesizer: 1 factorized_random, 2 random, 3 dense; minattn: 1 full, 2 symmetric, 3 psd"},
-    {"buckets", MX(buckets), 0, 2, 65536, "hash buckets, even (reformer)"},
-    {"rounds", MX(rounds), 0, 1, 1024, "hash rounds (reformer)"},
-    {"partitions", MX(partitions), 0, 1, 65536, "state partitions P (sse)"},
-    {"topk", MX(topk), 0, 1, 65536, "partitions each token writes and reads (sse)"},
-    {"expand_k", MX(expand_k), 1, 1e-30, 64, "key expansion (gla), > 0"},
-    {"eps", MX(eps), 1, 0, 1000, "feature-map epsilon (performer), >= 0"},
-};
-_Static_assert(NK(xb_suite_mixer_opts) == N_MIXER_OPTS, "update N_MIXER_OPTS in suite_keys.h");
-
-
 void xb_suite_set_defaults(const xb_suite_key *tab, int nk, void *base)
 {
     char *b = base;
@@ -170,23 +142,6 @@ void xb_suite_set_defaults(const xb_suite_key *tab, int nk, void *base)
         }
         }
     }
-}
-
-int xb_suite_mixer_opt_find(const char *name)
-{
-    for (int i = 0; i < N_MIXER_OPTS; i++)
-        if (!strcmp(xb_suite_mixer_opts[i].name, name)) return i;
-    return -1;
-}
-
-/* Split a mixer's `options` string ("window,chunk") into names; returns the count. */
-int xb_suite_mixer_options_of(const xb_mixer *m, char buf[256], const char *names[N_MIXER_OPTS])
-{
-    snprintf(buf, 256, "%s", m->options ? m->options : "");
-    int n = 0;
-    for (char *tok = strtok(buf, ", "); tok && n < N_MIXER_OPTS; tok = strtok(NULL, ", "))
-        names[n++] = tok;
-    return n;
 }
 
 const char *xb_suite_mode_word(int causal) { return causal ? "causal" : "bidirectional"; }
@@ -318,18 +273,17 @@ char *xb_suite_canonical(const xb_suite *s, const xb_model_cfg *model, const xb_
     fprintf(f, "]\nmixer_options:");
     int any = 0;
     for (int i = 0; i < s->n_mixers; i++) {
-        char opts[1024] = "", buf[256];
+        char opts[1024] = "";
         size_t used = 0;
-        const char *names[N_MIXER_OPTS];
-        int nv = xb_suite_mixer_options_of(s->mixers[i], buf, names);
-        for (int j = 0; j < nv; j++) {
-            int o = xb_suite_mixer_opt_find(names[j]);
-            if (o < 0) continue;
-            const char *dst = (const char *)&s->mixer_cfg[i] + xb_suite_mixer_opts[o].off;
-            if (xb_suite_mixer_opts[o].is_float ? *(const float *)dst == 0.0f : *(const int *)dst == 0) continue;
-            if (xb_suite_mixer_opts[o].is_float) fmt_float(v, sizeof v, *(const float *)dst);
-            else snprintf(v, sizeof v, "%d", *(const int *)dst);
-            int w = snprintf(opts + used, sizeof opts - used, "%s%s: %s", used ? ", " : "", names[j], v);
+        const xb_mixer *m = s->mixers[i];
+        for (int j = 0; j < m->n_opts; j++) {
+            double x = s->mixer_cfg[i].opt[j];
+            if (x == 0) continue;   /* left to the default */
+            /* an ENUM as its number, as suites wrote it before options had names (the
+             * canonical text, and so the suite hash, stay what they were) */
+            if (m->opts[j].type == XB_OPT_FLOAT) fmt_float(v, sizeof v, (float)x);
+            else snprintf(v, sizeof v, "%d", (int)x);
+            int w = snprintf(opts + used, sizeof opts - used, "%s%s: %s", used ? ", " : "", m->opts[j].name, v);
             if (w > 0 && (size_t)w < sizeof opts - used) used += (size_t)w;
         }
         if (!used) continue;
@@ -401,6 +355,53 @@ static void md_doc(FILE *f, const char *title, const xb_suite_doc_key *tab, int 
         fprintf(f, "| `%s` | %s | %s | %s |\n", tab[i].name, tab[i].type, tab[i].def, tab[i].help);
 }
 
+/* The mixers' own option tables (core/mixer.h), one row per option. */
+static void mixer_options_md(FILE *f)
+{
+    fprintf(f, "\n### `mixer_options:`\n\n"
+            "`mixer_options: {<mixer>: {<option>: value}}`. Each mixer takes the options of its own\n"
+            "table (in its file in `mixers/`; `xbench list mixers` names them); an option left out\n"
+            "takes its default, which may depend on `dim` (d), `heads` and the length (n_max). A\n"
+            "choice takes its name or its number.\n\n"
+            "| mixer | option | type | range | default | meaning |\n|---|---|---|---|---|---|\n");
+    char none[1024] = "";
+    size_t used = 0;
+    for (int i = 0; xb_mixers[i]; i++) {
+        const xb_mixer *m = xb_mixers[i];
+        if (m->n_opts == 0) {
+            int w = snprintf(none + used, sizeof none - used, "%s`%s`", used ? ", " : "", m->name);
+            if (w > 0 && (size_t)w < sizeof none - used) used += (size_t)w;
+        }
+        for (int k = 0; k < m->n_opts; k++) {
+            const xb_mixer_opt *o = &m->opts[k];
+            char type[256] = "", range[160] = "", def[160];
+            double lo, hi;
+            xb_mixer_opt_range(o, &lo, &hi);
+            if (o->type == XB_OPT_ENUM) {
+                size_t u = 0;
+                for (int j = 0; o->names[j]; j++) {
+                    int w = snprintf(type + u, sizeof type - u, "%s%s", j ? " \\| " : "", o->names[j]);
+                    if (w > 0 && (size_t)w < sizeof type - u) u += (size_t)w;
+                }
+                snprintf(range, sizeof range, "1 – %.0f", hi);
+                snprintf(def, sizeof def, "`%s`", o->def >= 1 && o->def <= hi ? o->names[(int)o->def - 1] : "?");
+            } else {
+                char a[64], b[64];
+                fmt_double(a, sizeof a, lo < 1e-20 ? 0 : lo);   /* "> 0" options: the help says so */
+                fmt_double(b, sizeof b, hi);
+                snprintf(type, sizeof type, "%s", o->type == XB_OPT_FLOAT ? "number" : "integer");
+                snprintf(range, sizeof range, "%s – %s", a, b);
+                if (o->type == XB_OPT_FLOAT) fmt_float(b, sizeof b, (float)o->def);
+                else fmt_double(b, sizeof b, o->def);
+                if (o->def_doc) snprintf(def, sizeof def, "%s", o->def_doc);
+                else snprintf(def, sizeof def, "`%s`", b);
+            }
+            fprintf(f, "| `%s` | `%s` | %s | %s | %s | %s |\n", m->name, o->name, type, range, def, o->help);
+        }
+    }
+    if (used) fprintf(f, "\nNo options: %s.\n", none);
+}
+
 void xb_suite_keys_markdown(FILE *f)
 {
     xb_model_cfg m;
@@ -450,19 +451,7 @@ void xb_suite_keys_markdown(FILE *f)
             "and one per combination when there are several lists (the last varies fastest), as\n"
             "Zoology sweeps MQAR. The tables label each by what differs (`mqar kv_pairs=8 lr=0.003`)\n"
             "and never pool them.\n");
-    fprintf(f, "\n### `mixer_options:`\n\n"
-            "`mixer_options: {<mixer>: {<option>: value}}`. A mixer accepts the options that\n"
-            "`xbench list mixers` shows for it; an option left out takes the mixer's default\n"
-            "(which may depend on `dim`, `heads` and the length).\n\n"
-            "| option | type | range | meaning |\n|---|---|---|---|\n");
-    for (int i = 0; i < N_MIXER_OPTS; i++) {
-        const xb_suite_mixer_opt *o = &xb_suite_mixer_opts[i];
-        char a[64], b[64];
-        fmt_double(a, sizeof a, o->min < 1e-20 ? 0 : o->min);   /* "> 0" options: the help says so */
-        fmt_double(b, sizeof b, o->max);
-        fprintf(f, "| `%s` | %s | %s – %s | %s |\n", o->name, o->is_float ? "number" : "positive integer",
-                a, b, o->help);
-    }
+    mixer_options_md(f);
     free(l.lengths);
     free(l.decode_lengths);
 }

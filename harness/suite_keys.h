@@ -11,7 +11,7 @@
 #include "harness/suite.h"
 
 #define BIG 1e18                /* "no upper bound" in the tables */
-#define XB_SUITE_MAX_LENGTH 16777216   /* 2^24: a sequence length (latency.lengths, tasks[].lengths) */
+#define XB_SUITE_MAX_LENGTH XB_MAX_LENGTH   /* 2^24: a sequence length (latency.lengths, tasks[].lengths) */
 
 enum { K_INT, K_LONG, K_FLOAT, K_DOUBLE, K_ENUM, K_LENGTHS };
 
@@ -29,8 +29,7 @@ typedef struct xb_suite_key {
 } xb_suite_key;
 
 /* Rows per table (checked against the tables by _Static_assert in suite_keys.c). */
-enum { N_MODEL = 9, N_TRAIN = 10, N_LAT = 9, N_LIMITS = 2, N_TOP = 11, N_TASKKEYS = 8,
-       N_MIXER_OPTS = 23 };
+enum { N_MODEL = 9, N_TRAIN = 10, N_LAT = 9, N_LIMITS = 2, N_TOP = 11, N_TASKKEYS = 8 };
 
 extern const xb_suite_key xb_suite_model_keys[N_MODEL];     /* xb_model_cfg */
 extern const xb_suite_key xb_suite_train_keys[N_TRAIN];     /* xb_train_cfg */
@@ -50,26 +49,11 @@ typedef struct xb_suite_doc_key {
 extern const xb_suite_doc_key xb_suite_top_keys[N_TOP];     /* top-level keys, in order */
 extern const xb_suite_doc_key xb_suite_task_keys[N_TASKKEYS];
 
-/* Mixer options (suite key → xb_mixer_cfg field). A mixer accepts those its `options`
- * string names. Integer options are positive (0 in the struct means "the mixer's default").
- * Every option has an upper bound far past any real experiment, so a mixer's size functions
- * only ever see values whose products fit (the mixer's check() may narrow the range). */
-typedef struct xb_suite_mixer_opt {
-    const char *name;
-    size_t off;
-    int is_float;
-    double min, max;            /* inclusive bounds */
-    const char *help;
-} xb_suite_mixer_opt;
-
-extern const xb_suite_mixer_opt xb_suite_mixer_opts[N_MIXER_OPTS];
+/* Mixer options are not here: each mixer's own table (core/mixer.h xb_mixer_opt) gives their
+ * names, types, bounds and defaults. */
 
 /* Every row's default into base (K_LENGTHS: a malloc'd copy of the default list). */
 void xb_suite_set_defaults(const xb_suite_key *tab, int nk, void *base);
-/* Index of a mixer option in xb_suite_mixer_opts[], or -1. */
-int xb_suite_mixer_opt_find(const char *name);
-/* Split a mixer's `options` string into names (pointing into buf); returns the count. */
-int xb_suite_mixer_options_of(const xb_mixer *m, char buf[256], const char *names[N_MIXER_OPTS]);
 const char *xb_suite_mode_word(int causal);
 /* The canonical YAML text of a resolved suite (malloc'd), given the suite-level model: and
  * train: that the tasks started from. */

@@ -25,6 +25,7 @@
 #include "core/rng.h"
 #include "core/xb.h"
 #include "harness/cell.h"
+#include "harness/mixcfg.h"
 #include "harness/plot.h"
 #include "harness/progress.h"
 #include "harness/report.h"
@@ -44,24 +45,6 @@ int xb_status_rerun(const char *status)
 
 static json_object *jint(long v) { return json_object_new_int64(v); }
 static json_object *jdbl(double v) { return xb_json_num(v); }
-
-static json_object *mixer_cfg_json(const xb_mixer_cfg *c)
-{
-    json_object *o = json_object_new_object();
-#define I(f) json_object_object_add(o, #f, jint(c->f))
-    I(d); I(heads); I(causal); I(n_max); I(kv_heads); I(q_heads); I(window); I(block);
-    I(rank); I(features); I(state); I(expand); I(order); I(theta); I(chunk); I(d_ff);
-    I(conv); I(dt_rank);
-#undef I
-    json_object_object_add(o, "expand_k", jdbl(c->expand_k));
-    json_object_object_add(o, "eps", jdbl(c->eps));
-    /* Tier-2 options only when set: every tier-1 mixer leaves them 0, and leaving them out
-     * keeps those cells' configuration (and so their identity in compare) as it was. */
-#define O(f) if (c->f) json_object_object_add(o, #f, jint(c->f))
-    O(summary); O(random_blocks); O(variant); O(buckets); O(rounds); O(partitions); O(topk);
-#undef O
-    return o;
-}
 
 static json_object *model_cfg_json(const xb_model_cfg *m)
 {
@@ -230,7 +213,7 @@ static void resolve(xb_cell_spec *c, const xb_suite *s, const xb_suite_task *st)
     else json_object_object_add(cfg, "L", jint(c->L));
     json_object *mj = json_object_new_object();
     json_object_object_add(mj, "name", json_object_new_string(m->name));
-    json_object_object_add(mj, "cfg", mixer_cfg_json(&c->xc));
+    json_object_object_add(mj, "cfg", xb_mixcfg_json(m, &c->xc));   /* the mixer's table */
     json_object_object_add(cfg, "mixer", mj);
     json_object_object_add(cfg, "model", model_cfg_json(&c->mc));
     if (c->kind == XB_CELL_TRAIN) json_object_object_add(cfg, "train", train_cfg_json(&c->train));
@@ -261,7 +244,7 @@ static void resolve(xb_cell_spec *c, const xb_suite *s, const xb_suite_task *st)
         snprintf(c->skip_msg, sizeof c->skip_msg, "%s: %s", c->task->name, err);
         return;
     }
-    if (m->check && m->check(&c->xc, err, sizeof err) != 0) {
+    if (xb_mixer_check(m, &c->xc, err, sizeof err) != 0) {
         snprintf(c->skip, sizeof c->skip, "skipped:bad-config");
         snprintf(c->skip_msg, sizeof c->skip_msg, "%s: %s", m->name, err);
         return;

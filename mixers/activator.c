@@ -20,18 +20,15 @@
 
 #define LN_EPS 1e-5f
 
+enum { OPT_D_FF };
+static const xb_mixer_opt act_opts[] = {
+    [OPT_D_FF] = {.name = "d_ff", .type = XB_OPT_INT, .min = 1, .max = 1048576, .def_doc = "2 d",
+                  .help = "hidden width d_ff of the two branches"},
+};
+
 static void act_defaults(xb_mixer_cfg *c)
 {
-    if (c->d_ff <= 0) c->d_ff = 2 * c->d;
-}
-
-static int act_check(const xb_mixer_cfg *c, char *err, size_t errn)
-{
-    if (c->d_ff < 1) {
-        snprintf(err, errn, "d_ff: must be >= 1, got %d", c->d_ff);
-        return XB_EINVAL;
-    }
-    return XB_OK;
+    if (xb_cfg_int(c, OPT_D_FF) <= 0) xb_cfg_set(c, OPT_D_FF, 2 * c->d);
 }
 
 /* Slab offsets. */
@@ -39,7 +36,7 @@ typedef struct act_w { size_t w1, w2, c1, c2, w3, c3, g, b, end; } act_w;
 
 static act_w layout(const xb_mixer_cfg *c)
 {
-    size_t d = c->d, f = c->d_ff;
+    size_t d = c->d, f = xb_cfg_int(c, OPT_D_FF);
     act_w o;
     o.w1 = 0; o.w2 = d * f; o.c1 = 2 * d * f; o.c2 = o.c1 + f; o.w3 = o.c2 + f;
     o.c3 = o.w3 + f * d; o.g = o.c3 + d; o.b = o.g + f; o.end = o.b + f;
@@ -49,7 +46,7 @@ static act_w layout(const xb_mixer_cfg *c)
 static int act_tensors(const xb_mixer_cfg *c, xb_tensor *out)
 {
     act_w o = layout(c);
-    int d = c->d, f = c->d_ff;
+    int d = c->d, f = xb_cfg_int(c, OPT_D_FF);
     if (out) {
         out[0] = (xb_tensor){"W_1", o.w1, d, f, XB_T_DECAY};
         out[1] = (xb_tensor){"W_2", o.w2, d, f, XB_T_DECAY};
@@ -68,7 +65,7 @@ static int act_tensors(const xb_mixer_cfg *c, xb_tensor *out)
 static void act_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 {
     act_w o = layout(c);
-    int d = c->d, f = c->d_ff;
+    int d = c->d, f = xb_cfg_int(c, OPT_D_FF);
     float ad = 1.0f / sqrtf((float)d), af = 1.0f / sqrtf((float)f);
     xb_init_uniform(w + o.w1, d, f, rng);
     xb_init_uniform(w + o.w2, d, f, rng);
@@ -79,7 +76,7 @@ static void act_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
     for (int j = 0; j < f; j++) { w[o.g + j] = 1.0f; w[o.b + j] = 0.0f; }
 }
 
-static size_t act_n_saved(const xb_mixer_cfg *c, int N) { return (size_t)N * (4 * (size_t)c->d_ff + 2); }
+static size_t act_n_saved(const xb_mixer_cfg *c, int N) { return (size_t)N * (4 * (size_t)xb_cfg_int(c, OPT_D_FF) + 2); }
 
 static xb_proj in_proj(const xb_mixer_cfg *c);
 
@@ -97,9 +94,9 @@ static size_t scratch_plan(const xb_mixer_cfg *c, float *scratch, int B, int N, 
     XB_TAKE(&s, b->tmp, xb_proj_block_floats(&p), XB_SCR_64F);
     xb_scratch_union_next(&s, &u);
     XB_TAKE(&s, b->dym, r * c->d, XB_SCR_PACKED);
-    XB_TAKE(&s, b->dp, r * c->d_ff, XB_SCR_PACKED);
-    XB_TAKE(&s, b->da1, r * c->d_ff, XB_SCR_PACKED);
-    XB_TAKE(&s, b->da2, r * c->d_ff, XB_SCR_PACKED);
+    XB_TAKE(&s, b->dp, r * xb_cfg_int(c, OPT_D_FF), XB_SCR_PACKED);
+    XB_TAKE(&s, b->da1, r * xb_cfg_int(c, OPT_D_FF), XB_SCR_PACKED);
+    XB_TAKE(&s, b->da2, r * xb_cfg_int(c, OPT_D_FF), XB_SCR_PACKED);
     xb_scratch_union_end(&s, &u);
     return xb_scratch_floats(&s);
 }
@@ -114,7 +111,7 @@ typedef struct act_saved { float *a1, *h1, *h2, *p, *r1, *r2; } act_saved;
 
 static act_saved saved_at(const xb_mixer_cfg *c, const float *saved, int b, int N)
 {
-    size_t nf = (size_t)N * c->d_ff;
+    size_t nf = (size_t)N * xb_cfg_int(c, OPT_D_FF);
     float *s = (float *)saved + (size_t)b * act_n_saved(c, N);
     return (act_saved){s, s + nf, s + 2 * nf, s + 3 * nf, s + 4 * nf, s + 4 * nf + N};
 }
@@ -152,7 +149,7 @@ static void ln_row_backward(int f, const float *xh, float rstd, float *da)
 /* Forward scratch: the packed W_1|W_2 and the projection's per-thread blocks (core/proj.c). */
 static xb_proj in_proj(const xb_mixer_cfg *c)
 {
-    const int cols[2] = {c->d_ff, c->d_ff};
+    const int cols[2] = {xb_cfg_int(c, OPT_D_FF), xb_cfg_int(c, OPT_D_FF)};
     return xb_proj_make(c->d, 2, cols);
 }
 
@@ -177,7 +174,7 @@ static void add_bias(int f, float *restrict a, const float *restrict c)
 static void in_epilogue(int r0, int rows, float *y, int ldy, void *arg)
 {
     const act_job *j = arg;
-    const int f = j->c->d_ff;
+    const int f = xb_cfg_int(j->c, OPT_D_FF);
     const float *w = j->w, *g = w + j->o.g, *be = w + j->o.b;
     for (int i = 0; i < rows; i++) {
         const int b = (r0 + i) / j->N, t = (r0 + i) % j->N;
@@ -214,7 +211,7 @@ static void out_epilogue(int r0, int rows, float *y, int ldy, void *arg)
 static void act_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                         float *y, float *saved, float *scratch, int B, int N)
 {
-    const int d = c->d, f = c->d_ff;
+    const int d = c->d, f = xb_cfg_int(c, OPT_D_FF);
     const size_t nd = (size_t)N * d;
     act_job job = {c, w, saved, len, N, layout(c)};
     xb_proj p = in_proj(c);
@@ -239,7 +236,7 @@ static void act_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
                          const float *saved, const float *dy, float *dx, float *dw, float *scratch,
                          int B, int N)
 {
-    const int d = c->d, f = c->d_ff, R = B * N;
+    const int d = c->d, f = xb_cfg_int(c, OPT_D_FF), R = B * N;
     const size_t nd = (size_t)N * d, nf = (size_t)N * f;
     act_w o = layout(c);
     scr sc;
@@ -305,14 +302,14 @@ static void act_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
 /* §20: F_main = 6·N·d·d_ff (three N×d×d_ff products); F_elem = N·d_ff·(8 gelu + 2·5 LN + 1 product). */
 static double act_flops(const xb_mixer_cfg *c, int N)
 {
-    return 6.0 * N * c->d * c->d_ff + (double)N * c->d_ff * (8 + 10 + 1);
+    return 6.0 * N * c->d * xb_cfg_int(c, OPT_D_FF) + (double)N * xb_cfg_int(c, OPT_D_FF) * (8 + 10 + 1);
 }
 
 /* Naive double forward, one token at a time. */
 static void act_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                           double *y, int B, int N)
 {
-    const int d = c->d, f = c->d_ff;
+    const int d = c->d, f = xb_cfg_int(c, OPT_D_FF);
     act_w o = layout(c);
     double *a = calloc((size_t)f, sizeof(double)), *e = calloc((size_t)f, sizeof(double)),
            *p = calloc((size_t)f, sizeof(double));
@@ -375,16 +372,29 @@ static void activator_decode_step(const xb_mixer_cfg *c, int n_max, const float 
     act_forward(c, w, x, NULL, y, saved, fwd, 1, 1);
 }
 
+/* What xbench dump states beyond the tensors: no heads, so every matrix is plain. */
+static const char *act_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c; (void)t;
+    return XB_LAYOUT_PLAIN;
+}
+
+static void act_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)c; (void)N;
+    xb_fact_real(f, "layernorm_eps", LN_EPS);
+    xb_fact_text(f, "gelu", "exact (erf)");
+}
+
 const xb_mixer xb_mixer_activator = {
     .name = "activator",
     .family = "mlp (no mixing)",
     .cite = "Abdullah et al. 2024, Activator: GLU Activations as The Core Functions of a Vision Transformer",
     .complexity = "N",
-    .options = "d_ff",
+    XB_OPTS(act_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
     .defaults = act_defaults,
-    .check = act_check,
     .tensors = act_tensors,
     .init = act_init,
     .n_saved = act_n_saved,
@@ -396,4 +406,6 @@ const xb_mixer xb_mixer_activator = {
     .decode_state = activator_decode_state,
     .decode_scratch = activator_decode_scratch,
     .decode_step = activator_decode_step,
+    .layout = act_layout,
+    .facts = act_facts,
 };

@@ -46,7 +46,15 @@
 
 #define MAXSEL 5   /* window and global blocks of a middle query block */
 
-int xb_bigbird_blocks(const xb_mixer_cfg *c, int N) { return (N + c->block - 1) / c->block; }
+enum { OPT_BLOCK, OPT_RANDOM_BLOCKS };
+static const xb_mixer_opt bb_opts[] = {
+    [OPT_BLOCK] = {.name = "block", .type = XB_OPT_INT, .min = 1, .max = XB_MAX_LENGTH, .def = 32,
+                   .help = "block size b"},
+    [OPT_RANDOM_BLOCKS] = {.name = "random_blocks", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 3,
+                           .help = "random key blocks r_b of each middle query block"},
+};
+
+int xb_bigbird_blocks(const xb_mixer_cfg *c, int N) { return (N + xb_cfg_int(c, OPT_BLOCK) - 1) / xb_cfg_int(c, OPT_BLOCK); }
 
 /* Candidate number i of middle block I, ascending: C = {1 … I − 2} (causal) or {1 … n_b − 2}
  * minus the window {I − 1, I, I + 1} (bidirectional); returns |C| when i < 0. */
@@ -63,7 +71,7 @@ static int candidate(int causal, int nb, int I, int i)
  * form draws its block's row every step. */
 static void draw_row(const xb_mixer_cfg *c, int nb, int j, int I, int *row, int *moved)
 {
-    const int r = c->random_blocks;
+    const int r = xb_cfg_int(c, OPT_RANDOM_BLOCKS);
     for (int t = 0; t < r; t++) row[t] = -1;
     if (I == 0 || I == nb - 1) return;
     const int n = candidate(c->causal, nb, I, -1), take = xb_min(r, n);
@@ -89,7 +97,7 @@ static void draw_row(const xb_mixer_cfg *c, int nb, int j, int I, int *row, int 
 
 void xb_bigbird_table(const xb_mixer_cfg *c, int N, int *table)
 {
-    const int nb = xb_bigbird_blocks(c, N), r = c->random_blocks;
+    const int nb = xb_bigbird_blocks(c, N), r = xb_cfg_int(c, OPT_RANDOM_BLOCKS);
     int *moved = malloc(2 * (size_t)r * sizeof(int));
     XB_ASSERT(moved);
     for (int j = 0; j < c->heads; j++)
@@ -174,7 +182,7 @@ static int bb_kgroup(const void *ctx, int j, int K, int *keys, int *nkeys, int *
 /* the mask of sequences of real length L in rows of N */
 static bb_mask bb_make(const xb_mixer_cfg *c, int N, int L, const int *table)
 {
-    return (bb_mask){.N = N, .L = L, .b = c->block, .nb = xb_bigbird_blocks(c, L), .r = c->random_blocks,
+    return (bb_mask){.N = N, .L = L, .b = xb_cfg_int(c, OPT_BLOCK), .nb = xb_bigbird_blocks(c, L), .r = xb_cfg_int(c, OPT_RANDOM_BLOCKS),
                      .causal = c->causal, .table = table};
 }
 
@@ -190,22 +198,8 @@ static xb_attn_layer bb_layer(const xb_mixer_cfg *c, const xb_attn_groups *g)
                            .causal = c->causal, .groups = g};
 }
 
-static void bb_defaults(xb_mixer_cfg *c)
-{
-    if (c->block == 0) c->block = 32;
-    if (c->random_blocks == 0) c->random_blocks = 3;
-}
-
 static int bb_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
-    if (c->block < 1) {
-        snprintf(err, errn, "block: must be >= 1, got %d", c->block);
-        return XB_EINVAL;
-    }
-    if (c->random_blocks < 1) {
-        snprintf(err, errn, "random_blocks: must be >= 1, got %d", c->random_blocks);
-        return XB_EINVAL;
-    }
     if (c->heads < 1 || c->d % c->heads != 0) {
         snprintf(err, errn, "heads: must divide d (%d), got %d", c->d, c->heads);
         return XB_EINVAL;
@@ -243,7 +237,7 @@ static size_t scratch_plan(const xb_mixer_cfg *c, int B, int N, float *scratch, 
     xb_attn_groups g = bb_groups(&m);
     xb_attn_layer l = bb_layer(c, &g);
     xb_scratch s = xb_scratch_at(scratch);
-    XB_TAKE(&s, b->table, (size_t)c->heads * xb_bigbird_blocks(c, N) * c->random_blocks, XB_SCR_PACKED);
+    XB_TAKE(&s, b->table, (size_t)c->heads * xb_bigbird_blocks(c, N) * xb_cfg_int(c, OPT_RANDOM_BLOCKS), XB_SCR_PACKED);
     XB_TAKE(&s, b->layer, xb_attn_layer_scratch(&l, B, N), XB_SCR_64F);
     return xb_scratch_floats(&s);
 }
@@ -311,7 +305,7 @@ static void bb_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
  * earlier); a global row sees i + 1 keys. §6 lists no elementwise term. */
 static double bb_flops(const xb_mixer_cfg *c, int N)
 {
-    const int b = c->block, nb = xb_bigbird_blocks(c, N);
+    const int b = xb_cfg_int(c, OPT_BLOCK), nb = xb_bigbird_blocks(c, N);
     const double last = N - (double)(nb - 1) * b, d = c->d;
     double P = 0;
     for (int I = 0; I < nb; I++) {
@@ -322,11 +316,11 @@ static double bb_flops(const xb_mixer_cfg *c, int N)
         }
         if (c->causal) {
             const double cand = xb_max(0, I - 2), other = I >= 2 ? 2 : 1;
-            P += s * (other * b + xb_min(c->random_blocks, cand) * b) + s * (s + 1) / 2;
+            P += s * (other * b + xb_min(xb_cfg_int(c, OPT_RANDOM_BLOCKS), cand) * b) + s * (s + 1) / 2;
         } else {
             int win = 0;   /* window blocks among the middle ones */
             for (int K = I - 1; K <= I + 1; K++) win += K >= 1 && K <= nb - 2;
-            const double rnd = xb_min(c->random_blocks, nb - 2 - win);
+            const double rnd = xb_min(xb_cfg_int(c, OPT_RANDOM_BLOCKS), nb - 2 - win);
             P += s * ((1 + win + rnd) * b + last);   /* block 0, window, random; the last block */
         }
     }
@@ -349,7 +343,7 @@ static int bb_allowed(int j, int i, int k, const void *ctx)
 static void bb_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len, double *y,
                          int B, int N)
 {
-    const int b = c->block, r = c->random_blocks;
+    const int b = xb_cfg_int(c, OPT_BLOCK), r = xb_cfg_int(c, OPT_RANDOM_BLOCKS);
     int *table = malloc((size_t)c->heads * xb_bigbird_blocks(c, N) * r * sizeof(int));
     bb_dense dm = {N, malloc((size_t)c->heads * N * N)};
     XB_ASSERT(table && dm.m);
@@ -382,14 +376,14 @@ static void bb_reference(const xb_mixer_cfg *c, const float *w, const float *x, 
  * blocks are those of each sequence's len; a causal R_j(I) depends on I alone, so only which
  * block is the last, global one depends on the length). ---- */
 
-static int spans_per_head(const xb_mixer_cfg *c) { return c->random_blocks + 3; }
+static int spans_per_head(const xb_mixer_cfg *c) { return xb_cfg_int(c, OPT_RANDOM_BLOCKS) + 3; }
 
 /* spans (h · spans_per_head) | off (h + 1) | row (r) | moved (2r), ints; then the layer's step */
 typedef struct dscr { xb_attn_span *sp; int *off, *row, *moved; float *keys; } dscr;
 
 static size_t decode_plan(const xb_mixer_cfg *c, float *scratch, dscr *b)
 {
-    const size_t h = (size_t)c->heads, r = (size_t)c->random_blocks;
+    const size_t h = (size_t)c->heads, r = (size_t)xb_cfg_int(c, OPT_RANDOM_BLOCKS);
     xb_attn_layer l = bb_layer(c, NULL);
     xb_scratch s = xb_scratch_at(scratch);
     XB_TAKE(&s, b->sp, h * spans_per_head(c), XB_SCR_PACKED);
@@ -432,7 +426,7 @@ static void bb_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
                            float *state, float *y, float *scratch)
 {
     XB_ASSERT(c->causal);
-    const int b = c->block, nb = xb_bigbird_blocks(c, n_max), I = t / b, h = c->heads;
+    const int b = xb_cfg_int(c, OPT_BLOCK), nb = xb_bigbird_blocks(c, n_max), I = t / b, h = c->heads;
     dscr sc;
     decode_plan(c, scratch, &sc);
     xb_attn_span *sp = sc.sp;
@@ -446,7 +440,7 @@ static void bb_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
         }
         draw_row(c, nb, j, I, row, moved);   /* ascending, all in 1 … I − 2 */
         n = push_span(sp, n, off[j], 0, b);
-        for (int q = 0; q < c->random_blocks && row[q] >= 0; q++)
+        for (int q = 0; q < xb_cfg_int(c, OPT_RANDOM_BLOCKS) && row[q] >= 0; q++)
             n = push_span(sp, n, off[j], row[q] * b, (row[q] + 1) * b);
         if (I >= 2) n = push_span(sp, n, off[j], (I - 1) * b, I * b);
         n = push_span(sp, n, off[j], I * b, t + 1);
@@ -456,15 +450,48 @@ static void bb_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
     xb_attn_layer_decode_keys(&l, n_max, w, x, t, sp, off, state, y, sc.keys);
 }
 
+/* What xbench dump states beyond the tensors, the random-block table of a sequence of N tokens
+ * included (recomputed on every call, so no tensor holds it). */
+static void bb_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    const int nb = xb_bigbird_blocks(c, N), r = xb_cfg_int(c, OPT_RANDOM_BLOCKS);
+    xb_fact_int(f, "block", xb_cfg_int(c, OPT_BLOCK));
+    xb_fact_int(f, "random_blocks", r);
+    xb_fact_int(f, "blocks", nb);
+    xb_fact_text(f, "blocks_rule", "the blocks of each sequence's own real length n: n_b = ceil(n/b), the last one "
+                                   "(maybe short) global; padding adds no block (here n = N); decode: those of n_max");
+    xb_fact_text(f, "mask_rule", "query block I sees key blocks I-1, I, I+1, 0, n_b-1 and random_table[head][I]; "
+                                 "blocks 0 and n_b-1 see every key%s", c->causal ? "; and k <= i" : "");
+    xb_fact_text(f, "random_rule", "%s", c->causal ? "min(r_b, |C|) distinct blocks of C = {1 .. I-2}, middle blocks only"
+                                                   : "min(r_b, |C|) distinct blocks of C = {1 .. n_b-2} minus {I-1, I, "
+                                                     "I+1}, middle blocks only (the sequence's own n_b)");
+    xb_fact_text(f, "random_seed", "recomputed on every call from a stream seeded by (layer, head, I); not stored");
+    int *t = malloc((size_t)c->heads * nb * r * sizeof(int));
+    if (!t) return;
+    xb_bigbird_table(c, N, t);
+    f->open(f->ctx, "random_table");   /* [head][query block] -> ascending key blocks */
+    for (int j = 0; j < c->heads; j++) {
+        f->open(f->ctx, NULL);
+        for (int I = 0; I < nb; I++) {
+            f->open(f->ctx, NULL);
+            for (int q = 0; q < r; q++)
+                if (t[((size_t)j * nb + I) * r + q] >= 0) xb_fact_int(f, NULL, t[((size_t)j * nb + I) * r + q]);
+            f->close(f->ctx);
+        }
+        f->close(f->ctx);
+    }
+    f->close(f->ctx);
+    free(t);
+}
+
 const xb_mixer xb_mixer_bigbird = {
     .name = "bigbird",
     .family = "sparse attention",
     .cite = "Zaheer et al. 2020, Big Bird: Transformers for Longer Sequences",
     .complexity = "N b (5 + r)",
-    .options = "block,random_blocks",
+    XB_OPTS(bb_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
-    .defaults = bb_defaults,
     .check = bb_check,
     .tensors = bb_tensors,
     .init = bb_init,
@@ -478,4 +505,5 @@ const xb_mixer xb_mixer_bigbird = {
     .decode_scratch = bb_decode_scratch,
     .decode_prefill = bb_decode_prefill,
     .decode_step = bb_decode_step,
+    .facts = bb_facts,
 };

@@ -37,24 +37,24 @@
 #define DN_EPS 1e-5f    /* RMSNorm ε */
 #define DN_L2EPS 1e-6f  /* L2 normalisation ε (inside the sqrt) */
 
+enum { OPT_CHUNK, OPT_CONV };
+static const xb_mixer_opt dn_opts[] = {
+    [OPT_CHUNK] = {.name = "chunk", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 64,
+                   .help = "chunk size C of the chunked delta rule"},
+    [OPT_CONV] = {.name = "conv", .type = XB_OPT_INT, .min = 1, .max = 1024, .def = 4,
+                  .help = "kernel of the short depthwise conv on q, k and v"},
+};
+
 typedef struct dims { int d, h, dh, C, K, dirs; } dims;
 
 static dims get_dims(const xb_mixer_cfg *c)
 {
-    dims m = {c->d, c->heads, c->d / c->heads, c->chunk, c->conv, c->causal ? 1 : 2};
+    dims m = {c->d, c->heads, c->d / c->heads, xb_cfg_int(c, OPT_CHUNK), xb_cfg_int(c, OPT_CONV), c->causal ? 1 : 2};
     return m;
-}
-
-static void dn_defaults(xb_mixer_cfg *c)
-{
-    if (c->chunk == 0) c->chunk = 64;
-    if (c->conv == 0) c->conv = 4;
 }
 
 static int dn_check(const xb_mixer_cfg *c, char *err, size_t n)
 {
-    if (c->chunk < 1) { snprintf(err, n, "chunk: must be >= 1, got %d", c->chunk); return XB_EINVAL; }
-    if (c->conv < 1) { snprintf(err, n, "conv: must be >= 1, got %d", c->conv); return XB_EINVAL; }
     if (c->heads < 1 || c->d % c->heads) {
         snprintf(err, n, "heads: must divide d = %d, got %d", c->d, c->heads); return XB_EINVAL;
     }
@@ -721,15 +721,33 @@ static void dn_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
     xb_gemm(0, 0, 1, d, d, 1.0f, o, d, w + toff(c, T_WO), d, 0.0f, y, d);
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *dn_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    return strncmp(t->name, "conv", 4) ? NULL : XB_LAYOUT_CONV;
+}
+
+static void dn_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_text(f, "conv_taps", "(k, C) lag order: out_t[c] = sum_tau w[tau][c] z_{t-tau}[c], zero history");
+    xb_fact_real(f, "rmsnorm_eps", DN_EPS);
+    xb_fact_real(f, "l2norm_eps", DN_L2EPS);
+    if (!c->causal)
+        xb_fact_text(f, "bidirectional", "q, k, v projected once; each direction applies the short conv in its own "
+                                         "time direction (anti-causal for the reverse scan) with the same taps, its own "
+                                         "activation, normalisation and scan; outputs summed before norm and W_O");
+}
+
 const xb_mixer xb_mixer_deltanet = {
     .name = "deltanet",
     .family = "linear attention (delta rule)",
     .cite = "Yang et al. 2024, Parallelizing Linear Transformers with the Delta Rule over Sequence Length",
     .complexity = "N",
-    .options = "chunk,conv",
+    XB_OPTS(dn_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
-    .defaults = dn_defaults,
     .check = dn_check,
     .tensors = dn_tensors,
     .init = dn_init,
@@ -742,4 +760,6 @@ const xb_mixer xb_mixer_deltanet = {
     .decode_state = dn_decode_state,
     .decode_scratch = dn_decode_scratch,
     .decode_step = dn_decode_step,
+    .layout = dn_layout,
+    .facts = dn_facts,
 };

@@ -248,12 +248,18 @@ static void fnet_reference(const xb_mixer_cfg *c, const float *w, const float *x
     free(t1); free(t2);
 }
 
+/* What xbench dump states (fnet has no tensors). */
+static void fnet_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)c; (void)N;
+    xb_fact_text(f, "padding", "each sequence transformed over its own length len[b] (FFTW); pads output 0");
+}
+
 const xb_mixer xb_mixer_fnet = {
     .name = "fnet",
     .family = "fourier",
     .cite = "Lee-Thorp et al. 2022, FNet: Mixing Tokens with Fourier Transforms",
     .complexity = "N log N",
-    .options = "",
     .modes = XB_BIDIR,
     .unverified = 0,
     .defaults = NULL,
@@ -266,4 +272,5 @@ const xb_mixer xb_mixer_fnet = {
     .backward = fnet_backward,
     .flops = fnet_flops,
     .reference = fnet_reference,
+    .facts = fnet_facts,
 };

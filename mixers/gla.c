@@ -32,34 +32,35 @@
 #define GLA_GNORM 16.0f   /* gate_logit_normalizer */
 #define GLA_EPS 1e-5f     /* RMSNorm ε */
 
+enum { OPT_CHUNK, OPT_EXPAND_K };
+static const xb_mixer_opt gla_opts[] = {
+    [OPT_CHUNK] = {.name = "chunk", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 64,
+                   .help = "chunk size C of the chunked scan"},
+    [OPT_EXPAND_K] = {.name = "expand_k", .type = XB_OPT_FLOAT, .min = 1e-30, .max = 64, .def = 0.5,
+                      .help = "key expansion, > 0: key width d_k = d expand_k"},
+};
+
 typedef struct dims { int d, h, dk, dv, dkh, dvh, C, dirs; } dims;
 
 static dims get_dims(const xb_mixer_cfg *c)
 {
     dims m;
     m.d = c->d; m.h = c->heads;
-    m.dk = (int)(c->d * c->expand_k);
+    m.dk = (int)(c->d * xb_cfg_float(c, OPT_EXPAND_K));
     m.dv = c->d;
     m.dkh = m.dk / m.h; m.dvh = m.dv / m.h;
-    m.C = c->chunk;
+    m.C = xb_cfg_int(c, OPT_CHUNK);
     m.dirs = c->causal ? 1 : 2;
     return m;
 }
 
-static void gla_defaults(xb_mixer_cfg *c)
-{
-    if (c->chunk == 0) c->chunk = 64;
-    if (c->expand_k == 0.0f) c->expand_k = 0.5f;
-}
-
 static int gla_check(const xb_mixer_cfg *c, char *err, size_t n)
 {
-    if (c->chunk < 1) { snprintf(err, n, "chunk: must be >= 1, got %d", c->chunk); return XB_EINVAL; }
     if (c->heads < 1 || c->d % c->heads) {
         snprintf(err, n, "heads: must divide d = %d, got %d", c->d, c->heads); return XB_EINVAL;
     }
     dims m = get_dims(c);
-    if (!(c->expand_k > 0.0f) || m.dk < m.h || m.dk % m.h) {
+    if (!(xb_cfg_float(c, OPT_EXPAND_K) > 0.0f) || m.dk < m.h || m.dk % m.h) {
         snprintf(err, n, "expand_k: d*expand_k = %d must be a positive multiple of heads = %d", m.dk, m.h);
         return XB_EINVAL;
     }
@@ -606,15 +607,28 @@ static void gla_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
     xb_gemm(0, 0, 1, d, dv, 1.0f, u, dv, W.WO, d, 0.0f, y, d);
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *gla_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    return strcmp(t->name, "W_g1") ? NULL : "(in, out) row-major: y = x W (low-rank gate, shared by the heads)";
+}
+
+static void gla_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_real(f, "expand_k", xb_cfg_float(c, OPT_EXPAND_K));
+    xb_fact_real(f, "rmsnorm_eps", GLA_EPS);
+}
+
 const xb_mixer xb_mixer_gla = {
     .name = "gla",
     .family = "linear attention (gated linear RNN)",
     .cite = "Yang et al. 2023, Gated Linear Attention Transformers with Hardware-Efficient Training",
     .complexity = "N",
-    .options = "chunk,expand_k",
+    XB_OPTS(gla_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
-    .defaults = gla_defaults,
     .check = gla_check,
     .tensors = gla_tensors,
     .init = gla_init,
@@ -627,4 +641,6 @@ const xb_mixer xb_mixer_gla = {
     .decode_state = gla_decode_state,
     .decode_scratch = gla_decode_scratch,
     .decode_step = gla_decode_step,
+    .layout = gla_layout,
+    .facts = gla_facts,
 };

@@ -8,20 +8,25 @@
 #include "core/mixer.h"
 #include "core/xb.h"
 
+enum { OPT_KV_HEADS };
+static const xb_mixer_opt gqa_opts[] = {
+    [OPT_KV_HEADS] = {.name = "kv_heads", .type = XB_OPT_INT, .min = 1, .max = 4096,
+                      .def_doc = "2 (1 when heads is odd)", .help = "key/value heads g (divides heads)"},
+};
+static const xb_mixer_opt mqa_opts[] = {
+    [OPT_KV_HEADS] = {.name = "kv_heads", .type = XB_OPT_INT, .min = 1, .max = 4096, .def = 1,
+                      .help = "key/value heads: exactly 1 (gqa takes more)"},
+};
+
 static xb_attn_layer layer(const xb_mixer_cfg *c)
 {
-    return (xb_attn_layer){.d = c->d, .hq = c->heads, .hkv = c->kv_heads, .dh = c->d / c->heads,
+    return (xb_attn_layer){.d = c->d, .hq = c->heads, .hkv = xb_cfg_int(c, OPT_KV_HEADS), .dh = c->d / c->heads,
                            .causal = c->causal};
 }
 
 static void gqa_defaults(xb_mixer_cfg *c)
 {
-    if (c->kv_heads == 0) c->kv_heads = c->heads % 2 == 0 ? 2 : 1;
-}
-
-static void mqa_defaults(xb_mixer_cfg *c)
-{
-    if (c->kv_heads == 0) c->kv_heads = 1;
+    if (xb_cfg_int(c, OPT_KV_HEADS) == 0) xb_cfg_set(c, OPT_KV_HEADS, c->heads % 2 == 0 ? 2 : 1);
 }
 
 static int gqa_check(const xb_mixer_cfg *c, char *err, size_t errn)
@@ -30,8 +35,8 @@ static int gqa_check(const xb_mixer_cfg *c, char *err, size_t errn)
         snprintf(err, errn, "heads: must divide d (%d), got %d", c->d, c->heads);
         return XB_EINVAL;
     }
-    if (c->kv_heads < 1 || c->heads % c->kv_heads != 0) {
-        snprintf(err, errn, "kv_heads: must be >= 1 and divide heads (%d), got %d", c->heads, c->kv_heads);
+    if (xb_cfg_int(c, OPT_KV_HEADS) < 1 || c->heads % xb_cfg_int(c, OPT_KV_HEADS) != 0) {
+        snprintf(err, errn, "kv_heads: must be >= 1 and divide heads (%d), got %d", c->heads, xb_cfg_int(c, OPT_KV_HEADS));
         return XB_EINVAL;
     }
     return 0;
@@ -39,8 +44,8 @@ static int gqa_check(const xb_mixer_cfg *c, char *err, size_t errn)
 
 static int mqa_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
-    if (c->kv_heads != 1) {
-        snprintf(err, errn, "kv_heads: mqa has exactly 1 key/value head, got %d (use gqa)", c->kv_heads);
+    if (xb_cfg_int(c, OPT_KV_HEADS) != 1) {
+        snprintf(err, errn, "kv_heads: mqa has exactly 1 key/value head, got %d (use gqa)", xb_cfg_int(c, OPT_KV_HEADS));
         return XB_EINVAL;
     }
     return gqa_check(c, err, errn);
@@ -91,7 +96,7 @@ static void gqa_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
  * 3N²h (causal 3h·N(N+1)/2) + Nd, which GQA does not change. */
 static double gqa_flops(const xb_mixer_cfg *c, int N)
 {
-    double n = N, d = c->d, h = c->heads, g = c->kv_heads, dh = d / h;
+    double n = N, d = c->d, h = c->heads, g = xb_cfg_int(c, OPT_KV_HEADS), dh = d / h;
     double pairs = c->causal ? n * (n + 1) / 2 : n * n;
     return 4 * n * d * d + 4 * n * d * g * dh + 4 * pairs * d + 3 * pairs * h + n * d;
 }
@@ -110,12 +115,19 @@ static void gqa_reference(const xb_mixer_cfg *c, const float *w, const float *x,
 
 XB_ATTN_DECODE_FNS(gqa, layer)
 
+/* What xbench dump states beyond the tensors. */
+static void gqa_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)c; (void)N;
+    xb_fact_text(f, "kv_group", "query head j reads key/value group floor(j*g/h)");
+}
+
 const xb_mixer xb_mixer_gqa = {
     .name = "gqa",
     .family = "attention",
     .cite = "Ainslie et al. 2023, GQA: Training Generalized Multi-Query Transformer Models from Multi-Head Checkpoints",
     .complexity = "N^2",
-    .options = "kv_heads",
+    XB_OPTS(gqa_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
     .defaults = gqa_defaults,
@@ -129,6 +141,7 @@ const xb_mixer xb_mixer_gqa = {
     .flops = gqa_flops,
     .reference = gqa_reference,
     XB_ATTN_DECODE_MEMBERS(gqa),
+    .facts = gqa_facts,
 };
 
 const xb_mixer xb_mixer_mqa = {
@@ -136,10 +149,9 @@ const xb_mixer xb_mixer_mqa = {
     .family = "attention",
     .cite = "Shazeer 2019, Fast Transformer Decoding: One Write-Head is All You Need",
     .complexity = "N^2",
-    .options = "kv_heads",
+    XB_OPTS(mqa_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
-    .defaults = mqa_defaults,
     .check = mqa_check,
     .tensors = gqa_tensors,
     .init = gqa_init,
@@ -150,4 +162,5 @@ const xb_mixer xb_mixer_mqa = {
     .flops = gqa_flops,
     .reference = gqa_reference,
     XB_ATTN_DECODE_MEMBERS(gqa),
+    .facts = gqa_facts,
 };

@@ -23,20 +23,21 @@
 
 #define LIN_EPS 1e-6f
 
+enum { OPT_CHUNK };
+static const xb_mixer_opt linear_opts[] = {
+    [OPT_CHUNK] = {.name = "chunk", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 64,
+                   .help = "chunk size C of the chunked causal form"},
+};
+
 static void linear_defaults(xb_mixer_cfg *c)
 {
     if (c->heads <= 0) c->heads = 4;
-    if (c->chunk <= 0) c->chunk = 64;
 }
 
 static int linear_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
     if (c->heads < 1 || c->d % c->heads != 0) {
         snprintf(err, errn, "heads: must divide d = %d, got %d", c->d, c->heads);
-        return XB_EINVAL;
-    }
-    if (c->chunk < 1) {
-        snprintf(err, errn, "chunk: must be >= 1, got %d", c->chunk);
         return XB_EINVAL;
     }
     return XB_OK;
@@ -57,7 +58,7 @@ static void linear_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
     for (int i = 0; i < 4; i++) xb_init_uniform(w + (size_t)i * c->d * c->d, c->d, c->d, rng);
 }
 
-static int n_state(const xb_mixer_cfg *c, int N) { return c->causal ? xb_linattn_nchunks(N, c->chunk) : 1; }
+static int n_state(const xb_mixer_cfg *c, int N) { return c->causal ? xb_linattn_nchunks(N, xb_cfg_int(c, OPT_CHUNK)) : 1; }
 
 static size_t linear_n_saved(const xb_mixer_cfg *c, int N)
 {
@@ -87,7 +88,7 @@ static size_t scratch_plan(const xb_mixer_cfg *c, float *scratch, int B, int N, 
     XB_TAKE(&s, b->wp, 3 * dd, XB_SCR_64F);
     XB_TAKE(&s, b->dwp, 3 * dd, XB_SCR_64F);
     xb_scratch_align(&s, XB_SCR_64F);
-    XB_TAKE_THREADS(&s, b->work, xb_linattn_work_floats(dh, dh, c->chunk), XB_SCR_LINE, &b->wsz);
+    XB_TAKE_THREADS(&s, b->work, xb_linattn_work_floats(dh, dh, xb_cfg_int(c, OPT_CHUNK)), XB_SCR_LINE, &b->wsz);
     return xb_scratch_floats(&s);
 }
 
@@ -128,7 +129,7 @@ static void pack_qkv(const xb_proj *p, const float *w, float *wp)
 static void linear_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                            float *y, float *saved, float *scratch, int B, int N)
 {
-    const int d = c->d, H = c->heads, dh = d / H, C = c->chunk, ld = 3 * d;
+    const int d = c->d, H = c->heads, dh = d / H, C = xb_cfg_int(c, OPT_CHUNK), ld = 3 * d;
     const size_t dd = (size_t)d * d;
     const size_t sf = xb_linattn_state_floats(dh, dh), ns = (size_t)n_state(c, N) * sf;
     scr sc;
@@ -166,7 +167,7 @@ static void linear_backward(const xb_mixer_cfg *c, const float *w, const float *
                             const float *saved, const float *dy, float *dx, float *dw, float *scratch,
                             int B, int N)
 {
-    const int d = c->d, H = c->heads, dh = d / H, C = c->chunk, ld = 3 * d;
+    const int d = c->d, H = c->heads, dh = d / H, C = xb_cfg_int(c, OPT_CHUNK), ld = 3 * d;
     const size_t dd = (size_t)d * d, nd = (size_t)N * d;
     const size_t sf = xb_linattn_state_floats(dh, dh), ns = (size_t)n_state(c, N) * sf;
     scr sc;
@@ -220,7 +221,7 @@ static double linear_flops(const xb_mixer_cfg *c, int N)
 {
     double n = N, d = c->d, dh = (double)c->d / c->heads;
     double f = 8 * n * d * d + 4 * n * d * dh + 4 * n * d;
-    if (c->causal) f += 4 * n * c->chunk * d;
+    if (c->causal) f += 4 * n * xb_cfg_int(c, OPT_CHUNK) * d;
     return f;
 }
 
@@ -339,7 +340,7 @@ const xb_mixer xb_mixer_linear = {
     .family = "linear attention",
     .cite = "Katharopoulos et al. 2020, Transformers are RNNs: Fast Autoregressive Transformers with Linear Attention",
     .complexity = "N",
-    .options = "chunk",
+    XB_OPTS(linear_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
     .defaults = linear_defaults,

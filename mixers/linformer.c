@@ -13,16 +13,16 @@
 #include "core/scratch.h"
 #include "core/xb.h"
 
-static void lin_defaults(xb_mixer_cfg *c) { if (c->rank == 0) c->rank = 64; }
+enum { OPT_RANK };
+static const xb_mixer_opt lin_opts[] = {
+    [OPT_RANK] = {.name = "rank", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 64,
+                  .help = "projected length r of keys and values"},
+};
 
 static int lin_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
     if (c->heads < 1 || c->d % c->heads != 0) {
         snprintf(err, errn, "heads: must divide d (%d), got %d", c->d, c->heads);
-        return XB_EINVAL;
-    }
-    if (c->rank < 1) {
-        snprintf(err, errn, "rank: must be >= 1, got %d", c->rank);
         return XB_EINVAL;
     }
     if (c->n_max < 1) {
@@ -45,7 +45,7 @@ static int lin_tensors(const xb_mixer_cfg *c, xb_tensor *out)
         out[1] = (xb_tensor){"W_K", dd, c->d, c->d, XB_T_DECAY};
         out[2] = (xb_tensor){"W_V", 2 * dd, c->d, c->d, XB_T_DECAY};
         out[3] = (xb_tensor){"W_O", 3 * dd, c->d, c->d, XB_T_DECAY};
-        out[4] = (xb_tensor){"E", 4 * dd, c->n_max, c->rank, XB_T_DECAY};
+        out[4] = (xb_tensor){"E", 4 * dd, c->n_max, xb_cfg_int(c, OPT_RANK), XB_T_DECAY};
     }
     return 5;
 }
@@ -55,18 +55,18 @@ static void lin_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 {
     size_t dd = (size_t)c->d * c->d;
     for (int i = 0; i < 4; i++) xb_init_uniform(w + i * dd, c->d, c->d, rng);
-    xb_init_uniform(w + 4 * dd, c->rank, c->n_max, rng);   /* rows = r sets the bound 1/√r */
+    xb_init_uniform(w + 4 * dd, xb_cfg_int(c, OPT_RANK), c->n_max, rng);   /* rows = r sets the bound 1/√r */
 }
 
 /* Q, K, V, O (4Nd) + K', V' (2rd) + logsumexp L (Nh) */
 static size_t lin_n_saved(const xb_mixer_cfg *c, int N)
 {
-    return (size_t)4 * N * c->d + (size_t)2 * c->rank * c->d + (size_t)N * c->heads;
+    return (size_t)4 * N * c->d + (size_t)2 * xb_cfg_int(c, OPT_RANK) * c->d + (size_t)N * c->heads;
 }
 
 static xb_attn kernel_desc(const xb_mixer_cfg *c, const int *len, int B, int N)
 {
-    return (xb_attn){.B = B, .Nq = N, .Nk = c->rank, .hq = c->heads, .hkv = c->heads,
+    return (xb_attn){.B = B, .Nq = N, .Nk = xb_cfg_int(c, OPT_RANK), .hq = c->heads, .hkv = c->heads,
                      .dh = c->d / c->heads, .ldq = c->d, .ldkv = c->d, .len_q = len, .len_k = NULL};
 }
 
@@ -77,7 +77,7 @@ typedef struct scr { float *kf, *dY, *dO, *dQ, *dK, *dV, *dKp, *dVp, *kb; } scr;
 static size_t scratch_plan(const xb_mixer_cfg *c, int B, int N, float *scratch, scr *b)
 {
     xb_attn a = kernel_desc(c, NULL, B, N);
-    const size_t nd = (size_t)B * N * c->d, rd = (size_t)B * c->rank * c->d, ks = xb_attn_scratch(&a);
+    const size_t nd = (size_t)B * N * c->d, rd = (size_t)B * xb_cfg_int(c, OPT_RANK) * c->d, ks = xb_attn_scratch(&a);
     xb_scratch s = xb_scratch_at(scratch);
     xb_scratch_union u = xb_scratch_union_begin(&s);
     XB_TAKE(&s, b->kf, ks, XB_SCR_64F);
@@ -104,7 +104,7 @@ typedef struct bufs { float *Q, *K, *V, *O, *Kp, *Vp, *L; } bufs;
 
 static bufs saved_bufs(const xb_mixer_cfg *c, const float *saved, int B, int N)
 {
-    size_t nd = (size_t)B * N * c->d, rd = (size_t)B * c->rank * c->d;
+    size_t nd = (size_t)B * N * c->d, rd = (size_t)B * xb_cfg_int(c, OPT_RANK) * c->d;
     float *s = (float *)saved;
     return (bufs){s, s + nd, s + 2 * nd, s + 3 * nd, s + 4 * nd, s + 4 * nd + rd, s + 4 * nd + 2 * rd};
 }
@@ -113,7 +113,7 @@ static void lin_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
                         float *y, float *saved, float *scratch, int B, int N)
 {
     XB_ASSERT(N <= c->n_max);
-    const int d = c->d, r = c->rank, BN = B * N;
+    const int d = c->d, r = xb_cfg_int(c, OPT_RANK), BN = B * N;
     const size_t dd = (size_t)d * d;
     const float *E = w + 4 * dd;
     bufs s = saved_bufs(c, saved, B, N);
@@ -140,7 +140,7 @@ static void lin_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
                          const float *saved, const float *dy, float *dx, float *dw, float *scratch,
                          int B, int N)
 {
-    const int d = c->d, r = c->rank, BN = B * N;
+    const int d = c->d, r = xb_cfg_int(c, OPT_RANK), BN = B * N;
     const size_t dd = (size_t)d * d;
     const float *E = w + 4 * dd;
     float *dE = dw + 4 * dd;
@@ -178,7 +178,7 @@ static void lin_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
 /* §7: 8Nd² + 8Nrd (K/V projections along N and the N×r attention) + elementwise 3Nrh */
 static double lin_flops(const xb_mixer_cfg *c, int N)
 {
-    double n = N, d = c->d, r = c->rank, h = c->heads;
+    double n = N, d = c->d, r = xb_cfg_int(c, OPT_RANK), h = c->heads;
     return 8 * n * d * d + 8 * n * r * d + 3 * n * r * h;
 }
 
@@ -187,7 +187,7 @@ static double lin_flops(const xb_mixer_cfg *c, int N)
 static void lin_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                           double *y, int B, int N)
 {
-    const int d = c->d, r = c->rank, h = c->heads, dh = d / h;
+    const int d = c->d, r = xb_cfg_int(c, OPT_RANK), h = c->heads, dh = d / h;
     const size_t dd = (size_t)d * d;
     const float *E = w + 4 * dd;
     double *q = calloc((size_t)N * d, sizeof(double)), *k = calloc((size_t)N * d, sizeof(double));
@@ -247,15 +247,28 @@ static void lin_reference(const xb_mixer_cfg *c, const float *w, const float *x,
     free(q); free(k); free(v); free(kp); free(vp); free(o); free(p);
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *lin_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    return strcmp(t->name, "E") ? NULL : "(n_max, r) row-major: K' = E[:len]^T K, V' = E[:len]^T V";
+}
+
+static void lin_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_int(f, "rank", xb_cfg_int(c, OPT_RANK));
+    xb_fact_int(f, "n_max", c->n_max);
+}
+
 const xb_mixer xb_mixer_linformer = {
     .name = "linformer",
     .family = "low-rank attention",
     .cite = "Wang et al. 2020, Linformer: Self-Attention with Linear Complexity",
     .complexity = "N r",
-    .options = "rank",
+    XB_OPTS(lin_opts),
     .modes = XB_BIDIR,
     .unverified = 0,
-    .defaults = lin_defaults,
     .check = lin_check,
     .tensors = lin_tensors,
     .init = lin_init,
@@ -265,4 +278,6 @@ const xb_mixer xb_mixer_linformer = {
     .backward = lin_backward,
     .flops = lin_flops,
     .reference = lin_reference,
+    .layout = lin_layout,
+    .facts = lin_facts,
 };

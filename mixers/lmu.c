@@ -51,6 +51,14 @@
 #define LMU_CHUNK 64          /* C of the chunked scan (core/lti.h; a power of two) */
 #define LMU_CHUNKED_SCANS 4   /* at most this many scans (direction × sequence) take it */
 
+enum { OPT_ORDER, OPT_THETA };
+static const xb_mixer_opt lmu_opts[] = {
+    [OPT_ORDER] = {.name = "order", .type = XB_OPT_INT, .min = 1, .max = 65536, .def_doc = "d",
+                   .help = "memory order q (Legendre coefficients)"},
+    [OPT_THETA] = {.name = "theta", .type = XB_OPT_INT, .min = 1, .max = 1073741824, .def_doc = "n_max",
+                   .help = "window theta of the memory, in tokens"},
+};
+
 typedef struct dims {
     int d, q, ndir, rows_h;   /* rows_h = ndir·q + d */
     size_t W_u[2], b_u[2], W_h, b_h, W_p, b_p, A_bar, B_bar, A_barT, A_barT_C, H_chunk, end;
@@ -59,7 +67,7 @@ typedef struct dims {
 static dims dims_of(const xb_mixer_cfg *c)
 {
     dims m;
-    m.d = c->d; m.q = c->order; m.ndir = c->causal ? 1 : 2;
+    m.d = c->d; m.q = xb_cfg_int(c, OPT_ORDER); m.ndir = c->causal ? 1 : 2;
     m.rows_h = m.ndir * m.q + m.d;
     size_t o = 0;
     for (int dir = 0; dir < 2; dir++) {
@@ -82,15 +90,13 @@ static dims dims_of(const xb_mixer_cfg *c)
 
 static void lmu_defaults(xb_mixer_cfg *c)
 {
-    if (c->order <= 0) c->order = c->d;        /* q = d (LMUFormer: memory_size = dim) */
-    if (c->theta <= 0) c->theta = c->n_max;    /* θ = the task's maximum length */
+    if (xb_cfg_int(c, OPT_ORDER) <= 0) xb_cfg_set(c, OPT_ORDER, c->d);        /* q = d (LMUFormer: memory_size = dim) */
+    if (xb_cfg_int(c, OPT_THETA) <= 0) xb_cfg_set(c, OPT_THETA, c->n_max);    /* θ = the task's maximum length */
 }
 
 static int lmu_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
     if (c->d < 1) { snprintf(err, errn, "d: must be >= 1, got %d", c->d); return XB_EINVAL; }
-    if (c->order < 1) { snprintf(err, errn, "order: must be >= 1, got %d", c->order); return XB_EINVAL; }
-    if (c->theta < 1) { snprintf(err, errn, "theta: must be >= 1, got %d", c->theta); return XB_EINVAL; }
     return 0;
 }
 
@@ -140,7 +146,7 @@ static void lmu_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
     double *A = malloc(sizeof(double) * (size_t)q * q), *B = malloc(sizeof(double) * q);
     double *Ab = malloc(sizeof(double) * (size_t)q * q), *Bb = malloc(sizeof(double) * q);
     XB_ASSERT(A && B && Ab && Bb);
-    xb_lmu_matrices(q, (double)c->theta, A, B);
+    xb_lmu_matrices(q, (double)xb_cfg_int(c, OPT_THETA), A, B);
     xb_lti_zoh(q, A, B, Ab, Bb);
     for (size_t i = 0; i < (size_t)q * q; i++) w[m.A_bar + i] = (float)Ab[i];
     for (int i = 0; i < q; i++) w[m.B_bar + i] = (float)Bb[i];
@@ -516,7 +522,7 @@ static void lmu_reference(const xb_mixer_cfg *c, const float *w, const float *x,
 
 /* ---- decode: the memory m [q]; m_t = Ā m_{t−1} + B̄ u_t, h_t = relu([m_t ; x_t] W_h + b_h) ---- */
 
-static size_t lmu_decode_state(const xb_mixer_cfg *c, int n_max) { (void)n_max; return (size_t)c->order; }
+static size_t lmu_decode_state(const xb_mixer_cfg *c, int n_max) { (void)n_max; return (size_t)xb_cfg_int(c, OPT_ORDER); }
 
 /* the new memory m [q]; h [d]; x W_u [1] (the size has always counted a row of d for it) */
 typedef struct dscr { float *mn, *h, *u; } dscr;
@@ -524,7 +530,7 @@ typedef struct dscr { float *mn, *h, *u; } dscr;
 static size_t decode_plan(const xb_mixer_cfg *c, float *scratch, dscr *b)
 {
     xb_scratch s = xb_scratch_at(scratch);
-    XB_TAKE(&s, b->mn, (size_t)c->order, XB_SCR_PACKED);
+    XB_TAKE(&s, b->mn, (size_t)xb_cfg_int(c, OPT_ORDER), XB_SCR_PACKED);
     XB_TAKE(&s, b->h, (size_t)c->d, XB_SCR_PACKED);
     XB_TAKE(&s, b->u, 1, XB_SCR_PACKED);
     xb_scratch_pad(&s, (size_t)c->d - 1);
@@ -560,12 +566,39 @@ static void lmu_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
     xb_gemm(0, 0, 1, d, d, 1.0f, h, d, w + m.W_p, d, 1.0f, y, d);
 }
 
+/* What xbench dump states beyond the tensors: no heads, so every other matrix is plain. */
+#define LMU_STR_(x) #x
+#define LMU_STR(x) LMU_STR_(x)
+static const char *lmu_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    const char *n = t->name;
+    if (!strcmp(n, "A_bar")) return "(q, q) row-major: m_t = A_bar m_{t-1} + B_bar u_t";
+    if (!strcmp(n, "A_bar_T")) return "(q, q) row-major: A_bar transposed (derived at init from A_bar)";
+    if (!strcmp(n, "A_bar_T_C"))
+        return "(q, q) row-major: (A_bar^T)^C, C = " LMU_STR(LMU_CHUNK) " (derived at init, in double)";
+    if (!strcmp(n, "H_chunk"))
+        return "(C, q) row-major: row s = A_bar^(C-1-s) B_bar, C = " LMU_STR(LMU_CHUNK) " (derived at init, in double)";
+    if (!strcmp(n, "W_h"))
+        return c->causal ? "(in, out) row-major: h = relu([m ; x] W_h + b_h), rows [0, q) memory, [q, q+d) x"
+                         : "(in, out) row-major: h = relu([m_fwd ; m_rev ; x] W_h + b_h), rows [0, q) m_fwd, "
+                           "[q, 2q) m_rev, [2q, 2q+d) x";
+    return XB_LAYOUT_PLAIN;
+}
+
+static void lmu_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_int(f, "theta", xb_cfg_int(c, OPT_THETA));
+    xb_fact_int(f, "order", xb_cfg_int(c, OPT_ORDER));
+    xb_fact_text(f, "theta_rule", "configuration value, default n_max (the task's maximum length)");
+}
+
 const xb_mixer xb_mixer_lmu = {
     .name = "lmu",
     .family = "ssm",
     .cite = "Liu et al. 2024, LMUFormer: Low Complexity Yet Powerful Spiking Model With Legendre Memory Units",
     .complexity = "N",
-    .options = "order,theta",
+    XB_OPTS(lmu_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
     .defaults = lmu_defaults,
@@ -581,4 +614,6 @@ const xb_mixer xb_mixer_lmu = {
     .decode_state = lmu_decode_state,
     .decode_scratch = lmu_decode_scratch,
     .decode_step = lmu_decode_step,
+    .layout = lmu_layout,
+    .facts = lmu_facts,
 };

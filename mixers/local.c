@@ -11,23 +11,31 @@
 #include "core/mixer.h"
 #include "core/xb.h"
 
+enum { OPT_WINDOW };
+static const xb_mixer_opt local_opts[] = {
+    [OPT_WINDOW] = {.name = "window", .type = XB_OPT_INT, .min = 1, .max = XB_MAX_LENGTH, .def = 128,
+                    .help = "window w: keys [i - w/2, i + w/2], causal [i - w + 1, i]"},
+};
+enum { OPT_BLOCK };
+static const xb_mixer_opt block_opts[] = {
+    [OPT_BLOCK] = {.name = "block", .type = XB_OPT_INT, .min = 1, .max = XB_MAX_LENGTH, .def = 64,
+                   .help = "block size b"},
+};
+
 static xb_attn_layer local_layer(const xb_mixer_cfg *c)
 {
     xb_attn_layer l = {.d = c->d, .hq = c->heads, .hkv = c->heads, .dh = c->d / c->heads,
                        .causal = c->causal, .band = 1};
-    if (c->causal) { l.left = c->window; l.right = 0; }
-    else { l.left = c->window / 2 + 1; l.right = c->window / 2; }
+    if (c->causal) { l.left = xb_cfg_int(c, OPT_WINDOW); l.right = 0; }
+    else { l.left = xb_cfg_int(c, OPT_WINDOW) / 2 + 1; l.right = xb_cfg_int(c, OPT_WINDOW) / 2; }
     return l;
 }
 
 static xb_attn_layer block_layer(const xb_mixer_cfg *c)
 {
     return (xb_attn_layer){.d = c->d, .hq = c->heads, .hkv = c->heads, .dh = c->d / c->heads,
-                           .causal = c->causal, .block = c->block};
+                           .causal = c->causal, .block = xb_cfg_int(c, OPT_BLOCK)};
 }
-
-static void local_defaults(xb_mixer_cfg *c) { if (c->window == 0) c->window = 128; }
-static void block_defaults(xb_mixer_cfg *c) { if (c->block == 0) c->block = 64; }
 
 static int heads_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
@@ -36,24 +44,6 @@ static int heads_check(const xb_mixer_cfg *c, char *err, size_t errn)
         return XB_EINVAL;
     }
     return 0;
-}
-
-static int local_check(const xb_mixer_cfg *c, char *err, size_t errn)
-{
-    if (c->window < 1) {
-        snprintf(err, errn, "window: must be >= 1, got %d", c->window);
-        return XB_EINVAL;
-    }
-    return heads_check(c, err, errn);
-}
-
-static int block_check(const xb_mixer_cfg *c, char *err, size_t errn)
-{
-    if (c->block < 1) {
-        snprintf(err, errn, "block: must be >= 1, got %d", c->block);
-        return XB_EINVAL;
-    }
-    return heads_check(c, err, errn);
 }
 
 /* W_Q, W_K, W_V, W_O [d,d]: the same for both (the mask does not change the weights) */
@@ -120,8 +110,8 @@ static double local_flops(const xb_mixer_cfg *c, int N)
     double n = N, d = c->d, P = 0;
     for (int i = 0; i < N; i++) {
         int lo, hi;
-        if (c->causal) { lo = i - c->window + 1; hi = i; }
-        else { lo = i - c->window / 2; hi = i + c->window / 2; }
+        if (c->causal) { lo = i - xb_cfg_int(c, OPT_WINDOW) + 1; hi = i; }
+        else { lo = i - xb_cfg_int(c, OPT_WINDOW) / 2; hi = i + xb_cfg_int(c, OPT_WINDOW) / 2; }
         P += xb_min(hi, N - 1) - xb_max(lo, 0) + 1;
     }
     return 8 * n * d * d + 4 * P * d;
@@ -132,8 +122,8 @@ static double local_flops(const xb_mixer_cfg *c, int N)
 static double block_flops(const xb_mixer_cfg *c, int N)
 {
     double n = N, d = c->d, P = 0;
-    for (int s0 = 0; s0 < N; s0 += c->block) {
-        double s = xb_min(c->block, N - s0);
+    for (int s0 = 0; s0 < N; s0 += xb_cfg_int(c, OPT_BLOCK)) {
+        double s = xb_min(xb_cfg_int(c, OPT_BLOCK), N - s0);
         P += c->causal ? s * (s + 1) / 2 : s * s;
     }
     return 8 * n * d * d + 4 * P * d;
@@ -142,14 +132,14 @@ static double block_flops(const xb_mixer_cfg *c, int N)
 static int local_allowed(int i, int k, const void *ctx)
 {
     const xb_mixer_cfg *c = ctx;
-    if (c->causal) return k <= i && i - k < c->window;
-    return k - i <= c->window / 2 && i - k <= c->window / 2;
+    if (c->causal) return k <= i && i - k < xb_cfg_int(c, OPT_WINDOW);
+    return k - i <= xb_cfg_int(c, OPT_WINDOW) / 2 && i - k <= xb_cfg_int(c, OPT_WINDOW) / 2;
 }
 
 static int block_allowed(int i, int k, const void *ctx)
 {
     const xb_mixer_cfg *c = ctx;
-    return i / c->block == k / c->block && (!c->causal || k <= i);
+    return i / xb_cfg_int(c, OPT_BLOCK) == k / xb_cfg_int(c, OPT_BLOCK) && (!c->causal || k <= i);
 }
 
 static void local_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
@@ -168,16 +158,25 @@ static void block_reference(const xb_mixer_cfg *c, const float *w, const float *
 
 XB_ATTN_DECODE_FNS(local, local_layer)
 
+/* What xbench dump states beyond the tensors. */
+static void local_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    const int w = xb_cfg_int(c, OPT_WINDOW);
+    xb_fact_int(f, "window", w);
+    if (c->causal) xb_fact_text(f, "window_rule", "position i attends to [i - %d, i]", w - 1);
+    else xb_fact_text(f, "window_rule", "position i attends to [i - %d, i + %d]", w / 2, w / 2);
+}
+
 const xb_mixer xb_mixer_local = {
     .name = "local",
     .family = "sparse attention",
     .cite = "Beltagy et al. 2020, Longformer: The Long-Document Transformer (sliding window)",
     .complexity = "N w",
-    .options = "window",
+    XB_OPTS(local_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
-    .defaults = local_defaults,
-    .check = local_check,
+    .check = heads_check,
     .tensors = local_tensors,
     .init = local_init,
     .n_saved = local_n_saved,
@@ -187,20 +186,27 @@ const xb_mixer xb_mixer_local = {
     .flops = local_flops,
     .reference = local_reference,
     XB_ATTN_DECODE_MEMBERS(local),
+    .facts = local_facts,
 };
 
 XB_ATTN_DECODE_FNS(block, block_layer)
+
+static void block_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_int(f, "block", xb_cfg_int(c, OPT_BLOCK));
+    xb_fact_text(f, "block_rule", "contiguous blocks of b; a short last block attends within itself");
+}
 
 const xb_mixer xb_mixer_local_block = {
     .name = "local_block",
     .family = "sparse attention",
     .cite = "Tay et al. 2021, Long Range Arena (local attention, contiguous blocks)",
     .complexity = "N b",
-    .options = "block",
+    XB_OPTS(block_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
-    .defaults = block_defaults,
-    .check = block_check,
+    .check = heads_check,
     .tensors = local_tensors,
     .init = local_init,
     .n_saved = local_n_saved,
@@ -210,4 +216,5 @@ const xb_mixer xb_mixer_local_block = {
     .flops = block_flops,
     .reference = block_reference,
     XB_ATTN_DECODE_MEMBERS(block),
+    .facts = block_facts,
 };

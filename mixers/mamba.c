@@ -42,6 +42,20 @@
 #include "core/selscan.h"
 #include "core/xb.h"
 
+enum { OPT_EXPAND, OPT_STATE, OPT_CONV, OPT_DT_RANK, OPT_CHUNK };
+static const xb_mixer_opt mamba_opts[] = {
+    [OPT_EXPAND] = {.name = "expand", .type = XB_OPT_INT, .min = 1, .max = 64, .def = 2,
+                    .help = "expansion E: inner width D = E d"},
+    [OPT_STATE] = {.name = "state", .type = XB_OPT_INT, .min = 1, .max = XB_SELSCAN_NMAX, .def = 16,
+                   .help = "state size n per channel"},
+    [OPT_CONV] = {.name = "conv", .type = XB_OPT_INT, .min = 1, .max = 64, .def = 4,
+                  .help = "kernel of the short depthwise conv before the scan"},
+    [OPT_DT_RANK] = {.name = "dt_rank", .type = XB_OPT_INT, .min = 1, .max = 65536, .def_doc = "ceil(d / 16)",
+                     .help = "rank R of the delta projection"},
+    [OPT_CHUNK] = {.name = "chunk", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 64,
+                   .help = "checkpoint interval C of the scan (memory, not results)"},
+};
+
 /* ---- dimensions and slab layout --------------------------------------------------- */
 
 typedef struct dims {
@@ -55,8 +69,8 @@ typedef struct dims {
 static dims dims_of(const xb_mixer_cfg *c)
 {
     dims m;
-    m.d = c->d; m.D = c->expand * c->d; m.n = c->state; m.k = c->conv; m.R = c->dt_rank;
-    m.P = m.R + 2 * m.n; m.C = c->chunk; m.ndir = c->causal ? 1 : 2;
+    m.d = c->d; m.D = xb_cfg_int(c, OPT_EXPAND) * c->d; m.n = xb_cfg_int(c, OPT_STATE); m.k = xb_cfg_int(c, OPT_CONV); m.R = xb_cfg_int(c, OPT_DT_RANK);
+    m.P = m.R + 2 * m.n; m.C = xb_cfg_int(c, OPT_CHUNK); m.ndir = c->causal ? 1 : 2;
     const size_t D = (size_t)m.D;
     m.conv_w = 0;
     m.b_conv = m.conv_w + (size_t)m.k * D;
@@ -78,24 +92,12 @@ static int nchunks(const dims *m, int N) { return xb_selscan_nchunks(N, m->C); }
 
 static void mamba_defaults(xb_mixer_cfg *c)
 {
-    if (c->expand <= 0) c->expand = 2;
-    if (c->state <= 0) c->state = 16;
-    if (c->conv <= 0) c->conv = 4;
-    if (c->dt_rank <= 0) c->dt_rank = (c->d + 15) / 16;   /* ⌈d/16⌉ as in mamba_simple.py */
-    if (c->chunk <= 0) c->chunk = 64;                       /* checkpoint interval */
+    if (xb_cfg_int(c, OPT_DT_RANK) <= 0) xb_cfg_set(c, OPT_DT_RANK, (c->d + 15) / 16);   /* ⌈d/16⌉ as in mamba_simple.py */
 }
 
 static int mamba_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
     if (c->d < 1) { snprintf(err, errn, "d: must be >= 1, got %d", c->d); return XB_EINVAL; }
-    if (c->expand < 1) { snprintf(err, errn, "expand: must be >= 1, got %d", c->expand); return XB_EINVAL; }
-    if (c->state < 1 || c->state > XB_SELSCAN_NMAX) {
-        snprintf(err, errn, "state: must be between 1 and %d, got %d", XB_SELSCAN_NMAX, c->state);
-        return XB_EINVAL;
-    }
-    if (c->conv < 1 || c->conv > 64) { snprintf(err, errn, "conv: must be between 1 and 64, got %d", c->conv); return XB_EINVAL; }
-    if (c->dt_rank < 1) { snprintf(err, errn, "dt_rank: must be >= 1, got %d", c->dt_rank); return XB_EINVAL; }
-    if (c->chunk < 1) { snprintf(err, errn, "chunk: must be >= 1, got %d", c->chunk); return XB_EINVAL; }
     return 0;
 }
 
@@ -520,7 +522,7 @@ static void mamba_backward(const xb_mixer_cfg *c, const float *w, const float *x
 static double mamba_flops(const xb_mixer_cfg *c, int N)
 {
     dims m = dims_of(c);
-    double Nd = N, D = m.D, d = m.d, E = c->expand;
+    double Nd = N, D = m.D, d = m.d, E = xb_cfg_int(c, OPT_EXPAND);
     double per_dir = 2.0 * Nd * D * (m.k + m.R + 2.0 * m.n + m.R) + 8.0 * Nd * D * m.n;
     return 6.0 * E * Nd * d * d + 4.0 * Nd * D + per_dir * m.ndir;
 }
@@ -665,12 +667,32 @@ static void mamba_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, 
     xb_gemm(0, 0, 1, m.d, D, 1.0f, u, D, w + m.W_out, m.d, 0.0f, y, m.d);
 }
 
+/* What xbench dump states beyond the tensors: no heads, so every other matrix is plain. */
+static const char *mamba_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    const char *n = t->name;
+    if (!strncmp(n, "conv", 4)) return XB_LAYOUT_CONV;
+    if (!strncmp(n, "A_log", 5)) return "(D, n) row-major: A[c][s] = -exp(A_log[c][s]), channel c, state s";
+    if (!strcmp(n, "W_in")) return "(in, out) row-major: [x ; z] = X W_in, x = columns [0, D), z = columns [D, 2D)";
+    if (!strncmp(n, "W_x", 3))
+        return "(in, out) row-major: [delta ; B ; C] = xs W_x, columns [0, R), [R, R+n), [R+n, R+2n)";
+    return XB_LAYOUT_PLAIN;
+}
+
+static void mamba_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_text(f, "conv_taps", "(k, C) lag order: out_t[c] = sum_tau w[tau][c] z_{t-tau}[c], zero history");
+    if (!c->causal) xb_fact_text(f, "bidirectional", "y = (y_fwd + y_rev) * silu(z); each direction adds its own D_skip * x");
+}
+
 const xb_mixer xb_mixer_mamba = {
     .name = "mamba",
     .family = "ssm",
     .cite = "Gu & Dao 2023, Mamba: Linear-Time Sequence Modeling with Selective State Spaces",
     .complexity = "N",
-    .options = "expand,state,conv,dt_rank,chunk",
+    XB_OPTS(mamba_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
     .defaults = mamba_defaults,
@@ -686,4 +708,6 @@ const xb_mixer xb_mixer_mamba = {
     .decode_state = mamba_decode_state,
     .decode_scratch = mamba_decode_scratch,
     .decode_step = mamba_decode_step,
+    .layout = mamba_layout,
+    .facts = mamba_facts,
 };

@@ -38,19 +38,17 @@
 
 enum { MA_FULL = 1, MA_SYM = 2, MA_PSD = 3 };
 
-static void ma_defaults(xb_mixer_cfg *c)
-{
-    if (c->variant == 0) c->variant = MA_FULL;
-}
+enum { OPT_VARIANT };
+static const char *const variant_names[] = {"full", "symmetric", "psd", NULL};   /* MA_* */
+static const xb_mixer_opt ma_opts[] = {
+    [OPT_VARIANT] = {.name = "variant", .type = XB_OPT_ENUM, .def = MA_FULL, .names = variant_names,
+                     .help = "W_j as a full matrix, U_j + U_j^T (symmetric) or A_j A_j^T (psd)"},
+};
 
 static int ma_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
-    if (c->variant < 1 || c->variant > 3) {
-        snprintf(err, errn, "variant: must be 1 (full), 2 (symmetric) or 3 (psd), got %d", c->variant);
-        return XB_EINVAL;
-    }
-    if (c->heads < 1 || (c->variant == MA_PSD && c->d % c->heads != 0)) {
-        snprintf(err, errn, "heads: must be >= 1%s, got %d", c->variant == MA_PSD ? " and divide d for variant 3 (psd)" : "",
+    if (c->heads < 1 || (xb_cfg_int(c, OPT_VARIANT) == MA_PSD && c->d % c->heads != 0)) {
+        snprintf(err, errn, "heads: must be >= 1%s, got %d", xb_cfg_int(c, OPT_VARIANT) == MA_PSD ? " and divide d for variant 3 (psd)" : "",
                  c->heads);
         return XB_EINVAL;
     }
@@ -58,24 +56,24 @@ static int ma_check(const xb_mixer_cfg *c, char *err, size_t errn)
 }
 
 /* columns of the stored tensor: h·d (W, U) or h·d_h = d (A) */
-static int wcols(const xb_mixer_cfg *c) { return c->variant == MA_PSD ? c->d : c->heads * c->d; }
+static int wcols(const xb_mixer_cfg *c) { return xb_cfg_int(c, OPT_VARIANT) == MA_PSD ? c->d : c->heads * c->d; }
 
 static int ma_tensors(const xb_mixer_cfg *c, xb_tensor *out)
 {
     static const char *const names[] = {"", "W", "U", "A"};
-    if (out) out[0] = (xb_tensor){names[c->variant], 0, c->d, wcols(c), XB_T_DECAY};
+    if (out) out[0] = (xb_tensor){names[xb_cfg_int(c, OPT_VARIANT)], 0, c->d, wcols(c), XB_T_DECAY};
     return 1;
 }
 
 static void ma_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 {
     const int d = c->d, h = c->heads;
-    if (c->variant == MA_PSD) {
+    if (xb_cfg_int(c, OPT_VARIANT) == MA_PSD) {
         xb_init_uniform(w, d / h, d * h, rng);   /* rows = d_h sets the bound 1/√d_h over d × d floats */
         return;
     }
     xb_init_uniform(w, d, h * d, rng);
-    if (c->variant == MA_SYM)
+    if (xb_cfg_int(c, OPT_VARIANT) == MA_SYM)
         for (int a = 1; a < d; a++)
             for (int j = 0; j < h; j++) memset(w + (size_t)a * h * d + (size_t)j * d, 0, (size_t)a * sizeof(float));
 }
@@ -84,7 +82,7 @@ static void ma_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 static void make_wp(const xb_mixer_cfg *c, const float *w, float *wp)
 {
     const int d = c->d, h = c->heads, hd = h * d, dh = d / h;
-    if (c->variant == MA_SYM) {   /* W_j[a][b] = U_j[min][max] off the diagonal, 2 U_j[a][a] on it */
+    if (xb_cfg_int(c, OPT_VARIANT) == MA_SYM) {   /* W_j[a][b] = U_j[min][max] off the diagonal, 2 U_j[a][a] on it */
         for (int a = 0; a < d; a++)
             for (int j = 0; j < h; j++)
                 for (int b = 0; b < d; b++) {
@@ -92,7 +90,7 @@ static void make_wp(const xb_mixer_cfg *c, const float *w, float *wp)
                     const float u = w[(size_t)lo * hd + (size_t)j * d + hi];
                     wp[(size_t)a * hd + (size_t)j * d + b] = a == b ? 2.0f * u : u;
                 }
-    } else if (c->variant == MA_PSD) {   /* W_j = A_j A_jᵀ */
+    } else if (xb_cfg_int(c, OPT_VARIANT) == MA_PSD) {   /* W_j = A_j A_jᵀ */
         for (int j = 0; j < h; j++)
             xb_gemm(0, 1, d, d, dh, 1.0f, w + (size_t)j * dh, d, w + (size_t)j * dh, d, 0.0f, wp + (size_t)j * d, hd);
     }
@@ -144,7 +142,7 @@ static void ma_forward(const xb_mixer_cfg *c, const float *w, const float *x, co
     scr sc;
     scratch_plan(c, B, N, scratch, &sc);
     float *wp = sc.wp, *ks = sc.ks;
-    if (c->variant == MA_FULL) wp = (float *)w;
+    if (xb_cfg_int(c, OPT_VARIANT) == MA_FULL) wp = (float *)w;
     else make_wp(c, w, wp);
     xb_proj_matmul(BN, d, hd, x, d, wp, Z);
     xb_attn a = kernel_desc(c, len, B, N);
@@ -170,7 +168,7 @@ static void ma_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
     scr sc;
     scratch_plan(c, B, N, scratch, &sc);
     float *wp = sc.wp, *g = sc.g, *dO = sc.dO, *dZ = sc.dZ, *dK = sc.dK, *dV = sc.dV, *ks = sc.ks;
-    if (c->variant == MA_FULL) wp = (float *)w;
+    if (xb_cfg_int(c, OPT_VARIANT) == MA_FULL) wp = (float *)w;
     else make_wp(c, w, wp);
     const float inv = 1.0f / (float)h;
 #pragma omp parallel for schedule(static)
@@ -184,12 +182,12 @@ static void ma_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
     xb_attn_backward(&a, Z, x, x, O, L, dO, dZ, dK, dV, ks);
     xb_gemm(0, 1, BN, d, hd, 1.0f, dZ, hd, wp, hd, 0.0f, dx, d);   /* dX = dZ Wpᵀ + dK + dV */
     for (size_t i = 0; i < (size_t)BN * d; i++) dx[i] += dK[i] + dV[i];
-    if (c->variant == MA_FULL) {
+    if (xb_cfg_int(c, OPT_VARIANT) == MA_FULL) {
         xb_gemm(1, 0, d, hd, BN, 1.0f, x, d, dZ, hd, 1.0f, dw, hd);
         return;
     }
     xb_gemm(1, 0, d, hd, BN, 1.0f, x, d, dZ, hd, 0.0f, g, hd);   /* dWp */
-    if (c->variant == MA_SYM) {   /* dU_j[a][b] += dW_j[a][b] + dW_j[b][a] (a < b), 2 dW_j[a][a] */
+    if (xb_cfg_int(c, OPT_VARIANT) == MA_SYM) {   /* dU_j[a][b] += dW_j[a][b] + dW_j[b][a] (a < b), 2 dW_j[a][a] */
         for (int a0 = 0; a0 < d; a0++)
             for (int j = 0; j < h; j++)
                 for (int b0 = a0; b0 < d; b0++)
@@ -230,13 +228,13 @@ static void ma_reference(const xb_mixer_cfg *c, const float *w, const float *x, 
         for (int a = 0; a < d; a++)
             for (int b = 0; b < d; b++) {
                 double v = 0;
-                if (c->variant == MA_FULL) v = w[(size_t)a * cols + (size_t)j * d + b];
-                else if (c->variant == MA_SYM)
+                if (xb_cfg_int(c, OPT_VARIANT) == MA_FULL) v = w[(size_t)a * cols + (size_t)j * d + b];
+                else if (xb_cfg_int(c, OPT_VARIANT) == MA_SYM)
                     v = a <= b ? w[(size_t)a * cols + (size_t)j * d + b] : w[(size_t)b * cols + (size_t)j * d + a];
                 else
                     for (int q = 0; q < dh; q++)
                         v += (double)w[(size_t)a * cols + (size_t)j * dh + q] * w[(size_t)b * cols + (size_t)j * dh + q];
-                W[(size_t)a * d + b] = c->variant == MA_SYM && a == b ? 2 * v : v;
+                W[(size_t)a * d + b] = xb_cfg_int(c, OPT_VARIANT) == MA_SYM && a == b ? 2 * v : v;
             }
         for (int bb = 0; bb < B; bb++) {
             const int n = xb_len(len, bb, N);
@@ -317,9 +315,9 @@ static void ma_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
     float *z = sc.z, *o = sc.o, *u = sc.u;
     xb_attn_span *sp = sc.sp;
     int *off = sc.off;
-    if (c->variant == MA_FULL) {
+    if (xb_cfg_int(c, OPT_VARIANT) == MA_FULL) {
         xb_gemm(0, 0, 1, hd, d, 1.0f, x, d, w, hd, 0.0f, z, hd);
-    } else if (c->variant == MA_SYM) {   /* z_j[b] = Σ_{a≤b} x_a U_j[a][b] + Σ_{a≥b} x_a U_j[b][a] */
+    } else if (xb_cfg_int(c, OPT_VARIANT) == MA_SYM) {   /* z_j[b] = Σ_{a≤b} x_a U_j[a][b] + Σ_{a≥b} x_a U_j[b][a] */
         memset(z, 0, (size_t)hd * sizeof(float));
         for (int a = 0; a < d; a++)
             for (int j = 0; j < h; j++) {
@@ -349,15 +347,39 @@ static void ma_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
     for (int e = 0; e < d; e++) y[e] *= inv;
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *ma_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    const char *n = t->name;
+    if (!strcmp(n, "W")) return "(d, h*d) row-major: head j = columns [j*d, (j+1)*d) = W_j; S_j = X W_j X^T / sqrt(d)";
+    if (!strcmp(n, "U"))
+        return "(d, h*d) row-major: head j = columns [j*d, (j+1)*d) = U_j, upper triangular (the strictly lower "
+               "part is 0 and stays 0); W_j = U_j + U_j^T";
+    if (!strcmp(n, "A")) return "(d, h*d_h) row-major: head j = columns [j*d_h, (j+1)*d_h) = A_j; W_j = A_j A_j^T";
+    return NULL;
+}
+
+static void ma_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    const int v = xb_cfg_int(c, OPT_VARIANT);
+    xb_fact_text(f, "variant", "%s", v >= 1 && v <= 3 ? variant_names[v - 1] : "?");
+    xb_fact_int(f, "heads", c->heads);
+    xb_fact_text(f, "heads_rule", "h = the model's heads (MIXERS.md §21 suggests h = 1); head width d");
+    xb_fact_text(f, "attention", "S_j = X W_j X^T / sqrt(d) (causal mask if causal), O_j = softmax(S_j) X, "
+                                 "Y = mean over heads of O_j; no V, no O projection");
+    xb_fact_text(f, "status", "unverified (MIXERS.md §31): equations read from the paper's abstract");
+}
+
 const xb_mixer xb_mixer_minattn = {
     .name = "minattn",
     .family = "attention (reduced)",
     .cite = "Bermeitinger et al. 2024, Reducing the Transformer Architecture to a Minimum",
     .complexity = "N^2",
-    .options = "variant",
+    XB_OPTS(ma_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 1,
-    .defaults = ma_defaults,
     .check = ma_check,
     .tensors = ma_tensors,
     .init = ma_init,
@@ -371,4 +393,6 @@ const xb_mixer xb_mixer_minattn = {
     .decode_scratch = ma_decode_scratch,
     .decode_prefill = ma_decode_prefill,
     .decode_step = ma_decode_step,
+    .layout = ma_layout,
+    .facts = ma_facts,
 };

@@ -45,30 +45,25 @@
 #include "core/scratch.h"
 #include "core/xb.h"
 
+enum { OPT_FEATURES, OPT_CHUNK, OPT_EPS };
+static const xb_mixer_opt performer_opts[] = {
+    [OPT_FEATURES] = {.name = "features", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 64,
+                      .help = "random features m"},
+    [OPT_CHUNK] = {.name = "chunk", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 64,
+                   .help = "chunk size C of the chunked causal form"},
+    [OPT_EPS] = {.name = "eps", .type = XB_OPT_FLOAT, .min = 0, .max = 1000, .def = 1e-4,
+                 .help = "feature-map epsilon, >= 0 (bidirectional; causal uses 0)"},
+};
+
 static void performer_defaults(xb_mixer_cfg *c)
 {
     if (c->heads <= 0) c->heads = 4;
-    if (c->features <= 0) c->features = 64;
-    if (c->chunk <= 0) c->chunk = 64;
-    if (c->eps == 0.0f) c->eps = 1e-4f;   /* a caller may zero it afterwards (gradient checks) */
 }
 
 static int performer_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
     if (c->heads < 1 || c->d % c->heads != 0) {
         snprintf(err, errn, "heads: must divide d = %d, got %d", c->d, c->heads);
-        return XB_EINVAL;
-    }
-    if (c->features < 1) {
-        snprintf(err, errn, "features: must be >= 1, got %d", c->features);
-        return XB_EINVAL;
-    }
-    if (c->chunk < 1) {
-        snprintf(err, errn, "chunk: must be >= 1, got %d", c->chunk);
-        return XB_EINVAL;
-    }
-    if (!(c->eps >= 0.0f)) {
-        snprintf(err, errn, "eps: must be >= 0, got %g", (double)c->eps);
         return XB_EINVAL;
     }
     return XB_OK;
@@ -80,7 +75,7 @@ static int performer_tensors(const xb_mixer_cfg *c, xb_tensor *out)
     size_t dd = (size_t)c->d * c->d;
     if (out) {
         for (int i = 0; i < 4; i++) out[i] = (xb_tensor){names[i], (size_t)i * dd, c->d, c->d, XB_T_DECAY};
-        out[4] = (xb_tensor){"W_rf", 4 * dd, c->features, c->d / c->heads, XB_T_FROZEN};
+        out[4] = (xb_tensor){"W_rf", 4 * dd, xb_cfg_int(c, OPT_FEATURES), c->d / c->heads, XB_T_FROZEN};
     }
     return 5;
 }
@@ -122,14 +117,14 @@ static void make_wrf(int m, int dh, float *wrf, xb_rng *rng)
 static void performer_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 {
     for (int i = 0; i < 4; i++) xb_init_uniform(w + (size_t)i * c->d * c->d, c->d, c->d, rng);
-    make_wrf(c->features, c->d / c->heads, w + 4 * (size_t)c->d * c->d, rng);
+    make_wrf(xb_cfg_int(c, OPT_FEATURES), c->d / c->heads, w + 4 * (size_t)c->d * c->d, rng);
 }
 
-static int n_state(const xb_mixer_cfg *c, int N) { return c->causal ? xb_linattn_nchunks(N, c->chunk) : 1; }
+static int n_state(const xb_mixer_cfg *c, int N) { return c->causal ? xb_linattn_nchunks(N, xb_cfg_int(c, OPT_CHUNK)) : 1; }
 
 static size_t performer_n_saved(const xb_mixer_cfg *c, int N)
 {
-    int dh = c->d / c->heads, H = c->heads, m = c->features;
+    int dh = c->d / c->heads, H = c->heads, m = xb_cfg_int(c, OPT_FEATURES);
     return 4 * (size_t)N * c->d + 2 * (size_t)N * H * m + 2 * (size_t)H * N +
            (size_t)H * n_state(c, N) * xb_linattn_state_floats(m, dh);
 }
@@ -140,7 +135,7 @@ typedef struct scr { float *dym, *dO, *dqkv, *dpq, *dpk, *wp, *dwp, *work; size_
 
 static size_t scratch_plan(const xb_mixer_cfg *c, float *scratch, int B, int N, scr *b)
 {
-    const size_t bnd = (size_t)B * N * c->d, bnf = (size_t)B * N * c->heads * c->features;
+    const size_t bnd = (size_t)B * N * c->d, bnf = (size_t)B * N * c->heads * xb_cfg_int(c, OPT_FEATURES);
     const size_t dd = (size_t)c->d * c->d;
     xb_scratch s = xb_scratch_at(scratch);
     XB_TAKE(&s, b->dym, bnd, XB_SCR_PACKED);
@@ -150,7 +145,7 @@ static size_t scratch_plan(const xb_mixer_cfg *c, float *scratch, int B, int N, 
     XB_TAKE(&s, b->dpk, bnf, XB_SCR_PACKED);
     XB_TAKE(&s, b->wp, 3 * dd, XB_SCR_64F);
     XB_TAKE(&s, b->dwp, 3 * dd, XB_SCR_64F);
-    XB_TAKE_THREADS(&s, b->work, xb_linattn_work_floats(c->features, c->d / c->heads, c->chunk), XB_SCR_64F,
+    XB_TAKE_THREADS(&s, b->work, xb_linattn_work_floats(xb_cfg_int(c, OPT_FEATURES), c->d / c->heads, xb_cfg_int(c, OPT_CHUNK)), XB_SCR_64F,
                     &b->ws);
     return xb_scratch_floats(&s);
 }
@@ -167,7 +162,7 @@ typedef struct perf_saved { float *qkv, *o, *pq, *pk, *den, *g, *state; } perf_s
 
 static perf_saved get_saved(const xb_mixer_cfg *c, const float *saved, int B, int N)
 {
-    size_t R = (size_t)B * N, rd = R * c->d, rf = R * c->heads * c->features, hn = (size_t)B * c->heads * N;
+    size_t R = (size_t)B * N, rd = R * c->d, rf = R * c->heads * xb_cfg_int(c, OPT_FEATURES), hn = (size_t)B * c->heads * N;
     float *s = (float *)saved;
     perf_saved r = {s, s + 3 * rd, s + 4 * rd, s + 4 * rd + rf, s + 4 * rd + 2 * rf, s + 4 * rd + 2 * rf + hn,
                     s + 4 * rd + 2 * rf + 2 * hn};
@@ -188,11 +183,11 @@ static xb_proj qkv_proj(const xb_mixer_cfg *c, const float *w, float *wp)
 static void performer_forward(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                               float *y, float *saved, float *scratch, int B, int N)
 {
-    const int d = c->d, H = c->heads, dh = d / H, m = c->features, hm = H * m, C = c->chunk, ld = 3 * d;
+    const int d = c->d, H = c->heads, dh = d / H, m = xb_cfg_int(c, OPT_FEATURES), hm = H * m, C = xb_cfg_int(c, OPT_CHUNK), ld = 3 * d;
     const size_t dd = (size_t)d * d, nd = (size_t)N * d, nf = (size_t)N * hm;
     const size_t sf = xb_linattn_state_floats(m, dh), ns = (size_t)n_state(c, N) * sf;
     const float *wrf = w + 4 * dd;
-    const float eps = c->causal ? 0.0f : c->eps;
+    const float eps = c->causal ? 0.0f : xb_cfg_float(c, OPT_EPS);
     scr sc;
     scratch_plan(c, scratch, B, N, &sc);
     float *wp = sc.wp, *work = sc.work;
@@ -236,12 +231,12 @@ static void performer_backward(const xb_mixer_cfg *c, const float *w, const floa
                                const float *saved, const float *dy, float *dx, float *dw, float *scratch,
                                int B, int N)
 {
-    const int d = c->d, H = c->heads, dh = d / H, m = c->features, hm = H * m, C = c->chunk, ld = 3 * d;
+    const int d = c->d, H = c->heads, dh = d / H, m = xb_cfg_int(c, OPT_FEATURES), hm = H * m, C = xb_cfg_int(c, OPT_CHUNK), ld = 3 * d;
     const size_t dd = (size_t)d * d, nd = (size_t)N * d;
     const size_t nf = (size_t)N * hm, sf = xb_linattn_state_floats(m, dh);
     const size_t ns = (size_t)n_state(c, N) * sf;
     const float *wrf = w + 4 * dd;
-    const float eps = c->causal ? 0.0f : c->eps;
+    const float eps = c->causal ? 0.0f : xb_cfg_float(c, OPT_EPS);
     scr sc;
     scratch_plan(c, scratch, B, N, &sc);
     float *dym = sc.dym, *dO = sc.dO, *dqkv = sc.dqkv, *dpq = sc.dpq, *dpk = sc.dpk;
@@ -290,9 +285,9 @@ static void performer_backward(const xb_mixer_cfg *c, const float *w, const floa
  * head) and tril(·)V (2·C·d_h per token per head) = 2NC(m·h + d). */
 static double performer_flops(const xb_mixer_cfg *c, int N)
 {
-    double n = N, d = c->d, m = c->features, h = c->heads;
+    double n = N, d = c->d, m = xb_cfg_int(c, OPT_FEATURES), h = c->heads;
     double f = 8 * n * d * d + 8 * n * m * d + 4 * n * m * h + 2 * n * m * h + n * d;
-    if (c->causal) f += 2 * n * c->chunk * (m * h + d);
+    if (c->causal) f += 2 * n * xb_cfg_int(c, OPT_CHUNK) * (m * h + d);
     return f;
 }
 
@@ -300,10 +295,10 @@ static double performer_flops(const xb_mixer_cfg *c, int N)
 static void performer_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                                 double *y, int B, int N)
 {
-    const int d = c->d, H = c->heads, dh = d / H, m = c->features;
+    const int d = c->d, H = c->heads, dh = d / H, m = xb_cfg_int(c, OPT_FEATURES);
     const size_t dd = (size_t)d * d;
     const float *wrf = w + 4 * dd;
-    const double cc = pow(dh, -0.25), ratio = 1 / sqrt((double)m), eps = c->causal ? 0.0 : c->eps;
+    const double cc = pow(dh, -0.25), ratio = 1 / sqrt((double)m), eps = c->causal ? 0.0 : xb_cfg_float(c, OPT_EPS);
     double *q = calloc((size_t)N * d, sizeof(double)), *k = calloc((size_t)N * d, sizeof(double)),
            *v = calloc((size_t)N * d, sizeof(double)), *o = calloc((size_t)N * d, sizeof(double)),
            *uq = calloc((size_t)N * m, sizeof(double)), *uk = calloc((size_t)N * m, sizeof(double)),
@@ -384,7 +379,7 @@ static void performer_reference(const xb_mixer_cfg *c, const float *w, const flo
 static size_t performer_decode_state(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
-    const size_t dh = (size_t)(c->d / c->heads), m = (size_t)c->features;
+    const size_t dh = (size_t)(c->d / c->heads), m = (size_t)xb_cfg_int(c, OPT_FEATURES);
     return (size_t)c->heads * (1 + m * dh + m);
 }
 
@@ -393,7 +388,7 @@ typedef struct dscr { float *q, *k, *v, *o, *uq, *uk; } dscr;
 
 static size_t decode_plan(const xb_mixer_cfg *c, float *scratch, dscr *b)
 {
-    const size_t d = (size_t)c->d, m = (size_t)c->features;
+    const size_t d = (size_t)c->d, m = (size_t)xb_cfg_int(c, OPT_FEATURES);
     xb_scratch s = xb_scratch_at(scratch);
     XB_TAKE(&s, b->q, d, XB_SCR_PACKED);
     XB_TAKE(&s, b->k, d, XB_SCR_PACKED);
@@ -415,7 +410,7 @@ static void performer_decode_step(const xb_mixer_cfg *c, int n_max, const float 
                                   int t, float *state, float *y, float *scratch)
 {
     (void)n_max;
-    const int d = c->d, H = c->heads, dh = d / H, m = c->features;
+    const int d = c->d, H = c->heads, dh = d / H, m = xb_cfg_int(c, OPT_FEATURES);
     const size_t dd = (size_t)d * d;
     const float *wrf = w + 4 * dd;
     const float cc = powf((float)dh, -0.25f), ratio = 1 / sqrtf((float)m);
@@ -462,12 +457,34 @@ static void performer_decode_step(const xb_mixer_cfg *c, int n_max, const float 
     xb_gemm(0, 0, 1, d, d, 1.0f, o, d, w + 3 * dd, d, 0.0f, y, d);
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *performer_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    return strcmp(t->name, "W_rf") ? NULL : "(m, d_h) row-major: random feature f = row f, applied to each head's d_h slice";
+}
+
+static void performer_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_real(f, "eps", c->causal ? 0.0f : xb_cfg_float(c, OPT_EPS));
+    xb_fact_text(f, "eps_rule", "bidirectional: option eps (default 1e-4); causal: 0");
+    xb_fact_int(f, "features", xb_cfg_int(c, OPT_FEATURES));
+    xb_fact_text(f, "W_rf", "fixed buffer [m, d_h] shared by the heads, drawn once at init: orthogonal blocks from "
+                            "QR of a Gaussian with the sign fix Q <- Q diag(sign(diag R)), rows scaled by the norm "
+                            "of an independent Gaussian vector of length d_h; never trained");
+    xb_fact_text(f, "stabilisers", "%s", c->causal ? "stop-gradient; keys: running max over positions <= t with prefix "
+                                                     "sums rescaled when it grows; queries: per-query max over features"
+                                                   : "stop-gradient; keys: max over all keys and features of the head; "
+                                                     "queries: per-query max over features");
+}
+
 const xb_mixer xb_mixer_performer = {
     .name = "performer",
     .family = "linear attention",
     .cite = "Choromanski et al. 2021, Rethinking Attention with Performers",
     .complexity = "N",
-    .options = "features,chunk,eps",
+    XB_OPTS(performer_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
     .defaults = performer_defaults,
@@ -483,4 +500,6 @@ const xb_mixer xb_mixer_performer = {
     .decode_state = performer_decode_state,
     .decode_scratch = performer_decode_scratch,
     .decode_step = performer_decode_step,
+    .layout = performer_layout,
+    .facts = performer_facts,
 };

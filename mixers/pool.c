@@ -9,15 +9,16 @@
 #include "core/mixer.h"
 #include "core/xb.h"
 
-static void pool_defaults(xb_mixer_cfg *c)
-{
-    if (c->window <= 0) c->window = 3;
-}
+enum { OPT_WINDOW };
+static const xb_mixer_opt pool_opts[] = {
+    [OPT_WINDOW] = {.name = "window", .type = XB_OPT_INT, .min = 1, .max = XB_MAX_LENGTH, .def = 3,
+                    .help = "pool size p, odd"},
+};
 
 static int pool_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
-    if (c->window < 1 || c->window % 2 == 0) {
-        snprintf(err, errn, "window: pool size must be a positive odd number, got %d", c->window);
+    if (xb_cfg_int(c, OPT_WINDOW) < 1 || xb_cfg_int(c, OPT_WINDOW) % 2 == 0) {
+        snprintf(err, errn, "window: pool size must be a positive odd number, got %d", xb_cfg_int(c, OPT_WINDOW));
         return XB_EINVAL;
     }
     return XB_OK;
@@ -31,7 +32,7 @@ static size_t pool_n_scratch(const xb_mixer_cfg *c, int B, int N) { (void)c; (vo
 /* Window of position i in a sequence of n real tokens: [*lo, *hi]. */
 static void window(const xb_mixer_cfg *c, int i, int n, int *lo, int *hi)
 {
-    int p = c->window;
+    int p = xb_cfg_int(c, OPT_WINDOW);
     if (c->causal) { *lo = i - p + 1; *hi = i; }
     else { *lo = i - p / 2; *hi = i + p / 2; }
     if (*lo < 0) *lo = 0;
@@ -85,7 +86,7 @@ static void pool_backward(const xb_mixer_cfg *c, const float *w, const float *x,
                           int B, int N)
 {
     (void)w; (void)x; (void)saved; (void)dw; (void)scratch;
-    const int d = c->d, p = c->window;
+    const int d = c->d, p = xb_cfg_int(c, OPT_WINDOW);
     #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
         for (int k = 0; k < N; k++) {
@@ -124,7 +125,7 @@ static void pool_reference(const xb_mixer_cfg *c, const float *w, const float *x
                            double *y, int B, int N)
 {
     (void)w;
-    const int d = c->d, p = c->window;
+    const int d = c->d, p = xb_cfg_int(c, OPT_WINDOW);
     for (int b = 0; b < B; b++) {
         int n = xb_len(len, b, N);
         for (int i = 0; i < N; i++)
@@ -147,7 +148,7 @@ static void pool_reference(const xb_mixer_cfg *c, const float *w, const float *x
 
 static size_t pool_decode_state(const xb_mixer_cfg *c, int n_max)
 {
-    return (size_t)(c->window < n_max ? c->window : n_max) * c->d;
+    return (size_t)(xb_cfg_int(c, OPT_WINDOW) < n_max ? xb_cfg_int(c, OPT_WINDOW) : n_max) * c->d;
 }
 
 static size_t pool_decode_scratch(const xb_mixer_cfg *c, int n_max) { (void)c; (void)n_max; return 0; }
@@ -156,9 +157,9 @@ static void pool_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, c
                              float *state, float *y, float *scratch)
 {
     (void)w; (void)scratch;
-    const int d = c->d, cap = c->window < n_max ? c->window : n_max;
+    const int d = c->d, cap = xb_cfg_int(c, OPT_WINDOW) < n_max ? xb_cfg_int(c, OPT_WINDOW) : n_max;
     memcpy(state + (size_t)(t % cap) * d, x, (size_t)d * sizeof(float));
-    const int lo = t - (c->window - 1) > 0 ? t - (c->window - 1) : 0, cnt = t - lo + 1;
+    const int lo = t - (xb_cfg_int(c, OPT_WINDOW) - 1) > 0 ? t - (xb_cfg_int(c, OPT_WINDOW) - 1) : 0, cnt = t - lo + 1;
     for (int j = 0; j < d; j++) y[j] = 0;
     for (int k = lo; k <= t; k++) {   /* in position order, as the forward sums */
         const float *r = state + (size_t)(k % cap) * d;
@@ -167,15 +168,22 @@ static void pool_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, c
     for (int j = 0; j < d; j++) y[j] = y[j] / cnt - x[j];
 }
 
+/* What xbench dump states (pool has no tensors). */
+static void pool_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_int(f, "pool_size", xb_cfg_int(c, OPT_WINDOW));
+    xb_fact_text(f, "pool_rule", "odd pool size p (default 3); an even p is an error");
+}
+
 const xb_mixer xb_mixer_pool = {
     .name = "pool",
     .family = "pooling",
     .cite = "Yu et al. 2022, MetaFormer Is Actually What You Need for Vision",
     .complexity = "N w",
-    .options = "window",
+    XB_OPTS(pool_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
-    .defaults = pool_defaults,
     .check = pool_check,
     .tensors = pool_tensors,
     .init = pool_init,
@@ -188,4 +196,5 @@ const xb_mixer xb_mixer_pool = {
     .decode_state = pool_decode_state,
     .decode_scratch = pool_decode_scratch,
     .decode_step = pool_decode_step,
+    .facts = pool_facts,
 };

@@ -60,12 +60,15 @@
 #define RF_SELF (-1e5f)  /* a token's own logit */
 #define RF_MAX_ROUNDS 64 /* round weights live on the stack */
 
-static void rf_defaults(xb_mixer_cfg *c)
-{
-    if (c->buckets == 0) c->buckets = 16;
-    if (c->rounds == 0) c->rounds = 2;
-    if (c->chunk == 0) c->chunk = 64;
-}
+enum { OPT_BUCKETS, OPT_ROUNDS, OPT_CHUNK };
+static const xb_mixer_opt rf_opts[] = {
+    [OPT_BUCKETS] = {.name = "buckets", .type = XB_OPT_INT, .min = 2, .max = 65536, .def = 16,
+                     .help = "hash buckets, even"},
+    [OPT_ROUNDS] = {.name = "rounds", .type = XB_OPT_INT, .min = 1, .max = RF_MAX_ROUNDS, .def = 2,
+                    .help = "hash rounds n_r"},
+    [OPT_CHUNK] = {.name = "chunk", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 64,
+                   .help = "chunk size c of the sorted order"},
+};
 
 static int rf_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
@@ -73,16 +76,8 @@ static int rf_check(const xb_mixer_cfg *c, char *err, size_t errn)
         snprintf(err, errn, "heads: must divide d (%d), got %d", c->d, c->heads);
         return XB_EINVAL;
     }
-    if (c->buckets < 2 || c->buckets % 2 != 0) {
-        snprintf(err, errn, "buckets: must be even and >= 2, got %d", c->buckets);
-        return XB_EINVAL;
-    }
-    if (c->rounds < 1 || c->rounds > RF_MAX_ROUNDS) {
-        snprintf(err, errn, "rounds: must be in [1, %d], got %d", RF_MAX_ROUNDS, c->rounds);
-        return XB_EINVAL;
-    }
-    if (c->chunk < 1) {
-        snprintf(err, errn, "chunk: must be >= 1, got %d", c->chunk);
+    if (xb_cfg_int(c, OPT_BUCKETS) < 2 || xb_cfg_int(c, OPT_BUCKETS) % 2 != 0) {
+        snprintf(err, errn, "buckets: must be even and >= 2, got %d", xb_cfg_int(c, OPT_BUCKETS));
         return XB_EINVAL;
     }
     return 0;
@@ -96,14 +91,14 @@ static int rf_tensors(const xb_mixer_cfg *c, xb_tensor *out)
         out[0] = (xb_tensor){"W_QK", 0, c->d, c->d, XB_T_DECAY};
         out[1] = (xb_tensor){"W_V", dd, c->d, c->d, XB_T_DECAY};
         out[2] = (xb_tensor){"W_O", 2 * dd, c->d, c->d, XB_T_DECAY};
-        out[3] = (xb_tensor){"R", 3 * dd, c->rounds * (c->d / c->heads), c->buckets / 2, XB_T_FROZEN};
+        out[3] = (xb_tensor){"R", 3 * dd, xb_cfg_int(c, OPT_ROUNDS) * (c->d / c->heads), xb_cfg_int(c, OPT_BUCKETS) / 2, XB_T_FROZEN};
     }
     return 4;
 }
 
 static void rf_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 {
-    const size_t dd = (size_t)c->d * c->d, nr = (size_t)c->rounds * (c->d / c->heads) * (c->buckets / 2);
+    const size_t dd = (size_t)c->d * c->d, nr = (size_t)xb_cfg_int(c, OPT_ROUNDS) * (c->d / c->heads) * (xb_cfg_int(c, OPT_BUCKETS) / 2);
     for (int i = 0; i < 3; i++) xb_init_uniform(w + i * dd, c->d, c->d, rng);
     for (size_t i = 0; i < nr; i++) w[3 * dd + i] = (float)xb_rng_normal(rng);
 }
@@ -111,14 +106,14 @@ static void rf_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 /* Q, V, O (3Nd) + per round O^(r) (Nd), L, perm, sorted bucket ids (3Nh) */
 static size_t rf_n_saved(const xb_mixer_cfg *c, int N)
 {
-    return 3 * (size_t)N * c->d + (size_t)c->rounds * ((size_t)N * c->d + 3 * (size_t)N * c->heads);
+    return 3 * (size_t)N * c->d + (size_t)xb_cfg_int(c, OPT_ROUNDS) * ((size_t)N * c->d + 3 * (size_t)N * c->heads);
 }
 
 typedef struct geo { int d, h, dh, nr, nbk, nb2, c; } geo;
 
 static geo geom(const xb_mixer_cfg *c)
 {
-    return (geo){c->d, c->heads, c->d / c->heads, c->rounds, c->buckets, c->buckets / 2, c->chunk};
+    return (geo){c->d, c->heads, c->d / c->heads, xb_cfg_int(c, OPT_ROUNDS), xb_cfg_int(c, OPT_BUCKETS), xb_cfg_int(c, OPT_BUCKETS) / 2, xb_cfg_int(c, OPT_CHUNK)};
 }
 
 typedef struct bufs { float *Q, *V, *O, *Or, *L; int *perm, *sbk; } bufs;
@@ -546,7 +541,7 @@ static double rf_pairs(int N, int c)
 static double rf_flops(const xb_mixer_cfg *c, int N)
 {
     const double n = N, d = c->d;
-    return 6 * n * d * d + c->rounds * (n * d * c->buckets + 4 * d * rf_pairs(N, c->chunk)) + 2 * n * d;
+    return 6 * n * d * d + xb_cfg_int(c, OPT_ROUNDS) * (n * d * xb_cfg_int(c, OPT_BUCKETS) + 4 * d * rf_pairs(N, xb_cfg_int(c, OPT_CHUNK))) + 2 * n * d;
 }
 
 /* naive double: dense projections; per head and round the buckets from double rotations,
@@ -557,7 +552,7 @@ static double rf_flops(const xb_mixer_cfg *c, int N)
 static void rf_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                          double *y, int B, int N)
 {
-    const int d = c->d, h = c->heads, dh = d / h, nr = c->rounds, nbk = c->buckets, nb2 = nbk / 2, ch = c->chunk;
+    const int d = c->d, h = c->heads, dh = d / h, nr = xb_cfg_int(c, OPT_ROUNDS), nbk = xb_cfg_int(c, OPT_BUCKETS), nb2 = nbk / 2, ch = xb_cfg_int(c, OPT_CHUNK);
     const size_t dd = (size_t)d * d;
     const float *R = w + 3 * dd;
     double *q = calloc((size_t)N * d, sizeof(double)), *v = calloc((size_t)N * d, sizeof(double));
@@ -860,15 +855,45 @@ static void rf_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, con
     xb_gemm(0, 0, 1, d, d, 1.0f, o, d, w + 2 * dd, d, 0.0f, y, d);
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *rf_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    if (!strcmp(t->name, "R"))
+        return "(n_r*d_h, n_buckets/2) row-major: round r uses rows [r*d_h, (r+1)*d_h); bucket = "
+               "argmax([q R_r ; -q R_r]), shared by the heads";
+    if (!strcmp(t->name, "W_QK"))
+        return "(in, out) row-major: q = x W_QK, the shared queries and keys; heads own contiguous column blocks";
+    return NULL;
+}
+
+static void rf_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_int(f, "buckets", xb_cfg_int(c, OPT_BUCKETS));
+    xb_fact_int(f, "rounds", xb_cfg_int(c, OPT_ROUNDS));
+    xb_fact_int(f, "chunk", xb_cfg_int(c, OPT_CHUNK));
+    xb_fact_real(f, "l2norm_eps", RF_L2EPS);
+    xb_fact_real(f, "self_logit", RF_SELF);
+    xb_fact_text(f, "keys", "k_i = q_i / sqrt(|q_i|^2 + eps); logits q_i . k_j / sqrt(d_h); a token's own logit "
+                            "is replaced by -1e5");
+    xb_fact_text(f, "hash", "bucket = argmax([q R_r ; -q R_r]) (first maximum), R frozen, drawn at init; real "
+                            "positions sorted stably by (bucket, position)");
+    xb_fact_text(f, "chunks", "%s", c->causal ? "cut per bucket: chunk = floor(rank in bucket / c); a query sees the keys "
+                                                "of its chunk and of the bucket's previous chunk at positions <= its own"
+                                              : "cut from the whole sorted order; a query sees its chunk and the previous "
+                                                "one (chunk 0: the last one), each key once");
+    xb_fact_text(f, "rounds_rule", "o = sum_r softmax_r(L_r) o_r, L_r the per-round logsumexp; then W_O");
+}
+
 const xb_mixer xb_mixer_reformer = {
     .name = "reformer",
     .family = "sparse attention (LSH)",
     .cite = "Kitaev et al. 2020, Reformer: The Efficient Transformer",
     .complexity = "N log N",
-    .options = "buckets,rounds,chunk",
+    XB_OPTS(rf_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
-    .defaults = rf_defaults,
     .check = rf_check,
     .tensors = rf_tensors,
     .init = rf_init,
@@ -882,4 +907,6 @@ const xb_mixer xb_mixer_reformer = {
     .decode_scratch = rf_decode_scratch,
     .decode_prefill = rf_decode_prefill,
     .decode_step = rf_decode_step,
+    .layout = rf_layout,
+    .facts = rf_facts,
 };

@@ -44,6 +44,12 @@
 
 #define RET_EPS 1e-5f   /* RMSNorm ε (§32) */
 
+enum { OPT_CHUNK };
+static const xb_mixer_opt ret_opts[] = {
+    [OPT_CHUNK] = {.name = "chunk", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 64,
+                   .help = "chunk size C of the chunked retention"},
+};
+
 typedef struct dims { int d, h, dk, dv, dkh, dvh, C, dirs; } dims;
 
 static dims get_dims(const xb_mixer_cfg *c)
@@ -52,7 +58,7 @@ static dims get_dims(const xb_mixer_cfg *c)
     m.d = c->d; m.h = c->heads;
     m.dk = c->d; m.dv = 2 * c->d;
     m.dkh = m.dk / m.h; m.dvh = m.dv / m.h;
-    m.C = c->chunk;
+    m.C = xb_cfg_int(c, OPT_CHUNK);
     m.dirs = c->causal ? 1 : 2;
     return m;
 }
@@ -60,14 +66,8 @@ static dims get_dims(const xb_mixer_cfg *c)
 /* log γ_j of head j, in double for the reference and rounded once for the scan. */
 static double log_gamma(int j) { return log1p(-ldexp(1.0, -5 - j)); }
 
-static void ret_defaults(xb_mixer_cfg *c)
-{
-    if (c->chunk == 0) c->chunk = 64;
-}
-
 static int ret_check(const xb_mixer_cfg *c, char *err, size_t n)
 {
-    if (c->chunk < 1) { snprintf(err, n, "chunk: must be >= 1, got %d", c->chunk); return XB_EINVAL; }
     if (c->heads < 1 || c->d % c->heads) {
         snprintf(err, n, "heads: must divide d = %d, got %d", c->d, c->heads); return XB_EINVAL;
     }
@@ -484,15 +484,26 @@ static void ret_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
     xb_gemm(0, 0, 1, d, dv, 1.0f, u, dv, W.p[T_WO], d, 0.0f, y, d);
 }
 
+/* What xbench dump states beyond the tensors. */
+static void ret_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_int(f, "chunk", xb_cfg_int(c, OPT_CHUNK));
+    xb_fact_text(f, "decay", "head j (0-based) decays by gamma_j = 1 - 2^(-5-j), fixed (no gradient)");
+    xb_fact_text(f, "norm", "per-head RMSNorm with one weight norm_w [d_vh] shared by the heads, as fla "
+                            "(MIXERS.md 15 says GroupNorm with a 2*d_v affine)");
+    xb_fact_real(f, "rmsnorm_eps", RET_EPS);
+    xb_fact_text(f, "scale", "q scaled by d_kh^-1/2; no rotary (positions come from the embedding)");
+}
+
 const xb_mixer xb_mixer_retnet = {
     .name = "retnet",
     .family = "linear attention (fixed decay)",
     .cite = "Sun et al. 2023, Retentive Network: A Successor to Transformer for Large Language Models",
     .complexity = "N",
-    .options = "chunk",
+    XB_OPTS(ret_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
-    .defaults = ret_defaults,
     .check = ret_check,
     .tensors = ret_tensors,
     .init = ret_init,
@@ -505,4 +516,5 @@ const xb_mixer xb_mixer_retnet = {
     .decode_state = ret_decode_state,
     .decode_scratch = ret_decode_scratch,
     .decode_step = ret_decode_step,
+    .facts = ret_facts,
 };

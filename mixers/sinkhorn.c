@@ -47,16 +47,16 @@
 
 static int nblk(int n, int b) { return (n + b - 1) / b; }
 
-static void sk_defaults(xb_mixer_cfg *c) { if (c->block == 0) c->block = 64; }
+enum { OPT_BLOCK };
+static const xb_mixer_opt sk_opts[] = {
+    [OPT_BLOCK] = {.name = "block", .type = XB_OPT_INT, .min = 1, .max = XB_MAX_LENGTH, .def = 64,
+                   .help = "block size b"},
+};
 
 static int sk_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
     if (c->heads < 1 || c->d % c->heads != 0) {
         snprintf(err, errn, "heads: must divide d (%d), got %d", c->d, c->heads);
-        return XB_EINVAL;
-    }
-    if (c->block < 1) {
-        snprintf(err, errn, "block: must be >= 1, got %d", c->block);
         return XB_EINVAL;
     }
     if (c->n_max < 1) {
@@ -74,7 +74,7 @@ static int sk_check(const xb_mixer_cfg *c, char *err, size_t errn)
 static int sk_tensors(const xb_mixer_cfg *c, xb_tensor *out)
 {
     const size_t dd = (size_t)c->d * c->d;
-    const int dh = c->d / c->heads, nbm = nblk(c->n_max, c->block);
+    const int dh = c->d / c->heads, nbm = nblk(c->n_max, xb_cfg_int(c, OPT_BLOCK));
     if (out) {
         static const char *names[4] = {"W_Q", "W_K", "W_V", "W_O"};
         for (int i = 0; i < 4; i++) out[i] = (xb_tensor){names[i], (size_t)i * dd, c->d, c->d, XB_T_DECAY};
@@ -87,7 +87,7 @@ static int sk_tensors(const xb_mixer_cfg *c, xb_tensor *out)
 static void sk_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 {
     const size_t dd = (size_t)c->d * c->d;
-    const int dh = c->d / c->heads, nbm = nblk(c->n_max, c->block);
+    const int dh = c->d / c->heads, nbm = nblk(c->n_max, xb_cfg_int(c, OPT_BLOCK));
     for (int i = 0; i < 4; i++) xb_init_uniform(w + i * dd, c->d, c->d, rng);
     xb_init_uniform(w + 4 * dd, dh, nbm, rng);
     memset(w + 4 * dd + (size_t)dh * nbm, 0, (size_t)nbm * sizeof(float));
@@ -96,7 +96,7 @@ static void sk_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 /* Q, K, V, O1, O2 (5Nd) + K̃, Ṽ (2·Nk·d) + L1, L2 (2Nh) + P (nb²·h) */
 static size_t sk_n_saved(const xb_mixer_cfg *c, int N)
 {
-    const size_t nb = (size_t)nblk(N, c->block), Nk = nb * c->block;
+    const size_t nb = (size_t)nblk(N, xb_cfg_int(c, OPT_BLOCK)), Nk = nb * xb_cfg_int(c, OPT_BLOCK);
     return 5 * (size_t)N * c->d + 2 * Nk * c->d + 2 * (size_t)N * c->heads + nb * nb * c->heads;
 }
 
@@ -104,7 +104,7 @@ typedef struct geo { int d, h, dh, b, nb, Nk, nbm; } geo;
 
 static geo geom(const xb_mixer_cfg *c, int N)
 {
-    geo g = {c->d, c->heads, c->d / c->heads, c->block, nblk(N, c->block), 0, nblk(c->n_max, c->block)};
+    geo g = {c->d, c->heads, c->d / c->heads, xb_cfg_int(c, OPT_BLOCK), nblk(N, xb_cfg_int(c, OPT_BLOCK)), 0, nblk(c->n_max, xb_cfg_int(c, OPT_BLOCK))};
     g.Nk = g.nb * g.b;
     return g;
 }
@@ -410,10 +410,10 @@ static void sk_backward(const xb_mixer_cfg *c, const float *w, const float *x, c
  * §11's 8Nd² + 8Nbd + 4n_bNd + 2n_b²d + Nd + 6Nbh + 3n_b²h. */
 static double sk_flops(const xb_mixer_cfg *c, int N)
 {
-    const double n = N, d = c->d, h = c->heads, b = c->block, nb = nblk(N, c->block);
+    const double n = N, d = c->d, h = c->heads, b = xb_cfg_int(c, OPT_BLOCK), nb = nblk(N, xb_cfg_int(c, OPT_BLOCK));
     double p1 = 0;
-    for (int s0 = 0; s0 < N; s0 += c->block) {
-        double sz = xb_min(c->block, N - s0);
+    for (int s0 = 0; s0 < N; s0 += xb_cfg_int(c, OPT_BLOCK)) {
+        double sz = xb_min(xb_cfg_int(c, OPT_BLOCK), N - s0);
         p1 += sz * sz;
     }
     const double p2 = nb >= 2 ? n * b : n * n;
@@ -427,7 +427,7 @@ static double sk_flops(const xb_mixer_cfg *c, int N)
 static void sk_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                          double *y, int B, int N)
 {
-    const int d = c->d, h = c->heads, dh = d / h, bs = c->block, nbm = nblk(c->n_max, bs);
+    const int d = c->d, h = c->heads, dh = d / h, bs = xb_cfg_int(c, OPT_BLOCK), nbm = nblk(c->n_max, bs);
     const size_t dd = (size_t)d * d;
     const float *Ws = w + 4 * dd, *cs = Ws + (size_t)dh * nbm;
     const int nbN = nblk(N, bs);
@@ -514,15 +514,36 @@ static void sk_reference(const xb_mixer_cfg *c, const float *w, const float *x, 
     free(q); free(k); free(v); free(o); free(kt); free(vt); free(P); free(sm); free(p);
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *sk_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    return strcmp(t->name, "W_sort") ? NULL
+                                     : "(d_h, n_b_max) row-major: R = s W_sort[:, :n_b] + c[:n_b], s = a head's block "
+                                       "key sums (shared by the heads)";
+}
+
+static void sk_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_int(f, "block", xb_cfg_int(c, OPT_BLOCK));
+    xb_fact_int(f, "n_b_max", nblk(c->n_max, xb_cfg_int(c, OPT_BLOCK)));
+    xb_fact_text(f, "sort_activation", "softmax over the last axis of R (no Sinkhorn iterations)");
+    xb_fact_text(f, "blocks", "contiguous blocks of b over the real length n: n_b = ceil(n/b), the last one short "
+                              "when b does not divide n; the sort net uses columns [0, n_b)");
+    xb_fact_text(f, "short_block", "summary = sum of its real rows; in K~ = P K its missing rows count as zero; "
+                                   "row t of a sorted block is a key iff t < min(b, n)");
+    xb_fact_text(f, "output", "O = softmax(Q_I K_I^T/sqrt(d_h)) V_I + softmax(Q_I K~_I^T/sqrt(d_h)) V~_I, then W_O");
+}
+
 const xb_mixer xb_mixer_sinkhorn = {
     .name = "sinkhorn",
     .family = "sparse attention",
     .cite = "Tay et al. 2020, Sparse Sinkhorn Attention",
     .complexity = "N b + N^2/b",
-    .options = "block",
+    XB_OPTS(sk_opts),
     .modes = XB_BIDIR,
     .unverified = 0,
-    .defaults = sk_defaults,
     .check = sk_check,
     .tensors = sk_tensors,
     .init = sk_init,
@@ -532,4 +553,6 @@ const xb_mixer xb_mixer_sinkhorn = {
     .backward = sk_backward,
     .flops = sk_flops,
     .reference = sk_reference,
+    .layout = sk_layout,
+    .facts = sk_facts,
 };

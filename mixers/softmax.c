@@ -92,7 +92,6 @@ const xb_mixer xb_mixer_softmax = {
     .family = "attention",
     .cite = "Vaswani et al. 2017, Attention Is All You Need",
     .complexity = "N^2",
-    .options = "",
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
     .defaults = softmax_defaults,

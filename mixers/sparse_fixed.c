@@ -31,6 +31,14 @@
 
 #define RUN 64   /* summary columns per key group: one kernel tile */
 
+enum { OPT_BLOCK, OPT_SUMMARY };
+static const xb_mixer_opt fixed_opts[] = {
+    [OPT_BLOCK] = {.name = "block", .type = XB_OPT_INT, .min = 1, .max = XB_MAX_LENGTH, .def = 64,
+                   .help = "block size l"},
+    [OPT_SUMMARY] = {.name = "summary", .type = XB_OPT_INT, .min = 1, .max = XB_MAX_LENGTH,
+                     .def_doc = "min(8, max(1, block / 4))", .help = "summary columns c per block (<= block)"},
+};
+
 typedef struct fixed_mask {
     int N, l, c, causal;
     int nblk;    /* blocks, the last may be short */
@@ -66,7 +74,7 @@ static int summaries_before(int n, int l, int c)
 
 static fixed_mask fixed_make(const xb_mixer_cfg *c, int N)
 {
-    fixed_mask f = {.N = N, .l = c->block, .c = c->summary, .causal = c->causal};
+    fixed_mask f = {.N = N, .l = xb_cfg_int(c, OPT_BLOCK), .c = xb_cfg_int(c, OPT_SUMMARY), .causal = c->causal};
     f.nblk = (N + f.l - 1) / f.l;
     f.first = xb_max(f.l - f.c, 1);
     f.per = block_summaries(f.l, f.l, f.c);
@@ -124,18 +132,13 @@ static xb_attn_layer fixed_layer(const xb_mixer_cfg *c, const xb_attn_groups *g)
 
 static void fixed_defaults(xb_mixer_cfg *c)
 {
-    if (c->block == 0) c->block = 64;
-    if (c->summary == 0) c->summary = xb_min(8, xb_max(1, c->block / 4));
+    if (xb_cfg_int(c, OPT_SUMMARY) == 0) xb_cfg_set(c, OPT_SUMMARY, xb_min(8, xb_max(1, xb_cfg_int(c, OPT_BLOCK) / 4)));
 }
 
 static int fixed_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
-    if (c->block < 1) {
-        snprintf(err, errn, "block: must be >= 1, got %d", c->block);
-        return XB_EINVAL;
-    }
-    if (c->summary < 1 || c->summary > c->block) {
-        snprintf(err, errn, "summary: must be in [1, block = %d], got %d", c->block, c->summary);
+    if (xb_cfg_int(c, OPT_SUMMARY) > xb_cfg_int(c, OPT_BLOCK)) {
+        snprintf(err, errn, "summary: must be in [1, block = %d], got %d", xb_cfg_int(c, OPT_BLOCK), xb_cfg_int(c, OPT_SUMMARY));
         return XB_EINVAL;
     }
     if (c->heads < 1 || c->d % c->heads != 0) {
@@ -224,12 +227,12 @@ static int dense_allowed(int i, int k, const void *ctx)
 static void fixed_reference(const xb_mixer_cfg *c, const float *w, const float *x, const int *len,
                             double *y, int B, int N)
 {
-    const int l = c->block;
+    const int l = xb_cfg_int(c, OPT_BLOCK);
     dense_mask dm = {N, malloc((size_t)N * N)};
     XB_ASSERT(dm.m);
     for (int i = 0; i < N; i++)
         for (int k = 0; k < N; k++) {
-            int fixed1 = i / l == k / l, fixed2 = k % l == 0 || k % l >= l - c->summary;
+            int fixed1 = i / l == k / l, fixed2 = k % l == 0 || k % l >= l - xb_cfg_int(c, OPT_SUMMARY);
             dm.m[(size_t)i * N + k] = (unsigned char)((fixed1 || fixed2) && (!c->causal || k <= i));
         }
     xb_attn_layer lay = fixed_layer(c, NULL);
@@ -253,8 +256,8 @@ typedef struct fixed_cache {
 
 static fixed_cache cache_of(const xb_mixer_cfg *c, int n_max)
 {
-    const int nsum = summaries_before(n_max, c->block, c->summary);
-    return (fixed_cache){nsum, nsum + xb_max(c->block - c->summary, 1) - 1};
+    const int nsum = summaries_before(n_max, xb_cfg_int(c, OPT_BLOCK), xb_cfg_int(c, OPT_SUMMARY));
+    return (fixed_cache){nsum, nsum + xb_max(xb_cfg_int(c, OPT_BLOCK) - xb_cfg_int(c, OPT_SUMMARY), 1) - 1};
 }
 
 /* spans (2 per head) and off (h + 1), ints; then PACK gathered rows; then the layer's step */
@@ -286,7 +289,7 @@ static size_t fixed_decode_scratch(const xb_mixer_cfg *c, int n_max)
 static void fixed_decode_prefill(const xb_mixer_cfg *c, int n_max, const float *w, const float *x, int n,
                                  float *state, float *scratch)
 {
-    const int d = c->d, l = c->block, first = xb_max(l - c->summary, 1);
+    const int d = c->d, l = xb_cfg_int(c, OPT_BLOCK), first = xb_max(l - xb_cfg_int(c, OPT_SUMMARY), 1);
     const fixed_cache fc = cache_of(c, n_max);
     xb_attn_layer lay = fixed_layer(c, NULL);
     dscr sc;
@@ -314,9 +317,9 @@ static void fixed_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, 
                               float *state, float *y, float *scratch)
 {
     XB_ASSERT(c->causal);
-    const int l = c->block, o = t % l, first = xb_max(l - c->summary, 1), h = c->heads;
+    const int l = xb_cfg_int(c, OPT_BLOCK), o = t % l, first = xb_max(l - xb_cfg_int(c, OPT_SUMMARY), 1), h = c->heads;
     const fixed_cache fc = cache_of(c, n_max);
-    const int S = summaries_before(t + 1, l, c->summary), ring = xb_min(o, first - 1);
+    const int S = summaries_before(t + 1, l, xb_cfg_int(c, OPT_SUMMARY)), ring = xb_min(o, first - 1);
     const int slot = o == 0 || o >= first ? S - 1 : fc.nsum + o - 1;
     dscr sc;
     decode_plan(c, scratch, &sc);
@@ -332,12 +335,23 @@ static void fixed_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, 
     xb_attn_layer_decode_keys(&lay, fc.cap, w, x, slot, sp, off, state, y, sc.keys);
 }
 
+/* What xbench dump states beyond the tensors. */
+static void fixed_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    const int b = xb_cfg_int(c, OPT_BLOCK), s = xb_cfg_int(c, OPT_SUMMARY);
+    xb_fact_int(f, "block", b);
+    xb_fact_int(f, "summary", s);
+    xb_fact_text(f, "mask_rule", "position i attends to k iff floor(i/%d) = floor(k/%d) or k mod %d = 0 or k mod %d >= %d%s",
+                 b, b, b, b, b - s, c->causal ? ", and k <= i" : "");
+}
+
 const xb_mixer xb_mixer_sparse_fixed = {
     .name = "sparse_fixed",
     .family = "sparse attention",
     .cite = "Child et al. 2019, Generating Long Sequences with Sparse Transformers (fixed pattern)",
     .complexity = "N (l + cN/l)",
-    .options = "block,summary",
+    XB_OPTS(fixed_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
     .defaults = fixed_defaults,
@@ -354,4 +368,5 @@ const xb_mixer xb_mixer_sparse_fixed = {
     .decode_scratch = fixed_decode_scratch,
     .decode_prefill = fixed_decode_prefill,
     .decode_step = fixed_decode_step,
+    .facts = fixed_facts,
 };

@@ -7,16 +7,24 @@
 #include "core/mixer.h"
 #include "core/xb.h"
 
+enum { OPT_Q_HEADS, OPT_KV_HEADS };
+static const xb_mixer_opt sqa_opts[] = {
+    [OPT_Q_HEADS] = {.name = "q_heads", .type = XB_OPT_INT, .min = 1, .max = 4096, .def_doc = "max(1, heads / 2)",
+                     .help = "query heads h_q"},
+    [OPT_KV_HEADS] = {.name = "kv_heads", .type = XB_OPT_INT, .min = 1, .max = 4096,
+                      .def_doc = "max(1, q_heads / 2)", .help = "key/value heads h_kv (divides q_heads)"},
+};
+
 static xb_attn_layer layer(const xb_mixer_cfg *c)
 {
-    return (xb_attn_layer){.d = c->d, .hq = c->q_heads, .hkv = c->kv_heads, .dh = c->d / c->heads,
+    return (xb_attn_layer){.d = c->d, .hq = xb_cfg_int(c, OPT_Q_HEADS), .hkv = xb_cfg_int(c, OPT_KV_HEADS), .dh = c->d / c->heads,
                            .causal = c->causal};
 }
 
 static void sqa_defaults(xb_mixer_cfg *c)
 {
-    if (c->q_heads == 0) c->q_heads = xb_max(1, c->heads / 2);
-    if (c->kv_heads == 0) c->kv_heads = xb_max(1, c->q_heads / 2);
+    if (xb_cfg_int(c, OPT_Q_HEADS) == 0) xb_cfg_set(c, OPT_Q_HEADS, xb_max(1, c->heads / 2));
+    if (xb_cfg_int(c, OPT_KV_HEADS) == 0) xb_cfg_set(c, OPT_KV_HEADS, xb_max(1, xb_cfg_int(c, OPT_Q_HEADS) / 2));
 }
 
 static int sqa_check(const xb_mixer_cfg *c, char *err, size_t errn)
@@ -25,12 +33,8 @@ static int sqa_check(const xb_mixer_cfg *c, char *err, size_t errn)
         snprintf(err, errn, "heads: must divide d (%d), got %d", c->d, c->heads);
         return XB_EINVAL;
     }
-    if (c->q_heads < 1) {
-        snprintf(err, errn, "q_heads: must be >= 1, got %d", c->q_heads);
-        return XB_EINVAL;
-    }
-    if (c->kv_heads < 1 || c->q_heads % c->kv_heads != 0) {
-        snprintf(err, errn, "kv_heads: must be >= 1 and divide q_heads (%d), got %d", c->q_heads, c->kv_heads);
+    if (xb_cfg_int(c, OPT_KV_HEADS) < 1 || xb_cfg_int(c, OPT_Q_HEADS) % xb_cfg_int(c, OPT_KV_HEADS) != 0) {
+        snprintf(err, errn, "kv_heads: must be >= 1 and divide q_heads (%d), got %d", xb_cfg_int(c, OPT_Q_HEADS), xb_cfg_int(c, OPT_KV_HEADS));
         return XB_EINVAL;
     }
     return 0;
@@ -81,7 +85,7 @@ static void sqa_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
  *     + elementwise 3N²h_q (causal 3h_q·N(N+1)/2, as §1) + N·h_q·d_h */
 static double sqa_flops(const xb_mixer_cfg *c, int N)
 {
-    double n = N, d = c->d, dh = d / c->heads, hq = c->q_heads, hkv = c->kv_heads;
+    double n = N, d = c->d, dh = d / c->heads, hq = xb_cfg_int(c, OPT_Q_HEADS), hkv = xb_cfg_int(c, OPT_KV_HEADS);
     double pairs = c->causal ? n * (n + 1) / 2 : n * n;
     return 4 * n * d * hq * dh + 4 * n * d * hkv * dh + 4 * pairs * hq * dh + 3 * pairs * hq + n * hq * dh;
 }
@@ -100,12 +104,19 @@ static void sqa_reference(const xb_mixer_cfg *c, const float *w, const float *x,
 
 XB_ATTN_DECODE_FNS(sqa, layer)
 
+/* What xbench dump states beyond the tensors. */
+static void sqa_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)c; (void)N;
+    xb_fact_text(f, "kv_group", "query head j reads key/value group floor(j*g/h)");
+}
+
 const xb_mixer xb_mixer_sqa = {
     .name = "sqa",
     .family = "attention",
     .cite = "Filipek 2025, Sparse Query Attention (SQA) (Reactive AI)",
     .complexity = "N^2",
-    .options = "q_heads,kv_heads",
+    XB_OPTS(sqa_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
     .defaults = sqa_defaults,
@@ -119,4 +130,5 @@ const xb_mixer xb_mixer_sqa = {
     .flops = sqa_flops,
     .reference = sqa_reference,
     XB_ATTN_DECODE_MEMBERS(sqa),
+    .facts = sqa_facts,
 };

@@ -56,37 +56,36 @@
 #define SSE_EPS 1e-5f     /* RMSNorm ε */
 #define SSE_PMAX 64       /* most partitions (fixed-size per-token arrays) */
 
+enum { OPT_CHUNK, OPT_PARTITIONS, OPT_TOPK };
+static const xb_mixer_opt sse_opts[] = {
+    [OPT_CHUNK] = {.name = "chunk", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 64,
+                   .help = "chunk size C of the chunked scans"},
+    [OPT_PARTITIONS] = {.name = "partitions", .type = XB_OPT_INT, .min = 2, .max = SSE_PMAX, .def = 4,
+                        .help = "state partitions P"},
+    [OPT_TOPK] = {.name = "topk", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 1,
+                  .help = "partitions each token writes and reads, < partitions"},
+};
+
 typedef struct dims { int d, h, dh, P, K, C, dirs, nch, slots; } dims;
 
 static dims get_dims(const xb_mixer_cfg *c, int N)
 {
     dims m;
     m.d = c->d; m.h = c->heads; m.dh = c->d / c->heads;
-    m.P = c->partitions; m.K = c->topk; m.C = c->chunk;
+    m.P = xb_cfg_int(c, OPT_PARTITIONS); m.K = xb_cfg_int(c, OPT_TOPK); m.C = xb_cfg_int(c, OPT_CHUNK);
     m.dirs = c->causal ? 1 : 2;
     m.nch = xb_chunkscan_nchunks(N, m.C);
     m.slots = (int)(((size_t)m.K * N + (size_t)m.P * (m.C - 1)) / m.C);
     return m;
 }
 
-static void sse_defaults(xb_mixer_cfg *c)
-{
-    if (c->chunk == 0) c->chunk = 64;
-    if (c->partitions == 0) c->partitions = 4;
-    if (c->topk == 0) c->topk = 1;
-}
-
 static int sse_check(const xb_mixer_cfg *c, char *err, size_t n)
 {
-    if (c->chunk < 1) { snprintf(err, n, "chunk: must be >= 1, got %d", c->chunk); return XB_EINVAL; }
     if (c->heads < 1 || c->d % c->heads) {
         snprintf(err, n, "heads: must divide d = %d, got %d", c->d, c->heads); return XB_EINVAL;
     }
-    if (c->partitions < 2 || c->partitions > SSE_PMAX) {
-        snprintf(err, n, "partitions: must be in [2, %d], got %d", SSE_PMAX, c->partitions); return XB_EINVAL;
-    }
-    if (c->topk < 1 || c->topk >= c->partitions) {
-        snprintf(err, n, "topk: must be >= 1 and < partitions = %d, got %d", c->partitions, c->topk);
+    if (xb_cfg_int(c, OPT_TOPK) < 1 || xb_cfg_int(c, OPT_TOPK) >= xb_cfg_int(c, OPT_PARTITIONS)) {
+        snprintf(err, n, "topk: must be >= 1 and < partitions = %d, got %d", xb_cfg_int(c, OPT_PARTITIONS), xb_cfg_int(c, OPT_TOPK));
         return XB_EINVAL;
     }
     return 0;
@@ -97,7 +96,7 @@ enum { T_WQ, T_WK, T_LQ1, T_LQ2, T_LK1, T_LK2, T_WV, T_WG1A, T_WG2A, T_BG2A, T_W
 
 static int sse_tensors(const xb_mixer_cfg *c, xb_tensor *out)
 {
-    const int d = c->d, dh = c->d / c->heads, P = c->partitions, R = SSE_RANK;
+    const int d = c->d, dh = c->d / c->heads, P = xb_cfg_int(c, OPT_PARTITIONS), R = SSE_RANK;
     const xb_tensor t[T_COUNT] = {
         {"W_Q", 0, d, d, XB_T_DECAY},        {"W_K", 0, d, d, XB_T_DECAY},
         {"L_q1", 0, d, dh, XB_T_DECAY},      {"L_q2", 0, dh, d, XB_T_DECAY},
@@ -781,7 +780,7 @@ static size_t sse_decode_state(const xb_mixer_cfg *c, int n_max)
 {
     (void)n_max;
     const size_t dh = (size_t)(c->d / c->heads);
-    return (size_t)c->heads * (1 + c->partitions) * dh * dh;
+    return (size_t)c->heads * (1 + xb_cfg_int(c, OPT_PARTITIONS)) * dh * dh;
 }
 
 /* rows q1, k1, v, q2, k2, z_g, a1, a2, o [d]; x L_q1, x L_k1, x G_1 [d_h]; the gate stacks'
@@ -799,7 +798,7 @@ static size_t decode_plan(const xb_mixer_cfg *c, float *scratch, dscr *b)
     XB_TAKE(&s, b->hg, dh, XB_SCR_PACKED);
     XB_TAKE(&s, b->h1, SSE_RANK, XB_SCR_PACKED);
     XB_TAKE(&s, b->h2, SSE_RANK, XB_SCR_PACKED);
-    XB_TAKE(&s, b->eta, (size_t)c->partitions, XB_SCR_PACKED);
+    XB_TAKE(&s, b->eta, (size_t)xb_cfg_int(c, OPT_PARTITIONS), XB_SCR_PACKED);
     return xb_scratch_floats(&s);
 }
 
@@ -892,15 +891,41 @@ static void sse_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
     xb_gemm(0, 0, 1, d, d, 1.0f, o, d, W.p[T_WO], d, 0.0f, y, d);
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *sse_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    const char *n = t->name;
+    if (!strncmp(n, "W_g1_", 5)) return "(in, out) row-major: y = x W (low-rank gate, shared by the heads)";
+    if (!strcmp(n, "L_q1") || !strcmp(n, "L_k1") || !strcmp(n, "G_1"))
+        return "(in, out) row-major: y = x W (low-rank bottleneck of width d_h, shared by the heads)";
+    if (!strcmp(n, "W_e")) return "(in, out) row-major: router logits e = x W_e, column p = partition p";
+    return NULL;
+}
+
+static void sse_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    xb_fact_int(f, "chunk", xb_cfg_int(c, OPT_CHUNK));
+    xb_fact_int(f, "partitions", xb_cfg_int(c, OPT_PARTITIONS));
+    xb_fact_int(f, "topk", xb_cfg_int(c, OPT_TOPK));
+    xb_fact_text(f, "form", "gather (varlen): each partition scans only its routed tokens, in position order; "
+                            "equal to the mask form since k_w = k_r = topk");
+    xb_fact_text(f, "routing", "eta = softmax(x W_e); a token writes and reads its topk largest eta_p (ties: lower p), "
+                               "with q2 and k2 scaled by eta_p");
+    xb_fact_text(f, "activations", "silu on q1, q2, v; softmax over each head's d_h on k1, k2; q scaled by d_h^-1/2");
+    xb_fact_text(f, "aux_loss", "load-balancing loss left out: the mixer contract has no auxiliary loss");
+    xb_fact_real(f, "rmsnorm_eps", SSE_EPS);
+}
+
 const xb_mixer xb_mixer_sse = {
     .name = "sse",
     .family = "linear attention (sparse state expansion)",
     .cite = "Pan et al. 2025, Scaling Linear Attention with Sparse State Expansion",
     .complexity = "N",
-    .options = "chunk,partitions,topk",
+    XB_OPTS(sse_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
-    .defaults = sse_defaults,
     .check = sse_check,
     .tensors = sse_tensors,
     .init = sse_init,
@@ -913,4 +938,6 @@ const xb_mixer xb_mixer_sse = {
     .decode_state = sse_decode_state,
     .decode_scratch = sse_decode_scratch,
     .decode_step = sse_decode_step,
+    .layout = sse_layout,
+    .facts = sse_facts,
 };

@@ -55,24 +55,19 @@
 
 enum { SYN_FACTORIZED = 1, SYN_RANDOM = 2, SYN_DENSE = 3 };
 
-static void syn_defaults(xb_mixer_cfg *c)
-{
-    if (c->variant == 0) c->variant = SYN_FACTORIZED;
-    if (c->rank == 0) c->rank = 32;
-}
+enum { OPT_VARIANT, OPT_RANK };
+static const char *const variant_names[] = {"factorized_random", "random", "dense", NULL};   /* SYN_* */
+static const xb_mixer_opt syn_opts[] = {
+    [OPT_VARIANT] = {.name = "variant", .type = XB_OPT_ENUM, .def = SYN_FACTORIZED, .names = variant_names,
+                     .help = "the logits: R1 R2 (factorized_random), R (random) or relu(X W1) W2 (dense)"},
+    [OPT_RANK] = {.name = "rank", .type = XB_OPT_INT, .min = 1, .max = 65536, .def = 32,
+                  .help = "rank k of factorized_random"},
+};
 
 static int syn_check(const xb_mixer_cfg *c, char *err, size_t errn)
 {
     if (c->heads < 1 || c->d % c->heads != 0) {
         snprintf(err, errn, "heads: must divide d (%d), got %d", c->d, c->heads);
-        return XB_EINVAL;
-    }
-    if (c->variant < 1 || c->variant > 3) {
-        snprintf(err, errn, "variant: must be 1 (factorized_random), 2 (random) or 3 (dense), got %d", c->variant);
-        return XB_EINVAL;
-    }
-    if (c->rank < 1) {
-        snprintf(err, errn, "rank: must be >= 1, got %d", c->rank);
         return XB_EINVAL;
     }
     if (c->n_max < 1) {
@@ -88,12 +83,12 @@ typedef struct lay { size_t wv, wo, r1, r2, r, w1, w2; } lay;
 
 static lay layout(const xb_mixer_cfg *c)
 {
-    const size_t d = (size_t)c->d, h = (size_t)c->heads, nm = (size_t)c->n_max, k = (size_t)c->rank;
+    const size_t d = (size_t)c->d, h = (size_t)c->heads, nm = (size_t)c->n_max, k = (size_t)xb_cfg_int(c, OPT_RANK);
     lay s = {0};
     s.wv = 0;
     s.wo = d * d;
-    if (c->variant == SYN_FACTORIZED) { s.r1 = 2 * d * d; s.r2 = s.r1 + h * nm * k; }
-    else if (c->variant == SYN_RANDOM) s.r = 2 * d * d;
+    if (xb_cfg_int(c, OPT_VARIANT) == SYN_FACTORIZED) { s.r1 = 2 * d * d; s.r2 = s.r1 + h * nm * k; }
+    else if (xb_cfg_int(c, OPT_VARIANT) == SYN_RANDOM) s.r = 2 * d * d;
     else { s.w1 = 2 * d * d; s.w2 = s.w1 + d * d; }
     return s;
 }
@@ -101,16 +96,16 @@ static lay layout(const xb_mixer_cfg *c)
 static int syn_tensors(const xb_mixer_cfg *c, xb_tensor *out)
 {
     lay s = layout(c);
-    const int d = c->d, h = c->heads, nm = c->n_max, k = c->rank;
-    if (!out) return 4 - (c->variant == SYN_RANDOM);
+    const int d = c->d, h = c->heads, nm = c->n_max, k = xb_cfg_int(c, OPT_RANK);
+    if (!out) return 4 - (xb_cfg_int(c, OPT_VARIANT) == SYN_RANDOM);
     out[0] = (xb_tensor){"W_V", s.wv, d, d, XB_T_DECAY};
     out[1] = (xb_tensor){"W_O", s.wo, d, d, XB_T_DECAY};
-    if (c->variant == SYN_FACTORIZED) {
+    if (xb_cfg_int(c, OPT_VARIANT) == SYN_FACTORIZED) {
         out[2] = (xb_tensor){"R1", s.r1, h * nm, k, XB_T_DECAY};
         out[3] = (xb_tensor){"R2", s.r2, h * k, nm, XB_T_DECAY};
         return 4;
     }
-    if (c->variant == SYN_RANDOM) {
+    if (xb_cfg_int(c, OPT_VARIANT) == SYN_RANDOM) {
         out[2] = (xb_tensor){"R", s.r, h * nm, nm, XB_T_DECAY};
         return 3;
     }
@@ -122,14 +117,14 @@ static int syn_tensors(const xb_mixer_cfg *c, xb_tensor *out)
 static void syn_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 {
     lay s = layout(c);
-    const int d = c->d, h = c->heads, nm = c->n_max, k = c->rank;
+    const int d = c->d, h = c->heads, nm = c->n_max, k = xb_cfg_int(c, OPT_RANK);
     xb_init_uniform(w + s.wv, d, d, rng);
     xb_init_uniform(w + s.wo, d, d, rng);
-    if (c->variant == SYN_FACTORIZED) {
+    if (xb_cfg_int(c, OPT_VARIANT) == SYN_FACTORIZED) {
         const size_t n = (size_t)2 * h * nm * k;
         const double sd = 1.0 / sqrt((double)k);
         for (size_t i = 0; i < n; i++) w[s.r1 + i] = (float)(sd * xb_rng_normal(rng));
-    } else if (c->variant == SYN_RANDOM) {
+    } else if (xb_cfg_int(c, OPT_VARIANT) == SYN_RANDOM) {
         for (int j = 0; j < h; j++) xb_init_uniform(w + s.r + (size_t)j * nm * nm, nm, nm, rng);
     } else {
         xb_init_uniform(w + s.w1, d, d, rng);
@@ -140,7 +135,7 @@ static void syn_init(const xb_mixer_cfg *c, float *w, xb_rng *rng)
 /* V, O (2Nd) + logsumexp L (Nh) (+ H = relu(X W1), Nd, for dense) */
 static size_t syn_n_saved(const xb_mixer_cfg *c, int N)
 {
-    return (size_t)N * ((c->variant == SYN_DENSE ? 3 : 2) * (size_t)c->d + (size_t)c->heads);
+    return (size_t)N * ((xb_cfg_int(c, OPT_VARIANT) == SYN_DENSE ? 3 : 2) * (size_t)c->d + (size_t)c->heads);
 }
 
 typedef struct bufs { float *V, *O, *L, *H; } bufs;
@@ -149,7 +144,7 @@ static bufs saved_bufs(const xb_mixer_cfg *c, const float *saved, int B, int N)
 {
     const size_t nd = (size_t)B * N * c->d;
     float *s = (float *)saved;
-    return (bufs){s, s + nd, s + 2 * nd, c->variant == SYN_DENSE ? s + 2 * nd + (size_t)B * c->heads * N : NULL};
+    return (bufs){s, s + nd, s + 2 * nd, xb_cfg_int(c, OPT_VARIANT) == SYN_DENSE ? s + 2 * nd + (size_t)B * c->heads * N : NULL};
 }
 
 /* ---- the kernel ---------------------------------------------------------------------- */
@@ -164,10 +159,10 @@ typedef struct syn {
 static syn kernel(const xb_mixer_cfg *c, const float *w, const float *H, const int *len, int B, int N)
 {
     lay s = layout(c);
-    syn k = {.B = B, .N = N, .d = c->d, .h = c->heads, .dh = c->d / c->heads, .k = c->rank, .nmax = c->n_max,
-             .variant = c->variant, .causal = c->causal, .len = len, .H = H};
-    if (c->variant == SYN_FACTORIZED) { k.R1 = w + s.r1; k.R2 = w + s.r2; }
-    else if (c->variant == SYN_RANDOM) k.R = w + s.r;
+    syn k = {.B = B, .N = N, .d = c->d, .h = c->heads, .dh = c->d / c->heads, .k = xb_cfg_int(c, OPT_RANK), .nmax = c->n_max,
+             .variant = xb_cfg_int(c, OPT_VARIANT), .causal = c->causal, .len = len, .H = H};
+    if (xb_cfg_int(c, OPT_VARIANT) == SYN_FACTORIZED) { k.R1 = w + s.r1; k.R2 = w + s.r2; }
+    else if (xb_cfg_int(c, OPT_VARIANT) == SYN_RANDOM) k.R = w + s.r;
     else k.W2 = w + s.w2;
     return k;
 }
@@ -247,7 +242,7 @@ typedef struct sbufs { float *ftiles, *dY, *dO, *dV, *Vt, *D, *dH, *KT, *tiles; 
 
 static size_t key_width(const xb_mixer_cfg *c)
 {
-    return c->variant == SYN_FACTORIZED ? (size_t)c->rank : c->variant == SYN_DENSE ? (size_t)(c->d / c->heads) : 0;
+    return xb_cfg_int(c, OPT_VARIANT) == SYN_FACTORIZED ? (size_t)xb_cfg_int(c, OPT_RANK) : xb_cfg_int(c, OPT_VARIANT) == SYN_DENSE ? (size_t)(c->d / c->heads) : 0;
 }
 
 /* one thread's three backward tiles (base NULL: measure) */
@@ -273,7 +268,7 @@ static size_t scratch_plan(const xb_mixer_cfg *c, float *scratch, int B, int N, 
     XB_TAKE(&s, b->dV, nd, XB_SCR_64F);
     XB_TAKE(&s, b->Vt, (size_t)B * nkb * T * c->d, XB_SCR_64F);
     XB_TAKE(&s, b->D, (size_t)B * c->heads * N, XB_SCR_64F);
-    XB_TAKE(&s, b->dH, c->variant == SYN_DENSE ? nd : 0, XB_SCR_64F);
+    XB_TAKE(&s, b->dH, xb_cfg_int(c, OPT_VARIANT) == SYN_DENSE ? nd : 0, XB_SCR_64F);
     XB_TAKE(&s, b->KT, (size_t)c->heads * N * key_width(c), XB_SCR_64F);
     XB_TAKE_THREADS(&s, b->tiles, tile_plan(NULL, &P, &dA, &acc), XB_SCR_64F, &b->ts);
     xb_scratch_union_end(&s, &u);
@@ -438,7 +433,7 @@ static void syn_forward(const xb_mixer_cfg *c, const float *w, const float *x, c
     const int d = c->d, BN = B * N;
     bufs v = saved_bufs(c, saved, B, N);
     xb_proj_matmul(BN, d, d, x, d, w + s.wv, v.V);
-    if (c->variant == SYN_DENSE) {   /* H = relu(X W1) */
+    if (xb_cfg_int(c, OPT_VARIANT) == SYN_DENSE) {   /* H = relu(X W1) */
         const size_t n = (size_t)BN * d;
         xb_proj_matmul(BN, d, d, x, d, w + s.w1, v.H);
 #pragma omp parallel for schedule(static)
@@ -468,12 +463,12 @@ static void syn_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
     xb_gemm(1, 0, d, d, BN, 1.0f, v.O, d, sb.dY, d, 1.0f, dw + s.wo, d);
     xb_gemm(0, 1, BN, d, d, 1.0f, sb.dY, d, w + s.wo, d, 0.0f, sb.dO, d);
     syn k = kernel(c, w, v.H, len, B, N);
-    if (c->variant == SYN_FACTORIZED) unattend(&k, v.V, v.O, v.L, &sb, dw + s.r1, dw + s.r2);
-    else if (c->variant == SYN_RANDOM) unattend(&k, v.V, v.O, v.L, &sb, dw + s.r, NULL);
+    if (xb_cfg_int(c, OPT_VARIANT) == SYN_FACTORIZED) unattend(&k, v.V, v.O, v.L, &sb, dw + s.r1, dw + s.r2);
+    else if (xb_cfg_int(c, OPT_VARIANT) == SYN_RANDOM) unattend(&k, v.V, v.O, v.L, &sb, dw + s.r, NULL);
     else unattend(&k, v.V, v.O, v.L, &sb, dw + s.w2, NULL);
     xb_gemm(1, 0, d, d, BN, 1.0f, x, d, sb.dV, d, 1.0f, dw + s.wv, d);
     xb_gemm(0, 1, BN, d, d, 1.0f, sb.dV, d, w + s.wv, d, 0.0f, dx, d);
-    if (c->variant == SYN_DENSE) {   /* through the relu: dZ = dH ⊙ [H > 0], then W1 */
+    if (xb_cfg_int(c, OPT_VARIANT) == SYN_DENSE) {   /* through the relu: dZ = dH ⊙ [H > 0], then W1 */
         const size_t n = (size_t)BN * d;
 #pragma omp parallel for schedule(static)
         for (size_t i = 0; i < n; i++) sb.dH[i] = v.H[i] > 0.0f ? sb.dH[i] : 0.0f;
@@ -487,11 +482,11 @@ static void syn_backward(const xb_mixer_cfg *c, const float *w, const float *x, 
  * term becomes N(N+1)/2, as for §1. */
 static double syn_flops(const xb_mixer_cfg *c, int N)
 {
-    const double n = N, d = c->d, h = c->heads, k = c->rank;
+    const double n = N, d = c->d, h = c->heads, k = xb_cfg_int(c, OPT_RANK);
     const double pairs = c->causal ? n * (n + 1) / 2 : n * n;
     double f = 4 * n * d * d + 2 * pairs * d + 3 * pairs * h;
-    if (c->variant == SYN_FACTORIZED) f += 2 * pairs * k * h;
-    if (c->variant == SYN_DENSE) f += 2 * n * d * d + 2 * pairs * d;
+    if (xb_cfg_int(c, OPT_VARIANT) == SYN_FACTORIZED) f += 2 * pairs * k * h;
+    if (xb_cfg_int(c, OPT_VARIANT) == SYN_DENSE) f += 2 * n * d * d + 2 * pairs * d;
     return f;
 }
 
@@ -501,7 +496,7 @@ static void syn_reference(const xb_mixer_cfg *c, const float *w, const float *x,
                           int B, int N)
 {
     lay s = layout(c);
-    const int d = c->d, h = c->heads, dh = d / h, k = c->rank;
+    const int d = c->d, h = c->heads, dh = d / h, k = xb_cfg_int(c, OPT_RANK);
     const size_t nm = (size_t)c->n_max;
     double *v = calloc((size_t)N * d, sizeof(double)), *hh = calloc((size_t)N * d, sizeof(double));
     double *o = calloc((size_t)d, sizeof(double)), *a = calloc((size_t)N, sizeof(double));
@@ -514,7 +509,7 @@ static void syn_reference(const xb_mixer_cfg *c, const float *w, const float *x,
                 double av = 0, ah = 0;
                 for (int e = 0; e < d; e++) {
                     av += (double)xb[(size_t)t * d + e] * w[s.wv + (size_t)e * d + cc];
-                    if (c->variant == SYN_DENSE) ah += (double)xb[(size_t)t * d + e] * w[s.w1 + (size_t)e * d + cc];
+                    if (xb_cfg_int(c, OPT_VARIANT) == SYN_DENSE) ah += (double)xb[(size_t)t * d + e] * w[s.w1 + (size_t)e * d + cc];
                 }
                 v[(size_t)t * d + cc] = av;
                 hh[(size_t)t * d + cc] = ah > 0 ? ah : 0;
@@ -527,10 +522,10 @@ static void syn_reference(const xb_mixer_cfg *c, const float *w, const float *x,
                 double mx = -INFINITY, sum = 0;
                 for (int t = 0; t < tend; t++) {
                     double lg = 0;
-                    if (c->variant == SYN_FACTORIZED)
+                    if (xb_cfg_int(c, OPT_VARIANT) == SYN_FACTORIZED)
                         for (int q = 0; q < k; q++)
                             lg += (double)w[s.r1 + ((size_t)j * nm + i) * k + q] * w[s.r2 + ((size_t)j * k + q) * nm + t];
-                    else if (c->variant == SYN_RANDOM)
+                    else if (xb_cfg_int(c, OPT_VARIANT) == SYN_RANDOM)
                         lg = w[s.r + ((size_t)j * nm + i) * nm + t];
                     else
                         for (int q = 0; q < dh; q++)
@@ -673,7 +668,7 @@ static void syn_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
     xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w + L.wv, d, 0.0f, v, d);
     for (int j = 0; j < h; j++)
         memcpy(state + ((size_t)j * n_max + t) * dh, v + (size_t)j * dh, (size_t)dh * sizeof(float));
-    if (c->variant == SYN_DENSE) {
+    if (xb_cfg_int(c, OPT_VARIANT) == SYN_DENSE) {
         xb_gemm(0, 0, 1, d, d, 1.0f, x, d, w + L.w1, d, 0.0f, hr, d);
         for (int e = 0; e < d; e++) hr[e] = hr[e] > 0.0f ? hr[e] : 0.0f;
     }
@@ -709,15 +704,39 @@ static void syn_decode_step(const xb_mixer_cfg *c, int n_max, const float *w, co
     xb_gemm(0, 0, 1, d, d, 1.0f, o, d, w + L.wo, d, 0.0f, y, d);
 }
 
+/* What xbench dump states beyond the tensors. */
+static const char *syn_layout(const xb_mixer_cfg *c, const xb_tensor *t)
+{
+    (void)c;
+    const char *n = t->name;
+    if (!strcmp(n, "R1")) return "(h*n_max, k) row-major: head j = rows [j*n_max, (j+1)*n_max); A_j = R1_j[:N] R2_j[:, :N]";
+    if (!strcmp(n, "R2")) return "(h*k, n_max) row-major: head j = rows [j*k, (j+1)*k)";
+    if (!strcmp(n, "R")) return "(h*n_max, n_max) row-major: head j = rows [j*n_max, (j+1)*n_max); A_j = R_j[:N, :N]";
+    if (!strcmp(n, "W2"))
+        return "(h*d_h, n_max) row-major: head j = rows [j*d_h, (j+1)*d_h); A_j = relu(X W1)[:, head j] W2_j[:, :N]";
+    return NULL;
+}
+
+static void syn_facts(const xb_mixer_cfg *c, int N, const xb_facts *f)
+{
+    (void)N;
+    const int v = xb_cfg_int(c, OPT_VARIANT);
+    xb_fact_text(f, "variant", "%s", v >= 1 && v <= 3 ? variant_names[v - 1] : "?");
+    if (v == SYN_FACTORIZED) xb_fact_int(f, "rank", xb_cfg_int(c, OPT_RANK));
+    xb_fact_int(f, "n_max", c->n_max);
+    xb_fact_text(f, "logits", "no query-key product and no 1/sqrt(d_h) scale; V = X W_V, Y = O W_O; a sequence of "
+                              "length n uses A_j[:n, :n] (causal: the lower triangle)");
+    if (v == SYN_FACTORIZED) xb_fact_text(f, "init", "R1, R2 ~ N(0, 1/k); W_V, W_O U(-1/sqrt(d), 1/sqrt(d))");
+}
+
 const xb_mixer xb_mixer_synthesizer = {
     .name = "synthesizer",
     .family = "synthetic attention",
     .cite = "Tay et al. 2021, Synthesizer: Rethinking Self-Attention in Transformer Models",
     .complexity = "N^2",
-    .options = "variant,rank",
+    XB_OPTS(syn_opts),
     .modes = XB_CAUSAL | XB_BIDIR,
     .unverified = 0,
-    .defaults = syn_defaults,
     .check = syn_check,
     .tensors = syn_tensors,
     .init = syn_init,
@@ -731,4 +750,6 @@ const xb_mixer xb_mixer_synthesizer = {
     .decode_scratch = syn_decode_scratch,
     .decode_prefill = syn_decode_prefill,
     .decode_step = syn_decode_step,
+    .layout = syn_layout,
+    .facts = syn_facts,
 };

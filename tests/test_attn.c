@@ -350,7 +350,7 @@ Test(attn, mixers_with_shared_kv_heads)
             const xb_mixer *m = xb_mixer_find(names[q]);
             cr_assert_not_null(m, "%s not registered", names[q]);
             xb_mixer_cfg c0 = {0};
-            c0.d = d; c0.heads = 4; c0.causal = causal; c0.n_max = N; c0.window = 7; c0.block = 5;
+            c0.d = d; c0.heads = 4; c0.causal = causal; c0.n_max = N; xb_mixer_opt_set(m, &c0, "window", 7); xb_mixer_opt_set(m, &c0, "block", 5);
             xb_mixer_cfg c = xb_mixer_resolve(m, &c0);
             size_t np = xb_mixer_n_params(m, &c), nx = (size_t)B * N * d;
             float *w = xb_alloc(np * 4), *dw = xb_alloc(np * 4), *y = xb_alloc(nx * 4), *dx = xb_alloc(nx * 4);

@@ -102,62 +102,57 @@ static void rm_dir(const char *dir)
 /* ------------------------------------------------------------------------------------------
  * refused: the tables bound every key */
 
-/* A test mixer that takes every option of the table, so each bound is tried on its key. */
-static char all_options[512];
-static xb_mixer allmix = {
-    .name = "allmix", .family = "test", .cite = "none", .complexity = "N", .modes = XB_CAUSAL,
-};
-static const xb_mixer *const all_mixers[] = {&allmix, NULL};
 static const xb_task *const no_tasks[] = {NULL};
 
-static void all_options_init(void)
-{
-    size_t u = 0;
-    for (int i = 0; i < N_MIXER_OPTS; i++) {
-        int w = snprintf(all_options + u, sizeof all_options - u, "%s%s", i ? "," : "", xb_suite_mixer_opts[i].name);
-        cr_assert(w > 0 && (size_t)w < sizeof all_options - u);
-        u += (size_t)w;
-    }
-    cr_assert_lt(u, 256, "xb_suite_mixer_options_of reads 255 characters of a mixer's options");
-    allmix.options = all_options;
-}
-
+/* Every option of every mixer, on its own key: its upper bound is accepted and the next value
+ * is refused there, with the range. (Each mixer without its check(), which may narrow one
+ * option by another: only the table's bounds are tried here.) */
 Test(bounds, every_mixer_option_has_an_upper_bound)
 {
-    all_options_init();
-    for (int i = 0; i < N_MIXER_OPTS; i++) {
-        const xb_suite_mixer_opt *o = &xb_suite_mixer_opts[i];
-        cr_assert(o->max < 1e12 && o->max >= o->min, "option '%s' has no sane upper bound", o->name);
-        char text[512], path[128];
-        /* the bound itself is accepted ... */
-        snprintf(text, sizeof text, "latency: {lengths: [64]}\nmixers: [allmix]\n"
-                 "mixer_options: {allmix: {%s: %.17g}}\n", o->name, o->max);
-        xb_suite s;
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        int rc = xb_suite_load_with(text, "b.yaml", &s, f, all_mixers, no_tasks);
-        fclose(f);
-        cr_expect_eq(rc, 0, "the bound of '%s' is refused:\n%s", o->name, buf);
-        if (rc == 0) xb_suite_release(&s);
-        free(buf);
-        /* ... the next value is refused at its key, with the range */
-        double over = o->is_float ? o->max * 2 : o->max + 1;
-        snprintf(text, sizeof text, "latency: {lengths: [64]}\nmixers: [allmix]\n"
-                 "mixer_options: {allmix: {%s: %.17g}}\n", o->name, over);
-        buf = NULL;
-        f = open_memstream(&buf, &len);
-        rc = xb_suite_load_with(text, "b.yaml", &s, f, all_mixers, no_tasks);
-        fclose(f);
-        if (rc == 0) xb_suite_release(&s);
-        cr_expect_eq(rc, XB_EINVAL, "'%s: %.17g' is accepted", o->name, over);
-        snprintf(path, sizeof path, ": mixer_options.allmix.%s: expected ", o->name);
-        cr_expect(!strncmp(buf, "b.yaml:3:", 9) && strstr(buf, path) != NULL, "no 'b.yaml:3:...%s' in:\n%s", path, buf);
-        char most[64];
-        snprintf(most, sizeof most, "%.17g, got", o->max);
-        cr_expect(strstr(buf, most) != NULL, "the message does not give the bound %s:\n%s", most, buf);
-        free(buf);
+    int tried = 0;
+    for (int mi = 0; xb_mixers[mi]; mi++) {
+        xb_mixer bare = *xb_mixers[mi];
+        bare.check = NULL;
+        const xb_mixer *one[] = {&bare, NULL};
+        for (int k = 0; k < bare.n_opts; k++) {
+            const xb_mixer_opt *o = &bare.opts[k];
+            double lo, hi;
+            xb_mixer_opt_range(o, &lo, &hi);
+            cr_assert(hi < 1e12 && hi >= lo, "%s.%s has no sane upper bound", bare.name, o->name);
+            char text[512], path[128];
+            /* the bound itself is accepted ... */
+            snprintf(text, sizeof text, "latency: {lengths: [64]}\nmixers: [%s]\n"
+                     "mixer_options: {%s: {%s: %.17g}}\n", bare.name, bare.name, o->name, hi);
+            xb_suite s;
+            char *buf = NULL;
+            size_t len = 0;
+            FILE *f = open_memstream(&buf, &len);
+            int rc = xb_suite_load_with(text, "b.yaml", &s, f, one, no_tasks);
+            fclose(f);
+            cr_expect_eq(rc, 0, "the bound of %s.%s is refused:\n%s", bare.name, o->name, buf);
+            if (rc == 0) xb_suite_release(&s);
+            free(buf);
+            /* ... the next value is refused at its key, with the range */
+            double over = o->type == XB_OPT_FLOAT ? hi * 2 : hi + 1;
+            snprintf(text, sizeof text, "latency: {lengths: [64]}\nmixers: [%s]\n"
+                     "mixer_options: {%s: {%s: %.17g}}\n", bare.name, bare.name, o->name, over);
+            buf = NULL;
+            f = open_memstream(&buf, &len);
+            rc = xb_suite_load_with(text, "b.yaml", &s, f, one, no_tasks);
+            fclose(f);
+            if (rc == 0) xb_suite_release(&s);
+            cr_expect_eq(rc, XB_EINVAL, "'%s.%s: %.17g' is accepted", bare.name, o->name, over);
+            snprintf(path, sizeof path, ": mixer_options.%s.%s: expected ", bare.name, o->name);
+            cr_expect(!strncmp(buf, "b.yaml:3:", 9) && strstr(buf, path) != NULL, "no 'b.yaml:3:...%s' in:\n%s", path, buf);
+            char most[64];   /* the bound, or a choice's last name and number */
+            if (o->type == XB_OPT_ENUM) snprintf(most, sizeof most, "%s (%.0f), got", o->names[(int)hi - 1], hi);
+            else snprintf(most, sizeof most, "%.17g, got", hi);
+            cr_expect(strstr(buf, most) != NULL, "the message does not give the bound %s:\n%s", most, buf);
+            free(buf);
+            tried++;
+        }
     }
+    cr_assert_gt(tried, 0, "no mixer has an option");
 }
 
 /* The values of the issue, each of which used to abort the parent, loop, or overflow the
@@ -256,7 +251,7 @@ static int stub_tensors(const xb_mixer_cfg *c, xb_tensor *out)
 static size_t stub_saved(const xb_mixer_cfg *c, int N) { (void)c; return (size_t)N; }
 static size_t stub_n_scratch(const xb_mixer_cfg *c, int B, int N) { (void)c; (void)B; (void)N; return stub_scratch; }
 static const xb_mixer stub = {
-    .name = "stub", .family = "test", .cite = "none", .complexity = "N", .options = "",
+    .name = "stub", .family = "test", .cite = "none", .complexity = "N",
     .modes = XB_CAUSAL | XB_BIDIR, .tensors = stub_tensors, .n_saved = stub_saved,
     .n_scratch = stub_n_scratch,
 };
@@ -445,13 +440,7 @@ Test(bounds, mixer_sizes_fit_at_the_corners_of_the_bounds, .timeout = 120)
     const double cap = ldexp(1, 60);
     for (int mi = 0; xb_mixers[mi]; mi++) {
         const xb_mixer *m = xb_mixers[mi];
-        char buf[256];
-        const char *names[N_MIXER_OPTS];
-        int no = xb_suite_mixer_options_of(m, buf, names), idx[N_MIXER_OPTS];
-        for (int k = 0; k < no; k++) {
-            idx[k] = xb_suite_mixer_opt_find(names[k]);
-            cr_assert_geq(idx[k], 0, "mixer '%s' names an unknown option '%s'", m->name, names[k]);
-        }
+        const int no = m->n_opts;
         long tried = 0;
         for (int causal = 0; causal < 2; causal++) {
             if (!(m->modes & (causal ? XB_CAUSAL : XB_BIDIR))) continue;
@@ -465,14 +454,13 @@ Test(bounds, mixer_sizes_fit_at_the_corners_of_the_bounds, .timeout = 120)
                                 xb_mixer_cfg c = {.d = d, .heads = hi ? xb_min(d, 4096) : 1, .causal = causal, .n_max = N};
                                 for (int k = 0; k < no; k++) {
                                     if (!(mask >> k & 1)) continue;
-                                    const xb_suite_mixer_opt *o = &xb_suite_mixer_opts[idx[k]];
-                                    char *dst = (char *)&c + o->off;
-                                    if (o->is_float) *(float *)dst = (float)o->max;
-                                    else *(int *)dst = (int)o->max;
+                                    double lo, hi;
+                                    xb_mixer_opt_range(&m->opts[k], &lo, &hi);
+                                    xb_mixer_opt_set(m, &c, m->opts[k].name, hi);
                                 }
                                 xb_mixer_cfg r = xb_mixer_resolve(m, &c);
                                 char e[256];
-                                if (m->check && m->check(&r, e, sizeof e)) continue;
+                                if (xb_mixer_check(m, &r, e, sizeof e)) continue;
                                 tried++;
                                 double np = (double)xb_mixer_n_params(m, &r);
                                 double ns = (double)m->n_saved(&r, N), ns2 = (double)m->n_saved(&r, N / 2);

@@ -375,7 +375,8 @@ static void two_paths(const char *name, int heads, int many_threads, int causal,
     const xb_mixer *m = xb_mixer_find(name);
     cr_assert_not_null(m);
     const int B = 2, N = 150, d = 32;
-    xb_mixer_cfg c0 = {.d = d, .heads = heads, .causal = causal, .n_max = N, .chunk = 16};
+    xb_mixer_cfg c0 = {.d = d, .heads = heads, .causal = causal, .n_max = N};
+    xb_mixer_opt_set(m, &c0, "chunk", 16);
     xb_mixer_cfg c = xb_mixer_resolve(m, &c0);
     const int len[2] = {150, 97};
     xb_rng r;

@@ -14,13 +14,13 @@
 #include "core/mixer.h"
 #include "core/xb.h"
 #include "mixers/registry.h"
+#include "tests/mixopt.h"
 
 static xb_mixer_cfg decode_cfg(const xb_mixer *m, int n_max)
 {
     xb_mixer_cfg c = {0};
     c.d = 16; c.heads = 2; c.causal = 1; c.n_max = n_max;
-    c.window = 5; c.block = 4; c.rank = 6; c.features = 8; c.state = 4; c.order = 6;
-    c.theta = n_max; c.chunk = 8; c.d_ff = 32; c.eps = 0.0f;
+    set_opts(m, &c, "window=5 block=4 rank=6 features=8 state=4 order=6 theta=%d chunk=8 d_ff=32 eps=0", n_max);
     return xb_mixer_resolve(m, &c);
 }
 

@@ -14,6 +14,7 @@
 #include "core/mixer.h"
 #include "core/xb.h"
 #include "mixers/registry.h"
+#include "tests/mixopt.h"
 
 typedef struct opt_case {
     const char *mixer;
@@ -57,10 +58,11 @@ static void check(const opt_case *oc, int threads, int prefill_n)
     cr_assert_not_null(m->decode_step, "%s: no decode form", oc->mixer);
     xb_mixer_cfg c = {0};
     c.d = 16; c.heads = oc->heads; c.causal = 1; c.n_max = N; c.layer = 1;
-    c.block = oc->block; c.summary = oc->summary; c.random_blocks = oc->random_blocks; c.variant = oc->variant;
+    set_opts(m, &c, "block=%d summary=%d random_blocks=%d variant=%d", oc->block, oc->summary, oc->random_blocks,
+             oc->variant);
     c = xb_mixer_resolve(m, &c);
     char err[256] = "";
-    cr_assert(!m->check || m->check(&c, err, sizeof err) == 0, "%s: %s", oc->mixer, err);
+    cr_assert(xb_mixer_check(m, &c, err, sizeof err) == 0, "%s: %s", oc->mixer, err);
     const int d = c.d;
     omp_set_num_threads(threads);
     size_t np = xb_mixer_n_params(m, &c), ns = m->n_saved(&c, N), nsc = m->n_scratch(&c, 1, N);
@@ -80,8 +82,9 @@ static void check(const opt_case *oc, int threads, int prefill_n)
         m->decode_step(&c, N, w, x + (size_t)t * d, t, st, yt, ds);
         double e = rel_diff(yt, y + (size_t)t * d, (size_t)d);
         cr_assert(e < 2e-5, "%s h=%d block=%d summary=%d random_blocks=%d variant=%d (%d threads, prefill %d): "
-                  "step %d differs from the forward by %.3g", oc->mixer, c.heads, c.block, c.summary,
-                  c.random_blocks, c.variant, threads, prefill_n, t, e);
+                  "step %d differs from the forward by %.3g", oc->mixer, c.heads, opt_int(m, &c, "block"),
+                  opt_int(m, &c, "summary"), opt_int(m, &c, "random_blocks"), opt_int(m, &c, "variant"), threads,
+                  prefill_n, t, e);
     }
     free(st);
     xb_free(ds); xb_free(yt); xb_free(w); xb_free(x); xb_free(y); xb_free(saved); xb_free(scratch);

@@ -345,19 +345,25 @@ static void dump_and_check(const xb_mixer *m, int causal)
     xb_mixer_cfg c;
     memset(&c, 0, sizeof c);
     c.d = TD; c.heads = TH; c.causal = causal; c.n_max = TN;
-    if (opt) c.rank = 8;
+    if (opt) xb_mixer_opt_set(m, &c, "rank", 8);
     c = xb_mixer_resolve(m, &c);
     json_object *cfg = GET(meta, "config");
-    /* 21 fields always; a tier-2 option only when the mixer sets it (a tier-1 cell's config stays
-     * as it was) */
-    int tier2 = !!c.summary + !!c.random_blocks + !!c.variant + !!c.buckets + !!c.rounds + !!c.partitions + !!c.topk;
-    cr_expect_eq(json_object_object_length(cfg), 21 + tier2, "every xb_mixer_cfg field");
-    if (c.variant) cr_expect_eq(json_object_get_int(GET(cfg, "variant")), c.variant);
+    /* 21 legacy fields always; the options past them only when set (a cell's config stays as it
+     * was before options were tables) */
+    static const char *const tier2[] = {"summary", "random_blocks", "variant", "buckets", "rounds", "partitions", "topk"};
+    int n2 = 0;
+    for (int k = 0; k < 7; k++) n2 += xb_mixer_opt_get(m, &c, tier2[k]) != 0;
+    cr_expect_eq(json_object_object_length(cfg), 21 + n2, "every legacy field and the tier-2 options set");
+    for (int k = 0; k < m->n_opts; k++) {
+        json_object *ov = GET(cfg, m->opts[k].name);
+        if (m->opts[k].type == XB_OPT_FLOAT) cr_expect_eq((float)json_object_get_double(ov), (float)c.opt[k]);
+        else cr_expect_eq(json_object_get_int(ov), (int)c.opt[k], "%s.%s", m->name, m->opts[k].name);
+    }
     cr_expect_eq(json_object_get_int(GET(cfg, "n_max")), TN);
     cr_expect_eq(json_object_get_int(GET(cfg, "causal")), causal);
-    cr_expect_eq(json_object_get_int(GET(cfg, "chunk")), c.chunk);
-    cr_expect_eq(json_object_get_int(GET(cfg, "window")), c.window);
-    cr_expect_eq((float)json_object_get_double(GET(cfg, "expand_k")), c.expand_k);
+    cr_expect_eq(json_object_get_int(GET(cfg, "chunk")), (int)xb_mixer_opt_get(m, &c, "chunk"));
+    cr_expect_eq(json_object_get_int(GET(cfg, "window")), (int)xb_mixer_opt_get(m, &c, "window"));
+    cr_expect_eq((float)json_object_get_double(GET(cfg, "expand_k")), (float)xb_mixer_opt_get(m, &c, "expand_k"));
 
     /* Every file listed exists and passes both header checks; the folder holds nothing else. */
     json_object *files = GET(meta, "files");

@@ -52,8 +52,8 @@ Test(flops_attn, gqa_mqa)
             for (size_t q = 0; q < 4; q++)
                 for (int causal = 0; causal <= 1; causal++) {
                     xb_mixer_cfg c = cfg(m, dims[a][0], dims[a][1], causal);
-                    cr_assert_eq(c.kv_heads, k == 0 ? 2 : 1, "%s default kv_heads %d", names[k], c.kv_heads);
-                    double N = lens[q], d = c.d, h = c.heads, g = c.kv_heads, dh = d / h;
+                    cr_assert_eq((int)xb_mixer_opt_get(m, &c, "kv_heads"), k == 0 ? 2 : 1, "%s default kv_heads %d", names[k], (int)xb_mixer_opt_get(m, &c, "kv_heads"));
+                    double N = lens[q], d = c.d, h = c.heads, g = (int)xb_mixer_opt_get(m, &c, "kv_heads"), dh = d / h;
                     double att = causal ? 2 * N * (N + 1) * d : 4 * N * N * d;
                     double el = causal ? 3 * h * N * (N + 1) / 2 + N * d : 3 * N * N * h + N * d;
                     expect_flops(m, &c, lens[q], 4 * N * d * d + 4 * N * d * g * dh + att + el);
@@ -66,14 +66,14 @@ Test(flops_attn, sqa)
     const xb_mixer *m = xb_mixer_find("sqa");
     cr_assert_not_null(m);
     xb_mixer_cfg c4 = cfg(m, 64, 4, 0);
-    cr_expect(c4.q_heads == 2 && c4.kv_heads == 1, "sqa defaults at h=4: q_heads %d kv_heads %d", c4.q_heads, c4.kv_heads);
+    cr_expect((int)xb_mixer_opt_get(m, &c4, "q_heads") == 2 && (int)xb_mixer_opt_get(m, &c4, "kv_heads") == 1, "sqa defaults at h=4: q_heads %d kv_heads %d", (int)xb_mixer_opt_get(m, &c4, "q_heads"), (int)xb_mixer_opt_get(m, &c4, "kv_heads"));
     xb_mixer_cfg c8 = cfg(m, 128, 8, 0);
-    cr_expect(c8.q_heads == 4 && c8.kv_heads == 2, "sqa defaults at h=8: q_heads %d kv_heads %d", c8.q_heads, c8.kv_heads);
+    cr_expect((int)xb_mixer_opt_get(m, &c8, "q_heads") == 4 && (int)xb_mixer_opt_get(m, &c8, "kv_heads") == 2, "sqa defaults at h=8: q_heads %d kv_heads %d", (int)xb_mixer_opt_get(m, &c8, "q_heads"), (int)xb_mixer_opt_get(m, &c8, "kv_heads"));
     for (size_t a = 0; a < 3; a++)
         for (size_t q = 0; q < 4; q++)
             for (int causal = 0; causal <= 1; causal++) {
                 xb_mixer_cfg c = cfg(m, dims[a][0], dims[a][1], causal);
-                double N = lens[q], d = c.d, dh = d / c.heads, hq = c.q_heads, hkv = c.kv_heads;
+                double N = lens[q], d = c.d, dh = d / c.heads, hq = (int)xb_mixer_opt_get(m, &c, "q_heads"), hkv = (int)xb_mixer_opt_get(m, &c, "kv_heads");
                 double pairs = causal ? N * (N + 1) / 2 : N * N;
                 double want = 4 * N * d * hq * dh + 4 * N * d * hkv * dh + 4 * pairs * hq * dh +
                               3 * pairs * hq + N * hq * dh;
@@ -109,19 +109,19 @@ Test(flops_attn, local_and_block)
         for (size_t k = 0; k < 4; k++)
             for (int causal = 0; causal <= 1; causal++) {
                 xb_mixer_cfg c = cfg(lo, 64, 4, causal);
-                c.window = ws[k];
+                xb_mixer_opt_set(lo, &c, "window", ws[k]);
                 double N = small[q], d = c.d;
                 expect_flops(lo, &c, small[q], 8 * N * d * d + 4 * local_pairs(small[q], ws[k], causal) * d);
                 xb_mixer_cfg cb = cfg(bl, 64, 4, causal);
-                cb.block = ws[k];
+                xb_mixer_opt_set(bl, &cb, "block", ws[k]);
                 expect_flops(bl, &cb, small[q], 8 * N * d * d + 4 * block_pairs(small[q], ws[k], causal) * d);
             }
     /* defaults and §4's closed forms where b divides N: 8Nd² + 4Nbd (causal 2N(b+1)d) */
     xb_mixer_cfg c = cfg(lo, 64, 4, 0);
-    cr_expect_eq(c.window, 128, "local default window %d", c.window);
+    cr_expect_eq((int)xb_mixer_opt_get(lo, &c, "window"), 128, "local default window %d", (int)xb_mixer_opt_get(lo, &c, "window"));
     for (int causal = 0; causal <= 1; causal++) {
         xb_mixer_cfg cb = cfg(bl, 128, 4, causal);
-        cr_expect_eq(cb.block, 64, "local_block default block %d", cb.block);
+        cr_expect_eq((int)xb_mixer_opt_get(bl, &cb, "block"), 64, "local_block default block %d", (int)xb_mixer_opt_get(bl, &cb, "block"));
         double N = 4096, d = 128, b = 64;
         expect_flops(bl, &cb, 4096, 8 * N * d * d + (causal ? 2 * N * (b + 1) * d : 4 * N * b * d));
     }
@@ -143,18 +143,18 @@ Test(flops_attn, linformer)
     for (size_t a = 0; a < 3; a++)
         for (size_t q = 0; q < 4; q++) {
             xb_mixer_cfg c = cfg(m, dims[a][0], dims[a][1], 0);
-            cr_expect_eq(c.rank, 64, "default rank %d", c.rank);
-            double N = lens[q], d = c.d, r = c.rank, h = c.heads;
+            cr_expect_eq((int)xb_mixer_opt_get(m, &c, "rank"), 64, "default rank %d", (int)xb_mixer_opt_get(m, &c, "rank"));
+            double N = lens[q], d = c.d, r = (int)xb_mixer_opt_get(m, &c, "rank"), h = c.heads;
             expect_flops(m, &c, lens[q], 8 * N * d * d + 8 * N * r * d + 3 * N * r * h);
         }
 }
 
-/* check() rejects bad options and names the key */
+/* The checks (the table's ranges, then check()) reject bad options and name the key. */
 static void expect_reject(const char *name, xb_mixer_cfg c, const char *key)
 {
     const xb_mixer *m = xb_mixer_find(name);
     char err[256] = "";
-    int rc = m->check(&c, err, sizeof err);
+    int rc = xb_mixer_check(m, &c, err, sizeof err);
     cr_expect(rc != 0, "%s: check accepted a bad '%s'", name, key);
     cr_expect(strncmp(err, key, strlen(key)) == 0 && err[strlen(key)] == ':', "%s: message '%s' does not start with '%s:'",
               name, err, key);
@@ -162,18 +162,21 @@ static void expect_reject(const char *name, xb_mixer_cfg c, const char *key)
 
 Test(flops_attn, check_names_the_key)
 {
-    xb_mixer_cfg c = cfg(xb_mixer_find("gqa"), 64, 4, 0);
-    c.kv_heads = 3; expect_reject("gqa", c, "kv_heads");
-    c.kv_heads = 2; expect_reject("mqa", c, "kv_heads");
-    c = cfg(xb_mixer_find("sqa"), 64, 4, 0);
-    c.q_heads = 2; c.kv_heads = 4; expect_reject("sqa", c, "kv_heads");
-    c.q_heads = -1; expect_reject("sqa", c, "q_heads");
-    c = cfg(xb_mixer_find("local"), 64, 4, 0);
-    c.window = -2; expect_reject("local", c, "window");
-    c = cfg(xb_mixer_find("local_block"), 64, 4, 0);
-    c.block = -1; expect_reject("local_block", c, "block");
-    c = cfg(xb_mixer_find("linformer"), 64, 4, 0);
-    c.rank = -3; expect_reject("linformer", c, "rank");
+    const xb_mixer *gqa = xb_mixer_find("gqa"), *mqa = xb_mixer_find("mqa"), *sqa = xb_mixer_find("sqa");
+    xb_mixer_cfg c = cfg(gqa, 64, 4, 0);
+    xb_mixer_opt_set(gqa, &c, "kv_heads", 3); expect_reject("gqa", c, "kv_heads");
+    c = cfg(mqa, 64, 4, 0);
+    xb_mixer_opt_set(mqa, &c, "kv_heads", 2); expect_reject("mqa", c, "kv_heads");
+    c = cfg(sqa, 64, 4, 0);
+    xb_mixer_opt_set(sqa, &c, "q_heads", 2); xb_mixer_opt_set(sqa, &c, "kv_heads", 4); expect_reject("sqa", c, "kv_heads");
+    xb_mixer_opt_set(sqa, &c, "q_heads", -1); expect_reject("sqa", c, "q_heads");
+    const xb_mixer *lo = xb_mixer_find("local"), *bl = xb_mixer_find("local_block"), *li = xb_mixer_find("linformer");
+    c = cfg(lo, 64, 4, 0);
+    xb_mixer_opt_set(lo, &c, "window", -2); expect_reject("local", c, "window");
+    c = cfg(bl, 64, 4, 0);
+    xb_mixer_opt_set(bl, &c, "block", -1); expect_reject("local_block", c, "block");
+    c = cfg(li, 64, 4, 0);
+    xb_mixer_opt_set(li, &c, "rank", -3); expect_reject("linformer", c, "rank");
     c = cfg(xb_mixer_find("softmax"), 64, 5, 0);
     expect_reject("softmax", c, "heads");
     /* and accepts the defaults */
@@ -182,6 +185,6 @@ Test(flops_attn, check_names_the_key)
         const xb_mixer *m = xb_mixer_find(all[k]);
         xb_mixer_cfg ok = cfg(m, 64, 4, 0);
         char err[256] = "";
-        cr_expect_eq(m->check(&ok, err, sizeof err), 0, "%s: defaults rejected: %s", all[k], err);
+        cr_expect_eq(xb_mixer_check(m, &ok, err, sizeof err), 0, "%s: defaults rejected: %s", all[k], err);
     }
 }

@@ -13,7 +13,7 @@
 static xb_mixer_cfg cfg(const xb_mixer *m, int d, int h, int causal, int chunk, float ek)
 {
     xb_mixer_cfg c = {0};
-    c.d = d; c.heads = h; c.causal = causal; c.n_max = 4096; c.chunk = chunk; c.expand_k = ek;
+    c.d = d; c.heads = h; c.causal = causal; c.n_max = 4096; xb_mixer_opt_set(m, &c, "chunk", chunk); xb_mixer_opt_set(m, &c, "expand_k", ek);
     return xb_mixer_resolve(m, &c);
 }
 

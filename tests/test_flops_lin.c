@@ -77,7 +77,7 @@ Test(flops_lin, pool)
     for (int causal = 0; causal <= 1; causal++)
         for (int p = 1; p <= 7; p += 2) {
             xb_mixer_cfg c = cfg("pool", 64, 4, causal);
-            c.window = p;
+            xb_mixer_opt_set(m, &c, "window", p);
             for (int b = 0; b < 3; b++) {
                 int N = Ns[b];
                 /* interior windows hold p tokens; the r = ⌊p/2⌋ (bidir) or p − 1 (causal) edge
@@ -87,10 +87,10 @@ Test(flops_lin, pool)
             }
         }
     xb_mixer_cfg c = cfg("pool", 64, 4, 0);
-    cr_assert_eq(c.window, 3, "pool default window");
+    cr_assert_eq((int)xb_mixer_opt_get(m, &c, "window"), 3, "pool default window");
     char err[128] = "";
-    c.window = 4;
-    cr_assert_neq(m->check(&c, err, sizeof err), 0, "even window accepted");
+    xb_mixer_opt_set(m, &c, "window", 4);
+    cr_assert_neq(xb_mixer_check(m, &c, err, sizeof err), 0, "even window accepted");
     cr_assert(strstr(err, "window"), "message does not name 'window': %s", err);
 }
 

@@ -32,7 +32,7 @@ static void expect_flops(const xb_mixer *m, const xb_mixer_cfg *c, int N, double
 static void expect_check(const xb_mixer *m, xb_mixer_cfg c, const char *key)
 {
     char err[256] = "";
-    cr_expect_neq(m->check(&c, err, sizeof err), 0, "%s: check accepted a bad %s", m->name, key);
+    cr_expect_neq(xb_mixer_check(m, &c, err, sizeof err), 0, "%s: check accepted a bad %s", m->name, key);
     cr_expect(strncmp(err, key, strlen(key)) == 0, "%s: message '%s' does not name '%s'", m->name, err, key);
 }
 
@@ -63,10 +63,10 @@ Test(flops_reformer_sinkhorn, sinkhorn)
         for (size_t q = 0; q < sizeof lens / sizeof *lens; q++)
             for (size_t k = 0; k < 3; k++) {
                 xb_mixer_cfg c0 = {0};
-                c0.d = dims[a][0]; c0.heads = dims[a][1]; c0.n_max = 2048; c0.block = blocks[k];
+                c0.d = dims[a][0]; c0.heads = dims[a][1]; c0.n_max = 2048; xb_mixer_opt_set(m, &c0, "block", blocks[k]);
                 xb_mixer_cfg c = xb_mixer_resolve(m, &c0);
-                cr_assert_eq(c.block, blocks[k] ? blocks[k] : 64, "default block %d", c.block);
-                expect_flops(m, &c, lens[q], sinkhorn_formula(c.d, c.heads, c.block, lens[q]));
+                cr_assert_eq((int)xb_mixer_opt_get(m, &c, "block"), blocks[k] ? blocks[k] : 64, "default block %d", (int)xb_mixer_opt_get(m, &c, "block"));
+                expect_flops(m, &c, lens[q], sinkhorn_formula(c.d, c.heads, (int)xb_mixer_opt_get(m, &c, "block"), lens[q]));
             }
     /* when b divides N: §11 as printed, 8Nd² + 8Nbd + 4n_bNd + 2n_b²d + Nd + 6Nbh + 3n_b²h */
     xb_mixer_cfg c = cfg(m, 64, 4, 0, 4096);
@@ -77,7 +77,7 @@ Test(flops_reformer_sinkhorn, sinkhorn)
      * P2 = 10·4 = 40: 5120 + 4·8·76 + 4·3·10·8 + 2·9·8 + 80 + 3·2·76 + 3·9·2
      * = 5120 + 2432 + 960 + 144 + 80 + 456 + 54 = 9246 */
     xb_mixer_cfg s0 = {0};
-    s0.d = 8; s0.heads = 2; s0.n_max = 16; s0.block = 4;
+    s0.d = 8; s0.heads = 2; s0.n_max = 16; xb_mixer_opt_set(m, &s0, "block", 4);
     xb_mixer_cfg s = xb_mixer_resolve(m, &s0);
     expect_flops(m, &s, 10, 9246);
     /* N ≤ b: one block, its sorted block is itself (N rows): d = 8, h = 2, b = 4, N = 3:
@@ -91,10 +91,10 @@ Test(flops_reformer_sinkhorn, sinkhorn_check)
     cr_assert_not_null(m);
     xb_mixer_cfg c = cfg(m, 64, 4, 0, 256);
     char err[256] = "";
-    cr_expect_eq(m->check(&c, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(xb_mixer_check(m, &c, err, sizeof err), 0, "%s", err);
     cr_expect(m->modes == XB_BIDIR, "sinkhorn is bidirectional only");
     xb_mixer_cfg bad = c;
-    bad.block = -1;
+    xb_mixer_opt_set(m, &bad, "block", -1);
     expect_check(m, bad, "block");
     bad = c;
     bad.causal = 1;
@@ -135,12 +135,12 @@ Test(flops_reformer_sinkhorn, reformer)
                 for (int causal = 0; causal <= 1; causal++) {
                     xb_mixer_cfg c0 = {0};
                     c0.d = dims[a][0]; c0.heads = dims[a][1]; c0.n_max = 2048; c0.causal = causal;
-                    c0.buckets = opts[k][0]; c0.rounds = opts[k][1]; c0.chunk = opts[k][2];
+                    xb_mixer_opt_set(m, &c0, "buckets", opts[k][0]); xb_mixer_opt_set(m, &c0, "rounds", opts[k][1]); xb_mixer_opt_set(m, &c0, "chunk", opts[k][2]);
                     xb_mixer_cfg c = xb_mixer_resolve(m, &c0);
                     if (k == 0)
-                        cr_assert(c.buckets == 16 && c.rounds == 2 && c.chunk == 64, "reformer defaults %d %d %d",
-                                  c.buckets, c.rounds, c.chunk);
-                    expect_flops(m, &c, lens[q], reformer_formula(c.d, c.buckets, c.rounds, c.chunk, lens[q]));
+                        cr_assert((int)xb_mixer_opt_get(m, &c, "buckets") == 16 && (int)xb_mixer_opt_get(m, &c, "rounds") == 2 && (int)xb_mixer_opt_get(m, &c, "chunk") == 64, "reformer defaults %d %d %d",
+                                  (int)xb_mixer_opt_get(m, &c, "buckets"), (int)xb_mixer_opt_get(m, &c, "rounds"), (int)xb_mixer_opt_get(m, &c, "chunk"));
+                    expect_flops(m, &c, lens[q], reformer_formula(c.d, (int)xb_mixer_opt_get(m, &c, "buckets"), (int)xb_mixer_opt_get(m, &c, "rounds"), (int)xb_mixer_opt_get(m, &c, "chunk"), lens[q]));
                 }
     /* when c divides N: §10 as printed, 6Nd² + n_r·[N·d·n_buckets + 8·N·c·d] + 2Nd */
     xb_mixer_cfg c = cfg(m, 64, 4, 0, 4096);
@@ -150,7 +150,7 @@ Test(flops_reformer_sinkhorn, reformer)
      * 4·(4 + 2) + 4·(4 + 4) + 2·(2 + 4) = 68: 6·10·64 + 2·(10·8·4 + 4·8·68) + 2·10·8
      * = 3840 + 2·(320 + 2176) + 160 = 8992 */
     xb_mixer_cfg s0 = {0};
-    s0.d = 8; s0.heads = 2; s0.n_max = 16; s0.buckets = 4; s0.rounds = 2; s0.chunk = 4;
+    s0.d = 8; s0.heads = 2; s0.n_max = 16; xb_mixer_opt_set(m, &s0, "buckets", 4); xb_mixer_opt_set(m, &s0, "rounds", 2); xb_mixer_opt_set(m, &s0, "chunk", 4);
     xb_mixer_cfg s = xb_mixer_resolve(m, &s0);
     expect_flops(m, &s, 10, 8992);
     /* one chunk (N ≤ c): N² pairs, d = 8, N = 3: 1152 + 2·(96 + 288) + 48 = 1968 */
@@ -163,7 +163,7 @@ Test(flops_reformer_sinkhorn, reformer_check)
     cr_assert_not_null(m);
     xb_mixer_cfg c = cfg(m, 64, 4, 1, 256);
     char err[256] = "";
-    cr_expect_eq(m->check(&c, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(xb_mixer_check(m, &c, err, sizeof err), 0, "%s", err);
     cr_expect(m->modes == (XB_CAUSAL | XB_BIDIR), "reformer has both modes");
     const struct { int buckets, rounds, chunk, heads; const char *key; } bad[] = {
         {3, 2, 64, 4, "buckets"}, {-2, 2, 64, 4, "buckets"}, {16, -1, 64, 4, "rounds"},
@@ -171,7 +171,7 @@ Test(flops_reformer_sinkhorn, reformer_check)
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         xb_mixer_cfg b = c;
-        b.buckets = bad[i].buckets; b.rounds = bad[i].rounds; b.chunk = bad[i].chunk; b.heads = bad[i].heads;
+        xb_mixer_opt_set(m, &b, "buckets", bad[i].buckets); xb_mixer_opt_set(m, &b, "rounds", bad[i].rounds); xb_mixer_opt_set(m, &b, "chunk", bad[i].chunk); b.heads = bad[i].heads;
         expect_check(m, b, bad[i].key);
     }
 }
@@ -190,7 +190,7 @@ Test(flops_reformer_sinkhorn, reformer_reference_small_buckets)
         for (int causal = 0; causal <= 1; causal++) {
             xb_mixer_cfg c0 = {0};
             c0.d = d; c0.heads = 2; c0.n_max = N; c0.causal = causal;
-            c0.buckets = opts[k][0]; c0.rounds = opts[k][1]; c0.chunk = opts[k][2];
+            xb_mixer_opt_set(m, &c0, "buckets", opts[k][0]); xb_mixer_opt_set(m, &c0, "rounds", opts[k][1]); xb_mixer_opt_set(m, &c0, "chunk", opts[k][2]);
             xb_mixer_cfg c = xb_mixer_resolve(m, &c0);
             size_t np = xb_mixer_n_params(m, &c), nx = (size_t)B * N * d;
             size_t ns = m->n_saved(&c, N), nsc = m->n_scratch(&c, B, N);
@@ -210,7 +210,7 @@ Test(flops_reformer_sinkhorn, reformer_reference_small_buckets)
                 if (fabs(y[i] - yr[i]) > maxerr) maxerr = fabs(y[i] - yr[i]);
             }
             cr_expect(maxerr <= 1e-4 * maxref, "reformer (%s, buckets %d, rounds %d, chunk %d): forward differs "
-                      "from the reference by %g", causal ? "causal" : "bidir", c.buckets, c.rounds, c.chunk, maxerr);
+                      "from the reference by %g", causal ? "causal" : "bidir", (int)xb_mixer_opt_get(m, &c, "buckets"), (int)xb_mixer_opt_get(m, &c, "rounds"), (int)xb_mixer_opt_get(m, &c, "chunk"), maxerr);
             xb_free(w); xb_free(x); xb_free(y); xb_free(sv); xb_free(sc); free(yr);
         }
 }

@@ -23,7 +23,7 @@
 static xb_mixer_cfg cfg(const xb_mixer *m, int d, int h, int causal, int chunk)
 {
     xb_mixer_cfg c = {0};
-    c.d = d; c.heads = h; c.causal = causal; c.n_max = 4096; c.chunk = chunk;
+    c.d = d; c.heads = h; c.causal = causal; c.n_max = 4096; xb_mixer_opt_set(m, &c, "chunk", chunk);
     return xb_mixer_resolve(m, &c);
 }
 
@@ -75,10 +75,10 @@ static void phased_matches_reference(const char *name)
     omp_set_num_threads(4);
     for (int causal = 0; causal <= 1; causal++) {
         xb_mixer_cfg c = {0};
-        c.d = d; c.heads = 2; c.causal = causal; c.n_max = N; c.chunk = 16;
+        c.d = d; c.heads = 2; c.causal = causal; c.n_max = N; xb_mixer_opt_set(m, &c, "chunk", 16);
         c = xb_mixer_resolve(m, &c);
         char err[256] = "";
-        cr_assert_eq(m->check(&c, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(xb_mixer_check(m, &c, err, sizeof err), 0, "%s", err);
         size_t np = xb_mixer_n_params(m, &c), nx = (size_t)B * N * d;
         float *w = xb_alloc(np * sizeof(float)), *x = xb_alloc(nx * sizeof(float)), *y = xb_alloc(nx * sizeof(float));
         float *saved = xb_alloc(B * m->n_saved(&c, N) * sizeof(float) + 64);
@@ -121,7 +121,7 @@ Test(flops_retnet_sse, sse_formula)
                     double want = proj + (causal ? 1 : 2) * (1 + k) * scan;
                     xb_mixer_cfg c = {0};
                     c.d = ds[a]; c.heads = hs[a]; c.causal = causal; c.n_max = 4096;
-                    c.partitions = Ps[pk]; c.topk = Ks[pk];
+                    xb_mixer_opt_set(m, &c, "partitions", Ps[pk]); xb_mixer_opt_set(m, &c, "topk", Ks[pk]);
                     c = xb_mixer_resolve(m, &c);
                     near(m->flops(&c, Ns[b]), want, causal ? "sse causal" : "sse bidir");
                 }
@@ -136,13 +136,13 @@ Test(flops_retnet_sse, sse_by_hand)
     const xb_mixer *m = xb_mixer_find("sse");
     cr_assert(m);
     xb_mixer_cfg c = {0};
-    c.d = 8; c.heads = 2; c.causal = 1; c.n_max = 8; c.chunk = 4;
+    c.d = 8; c.heads = 2; c.causal = 1; c.n_max = 8; xb_mixer_opt_set(m, &c, "chunk", 4);
     xb_mixer_cfg r = xb_mixer_resolve(m, &c);
     cr_expect_eq(m->flops(&r, 8), 20224.0);
     c.causal = 0;
     r = xb_mixer_resolve(m, &c);
     cr_expect_eq(m->flops(&r, 8), 24576.0);
-    c.causal = 1; c.topk = 2;
+    c.causal = 1; xb_mixer_opt_set(m, &c, "topk", 2);
     r = xb_mixer_resolve(m, &c);
     cr_expect_eq(m->flops(&r, 8), 22400.0);
 }
@@ -169,10 +169,10 @@ Test(flops_retnet_sse, sse_topk2_forward_and_gradients)
     int len[2] = {N, 8};
     for (int causal = 0; causal <= 1; causal++) {
         xb_mixer_cfg c = {0};
-        c.d = d; c.heads = 2; c.causal = causal; c.n_max = N; c.chunk = 4; c.partitions = 5; c.topk = 2;
+        c.d = d; c.heads = 2; c.causal = causal; c.n_max = N; xb_mixer_opt_set(m, &c, "chunk", 4); xb_mixer_opt_set(m, &c, "partitions", 5); xb_mixer_opt_set(m, &c, "topk", 2);
         c = xb_mixer_resolve(m, &c);
         char err[256] = "";
-        cr_assert_eq(m->check(&c, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(xb_mixer_check(m, &c, err, sizeof err), 0, "%s", err);
         size_t np = xb_mixer_n_params(m, &c), nx = (size_t)B * N * d;
         float *w = xb_alloc(np * sizeof(float)), *dw = xb_alloc(np * sizeof(float));
         float *x = xb_alloc(nx * sizeof(float)), *y = xb_alloc(nx * sizeof(float));

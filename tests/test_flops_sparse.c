@@ -35,7 +35,7 @@ static void expect_flops(const xb_mixer *m, const xb_mixer_cfg *c, int N, double
 static int check_msg(const xb_mixer *m, const xb_mixer_cfg *c, const char *key)
 {
     char err[256] = "";
-    int rc = m->check(c, err, sizeof err);
+    int rc = xb_mixer_check(m, c, err, sizeof err);
     cr_expect_neq(rc, 0, "%s: check accepted a bad %s", m->name, key);
     cr_expect(strncmp(err, key, strlen(key)) == 0, "%s: message '%s' does not start with '%s'", m->name, err, key);
     return rc;
@@ -64,8 +64,8 @@ Test(flops_sparse, fixed_brute_force)
             for (int cc = 1; cc <= ls[a]; cc += cc < 3 ? 1 : 7)
                 for (int causal = 0; causal <= 1; causal++) {
                     xb_mixer_cfg c = cfg(m, 32, 4, causal);
-                    c.block = ls[a];
-                    c.summary = cc;
+                    xb_mixer_opt_set(m, &c, "block", ls[a]);
+                    xb_mixer_opt_set(m, &c, "summary", cc);
                     double N = Ns[q], d = c.d;
                     expect_flops(m, &c, Ns[q], 8 * N * d * d + 4 * d * fixed_pairs(Ns[q], ls[a], cc, causal));
                 }
@@ -80,24 +80,24 @@ Test(flops_sparse, fixed_by_hand_and_closed_form)
      * 1 2 3 4 keys, rows 4..7 see 3 4 5 6, rows 8, 9 see 5, 6: 39 pairs. d = 8. */
     for (int causal = 0; causal <= 1; causal++) {
         xb_mixer_cfg c = cfg(m, 8, 2, causal);
-        c.block = 4;
-        c.summary = 1;
+        xb_mixer_opt_set(m, &c, "block", 4);
+        xb_mixer_opt_set(m, &c, "summary", 1);
         expect_flops(m, &c, 10, 8.0 * 10 * 64 + 4.0 * 8 * (causal ? 39 : 68));
     }
     /* defaults l = 64, c = 8 (§5), and 9 summary columns per block with LRA's k mod l = 0:
      * l | N gives N(l + 9N/l − 9) pairs bidirectional, Σ_B [l(l+1)/2 + 9·l·B] causal */
     for (int causal = 0; causal <= 1; causal++) {
         xb_mixer_cfg c = cfg(m, 64, 4, causal);
-        cr_expect(c.block == 64 && c.summary == 8, "defaults block %d summary %d", c.block, c.summary);
+        cr_expect((int)xb_mixer_opt_get(m, &c, "block") == 64 && (int)xb_mixer_opt_get(m, &c, "summary") == 8, "defaults block %d summary %d", (int)xb_mixer_opt_get(m, &c, "block"), (int)xb_mixer_opt_get(m, &c, "summary"));
         double N = 4096, l = 64, nb = N / l, d = 64;
         double P = causal ? nb * l * (l + 1) / 2 + 9 * l * nb * (nb - 1) / 2 : N * (l + 9 * N / l - 9);
         expect_flops(m, &c, 4096, 8 * N * d * d + 4 * P * d);
     }
     xb_mixer_cfg c = cfg(m, 64, 4, 0);
-    c.block = 4;
-    c.summary = 0;
+    xb_mixer_opt_set(m, &c, "block", 4);
+    xb_mixer_opt_set(m, &c, "summary", 0);
     c = xb_mixer_resolve(m, &c);
-    cr_expect_eq(c.summary, 1, "summary default at block 4: %d", c.summary);
+    cr_expect_eq((int)xb_mixer_opt_get(m, &c, "summary"), 1, "summary default at block 4: %d", (int)xb_mixer_opt_get(m, &c, "summary"));
 }
 
 Test(flops_sparse, fixed_check_names_keys)
@@ -106,13 +106,13 @@ Test(flops_sparse, fixed_check_names_keys)
     cr_assert_not_null(m);
     xb_mixer_cfg c = cfg(m, 64, 4, 0);
     char err[256];
-    cr_expect_eq(m->check(&c, err, sizeof err), 0, "defaults rejected: %s", err);
-    c.summary = 65;
+    cr_expect_eq(xb_mixer_check(m, &c, err, sizeof err), 0, "defaults rejected: %s", err);
+    xb_mixer_opt_set(m, &c, "summary", 65);
     check_msg(m, &c, "summary");
-    c.summary = -1;
+    xb_mixer_opt_set(m, &c, "summary", -1);
     check_msg(m, &c, "summary");
     c = cfg(m, 64, 4, 0);
-    c.block = -3;
+    xb_mixer_opt_set(m, &c, "block", -3);
     check_msg(m, &c, "block");
     c = cfg(m, 64, 3, 0);
     check_msg(m, &c, "heads");
@@ -122,9 +122,9 @@ Test(flops_sparse, fixed_check_names_keys)
 
 /* §6's mask for head j from the table: global query or key block, window |I − K| ≤ 1, or a
  * random block of I; causal ANDs k ≤ i */
-static double bigbird_pairs(const xb_mixer_cfg *c, int N, int j)
+static double bigbird_pairs(const xb_mixer *m, const xb_mixer_cfg *c, int N, int j)
 {
-    const int b = c->block, nb = (N + b - 1) / b, r = c->random_blocks;
+    const int b = (int)xb_mixer_opt_get(m, c, "block"), nb = (N + b - 1) / b, r = (int)xb_mixer_opt_get(m, c, "random_blocks");
     int *table = malloc((size_t)c->heads * nb * r * sizeof(int));
     xb_bigbird_table(c, N, table);
     double P = 0;
@@ -151,11 +151,11 @@ Test(flops_sparse, bigbird_brute_force)
             for (size_t e = 0; e < sizeof rs / sizeof *rs; e++)
                 for (int causal = 0; causal <= 1; causal++) {
                     xb_mixer_cfg c = cfg(m, 32, 2, causal);
-                    c.block = bs[a];
-                    c.random_blocks = rs[e];
+                    xb_mixer_opt_set(m, &c, "block", bs[a]);
+                    xb_mixer_opt_set(m, &c, "random_blocks", rs[e]);
                     c.layer = (int)q;
-                    double N = Ns[q], d = c.d, P = bigbird_pairs(&c, Ns[q], 0);
-                    cr_expect_eq(bigbird_pairs(&c, Ns[q], 1), P, "the heads' masks differ in size");
+                    double N = Ns[q], d = c.d, P = bigbird_pairs(m, &c, Ns[q], 0);
+                    cr_expect_eq(bigbird_pairs(m, &c, Ns[q], 1), P, "the heads' masks differ in size");
                     expect_flops(m, &c, Ns[q], 8 * N * d * d + 4 * d * P);
                 }
 }
@@ -172,14 +172,14 @@ Test(flops_sparse, bigbird_by_hand_and_closed_form)
      * blocks 3 and 4: 12 + (1..4) = 58 each; block 5 (rows 20, 21): 21 + 22 = 43; 237 pairs. */
     for (int causal = 0; causal <= 1; causal++) {
         xb_mixer_cfg c = cfg(m, 8, 2, causal);
-        c.block = 4;
-        c.random_blocks = 1;
+        xb_mixer_opt_set(m, &c, "block", 4);
+        xb_mixer_opt_set(m, &c, "random_blocks", 1);
         expect_flops(m, &c, 22, 8.0 * 22 * 64 + 4.0 * 8 * (causal ? 237 : 452));
     }
     /* defaults b = 32, r_b = 3 (§6); b | N and enough candidates: §6's
      * b·[(n_b − 2)(5 + r_b)·b + 2N] less one window block of b rows at each edge */
     xb_mixer_cfg c = cfg(m, 64, 4, 0);
-    cr_expect(c.block == 32 && c.random_blocks == 3, "defaults block %d random_blocks %d", c.block, c.random_blocks);
+    cr_expect((int)xb_mixer_opt_get(m, &c, "block") == 32 && (int)xb_mixer_opt_get(m, &c, "random_blocks") == 3, "defaults block %d random_blocks %d", (int)xb_mixer_opt_get(m, &c, "block"), (int)xb_mixer_opt_get(m, &c, "random_blocks"));
     double N = 4096, b = 32, nb = N / b, d = 64;
     double P = b * ((nb - 2) * (5 + 3) * b + 2 * N) - 2 * b * b;
     expect_flops(m, &c, 4096, 8 * N * d * d + 4 * P * d);
@@ -191,11 +191,11 @@ Test(flops_sparse, bigbird_check_names_keys)
     cr_assert_not_null(m);
     xb_mixer_cfg c = cfg(m, 64, 4, 0);
     char err[256];
-    cr_expect_eq(m->check(&c, err, sizeof err), 0, "defaults rejected: %s", err);
-    c.random_blocks = -1;
+    cr_expect_eq(xb_mixer_check(m, &c, err, sizeof err), 0, "defaults rejected: %s", err);
+    xb_mixer_opt_set(m, &c, "random_blocks", -1);
     check_msg(m, &c, "random_blocks");
     c = cfg(m, 64, 4, 0);
-    c.block = -1;
+    xb_mixer_opt_set(m, &c, "block", -1);
     check_msg(m, &c, "block");
     c = cfg(m, 64, 3, 1);
     check_msg(m, &c, "heads");
@@ -213,8 +213,8 @@ Test(flops_sparse, bigbird_table)
     int *big = malloc(sizeof(int) * h * 50 * r);
     for (int causal = 0; causal <= 1; causal++) {
         xb_mixer_cfg c = cfg(m, 32, h, causal);
-        c.block = b;
-        c.random_blocks = r;
+        xb_mixer_opt_set(m, &c, "block", b);
+        xb_mixer_opt_set(m, &c, "random_blocks", r);
         c.layer = 2;
         cr_assert_eq(xb_bigbird_blocks(&c, N), nb);
         xb_bigbird_table(&c, N, t);
@@ -274,7 +274,7 @@ static float *normals(size_t n, uint64_t seed)
 static void fx_init(fx *f, const xb_mixer *m, xb_mixer_cfg c, int B, int N, const int *len)
 {
     char err[256] = "";
-    cr_assert_eq(m->check(&c, err, sizeof err), 0, "%s: %s", m->name, err);
+    cr_assert_eq(xb_mixer_check(m, &c, err, sizeof err), 0, "%s: %s", m->name, err);
     memset(f, 0, sizeof *f);
     f->m = m; f->c = c; f->B = B; f->N = N; f->d = c.d; f->len = len;
     f->np = xb_mixer_n_params(m, &c);
@@ -323,7 +323,7 @@ static void sparse_check(const xb_mixer *m, xb_mixer_cfg c, int B, int N, const 
         mx = fmax(mx, fabs(yr[i]));
     }
     cr_expect(err <= 1e-5 * fmax(mx, 1), "%s (%s, N=%d, block %d): forward differs from the reference by %g",
-              m->name, c.causal ? "causal" : "bidir", N, c.block, err);
+              m->name, c.causal ? "causal" : "bidir", N, (int)xb_mixer_opt_get(m, &c, "block"), err);
     free(yr);
     memset(f.dw, 0, f.np * sizeof(float));
     m->backward(&f.c, f.w, f.x, len, f.saved, f.R, f.dx, f.dw, f.scratch, B, N);
@@ -367,11 +367,11 @@ Test(flops_sparse, fixed_sparse_sizes)
     int len[2] = {45, 29};
     for (int causal = 0; causal <= 1; causal++) {
         xb_mixer_cfg c = cfg(m, 16, 2, causal);
-        c.block = 6;   /* 8 blocks, the last short (45 = 7·6 + 3) */
-        c.summary = 2;
+        xb_mixer_opt_set(m, &c, "block", 6);   /* 8 blocks, the last short (45 = 7·6 + 3) */
+        xb_mixer_opt_set(m, &c, "summary", 2);
         sparse_check(m, c, 2, 45, len);
-        c.block = 70;   /* one block longer than a tile: the whole sequence, sub-tiles of 64 rows */
-        c.summary = 3;
+        xb_mixer_opt_set(m, &c, "block", 70);   /* one block longer than a tile: the whole sequence, sub-tiles of 64 rows */
+        xb_mixer_opt_set(m, &c, "summary", 3);
         sparse_check(m, c, 1, 100, NULL);
     }
 }
@@ -383,12 +383,12 @@ Test(flops_sparse, bigbird_sparse_sizes)
     int len[2] = {45, 29};
     for (int causal = 0; causal <= 1; causal++) {
         xb_mixer_cfg c = cfg(m, 16, 2, causal);
-        c.block = 4;   /* 12 blocks, the last of 1 */
-        c.random_blocks = 2;
+        xb_mixer_opt_set(m, &c, "block", 4);   /* 12 blocks, the last of 1 */
+        xb_mixer_opt_set(m, &c, "random_blocks", 2);
         c.layer = 1;
         sparse_check(m, c, 2, 45, len);
-        c.block = 66;   /* blocks longer than a tile: sub-tiles of rows and of keys */
-        c.random_blocks = 1;
+        xb_mixer_opt_set(m, &c, "block", 66);   /* blocks longer than a tile: sub-tiles of rows and of keys */
+        xb_mixer_opt_set(m, &c, "random_blocks", 1);
         sparse_check(m, c, 1, 400, NULL);
     }
 }
@@ -406,8 +406,8 @@ Test(flops_sparse, bigbird_own_length)
     const int len[B] = {N, L, 7, L};
     for (int causal = 0; causal <= 1; causal++) {
         xb_mixer_cfg c = cfg(m, 16, 2, causal);
-        c.block = 4;
-        c.random_blocks = 1;
+        xb_mixer_opt_set(m, &c, "block", 4);
+        xb_mixer_opt_set(m, &c, "random_blocks", 1);
         c.layer = 1;
         fx one, pad;
         fx_init(&one, m, c, 1, L, NULL);

@@ -33,14 +33,14 @@ Test(flops_ssm, mamba)
             for (int j = 0; j < 4; j++) {
                 xb_mixer_cfg c = cfg(m, ds[i], causal, 4096);
                 double R = ceil(ds[i] / 16.0);   /* defaults: E 2, n 16, k 4, R ⌈d/16⌉ */
-                cr_expect_eq(c.dt_rank, (int)R, "dt_rank default");
+                cr_expect_eq((int)xb_mixer_opt_get(m, &c, "dt_rank"), (int)R, "dt_rank default");
                 double want = mamba_formula(ds[i], Ns[j], 2, 16, 4, R, causal), got = m->flops(&c, Ns[j]);
                 cr_expect(fabs(got - want) <= 1e-12 * want, "mamba d=%d N=%d %s: %g vs %g", ds[i], Ns[j],
                           causal ? "causal" : "bidir", got, want);
             }
     /* options flow into the count */
     xb_mixer_cfg c = {0};
-    c.d = 32; c.causal = 1; c.n_max = 512; c.expand = 3; c.state = 8; c.conv = 2; c.dt_rank = 5;
+    c.d = 32; c.causal = 1; c.n_max = 512; xb_mixer_opt_set(m, &c, "expand", 3); xb_mixer_opt_set(m, &c, "state", 8); xb_mixer_opt_set(m, &c, "conv", 2); xb_mixer_opt_set(m, &c, "dt_rank", 5);
     c = xb_mixer_resolve(m, &c);
     double want = mamba_formula(32, 512, 3, 8, 2, 5, 1);
     cr_expect(fabs(m->flops(&c, 512) - want) <= 1e-12 * want, "mamba with options: %g vs %g", m->flops(&c, 512), want);
@@ -64,14 +64,14 @@ Test(flops_ssm, lmu)
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 3; j++) {
                 xb_mixer_cfg c = cfg(m, ds[i], causal, 4096);
-                cr_expect_eq(c.order, ds[i], "order default q = d");
-                cr_expect_eq(c.theta, 4096, "theta default = n_max");
+                cr_expect_eq((int)xb_mixer_opt_get(m, &c, "order"), ds[i], "order default q = d");
+                cr_expect_eq((int)xb_mixer_opt_get(m, &c, "theta"), 4096, "theta default = n_max");
                 double want = lmu_formula(ds[i], Ns[j], ds[i], causal), got = m->flops(&c, Ns[j]);
                 cr_expect(fabs(got - want) <= 1e-12 * want, "lmu d=%d N=%d %s: %g vs %g", ds[i], Ns[j],
                           causal ? "causal" : "bidir", got, want);
             }
     xb_mixer_cfg c = {0};
-    c.d = 48; c.causal = 0; c.n_max = 100; c.order = 20;
+    c.d = 48; c.causal = 0; c.n_max = 100; xb_mixer_opt_set(m, &c, "order", 20);
     c = xb_mixer_resolve(m, &c);
     double want = lmu_formula(48, 77, 20, 0);
     cr_expect(fabs(m->flops(&c, 77) - want) <= 1e-12 * want, "lmu with order 20: %g vs %g", m->flops(&c, 77), want);

@@ -22,7 +22,7 @@
 static xb_mixer_cfg cfg(const xb_mixer *m, int d, int h, int causal, int variant)
 {
     xb_mixer_cfg c = {0};
-    c.d = d; c.heads = h; c.causal = causal; c.n_max = 8192; c.variant = variant;
+    c.d = d; c.heads = h; c.causal = causal; c.n_max = 8192; xb_mixer_opt_set(m, &c, "variant", variant);
     return xb_mixer_resolve(m, &c);
 }
 
@@ -30,7 +30,7 @@ static void expect_flops(const xb_mixer *m, const xb_mixer_cfg *c, int N, double
 {
     double got = m->flops(c, N);
     cr_expect(fabs(got - want) <= 1e-12 * want, "%s variant %d (d=%d h=%d N=%d %s): flops %.17g, MIXERS.md says %.17g",
-              m->name, c->variant, c->d, c->heads, N, c->causal ? "causal" : "bidir", got, want);
+              m->name, (int)xb_mixer_opt_get(m, c, "variant"), c->d, c->heads, N, c->causal ? "causal" : "bidir", got, want);
 }
 
 static const int dims[][2] = {{64, 4}, {128, 4}, {256, 8}};
@@ -49,7 +49,7 @@ Test(flops_synth, formula)
             for (size_t q = 0; q < 4; q++)
                 for (int causal = 0; causal <= 1; causal++) {
                     xb_mixer_cfg c = cfg(m, dims[a][0], dims[a][1], causal, v);
-                    double N = lens[q], d = c.d, h = c.heads, k = c.rank;
+                    double N = lens[q], d = c.d, h = c.heads, k = (int)xb_mixer_opt_get(m, &c, "rank");
                     double N2 = causal ? N * (N + 1) / 2 : N * N;
                     double want = v == 1 ? 4 * N * d * d + 2 * N2 * k * h + 2 * N2 * d
                                 : v == 2 ? 4 * N * d * d + 2 * N2 * d
@@ -66,7 +66,7 @@ Test(flops_synth, by_hand)
     const xb_mixer *m = xb_mixer_find("synthesizer");
     cr_assert_not_null(m);
     xb_mixer_cfg c = cfg(m, 8, 2, 0, 1);
-    c.rank = 3;
+    xb_mixer_opt_set(m, &c, "rank", 3);
     cr_expect_eq(m->flops(&c, 4), 1568.0);
     c.causal = 1;
     cr_expect_eq(m->flops(&c, 4), 1364.0);
@@ -79,7 +79,7 @@ Test(flops_synth, by_hand)
 static void expect_reject(const xb_mixer *m, xb_mixer_cfg c, const char *key)
 {
     char err[256] = "";
-    int rc = m->check(&c, err, sizeof err);
+    int rc = xb_mixer_check(m, &c, err, sizeof err);
     cr_expect(rc != 0, "%s: check accepted a bad '%s'", m->name, key);
     cr_expect(strncmp(err, key, strlen(key)) == 0 && err[strlen(key)] == ':',
               "%s: message '%s' does not start with '%s:'", m->name, err, key);
@@ -91,16 +91,16 @@ Test(flops_synth, options)
     cr_assert_not_null(m);
     cr_expect_eq(m->modes, XB_CAUSAL | XB_BIDIR);
     xb_mixer_cfg c = cfg(m, 64, 4, 0, 0);
-    cr_expect(c.variant == 1 && c.rank == 32, "defaults: variant %d rank %d (want 1, 32)", c.variant, c.rank);
+    cr_expect((int)xb_mixer_opt_get(m, &c, "variant") == 1 && (int)xb_mixer_opt_get(m, &c, "rank") == 32, "defaults: variant %d rank %d (want 1, 32)", (int)xb_mixer_opt_get(m, &c, "variant"), (int)xb_mixer_opt_get(m, &c, "rank"));
     char err[256] = "";
     for (int v = 1; v <= 3; v++) {
         xb_mixer_cfg ok = cfg(m, 64, 4, 1, v);
-        cr_expect_eq(m->check(&ok, err, sizeof err), 0, "variant %d rejected: %s", v, err);
+        cr_expect_eq(xb_mixer_check(m, &ok, err, sizeof err), 0, "variant %d rejected: %s", v, err);
     }
-    c.variant = 4; expect_reject(m, c, "variant");
-    c.variant = -1; expect_reject(m, c, "variant");
+    xb_mixer_opt_set(m, &c, "variant", 4); expect_reject(m, c, "variant");
+    xb_mixer_opt_set(m, &c, "variant", -1); expect_reject(m, c, "variant");
     c = cfg(m, 64, 4, 0, 1);
-    c.rank = -2; expect_reject(m, c, "rank");
+    xb_mixer_opt_set(m, &c, "rank", -2); expect_reject(m, c, "rank");
     c = cfg(m, 64, 4, 0, 2);
     c.n_max = 0; expect_reject(m, c, "n_max");
     c = cfg(m, 64, 5, 0, 3);
@@ -127,7 +127,7 @@ static void vrun_init(vrun *r, const xb_mixer *m, xb_mixer_cfg c, int B, int N)
 {
     memset(r, 0, sizeof *r);
     char err[256] = "";
-    cr_assert_eq(m->check(&c, err, sizeof err), 0, "%s: check: %s", m->name, err);
+    cr_assert_eq(xb_mixer_check(m, &c, err, sizeof err), 0, "%s: check: %s", m->name, err);
     r->m = m; r->c = c; r->B = B; r->N = N; r->d = c.d;
     r->np = xb_mixer_n_params(m, &c);
     r->nx = (size_t)B * N * c.d;
@@ -194,7 +194,7 @@ static void compare(const vrun *r, const char *name, const double *a, const doub
     for (int k = 0; k < cnt; k++) { a2 += a[k] * a[k]; n2 += n[k] * n[k]; e2 += (a[k] - n[k]) * (a[k] - n[k]); }
     double s = sqrt(a2 > n2 ? a2 : n2);
     cr_expect(sqrt(e2) <= 1e-4 * s + 1e-9, "%s variant %d (%s): d%s: |a - n| = %.3g, |a| = %.3g, |n| = %.3g over %d entries",
-              r->m->name, r->c.variant, mode(&r->c), name, sqrt(e2), sqrt(a2), sqrt(n2), cnt);
+              r->m->name, (int)xb_mixer_opt_get(r->m, &r->c, "variant"), mode(&r->c), name, sqrt(e2), sqrt(a2), sqrt(n2), cnt);
 }
 
 /* forward vs reference; backward vs finite differences of the reference; pads */
@@ -212,7 +212,7 @@ static void check_variant(const xb_mixer *m, xb_mixer_cfg c, int B, int N, const
         maxerr = fmax(maxerr, fabs(r.y[i] - yr[i]));
     }
     cr_expect(maxerr <= 1e-5 * maxref, "%s variant %d (%s): forward differs from the reference by %g (max |ref| %g)",
-              m->name, c.variant, mode(&c), maxerr, maxref);
+              m->name, (int)xb_mixer_opt_get(m, &c, "variant"), mode(&c), maxerr, maxref);
 
     memset(r.dw, 0, r.np * sizeof(float));
     m->backward(&r.c, r.w, x, len, r.saved, R, r.dx, r.dw, r.scratch, B, N);
@@ -220,7 +220,7 @@ static void check_variant(const xb_mixer *m, xb_mixer_cfg c, int B, int N, const
         for (size_t i = (size_t)len[b] * r.d; i < (size_t)N * r.d; i++) {
             size_t at = (size_t)b * N * r.d + i;
             cr_assert(r.y[at] == 0.0f && r.dx[at] == 0.0f, "%s variant %d (%s): pad output or dx not 0 at sequence %d position %zu",
-                      m->name, c.variant, mode(&c), b, i / r.d);
+                      m->name, (int)xb_mixer_opt_get(m, &c, "variant"), mode(&c), b, i / r.d);
         }
 
     enum { S = 40 };
@@ -253,7 +253,7 @@ static void check_variant(const xb_mixer *m, xb_mixer_cfg c, int B, int N, const
         for (size_t i = (size_t)len[b] * r.d; i < (size_t)N * r.d; i++) x[(size_t)b * N * r.d + i] = 5.0f - (float)(i % 11);
     m->forward(&r.c, r.w, x, len, r.y, r.saved, r.scratch, B, N);
     cr_expect_eq(memcmp(y0, r.y, r.nx * sizeof(float)), 0, "%s variant %d (%s): a pad token changed the output",
-                 m->name, c.variant, mode(&c));
+                 m->name, (int)xb_mixer_opt_get(m, &c, "variant"), mode(&c));
 
     if (c.causal) {   /* changing token t changes no output before t */
         const int ts[] = {1, 40, 64, N - 1};
@@ -264,7 +264,7 @@ static void check_variant(const xb_mixer *m, xb_mixer_cfg c, int B, int N, const
             m->forward(&r.c, r.w, x, NULL, r.y, r.saved, r.scratch, B, N);
             x[(size_t)ts[q] * r.d] = keep;
             cr_expect_eq(memcmp(y0, r.y, (size_t)ts[q] * r.d * sizeof(float)), 0,
-                         "%s variant %d: changing token %d changed an earlier output", m->name, c.variant, ts[q]);
+                         "%s variant %d: changing token %d changed an earlier output", m->name, (int)xb_mixer_opt_get(m, &c, "variant"), ts[q]);
         }
     }
     xb_free(y0); xb_free(x); xb_free(R); free(yr);
@@ -280,7 +280,7 @@ static void check_all_variants(const char *name, int rank)
     for (int v = 1; v <= 3; v++)
         for (int causal = 0; causal <= 1; causal++) {
             xb_mixer_cfg c = {0};
-            c.d = 16; c.heads = 2; c.causal = causal; c.n_max = 80; c.variant = v; c.rank = rank;
+            c.d = 16; c.heads = 2; c.causal = causal; c.n_max = 80; xb_mixer_opt_set(m, &c, "variant", v); xb_mixer_opt_set(m, &c, "rank", rank);
             check_variant(m, xb_mixer_resolve(m, &c), B, N, len);
         }
 }
@@ -322,16 +322,16 @@ Test(flops_minattn, options)
     cr_expect_eq(m->modes, XB_CAUSAL | XB_BIDIR);
     cr_expect_eq(m->unverified, 1, "MIXERS.md §31 marks minattn unverified");
     xb_mixer_cfg c = cfg(m, 64, 4, 0, 0);
-    cr_expect_eq(c.variant, 1, "default variant %d", c.variant);
-    c.variant = 0; expect_reject(m, c, "variant");
-    c.variant = 5; expect_reject(m, c, "variant");
+    cr_expect_eq((int)xb_mixer_opt_get(m, &c, "variant"), 1, "default variant %d", (int)xb_mixer_opt_get(m, &c, "variant"));
+    xb_mixer_opt_set(m, &c, "variant", 0); expect_reject(m, c, "variant");
+    xb_mixer_opt_set(m, &c, "variant", 5); expect_reject(m, c, "variant");
     c = cfg(m, 64, 3, 0, 3);   /* psd needs d_h = d/h */
     expect_reject(m, c, "heads");
     char err[256] = "";
     c = cfg(m, 64, 3, 1, 1);   /* full and symmetric do not */
-    cr_expect_eq(m->check(&c, err, sizeof err), 0, "full, h = 3: %s", err);
+    cr_expect_eq(xb_mixer_check(m, &c, err, sizeof err), 0, "full, h = 3: %s", err);
     c = cfg(m, 64, 3, 1, 2);
-    cr_expect_eq(m->check(&c, err, sizeof err), 0, "symmetric, h = 3: %s", err);
+    cr_expect_eq(xb_mixer_check(m, &c, err, sizeof err), 0, "symmetric, h = 3: %s", err);
     /* stored floats: h·d² (W, U: U's strictly lower part stays 0), d·h·d_h = d² (A) */
     xb_mixer_cfg c1 = cfg(m, 64, 4, 0, 1), c2 = cfg(m, 64, 4, 0, 2), c3 = cfg(m, 64, 4, 0, 3);
     cr_expect_eq(xb_mixer_n_params(m, &c1), 4 * 64 * 64);

@@ -27,6 +27,7 @@
 #include "core/train.h"
 #include "core/xb.h"
 #include "mixers/registry.h"
+#include "tests/mixopt.h"
 
 extern const xb_mixer test_mixer_cummean;   /* tests/test_model.c */
 
@@ -92,8 +93,7 @@ static void learn(const xb_mixer *mx, int causal, int task, double *first, doubl
     /* the small option values tests/test_mixers.c uses, so every mixer accepts them */
     xb_mixer_cfg c = {0};
     c.d = LD; c.heads = 2; c.causal = causal; c.n_max = LN;
-    c.window = 5; c.block = 4; c.rank = 6; c.features = 8; c.state = 4; c.order = 6;
-    c.theta = LN; c.chunk = 8; c.d_ff = 2 * LD; c.eps = 0.0f;
+    set_opts(mx, &c, "window=5 block=4 rank=6 features=8 state=4 order=6 theta=%d chunk=8 d_ff=%d eps=0", LN, 2 * LD);
     c = xb_mixer_resolve(mx, &c);
     xb_model *m;
     char err[256] = "";

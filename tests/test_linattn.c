@@ -254,7 +254,7 @@ Test(linattn, performer_wrf_orthogonal_blocks)
     const xb_mixer *m = xb_mixer_find("performer");
     cr_assert(m);
     xb_mixer_cfg c = {0};
-    c.d = 32; c.heads = 2; c.features = 40;
+    c.d = 32; c.heads = 2; xb_mixer_opt_set(m, &c, "features", 40);
     c = xb_mixer_resolve(m, &c);
     xb_tensor t[XB_MAX_TENSORS];
     int nt = m->tensors(&c, t), at = -1;
@@ -304,9 +304,9 @@ Test(linattn, performer_causal_large_norms_finite)
     cr_assert(m);
     enum { N = 40, D = 64 };
     xb_mixer_cfg c = {0};
-    c.d = D; c.heads = 1; c.causal = 1; c.n_max = N; c.features = 64; c.chunk = 16;
+    c.d = D; c.heads = 1; c.causal = 1; c.n_max = N; xb_mixer_opt_set(m, &c, "features", 64); xb_mixer_opt_set(m, &c, "chunk", 16);
     c = xb_mixer_resolve(m, &c);
-    c.eps = 0.0f;
+    xb_mixer_opt_set(m, &c, "eps", 0.0f);
     const float sigmas[] = {1.0f, 6.0f, 12.0f};
     size_t np = xb_mixer_n_params(m, &c), ns = m->n_saved(&c, N), nsc = m->n_scratch(&c, 1, N);
     float *w = xb_alloc(np * sizeof(float)), *dw = xb_alloc(np * sizeof(float));

@@ -21,15 +21,16 @@
 #include "core/mixer.h"
 #include "core/xb.h"
 #include "mixers/registry.h"
+#include "tests/mixopt.h"
 
 /* A small configuration that exercises tiles, chunks and windows at test sizes. */
 static xb_mixer_cfg small_cfg(const xb_mixer *m, int d, int heads, int causal, int n_max, int chunk)
 {
     xb_mixer_cfg c = {0};
     c.d = d; c.heads = heads; c.causal = causal; c.n_max = n_max;
-    c.window = 5; c.block = 4; c.rank = 6; c.features = 8; c.state = 4; c.order = 6;
-    c.theta = n_max; c.chunk = chunk; c.d_ff = 2 * d; c.eps = 0.0f;
-    c.buckets = 4;   /* reformer: buckets of ~N/4 tokens, so causal chunks within a bucket occur */
+    set_opts(m, &c, "window=5 block=4 rank=6 features=8 state=4 order=6 theta=%d chunk=%d d_ff=%d eps=0",
+             n_max, chunk, 2 * d);
+    set_opts(m, &c, "buckets=4");   /* reformer: buckets of ~N/4 tokens, so causal chunks within a bucket occur */
     /* leave kv_heads/q_heads/expand/conv/dt_rank/expand_k to the mixer's defaults */
     return xb_mixer_resolve(m, &c);
 }
@@ -47,7 +48,7 @@ static void run_init(run *r, const xb_mixer *m, xb_mixer_cfg c, int B, int N)
     memset(r, 0, sizeof *r);
     r->m = m; r->c = c; r->B = B; r->N = N; r->d = c.d;
     char err[256] = "";
-    if (m->check) cr_assert_eq(m->check(&c, err, sizeof err), 0, "%s: check: %s", m->name, err);
+    cr_assert_eq(xb_mixer_check(m, &c, err, sizeof err), 0, "%s: check: %s", m->name, err);
     r->np = xb_mixer_n_params(m, &c);
     r->ns = m->n_saved(&c, N);
     r->nsc = m->n_scratch ? m->n_scratch(&c, B, N) : 0;
@@ -98,11 +99,54 @@ MIXER_PARAMS(mixers, contract)
 ParameterizedTest(int *i, mixers, contract)
 {
     const xb_mixer *m = xb_mixers[*i];
-    cr_assert(m->name && m->family && m->cite && m->complexity && m->options, "%s: metadata", m->name);
+    cr_assert(m->name && m->family && m->cite && m->complexity, "%s: metadata", m->name);
     cr_assert(m->modes & (XB_CAUSAL | XB_BIDIR), "%s: modes", m->name);
     cr_assert(m->tensors && m->init && m->n_saved && m->forward && m->backward && m->flops &&
               m->reference, "%s: a required member is NULL", m->name);
     cr_assert_eq(xb_mixer_find(m->name), m, "%s: registry lookup", m->name);
+    cr_assert(m->n_opts >= 0 && m->n_opts <= XB_MIXER_MAX_OPTS && (m->opts || !m->n_opts),
+              "%s: %d options (at most XB_MIXER_MAX_OPTS = %d)", m->name, m->n_opts, XB_MIXER_MAX_OPTS);
+}
+
+/* Every row of the options table is whole: a name (once), a type, sane bounds, a default in
+ * range or a derived one that defaults() fills and the docs describe, help; and the resolved
+ * configuration has every option set and in range. */
+MIXER_PARAMS(mixers, options_table)
+ParameterizedTest(int *i, mixers, options_table)
+{
+    const xb_mixer *m = xb_mixers[*i];
+    for (int k = 0; k < m->n_opts; k++) {
+        const xb_mixer_opt *o = &m->opts[k];
+        cr_assert(o->name && *o->name && o->help && *o->help, "%s: option %d has no name or help", m->name, k);
+        for (int j = 0; j < k; j++) cr_expect(strcmp(o->name, m->opts[j].name), "%s: '%s' twice", m->name, o->name);
+        cr_expect(o->type == XB_OPT_INT || o->type == XB_OPT_FLOAT || o->type == XB_OPT_ENUM, "%s.%s: type", m->name, o->name);
+        double lo, hi;
+        xb_mixer_opt_range(o, &lo, &hi);
+        if (o->type == XB_OPT_ENUM) cr_expect(o->names && o->names[0], "%s.%s: an ENUM needs names", m->name, o->name);
+        else cr_expect(!o->names, "%s.%s: names on a non-ENUM", m->name, o->name);
+        cr_expect(lo <= hi && hi < 1e12, "%s.%s: range [%g, %g] (every option needs a sane upper bound)", m->name,
+                  o->name, lo, hi);
+        if (o->type != XB_OPT_FLOAT)
+            cr_expect(lo >= 1 && lo == floor(lo) && hi == floor(hi), "%s.%s: an integer option's range is [%g, %g] "
+                      "(0 means unset)", m->name, o->name, lo, hi);
+        if (o->def != 0)
+            cr_expect(o->def >= lo && o->def <= hi && !o->def_doc, "%s.%s: default %g outside [%g, %g] or doubly "
+                      "documented", m->name, o->name, o->def, lo, hi);
+        else
+            cr_expect(o->def_doc && m->defaults, "%s.%s: a derived default (0) needs def_doc and defaults()",
+                      m->name, o->name);
+    }
+    for (int causal = 0; causal <= 1; causal++) {
+        if (!(m->modes & (causal ? XB_CAUSAL : XB_BIDIR))) continue;
+        xb_mixer_cfg c = {.d = 64, .heads = 4, .causal = causal, .n_max = 1024};
+        c = xb_mixer_resolve(m, &c);
+        for (int k = 0; k < m->n_opts; k++)
+            cr_expect(c.opt[k] != 0, "%s: option '%s' left unset by the defaults", m->name, m->opts[k].name);
+        for (int k = m->n_opts; k < XB_MIXER_MAX_OPTS; k++)
+            cr_expect(c.opt[k] == 0, "%s: defaults() wrote past its table (slot %d)", m->name, k);
+        char err[256] = "";
+        cr_expect_eq(xb_mixer_check(m, &c, err, sizeof err), 0, "%s: its defaults fail its check: %s", m->name, err);
+    }
     for (int causal = 0; causal <= 1; causal++) {
         if (!(m->modes & (causal ? XB_CAUSAL : XB_BIDIR))) continue;
         xb_mixer_cfg c = small_cfg(m, 16, 2, causal, 16, 4);
@@ -478,10 +522,9 @@ static void reference_mode(const xb_mixer *m, int causal)
     const int B = 2, N = 150, d = 32;   /* 150: several 64-tiles and a ragged last one */
     int len[2] = {N, 97};
     xb_mixer_cfg c = small_cfg(m, d, 2, causal, N, 0);
-    c.window = 0; c.block = 0; c.rank = 0; c.features = 0; c.state = 0; c.order = 0; c.d_ff = 0;
-    c.theta = N; c.chunk = 0; c.buckets = 0;
+    set_opts(m, &c, "window=0 block=0 rank=0 features=0 state=0 order=0 d_ff=0 theta=%d chunk=0 buckets=0", N);
     c = xb_mixer_resolve(m, &c);      /* the mixer's own defaults, as a suite would use */
-    c.eps = 0.0f;
+    set_opts(m, &c, "eps=0");
     run r;
     run_init(&r, m, c, B, N);
     size_t nx = (size_t)B * N * d;
@@ -523,7 +566,7 @@ ParameterizedTest(int *i, mixers, flops_sane)
     for (int causal = 0; causal <= 1; causal++) {
         if (!(m->modes & (causal ? XB_CAUSAL : XB_BIDIR))) continue;
         xb_mixer_cfg c = small_cfg(m, 64, 4, causal, 4096, 0);
-        c.window = c.block = c.rank = c.features = c.state = c.order = c.d_ff = c.chunk = 0;
+        set_opts(m, &c, "window=0 block=0 rank=0 features=0 state=0 order=0 d_ff=0 chunk=0");
         c = xb_mixer_resolve(m, &c);
         double f1 = m->flops(&c, 1024), f2 = m->flops(&c, 2048);
         cr_expect(isfinite(f1) && f1 > 0 && f2 > f1, "%s: flops(1024)=%g flops(2048)=%g", m->name, f1, f2);

@@ -20,6 +20,7 @@
 #include "core/model.h"
 #include "core/xb.h"
 #include "mixers/registry.h"
+#include "tests/mixopt.h"
 
 /* ---- the test-only mixer ---------------------------------------------------------------------- */
 
@@ -138,7 +139,7 @@ static void cm_reference(const xb_mixer_cfg *c, const float *w, const float *x, 
 }
 
 const xb_mixer test_mixer_cummean = {
-    .name = "test_cummean", .family = "test", .cite = "test-only", .complexity = "N", .options = "",
+    .name = "test_cummean", .family = "test", .cite = "test-only", .complexity = "N",
     .modes = XB_CAUSAL | XB_BIDIR, .unverified = 0,
     .defaults = cm_defaults, .check = NULL, .tensors = cm_tensors, .init = cm_init,
     .n_saved = cm_n_saved, .n_scratch = cm_n_scratch, .forward = cm_forward, .backward = cm_backward,
@@ -598,8 +599,7 @@ Test(model, loop_equals_tied_unrolled_every_mixer)
         mc.dim = 16; mc.heads = 2; mc.layers = 1; mc.loop = K;
         xb_mixer_cfg xc = xcfg(16, causal);
         xc.heads = 2; xc.n_max = N;
-        xc.window = 5; xc.block = 4; xc.rank = 6; xc.features = 8; xc.state = 4; xc.order = 6;
-        xc.theta = N; xc.chunk = 4; xc.d_ff = 32;
+        set_opts(mx, &xc, "window=5 block=4 rank=6 features=8 state=4 order=6 theta=%d chunk=4 d_ff=32", N);
         xb_model *lp, *un;
         char err[256] = "";
         cr_assert_eq(xb_model_create(&lp, &mc, mx, &xc, B, N, err, sizeof err), 0, "%s: %s", mx->name, err);

@@ -14,6 +14,7 @@
 #include "core/model.h"
 #include "core/xb.h"
 #include "mixers/registry.h"
+#include "tests/mixopt.h"
 
 static void check_packed(const xb_mixer *mx, xb_shape shape, int conv, int loop)
 {
@@ -27,8 +28,7 @@ static void check_packed(const xb_mixer *mx, xb_shape shape, int conv, int loop)
     mc.short_conv = conv; mc.positions = 1; mc.max_len = N; mc.head_hidden = 12; mc.loop = loop;
     xb_mixer_cfg xc = {0};
     xc.d = mc.dim; xc.heads = mc.heads; xc.causal = causal; xc.n_max = N;
-    xc.window = 5; xc.block = 8; xc.rank = 6; xc.features = 8; xc.state = 4; xc.order = 6;
-    xc.theta = N; xc.chunk = 16; xc.d_ff = 32;
+    set_opts(mx, &xc, "window=5 block=8 rank=6 features=8 state=4 order=6 theta=%d chunk=16 d_ff=32", N);
     xb_model *m;
     char err[256] = "";
     cr_assert_eq(xb_model_create(&m, &mc, mx, &xc, b, N, err, sizeof err), 0, "%s: %s", mx->name, err);

@@ -166,12 +166,15 @@ static xb_mixer_cfg guard_cfg(const xb_mixer *m, int d, int heads, int causal, i
 {
     xb_mixer_cfg c = {0};
     c.d = d; c.heads = heads; c.causal = causal; c.n_max = 130;
-    if (!odd) {
-        c.window = 5; c.block = 4; c.rank = 6; c.features = 8; c.state = 4; c.order = 6;
-        c.theta = 130; c.chunk = 8; c.d_ff = 2 * d; c.buckets = 4;
-    } else {
-        c.window = 8; c.block = 5; c.rank = 7; c.features = 12; c.state = 8; c.order = 5;
-        c.chunk = 13; c.d_ff = 3 * d; c.variant = 2; c.buckets = 4; c.partitions = 4; c.topk = 2;
+    /* each option only where the mixer has it (xb_mixer_opt_set refuses the others) */
+    static const char *const names[] = {"window", "block", "rank", "features", "state", "order",
+                                        "theta", "chunk", "d_ff", "variant", "buckets",
+                                        "partitions", "topk"};
+    const double small[] = {5, 4, 6, 8, 4, 6, 130, 8, 2 * d, 0, 4, 0, 0};
+    const double oddv[] = {8, 5, 7, 12, 8, 5, 0, 13, 3 * d, 2, 4, 4, 2};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        double v = odd ? oddv[i] : small[i];
+        if (v > 0) (void)xb_mixer_opt_set(m, &c, names[i], v);
     }
     return xb_mixer_resolve(m, &c);
 }

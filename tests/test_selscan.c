@@ -268,7 +268,7 @@ static void mamba_grads_mode(int causal)
     const xb_mixer *m = xb_mixer_find("mamba");
     cr_assert(m, "mamba is not registered");
     xb_mixer_cfg c = {0};
-    c.d = 8; c.heads = 1; c.causal = causal; c.n_max = 12; c.state = 3; c.chunk = 5;
+    c.d = 8; c.heads = 1; c.causal = causal; c.n_max = 12; xb_mixer_opt_set(m, &c, "state", 3); xb_mixer_opt_set(m, &c, "chunk", 5);
     c = xb_mixer_resolve(m, &c);
     const int B = 2, N = 12, d = c.d;
     int len[2] = {12, 9};

@@ -254,15 +254,16 @@ static const xb_task fake_cls = {
     .name = "fakecls", .desc = "fake", .cite = "none", .shape = XB_SHAPE_CLS, .opts = NULL, .n_opts = 0,
 };
 
-static void fakemix_defaults(xb_mixer_cfg *c)
-{
-    if (!c->window) c->window = 4;
-}
+enum { FAKE_WINDOW, FAKE_EPS };
+static const xb_mixer_opt fakemix_opts[] = {
+    [FAKE_WINDOW] = {.name = "window", .type = XB_OPT_INT, .min = 1, .max = XB_MAX_LENGTH, .def = 4, .help = "w"},
+    [FAKE_EPS] = {.name = "eps", .type = XB_OPT_FLOAT, .min = 0, .max = 1000, .def_doc = "0", .help = "e"},
+};
 
 static int fakemix_check(const xb_mixer_cfg *c, char *err, size_t n)
 {
-    if (c->window > c->n_max) {
-        snprintf(err, n, "window: must be <= the length %d, got %d", c->n_max, c->window);
+    if (xb_cfg_int(c, FAKE_WINDOW) > c->n_max) {
+        snprintf(err, n, "window: must be <= the length %d, got %d", c->n_max, xb_cfg_int(c, FAKE_WINDOW));
         return XB_EINVAL;
     }
     return 0;
@@ -270,11 +271,10 @@ static int fakemix_check(const xb_mixer_cfg *c, char *err, size_t n)
 
 static const xb_mixer fakemix = {
     .name = "fakemix", .family = "test", .cite = "none", .complexity = "N w",
-    .options = "window,eps", .modes = XB_CAUSAL, .defaults = fakemix_defaults, .check = fakemix_check,
+    XB_OPTS(fakemix_opts), .modes = XB_CAUSAL, .check = fakemix_check,
 };
 static const xb_mixer fakebidir = {
-    .name = "fakebidir", .family = "test", .cite = "none", .complexity = "N",
-    .options = "", .modes = XB_BIDIR,
+    .name = "fakebidir", .family = "test", .cite = "none", .complexity = "N", .modes = XB_BIDIR,
 };
 
 static const xb_mixer *const fake_mixers[] = {&fakemix, &fakebidir, NULL};
@@ -326,9 +326,9 @@ Test(suite, fake_task_overrides)
     free(errs);
     cr_assert_eq(s.n_mixers, 2);
     cr_expect_eq(s.mixers[0], &fakemix);
-    cr_expect_eq(s.mixer_cfg[0].window, 6);
-    cr_expect_eq(s.mixer_cfg[0].eps, 0.25f);
-    cr_expect_eq(s.mixer_cfg[1].window, 0);
+    cr_expect_eq(s.mixer_cfg[0].opt[FAKE_WINDOW], 6);
+    cr_expect_eq(s.mixer_cfg[0].opt[FAKE_EPS], 0.25);
+    cr_expect_eq(s.mixer_cfg[1].opt[FAKE_WINDOW], 0, "fakebidir has no options");
     cr_assert_eq(s.n_tasks, 3);
     xb_suite_task *a = &s.tasks[0], *b = &s.tasks[1], *c = &s.tasks[2];
     cr_expect_eq(a->task, &fake_tok);
@@ -446,7 +446,7 @@ Test(suite, canonical_reads_back_to_itself)
     cr_expect_eq(b.tasks[0].train.lr, 3.0e-4f);
     cr_expect_eq(b.tasks[0].train.beta2, 0.98f);
     cr_expect_eq(b.tasks[0].cfg.opt[1], 0.1);
-    cr_expect_eq(b.mixer_cfg[0].eps, 1.0e-6f);
+    cr_expect_eq(b.mixer_cfg[0].opt[FAKE_EPS], (double)1.0e-6f, "a float option is stored rounded to float");
     cr_expect_eq(b.cell_timeout_s, 12.5);
     cr_expect_eq(b.latency.causal, 0);
     xb_suite_release(&a);
