@@ -153,3 +153,12 @@ void xb_fact_text(const xb_facts *f, const char *key, const char *fmt, ...)
 
 void xb_fact_int(const xb_facts *f, const char *key, long v) { f->integer(f->ctx, key, v); }
 void xb_fact_real(const xb_facts *f, const char *key, float v) { f->real(f->ctx, key, v); }
+
+double xb_window_pairs(int N, int before, int after)
+{
+    /* N^2 minus the pairs cut off below (j < i - before) and above (j > i + after); each is a
+     * triangle T(m) = m (m + 1) / 2 with m = N - 1 - before (after). Exact in double: every
+     * term is an integer below 2^53 for N < 2^26. */
+    double n = N, mb = n - 1 - before, ma = n - 1 - after;
+    return n * n - (mb > 0 ? mb * (mb + 1) / 2 : 0) - (ma > 0 ? ma * (ma + 1) / 2 : 0);
+}

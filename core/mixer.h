@@ -212,6 +212,11 @@ void xb_init_uniform(float *w, int rows, int cols, xb_rng *rng);
 /* Fill a per-tensor mask: mask[i] = flags of the tensor owning float i (size n_params). */
 void xb_mixer_flags(const xb_mixer *m, const xb_mixer_cfg *c, unsigned char *mask);
 
+/* Pairs (i, j) of positions 0 <= i, j < N with i - before <= j <= i + after (before, after >= 0):
+ * the allowed (query, key) pairs of a sliding-window mask, in O(1) — a FLOP formula stays
+ * constant-time at any length (sizing a suite of 16M-token cells loops over no position). */
+double xb_window_pairs(int N, int before, int after);
+
 /* Real length of sequence b. */
 static inline int xb_len(const int *len, int b, int N) { return len ? len[b] : N; }
 /* Rows t ≥ len[b] of each sequence b of y [B × N × d] set to +0. */

@@ -107,13 +107,9 @@ static void block_backward(const xb_mixer_cfg *c, const float *w, const float *x
  * (edges included). §4 lists no elementwise term. */
 static double local_flops(const xb_mixer_cfg *c, int N)
 {
-    double n = N, d = c->d, P = 0;
-    for (int i = 0; i < N; i++) {
-        int lo, hi;
-        if (c->causal) { lo = i - xb_cfg_int(c, OPT_WINDOW) + 1; hi = i; }
-        else { lo = i - xb_cfg_int(c, OPT_WINDOW) / 2; hi = i + xb_cfg_int(c, OPT_WINDOW) / 2; }
-        P += xb_min(hi, N - 1) - xb_max(lo, 0) + 1;
-    }
+    const int w = xb_cfg_int(c, OPT_WINDOW);
+    double n = N, d = c->d;
+    double P = c->causal ? xb_window_pairs(N, w - 1, 0) : xb_window_pairs(N, w / 2, w / 2);
     return 8 * n * d * d + 4 * P * d;
 }
 
@@ -121,12 +117,11 @@ static double local_flops(const xb_mixer_cfg *c, int N)
  * 8Nd² + 4Nbd (causal 2N(b+1)d) when b divides N. */
 static double block_flops(const xb_mixer_cfg *c, int N)
 {
-    double n = N, d = c->d, P = 0;
-    for (int s0 = 0; s0 < N; s0 += xb_cfg_int(c, OPT_BLOCK)) {
-        double s = xb_min(xb_cfg_int(c, OPT_BLOCK), N - s0);
-        P += c->causal ? s * (s + 1) / 2 : s * s;
-    }
-    return 8 * n * d * d + 4 * P * d;
+    const int b = xb_cfg_int(c, OPT_BLOCK);
+    double n = N, d = c->d, full = N / b, s = N % b;   /* full blocks of b, one of s */
+    double pb = c->causal ? (double)b * (b + 1) / 2 : (double)b * b;
+    double ps = c->causal ? s * (s + 1) / 2 : s * s;
+    return 8 * n * d * d + 4 * (full * pb + ps) * d;
 }
 
 static int local_allowed(int i, int k, const void *ctx)

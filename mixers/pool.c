@@ -111,13 +111,9 @@ static void pool_backward(const xb_mixer_cfg *c, const float *w, const float *x,
 /* §14 exact: Σ_i d·(|W_i| + 1) over a full sequence of N tokens. */
 static double pool_flops(const xb_mixer_cfg *c, int N)
 {
-    double f = 0;
-    for (int i = 0; i < N; i++) {
-        int lo, hi;
-        window(c, i, N, &lo, &hi);
-        f += (double)c->d * (hi - lo + 2);
-    }
-    return f;
+    const int p = xb_cfg_int(c, OPT_WINDOW);
+    double P = c->causal ? xb_window_pairs(N, p - 1, 0) : xb_window_pairs(N, p / 2, p / 2);
+    return (double)c->d * (P + N);
 }
 
 /* Naive double forward with explicit window bounds. */

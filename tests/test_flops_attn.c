@@ -99,6 +99,23 @@ static double block_pairs(int N, int b, int causal)
     return P;
 }
 
+/* core/mixer.c's closed form against a count over the mask, windows wider than N included */
+Test(flops_attn, window_pairs_closed_form)
+{
+    for (int N = 1; N <= 40; N++)
+        for (int before = 0; before <= 45; before += 1 + before / 8)
+            for (int after = 0; after <= 45; after += 1 + after / 8) {
+                double P = 0;
+                for (int i = 0; i < N; i++)
+                    for (int j = 0; j < N; j++) P += j >= i - before && j <= i + after;
+                cr_expect_eq(xb_window_pairs(N, before, after), P, "N %d before %d after %d: %g, counted %g",
+                             N, before, after, xb_window_pairs(N, before, after), P);
+            }
+    /* the largest suite length, where the old per-position loop took 16M iterations a call */
+    double n = 16777216;
+    cr_expect_eq(xb_window_pairs(16777216, 127, 0), 128 * n - 127 * 128 / 2.0);
+}
+
 Test(flops_attn, local_and_block)
 {
     const xb_mixer *lo = xb_mixer_find("local"), *bl = xb_mixer_find("local_block");
