@@ -10,7 +10,7 @@
 
 #include "cmd/cmd.h"
 #include "core/xb.h"
-#include "harness/diag.h"
+#include "core/text.h"
 
 static const xb_cmd commands[] = {
     {"list", cmd_list, "list mixers, tasks or suite keys"},
@@ -82,7 +82,7 @@ int xb_cli_check_only(const xb_cli *cli, const char *only)
 
 int xb_cli_usage_error(const xb_cli *cli, const char *fmt, ...)
 {
-    /* arguments are echoed: control characters in them are escaped (harness/diag.c) */
+    /* arguments are echoed: control characters in them are escaped (core/text.h) */
     char msg[2048];
     va_list ap;
     va_start(ap, fmt);

@@ -11,9 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/text.h"
 #include "core/xb.h"
-#include "harness/diag.h"
-#include "harness/suite.h"
 
 char *xb_path_join(const char *dir, const char *name)
 {
@@ -410,7 +409,7 @@ int xb_store_load(const char *dir, json_object **records, FILE *warn)
     return rc == XB_EIO ? XB_ENOTFOUND : rc;
 }
 
-/* The key of a record's "mixer" or "task" that is not a name (harness/suite.h: 1 to 128 of
+/* The key of a record's "mixer" or "task" that is not a name (core/text.h: 1 to 128 of
  * [A-Za-z0-9_.=-]; "task" may be null), else NULL. cells.jsonl may come from anyone, and
  * these names become table columns, plot labels and file names. */
 static const char *bad_name(json_object *o)

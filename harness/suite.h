@@ -11,6 +11,7 @@
 #include "core/model.h"
 #include "core/task.h"
 #include "core/train.h"
+#include "core/text.h"    /* xb_is_name, XB_NAME_MAX_LEN: what a name may be */
 
 typedef struct xb_latency_cfg {
     int batch;          /* sequences per timed call */
@@ -75,15 +76,7 @@ int xb_suite_load_string(const char *text, const char *name, xb_suite *s, FILE *
 int xb_suite_load_with(const char *text, const char *name, xb_suite *s, FILE *errf,
                        const xb_mixer *const *mixers, const xb_task *const *tasks);
 void xb_suite_release(xb_suite *s);
-/* The name of value v of the model: key `key` when that key is an enum ("mlp", 2 → "glu"),
- * else NULL: lets readers of a record's config show what the suite said. */
-const char *xb_suite_enum_name(const char *key, int v);
 /* The "## Suite keys" Markdown section, generated from the key tables (README, `list keys`). */
 void xb_suite_keys_markdown(FILE *f);
-/* Whether the n bytes at s are a run, mixer or task name: 1 to XB_NAME_MAX_LEN of
- * [A-Za-z0-9_.=-]. Suites are checked with it, and so are the records of cells.jsonl
- * (harness/store.c), since names become folder names, table columns and plot labels. */
-#define XB_NAME_MAX_LEN 128
-int xb_is_name(const char *s, size_t n);
 
 #endif
