@@ -48,13 +48,13 @@ FORCE:
 DEB_PKGS = gcc make pkg-config libyaml-dev libcriterion-dev gnuplot-nox libopenblas-openmp-dev \
            libjson-c-dev libfftw3-dev zlib1g-dev libpng-dev fortunes fortunes-min dataset-fashion-mnist
 
-SRC_LIB  = $(wildcard core/*.c) $(wildcard harness/*.c) $(wildcard mixers/*.c) $(wildcard tasks/*.c)
+SRC_LIB  = $(wildcard core/*.c) $(wildcard harness/*.c) $(wildcard harness/report/*.c) $(wildcard mixers/*.c) $(wildcard tasks/*.c)
 SRC_CMD  = $(wildcard cmd/*.c)
 SRC_TEST = $(wildcard tests/*.c)
 OBJ_LIB  = $(SRC_LIB:%.c=$(BUILD)/%.o)
 OBJ_CMD  = $(SRC_CMD:%.c=$(BUILD)/%.o)
 OBJ_TEST = $(SRC_TEST:%.c=$(BUILD)/%.o)
-HDRS     = $(wildcard core/*.h) $(wildcard harness/*.h) $(wildcard mixers/*.h) $(wildcard tasks/*.h) $(wildcard cmd/*.h) $(wildcard tests/*.h)
+HDRS     = $(wildcard core/*.h) $(wildcard harness/*.h) $(wildcard harness/report/*.h) $(wildcard mixers/*.h) $(wildcard tasks/*.h) $(wildcard cmd/*.h) $(wildcard tests/*.h)
 
 SUITE ?= suite.yaml
 

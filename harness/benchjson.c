@@ -11,7 +11,7 @@
 #include "core/xb.h"
 #include "harness/compare.h"
 #include "harness/report.h"
-#include "harness/stats.h"
+#include "harness/report/stats.h"
 #include "harness/store.h"
 
 #define N_METRICS 5

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/stats.h"
+#include "harness/report/stats.h"
 
 #define STEP "decode.step.median"
 

@@ -22,7 +22,7 @@
 
 #include "core/xb.h"
 #include "harness/report.h"
-#include "harness/stats.h"
+#include "harness/report/stats.h"
 #include "harness/store.h"
 
 /* ---- a growing text buffer ---------------------------------------------------------- */

@@ -13,8 +13,8 @@
 #include "core/xb.h"
 #include "harness/benchjson.h"
 #include "harness/cellkey.h"
-#include "harness/learned.h"
-#include "harness/stats.h"
+#include "harness/report/learned.h"
+#include "harness/report/stats.h"
 #include "harness/store.h"
 
 /* ---- a growing string --------------------------------------------------------------- */
@@ -335,7 +335,7 @@ static void header_row(sb *b, const char *first, const char *const *cols, int k,
 }
 
 /* Of the ok seeds of a grid point, how many never left their training-loss plateau
- * (harness/learned.h). */
+ * (harness/report/learned.h). */
 static int count_not_learned(const ctx *c, const char *task, const char *mixer, int L, int threads)
 {
     int k = 0;
@@ -1325,7 +1325,7 @@ static json_object *aggregates_json(json_object *records)
         json_object_object_add(g, "mixer_label", json_object_new_string(v[i].mixer));
         json_object_object_add(g, "config", xb_config_identity(v[i].o));
         if (train) {
-            /* seeds whose training loss never left its plateau (harness/learned.h) */
+            /* seeds whose training loss never left its plateau (harness/report/learned.h) */
             int nl = 0;
             for (int k = 0; k < n; k++)
                 if (v[k].kind == XB_KIND_TRAIN && v[k].ok && v[k].L == v[i].L && v[k].threads == v[i].threads &&

@@ -51,7 +51,7 @@ typedef struct xb_rview {
     const char *task_name, *mixer_name;   /* the names alone */
     const char *status;
     int L, threads, ok;
-    int not_learned;        /* xb_cell_not_learned (harness/learned.h): 1, 0, -1 cannot tell */
+    int not_learned;        /* xb_cell_not_learned (harness/report/learned.h): 1, 0, -1 cannot tell */
     long long seed;
 } xb_rview;
 

@@ -1,4 +1,4 @@
-/* harness/learned.h — the "not learned" detector: did a training cell stop on a loss plateau
+/* harness/report/learned.h — the "not learned" detector: did a training cell stop on a loss plateau
  * (its test accuracy is an optimisation stall, not the mixer's answer), or did it learn?
  *
  * The rule. A cell is NOT LEARNED when all three hold:

@@ -1,6 +1,6 @@
-/* harness/learned.c — the "not learned" (plateau) detector; the rule and its calibration are in
- * harness/learned.h. */
-#include "harness/learned.h"
+/* harness/report/learned.c — the "not learned" (plateau) detector; the rule and its calibration are in
+ * harness/report/learned.h. */
+#include "harness/report/learned.h"
 
 #include <math.h>
 #include <stdlib.h>
