@@ -12,7 +12,7 @@
 #include "harness/compare.h"
 #include "harness/report.h"
 #include "harness/report/stats.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 
 #define N_METRICS 5
 static const char *const metrics[N_METRICS] = { "model_fwd", "model_fwdbwd", "mixer_fwd", "mixer_fwdbwd",

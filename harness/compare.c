@@ -10,7 +10,7 @@
 #include "core/xb.h"
 #include "harness/report.h"
 #include "harness/report/stats.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 
 /* ---- groups ------------------------------------------------------------------------- */
 

@@ -3,7 +3,7 @@
  *
  * Cell identity (the matching key). Two records describe the same cell when they agree on
  * kind, task label, mixer label, L, mode and threads, where the labels name every part of
- * the resolved configuration that differs between the records being read (harness/cellkey.h:
+ * the resolved configuration that differs between the records being read (harness/report/cellkey.h:
  * task options, model:, train:, mixer options; not seeds, thread count or the latency loop's
  * repetition settings). Seeds of one configuration are pooled; configurations are never
  * pooled. compare labels BASE, NEW and the repeat folder together, so a configuration that
@@ -38,7 +38,7 @@
 
 #include <json-c/json.h>
 
-#include "harness/cellkey.h"
+#include "harness/report/cellkey.h"
 
 /* Repetitions per side below which the U test is not run (Google Benchmark's compare.py
  * uses the same figure). */

@@ -14,7 +14,7 @@
 #include "harness/machine.h"
 #include "harness/plot.h"
 #include "harness/report.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 #include "harness/suite.h"
 #include "harness/sweep.h"
 

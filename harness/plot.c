@@ -23,7 +23,7 @@
 #include "core/xb.h"
 #include "harness/report.h"
 #include "harness/report/stats.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 
 /* ---- a growing text buffer ---------------------------------------------------------- */
 

@@ -12,10 +12,10 @@
 
 #include "core/xb.h"
 #include "harness/benchjson.h"
-#include "harness/cellkey.h"
+#include "harness/report/cellkey.h"
 #include "harness/report/learned.h"
 #include "harness/report/stats.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 
 /* ---- a growing string --------------------------------------------------------------- */
 

@@ -19,7 +19,7 @@
 
 #include <json-c/json.h>
 
-#include "harness/store.h"
+#include "harness/report/store.h"
 
 /* Regenerate the derived files of dir. Prints tables.md to print when non-NULL; warnings
  * (unreadable lines, records of another suite) and errors go to err. 0 or XB_E*. */
@@ -46,7 +46,7 @@ typedef struct xb_rview {
     json_object *o;
     int kind;               /* XB_KIND_TRAIN, XB_KIND_LATENCY or XB_KIND_DECODE */
     const char *task;       /* the task label: its name and what differs ("mqar kv_pairs=8",
-                               harness/cellkey.h); "" for latency cells */
+                               harness/report/cellkey.h); "" for latency cells */
     const char *mixer;      /* the mixer label: its name and what differs ("local window=64") */
     const char *task_name, *mixer_name;   /* the names alone */
     const char *status;

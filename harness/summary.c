@@ -7,7 +7,7 @@
 
 #include "core/xb.h"
 #include "harness/report.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 
 void xb_summary_noisy(json_object *records, int *noisy, int *total)
 {

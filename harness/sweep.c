@@ -29,7 +29,7 @@
 #include "harness/progress.h"
 #include "harness/report.h"
 #include "harness/shard.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 #include "harness/summary.h"
 
 extern char **environ;

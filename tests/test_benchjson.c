@@ -14,7 +14,7 @@
 
 #include "harness/benchjson.h"
 #include "harness/report.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 #include "tests/tmpdir.h"
 
 static char dir[64];

@@ -19,7 +19,7 @@
 
 #include "core/rng.h"
 #include "harness/compare.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 #include "tests/tmpdir.h"
 
 extern char **environ;

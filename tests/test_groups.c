@@ -1,4 +1,4 @@
-/* tests/test_groups.c — cells of different configurations are never pooled (harness/cellkey.c
+/* tests/test_groups.c — cells of different configurations are never pooled (harness/report/cellkey.c
  * and every reader that groups records: tables.md, results.csv/json, bench-accuracy.json),
  * labels name exactly what differs, and a suite sweeps task options, model: and train: keys
  * as axes (harness/suite.c).
@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/cellkey.h"
+#include "harness/report/cellkey.h"
 #include "harness/report.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 #include "harness/suite.h"
 #include "tests/tmpdir.h"
 #include "tests/xbrun.h"

@@ -14,7 +14,7 @@
 #include "core/xb.h"
 #include "harness/merge.h"
 #include "harness/report.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 #include "mixers/registry.h"
 #include "tasks/registry.h"
 #include "tests/tmpdir.h"

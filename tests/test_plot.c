@@ -18,14 +18,14 @@
 #include <json-c/json.h>
 
 #include "harness/plot.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 #include "tests/tmpdir.h"
 
 static char dir[64];
 static int nrec;
 
 /* Attach "config" (JSON text, may be NULL): the labels are made of its paths that differ
- * between records (harness/cellkey.c). */
+ * between records (harness/report/cellkey.c). */
 static void add_config(json_object *o, const char *config)
 {
     if (!config) return;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/store.h"
+#include "harness/report/store.h"
 
 int xb_loss_plateaued(const double *step, const double *loss, int n, xb_plateau *out)
 {

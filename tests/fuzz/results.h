@@ -11,7 +11,7 @@
 #include "harness/compare.h"
 #include "harness/merge.h"
 #include "harness/report.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 #include "harness/summary.h"
 
 /* The results folder fz_dir()/res: its derived files from the last input go first, so every

@@ -1,5 +1,5 @@
-/* harness/cellkey.c — cell identity and configuration labels (see harness/cellkey.h). */
-#include "harness/cellkey.h"
+/* harness/report/cellkey.c — cell identity and configuration labels (see harness/report/cellkey.h). */
+#include "harness/report/cellkey.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 
 #include "core/text.h"
 #include "core/xb.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 
 /* Paths of the config that never tell two cells apart (see the header). */
 static const char *const ignored[] = {

@@ -1,6 +1,6 @@
-/* harness/store.c — cells.jsonl (append + fsync, tolerant load), atomic whole-file writes
- * and small json-c accessors (see harness/store.h). */
-#include "harness/store.h"
+/* harness/report/store.c — cells.jsonl (append + fsync, tolerant load), atomic whole-file writes
+ * and small json-c accessors (see harness/report/store.h). */
+#include "harness/report/store.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* harness/store.h — the results folder on disk (DESIGN.md "The way data flows").
+/* harness/report/store.h — the results folder on disk (DESIGN.md "The way data flows").
  *
  *   <dir>/cells.jsonl   one JSON object per finished cell, appended and fsync'd as each cell
  *                       ends: the source of truth. A later record with the same
