@@ -1,4 +1,4 @@
-/* tests/test_compare.c — `xbench compare` (harness/compare.c) on results folders written here
+/* tests/test_compare.c — `xbench compare` (harness/report/compare.c) on results folders written here
  * with the store writer: a planted 30 % slowdown and a planted accuracy drop of 0.1 fail
  * (exit 1); two draws of the same distribution pass (exit 0); a slowdown the U test cannot
  * confirm, one measured with fewer than 9 repetitions, one where a side is flagged noisy,
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "core/rng.h"
-#include "harness/compare.h"
+#include "harness/report/compare.h"
 #include "harness/report/store.h"
 #include "tests/tmpdir.h"
 

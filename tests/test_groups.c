@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "harness/report/cellkey.h"
-#include "harness/report.h"
+#include "harness/report/report.h"
 #include "harness/report/store.h"
 #include "harness/suite.h"
 #include "tests/tmpdir.h"

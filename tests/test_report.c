@@ -1,4 +1,4 @@
-/* tests/test_report.c — harness/report.c and harness/report/store.c on a hand-written results folder:
+/* tests/test_report.c — harness/report/report.c and harness/report/store.c on a hand-written results folder:
  * seeds averaged (mean ± std), failed cells shown as "— (status)" and never 0, the chance
  * row, achieved GFLOP/s and fraction of peak, scaling exponents and the crossover vs
  * softmax, superseded and foreign records, a torn last line, the CSV and results.json; and
@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/plot.h"
-#include "harness/report.h"
+#include "harness/report/plot.h"
+#include "harness/report/report.h"
 #include "harness/report/store.h"
-#include "harness/summary.h"
+#include "harness/report/summary.h"
 #include "tests/tmpdir.h"
 
 static const char *META =

@@ -4,7 +4,7 @@
  *                       ends: the source of truth. A later record with the same
  *                       config_hash supersedes an earlier one (a re-run after --resume).
  *   <dir>/meta.json     the suite (canonical text, hash), machine, threads, BLAS, env
- *   <dir>/results.csv, results.json, tables.md, plots/   derived (harness/report.c, plot.c)
+ *   <dir>/results.csv, results.json, tables.md, plots/   derived (harness/report/report.c, plot.c)
  *
  *   <dir>/.lock         the writer lock (xb_store_lock): one run writes a folder at a time;
  *                       it holds the pid of the run that last took it

@@ -7,12 +7,12 @@
 #include "tests/fuzz/fuzz.h"
 
 #include "core/xb.h"
-#include "harness/benchjson.h"
-#include "harness/compare.h"
+#include "harness/report/benchjson.h"
+#include "harness/report/compare.h"
 #include "harness/merge.h"
-#include "harness/report.h"
+#include "harness/report/report.h"
 #include "harness/report/store.h"
-#include "harness/summary.h"
+#include "harness/report/summary.h"
 
 /* The results folder fz_dir()/res: its derived files from the last input go first, so every
  * input meets the same folder. */

@@ -1,4 +1,4 @@
-/* harness/report.h — derived files of a results folder, regenerated from cells.jsonl at any
+/* harness/report/report.h — derived files of a results folder, regenerated from cells.jsonl at any
  * time (`xbench report DIR`, and at the end of `xbench run`):
  *
  *   results.csv    one row per cell (the last record per config_hash), flat columns
@@ -39,7 +39,7 @@ char *xb_report_tables(json_object *meta, json_object *records);
 /* The results.csv text. */
 char *xb_report_csv(json_object *records);
 
-/* ---- views over records, shared with harness/plot.c ---- */
+/* ---- views over records, shared with harness/report/plot.c ---- */
 
 
 typedef struct xb_rview {

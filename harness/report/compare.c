@@ -1,6 +1,6 @@
-/* harness/compare.c — cells grouped by identity and the regression check between two results
- * folders (see harness/compare.h). Reads through xb_report_load, like `xbench report`. */
-#include "harness/compare.h"
+/* harness/report/compare.c — cells grouped by identity and the regression check between two results
+ * folders (see harness/report/compare.h). Reads through xb_report_load, like `xbench report`. */
+#include "harness/report/compare.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "core/xb.h"
-#include "harness/report.h"
+#include "harness/report/report.h"
 #include "harness/report/stats.h"
 #include "harness/report/store.h"
 

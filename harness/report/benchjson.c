@@ -1,7 +1,7 @@
-/* harness/benchjson.c — bench-latency.json, bench-accuracy.json (github-action-benchmark's
+/* harness/report/benchjson.c — bench-latency.json, bench-accuracy.json (github-action-benchmark's
  * custom formats) and gbench.json (Google Benchmark's JSON) from a results folder's records
- * (see harness/benchjson.h). Reading and formatting only. */
-#include "harness/benchjson.h"
+ * (see harness/report/benchjson.h). Reading and formatting only. */
+#include "harness/report/benchjson.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "core/xb.h"
-#include "harness/compare.h"
-#include "harness/report.h"
+#include "harness/report/compare.h"
+#include "harness/report/report.h"
 #include "harness/report/stats.h"
 #include "harness/report/store.h"
 

@@ -1,5 +1,5 @@
-/* harness/plot.c — gnuplot scripts with inline data, rendered by gnuplot run as a separate
- * process (see harness/plot.h).
+/* harness/report/plot.c — gnuplot scripts with inline data, rendered by gnuplot run as a separate
+ * process (see harness/report/plot.h).
  *
  * Names (mixer and task labels, statuses) come from cells.jsonl, which anyone can write, and
  * a gnuplot script is a program. So every string that reaches a script goes through
@@ -8,7 +8,7 @@
  * control character (a line break would end the command) becomes a space; and every text
  * is drawn noenhanced, so _ ^ { } @ & ~ show as themselves. File names built from names go
  * through file_name: [A-Za-z0-9_.=-] only, behind a fixed prefix, unique within the run. */
-#include "harness/plot.h"
+#include "harness/report/plot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "core/xb.h"
-#include "harness/report.h"
+#include "harness/report/report.h"
 #include "harness/report/stats.h"
 #include "harness/report/store.h"
 

@@ -1,4 +1,4 @@
-/* harness/compare.h — cells grouped by configuration, and `xbench compare BASE NEW`: the
+/* harness/report/compare.h — cells grouped by configuration, and `xbench compare BASE NEW`: the
  * regression check between two results folders, for CI.
  *
  * Cell identity (the matching key). Two records describe the same cell when they agree on
@@ -44,11 +44,11 @@
  * uses the same figure). */
 #define XB_COMPARE_MIN_REPS 9
 
-/* ---- cells grouped by configuration (shared with harness/benchjson.c) ---------------- */
+/* ---- cells grouped by configuration (shared with harness/report/benchjson.c) ---------------- */
 
 typedef struct xb_cgroup {
     char key[2 * XB_LABEL_MAX + 64];   /* "mqar kv_pairs=8/softmax/L:32/causal/threads:1" */
-    int kind;               /* XB_KIND_TRAIN or XB_KIND_LATENCY (harness/report.h) */
+    int kind;               /* XB_KIND_TRAIN or XB_KIND_LATENCY (harness/report/report.h) */
     char task[XB_LABEL_MAX];    /* task label, "" for latency cells */
     char mixer[XB_LABEL_MAX];   /* mixer label */
     int L, threads, causal;

@@ -1,9 +1,9 @@
-/* harness/report.c — results.csv, results.json and tables.md from cells.jsonl (see
- * harness/report.h). Runs in the parent: reading and formatting only. */
-#include "harness/report.h"
+/* harness/report/report.c — results.csv, results.json and tables.md from cells.jsonl (see
+ * harness/report/report.h). Runs in the parent: reading and formatting only. */
+#include "harness/report/report.h"
 
-#include "harness/decode_report.h"
-#include "harness/packed_report.h"
+#include "harness/report/decode_report.h"
+#include "harness/report/packed_report.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "core/xb.h"
-#include "harness/benchjson.h"
+#include "harness/report/benchjson.h"
 #include "harness/report/cellkey.h"
 #include "harness/report/learned.h"
 #include "harness/report/stats.h"

@@ -1,4 +1,4 @@
-/* harness/plot.h — gnuplot figures of a results folder (`xbench plot DIR`, and at the end of
+/* harness/report/plot.h — gnuplot figures of a results folder (`xbench plot DIR`, and at the end of
  * `xbench run`), written to DIR/plots/:
  *
  *   latency.gp          model forward latency vs length, log-log, one line per mixer, the
@@ -23,7 +23,7 @@
  * <task> in a file name is the task label ("mqar kv_pairs=8") with every byte outside
  * [A-Za-z0-9_.=-] mapped to '_' ("accuracy_mqar_kv_pairs=8"), "-2", "-3", ... appended when
  * two labels map to one name; titles show labels as they are. Names from cells.jsonl reach a
- * script only as quoted gnuplot strings (see harness/plot.c), so no name runs anything.
+ * script only as quoted gnuplot strings (see harness/report/plot.c), so no name runs anything.
  *
  * Each script holds its data inline and renders itself to <name>.png (pngcairo, else png),
  * <name>.svg and, where gnuplot has cairo, <name>.pdf (vector, sized for a paper page):

@@ -1,5 +1,5 @@
-/* harness/decode_report.c — the decode section of tables.md (harness/decode_report.h). */
-#include "harness/decode_report.h"
+/* harness/report/decode_report.c — the decode section of tables.md (harness/report/decode_report.h). */
+#include "harness/report/decode_report.h"
 
 #include <math.h>
 #include <stdio.h>

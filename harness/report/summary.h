@@ -1,4 +1,4 @@
-/* harness/summary.h — what `xbench run` prints at the end: a few lines a person reads on the
+/* harness/report/summary.h — what `xbench run` prints at the end: a few lines a person reads on the
  * terminal, where tables.md (written beside it) has every table.
  *
  *   the run: xbench version and commit, suite, cells ok / not ok, the results folder

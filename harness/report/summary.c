@@ -1,12 +1,12 @@
-/* harness/summary.c — the end-of-run summary (see harness/summary.h). */
-#include "harness/summary.h"
+/* harness/report/summary.c — the end-of-run summary (see harness/report/summary.h). */
+#include "harness/report/summary.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/xb.h"
-#include "harness/report.h"
+#include "harness/report/report.h"
 #include "harness/report/store.h"
 
 void xb_summary_noisy(json_object *records, int *noisy, int *total)

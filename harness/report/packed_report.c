@@ -1,5 +1,5 @@
-/* harness/packed_report.c — the padding-free batches section (harness/packed_report.h). */
-#include "harness/packed_report.h"
+/* harness/report/packed_report.c — the padding-free batches section (harness/report/packed_report.h). */
+#include "harness/report/packed_report.h"
 
 #include <math.h>
 #include <stdio.h>
