@@ -9,8 +9,7 @@
 #include <string.h>
 
 #include "core/xb.h"
-#include "harness/report/compare.h"
-#include "harness/report/report.h"
+#include "harness/report/results.h"
 #include "harness/report/stats.h"
 #include "harness/report/store.h"
 
@@ -29,25 +28,25 @@ static void add_num(json_object *o, const char *k, double v)
 }
 
 /* Seeds of the group's ok records, "1, 2". */
-static void seed_list(const xb_cgroup *g, char *buf, size_t n)
+static void seed_list(const xb_group *g, char *buf, size_t n)
 {
     buf[0] = 0;
     for (int i = 0; i < g->n; i++) {
-        if (strcmp(xb_jstr(g->rec[i], "status", "?"), "ok") != 0) continue;
-        json_object *s = xb_jget(g->rec[i], "seed");
+        if (!g->rec[i]->ok) continue;
+        json_object *s = xb_jget(g->rec[i]->o, "seed");
         size_t k = strlen(buf);
         snprintf(buf + k, n - k, "%s%lld", k ? ", " : "", s ? (long long)json_object_get_int64(s) : 0LL);
     }
 }
 
-json_object *xb_bench_latency_json(json_object *records)
+json_object *xb_bench_latency_json(const xb_results *res)
 {
     json_object *arr = json_object_new_array();
-    xb_cgroup *g;
-    int ng = xb_cgroups(records, &g);
+    const xb_group *g = res->group;
+    int ng = res->ngroup;
     for (int i = 0; i < ng; i++) {
         double *t;
-        int n = xb_cgroup_raw(&g[i], "model_fwd", &t);
+        int n = xb_group_raw(&g[i], "model_fwd", &t);
         if (n == 0) continue;
         xb_summary s;
         xb_summarize(t, n, &s);
@@ -62,7 +61,7 @@ json_object *xb_bench_latency_json(json_object *records)
                          n, seeds, g[i].ok, g[i].n, s.p10 * 1e6, s.p90 * 1e6, s.min * 1e6, s.max * 1e6);
         for (int m = 1; m < N_METRICS && k > 0 && (size_t)k < sizeof extra; m++) {
             double *x;
-            int nx = xb_cgroup_raw(&g[i], metrics[m], &x);
+            int nx = xb_group_raw(&g[i], metrics[m], &x);
             if (nx > 0)
                 k += snprintf(extra + k, sizeof extra - (size_t)k, "\n%s median %.6g us (%d)", metrics[m],
                               xb_median(x, nx) * 1e6, nx);
@@ -76,19 +75,18 @@ json_object *xb_bench_latency_json(json_object *records)
         add_str(e, "extra", extra);
         json_object_array_add(arr, e);
     }
-    xb_cgroups_free(g, ng > 0 ? ng : 0);
     return arr;
 }
 
-json_object *xb_bench_accuracy_json(json_object *records)
+json_object *xb_bench_accuracy_json(const xb_results *res)
 {
     json_object *arr = json_object_new_array();
-    xb_cgroup *g;
-    int ng = xb_cgroups(records, &g);
+    const xb_group *g = res->group;
+    int ng = res->ngroup;
     for (int i = 0; i < ng; i++) {
         if (g[i].kind != XB_KIND_TRAIN) continue;
         double *a;
-        int n = xb_cgroup_acc(&g[i], &a);
+        int n = xb_group_acc(&g[i], &a);
         if (n == 0) {
             free(a);
             continue;
@@ -97,7 +95,7 @@ json_object *xb_bench_accuracy_json(json_object *records)
         xb_summarize(a, n, &s);
         free(a);
         double chance = NAN;
-        for (int r = 0; r < g[i].n && !isfinite(chance); r++) chance = xb_record_num(g[i].rec[r], "chance");
+        for (int r = 0; r < g[i].n && !isfinite(chance); r++) chance = xb_record_num(g[i].rec[r]->o, "chance");
         char name[sizeof g->key + 16], range[48], extra[512], seeds[256], ch[32];
         snprintf(name, sizeof name, "%s test_acc", g[i].key);
         snprintf(range, sizeof range, "± %.6g", 100 * s.stddev);
@@ -116,7 +114,6 @@ json_object *xb_bench_accuracy_json(json_object *records)
         add_str(e, "extra", extra);
         json_object_array_add(arr, e);
     }
-    xb_cgroups_free(g, ng > 0 ? ng : 0);
     return arr;
 }
 
@@ -209,17 +206,17 @@ static json_object *row(const char *name, const char *run_name, int family, int 
     return r;
 }
 
-json_object *xb_gbench_json(json_object *meta, json_object *records)
+json_object *xb_gbench_json(const xb_results *res)
 {
     json_object *doc = json_object_new_object();
-    json_object_object_add(doc, "context", context_json(meta));
+    json_object_object_add(doc, "context", context_json(res->meta));
     json_object *b = json_object_new_array();
-    xb_cgroup *g;
-    int ng = xb_cgroups(records, &g), family = 0;
+    const xb_group *g = res->group;
+    int ng = res->ngroup, family = 0;
     for (int i = 0; i < ng; i++) {
         for (int m = 0; m < N_METRICS; m++) {
             double *t;
-            int n = xb_cgroup_raw(&g[i], metrics[m], &t);
+            int n = xb_group_raw(&g[i], metrics[m], &t);
             if (n == 0) continue;
             char name[sizeof g->key + 32], agg[sizeof g->key + 64];
             snprintf(name, sizeof name, "%s/%s/L:%d/%s/%s/threads:%d",
@@ -250,7 +247,6 @@ json_object *xb_gbench_json(json_object *meta, json_object *records)
             family++;
         }
     }
-    xb_cgroups_free(g, ng > 0 ? ng : 0);
     json_object_object_add(doc, "benchmarks", b);
     return doc;
 }
@@ -306,10 +302,10 @@ static int write_one(const char *dir, const char *name, json_object *o)
     return rc;
 }
 
-int xb_benchjson_write(const char *dir, json_object *meta, json_object *records)
+int xb_benchjson_write(const char *dir, const xb_results *res)
 {
-    int rc = write_one(dir, "bench-latency.json", xb_bench_latency_json(records));
-    if (rc == 0) rc = write_one(dir, "bench-accuracy.json", xb_bench_accuracy_json(records));
-    if (rc == 0) rc = write_gbench(dir, xb_gbench_json(meta, records));
+    int rc = write_one(dir, "bench-latency.json", xb_bench_latency_json(res));
+    if (rc == 0) rc = write_one(dir, "bench-accuracy.json", xb_bench_accuracy_json(res));
+    if (rc == 0) rc = write_gbench(dir, xb_gbench_json(res));
     return rc;
 }

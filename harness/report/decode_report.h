@@ -4,10 +4,10 @@
 #ifndef XB_DECODE_REPORT_H
 #define XB_DECODE_REPORT_H
 
-#include "harness/report/report.h"
+#include "harness/report/results.h"
 
 /* The section for one thread count (0: any), or NULL when there is no decode record. The
  * string is malloc'd. thr_note is appended to the heading (", threads = 2" or ""). */
-char *xb_decode_section(const xb_rview *v, int n, int threads, const char *thr_note);
+char *xb_decode_section(const xb_results *r, int threads, const char *thr_note);
 
 #endif

@@ -4,10 +4,10 @@
 #ifndef XB_PACKED_REPORT_H
 #define XB_PACKED_REPORT_H
 
-#include "harness/report/report.h"
+#include "harness/report/results.h"
 
 /* The section for one thread count (0: any), or NULL when no record has a packed
  * measurement; malloc'd. thr_note is appended to the heading. */
-char *xb_packed_section(const xb_rview *v, int n, int threads, const char *thr_note);
+char *xb_packed_section(const xb_results *r, int threads, const char *thr_note);
 
 #endif

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "core/xb.h"
-#include "harness/report/report.h"
+#include "harness/report/results.h"
 #include "harness/report/stats.h"
 #include "harness/report/store.h"
 
@@ -214,8 +214,8 @@ static const int style_dash[4] = { 1, 2, 4, 5 };
 static const char *const style_fill[4] = { "solid 0.85", "pattern 4", "pattern 5", "pattern 1" };
 
 typedef struct ctx {
-    const xb_rview *v;
-    int n, threads;
+    const xb_results *res;
+    int threads;
     const char **mixers;    /* the run's distinct mixers, in order of first appearance */
     int nm;
 } ctx;
@@ -433,7 +433,7 @@ static int emit(const char *pdir, const char *name, gp *g, int have_gnuplot, int
 /* ---- figures ------------------------------------------------------------------------ */
 
 /* The records a per-length plot uses (latency sweep, else the first task). */
-static int source(const xb_rview *v, int n, int *kind, const char **task)
+static int source(const xb_rec *v, int n, int *kind, const char **task)
 {
     for (int i = 0; i < n; i++)
         if (v[i].kind == XB_KIND_LATENCY) { *kind = XB_KIND_LATENCY; *task = NULL; return 1; }
@@ -453,14 +453,14 @@ static int n_plotted(double *y, int n)
  * the records of want_kind, or (XB_KIND_ANY) of the latency sweep, else the first task. */
 static void per_length(gp *g, const ctx *c, const char *field, int use_any, int unit, int want_kind)
 {
-    const xb_rview *v = c->v;
-    int n = c->n, kind = want_kind;
+    const xb_rec *v = c->res->rec;
+    int n = c->res->n, kind = want_kind;
     const char *task = NULL;
     if (want_kind == XB_KIND_ANY && !source(v, n, &kind, &task)) { no_data(g); return; }
     const char **mixers;
     int *Ls;
-    int nm = xb_distinct_mixers(v, n, kind, &mixers);
-    int nL = xb_distinct_lengths(v, n, kind, task, &Ls);
+    int nm = xb_distinct_mixers(c->res, kind, &mixers);
+    int nL = xb_distinct_lengths(c->res, kind, task, &Ls);
     double *x = calloc((size_t)nL + 1, sizeof *x), *y = calloc((size_t)nL + 1, sizeof *y);
     int *used = calloc((size_t)nL + 1, sizeof *used);
     gp pl = { 0 };
@@ -478,7 +478,7 @@ static void per_length(gp *g, const ctx *c, const char *field, int use_any, int 
                         strcmp(v[i].mixer, mixers[j]) == 0 && v[i].L == Ls[li])
                         y[li] = xb_record_num(v[i].o, field);
             } else {
-                xb_aggregate(v, n, kind, task, mixers[j], Ls[li], c->threads, field, &a);
+                xb_aggregate(c->res, kind, task, mixers[j], Ls[li], c->threads, field, &a);
                 y[li] = a.ok ? a.median : NAN;
             }
         }
@@ -520,22 +520,20 @@ static void per_length(gp *g, const ctx *c, const char *field, int use_any, int 
 /* The majority-class rate of the test split at (task, L), NAN when no record has one. */
 static double chance_of(const ctx *c, const char *task, int L)
 {
-    for (int i = 0; i < c->n; i++)
-        if (c->v[i].kind == XB_KIND_TRAIN && strcmp(c->v[i].task, task) == 0 && c->v[i].L == L &&
-            isfinite(xb_record_num(c->v[i].o, "chance")))
-            return xb_record_num(c->v[i].o, "chance");
+    for (int i = 0; i < c->res->n; i++)
+        if (c->res->rec[i].kind == XB_KIND_TRAIN && strcmp(c->res->rec[i].task, task) == 0 && c->res->rec[i].L == L &&
+            isfinite(xb_record_num(c->res->rec[i].o, "chance")))
+            return xb_record_num(c->res->rec[i].o, "chance");
     return NAN;
 }
 
 /* Test accuracy vs training length, one line per mixer (± std over seeds), chance dashed. */
 static void accuracy_lines(gp *g, const ctx *c, const char *task)
 {
-    const xb_rview *v = c->v;
-    int n = c->n;
     const char **mixers;
     int *Ls;
-    int nm = xb_distinct_mixers(v, n, XB_KIND_TRAIN, &mixers);
-    int nL = xb_distinct_lengths(v, n, XB_KIND_TRAIN, task, &Ls);
+    int nm = xb_distinct_mixers(c->res, XB_KIND_TRAIN, &mixers);
+    int nL = xb_distinct_lengths(c->res, XB_KIND_TRAIN, task, &Ls);
     gp pl = { 0 };
     int lines = 0;
     gp_printf(g, "# columns: L, test accuracy %% (mean over seeds), std\n");
@@ -544,7 +542,7 @@ static void accuracy_lines(gp *g, const ctx *c, const char *task)
         gp_printf(g, "$d%d << EOD\n", j);
         for (int li = 0; li < nL; li++) {
             xb_agg a;
-            xb_aggregate(v, n, XB_KIND_TRAIN, task, mixers[j], Ls[li], c->threads, "test_acc", &a);
+            xb_aggregate(c->res, XB_KIND_TRAIN, task, mixers[j], Ls[li], c->threads, "test_acc", &a);
             if (a.ok) { gp_printf(g, "%d %.6g %.6g\n", Ls[li], 100 * a.mean, 100 * a.std); have++; }
         }
         gp_printf(g, "EOD\n");
@@ -585,8 +583,8 @@ typedef struct group { const char *task; int L; } group;
  * the mixers name the bars and each bar carries its value. */
 static void accuracy_bars(gp *g, const ctx *c, const group *gr, int ng, int width)
 {
-    const xb_rview *v = c->v;
-    int n = c->n;
+    const xb_rec *v = c->res->rec;
+    int n = c->res->n;
     int *fm = calloc((size_t)c->nm + 1, sizeof *fm), nf = 0;   /* the figure's mixers */
     for (int j = 0; fm && j < c->nm; j++) {
         int in = 0;
@@ -608,7 +606,7 @@ static void accuracy_bars(gp *g, const ctx *c, const group *gr, int ng, int widt
         for (int q = 0; q < ng; q++) {
             double x = q + (k - (nf - 1) / 2.0) * w;
             xb_agg a;
-            xb_aggregate(v, n, XB_KIND_TRAIN, gr[q].task, mixer, gr[q].L, c->threads, "test_acc", &a);
+            xb_aggregate(c->res, XB_KIND_TRAIN, gr[q].task, mixer, gr[q].L, c->threads, "test_acc", &a);
             if (a.ok) {
                 gp_printf(g, "%.6g %.6g %.6g %d\n", x, 100 * a.mean, 100 * a.std, a.ok);
                 have++;
@@ -618,7 +616,7 @@ static void accuracy_bars(gp *g, const ctx *c, const group *gr, int ng, int widt
         for (int q = 0; q < ng; q++) {
             double x = q + (k - (nf - 1) / 2.0) * w;
             xb_agg a;
-            xb_aggregate(v, n, XB_KIND_TRAIN, gr[q].task, mixer, gr[q].L, c->threads, "test_acc", &a);
+            xb_aggregate(c->res, XB_KIND_TRAIN, gr[q].task, mixer, gr[q].L, c->threads, "test_acc", &a);
             if (!a.ok && a.total) {
                 gp_printf(g, "set label %d ", label++);
                 gp_quote(g, a.status);
@@ -714,12 +712,11 @@ static void accuracy_bars(gp *g, const ctx *c, const group *gr, int ng, int widt
 
 static void pareto_plot(gp *g, const ctx *c, const char *task)
 {
-    const xb_rview *v = c->v;
-    int n = c->n, threads = c->threads;
+    int threads = c->threads;
     const char **mixers;
     int *Ls;
-    int nm = xb_distinct_mixers(v, n, XB_KIND_TRAIN, &mixers);
-    int nL = xb_distinct_lengths(v, n, XB_KIND_TRAIN, task, &Ls);
+    int nm = xb_distinct_mixers(c->res, XB_KIND_TRAIN, &mixers);
+    int nL = xb_distinct_lengths(c->res, XB_KIND_TRAIN, task, &Ls);
     int cap = nm * nL + 1, m = 0;
     double *lx = calloc((size_t)cap, sizeof *lx), *ay = calloc((size_t)cap, sizeof *ay),
            *mem = calloc((size_t)cap, sizeof *mem);
@@ -728,9 +725,9 @@ static void pareto_plot(gp *g, const ctx *c, const char *task)
     for (int j = 0; lx && ay && mem && mi && li_ && j < nm; j++)
         for (int li = 0; li < nL; li++) {
             xb_agg a, t, r;
-            xb_aggregate(v, n, XB_KIND_TRAIN, task, mixers[j], Ls[li], threads, "test_acc", &a);
-            xb_aggregate(v, n, XB_KIND_TRAIN, task, mixers[j], Ls[li], threads, "latency.model_fwd.median", &t);
-            xb_aggregate(v, n, XB_KIND_TRAIN, task, mixers[j], Ls[li], threads, "peak_rss_kb", &r);
+            xb_aggregate(c->res, XB_KIND_TRAIN, task, mixers[j], Ls[li], threads, "test_acc", &a);
+            xb_aggregate(c->res, XB_KIND_TRAIN, task, mixers[j], Ls[li], threads, "latency.model_fwd.median", &t);
+            xb_aggregate(c->res, XB_KIND_TRAIN, task, mixers[j], Ls[li], threads, "peak_rss_kb", &r);
             if (!a.ok || !t.ok || !(t.median > 0)) continue;
             lx[m] = t.median;
             ay[m] = 100 * a.mean;
@@ -802,10 +799,10 @@ static void pareto_plot(gp *g, const ctx *c, const char *task)
 
 static void loss_plot(gp *g, const ctx *c, const char *task, int L)
 {
-    const xb_rview *v = c->v;
-    int n = c->n;
+    const xb_rec *v = c->res->rec;
+    int n = c->res->n;
     const char **mixers;
-    int nm = xb_distinct_mixers(v, n, XB_KIND_TRAIN, &mixers);
+    int nm = xb_distinct_mixers(c->res, XB_KIND_TRAIN, &mixers);
     gp pl = { 0 };
     int lines = 0;
     for (int j = 0; j < nm; j++) {
@@ -852,28 +849,13 @@ static void loss_plot(gp *g, const ctx *c, const char *task, int L)
 
 int xb_plot_dir(const char *dir, FILE *err)
 {
-    json_object *all = NULL;
-    if (xb_store_load(dir, &all, err) == XB_ENOTFOUND) {
-        if (err) fprintf(err, "error: '%s/cells.jsonl' does not exist\n", dir);
-        json_object_put(all);
-        return XB_ENOTFOUND;
-    }
-    char *mp = xb_path_join(dir, "meta.json");
-    json_object *meta = mp ? xb_read_json(mp) : NULL;
-    free(mp);
-    const char *hash = meta ? xb_jstr(meta, "suite_hash", NULL) : NULL;
-    json_object *mine = json_object_new_array();
-    for (size_t i = 0; i < json_object_array_length(all); i++) {
-        json_object *r = json_object_array_get_idx(all, i);
-        const char *h = xb_jstr(r, "suite_hash", NULL);
-        if (!(hash && h && strcmp(h, hash) != 0)) json_object_array_add(mine, json_object_get(r));
-    }
-    json_object *recs = xb_store_latest(mine);
-    json_object_put(mine);
-    json_object_put(all);
+    /* report, which runs first, has said which records of another suite it left out */
+    xb_results res;
+    int rc = xb_results_load(&res, dir, err, NULL, XB_LOAD_QUIET_FOREIGN);
+    if (rc) return rc;
 
     char *pdir = xb_path_join(dir, "plots");
-    int rc = pdir ? xb_mkdirs(pdir) : XB_ENOMEM;
+    rc = pdir ? xb_mkdirs(pdir) : XB_ENOMEM;
     if (rc) {
         if (err) fprintf(err, "error: cannot create '%s/plots'\n", dir);
         goto out;
@@ -884,12 +866,12 @@ int xb_plot_dir(const char *dir, FILE *err)
         fprintf(err, "warning: gnuplot is not on PATH: wrote the scripts in '%s' without "
                 "rendering them (install gnuplot-nox, then run: cd %s && gnuplot *.gp)\n", pdir, pdir);
 
-    xb_rview *v;
-    int n = xb_rviews(recs, &v);
+    const xb_rec *v = res.rec;
+    int n = res.n;
     int *thr;
-    int nthr = xb_distinct_threads(v, n, &thr);
-    ctx c = { .v = v, .n = n, .threads = nthr ? thr[0] : 0 };   /* plots show the first thread count */
-    c.nm = xb_distinct_mixers(v, n, XB_KIND_ANY, &c.mixers);
+    int nthr = xb_distinct_threads(&res, &thr);
+    ctx c = { .res = &res, .threads = nthr ? thr[0] : 0 };   /* plots show the first thread count */
+    c.nm = xb_distinct_mixers(&res, XB_KIND_ANY, &c.mixers);
     int failed = 0;
     gp g = { 0 };
     names used = { 0 };
@@ -931,14 +913,14 @@ int xb_plot_dir(const char *dir, FILE *err)
     }
 
     const char **tasks;
-    int nt = xb_distinct_tasks(v, n, &tasks);
+    int nt = xb_distinct_tasks(&res, &tasks);
 
     /* accuracy.gp: every task (and length) of the run as grouped bars */
     int ng = 0;
     group *gr = NULL;
     for (int t = 0; t < nt; t++) {
         int *Ls;
-        int nL = xb_distinct_lengths(v, n, XB_KIND_TRAIN, tasks[t], &Ls);
+        int nL = xb_distinct_lengths(&res, XB_KIND_TRAIN, tasks[t], &Ls);
         group *q = realloc(gr, (size_t)(ng + nL + 1) * sizeof *gr);
         if (q) {
             gr = q;
@@ -959,7 +941,7 @@ int xb_plot_dir(const char *dir, FILE *err)
 
     for (int t = 0; !rc && t < nt; t++) {
         int *Ls;
-        int nL = xb_distinct_lengths(v, n, XB_KIND_TRAIN, tasks[t], &Ls);
+        int nL = xb_distinct_lengths(&res, XB_KIND_TRAIN, tasks[t], &Ls);
 
         file_name(&used, name, sizeof name, "accuracy_", tasks[t], "");
         if (nL == 1) {
@@ -1004,10 +986,8 @@ int xb_plot_dir(const char *dir, FILE *err)
     free(c.mixers);
     names_free(&used);
     free(thr);
-    free(v);
 out:
     free(pdir);
-    json_object_put(recs);
-    if (meta) json_object_put(meta);
+    xb_results_release(&res);
     return rc;
 }

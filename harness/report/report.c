@@ -13,7 +13,8 @@
 #include "core/xb.h"
 #include "harness/report/benchjson.h"
 #include "harness/report/cellkey.h"
-#include "harness/report/learned.h"
+#include "harness/report/fmt.h"
+#include "harness/report/results.h"
 #include "harness/report/stats.h"
 #include "harness/report/store.h"
 
@@ -48,203 +49,12 @@ static char *sb_take(sb *b)
     return b->p;
 }
 
-/* ---- views -------------------------------------------------------------------------- */
-
-double xb_record_num(json_object *rec, const char *path)
-{
-    json_object *v = xb_jpath(rec, path);
-    if (!v) return NAN;
-    if (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int))
-        return json_object_get_double(v);
-    return NAN;
-}
-
-int xb_rviews(json_object *records, xb_rview **out)
-{
-    int n = (int)json_object_array_length(records);
-    size_t nn = (size_t)(n > 0 ? n : 1);
-    xb_rview *v = calloc(1, nn * (sizeof *v + sizeof(xb_label)));
-    *out = v;
-    if (!v) return 0;
-    xb_label *lab = (xb_label *)(v + nn);
-    if (xb_label_records(records, lab) != 0) {
-        free(v);
-        *out = NULL;
-        return 0;
-    }
-    for (int i = 0; i < n; i++) {
-        json_object *o = json_object_array_get_idx(records, (size_t)i);
-        v[i].o = o;
-        v[i].kind = xb_record_kind(o);
-        v[i].task_name = xb_jstr(o, "task", "");
-        v[i].mixer_name = xb_jstr(o, "mixer", "?");
-        v[i].task = v[i].kind == XB_KIND_TRAIN ? lab[i].task : "";
-        v[i].mixer = lab[i].mixer;
-        v[i].not_learned = xb_cell_not_learned(o, NULL);   /* once per record: a curve fit */
-        v[i].status = xb_jstr(o, "status", "?");
-        v[i].ok = strcmp(v[i].status, "ok") == 0;
-        v[i].L = xb_jint(o, "L", 0);
-        v[i].threads = xb_jint(o, "threads", 0);
-        json_object *s = xb_jget(o, "seed");
-        v[i].seed = s ? json_object_get_int64(s) : 0;
-    }
-    return n;
-}
-
-static int match(const xb_rview *r, int kind, const char *task)
+static int match(const xb_rec *r, int kind, const char *task)
 {
     return (kind == XB_KIND_ANY || r->kind == kind) && (!task || strcmp(r->task, task) == 0);
 }
 
-int xb_distinct_mixers(const xb_rview *v, int n, int kind, const char ***out)
-{
-    const char **a = calloc((size_t)(n > 0 ? n : 1), sizeof *a);
-    int k = 0;
-    for (int i = 0; a && i < n; i++) {
-        if (!match(&v[i], kind, NULL)) continue;
-        int seen = 0;
-        for (int j = 0; j < k && !seen; j++) seen = strcmp(a[j], v[i].mixer) == 0;
-        if (!seen) a[k++] = v[i].mixer;
-    }
-    *out = a;
-    return k;
-}
-
-int xb_distinct_tasks(const xb_rview *v, int n, const char ***out)
-{
-    const char **a = calloc((size_t)(n > 0 ? n : 1), sizeof *a);
-    int k = 0;
-    for (int i = 0; a && i < n; i++) {
-        if (v[i].kind != XB_KIND_TRAIN) continue;
-        int seen = 0;
-        for (int j = 0; j < k && !seen; j++) seen = strcmp(a[j], v[i].task) == 0;
-        if (!seen) a[k++] = v[i].task;
-    }
-    *out = a;
-    return k;
-}
-
-static int cmp_int(const void *a, const void *b)
-{
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
-}
-
-int xb_distinct_lengths(const xb_rview *v, int n, int kind, const char *task, int **out)
-{
-    int *a = calloc((size_t)(n > 0 ? n : 1), sizeof *a);
-    int k = 0;
-    for (int i = 0; a && i < n; i++) {
-        if (!match(&v[i], kind, task)) continue;
-        int seen = 0;
-        for (int j = 0; j < k && !seen; j++) seen = a[j] == v[i].L;
-        if (!seen) a[k++] = v[i].L;
-    }
-    if (a) qsort(a, (size_t)k, sizeof *a, cmp_int);
-    *out = a;
-    return k;
-}
-
-int xb_distinct_threads(const xb_rview *v, int n, int **out)
-{
-    int *a = calloc((size_t)(n > 0 ? n : 1), sizeof *a);
-    int k = 0;
-    for (int i = 0; a && i < n; i++) {
-        int seen = 0;
-        for (int j = 0; j < k && !seen; j++) seen = a[j] == v[i].threads;
-        if (!seen) a[k++] = v[i].threads;
-    }
-    if (a) qsort(a, (size_t)k, sizeof *a, cmp_int);
-    *out = a;
-    return k;
-}
-
-void xb_aggregate(const xb_rview *v, int n, int kind, const char *task, const char *mixer,
-                  int L, int threads, const char *field, xb_agg *a)
-{
-    memset(a, 0, sizeof *a);
-    a->mean = a->std = a->median = NAN;
-    double *x = malloc((size_t)(n > 0 ? n : 1) * sizeof *x);
-    if (!x) return;
-    int m = 0;
-    char noisy_path[128] = "";
-    /* a timing's median carries its record's flag: "latency.model_fwd.median" →
-     * "latency.model_fwd.noisy", "decode.step.median" → "decode.step.noisy" */
-    const char *dot = strrchr(field, '.');
-    if (dot && (strncmp(field, "latency.", 8) == 0 || strcmp(dot, ".median") == 0))
-        snprintf(noisy_path, sizeof noisy_path, "%.*s.noisy", (int)(dot - field), field);
-    for (int i = 0; i < n; i++) {
-        const xb_rview *r = &v[i];
-        if (!match(r, kind, task) || strcmp(r->mixer, mixer) != 0 || r->L != L ||
-            (threads > 0 && r->threads != threads))
-            continue;
-        a->total++;
-        double val = r->ok ? xb_record_num(r->o, field) : NAN;
-        if (r->ok && isfinite(val)) {
-            x[m++] = val;
-            a->ok++;
-            if (noisy_path[0]) {
-                json_object *nz = xb_jpath(r->o, noisy_path);
-                if (nz && json_object_get_boolean(nz)) a->noisy = 1;
-            }
-        } else {
-            /* Collect the distinct statuses of what is missing. */
-            const char *st = r->ok ? "not measured" : r->status;
-            if (!strstr(a->status, st)) {
-                size_t k = strlen(a->status);
-                snprintf(a->status + k, sizeof a->status - k, "%s%s", k ? ", " : "", st);
-            }
-        }
-    }
-    if (m > 0) {
-        a->mean = xb_mean(x, m);
-        a->std = xb_stddev(x, m);
-        a->median = xb_median(x, m);
-    }
-    if (!a->status[0]) snprintf(a->status, sizeof a->status, a->total ? "ok" : "missing");
-    free(x);
-}
-
-/* ---- LRA's parameter rule ------------------------------------------------------------ */
-
-void xb_params_compare(const xb_rview *v, int n, const char *task, const char *mixer, int L,
-                       xb_params_cmp *out)
-{
-    out->params = out->softmax = out->ratio = NAN;
-    out->over = 0;
-    int n_soft = 0;
-    for (int i = 0; i < n; i++) {
-        const xb_rview *r = &v[i];
-        if (r->kind != XB_KIND_TRAIN || r->L != L || strcmp(r->task, task) != 0) continue;
-        double p = xb_record_num(r->o, "params");
-        if (!isfinite(p)) continue;
-        if (!isfinite(out->params) && strcmp(r->mixer, mixer) == 0) out->params = p;
-        if (strcmp(r->mixer_name, "softmax") != 0) continue;
-        if (n_soft == 0 || p != out->softmax) n_soft++;   /* distinct values, in a row */
-        out->softmax = p;
-    }
-    if (!isfinite(out->params)) out->status = XB_PCMP_NO_PARAMS;
-    else if (n_soft == 0) out->status = XB_PCMP_NO_SOFTMAX;
-    else if (n_soft > 1) out->status = XB_PCMP_AMBIGUOUS;
-    else out->status = XB_PCMP_OK;
-    if (out->status != XB_PCMP_OK) {
-        out->softmax = NAN;
-        return;
-    }
-    out->ratio = out->params / out->softmax;
-    out->over = 10.0 * out->params > 11.0 * out->softmax;   /* counts are exact integers */
-}
-
 /* ---- formatting --------------------------------------------------------------------- */
-
-void xb_fmt_time(double s, char *buf, size_t n)
-{
-    if (!isfinite(s)) snprintf(buf, n, "—");
-    else if (s < 1e-6) snprintf(buf, n, "%.0f ns", s * 1e9);   /* pool's decode step: tens of ns */
-    else if (s < 1e-3) snprintf(buf, n, "%.1f µs", s * 1e6);
-    else if (s < 1) snprintf(buf, n, "%.3g ms", s * 1e3);
-    else snprintf(buf, n, "%.3g s", s);
-}
 
 static void fmt_flops(double f, char *buf, size_t n)
 {
@@ -281,8 +91,7 @@ static void fmt_missing(const xb_agg *a, char *buf, size_t n)
 
 typedef struct ctx {
     sb *b;
-    xb_rview *v;
-    int n;
+    const xb_results *res;
     double peak_core;       /* FMA peak GFLOP/s of one core; NAN when unknown */
     json_object *fma;       /* measured FMA GFLOP/s of t threads at [t-1], or NULL */
     json_object *not_run;   /* meta.json's {task: [mixers its `mixers:` leaves out]}, or NULL */
@@ -293,8 +102,8 @@ static void fmt_missing_cell(const ctx *c, const char *task, const char *mixer, 
                              char *buf, size_t n)
 {
     const char *name = task;     /* not_run is keyed by task name; task is a label */
-    for (int i = 0; i < c->n; i++)
-        if (strcmp(c->v[i].task, task) == 0) { name = c->v[i].task_name; break; }
+    for (int i = 0; i < c->res->n; i++)
+        if (strcmp(c->res->rec[i].task, task) == 0) { name = c->res->rec[i].task_name; break; }
     json_object *lst = a->total == 0 ? xb_jget(c->not_run, name) : NULL;
     for (size_t i = 0; lst && i < json_object_array_length(lst); i++)
         if (strcmp(json_object_get_string(json_object_array_get_idx(lst, i)), mixer) == 0) {
@@ -339,8 +148,8 @@ static void header_row(sb *b, const char *first, const char *const *cols, int k,
 static int count_not_learned(const ctx *c, const char *task, const char *mixer, int L, int threads)
 {
     int k = 0;
-    for (int i = 0; i < c->n; i++) {
-        const xb_rview *r = &c->v[i];
+    for (int i = 0; i < c->res->n; i++) {
+        const xb_rec *r = &c->res->rec[i];
         if (r->kind != XB_KIND_TRAIN || !r->ok || r->L != L || strcmp(r->task, task) ||
             strcmp(r->mixer, mixer) || (threads > 0 && r->threads != threads))
             continue;
@@ -352,16 +161,16 @@ static int count_not_learned(const ctx *c, const char *task, const char *mixer, 
 static void accuracy_section(ctx *c, int threads, const char *thr_note)
 {
     const char **tasks, **mixers;
-    int nt = xb_distinct_tasks(c->v, c->n, &tasks);
-    int nm = xb_distinct_mixers(c->v, c->n, XB_KIND_TRAIN, &mixers);
+    int nt = xb_distinct_tasks(c->res, &tasks);
+    int nm = xb_distinct_mixers(c->res, XB_KIND_TRAIN, &mixers);
     int *Ls;
-    int nL = xb_distinct_lengths(c->v, c->n, XB_KIND_TRAIN, NULL, &Ls);
+    int nL = xb_distinct_lengths(c->res, XB_KIND_TRAIN, NULL, &Ls);
     if (nt == 0 || nm == 0) goto done;
     int max_seeds = 0;
-    for (int i = 0; i < c->n; i++) {
+    for (int i = 0; i < c->res->n; i++) {
         xb_agg a;
-        if (c->v[i].kind != XB_KIND_TRAIN) continue;
-        xb_aggregate(c->v, c->n, XB_KIND_TRAIN, c->v[i].task, c->v[i].mixer, c->v[i].L,
+        if (c->res->rec[i].kind != XB_KIND_TRAIN) continue;
+        xb_aggregate(c->res, XB_KIND_TRAIN, c->res->rec[i].task, c->res->rec[i].mixer, c->res->rec[i].L,
                      threads, "test_acc", &a);
         if (a.total > max_seeds) max_seeds = a.total;
     }
@@ -369,10 +178,10 @@ static void accuracy_section(ctx *c, int threads, const char *thr_note)
     /* the parameter column, when the records carry counts (folders written before they did
      * get no column of dashes) */
     int has_params = 0, any_soft = 0, any_over = 0, unchecked = 0;
-    for (int i = 0; i < c->n; i++) {
-        if (c->v[i].kind != XB_KIND_TRAIN) continue;
-        if (isfinite(xb_record_num(c->v[i].o, "params"))) has_params = 1;
-        if (strcmp(c->v[i].mixer_name, "softmax") == 0) any_soft = 1;
+    for (int i = 0; i < c->res->n; i++) {
+        if (c->res->rec[i].kind != XB_KIND_TRAIN) continue;
+        if (isfinite(xb_record_num(c->res->rec[i].o, "params"))) has_params = 1;
+        if (strcmp(c->res->rec[i].mixer_name, "softmax") == 0) any_soft = 1;
     }
     sb over = { 0 }, nosoft = { 0 };
     sb_printf(c->b, "## Test accuracy (%%)%s\n\n", thr_note);
@@ -384,8 +193,8 @@ static void accuracy_section(ctx *c, int threads, const char *thr_note)
         const char **tl = calloc((size_t)nt, sizeof *tl);
         int k = 0;
         for (int t = 0; tl && t < nt; t++) {
-            for (int i = 0; i < c->n; i++)
-                if (c->v[i].kind == XB_KIND_TRAIN && c->v[i].L == L && strcmp(c->v[i].task, tasks[t]) == 0) {
+            for (int i = 0; i < c->res->n; i++)
+                if (c->res->rec[i].kind == XB_KIND_TRAIN && c->res->rec[i].L == L && strcmp(c->res->rec[i].task, tasks[t]) == 0) {
                     tl[k++] = tasks[t];
                     break;
                 }
@@ -403,7 +212,7 @@ static void accuracy_section(ctx *c, int threads, const char *thr_note)
                 int found = 0;
                 for (int j = 0; j < nm && !found; j++) {
                     xb_params_cmp pc;
-                    xb_params_compare(c->v, c->n, tl[t], mixers[j], L, &pc);
+                    xb_params_compare(c->res, tl[t], mixers[j], L, &pc);
                     found = pc.status == XB_PCMP_OK || pc.status == XB_PCMP_AMBIGUOUS;
                 }
                 if (!found) sb_printf(&nosoft, "%s%s at L = %d", unchecked++ ? ", " : "", tl[t], L);
@@ -421,7 +230,7 @@ static void accuracy_section(ctx *c, int threads, const char *thr_note)
                 xb_agg a;
                 char cell[112];
                 xb_params_cmp pc;
-                xb_params_compare(c->v, c->n, tl[t], mixers[j], L, &pc);
+                xb_params_compare(c->res, tl[t], mixers[j], L, &pc);
                 if (has_params) {
                     char pv[32];
                     fmt_count(pc.params, pv, sizeof pv);
@@ -434,7 +243,7 @@ static void accuracy_section(ctx *c, int threads, const char *thr_note)
                     sb_printf(&over, "%s%s on %s at L = %d (%.3f× softmax's %.0f)", any_over++ ? "; " : "",
                               mixers[j], tl[t], L, pc.ratio, pc.softmax);
                 }
-                xb_aggregate(c->v, c->n, XB_KIND_TRAIN, tl[t], mixers[j], L, threads, "test_acc", &a);
+                xb_aggregate(c->res, XB_KIND_TRAIN, tl[t], mixers[j], L, threads, "test_acc", &a);
                 if (a.ok == 0) {
                     fmt_missing_cell(c, tl[t], mixers[j], &a, cell, sizeof cell);
                 } else {
@@ -467,9 +276,9 @@ static void accuracy_section(ctx *c, int threads, const char *thr_note)
         sb_printf(c->b, "| *chance* |");
         for (int t = 0; t < k; t++) {
             double ch = NAN;
-            for (int i = 0; i < c->n && !isfinite(ch); i++)
-                if (c->v[i].kind == XB_KIND_TRAIN && c->v[i].L == L && strcmp(c->v[i].task, tl[t]) == 0)
-                    ch = xb_record_num(c->v[i].o, "chance");
+            for (int i = 0; i < c->res->n && !isfinite(ch); i++)
+                if (c->res->rec[i].kind == XB_KIND_TRAIN && c->res->rec[i].L == L && strcmp(c->res->rec[i].task, tl[t]) == 0)
+                    ch = xb_record_num(c->res->rec[i].o, "chance");
             if (isfinite(ch)) sb_printf(c->b, " %.1f |", 100 * ch);
             else sb_printf(c->b, " — |");
         }
@@ -511,14 +320,14 @@ done:
 static void training_section(ctx *c, int threads, const char *thr_note)
 {
     const char **tasks, **mixers;
-    int nt = xb_distinct_tasks(c->v, c->n, &tasks);
-    int nm = xb_distinct_mixers(c->v, c->n, XB_KIND_TRAIN, &mixers);
+    int nt = xb_distinct_tasks(c->res, &tasks);
+    int nm = xb_distinct_mixers(c->res, XB_KIND_TRAIN, &mixers);
     if (nt == 0) goto done;
     sb_printf(c->b, "## Training%s\n\nFinal train loss (mean of the last 10%% of steps) · "
               "train time, mean over seeds.\n\n", thr_note);
     for (int t = 0; t < nt; t++) {
         int *Ls;
-        int nL = xb_distinct_lengths(c->v, c->n, XB_KIND_TRAIN, tasks[t], &Ls);
+        int nL = xb_distinct_lengths(c->res, XB_KIND_TRAIN, tasks[t], &Ls);
         sb_printf(c->b, "### %s\n\n", tasks[t]);
         header_row(c->b, "mixer", NULL, nL, Ls, NULL);
         for (int j = 0; j < nm; j++) {
@@ -526,8 +335,8 @@ static void training_section(ctx *c, int threads, const char *thr_note)
             for (int li = 0; li < nL; li++) {
                 xb_agg a, tt;
                 char cell[96], tm[32];
-                xb_aggregate(c->v, c->n, XB_KIND_TRAIN, tasks[t], mixers[j], Ls[li], threads, "final_loss", &a);
-                xb_aggregate(c->v, c->n, XB_KIND_TRAIN, tasks[t], mixers[j], Ls[li], threads, "train_time_s", &tt);
+                xb_aggregate(c->res, XB_KIND_TRAIN, tasks[t], mixers[j], Ls[li], threads, "final_loss", &a);
+                xb_aggregate(c->res, XB_KIND_TRAIN, tasks[t], mixers[j], Ls[li], threads, "train_time_s", &tt);
                 if (a.ok == 0) fmt_missing_cell(c, tasks[t], mixers[j], &a, cell, sizeof cell);
                 else {
                     xb_fmt_time(tt.mean, tm, sizeof tm);
@@ -561,8 +370,8 @@ static int any_measurement(const ctx *c, int kind, const char *task, int w)
 {
     char path[64];
     snprintf(path, sizeof path, "latency.%s", lat_what[w]);
-    for (int i = 0; i < c->n; i++)
-        if (match(&c->v[i], kind, task) && xb_jpath(c->v[i].o, path)) return 1;
+    for (int i = 0; i < c->res->n; i++)
+        if (match(&c->res->rec[i], kind, task) && xb_jpath(c->res->rec[i].o, path)) return 1;
     return 0;
 }
 
@@ -580,14 +389,14 @@ static void latency_table(ctx *c, int kind, const char *task, int threads, int w
 {
     const char **mixers;
     int *Ls;
-    int nm = xb_distinct_mixers(c->v, c->n, kind, &mixers);
-    int nL = xb_distinct_lengths(c->v, c->n, kind, task, &Ls);
+    int nm = xb_distinct_mixers(c->res, kind, &mixers);
+    int nL = xb_distinct_lengths(c->res, kind, task, &Ls);
     char field[64], ffield[64];
     snprintf(field, sizeof field, "latency.%s.median", lat_what[w]);
     snprintf(ffield, sizeof ffield, "latency.%s.flops", lat_what[w]);
     int any_value = 0;
-    for (int i = 0; i < c->n && !any_value; i++)
-        any_value = match(&c->v[i], kind, task) && isfinite(xb_record_num(c->v[i].o, field));
+    for (int i = 0; i < c->res->n && !any_value; i++)
+        any_value = match(&c->res->rec[i], kind, task) && isfinite(xb_record_num(c->res->rec[i].o, field));
     if (!any_value) {
         sb_printf(c->b, "(no measurements)\n\n");
         free(mixers);
@@ -597,15 +406,15 @@ static void latency_table(ctx *c, int kind, const char *task, int threads, int w
     header_row(c->b, "mixer", NULL, nL, Ls, NULL);
     for (int j = 0; j < nm; j++) {
         int any = 0;
-        for (int i = 0; i < c->n && !any; i++)
-            any = match(&c->v[i], kind, task) && strcmp(c->v[i].mixer, mixers[j]) == 0;
+        for (int i = 0; i < c->res->n && !any; i++)
+            any = match(&c->res->rec[i], kind, task) && strcmp(c->res->rec[i].mixer, mixers[j]) == 0;
         if (!any) continue;
         sb_printf(c->b, "| %s |", mixers[j]);
         for (int li = 0; li < nL; li++) {
             xb_agg a, f;
             char cell[128], tm[32];
-            xb_aggregate(c->v, c->n, kind, task, mixers[j], Ls[li], threads, field, &a);
-            xb_aggregate(c->v, c->n, kind, task, mixers[j], Ls[li], threads, ffield, &f);
+            xb_aggregate(c->res, kind, task, mixers[j], Ls[li], threads, field, &a);
+            xb_aggregate(c->res, kind, task, mixers[j], Ls[li], threads, ffield, &f);
             if (a.ok == 0) {
                 fmt_missing(&a, cell, sizeof cell);
             } else {
@@ -646,8 +455,8 @@ static void train_vs_fwd_table(ctx *c, int threads)
 {
     const char **mixers;
     int *Ls;
-    int nm = xb_distinct_mixers(c->v, c->n, XB_KIND_LATENCY, &mixers);
-    int nL = xb_distinct_lengths(c->v, c->n, XB_KIND_LATENCY, NULL, &Ls);
+    int nm = xb_distinct_mixers(c->res, XB_KIND_LATENCY, &mixers);
+    int nL = xb_distinct_lengths(c->res, XB_KIND_LATENCY, NULL, &Ls);
     sb_printf(c->b, "### Training step vs forward\n\nAchieved GFLOP/s of one training step "
               "(nominal 3 × forward FLOPs) as a percentage of the forward pass's, whole model: "
               "3 × forward median / training-step median. Issue 5's target: ≥ 50%%. `*` = either "
@@ -658,13 +467,13 @@ static void train_vs_fwd_table(ctx *c, int threads)
         for (int li = 0; li < nL; li++) {
             xb_agg fw, tr, ffw, ftr;
             char cell[128];
-            xb_aggregate(c->v, c->n, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], threads,
+            xb_aggregate(c->res, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], threads,
                          "latency.model_fwd.median", &fw);
-            xb_aggregate(c->v, c->n, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], threads,
+            xb_aggregate(c->res, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], threads,
                          "latency.model_train.median", &tr);
-            xb_aggregate(c->v, c->n, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], threads,
+            xb_aggregate(c->res, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], threads,
                          "latency.model_fwd.flops", &ffw);
-            xb_aggregate(c->v, c->n, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], threads,
+            xb_aggregate(c->res, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], threads,
                          "latency.model_train.flops", &ftr);
             double pct = 100 * (ftr.median / tr.median) / (ffw.median / fw.median);
             if (fw.ok == 0) fmt_missing(&fw, cell, sizeof cell);
@@ -686,10 +495,10 @@ static void train_vs_fwd_table(ctx *c, int threads)
 static void latency_section(ctx *c, int threads, const char *thr_note)
 {
     int has_lat = 0, has_train = 0, batch = 0;
-    for (int i = 0; i < c->n; i++) {
-        if (c->v[i].kind == XB_KIND_LATENCY) has_lat = 1;
+    for (int i = 0; i < c->res->n; i++) {
+        if (c->res->rec[i].kind == XB_KIND_LATENCY) has_lat = 1;
         else has_train = 1;
-        if (!batch) batch = xb_jint(xb_jget(c->v[i].o, "latency"), "batch", 0);
+        if (!batch) batch = xb_jint(xb_jget(c->res->rec[i].o, "latency"), "batch", 0);
     }
     if (!has_lat && !has_train) return;
     sb_printf(c->b, "## Latency%s\n\nMedian of timed repetitions at batch %d · achieved GFLOP/s "
@@ -709,7 +518,7 @@ static void latency_section(ctx *c, int threads, const char *thr_note)
     }
     if (has_train) {
         const char **tasks;
-        int nt = xb_distinct_tasks(c->v, c->n, &tasks);
+        int nt = xb_distinct_tasks(c->res, &tasks);
         for (int t = 0; t < nt; t++)
             for (int o = 0; o < 3; o++) {    /* the whole model's: what a training cell times */
                 int w = lat_order[o];
@@ -726,16 +535,16 @@ static void latency_section(ctx *c, int threads, const char *thr_note)
  * one, else the first task's training cells. */
 static int table_source(ctx *c, int *kind, const char **task)
 {
-    for (int i = 0; i < c->n; i++)
-        if (c->v[i].kind == XB_KIND_LATENCY) {
+    for (int i = 0; i < c->res->n; i++)
+        if (c->res->rec[i].kind == XB_KIND_LATENCY) {
             *kind = XB_KIND_LATENCY;
             *task = NULL;
             return 1;
         }
-    for (int i = 0; i < c->n; i++)
-        if (c->v[i].kind == XB_KIND_TRAIN) {
+    for (int i = 0; i < c->res->n; i++)
+        if (c->res->rec[i].kind == XB_KIND_TRAIN) {
             *kind = XB_KIND_TRAIN;
-            *task = c->v[i].task;
+            *task = c->res->rec[i].task;
             return 1;
         }
     return 0;
@@ -743,9 +552,9 @@ static int table_source(ctx *c, int *kind, const char **task)
 
 static double any_num(ctx *c, int kind, const char *task, const char *mixer, int L, const char *f)
 {
-    for (int i = 0; i < c->n; i++)
-        if (match(&c->v[i], kind, task) && strcmp(c->v[i].mixer, mixer) == 0 && c->v[i].L == L) {
-            double x = xb_record_num(c->v[i].o, f);
+    for (int i = 0; i < c->res->n; i++)
+        if (match(&c->res->rec[i], kind, task) && strcmp(c->res->rec[i].mixer, mixer) == 0 && c->res->rec[i].L == L) {
+            double x = xb_record_num(c->res->rec[i].o, f);
             if (isfinite(x)) return x;
         }
     return NAN;
@@ -758,8 +567,8 @@ static void flops_memory_section(ctx *c, int threads)
     if (!table_source(c, &kind, &task)) return;
     const char **mixers;
     int *Ls;
-    int nm = xb_distinct_mixers(c->v, c->n, kind, &mixers);
-    int nL = xb_distinct_lengths(c->v, c->n, kind, task, &Ls);
+    int nm = xb_distinct_mixers(c->res, kind, &mixers);
+    int nL = xb_distinct_lengths(c->res, kind, task, &Ls);
     const char *src = kind == XB_KIND_LATENCY ? "latency sweep" : task;
     sb_printf(c->b, "## FLOPs\n\nAnalytic forward FLOPs of one sequence (%s): mixer layer "
               "(its published formula) / whole model.\n\n", src);
@@ -772,7 +581,7 @@ static void flops_memory_section(ctx *c, int threads)
             if (!isfinite(fm)) {
                 xb_agg st;
                 char cell[96];
-                xb_aggregate(c->v, c->n, kind, task, mixers[j], Ls[li], threads, "flops_mixer", &st);
+                xb_aggregate(c->res, kind, task, mixers[j], Ls[li], threads, "flops_mixer", &st);
                 fmt_missing(&st, cell, sizeof cell);
                 sb_printf(c->b, " %s |", cell);
                 continue;
@@ -793,7 +602,7 @@ static void flops_memory_section(ctx *c, int threads)
             char a[32], b[96];
             xb_agg r;
             fmt_mib(any_num(c, kind, task, mixers[j], Ls[li], "bytes_analytic"), a, sizeof a);
-            xb_aggregate(c->v, c->n, kind, task, mixers[j], Ls[li], threads, "peak_rss_kb", &r);
+            xb_aggregate(c->res, kind, task, mixers[j], Ls[li], threads, "peak_rss_kb", &r);
             if (r.ok) fmt_mib(r.median * 1024, b, sizeof b);
             else fmt_missing(&r, b, sizeof b);
             sb_printf(c->b, " %s / %s |", a, b);
@@ -812,8 +621,8 @@ static void scaling_section(ctx *c, int threads)
     if (!table_source(c, &kind, &task)) return;
     const char **mixers;
     int *Ls;
-    int nm = xb_distinct_mixers(c->v, c->n, kind, &mixers);
-    int nL = xb_distinct_lengths(c->v, c->n, kind, task, &Ls);
+    int nm = xb_distinct_mixers(c->res, kind, &mixers);
+    int nL = xb_distinct_lengths(c->res, kind, task, &Ls);
     if (nL < 2) goto done;
     int soft = -1;
     for (int j = 0; j < nm; j++)
@@ -835,10 +644,10 @@ static void scaling_section(ctx *c, int threads)
             for (int li = 0; li < nL; li++) {
                 xb_agg a;
                 x[li] = Ls[li];
-                xb_aggregate(c->v, c->n, kind, task, mixers[j], Ls[li], threads, fields[f], &a);
+                xb_aggregate(c->res, kind, task, mixers[j], Ls[li], threads, fields[f], &a);
                 y[li] = a.ok ? a.median : NAN;
                 if (soft >= 0) {
-                    xb_aggregate(c->v, c->n, kind, task, mixers[soft], Ls[li], threads, fields[f], &a);
+                    xb_aggregate(c->res, kind, task, mixers[soft], Ls[li], threads, fields[f], &a);
                     ys[li] = a.ok ? a.median : NAN;
                 }
             }
@@ -880,8 +689,8 @@ static double probe_mean(const ctx *c, const char *mixer, int L, int threads)
 {
     double s = 0;
     int n = 0;
-    for (int i = 0; i < c->n; i++) {
-        const xb_rview *r = &c->v[i];
+    for (int i = 0; i < c->res->n; i++) {
+        const xb_rec *r = &c->res->rec[i];
         if (r->kind != XB_KIND_LATENCY || !r->ok || r->L != L || r->threads != threads) continue;
         if (mixer && strcmp(r->mixer, mixer) != 0) continue;
         json_object *a = xb_jget(xb_jget(r->o, "latency"), "fma_probe_gflops");
@@ -898,8 +707,8 @@ static double probe_mean(const ctx *c, const char *mixer, int L, int threads)
 static void paired_table(ctx *c, const int *thr, int nt, const char **mixers, int nm, const int *Ls, int nL)
 {
     int any = 0;
-    for (int i = 0; i < c->n && !any; i++)
-        any = c->v[i].kind == XB_KIND_LATENCY && xb_jpath(c->v[i].o, "latency.mixer_fwd_paired") != NULL;
+    for (int i = 0; i < c->res->n && !any; i++)
+        any = c->res->rec[i].kind == XB_KIND_LATENCY && xb_jpath(c->res->rec[i].o, "latency.mixer_fwd_paired") != NULL;
     if (!any) return;
     sb_printf(c->b, "### mixer layer alone, forward, paired\n\n"
               "The same speedup timed in pairs: inside each T cell, one forward at T_min = %d "
@@ -916,7 +725,7 @@ static void paired_table(ctx *c, const int *thr, int nt, const char **mixers, in
             cell[0] = 0;
             for (int t = 1; t < nt && len < sizeof cell; t++) {
                 xb_agg a;
-                xb_aggregate(c->v, c->n, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], thr[t],
+                xb_aggregate(c->res, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], thr[t],
                              "latency.mixer_fwd_paired.speedup", &a);
                 int w = a.ok > 0 && isfinite(a.median) && a.median > 0
                             ? snprintf(cell + len, sizeof cell - len, "%s%.3g×%s", t > 1 ? " · " : "",
@@ -936,14 +745,14 @@ static void paired_table(ctx *c, const int *thr, int nt, const char **mixers, in
  * increasing order, "1.93× · 3.71×". */
 static void thread_scaling_section(ctx *c)
 {
-    int *thr = calloc((size_t)(c->n > 0 ? c->n : 1), sizeof *thr);
+    int *thr = calloc((size_t)(c->res->n > 0 ? c->res->n : 1), sizeof *thr);
     int nt = 0;
     {
         int *all;
-        int na = xb_distinct_threads(c->v, c->n, &all);     /* sorted */
+        int na = xb_distinct_threads(c->res, &all);     /* sorted */
         for (int t = 0; thr && all && t < na; t++)
-            for (int i = 0; i < c->n; i++)
-                if (c->v[i].kind == XB_KIND_LATENCY && c->v[i].threads == all[t]) {
+            for (int i = 0; i < c->res->n; i++)
+                if (c->res->rec[i].kind == XB_KIND_LATENCY && c->res->rec[i].threads == all[t]) {
                     thr[nt++] = all[t];
                     break;
                 }
@@ -955,16 +764,16 @@ static void thread_scaling_section(ctx *c)
     }
     const char **mixers;
     int *Ls;
-    int nm = xb_distinct_mixers(c->v, c->n, XB_KIND_LATENCY, &mixers);
-    int nL = xb_distinct_lengths(c->v, c->n, XB_KIND_LATENCY, NULL, &Ls);
+    int nm = xb_distinct_mixers(c->res, XB_KIND_LATENCY, &mixers);
+    int nL = xb_distinct_lengths(c->res, XB_KIND_LATENCY, NULL, &Ls);
     sb_printf(c->b, "## Thread scaling\n\nLatency sweep: speedup over the smallest thread count "
               "(T_min = %d), median time at T_min / median time at T, one figure per T = ", thr[0]);
     for (int t = 1; t < nt; t++) sb_printf(c->b, "%s%d", t > 1 ? ", " : "", thr[t]);
     /* the machine's own ceiling, where meta.json measured it at every count used */
     const int has_peak = c->fma && json_object_array_length(c->fma) >= (size_t)thr[nt - 1] && peak_for(c, thr[0]) > 0;
     int has_probe = 0;
-    for (int i = 0; i < c->n && !has_probe; i++)
-        has_probe = c->v[i].kind == XB_KIND_LATENCY && isfinite(probe_mean(c, c->v[i].mixer, c->v[i].L, c->v[i].threads));
+    for (int i = 0; i < c->res->n && !has_probe; i++)
+        has_probe = c->res->rec[i].kind == XB_KIND_LATENCY && isfinite(probe_mean(c, c->res->rec[i].mixer, c->res->rec[i].L, c->res->rec[i].threads));
     sb_printf(c->b, " in that order. `*` = either median noisy.%s%s\n\n",
               has_peak ? " The *FMA peak* row is the same ratio for the machine's measured FMA ceiling "
                          "(best of 1..T threads, as `xbench info` measures it at the start): what "
@@ -986,7 +795,7 @@ static void thread_scaling_section(ctx *c)
             for (int li = 0; li < nL; li++) {
                 xb_agg base;
                 char cell[256];
-                xb_aggregate(c->v, c->n, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], thr[0], field, &base);
+                xb_aggregate(c->res, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], thr[0], field, &base);
                 if (base.ok == 0) {
                     fmt_missing(&base, cell, sizeof cell);
                 } else {
@@ -994,7 +803,7 @@ static void thread_scaling_section(ctx *c)
                     cell[0] = 0;
                     for (int t = 1; t < nt && len < sizeof cell; t++) {
                         xb_agg a;
-                        xb_aggregate(c->v, c->n, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], thr[t], field, &a);
+                        xb_aggregate(c->res, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], thr[t], field, &a);
                         double sp = base.median / a.median;
                         int w;
                         if (a.ok == 0 || !isfinite(sp) || sp <= 0)
@@ -1056,11 +865,11 @@ static void thread_scaling_section(ctx *c)
 static void failures_section(ctx *c)
 {
     int bad = 0;
-    for (int i = 0; i < c->n; i++) bad += !c->v[i].ok;
+    for (int i = 0; i < c->res->n; i++) bad += !c->res->rec[i].ok;
     if (!bad) return;
     sb_printf(c->b, "## Cells that did not end ok\n\n| # | cell | status | message |\n|---:|---|---|---|\n");
-    for (int i = 0; i < c->n; i++) {
-        const xb_rview *r = &c->v[i];
+    for (int i = 0; i < c->res->n; i++) {
+        const xb_rec *r = &c->res->rec[i];
         if (r->ok) continue;
         char msg[256];
         snprintf(msg, sizeof msg, "%s", xb_jstr(r->o, "error", ""));
@@ -1114,12 +923,13 @@ static double peak_per_core(json_object *meta)
     return p > 0 ? p : NAN;
 }
 
-char *xb_report_tables(json_object *meta, json_object *records)
+char *xb_report_tables(const xb_results *res)
 {
     sb b = { 0 };
-    xb_rview *v;
-    int n = xb_rviews(records, &v);
-    ctx c = { &b, v, n, peak_per_core(meta), xb_jget(xb_jget(meta, "machine"), "fma_gflops"),
+    json_object *meta = res->meta;
+    const xb_rec *v = res->rec;
+    int n = res->n;
+    ctx c = { &b, res, peak_per_core(meta), xb_jget(xb_jget(meta, "machine"), "fma_gflops"),
               xb_jget(meta, "not_run") };
 
     sb_printf(&b, "# xbench results: %s\n\n", meta ? xb_jstr(meta, "suite_name", "?") : "?");
@@ -1147,7 +957,7 @@ char *xb_report_tables(json_object *meta, json_object *records)
     }
 
     int *thr;
-    int nthr = xb_distinct_threads(v, n, &thr);
+    int nthr = xb_distinct_threads(res, &thr);
     for (int t = 0; t < (nthr ? nthr : 1); t++) {
         int threads = nthr ? thr[t] : 0;
         char note[48] = "";
@@ -1157,17 +967,16 @@ char *xb_report_tables(json_object *meta, json_object *records)
         latency_section(&c, threads, note);
         if (t == 0) flops_memory_section(&c, threads);
         scaling_section(&c, threads);
-        char *pk = xb_packed_section(v, n, threads, note);
+        char *pk = xb_packed_section(res, threads, note);
         if (pk) sb_printf(&b, "%s", pk);
         free(pk);
-        char *dec = xb_decode_section(v, n, threads, note);
+        char *dec = xb_decode_section(res, threads, note);
         if (dec) sb_printf(&b, "%s", dec);
         free(dec);
     }
     thread_scaling_section(&c);
     failures_section(&c);
     free(thr);
-    free(v);
     return sb_take(&b);
 }
 
@@ -1195,7 +1004,7 @@ static void csv_num(sb *b, json_object *o, const char *path)
     else csv_str(b, json_object_get_string(v));
 }
 
-char *xb_report_csv(json_object *records)
+char *xb_report_csv(const xb_results *res)
 {
     static const char *const strs[] = { "kind", "task", "mixer", "status" };
     static const char *const nums[] = {
@@ -1216,27 +1025,14 @@ char *xb_report_csv(json_object *records)
     for (size_t i = 0; i < sizeof paired_fields / sizeof *paired_fields; i++)
         sb_printf(&b, "mixer_fwd_paired_%s,", paired_fields[i]);
     sb_printf(&b, "config_hash,error,task_label,mixer_label,not_learned,params_vs_softmax,params_over_softmax\n");
-    size_t n = json_object_array_length(records);
     /* task_label / mixer_label (last, so older readers find every other column where it
-     * was): what tells this row's configuration from others of its task and mixer */
-    xb_label *lab = calloc(n ? n : 1, sizeof *lab);
-    if (!lab || xb_label_records(records, lab)) {
-        free(lab);
-        free(b.p);
-        return NULL;
-    }
-    /* params_vs_softmax / params_over_softmax (LRA's rule, xb_params_compare): empty where
+     * was): what tells this row's configuration from others of its task and mixer;
+     * params_vs_softmax / params_over_softmax (LRA's rule, xb_params_compare): empty where
      * there is nothing to compare (latency cells, no count, no softmax count) */
-    xb_rview *v = NULL;
-    int nv = xb_rviews(records, &v);
-    if (!v || (size_t)nv != n) {
-        free(v);
-        free(lab);
-        free(b.p);
-        return NULL;
-    }
+    size_t n = (size_t)res->n;
     for (size_t r = 0; r < n; r++) {
-        json_object *o = json_object_array_get_idx(records, r);
+        const xb_rec *v = &res->rec[r];
+        json_object *o = v->o;
         for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
             csv_str(&b, xb_jstr(o, strs[i], NULL));
             sb_printf(&b, ",");
@@ -1262,19 +1058,16 @@ char *xb_report_csv(json_object *records)
         sb_printf(&b, ",");
         csv_str(&b, xb_jstr(o, "error", NULL));
         sb_printf(&b, ",");
-        csv_str(&b, lab[r].task);
+        csv_str(&b, v->task);
         sb_printf(&b, ",");
-        csv_str(&b, lab[r].mixer);
-        int nl = xb_cell_not_learned(o, NULL);   /* 1, 0, or empty: cannot tell */
-        if (nl >= 0) sb_printf(&b, ",%d", nl);
+        csv_str(&b, v->mixer);
+        if (v->not_learned >= 0) sb_printf(&b, ",%d", v->not_learned);   /* empty: cannot tell */
         else sb_printf(&b, ",");
         xb_params_cmp pc = { NAN, NAN, NAN, 0, XB_PCMP_NO_PARAMS };
-        if (v[r].kind == XB_KIND_TRAIN) xb_params_compare(v, nv, v[r].task, v[r].mixer, v[r].L, &pc);
+        if (v->kind == XB_KIND_TRAIN) xb_params_compare(res, v->task, v->mixer, v->L, &pc);
         if (pc.status == XB_PCMP_OK) sb_printf(&b, ",%.9g,%d\n", pc.ratio, pc.over);
         else sb_printf(&b, ",,\n");
     }
-    free(v);
-    free(lab);
     return sb_take(&b);
 }
 
@@ -1303,10 +1096,10 @@ static json_object *agg_json(const xb_agg *a)
 }
 
 /* Aggregates per grid point (task or latency sweep, mixer, L, threads) over seeds. */
-static json_object *aggregates_json(json_object *records)
+static json_object *aggregates_json(const xb_results *res)
 {
-    xb_rview *v;
-    int n = xb_rviews(records, &v);
+    const xb_rec *v = res->rec;
+    int n = res->n;
     json_object *out = json_object_new_array();
     json_object *seen = json_object_new_object();
     for (int i = 0; i < n; i++) {
@@ -1334,7 +1127,7 @@ static json_object *aggregates_json(json_object *records)
             json_object_object_add(g, "not_learned", json_object_new_int(nl));
             /* LRA's parameter rule: null where there is nothing to compare */
             xb_params_cmp pc;
-            xb_params_compare(v, n, v[i].task, v[i].mixer, v[i].L, &pc);
+            xb_params_compare(res, v[i].task, v[i].mixer, v[i].L, &pc);
             int cmp = pc.status == XB_PCMP_OK;
             json_object_object_add(g, "params", count_or_null(pc.params));
             json_object_object_add(g, "params_softmax", cmp ? count_or_null(pc.softmax) : NULL);
@@ -1351,14 +1144,13 @@ static json_object *aggregates_json(json_object *records)
         for (size_t f = 0; f < sizeof fields / sizeof *fields; f++) {
             if (v[i].kind == XB_KIND_LATENCY && f < 3) continue;
             xb_agg a;
-            xb_aggregate(v, n, v[i].kind, v[i].kind == XB_KIND_TRAIN ? v[i].task : NULL, v[i].mixer,
+            xb_aggregate(res, v[i].kind, v[i].kind == XB_KIND_TRAIN ? v[i].task : NULL, v[i].mixer,
                          v[i].L, v[i].threads, fields[f], &a);
             json_object_object_add(g, fields[f], agg_json(&a));
         }
         json_object_array_add(out, g);
     }
     json_object_put(seen);
-    free(v);
     return out;
 }
 
@@ -1380,50 +1172,14 @@ static json_object *lean_copy(json_object *rec)
     return c;
 }
 
-int xb_report_load(const char *dir, json_object **meta_out, json_object **recs_out, FILE *err,
-                   int *bad_lines)
-{
-    char *mp = xb_path_join(dir, "meta.json");
-    json_object *meta = mp ? xb_read_json(mp) : NULL;
-    free(mp);
-    json_object *all = NULL;
-    int rc = xb_store_load_ex(dir, &all, err, bad_lines);
-    if (rc) {
-        if (err && rc == XB_ENOTFOUND) fprintf(err, "error: '%s/cells.jsonl' does not exist\n", dir);
-        else if (err) fprintf(err, "error: cannot read '%s/cells.jsonl': %s\n", dir, xb_strerror(rc));
-        json_object_put(all);
-        if (meta) json_object_put(meta);
-        *meta_out = *recs_out = NULL;
-        return rc;
-    }
-    /* Records of another suite version never mix into the tables. */
-    const char *hash = meta ? xb_jstr(meta, "suite_hash", NULL) : NULL;
-    json_object *mine = json_object_new_array();
-    int foreign = 0;
-    for (size_t i = 0; i < json_object_array_length(all); i++) {
-        json_object *r = json_object_array_get_idx(all, i);
-        const char *h = xb_jstr(r, "suite_hash", NULL);
-        if (hash && h && strcmp(h, hash) != 0) { foreign++; continue; }
-        json_object_array_add(mine, json_object_get(r));
-    }
-    if (foreign && err)
-        fprintf(err, "warning: %d records of another suite version in '%s/cells.jsonl' left "
-                "out\n", foreign, dir);
-    *recs_out = xb_store_latest(mine);
-    *meta_out = meta;
-    json_object_put(mine);
-    json_object_put(all);
-    return 0;
-}
-
 int xb_report_dir(const char *dir, FILE *print, FILE *err)
 {
-    json_object *meta = NULL, *recs = NULL;
-    int rc = xb_report_load(dir, &meta, &recs, err, NULL);
-    if (rc) return rc;
-
-    char *tables = xb_report_tables(meta, recs);
-    char *csv = xb_report_csv(recs);
+    xb_results r;
+    int rc = xb_results_load(&r, dir, err, NULL, 0);
+    if (rc == XB_ENOTFOUND || rc == XB_EIO) return rc;   /* message already on err */
+    json_object *meta = r.meta, *recs = r.records;
+    char *tables = rc ? NULL : xb_report_tables(&r);
+    char *csv = rc ? NULL : xb_report_csv(&r);
     json_object *res = json_object_new_object();
     if (meta) {
         json_object *m = NULL;
@@ -1432,16 +1188,16 @@ int xb_report_dir(const char *dir, FILE *print, FILE *err)
         json_object_object_add(res, "meta", m);
     }
     json_object *cells = json_object_new_array();
-    for (size_t i = 0; i < json_object_array_length(recs); i++)
+    for (size_t i = 0; recs && i < json_object_array_length(recs); i++)
         json_object_array_add(cells, lean_copy(json_object_array_get_idx(recs, i)));
     json_object_object_add(res, "cells", cells);
-    json_object_object_add(res, "aggregates", aggregates_json(recs));
+    json_object_object_add(res, "aggregates", aggregates_json(&r));
     /* how the aggregates' params_over_softmax is decided (tables.md's † and its note) */
     int soft = 0;
-    for (size_t i = 0; i < json_object_array_length(recs) && !soft; i++) {
-        json_object *r = json_object_array_get_idx(recs, i);
-        soft = strcmp(xb_jstr(r, "kind", "train"), "latency") != 0 &&
-               strcmp(xb_jstr(r, "mixer", ""), "softmax") == 0;
+    for (size_t i = 0; recs && i < json_object_array_length(recs) && !soft; i++) {
+        json_object *o = json_object_array_get_idx(recs, i);
+        soft = strcmp(xb_jstr(o, "kind", "train"), "latency") != 0 &&
+               strcmp(xb_jstr(o, "mixer", ""), "softmax") == 0;
     }
     json_object *rule = json_object_new_object();
     json_object_object_add(rule, "reference", json_object_new_string("softmax"));
@@ -1464,7 +1220,7 @@ int xb_report_dir(const char *dir, FILE *print, FILE *err)
         rc = xb_write_json_atomic(p, res);
         free(p);
     }
-    if (rc == 0) rc = xb_benchjson_write(dir, meta, recs);
+    if (rc == 0) rc = xb_benchjson_write(dir, &r);
     if (rc && err) fprintf(err, "error: cannot write the reports in '%s': %s\n", dir, xb_strerror(rc));
     if (rc == 0 && print && tables) {
         fputs(tables, print);
@@ -1473,7 +1229,6 @@ int xb_report_dir(const char *dir, FILE *print, FILE *err)
     free(tables);
     free(csv);
     json_object_put(res);
-    json_object_put(recs);
-    if (meta) json_object_put(meta);
+    xb_results_release(&r);
     return rc;
 }

@@ -584,3 +584,12 @@ json_object *xb_jpath(json_object *o, const char *path)
     }
     return o;
 }
+
+double xb_record_num(json_object *rec, const char *path)
+{
+    json_object *v = xb_jpath(rec, path);
+    if (!v) return NAN;
+    if (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int))
+        return json_object_get_double(v);
+    return NAN;
+}

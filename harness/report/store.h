@@ -101,5 +101,7 @@ int xb_record_kind(json_object *rec);
 const char *xb_kind_word(int kind);   /* "train", "latency", "decode" */
 /* Path lookup "latency.model_fwd.median". */
 json_object *xb_jpath(json_object *o, const char *path);
+/* Numeric value at a dotted path, NAN when absent or null. */
+double xb_record_num(json_object *rec, const char *path);
 
 #endif
