@@ -13,10 +13,6 @@
 #include "harness/report/stats.h"
 #include "harness/report/store.h"
 
-#define N_METRICS 5
-static const char *const metrics[N_METRICS] = { "model_fwd", "model_fwdbwd", "mixer_fwd", "mixer_fwdbwd",
-                                                "model_train" };
-
 static void add_str(json_object *o, const char *k, const char *v)
 {
     json_object_object_add(o, k, json_object_new_string(v));
@@ -59,11 +55,11 @@ json_object *xb_bench_latency_json(const xb_results *res)
                          "median of %d repetitions (seeds %s, %d of %d records ok); range = half the "
                          "p10-p90 interval\np10 %.6g us, p90 %.6g us, min %.6g us, max %.6g us",
                          n, seeds, g[i].ok, g[i].n, s.p10 * 1e6, s.p90 * 1e6, s.min * 1e6, s.max * 1e6);
-        for (int m = 1; m < N_METRICS && k > 0 && (size_t)k < sizeof extra; m++) {
+        for (int m = 1; m < XB_N_LAT && k > 0 && (size_t)k < sizeof extra; m++) {
             double *x;
-            int nx = xb_group_raw(&g[i], metrics[m], &x);
+            int nx = xb_group_raw(&g[i], xb_lat_what[m], &x);
             if (nx > 0)
-                k += snprintf(extra + k, sizeof extra - (size_t)k, "\n%s median %.6g us (%d)", metrics[m],
+                k += snprintf(extra + k, sizeof extra - (size_t)k, "\n%s median %.6g us (%d)", xb_lat_what[m],
                               xb_median(x, nx) * 1e6, nx);
             free(x);
         }
@@ -214,14 +210,14 @@ json_object *xb_gbench_json(const xb_results *res)
     const xb_group *g = res->group;
     int ng = res->ngroup, family = 0;
     for (int i = 0; i < ng; i++) {
-        for (int m = 0; m < N_METRICS; m++) {
+        for (int m = 0; m < XB_N_LAT; m++) {
             double *t;
-            int n = xb_group_raw(&g[i], metrics[m], &t);
+            int n = xb_group_raw(&g[i], xb_lat_what[m], &t);
             if (n == 0) continue;
             char name[sizeof g->key + 32], agg[sizeof g->key + 64];
             snprintf(name, sizeof name, "%s/%s/L:%d/%s/%s/threads:%d",
                      g[i].kind != XB_KIND_TRAIN ? xb_kind_word(g[i].kind) : g[i].task, g[i].mixer, g[i].L,
-                     g[i].causal ? "causal" : "bidir", metrics[m], g[i].threads);
+                     g[i].causal ? "causal" : "bidir", xb_lat_what[m], g[i].threads);
             snprintf(agg, sizeof agg, "%s_median", name);
             for (int k = 0; k < n; k++) {
                 json_object *r = row(name, name, family, n, g[i].threads);

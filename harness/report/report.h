@@ -1,15 +1,17 @@
-/* harness/report/report.h — derived files of a results folder, regenerated from cells.jsonl at any
- * time (`xbench report DIR`, and at the end of `xbench run`):
+/* harness/report/report.h — derived files of a results folder, regenerated from cells.jsonl at
+ * any time (`xbench report DIR`, and at the end of `xbench run`):
  *
- *   results.csv    one row per cell (the last record per config_hash), flat columns
- *   results.json   {"meta", "cells" (records without raw repetition times), "accuracy",
- *                   "latency", "scaling"} — the aggregates the tables show
- *   tables.md      the resolved suite, a machine summary, then accuracy (mixers × tasks at
- *                  each length, mean ± std over seeds, with a chance row and a parameter
- *                  count column; † on a model > 10% over softmax's count), training, latency
- *                  (mixers × lengths, with achieved GFLOP/s and fraction of FMA peak), FLOPs,
- *                  memory, scaling exponents and crossovers vs softmax, and the cells that did
- *                  not end ok. A failed or missing cell shows "—" with its status, never 0.
+ *   results.csv    one row per cell (the last record per config_hash), flat columns, then
+ *                  the task and mixer labels, not_learned and LRA's parameter ratio
+ *   results.json   {"meta" (without cell_hashes), "cells" (records without raw repetition
+ *                  times), "aggregates" (per grid point: kind, task, mixer, labels, config,
+ *                  L, threads, the mean/std/median over seeds of accuracy, loss, train
+ *                  time, peak RSS and each timing; not-learned seeds and parameter counts
+ *                  for training cells), "params_rule"}
+ *   tables.md      the resolved suite, a machine summary, then the sections of
+ *                  harness/report/tables.h. A failed or missing cell shows "—" with its
+ *                  status, never 0.
+ *   bench-*.json, gbench.json   the CI exports (harness/report/benchjson.h)
  *
  * Every file is written whole (temporary name + rename). */
 #ifndef XB_REPORT_H

@@ -192,7 +192,10 @@ int xb_results_load(xb_results *r, const char *dir, FILE *err, int *bad_lines, i
 
 /* ---- queries over the records ------------------------------------------------------------ */
 
-static int match(const xb_rec *r, int kind, const char *task)
+const char *const xb_lat_what[XB_N_LAT] = { "model_fwd", "model_fwdbwd", "mixer_fwd",
+                                             "mixer_fwdbwd", "model_train" };
+
+int xb_rec_match(const xb_rec *r, int kind, const char *task)
 {
     return (kind == XB_KIND_ANY || r->kind == kind) && (!task || strcmp(r->task, task) == 0);
 }
@@ -203,7 +206,7 @@ int xb_distinct_mixers(const xb_results *r, int kind, const char ***out)
     const char **a = calloc((size_t)(n > 0 ? n : 1), sizeof *a);
     int k = 0;
     for (int i = 0; a && i < n; i++) {
-        if (!match(&r->rec[i], kind, NULL)) continue;
+        if (!xb_rec_match(&r->rec[i], kind, NULL)) continue;
         int seen = 0;
         for (int j = 0; j < k && !seen; j++) seen = strcmp(a[j], r->rec[i].mixer) == 0;
         if (!seen) a[k++] = r->rec[i].mixer;
@@ -239,7 +242,7 @@ int xb_distinct_lengths(const xb_results *r, int kind, const char *task, int **o
     int *a = calloc((size_t)(n > 0 ? n : 1), sizeof *a);
     int k = 0;
     for (int i = 0; a && i < n; i++) {
-        if (!match(&r->rec[i], kind, task)) continue;
+        if (!xb_rec_match(&r->rec[i], kind, task)) continue;
         int seen = 0;
         for (int j = 0; j < k && !seen; j++) seen = a[j] == r->rec[i].L;
         if (!seen) a[k++] = r->rec[i].L;
@@ -281,7 +284,7 @@ void xb_aggregate(const xb_results *res, int kind, const char *task, const char 
         snprintf(noisy_path, sizeof noisy_path, "%.*s.noisy", (int)(dot - field), field);
     for (int i = 0; i < n; i++) {
         const xb_rec *r = &res->rec[i];
-        if (!match(r, kind, task) || strcmp(r->mixer, mixer) != 0 || r->L != L ||
+        if (!xb_rec_match(r, kind, task) || strcmp(r->mixer, mixer) != 0 || r->L != L ||
             (threads > 0 && r->threads != threads))
             continue;
         a->total++;

@@ -92,6 +92,15 @@ void xb_results_release(xb_results *r);
 
 /* ---- queries over the records ---------------------------------------------------------- */
 
+/* The timed measurements of a record (latency.<what>), in the order of results.csv's columns
+ * (model_train came last, so older readers of the CSV find the first four where they were). */
+enum { XB_LAT_MODEL_FWD, XB_LAT_MODEL_FWDBWD, XB_LAT_MIXER_FWD, XB_LAT_MIXER_FWDBWD,
+       XB_LAT_MODEL_TRAIN, XB_N_LAT };
+extern const char *const xb_lat_what[XB_N_LAT];   /* "model_fwd", ... */
+
+/* Whether a record is of kind (XB_KIND_ANY: any) and task label (NULL: any). */
+int xb_rec_match(const xb_rec *r, int kind, const char *task);
+
 /* Distinct values in order of first appearance (strings) or ascending (ints), over the records
  * that match kind (XB_KIND_ANY: all) and task (NULL: any). Arrays are malloc'd. */
 int xb_distinct_mixers(const xb_results *r, int kind, const char ***out);

@@ -11,16 +11,14 @@
 
 void xb_summary_noisy(json_object *records, int *noisy, int *total)
 {
-    static const char *const what[] = { "model_fwd", "model_fwdbwd", "mixer_fwd", "mixer_fwdbwd",
-                                        "model_train" };
     *noisy = *total = 0;
     size_t n = json_object_array_length(records);
     for (size_t i = 0; i < n; i++) {
         json_object *r = json_object_array_get_idx(records, i);
         if (strcmp(xb_jstr(r, "status", ""), "ok") != 0) continue;
         json_object *lat = xb_jget(r, "latency");
-        for (size_t w = 0; lat && w < sizeof what / sizeof *what; w++) {
-            json_object *m = xb_jget(lat, what[w]);
+        for (int w = 0; lat && w < XB_N_LAT; w++) {
+            json_object *m = xb_jget(lat, xb_lat_what[w]);
             if (!m || !json_object_is_type(m, json_type_object)) continue;
             (*total)++;
             json_object *nz = xb_jget(m, "noisy");

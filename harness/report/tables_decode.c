@@ -1,12 +1,14 @@
-/* harness/report/decode_report.c — the decode section of tables.md (harness/report/decode_report.h). */
-#include "harness/report/decode_report.h"
+/* harness/report/tables_decode.c — the decode section of tables.md (harness/report/tables.h):
+ * per-token decode time of each mixer against context length (records of kind "decode",
+ * harness/measure.h), the state each keeps, and the context from which each decodes faster
+ * than softmax. */
+#include "harness/report/tables.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/report/fmt.h"
 #include "harness/report/stats.h"
 
 #define STEP "decode.step.median"
@@ -38,7 +40,7 @@ static void crossover(const xb_results *res, const char *mixer, const int *Ls, i
     else snprintf(buf, bn, "— (fewer than 2 contexts with both)");
 }
 
-char *xb_decode_section(const xb_results *res, int threads, const char *thr_note)
+char *xb_tables_decode(const xb_results *res, int threads, const char *thr_note)
 {
     int any = 0;
     for (int i = 0; i < res->n && !any; i++)

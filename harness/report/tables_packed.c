@@ -1,12 +1,13 @@
-/* harness/report/packed_report.c — the padding-free batches section (harness/report/packed_report.h). */
-#include "harness/report/packed_report.h"
+/* harness/report/tables_packed.c — the padding-free batches section of tables.md
+ * (harness/report/tables.h): for the training cells whose test examples vary in length (records
+ * with "packed", harness/measure.h), the whole-model forward of one batch padded against the
+ * same batch packed (MIXERS.md §29.1). */
+#include "harness/report/tables.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "harness/report/fmt.h"
 
 static int has_packed(const xb_rec *r, int threads)
 {
@@ -14,7 +15,7 @@ static int has_packed(const xb_rec *r, int threads)
            xb_jget(r->o, "packed") != NULL;
 }
 
-char *xb_packed_section(const xb_results *res, int threads, const char *thr_note)
+char *xb_tables_packed(const xb_results *res, int threads, const char *thr_note)
 {
     int any = 0;
     for (int i = 0; i < res->n && !any; i++) any = has_packed(&res->rec[i], threads);
