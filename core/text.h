@@ -7,7 +7,7 @@
  *   - text that came from an input written so that it cannot drive a terminal (xb_escape,
  *     xb_put_escaped; harness/diag.c quotes suite lines through xb_show_char);
  *   - "did you mean": the edit distance between names and a list of names closest first;
- *   - the words of the model's enum values (core/model.h's XB_MLP_* and positions), which the
+ *   - the words of the model's enum values (core/layers.h's XB_MLP_* and positions), which the
  *     suite reads and writes and the readers of a record's config show.
  * Plain C over bytes: no OpenMP, no BLAS, no allocation beyond xb_closest_list's scratch. */
 #ifndef XB_TEXT_H
