@@ -48,10 +48,16 @@ FORCE:
 DEB_PKGS = gcc make pkg-config libyaml-dev libcriterion-dev gnuplot-nox libopenblas-openmp-dev \
            libjson-c-dev libfftw3-dev zlib1g-dev libpng-dev fortunes fortunes-min dataset-fashion-mnist
 
-SRC_LIB  = $(wildcard core/*.c) $(wildcard harness/*.c) $(wildcard harness/report/*.c) $(wildcard mixers/*.c) $(wildcard tasks/*.c)
+# Two libraries. libxbreport.a reads results back (harness/report/, the gnuplot templates, and
+# the two core files it needs: core/xb.c, core/text.c); it links without OpenBLAS and OpenMP.
+# libxb.a is everything else: the engine, the mixers, the tasks, the run side of harness/.
+SRC_REPORT = $(wildcard harness/report/*.c) core/xb.c core/text.c
+SRC_RUN  = $(filter-out $(SRC_REPORT),$(wildcard core/*.c) $(wildcard harness/*.c) $(wildcard mixers/*.c) $(wildcard tasks/*.c))
+SRC_LIB  = $(SRC_RUN) $(SRC_REPORT)
 SRC_CMD  = $(wildcard cmd/*.c)
 SRC_TEST = $(wildcard tests/*.c)
-OBJ_LIB  = $(SRC_LIB:%.c=$(BUILD)/%.o)
+OBJ_RUN  = $(SRC_RUN:%.c=$(BUILD)/%.o)
+OBJ_REPORT = $(SRC_REPORT:%.c=$(BUILD)/%.o) $(BUILD)/gen/plot_templates.o
 OBJ_CMD  = $(SRC_CMD:%.c=$(BUILD)/%.o)
 OBJ_TEST = $(SRC_TEST:%.c=$(BUILD)/%.o)
 HDRS     = $(wildcard core/*.h) $(wildcard harness/*.h) $(wildcard harness/report/*.h) $(wildcard mixers/*.h) $(wildcard tasks/*.h) $(wildcard cmd/*.h) $(wildcard tests/*.h)
@@ -104,21 +110,58 @@ build/gen/plot_templates.c: $(PLOT_TEMPLATES) Makefile
 $(BUILD)/gen/plot_templates.o: build/gen/plot_templates.c $(HDRS) $(BUILD)/cflags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
-OBJ_LIB += $(BUILD)/gen/plot_templates.o
 
-$(BUILD)/libxb.a: $(OBJ_LIB)
+$(BUILD)/libxb.a: $(OBJ_RUN)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/xbench: $(OBJ_CMD) $(BUILD)/libxb.a
-	$(CC) $(CFLAGS) $(OBJ_CMD) $(BUILD)/libxb.a $(LDLIBS) -o $@
+$(BUILD)/libxbreport.a: $(OBJ_REPORT)
+	@rm -f $@
+	ar rcs $@ $^
+
+# The run side calls the report side, never the other way round: libxb.a first.
+LIBS_XB = $(BUILD)/libxb.a $(BUILD)/libxbreport.a
+
+$(BUILD)/xbench: $(OBJ_CMD) $(LIBS_XB)
+	$(CC) $(CFLAGS) $(OBJ_CMD) $(LIBS_XB) $(LDLIBS) -o $@
+
+# `report`, `plot` and `compare` only read results: build/xbench-report is cmd/main.c's
+# command table of those three alone (XB_REPORT_ONLY), linked against libxbreport.a without
+# -fopenmp and without OpenBLAS, FFTW, libyaml, libpng or zlib. A report-side file that
+# needed any of them would fail to link here; check-report-link (run by `make test`) also
+# fails when the binary loads libopenblas or libgomp anyway (ldd), or when it writes other
+# bytes than ./xbench from the same results folder.
+REPORT_CMD = $(BUILD)/cmd/main-report.o $(BUILD)/cmd/cmd_report.o $(BUILD)/cmd/cmd_plot.o \
+             $(BUILD)/cmd/cmd_compare.o
+$(BUILD)/cmd/main-report.o: cmd/main.c $(HDRS) $(BUILD)/cflags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DXB_REPORT_ONLY -c $< -o $@
+$(BUILD)/xbench-report: $(REPORT_CMD) $(BUILD)/libxbreport.a
+	$(CC) $(filter-out -fopenmp,$(CFLAGS)) $(REPORT_CMD) $(BUILD)/libxbreport.a -ljson-c -lm -o $@
+
+.PHONY: check-report-link
+CHECK_REPORT = $(BUILD)/report-check
+check-report-link: $(BUILD)/xbench-report xbench
+	@if ldd $< | grep -E 'libopenblas|libgomp|libfftw|libyaml'; then \
+	  echo "check-report-link: $< loads the libraries above: the report side must not need them"; exit 1; fi
+	@rm -rf $(CHECK_REPORT) && mkdir -p $(CHECK_REPORT)/xbench $(CHECK_REPORT)/report
+	@for b in xbench report; do \
+	  bin=./xbench; [ $$b = report ] && bin=$<; d=$(CHECK_REPORT)/$$b; \
+	  cp results/baseline/cells.jsonl results/baseline/meta.json $$d/ && \
+	  $$bin report -q $$d && PATH= $$bin plot $$d 2> /dev/null && \
+	  { $$bin compare results/baseline results/baseline/repeat --latency never > $$d/compare.out; \
+	    echo "exit $$?" >> $$d/compare.out; } || exit 1; \
+	done
+	@diff -r $(CHECK_REPORT)/xbench $(CHECK_REPORT)/report || { \
+	  echo "check-report-link: $< and ./xbench wrote different files"; exit 1; }
+	@echo "check-report-link: $< (report, plot, compare) loads no OpenBLAS or OpenMP and writes what ./xbench writes"
 
 # The tests run ./xbench, so it is the binary of the tree being built.
 xbench: $(BUILD)/xbench build/flavor
 	cp $< $@
 
-$(BUILD)/xbench-tests: $(OBJ_TEST) $(BUILD)/libxb.a
-	$(CC) $(CFLAGS) $(OBJ_TEST) $(BUILD)/libxb.a $(LDLIBS) $(TEST_LDLIBS) -o $@
+$(BUILD)/xbench-tests: $(OBJ_TEST) $(LIBS_XB)
+	$(CC) $(CFLAGS) $(OBJ_TEST) $(LIBS_XB) $(LDLIBS) $(TEST_LDLIBS) -o $@
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -167,6 +210,7 @@ SAN_CHECK = bad=$$(grep -l -e 'ERROR: ' -e 'SUMMARY: ' $(SANLOG)/* 2> /dev/null)
 endif
 test: deps
 	$(MAKE) xbench $(BUILD)/xbench-tests
+	$(MAKE) check-report-link
 	@$(ROOT_LIST) > $(BUILD)/root-before
 ifeq ($(SAN),1)
 	@rm -rf $(SANLOG) && mkdir -p $(SANLOG)
