@@ -7,6 +7,7 @@
 #                 build/san; ./xbench is then the sanitized one until the next plain `make`)
 #   make valgrind memcheck of a smoke run, cells included, on an AVX2 build in build/vg
 #   make check-regress  rerun suites/smoke.yaml and compare it with results/baseline (CI)
+#   make check-report-link  report/plot/compare linked without OpenBLAS and OpenMP (make test runs it)
 #   make baseline       regenerate results/baseline (and its repeat) on this machine
 #   make test-slurm     a one-node Slurm cluster runs suites/smoke.yaml as 2 shards + merge
 #   make fuzz           libFuzzer targets of every input reader (clang; tests/fuzz/fuzz.mk)

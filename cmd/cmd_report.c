@@ -1,5 +1,6 @@
 /* cmd/cmd_report.c — `xbench report DIR [--quiet]`: regenerate results.csv, results.json and
- * tables.md of a results folder from its cells.jsonl (harness/report/report.c) and print the tables. */
+ * tables.md of a results folder from its cells.jsonl (harness/report/report.c) and print the
+ * tables. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>

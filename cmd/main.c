@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "core/xb.h"
 #include "core/text.h"
+#include "core/xb.h"
 
 /* XB_REPORT_ONLY builds the table of the commands that only read results (the Makefile's
  * build/xbench-report, linked against libxbreport.a alone: proof that they need neither

@@ -10,8 +10,8 @@
 #include "core/mixer.h"
 #include "core/model.h"
 #include "core/task.h"
-#include "core/train.h"
 #include "core/text.h"    /* xb_is_name, XB_NAME_MAX_LEN: what a name may be */
+#include "core/train.h"
 
 typedef struct xb_latency_cfg {
     int batch;          /* sequences per timed call */

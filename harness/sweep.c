@@ -25,12 +25,12 @@
 #include "core/rng.h"
 #include "core/xb.h"
 #include "harness/cell.h"
-#include "harness/report/plot.h"
 #include "harness/progress.h"
+#include "harness/report/plot.h"
 #include "harness/report/report.h"
-#include "harness/shard.h"
 #include "harness/report/store.h"
 #include "harness/report/summary.h"
+#include "harness/shard.h"
 
 extern char **environ;
 

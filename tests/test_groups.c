@@ -1,7 +1,7 @@
-/* tests/test_groups.c — cells of different configurations are never pooled (harness/report/cellkey.c
- * and every reader that groups records: tables.md, results.csv/json, bench-accuracy.json),
- * labels name exactly what differs, and a suite sweeps task options, model: and train: keys
- * as axes (harness/suite.c).
+/* tests/test_groups.c — cells of different configurations are never pooled
+ * (harness/report/cellkey.c and every reader that groups records: tables.md, results.csv/json,
+ * bench-accuracy.json), labels name exactly what differs, and a suite sweeps task options,
+ * model: and train: keys as axes (harness/suite.c).
  *
  * LRA's parameter rule compares a model with softmax of its own configuration: a looped
  * model's softmax, not the unlooped one's.

@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "core/xb.h"
-#include "harness/report/benchjson.h"
 #include "harness/diag.h"
+#include "harness/report/benchjson.h"
 #include "harness/report/report.h"
 #include "harness/suite.h"
 #include "tests/tmpdir.h"

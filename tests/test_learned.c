@@ -167,7 +167,8 @@ Test(learned, too_short_or_bad_input)
  *   mqar2000.yaml  seeds [1234, 1]: the mqar entry at [64] with train steps 2000
  *                  (--only gla,mamba,softmax,deltanet)
  * The curves below are L = 64, seed 1234: every 4th of the record's 256 bucket means
- * (loss_curve[3::4]), 4 significant digits. harness/report/learned.h gives the statistics of all. */
+ * (loss_curve[3::4]), 4 significant digits. harness/report/learned.h gives the statistics of
+ * all. */
 
 /* gla, mqar, 1000 steps: 5.0 → the 4.2 plateau → ~2.0 by step 400, then flat at ~1.8;
  * test_acc 0.25875 (chance 0.0195, K = 4) */

@@ -1,4 +1,5 @@
-/* harness/report/cellkey.c — cell identity and configuration labels (see harness/report/cellkey.h). */
+/* harness/report/cellkey.c — cell identity and configuration labels (see
+ * harness/report/cellkey.h). */
 #include "harness/report/cellkey.h"
 
 #include <stdint.h>

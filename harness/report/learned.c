@@ -1,5 +1,5 @@
-/* harness/report/learned.c — the "not learned" (plateau) detector; the rule and its calibration are in
- * harness/report/learned.h. */
+/* harness/report/learned.c — the "not learned" (plateau) detector; the rule and its calibration
+ * are in harness/report/learned.h. */
 #include "harness/report/learned.h"
 
 #include <math.h>
