@@ -72,8 +72,7 @@ static size_t n_records(json_object *records)
     return records ? json_object_array_length(records) : 0;
 }
 
-/* The views of r->records with their labels lab[0..n) (which r then owns a share of: the
- * first model of a set owns the whole array), and the groups. */
+/* The views of r->records with a copy of their labels lab[0..n), and the groups. */
 static int build(xb_results *r, const xb_label *lab)
 {
     int n = (int)n_records(r->records);
@@ -82,7 +81,10 @@ static int build(xb_results *r, const xb_label *lab)
     r->rec = calloc(nn, sizeof *r->rec);
     r->group = calloc(nn, sizeof *r->group);
     r->slot = calloc(nn, sizeof *r->slot);
-    if (!r->rec || !r->group || !r->slot) return XB_ENOMEM;
+    r->label = malloc(nn * sizeof *r->label);
+    if (!r->rec || !r->group || !r->slot || !r->label) return XB_ENOMEM;
+    if (n > 0) memcpy(r->label, lab, (size_t)n * sizeof *lab);
+    lab = r->label;
     for (int i = 0; i < n; i++) {
         json_object *o = json_object_array_get_idx(r->records, (size_t)i);
         xb_rec *v = &r->rec[i];
@@ -161,10 +163,6 @@ int xb_results_init_many(xb_results *r, int k, json_object *const *meta, json_ob
         r[s].records = records[s] ? json_object_get(records[s]) : json_object_new_array();
         if (!r[s].records || build(&r[s], lab + at) != 0) rc = XB_ENOMEM;
         at += n_records(records[s]);
-    }
-    if (rc == 0 && k > 0) {
-        r[0].label = lab;        /* the views of every model point into it */
-        lab = NULL;
     }
     if (rc) {
         for (int s = 0; s < k; s++) xb_results_release(&r[s]);

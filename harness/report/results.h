@@ -74,7 +74,7 @@ typedef struct xb_results {
     int n;
     xb_group *group;        /* ngroup groups, in order of first appearance */
     int ngroup;
-    xb_label *label;        /* the labels rec[] points into */
+    xb_label *label;        /* the labels rec[] points into (one per record) */
     const xb_rec **slot;    /* the groups' rec[] point into it */
 } xb_results;
 
