@@ -1,6 +1,6 @@
 /* cmd/cmd_compare.c — `xbench compare BASE NEW [--max-slowdown 10%] [--max-acc-drop 0.02]
  * [--alpha 0.05] [--metric M] [--repeat DIR] [--latency WHEN]`: regressions between two
- * results folders (harness/compare.c). Exit: 0 no regression, 1 a regression, a lost or
+ * results folders (harness/report/compare.c). Exit: 0 no regression, 1 a regression, a lost or
  * failed cell, or no common cell, 2 bad usage or bad input (a folder or its cells.jsonl
  * missing, unreadable or corrupt). */
 #include <getopt.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "harness/compare.h"
+#include "harness/report/compare.h"
 
 enum { OPT_SLOW = 256, OPT_ACC, OPT_ALPHA, OPT_METRIC, OPT_REPEAT, OPT_LATENCY };
 

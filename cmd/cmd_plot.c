@@ -1,10 +1,10 @@
 /* cmd/cmd_plot.c — `xbench plot DIR`: write DIR/plots/<name>.gp from cells.jsonl and render
- * them with gnuplot to .png, .svg and .pdf (harness/plot.c). */
+ * them with gnuplot to .png, .svg and .pdf (harness/report/plot.c). */
 #include <getopt.h>
 #include <stdio.h>
 
 #include "cmd/cmd.h"
-#include "harness/plot.h"
+#include "harness/report/plot.h"
 
 static const xb_cli cli = {
     "plot", "DIR",

@@ -1,11 +1,12 @@
 /* cmd/cmd_report.c — `xbench report DIR [--quiet]`: regenerate results.csv, results.json and
- * tables.md of a results folder from its cells.jsonl (harness/report.c) and print the tables. */
+ * tables.md of a results folder from its cells.jsonl (harness/report/report.c) and print the
+ * tables. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "harness/report.h"
+#include "harness/report/report.h"
 
 static const xb_cli_opt opts[] = {
     {"quiet", 0, 'q', NULL, "write the files without printing the tables"},

@@ -9,20 +9,27 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "core/text.h"
 #include "core/xb.h"
-#include "harness/diag.h"
 
+/* XB_REPORT_ONLY builds the table of the commands that only read results (the Makefile's
+ * build/xbench-report, linked against libxbreport.a alone: proof that they need neither
+ * OpenBLAS nor OpenMP). */
 static const xb_cmd commands[] = {
+#ifndef XB_REPORT_ONLY
     {"list", cmd_list, "list mixers, tasks or suite keys"},
     {"validate", cmd_validate, "check a suite file and print it with every default resolved"},
     {"dump", cmd_dump, "write one mixer layer's weights, x, y and gradients as .npy + meta.json"},
     {"info", cmd_info, "describe this machine and measure its FMA, GEMM and memory ceilings"},
     {"run", cmd_run, "run a suite: every task x mixer x length cell, then tables and plots"},
+#endif
     {"report", cmd_report, "regenerate results.csv, results.json and tables.md of a results folder"},
     {"plot", cmd_plot, "draw a results folder's plots with gnuplot"},
     {"compare", cmd_compare, "compare two results folders: latency and accuracy regressions (for CI)"},
+#ifndef XB_REPORT_ONLY
     {"merge", cmd_merge, "join the results folders of a sharded run (run --shard K/N) into one"},
     {"slurm", cmd_slurm, "write sbatch scripts that run a suite as a Slurm job array of shards, then merge"},
+#endif
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -82,7 +89,7 @@ int xb_cli_check_only(const xb_cli *cli, const char *only)
 
 int xb_cli_usage_error(const xb_cli *cli, const char *fmt, ...)
 {
-    /* arguments are echoed: control characters in them are escaped (harness/diag.c) */
+    /* arguments are echoed: control characters in them are escaped (core/text.h) */
     char msg[2048];
     va_list ap;
     va_start(ap, fmt);

@@ -25,7 +25,6 @@
 #include <stdint.h>
 
 #include "core/mixer.h"
-#include "core/model.h"   /* XB_MLP_* */
 #include "core/task.h"
 
 #define XB_RMS_EPS 1e-5f
@@ -66,6 +65,10 @@ float xb_gelu_grad(float z);   /* Φ(z) + z φ(z) */
 /* y = max(x, 0) (y may alias x);  backward: dx += dy · [y > 0]. */
 void xb_relu_forward(float *y, const float *x, size_t n);
 void xb_relu_backward(float *dx, const float *dy, const float *y, size_t n);
+
+/* The MLP kinds (model: {mlp: none|mlp|glu}; core/text.h has their words). Here, not in
+ * core/model.h, so the layers do not depend on the model built from them. */
+enum { XB_MLP_NONE = 0, XB_MLP_PLAIN = 1, XB_MLP_GLU = 2 };
 
 /* ---- MLP (position-wise) ----------------------------------------------------------------
  * kind XB_MLP_PLAIN: y = gelu(x W1 + c1) W2 + c2        tensors W1 (d,H), c1 (H), W2 (H,d), c2 (d)

@@ -24,10 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/layers.h"   /* XB_MLP_* */
 #include "core/mixer.h"
 #include "core/task.h"
-
-enum { XB_MLP_NONE = 0, XB_MLP_PLAIN = 1, XB_MLP_GLU = 2 };
 
 typedef struct xb_model_cfg {
     xb_shape shape;     /* picks the head */

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "core/text.h"   /* xb_put_escaped, xb_escape, xb_closest_list: what messages use */
+
 typedef struct xb_diag {
     const char *file;   /* name printed in messages */
     const char *text;   /* the whole source, for quoting lines (may be NULL) */
@@ -40,21 +42,5 @@ void xb_diag_note(xb_diag *d, const char *fmt, ...) __attribute__((format(printf
 
 /* Columns of a quoted source line; a longer line is cut around the caret ("..."). */
 #define XB_DIAG_WIDTH 200
-
-/* Write s[0..n) to f so that it cannot drive a terminal: C0 control characters (but tab when
- * keep_tab), DEL, C1 control characters, Unicode's bidirectional formatting characters and
- * bytes that are not UTF-8 are written as escapes (\t \n \r \x1b \u009b \u202e \xff); the
- * rest as it is. Every message of this file goes through it. Returns the columns written
- * (one per character). */
-size_t xb_put_escaped(FILE *f, const char *s, size_t n, int keep_tab);
-/* The same into buf (always NUL-terminated); a text that does not fit ends in "...". Returns
- * buf, so it can stand as a printf argument. */
-char *xb_escape(char *buf, size_t size, const char *s);
-
-/* Levenshtein distance (bytes), for "closest first" name lists. */
-int xb_edit_distance(const char *a, const char *b);
-/* Write names[0..n) to buf as "a, b, c", sorted by edit distance to `word` (ties keep the
- * table order). Writes "(none)" when n is 0. */
-void xb_closest_list(char *buf, size_t size, const char *word, const char *const *names, int n);
 
 #endif

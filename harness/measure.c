@@ -22,7 +22,7 @@
 #include "core/rng.h"
 #include "core/xb.h"
 #include "harness/machine.h"
-#include "harness/stats.h"
+#include "harness/report/stats.h"
 
 #define CURVE_POINTS 256       /* loss curve kept in the record, bucket means */
 #define DEFAULT_MAX_REPS 1000

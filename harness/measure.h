@@ -8,7 +8,7 @@
  *
  * Latency record of one measurement ("mixer_fwd", "mixer_fwdbwd", "model_fwd",
  * "model_fwdbwd", "model_train"): median, p10, p90, min, max, mean, stddev, cv (seconds),
- * reps, outliers (modified z-score, harness/stats.h), noisy (cv > max_cv or median < clock
+ * reps, outliers (modified z-score, harness/report/stats.h), noisy (cv > max_cv or median < clock
  * floor), flops (per timed call; forward+backward and the training step are counted as 3 ×
  * forward, a nominal figure: AdamW's ~10 FLOPs per parameter are not counted), gflops
  * (flops / median / 1e9) and raw (every repetition time, seconds, in order).

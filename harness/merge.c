@@ -12,9 +12,9 @@
 
 #include "core/xb.h"
 #include "harness/machine.h"
-#include "harness/plot.h"
-#include "harness/report.h"
-#include "harness/store.h"
+#include "harness/report/plot.h"
+#include "harness/report/report.h"
+#include "harness/report/store.h"
 #include "harness/suite.h"
 #include "harness/sweep.h"
 

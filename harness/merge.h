@@ -17,7 +17,8 @@
  *                    [{dir, shard, host, cpu, git_commit, started, finished, cells, records,
  *                    machine}]}; a warning in "warnings" when the shards ran on different
  *                    hosts or CPUs (latencies then come from several machines) or builds.
- *   then the tables (harness/report.h) and, unless no_plots, the plots (harness/plot.h).
+ *   then the tables (harness/report/report.h) and, unless no_plots, the plots
+ *   (harness/report/plot.h).
  *
  * The cells the merge should hold: the suite re-expanded from meta.json's suite_canonical
  * with each folder's --only and --threads (when it reproduces the suite hash), together with

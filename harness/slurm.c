@@ -9,7 +9,7 @@
 
 #include "core/xb.h"
 #include "harness/machine.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 #include "harness/sweep.h"
 
 char *xb_shell_quote(const char *s)

@@ -525,22 +525,8 @@ static void read_section(ctx *c, yaml_node_t *n, const char *path, const xb_suit
 /* ------------------------------------------------------------------------------------------
  * The parts of the suite */
 
-/* Names (the run's, mixers', tasks') are [A-Za-z0-9_.=-]: they become folder names, table
- * columns and plot labels, and are never a way to put other bytes on a terminal. */
-static int is_name_char(int ch)
-{
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           ch == '_' || ch == '-' || ch == '.' || ch == '=';
-}
-
-int xb_is_name(const char *s, size_t n)
-{
-    if (!s || n == 0 || n > XB_NAME_MAX_LEN) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!is_name_char((unsigned char)s[i])) return 0;
-    return 1;
-}
-
+/* Names (core/text.h) are [A-Za-z0-9_.=-]: they become folder names, table columns and plot
+ * labels, and are never a way to put other bytes on a terminal. */
 static int is_name(const char *t) { return xb_is_name(t, strlen(t)); }
 
 /* A mixer or task name where one is expected (0), else an error (-1): a value that cannot
@@ -563,7 +549,7 @@ static char *default_name(const char *file)
     else if (n > 4 && !strcmp(b + n - 4, ".yml")) n -= 4;
     char *s = malloc(n + 2);
     if (!s) return NULL;
-    for (size_t i = 0; i < n; i++) s[i] = is_name_char((unsigned char)b[i]) ? b[i] : '_';
+    for (size_t i = 0; i < n; i++) s[i] = xb_is_name(b + i, 1) ? b[i] : '_';
     s[n] = '\0';
     if (n == 0 || s[0] == '.') {
         free(s);

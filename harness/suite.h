@@ -10,6 +10,7 @@
 #include "core/mixer.h"
 #include "core/model.h"
 #include "core/task.h"
+#include "core/text.h"    /* xb_is_name, XB_NAME_MAX_LEN: what a name may be */
 #include "core/train.h"
 
 typedef struct xb_latency_cfg {
@@ -84,15 +85,7 @@ typedef struct xb_suite_count {
     long decode;    /* decode contexts x mixers x thread counts */
 } xb_suite_count;
 xb_suite_count xb_suite_count_cells(const xb_suite *s);
-/* The name of value v of the model: key `key` when that key is an enum ("mlp", 2 → "glu"),
- * else NULL: lets readers of a record's config show what the suite said. */
-const char *xb_suite_enum_name(const char *key, int v);
 /* The "## Suite keys" Markdown section, generated from the key tables (README, `list keys`). */
 void xb_suite_keys_markdown(FILE *f);
-/* Whether the n bytes at s are a run, mixer or task name: 1 to XB_NAME_MAX_LEN of
- * [A-Za-z0-9_.=-]. Suites are checked with it, and so are the records of cells.jsonl
- * (harness/store.c), since names become folder names, table columns and plot labels. */
-#define XB_NAME_MAX_LEN 128
-int xb_is_name(const char *s, size_t n);
 
 #endif

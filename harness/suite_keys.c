@@ -13,8 +13,6 @@
 #include "harness/suite_keys.h"
 #include "mixers/registry.h"
 
-static const char *const mlp_names[] = {"none", "mlp", "glu", NULL};         /* XB_MLP_* */
-static const char *const pos_names[] = {"none", "learned", NULL};
 const char *const xb_suite_mode_names[] = {"bidirectional", "causal", NULL};   /* causal flag */
 static const int latency_lengths_def[] = {256, 512, 1024, 2048, 4096, 8192, 16384};
 const int xb_suite_task_lengths_def[] = {128};
@@ -24,11 +22,11 @@ const xb_suite_key xb_suite_model_keys[] = {
     {"dim", K_INT, 1, 65536, 64, MODEL(dim), 0, 0, 0, 0, "model width d"},
     {"layers", K_INT, 1, 1024, 2, MODEL(layers), 0, 0, 0, 0, "number of residual blocks"},
     {"heads", K_INT, 1, 4096, 4, MODEL(heads), 0, 0, 0, 0, "attention heads h (dim must be a multiple)"},
-    {"mlp", K_ENUM, 0, 0, XB_MLP_GLU, MODEL(mlp), 0, mlp_names, 0, 0, "MLP after each mixer: none, mlp or glu"},
+    {"mlp", K_ENUM, 0, 0, XB_MLP_GLU, MODEL(mlp), 0, xb_mlp_names, 0, 0, "MLP after each mixer: none, mlp or glu"},
     {"mlp_ratio", K_INT, 1, 64, 2, MODEL(mlp_ratio), 0, 0, 0, 0, "MLP hidden width = mlp_ratio * dim"},
     {"short_conv", K_INT, 0, 64, 0, MODEL(short_conv), 0, 0, 0, 0,
      "kernel of the short depthwise conv u + conv_k(u) before each mixer (0 = off)"},
-    {"positions", K_ENUM, 0, 0, 1, MODEL(positions), 0, pos_names, 0, 0,
+    {"positions", K_ENUM, 0, 0, 1, MODEL(positions), 0, xb_positions_names, 0, 0,
      "position embedding: learned (a table of max-length rows) or none"},
     {"head_hidden", K_INT, 0, 65536, 0, MODEL(head_hidden), 0, 0, 0, 0,
      "hidden width of the CLS/PAIR classifier head (0 = 2 * dim)"},
@@ -145,18 +143,6 @@ void xb_suite_set_defaults(const xb_suite_key *tab, int nk, void *base)
 }
 
 const char *xb_suite_mode_word(int causal) { return causal ? "causal" : "bidirectional"; }
-
-const char *xb_suite_enum_name(const char *key, int v)
-{
-    for (int i = 0; i < N_MODEL; i++) {
-        const xb_suite_key *k = &xb_suite_model_keys[i];
-        if (k->type != K_ENUM || strcmp(k->name, key) != 0) continue;
-        for (int j = 0; k->names[j]; j++)
-            if (j == v) return k->names[j];
-        return NULL;
-    }
-    return NULL;
-}
 
 /* ------------------------------------------------------------------------------------------
  * Canonical dump: every resolved value, fixed key order, numbers in their shortest form

@@ -26,12 +26,12 @@
 #include "core/xb.h"
 #include "harness/cell.h"
 #include "harness/mixcfg.h"
-#include "harness/plot.h"
 #include "harness/progress.h"
-#include "harness/report.h"
+#include "harness/report/plot.h"
+#include "harness/report/report.h"
+#include "harness/report/store.h"
+#include "harness/report/summary.h"
 #include "harness/shard.h"
-#include "harness/store.h"
-#include "harness/summary.h"
 
 extern char **environ;
 

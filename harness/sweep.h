@@ -17,7 +17,7 @@
  * suite (meta.json's suite_hash) is refused. A last line of cells.jsonl cut short by a crash
  * is cut off first, with a warning (its cell runs again).
  *
- * One writer per folder: the run holds <dir>/.lock (flock, harness/store.h) from before it
+ * One writer per folder: the run holds <dir>/.lock (flock, harness/report/store.h) from before it
  * reads cells.jsonl to after the derived files are written; a second run into the folder, or
  * a --resume beside a live run, is refused (XB_EINVAL, message naming the folder and the
  * holder's pid). Readers (xbench report, plot) take no lock.

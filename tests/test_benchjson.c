@@ -1,5 +1,5 @@
 /* tests/test_benchjson.c — bench-latency.json, bench-accuracy.json and gbench.json
- * (harness/benchjson.c) as `xbench report` writes them for a hand-written results folder,
+ * (harness/report/benchjson.c) as `xbench report` writes them for a hand-written results folder,
  * parsed back with json-c: every field github-action-benchmark's custom formats document
  * (name, unit, value, range, extra) with its type; Google Benchmark's context block and
  * benchmark rows with the fields tools/compare.py reads; values against the raw data
@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/benchjson.h"
-#include "harness/report.h"
-#include "harness/store.h"
+#include "harness/report/benchjson.h"
+#include "harness/report/report.h"
+#include "harness/report/store.h"
 #include "tests/tmpdir.h"
 
 static char dir[64];

@@ -21,7 +21,7 @@
 
 #include "core/model.h"
 #include "core/xb.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 #include "harness/suite.h"
 #include "harness/suite_keys.h"
 #include "harness/sweep.h"

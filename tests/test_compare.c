@@ -1,10 +1,10 @@
-/* tests/test_compare.c — `xbench compare` (harness/compare.c) on results folders written here
- * with the store writer: a planted 30 % slowdown and a planted accuracy drop of 0.1 fail
+/* tests/test_compare.c — `xbench compare` (harness/report/compare.c) on results folders written
+ * here with the store writer: a planted 30 % slowdown and a planted accuracy drop of 0.1 fail
  * (exit 1); two draws of the same distribution pass (exit 0); a slowdown the U test cannot
- * confirm, one measured with fewer than 9 repetitions, one where a side is flagged noisy,
- * one inside the run-to-run spread a repeat of the baseline measured, and any latency of
- * folders measured in different boots pass; a lost cell, a cell that did not end ok and two
- * folders without a common cell fail; cells match by configuration (labels), never across
+ * confirm, one measured with fewer than 9 repetitions, one where a side is flagged noisy, one
+ * inside the run-to-run spread a repeat of the baseline measured, and any latency of folders
+ * measured in different boots pass; a lost cell, a cell that did not end ok and two folders
+ * without a common cell fail; cells match by configuration (labels), never across
  * configurations; bad folders, files and options exit 2 with the file named. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "core/rng.h"
-#include "harness/compare.h"
-#include "harness/store.h"
+#include "harness/report/compare.h"
+#include "harness/report/store.h"
 #include "tests/tmpdir.h"
 
 extern char **environ;

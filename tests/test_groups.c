@@ -1,7 +1,7 @@
-/* tests/test_groups.c — cells of different configurations are never pooled (harness/cellkey.c
- * and every reader that groups records: tables.md, results.csv/json, bench-accuracy.json),
- * labels name exactly what differs, and a suite sweeps task options, model: and train: keys
- * as axes (harness/suite.c).
+/* tests/test_groups.c — cells of different configurations are never pooled
+ * (harness/report/cellkey.c and every reader that groups records: tables.md, results.csv/json,
+ * bench-accuracy.json), labels name exactly what differs, and a suite sweeps task options,
+ * model: and train: keys as axes (harness/suite.c).
  *
  * LRA's parameter rule compares a model with softmax of its own configuration: a looped
  * model's softmax, not the unlooped one's.
@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/cellkey.h"
-#include "harness/report.h"
-#include "harness/store.h"
+#include "harness/report/cellkey.h"
+#include "harness/report/report.h"
+#include "harness/report/store.h"
 #include "harness/suite.h"
 #include "tests/tmpdir.h"
 #include "tests/xbrun.h"

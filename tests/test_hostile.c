@@ -21,9 +21,9 @@
 #include <unistd.h>
 
 #include "core/xb.h"
-#include "harness/benchjson.h"
 #include "harness/diag.h"
-#include "harness/report.h"
+#include "harness/report/benchjson.h"
+#include "harness/report/report.h"
 #include "harness/suite.h"
 #include "tests/tmpdir.h"
 
@@ -686,7 +686,10 @@ Test(hostile, meta_cache_sizes_past_int64_are_left_out)
         "L3 infM, L3 nanK, L3 -5K, L3 2G (per 4 CPUs)\"}}");
     cr_assert_not_null(meta);
     json_object *recs = json_object_new_array();
-    json_object *doc = xb_gbench_json(meta, recs);
+    xb_results res;
+    cr_assert_eq(xb_results_init(&res, meta, recs), 0);
+    json_object *doc = xb_gbench_json(&res);
+    xb_results_release(&res);
     json_object *ctx = NULL, *caches = NULL;
     cr_assert(json_object_object_get_ex(doc, "context", &ctx));
     cr_assert(json_object_object_get_ex(ctx, "caches", &caches));

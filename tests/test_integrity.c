@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "core/xb.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 #include "harness/suite.h"
 #include "harness/sweep.h"
 #include "tests/tmpdir.h"

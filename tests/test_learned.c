@@ -1,4 +1,4 @@
-/* tests/test_learned.c — the "not learned" (plateau) detector of harness/learned.h:
+/* tests/test_learned.c — the "not learned" (plateau) detector of harness/report/learned.h:
  *   synthetic curves  flat after an early drop, step down late, steady decline, noisy flat,
  *                     converged near 0, rising, too short, non-finite points
  *   real curves       from cells.jsonl records of `xbench run` (below), every 4th of the
@@ -10,7 +10,7 @@
 
 #include <json-c/json.h>
 
-#include "harness/learned.h"
+#include "harness/report/learned.h"
 
 /* ---- synthetic curves ---------------------------------------------------------------- */
 
@@ -167,7 +167,8 @@ Test(learned, too_short_or_bad_input)
  *   mqar2000.yaml  seeds [1234, 1]: the mqar entry at [64] with train steps 2000
  *                  (--only gla,mamba,softmax,deltanet)
  * The curves below are L = 64, seed 1234: every 4th of the record's 256 bucket means
- * (loss_curve[3::4]), 4 significant digits. harness/learned.h gives the statistics of all. */
+ * (loss_curve[3::4]), 4 significant digits. harness/report/learned.h gives the statistics of
+ * all. */
 
 /* gla, mqar, 1000 steps: 5.0 → the 4.2 plateau → ~2.0 by step 400, then flat at ~1.8;
  * test_acc 0.25875 (chance 0.0195, K = 4) */

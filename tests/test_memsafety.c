@@ -12,7 +12,7 @@
 
 #include "core/vmath.h"
 #include "core/xb.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 #include "tests/xbrun.h"
 
 Test(memsafety, mkdirs_refuses_an_empty_path)

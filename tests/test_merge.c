@@ -13,8 +13,8 @@
 
 #include "core/xb.h"
 #include "harness/merge.h"
-#include "harness/report.h"
-#include "harness/store.h"
+#include "harness/report/report.h"
+#include "harness/report/store.h"
 #include "mixers/registry.h"
 #include "tasks/registry.h"
 #include "tests/tmpdir.h"

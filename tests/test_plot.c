@@ -1,4 +1,4 @@
-/* tests/test_plot.c — harness/plot.c on hand-made results folders: labels from cells.jsonl
+/* tests/test_plot.c — harness/report/plot.c on hand-made results folders: labels from cells.jsonl
  * that try to break out of a gnuplot string (a quote, a double quote, a line break, a
  * backquote, an @macro, a path — in a record's configuration, since a mixer or task name
  * outside [A-Za-z0-9_.=-] is refused when the records are read) run nothing and reach the
@@ -17,15 +17,15 @@
 
 #include <json-c/json.h>
 
-#include "harness/plot.h"
-#include "harness/store.h"
+#include "harness/report/plot.h"
+#include "harness/report/store.h"
 #include "tests/tmpdir.h"
 
 static char dir[64];
 static int nrec;
 
 /* Attach "config" (JSON text, may be NULL): the labels are made of its paths that differ
- * between records (harness/cellkey.c). */
+ * between records (harness/report/cellkey.c). */
 static void add_config(json_object *o, const char *config)
 {
     if (!config) return;

@@ -1,11 +1,11 @@
-/* tests/test_report.c — harness/report.c and harness/store.c on a hand-written results folder:
- * seeds averaged (mean ± std), failed cells shown as "— (status)" and never 0, the chance
- * row, achieved GFLOP/s and fraction of peak, scaling exponents and the crossover vs
- * softmax, superseded and foreign records, a torn last line, the CSV and results.json; and
- * on a second folder (1, 2 and 4 threads) the training-step-vs-forward and thread-scaling
- * tables; LRA's parameter rule (a parameter column, † on a model more than 10% over softmax's
- * count, exactly 10% not flagged, no softmax: nothing flagged and a note) in tables.md,
- * results.csv, results.json and the end-of-run summary. */
+/* tests/test_report.c — harness/report/report.c and harness/report/store.c on a hand-written
+ * results folder: seeds averaged (mean ± std), failed cells shown as "— (status)" and never 0,
+ * the chance row, achieved GFLOP/s and fraction of peak, scaling exponents and the crossover vs
+ * softmax, superseded and foreign records, a torn last line, the CSV and results.json; and on a
+ * second folder (1, 2 and 4 threads) the training-step-vs-forward and thread-scaling tables;
+ * LRA's parameter rule (a parameter column, † on a model more than 10% over softmax's count,
+ * exactly 10% not flagged, no softmax: nothing flagged and a note) in tables.md, results.csv,
+ * results.json and the end-of-run summary. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/plot.h"
-#include "harness/report.h"
-#include "harness/store.h"
-#include "harness/summary.h"
+#include "harness/report/plot.h"
+#include "harness/report/report.h"
+#include "harness/report/store.h"
+#include "harness/report/summary.h"
 #include "tests/tmpdir.h"
 
 static const char *META =

@@ -1,10 +1,10 @@
-/* tests/test_stats.c — harness/stats.c against values worked out by hand (numpy's default
+/* tests/test_stats.c — harness/report/stats.c against values worked out by hand (numpy's default
  * percentile definition, hyperfine's outlier rule, exact power laws, the normal
  * approximation of Mann–Whitney). */
 #include <criterion/criterion.h>
 #include <math.h>
 
-#include "harness/stats.h"
+#include "harness/report/stats.h"
 
 Test(stats, percentiles_type7)
 {

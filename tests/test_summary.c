@@ -1,12 +1,12 @@
-/* tests/test_summary.c — the end-of-run summary (harness/summary.c): accuracy tables and one
- * verdict line per mixer (most accurate, fastest, Pareto front), not the whole tables.md; the
- * share of timings flagged noisy; and `xbench run` printing it with the version and commit. */
+/* tests/test_summary.c — the end-of-run summary (harness/report/summary.c): accuracy tables and
+ * one verdict line per mixer (most accurate, fastest, Pareto front), not the whole tables.md;
+ * the share of timings flagged noisy; and `xbench run` printing it with the version and commit. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/summary.h"
+#include "harness/report/summary.h"
 #include "tests/tmpdir.h"
 #include "tests/xbrun.h"
 

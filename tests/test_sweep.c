@@ -13,7 +13,7 @@
 #include "core/clock.h"
 #include "core/xb.h"
 #include "harness/cell.h"
-#include "harness/store.h"
+#include "harness/report/store.h"
 
 /* A fake cell: fault hook for its index, then some progress and a result. */
 typedef struct fake { int index; size_t touch_mb; int exit_code; int oom_then_kill; } fake;

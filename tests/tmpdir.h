@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "harness/store.h"
+#include "harness/report/store.h"
 
 /* dir (size n) = a fresh folder /tmp/<prefix>-XXXXXX (the X's are mkdtemp's template). */
 static inline void tmpdir_make(char *dir, size_t n, const char *prefix)

@@ -1,4 +1,4 @@
-/* tests/fuzz/cells.c — libFuzzer target: cells.jsonl (harness/store.c and every reader of
+/* tests/fuzz/cells.c — libFuzzer target: cells.jsonl (harness/report/store.c and every reader of
  * the records: report, summary, benchmark JSON, compare, merge, the torn-tail repair of
  * `run --resume`). The input is the cells.jsonl of a results folder whose meta.json is the
  * fixed one of results_fixture.h. */

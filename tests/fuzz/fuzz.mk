@@ -28,7 +28,7 @@ FUZZ_ALL     = $(sort $(basename $(notdir $(wildcard tests/fuzz/*.c))))
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_JOBS   ?= $(words $(FUZZ_TARGETS))
 FUZZ_BINS    = $(FUZZ_ALL:%=build/fuzz/%)
-FUZZ_OBJ     = $(SRC_LIB:%.c=build/fuzz/obj/%.o)
+FUZZ_OBJ     = $(SRC_LIB:%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/plot_templates.o
 
 .PHONY: fuzz fuzz-build fuzz-regress fuzz-merge fuzz-check-cc
 fuzz-check-cc:
@@ -38,6 +38,9 @@ build/fuzz/obj/%.o: %.c $(HDRS) | fuzz-check-cc
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 build/fuzz/obj/harness/version.o: build/version.h
+build/fuzz/obj/gen/plot_templates.o: build/gen/plot_templates.c $(HDRS) | fuzz-check-cc
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 build/fuzz/libxb.a: $(FUZZ_OBJ)
 	@rm -f $@

@@ -7,12 +7,13 @@
 #include "tests/fuzz/fuzz.h"
 
 #include "core/xb.h"
-#include "harness/benchjson.h"
-#include "harness/compare.h"
 #include "harness/merge.h"
-#include "harness/report.h"
-#include "harness/store.h"
-#include "harness/summary.h"
+#include "harness/report/benchjson.h"
+#include "harness/report/compare.h"
+#include "harness/report/report.h"
+#include "harness/report/results.h"
+#include "harness/report/store.h"
+#include "harness/report/summary.h"
 
 /* The results folder fz_dir()/res: its derived files from the last input go first, so every
  * input meets the same folder. */
@@ -30,26 +31,22 @@ static inline void fz_results_readers(const char *dir)
 {
     FILE *null = fz_null();
     /* `xbench report` and what `run` prints at the end */
-    json_object *meta = NULL, *recs = NULL;
+    xb_results res;
     int bad = 0;
-    if (xb_report_load(dir, &meta, &recs, null, &bad) == 0) {
-        xb_cgroup *g = NULL;
-        int ng = xb_cgroups(recs, &g);
-        for (int i = 0; i < ng; i++) {
+    if (xb_results_load(&res, dir, null, &bad, 0) == 0) {
+        for (int i = 0; i < res.ngroup; i++) {
             double *v = NULL;
-            xb_cgroup_raw(&g[i], "model_fwd", &v);
+            xb_group_raw(&res.group[i], "model_fwd", &v);
             free(v);
             v = NULL;
-            xb_cgroup_acc(&g[i], &v);
+            xb_group_acc(&res.group[i], &v);
             free(v);
-            xb_cgroup_noisy(&g[i], "mixer_fwd");
+            xb_group_noisy(&res.group[i], "mixer_fwd");
         }
-        if (ng >= 0) xb_cgroups_free(g, ng);
         int noisy, total;
-        xb_summary_noisy(recs, &noisy, &total);
+        xb_summary_noisy(res.records, &noisy, &total);
+        xb_results_release(&res);
     }
-    if (meta) json_object_put(meta);
-    if (recs) json_object_put(recs);
     xb_report_dir(dir, null, null);
     xb_summary_dir(dir, null, null);
     /* `xbench compare DIR DIR`, latency always compared */

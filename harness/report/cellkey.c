@@ -1,14 +1,15 @@
-/* harness/cellkey.c — cell identity and configuration labels (see harness/cellkey.h). */
-#include "harness/cellkey.h"
+/* harness/report/cellkey.c — cell identity and configuration labels (see
+ * harness/report/cellkey.h). */
+#include "harness/report/cellkey.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "core/xb.h"
-#include "harness/store.h"
-#include "harness/suite.h"
+#include "harness/report/store.h"
 
 /* Paths of the config that never tell two cells apart (see the header). */
 static const char *const ignored[] = {
@@ -234,7 +235,7 @@ static void append(char *buf, size_t n, const char *path, json_object *v, const 
         short_name(path, all, name, sizeof name);
         const char *en = NULL;
         if (strncmp(path, "model.", 6) == 0 && v && json_object_is_type(v, json_type_int))
-            en = xb_suite_enum_name(path + 6, json_object_get_int(v));
+            en = xb_model_enum_name(path + 6, json_object_get_int(v));
         if (en) snprintf(val, sizeof val, "%s", en);
         else if (!v) snprintf(val, sizeof val, "~");
         else if (json_object_is_type(v, json_type_double)) snprintf(val, sizeof val, "%.6g", json_object_get_double(v));

@@ -1,15 +1,17 @@
-/* harness/compare.h — cells grouped by configuration, and `xbench compare BASE NEW`: the
- * regression check between two results folders, for CI.
+/* harness/report/compare.h — `xbench compare BASE NEW`: the regression check between two
+ * results folders, for CI.
  *
- * Cell identity (the matching key). Two records describe the same cell when they agree on
- * kind, task label, mixer label, L, mode and threads, where the labels name every part of
- * the resolved configuration that differs between the records being read (harness/cellkey.h:
- * task options, model:, train:, mixer options; not seeds, thread count or the latency loop's
- * repetition settings). Seeds of one configuration are pooled; configurations are never
- * pooled. compare labels BASE, NEW and the repeat folder together, so a configuration that
- * exists on one side only shows as its own cell ("mqar kv_pairs=8/...") instead of being
- * compared with another. The key is printed as "mqar/softmax/L:32/causal/threads:1" (train
- * cells) or "latency/softmax/L:128/causal/threads:1" (latency-only cells).
+ * Cell identity (the matching key): the groups of the results model
+ * (harness/report/results.h). Two records describe the same cell when they agree on kind,
+ * task label, mixer label, L, mode and threads, where the labels name every part of the
+ * resolved configuration that differs between the records being read
+ * (harness/report/cellkey.h: task options, model:, train:, mixer options; not seeds, thread
+ * count or the latency loop's repetition settings). Seeds of one configuration are pooled;
+ * configurations are never pooled. compare labels BASE, NEW and the repeat folder together,
+ * so a configuration that exists on one side only shows as its own cell ("mqar
+ * kv_pairs=8/...") instead of being compared with another. The key is printed as
+ * "mqar/softmax/L:32/causal/threads:1" (train cells) or "latency/softmax/L:128/causal/threads:1"
+ * (latency-only cells).
  *
  * Verdicts, one per matched cell and measurement (a table of all of them is printed):
  *   failed       NEW has a record of the cell that did not end ok (a skipped:* status the
@@ -38,40 +40,10 @@
 
 #include <json-c/json.h>
 
-#include "harness/cellkey.h"
 
 /* Repetitions per side below which the U test is not run (Google Benchmark's compare.py
  * uses the same figure). */
 #define XB_COMPARE_MIN_REPS 9
-
-/* ---- cells grouped by configuration (shared with harness/benchjson.c) ---------------- */
-
-typedef struct xb_cgroup {
-    char key[2 * XB_LABEL_MAX + 64];   /* "mqar kv_pairs=8/softmax/L:32/causal/threads:1" */
-    int kind;               /* XB_KIND_TRAIN or XB_KIND_LATENCY (harness/report.h) */
-    char task[XB_LABEL_MAX];    /* task label, "" for latency cells */
-    char mixer[XB_LABEL_MAX];   /* mixer label */
-    int L, threads, causal;
-    int n, ok;              /* records in the group, records that ended ok */
-    json_object **rec;      /* the records, in file order (borrowed) */
-} xb_cgroup;
-
-/* Group records (the latest per config_hash, as xb_report_load returns them) by
- * configuration, in order of first appearance. *out is malloc'd; free with
- * xb_cgroups_free. Returns the number of groups, or XB_ENOMEM. */
-int xb_cgroups(json_object *records, xb_cgroup **out);
-/* The same for k folders at once, labelled over all of them (so equal keys mean equal
- * configurations across folders): g[i], ng[i] for recs[i]. 0 or XB_ENOMEM. */
-int xb_cgroups_multi(json_object *const *recs, int k, xb_cgroup **g, int *ng);
-void xb_cgroups_free(xb_cgroup *g, int n);
-
-/* Repetition times (seconds) of one measurement ("model_fwd", ...) of the group's ok
- * records, concatenated in record order. *out malloc'd (NULL when none); returns the count. */
-int xb_cgroup_raw(const xb_cgroup *g, const char *metric, double **out);
-/* Whether any ok record of the group has that measurement flagged noisy. */
-int xb_cgroup_noisy(const xb_cgroup *g, const char *metric);
-/* test_acc of the group's ok records (malloc'd); returns the count. */
-int xb_cgroup_acc(const xb_cgroup *g, double **out);
 
 /* ---- compare ------------------------------------------------------------------------- */
 

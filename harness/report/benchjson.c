@@ -1,7 +1,7 @@
-/* harness/benchjson.c — bench-latency.json, bench-accuracy.json (github-action-benchmark's
+/* harness/report/benchjson.c — bench-latency.json, bench-accuracy.json (github-action-benchmark's
  * custom formats) and gbench.json (Google Benchmark's JSON) from a results folder's records
- * (see harness/benchjson.h). Reading and formatting only. */
-#include "harness/benchjson.h"
+ * (see harness/report/benchjson.h). Reading and formatting only. */
+#include "harness/report/benchjson.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -9,14 +9,9 @@
 #include <string.h>
 
 #include "core/xb.h"
-#include "harness/compare.h"
-#include "harness/report.h"
-#include "harness/stats.h"
-#include "harness/store.h"
-
-#define N_METRICS 5
-static const char *const metrics[N_METRICS] = { "model_fwd", "model_fwdbwd", "mixer_fwd", "mixer_fwdbwd",
-                                                "model_train" };
+#include "harness/report/results.h"
+#include "harness/report/stats.h"
+#include "harness/report/store.h"
 
 static void add_str(json_object *o, const char *k, const char *v)
 {
@@ -29,25 +24,25 @@ static void add_num(json_object *o, const char *k, double v)
 }
 
 /* Seeds of the group's ok records, "1, 2". */
-static void seed_list(const xb_cgroup *g, char *buf, size_t n)
+static void seed_list(const xb_group *g, char *buf, size_t n)
 {
     buf[0] = 0;
     for (int i = 0; i < g->n; i++) {
-        if (strcmp(xb_jstr(g->rec[i], "status", "?"), "ok") != 0) continue;
-        json_object *s = xb_jget(g->rec[i], "seed");
+        if (!g->rec[i]->ok) continue;
+        json_object *s = xb_jget(g->rec[i]->o, "seed");
         size_t k = strlen(buf);
         snprintf(buf + k, n - k, "%s%lld", k ? ", " : "", s ? (long long)json_object_get_int64(s) : 0LL);
     }
 }
 
-json_object *xb_bench_latency_json(json_object *records)
+json_object *xb_bench_latency_json(const xb_results *res)
 {
     json_object *arr = json_object_new_array();
-    xb_cgroup *g;
-    int ng = xb_cgroups(records, &g);
+    const xb_group *g = res->group;
+    int ng = res->ngroup;
     for (int i = 0; i < ng; i++) {
         double *t;
-        int n = xb_cgroup_raw(&g[i], "model_fwd", &t);
+        int n = xb_group_raw(&g[i], "model_fwd", &t);
         if (n == 0) continue;
         xb_summary s;
         xb_summarize(t, n, &s);
@@ -60,11 +55,11 @@ json_object *xb_bench_latency_json(json_object *records)
                          "median of %d repetitions (seeds %s, %d of %d records ok); range = half the "
                          "p10-p90 interval\np10 %.6g us, p90 %.6g us, min %.6g us, max %.6g us",
                          n, seeds, g[i].ok, g[i].n, s.p10 * 1e6, s.p90 * 1e6, s.min * 1e6, s.max * 1e6);
-        for (int m = 1; m < N_METRICS && k > 0 && (size_t)k < sizeof extra; m++) {
+        for (int m = 1; m < XB_N_LAT && k > 0 && (size_t)k < sizeof extra; m++) {
             double *x;
-            int nx = xb_cgroup_raw(&g[i], metrics[m], &x);
+            int nx = xb_group_raw(&g[i], xb_lat_what[m], &x);
             if (nx > 0)
-                k += snprintf(extra + k, sizeof extra - (size_t)k, "\n%s median %.6g us (%d)", metrics[m],
+                k += snprintf(extra + k, sizeof extra - (size_t)k, "\n%s median %.6g us (%d)", xb_lat_what[m],
                               xb_median(x, nx) * 1e6, nx);
             free(x);
         }
@@ -76,19 +71,18 @@ json_object *xb_bench_latency_json(json_object *records)
         add_str(e, "extra", extra);
         json_object_array_add(arr, e);
     }
-    xb_cgroups_free(g, ng > 0 ? ng : 0);
     return arr;
 }
 
-json_object *xb_bench_accuracy_json(json_object *records)
+json_object *xb_bench_accuracy_json(const xb_results *res)
 {
     json_object *arr = json_object_new_array();
-    xb_cgroup *g;
-    int ng = xb_cgroups(records, &g);
+    const xb_group *g = res->group;
+    int ng = res->ngroup;
     for (int i = 0; i < ng; i++) {
         if (g[i].kind != XB_KIND_TRAIN) continue;
         double *a;
-        int n = xb_cgroup_acc(&g[i], &a);
+        int n = xb_group_acc(&g[i], &a);
         if (n == 0) {
             free(a);
             continue;
@@ -97,7 +91,7 @@ json_object *xb_bench_accuracy_json(json_object *records)
         xb_summarize(a, n, &s);
         free(a);
         double chance = NAN;
-        for (int r = 0; r < g[i].n && !isfinite(chance); r++) chance = xb_record_num(g[i].rec[r], "chance");
+        for (int r = 0; r < g[i].n && !isfinite(chance); r++) chance = xb_record_num(g[i].rec[r]->o, "chance");
         char name[sizeof g->key + 16], range[48], extra[512], seeds[256], ch[32];
         snprintf(name, sizeof name, "%s test_acc", g[i].key);
         snprintf(range, sizeof range, "± %.6g", 100 * s.stddev);
@@ -116,7 +110,6 @@ json_object *xb_bench_accuracy_json(json_object *records)
         add_str(e, "extra", extra);
         json_object_array_add(arr, e);
     }
-    xb_cgroups_free(g, ng > 0 ? ng : 0);
     return arr;
 }
 
@@ -209,22 +202,22 @@ static json_object *row(const char *name, const char *run_name, int family, int 
     return r;
 }
 
-json_object *xb_gbench_json(json_object *meta, json_object *records)
+json_object *xb_gbench_json(const xb_results *res)
 {
     json_object *doc = json_object_new_object();
-    json_object_object_add(doc, "context", context_json(meta));
+    json_object_object_add(doc, "context", context_json(res->meta));
     json_object *b = json_object_new_array();
-    xb_cgroup *g;
-    int ng = xb_cgroups(records, &g), family = 0;
+    const xb_group *g = res->group;
+    int ng = res->ngroup, family = 0;
     for (int i = 0; i < ng; i++) {
-        for (int m = 0; m < N_METRICS; m++) {
+        for (int m = 0; m < XB_N_LAT; m++) {
             double *t;
-            int n = xb_cgroup_raw(&g[i], metrics[m], &t);
+            int n = xb_group_raw(&g[i], xb_lat_what[m], &t);
             if (n == 0) continue;
             char name[sizeof g->key + 32], agg[sizeof g->key + 64];
             snprintf(name, sizeof name, "%s/%s/L:%d/%s/%s/threads:%d",
                      g[i].kind != XB_KIND_TRAIN ? xb_kind_word(g[i].kind) : g[i].task, g[i].mixer, g[i].L,
-                     g[i].causal ? "causal" : "bidir", metrics[m], g[i].threads);
+                     g[i].causal ? "causal" : "bidir", xb_lat_what[m], g[i].threads);
             snprintf(agg, sizeof agg, "%s_median", name);
             for (int k = 0; k < n; k++) {
                 json_object *r = row(name, name, family, n, g[i].threads);
@@ -250,7 +243,6 @@ json_object *xb_gbench_json(json_object *meta, json_object *records)
             family++;
         }
     }
-    xb_cgroups_free(g, ng > 0 ? ng : 0);
     json_object_object_add(doc, "benchmarks", b);
     return doc;
 }
@@ -306,10 +298,10 @@ static int write_one(const char *dir, const char *name, json_object *o)
     return rc;
 }
 
-int xb_benchjson_write(const char *dir, json_object *meta, json_object *records)
+int xb_benchjson_write(const char *dir, const xb_results *res)
 {
-    int rc = write_one(dir, "bench-latency.json", xb_bench_latency_json(records));
-    if (rc == 0) rc = write_one(dir, "bench-accuracy.json", xb_bench_accuracy_json(records));
-    if (rc == 0) rc = write_gbench(dir, xb_gbench_json(meta, records));
+    int rc = write_one(dir, "bench-latency.json", xb_bench_latency_json(res));
+    if (rc == 0) rc = write_one(dir, "bench-accuracy.json", xb_bench_accuracy_json(res));
+    if (rc == 0) rc = write_gbench(dir, xb_gbench_json(res));
     return rc;
 }

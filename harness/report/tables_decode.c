@@ -1,12 +1,15 @@
-/* harness/decode_report.c — the decode section of tables.md (harness/decode_report.h). */
-#include "harness/decode_report.h"
+/* harness/report/tables_decode.c — the decode section of tables.md (harness/report/tables.h):
+ * per-token decode time of each mixer against context length (records of kind "decode",
+ * harness/measure.h), the state each keeps, and the context from which each decodes faster
+ * than softmax. */
+#include "harness/report/tables.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/stats.h"
+#include "harness/report/stats.h"
 
 #define STEP "decode.step.median"
 
@@ -18,15 +21,15 @@ static void fmt_bytes(double b, char *buf, size_t n)
 }
 
 /* The crossover of mixer j against softmax over the contexts both have a value at. */
-static void crossover(const xb_rview *v, int n, const char *mixer, const int *Ls, int nL,
+static void crossover(const xb_results *res, const char *mixer, const int *Ls, int nL,
                       int threads, char *buf, size_t bn)
 {
     double x[64], a[64], b[64];
     int m = 0;
     for (int li = 0; li < nL && m < 64; li++) {
         xb_agg am, as;
-        xb_aggregate(v, n, XB_KIND_DECODE, NULL, mixer, Ls[li], threads, STEP, &am);
-        xb_aggregate(v, n, XB_KIND_DECODE, NULL, "softmax", Ls[li], threads, STEP, &as);
+        xb_aggregate(res, XB_KIND_DECODE, NULL, mixer, Ls[li], threads, STEP, &am);
+        xb_aggregate(res, XB_KIND_DECODE, NULL, "softmax", Ls[li], threads, STEP, &as);
         if (am.ok && as.ok) { x[m] = Ls[li]; a[m] = am.median; b[m] = as.median; m++; }
     }
     double at = NAN;
@@ -37,11 +40,11 @@ static void crossover(const xb_rview *v, int n, const char *mixer, const int *Ls
     else snprintf(buf, bn, "— (fewer than 2 contexts with both)");
 }
 
-char *xb_decode_section(const xb_rview *v, int n, int threads, const char *thr_note)
+char *xb_tables_decode(const xb_results *res, int threads, const char *thr_note)
 {
     int any = 0;
-    for (int i = 0; i < n && !any; i++)
-        any = v[i].kind == XB_KIND_DECODE && (threads <= 0 || v[i].threads == threads);
+    for (int i = 0; i < res->n && !any; i++)
+        any = res->rec[i].kind == XB_KIND_DECODE && (threads <= 0 || res->rec[i].threads == threads);
     if (!any) return NULL;
     char *out = NULL;
     size_t len = 0;
@@ -49,8 +52,8 @@ char *xb_decode_section(const xb_rview *v, int n, int threads, const char *thr_n
     if (!f) return NULL;
     const char **mixers;
     int *Ls;
-    int nm = xb_distinct_mixers(v, n, XB_KIND_DECODE, &mixers);
-    int nL = xb_distinct_lengths(v, n, XB_KIND_DECODE, NULL, &Ls);
+    int nm = xb_distinct_mixers(res, XB_KIND_DECODE, &mixers);
+    int nL = xb_distinct_lengths(res, XB_KIND_DECODE, NULL, &Ls);
     int soft = 0;
     for (int j = 0; j < nm; j++) soft |= strcmp(mixers[j], "softmax") == 0;
 
@@ -68,13 +71,13 @@ char *xb_decode_section(const xb_rview *v, int n, int threads, const char *thr_n
     for (int j = 0; j < nm; j++) {
         xb_agg st;
         char cell[96];
-        xb_aggregate(v, n, XB_KIND_DECODE, NULL, mixers[j], nL ? Ls[nL - 1] : 0, threads,
+        xb_aggregate(res, XB_KIND_DECODE, NULL, mixers[j], nL ? Ls[nL - 1] : 0, threads,
                      "decode.state_bytes", &st);
         fmt_bytes(st.ok ? st.median : NAN, cell, sizeof cell);
         fprintf(f, "| %s | %s |", mixers[j], cell);
         for (int li = 0; li < nL; li++) {
             xb_agg a;
-            xb_aggregate(v, n, XB_KIND_DECODE, NULL, mixers[j], Ls[li], threads, STEP, &a);
+            xb_aggregate(res, XB_KIND_DECODE, NULL, mixers[j], Ls[li], threads, STEP, &a);
             if (!a.ok) snprintf(cell, sizeof cell, "— (%s)", a.status);
             else xb_fmt_time(a.median, cell, sizeof cell);
             fprintf(f, " %s%s |", cell, a.ok && a.noisy ? "*" : "");
@@ -90,7 +93,7 @@ char *xb_decode_section(const xb_rview *v, int n, int threads, const char *thr_n
         for (int j = 0; j < nm; j++) {
             if (strcmp(mixers[j], "softmax") == 0) continue;
             char cross[96];
-            crossover(v, n, mixers[j], Ls, nL, threads, cross, sizeof cross);
+            crossover(res, mixers[j], Ls, nL, threads, cross, sizeof cross);
             fprintf(f, "| %s | %s |\n", mixers[j], cross);
         }
         fprintf(f, "\n");

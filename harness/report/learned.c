@@ -1,12 +1,12 @@
-/* harness/learned.c — the "not learned" (plateau) detector; the rule and its calibration are in
- * harness/learned.h. */
-#include "harness/learned.h"
+/* harness/report/learned.c — the "not learned" (plateau) detector; the rule and its calibration
+ * are in harness/report/learned.h. */
+#include "harness/report/learned.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/store.h"
+#include "harness/report/store.h"
 
 int xb_loss_plateaued(const double *step, const double *loss, int n, xb_plateau *out)
 {

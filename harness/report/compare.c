@@ -1,6 +1,7 @@
-/* harness/compare.c — cells grouped by identity and the regression check between two results
- * folders (see harness/compare.h). Reads through xb_report_load, like `xbench report`. */
-#include "harness/compare.h"
+/* harness/report/compare.c — the regression check between two results folders (see
+ * harness/report/compare.h). Reads them into the results model (harness/report/results.h), as
+ * `xbench report` does, and matches their groups. */
+#include "harness/report/compare.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -8,172 +9,21 @@
 #include <sys/stat.h>
 
 #include "core/xb.h"
-#include "harness/report.h"
-#include "harness/stats.h"
-#include "harness/store.h"
-
-/* ---- groups ------------------------------------------------------------------------- */
-
-static int jbool(json_object *o, const char *key)
-{
-    json_object *v = xb_jget(o, key);
-    return v ? json_object_get_boolean(v) : 0;
-}
-
-void xb_cgroups_free(xb_cgroup *g, int n)
-{
-    for (int i = 0; g && i < n; i++) free(g[i].rec);
-    free(g);
-}
-
-/* Group records[0..nr) with their labels. */
-static int group(json_object *records, const xb_label *lab, xb_cgroup **out)
-{
-    int nr = (int)json_object_array_length(records), ng = 0;
-    xb_cgroup *g = calloc((size_t)(nr > 0 ? nr : 1), sizeof *g);
-    *out = NULL;
-    if (!g) return XB_ENOMEM;
-    for (int i = 0; i < nr; i++) {
-        json_object *r = json_object_array_get_idx(records, (size_t)i);
-        int kind = xb_record_kind(r);
-        int L = xb_jint(r, "L", 0), threads = xb_jint(r, "threads", 0), causal = jbool(r, "causal");
-        char key[sizeof g->key];
-        snprintf(key, sizeof key, "%s/%s/L:%d/%s/threads:%d",
-                 kind != XB_KIND_TRAIN ? xb_kind_word(kind) : lab[i].task, lab[i].mixer, L,
-                 causal ? "causal" : "bidir", threads);
-        int k = 0;
-        while (k < ng && strcmp(g[k].key, key) != 0) k++;
-        if (k == ng) {
-            xb_cgroup *c = &g[ng++];
-            snprintf(c->key, sizeof c->key, "%s", key);
-            c->kind = kind;
-            snprintf(c->task, sizeof c->task, "%s", kind == XB_KIND_TRAIN ? lab[i].task : "");
-            snprintf(c->mixer, sizeof c->mixer, "%s", lab[i].mixer);
-            c->L = L;
-            c->threads = threads;
-            c->causal = causal;
-            c->rec = calloc((size_t)nr, sizeof *c->rec);
-            if (!c->rec) {
-                xb_cgroups_free(g, ng);
-                return XB_ENOMEM;
-            }
-        }
-        g[k].rec[g[k].n++] = r;
-        if (strcmp(xb_jstr(r, "status", "?"), "ok") == 0) g[k].ok++;
-    }
-    *out = g;
-    return ng;
-}
-
-int xb_cgroups_multi(json_object *const *recs, int k, xb_cgroup **g, int *ng)
-{
-    json_object *all = json_object_new_array();
-    size_t total = 0;
-    for (int s = 0; s < k; s++) {
-        g[s] = NULL;
-        ng[s] = 0;
-        size_t n = recs[s] ? json_object_array_length(recs[s]) : 0;
-        for (size_t i = 0; i < n; i++)
-            json_object_array_add(all, json_object_get(json_object_array_get_idx(recs[s], i)));
-        total += n;
-    }
-    xb_label *lab = calloc(total ? total : 1, sizeof *lab);
-    int rc = !all || !lab || xb_label_records(all, lab) ? XB_ENOMEM : 0;
-    size_t at = 0;
-    for (int s = 0; s < k && rc == 0; s++) {
-        json_object *r = recs[s];
-        if (!r) continue;
-        int n = group(r, lab + at, &g[s]);
-        if (n < 0) rc = n;
-        else ng[s] = n;
-        at += json_object_array_length(r);
-    }
-    if (rc) {
-        for (int s = 0; s < k; s++) {
-            xb_cgroups_free(g[s], ng[s]);
-            g[s] = NULL;
-            ng[s] = 0;
-        }
-    }
-    free(lab);
-    if (all) json_object_put(all);
-    return rc;
-}
-
-int xb_cgroups(json_object *records, xb_cgroup **out)
-{
-    int n = 0;
-    int rc = xb_cgroups_multi(&records, 1, out, &n);
-    return rc ? rc : n;
-}
-
-static int rec_ok(json_object *r)
-{
-    return strcmp(xb_jstr(r, "status", "?"), "ok") == 0;
-}
-
-int xb_cgroup_raw(const xb_cgroup *g, const char *metric, double **out)
-{
-    char path[96];
-    snprintf(path, sizeof path, "latency.%s.raw", metric);
-    size_t total = 0;
-    for (int i = 0; i < g->n; i++) {
-        json_object *a = rec_ok(g->rec[i]) ? xb_jpath(g->rec[i], path) : NULL;
-        if (a && json_object_is_type(a, json_type_array)) total += json_object_array_length(a);
-    }
-    *out = NULL;
-    if (total == 0) return 0;
-    double *x = malloc(total * sizeof *x);
-    if (!x) return 0;
-    int m = 0;
-    for (int i = 0; i < g->n; i++) {
-        json_object *a = rec_ok(g->rec[i]) ? xb_jpath(g->rec[i], path) : NULL;
-        if (!a || !json_object_is_type(a, json_type_array)) continue;
-        for (size_t j = 0; j < json_object_array_length(a); j++) {
-            json_object *v = json_object_array_get_idx(a, j);
-            if (v && (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
-                x[m++] = json_object_get_double(v);
-        }
-    }
-    *out = x;
-    return m;
-}
-
-int xb_cgroup_noisy(const xb_cgroup *g, const char *metric)
-{
-    char path[96];
-    snprintf(path, sizeof path, "latency.%s.noisy", metric);
-    for (int i = 0; i < g->n; i++) {
-        json_object *v = rec_ok(g->rec[i]) ? xb_jpath(g->rec[i], path) : NULL;
-        if (v && json_object_get_boolean(v)) return 1;
-    }
-    return 0;
-}
-
-int xb_cgroup_acc(const xb_cgroup *g, double **out)
-{
-    double *x = malloc((size_t)(g->n > 0 ? g->n : 1) * sizeof *x);
-    int m = 0;
-    for (int i = 0; x && i < g->n; i++) {
-        double a = rec_ok(g->rec[i]) ? xb_record_num(g->rec[i], "test_acc") : NAN;
-        if (isfinite(a)) x[m++] = a;
-    }
-    *out = x;
-    return m;
-}
+#include "harness/report/results.h"
+#include "harness/report/stats.h"
+#include "harness/report/store.h"
 
 /* ---- loading one side ---------------------------------------------------------------- */
 
 typedef struct side {
     const char *dir;
-    json_object *meta, *recs;
-    xb_cgroup *g;
-    int ng;
+    json_object *meta, *recs;   /* as loaded */
+    xb_results res;             /* the model, labelled together with the other sides */
 } side;
 
 static void side_free(side *s)
 {
-    xb_cgroups_free(s->g, s->ng);
+    xb_results_release(&s->res);
     if (s->meta) json_object_put(s->meta);
     if (s->recs) json_object_put(s->recs);
 }
@@ -217,11 +67,9 @@ static int load_side(side *s, const char *dir, FILE *err)
     return 0;
 }
 
-static const xb_cgroup *find_group(const side *s, const char *key)
+static const xb_group *find_group(const side *s, const char *key)
 {
-    for (int i = 0; i < s->ng; i++)
-        if (strcmp(s->g[i].key, key) == 0) return &s->g[i];
-    return NULL;
+    return xb_group_find(&s->res, key);
 }
 
 
@@ -278,14 +126,14 @@ static void note_add(verdict *f, const char *s)
     snprintf(f->note + k, sizeof f->note - k, "%s%s", k ? "; " : "", s);
 }
 
-static void seeds_note(const xb_cgroup *a, const xb_cgroup *b, verdict *f)
+static void seeds_note(const xb_group *a, const xb_group *b, verdict *f)
 {
     if (a->n != b->n) { note_add(f, "seed sets differ"); return; }
     for (int i = 0; i < a->n; i++) {
-        json_object *sa = xb_jget(a->rec[i], "seed");
+        json_object *sa = xb_jget(a->rec[i]->o, "seed");
         int found = 0;
         for (int j = 0; j < b->n && !found; j++) {
-            json_object *sb = xb_jget(b->rec[j], "seed");
+            json_object *sb = xb_jget(b->rec[j]->o, "seed");
             found = sa && sb && json_object_get_int64(sa) == json_object_get_int64(sb);
         }
         if (!found) { note_add(f, "seed sets differ"); return; }
@@ -317,34 +165,27 @@ static int same_machine(json_object *mb, json_object *mn, char *why, size_t n)
     return 1;
 }
 
-static double median_of(const xb_cgroup *g, const char *metric, int *reps)
+static double median_of(const xb_group *g, const char *metric, int *reps)
 {
     double *x = NULL;
-    int n = xb_cgroup_raw(g, metric, &x);
+    int n = xb_group_raw(g, metric, &x);
     double m = n > 0 ? xb_median(x, n) : NAN;
     free(x);
     if (reps) *reps = n;
     return m;
 }
 
-static const xb_cgroup *find_in(const xb_cgroup *g, int n, const char *key)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(g[i].key, key) == 0) return &g[i];
-    return NULL;
-}
-
 /* Run-to-run change |ln(repeat / base)| of each BASE group's median (NAN where unknown), and
  * the largest over the groups that have one (NAN when none): the spread that two runs of the
  * same build on this machine showed. (Its 90th percentile let one cell's ordinary burst of
  * another tenant's load through as a "regression" in a check run made minutes later.) */
-static double spreads(const xb_cgroup *gb, int nb, const xb_cgroup *gr, int nr, const char *metric,
+static double spreads(const xb_group *gb, int nb, const xb_results *rep, const char *metric,
                       double *cell)
 {
     double worst = NAN;
     for (int i = 0; i < nb; i++) {
         cell[i] = NAN;
-        const xb_cgroup *r = gr ? find_in(gr, nr, gb[i].key) : NULL;
+        const xb_group *r = rep ? xb_group_find(rep, gb[i].key) : NULL;
         if (!r) continue;
         double a = median_of(&gb[i], metric, NULL), b = median_of(r, metric, NULL);
         if (isfinite(a) && isfinite(b) && a > 0 && b > 0) {
@@ -356,11 +197,11 @@ static double spreads(const xb_cgroup *gb, int nb, const xb_cgroup *gr, int nr, 
 }
 
 /* Statuses of the group's records that are not ok, "crashed:SIGSEGV, timeout". */
-static void not_ok_statuses(const xb_cgroup *g, char *buf, size_t n)
+static void not_ok_statuses(const xb_group *g, char *buf, size_t n)
 {
     buf[0] = 0;
     for (int r = 0; r < g->n; r++) {
-        const char *st = xb_jstr(g->rec[r], "status", "?");
+        const char *st = g->rec[r]->status;
         if (strcmp(st, "ok") == 0 || strstr(buf, st)) continue;
         size_t k = strlen(buf);
         snprintf(buf + k, n - k, "%s%s", k ? ", " : "", st);
@@ -368,24 +209,24 @@ static void not_ok_statuses(const xb_cgroup *g, char *buf, size_t n)
 }
 
 /* Every not-ok record of gn is a skipped:* status that gb (may be NULL) has too. */
-static int skips_as_before(const xb_cgroup *gn, const xb_cgroup *gb)
+static int skips_as_before(const xb_group *gn, const xb_group *gb)
 {
     for (int r = 0; r < gn->n; r++) {
-        const char *st = xb_jstr(gn->rec[r], "status", "?");
+        const char *st = gn->rec[r]->status;
         if (strcmp(st, "ok") == 0) continue;
         if (strncmp(st, "skipped:", 8) != 0 || !gb) return 0;
         int found = 0;
-        for (int q = 0; q < gb->n && !found; q++) found = strcmp(xb_jstr(gb->rec[q], "status", ""), st) == 0;
+        for (int q = 0; q < gb->n && !found; q++) found = strcmp(gb->rec[q]->status, st) == 0;
         if (!found) return 0;
     }
     return 1;
 }
 
-static int latency_verdict(const xb_cgroup *gb, const xb_cgroup *gn, const xb_compare_opts *o,
+static int latency_verdict(const xb_group *gb, const xb_group *gn, const xb_compare_opts *o,
                            double cell_spread, double run_spread, vlist *l)
 {
     double *xb = NULL, *xn = NULL;
-    int nb = xb_cgroup_raw(gb, o->metric, &xb), nn = xb_cgroup_raw(gn, o->metric, &xn);
+    int nb = xb_group_raw(gb, o->metric, &xb), nn = xb_group_raw(gn, o->metric, &xn);
     if (nb == 0 || nn == 0) {
         free(xb);
         free(xn);
@@ -408,7 +249,7 @@ static int latency_verdict(const xb_cgroup *gb, const xb_cgroup *gn, const xb_co
     if (isfinite(cell_spread) && 2 * cell_spread > allowed) allowed = 2 * cell_spread;
     if (isfinite(run_spread) && run_spread > allowed) allowed = run_spread;
     snprintf(f->allowed, sizeof f->allowed, "%+.1f%%", 100 * expm1(allowed));
-    int nzb = xb_cgroup_noisy(gb, o->metric), nzn = xb_cgroup_noisy(gn, o->metric);
+    int nzb = xb_group_noisy(gb, o->metric), nzn = xb_group_noisy(gn, o->metric);
     if (nb < XB_COMPARE_MIN_REPS || nn < XB_COMPARE_MIN_REPS) {
         snprintf(f->verdict, sizeof f->verdict, "not tested");
         char msg[64];
@@ -441,10 +282,10 @@ static int latency_verdict(const xb_cgroup *gb, const xb_cgroup *gn, const xb_co
     return 0;
 }
 
-static int accuracy_verdict(const xb_cgroup *gb, const xb_cgroup *gn, const xb_compare_opts *o, vlist *l)
+static int accuracy_verdict(const xb_group *gb, const xb_group *gn, const xb_compare_opts *o, vlist *l)
 {
     double *ab = NULL, *an = NULL;
-    int kb = xb_cgroup_acc(gb, &ab), kn = xb_cgroup_acc(gn, &an), rc = 0;
+    int kb = xb_group_acc(gb, &ab), kn = xb_group_acc(gn, &an), rc = 0;
     if (kb > 0 && kn > 0) {
         verdict *f = push(l, gb->key, "accuracy");
         if (!f) {
@@ -507,13 +348,16 @@ int xb_compare_dirs(const char *base_dir, const char *new_dir, const xb_compare_
     bad = bad || load_side(&n, new_dir, err);
     bad = bad || (o->repeat && load_side(&r, o->repeat, err));
     if (bad) goto out;
+    /* one labelling over all three folders: equal keys mean equal configurations */
+    json_object *metas[3] = {b.meta, n.meta, o->repeat ? r.meta : NULL};
     json_object *recs[3] = {b.recs, n.recs, o->repeat ? r.recs : NULL};
-    xb_cgroup *g[3];
-    int ng[3];
-    if (xb_cgroups_multi(recs, 3, g, ng)) goto oom;
-    b.g = g[0]; b.ng = ng[0];
-    n.g = g[1]; n.ng = ng[1];
-    r.g = g[2]; r.ng = ng[2];
+    xb_results res[3];
+    if (xb_results_init_many(res, 3, metas, recs)) goto oom;
+    b.res = res[0];
+    n.res = res[1];
+    r.res = res[2];
+    const xb_group *bg = b.res.group, *ng = n.res.group;
+    int nbg = b.res.ngroup, nng = n.res.ngroup;
 
     char why[256];
     int lat = o->latency == XB_LATENCY_ALWAYS ||
@@ -534,9 +378,9 @@ int xb_compare_dirs(const char *base_dir, const char *new_dir, const xb_compare_
             "differs). A cell fails when NEW lost it or it did not end ok there; accuracy "
             "regresses when the mean over seeds drops by more than %g.\n\n", o->max_acc_drop);
     if (lat) {
-        cell_spread = malloc((size_t)(b.ng > 0 ? b.ng : 1) * sizeof *cell_spread);
+        cell_spread = malloc((size_t)(nbg > 0 ? nbg : 1) * sizeof *cell_spread);
         if (!cell_spread) goto oom;
-        double run_spread = spreads(b.g, b.ng, o->repeat ? r.g : NULL, r.ng, o->metric, cell_spread);
+        double run_spread = spreads(bg, nbg, o->repeat ? &r.res : NULL, o->metric, cell_spread);
         fprintf(out, "Latency (%s; %s): median of the pooled repetitions, one-sided Mann–Whitney U "
                 "test; a regression is slower by more than the allowed slowdown with p < %g. "
                 "Allowed: %.4g%%", o->metric, why, o->alpha, 100 * o->max_slowdown);
@@ -547,9 +391,9 @@ int xb_compare_dirs(const char *base_dir, const char *new_dir, const xb_compare_
         else
             fprintf(out, " (no repeat of the baseline given: the run-to-run spread is not known)");
         fprintf(out, ". A difference where either side is flagged noisy is never a regression.\n\n");
-        for (int i = 0; i < b.ng; i++) {
-            const xb_cgroup *gn = find_group(&n, b.g[i].key);
-            if (gn && latency_verdict(&b.g[i], gn, o, cell_spread[i],
+        for (int i = 0; i < nbg; i++) {
+            const xb_group *gn = find_group(&n, bg[i].key);
+            if (gn && latency_verdict(&bg[i], gn, o, cell_spread[i],
                                       o->repeat ? run_spread : NAN, &l)) goto oom;
         }
     } else {
@@ -558,15 +402,15 @@ int xb_compare_dirs(const char *base_dir, const char *new_dir, const xb_compare_
     }
 
     int matched = 0, failed = 0, lost = 0;
-    for (int i = 0; i < b.ng; i++) {
-        const xb_cgroup *gb = &b.g[i], *gn = find_group(&n, gb->key);
+    for (int i = 0; i < nbg; i++) {
+        const xb_group *gb = &bg[i], *gn = find_group(&n, gb->key);
         if (!gn) continue;
         matched++;
         if (gb->kind == XB_KIND_TRAIN && accuracy_verdict(gb, gn, o, &l)) goto oom;
     }
     /* status: every cell of NEW that did not end ok */
-    for (int i = 0; i < n.ng; i++) {
-        const xb_cgroup *gn = &n.g[i], *gb = find_group(&b, gn->key);
+    for (int i = 0; i < nng; i++) {
+        const xb_group *gn = &ng[i], *gb = find_group(&b, gn->key);
         if (gn->ok == gn->n) continue;
         verdict *f = push(&l, gn->key, "status");
         if (!f) goto oom;
@@ -585,16 +429,16 @@ int xb_compare_dirs(const char *base_dir, const char *new_dir, const xb_compare_
     print_table(out, &l);
 
     fprintf(out, "## Lost: in base, not in new\n\n");
-    for (int i = 0; i < b.ng; i++)
-        if (!find_group(&n, b.g[i].key)) {
-            fprintf(out, "- %s\n", b.g[i].key);
+    for (int i = 0; i < nbg; i++)
+        if (!find_group(&n, bg[i].key)) {
+            fprintf(out, "- %s\n", bg[i].key);
             lost++;
         }
     fprintf(out, "%s## Only in new\n\n", lost ? "\n" : "(none)\n\n");
     int only_new = 0;
-    for (int i = 0; i < n.ng; i++)
-        if (!find_group(&b, n.g[i].key)) {
-            fprintf(out, "- %s\n", n.g[i].key);
+    for (int i = 0; i < nng; i++)
+        if (!find_group(&b, ng[i].key)) {
+            fprintf(out, "- %s\n", ng[i].key);
             only_new++;
         }
     fprintf(out, "%s", only_new ? "\n" : "(none)\n\n");

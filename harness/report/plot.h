@@ -1,5 +1,6 @@
-/* harness/plot.h — gnuplot figures of a results folder (`xbench plot DIR`, and at the end of
- * `xbench run`), written to DIR/plots/:
+/* harness/report/plot.h — gnuplot figures of a results folder (`xbench plot DIR`, and at the
+ * end of `xbench run`), written to DIR/plots/ from the templates of the repository's plots/
+ * (compiled into the binary; harness/report/plot_gp.h):
  *
  *   latency.gp          model forward latency vs length, log-log, one line per mixer, the
  *                       fitted exponent k in the legend (latency sweep, else the first task);
@@ -14,6 +15,7 @@
  *   pareto_<task>.gp    accuracy vs model forward latency, marker size ∝ sqrt peak RSS,
  *                       the Pareto frontier
  *   loss_<task>_L<L>.gp training-loss curves (first seed), one line per mixer
+ *   decode.gp           with decode cells: time per generated token vs context, log-log
  *
  * A failed cell never shows as 0: a bar whose seeds all failed is left out with its status
  * written where it would stand. Every mixer has one style (colour, marker, dash; bar fill)
@@ -23,7 +25,7 @@
  * <task> in a file name is the task label ("mqar kv_pairs=8") with every byte outside
  * [A-Za-z0-9_.=-] mapped to '_' ("accuracy_mqar_kv_pairs=8"), "-2", "-3", ... appended when
  * two labels map to one name; titles show labels as they are. Names from cells.jsonl reach a
- * script only as quoted gnuplot strings (see harness/plot.c), so no name runs anything.
+ * script only as quoted gnuplot strings (see harness/report/plot_gp.h), so no name runs anything.
  *
  * Each script holds its data inline and renders itself to <name>.png (pngcairo, else png),
  * <name>.svg and, where gnuplot has cairo, <name>.pdf (vector, sized for a paper page):

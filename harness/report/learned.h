@@ -1,5 +1,6 @@
-/* harness/learned.h — the "not learned" detector: did a training cell stop on a loss plateau
- * (its test accuracy is an optimisation stall, not the mixer's answer), or did it learn?
+/* harness/report/learned.h — the "not learned" detector: did a training cell stop on a loss
+ * plateau (its test accuracy is an optimisation stall, not the mixer's answer), or did it
+ * learn?
  *
  * The rule. A cell is NOT LEARNED when all three hold:
  *   1. FLAT   no meaningful decrease over the second half of training. Least squares of the

@@ -1,4 +1,4 @@
-/* harness/stats.h — the statistics the harness reports: order statistics and moments of a
+/* harness/report/stats.h — the statistics the harness reports: order statistics and moments of a
  * sample of repetition times, outliers by modified z-score (hyperfine's rule), log-log least
  * squares for scaling exponents, crossover lengths, and the Mann–Whitney U test that
  * `xbench compare` runs on raw repetition times. Pure functions over double arrays; no I/O. */

@@ -1,6 +1,6 @@
-/* harness/store.c — cells.jsonl (append + fsync, tolerant load), atomic whole-file writes
- * and small json-c accessors (see harness/store.h). */
-#include "harness/store.h"
+/* harness/report/store.c — cells.jsonl (append + fsync, tolerant load), atomic whole-file writes
+ * and small json-c accessors (see harness/report/store.h). */
+#include "harness/report/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,9 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/text.h"
 #include "core/xb.h"
-#include "harness/diag.h"
-#include "harness/suite.h"
 
 char *xb_path_join(const char *dir, const char *name)
 {
@@ -410,7 +409,7 @@ int xb_store_load(const char *dir, json_object **records, FILE *warn)
     return rc == XB_EIO ? XB_ENOTFOUND : rc;
 }
 
-/* The key of a record's "mixer" or "task" that is not a name (harness/suite.h: 1 to 128 of
+/* The key of a record's "mixer" or "task" that is not a name (core/text.h: 1 to 128 of
  * [A-Za-z0-9_.=-]; "task" may be null), else NULL. cells.jsonl may come from anyone, and
  * these names become table columns, plot labels and file names. */
 static const char *bad_name(json_object *o)
@@ -584,4 +583,13 @@ json_object *xb_jpath(json_object *o, const char *path)
         p += n + (dot ? 1 : 0);
     }
     return o;
+}
+
+double xb_record_num(json_object *rec, const char *path)
+{
+    json_object *v = xb_jpath(rec, path);
+    if (!v) return NAN;
+    if (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int))
+        return json_object_get_double(v);
+    return NAN;
 }

@@ -1,7 +1,7 @@
-/* harness/stats.c — order statistics, moments, outliers, log-log fits, crossovers and the
- * Mann–Whitney U test (see harness/stats.h). Sums run in index order so results do not
+/* harness/report/stats.c — order statistics, moments, outliers, log-log fits, crossovers and the
+ * Mann–Whitney U test (see harness/report/stats.h). Sums run in index order so results do not
  * depend on anything but the input. */
-#include "harness/stats.h"
+#include "harness/report/stats.h"
 
 #include <math.h>
 #include <stdlib.h>

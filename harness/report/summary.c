@@ -1,26 +1,24 @@
-/* harness/summary.c — the end-of-run summary (see harness/summary.h). */
-#include "harness/summary.h"
+/* harness/report/summary.c — the end-of-run summary (see harness/report/summary.h). */
+#include "harness/report/summary.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/xb.h"
-#include "harness/report.h"
-#include "harness/store.h"
+#include "harness/report/report.h"
+#include "harness/report/store.h"
 
 void xb_summary_noisy(json_object *records, int *noisy, int *total)
 {
-    static const char *const what[] = { "model_fwd", "model_fwdbwd", "mixer_fwd", "mixer_fwdbwd",
-                                        "model_train" };
     *noisy = *total = 0;
     size_t n = json_object_array_length(records);
     for (size_t i = 0; i < n; i++) {
         json_object *r = json_object_array_get_idx(records, i);
         if (strcmp(xb_jstr(r, "status", ""), "ok") != 0) continue;
         json_object *lat = xb_jget(r, "latency");
-        for (size_t w = 0; lat && w < sizeof what / sizeof *what; w++) {
-            json_object *m = xb_jget(lat, what[w]);
+        for (int w = 0; lat && w < XB_N_LAT; w++) {
+            json_object *m = xb_jget(lat, xb_lat_what[w]);
             if (!m || !json_object_is_type(m, json_type_object)) continue;
             (*total)++;
             json_object *nz = xb_jget(m, "noisy");
@@ -51,8 +49,10 @@ typedef struct col { const char *task; int L; } col;
 /* One line on LRA's parameter rule (xb_params_compare): the mixers more than 10% over
  * softmax's count somewhere (the † of the accuracy tables), or that none is, or that there
  * is no softmax to compare with. Nothing when no training record has a count. */
-static void params_line(const xb_rview *v, int n, const char **mixers, int nm, FILE *out)
+static void params_line(const xb_results *res, const char **mixers, int nm, FILE *out)
 {
+    const xb_rec *v = res->rec;
+    int n = res->n;
     int has = 0, soft = 0, flagged = 0;
     for (int i = 0; i < n; i++) {
         if (v[i].kind != XB_KIND_TRAIN) continue;
@@ -71,7 +71,7 @@ static void params_line(const xb_rview *v, int n, const char **mixers, int nm, F
         for (int i = 0; i < n; i++) {
             if (v[i].kind != XB_KIND_TRAIN || strcmp(v[i].mixer, mixers[j]) != 0) continue;
             xb_params_cmp pc;
-            xb_params_compare(v, n, v[i].task, v[i].mixer, v[i].L, &pc);
+            xb_params_compare(res, v[i].task, v[i].mixer, v[i].L, &pc);
             if (pc.over) {
                 over = 1;
                 if (pc.ratio > worst) worst = pc.ratio;
@@ -89,20 +89,22 @@ static void params_line(const xb_rview *v, int n, const char **mixers, int nm, F
 void xb_summary_print(json_object *meta, json_object *records, const char *dir, const char *tables,
                       FILE *out)
 {
-    xb_rview *v = NULL;
-    int n = xb_rviews(records, &v);
+    xb_results res;
+    if (xb_results_init(&res, meta, records) != 0) return;
+    const xb_rec *v = res.rec;
+    int n = res.n;
     int ok = 0;
     for (int i = 0; i < n; i++) ok += v[i].ok;
     fprintf(out, "\nxbench %s (commit %s) · suite %s · %d cells, %d ok, %d not ok · %s/\n\n",
             xb_jstr(meta, "xbench_version", XB_VERSION), xb_jstr(meta, "git_commit", "?"),
             xb_jstr(meta, "suite_name", "?"), n, ok, n - ok, dir);
-    char *made = tables ? NULL : xb_report_tables(meta, records);
+    char *made = tables ? NULL : xb_report_tables(&res);
     print_accuracy(out, tables ? tables : made);
     free(made);
 
     /* mixers of the run, training and latency-only cells alike */
     const char **mixers;
-    int nm = xb_distinct_mixers(v, n, XB_KIND_ANY, &mixers);
+    int nm = xb_distinct_mixers(&res, XB_KIND_ANY, &mixers);
     double *acc = calloc((size_t)(nm ? nm : 1), sizeof *acc), *lat = calloc((size_t)(nm ? nm : 1), sizeof *lat);
     int *nl = calloc((size_t)(nm ? nm : 1), sizeof *nl);
     col *cols = calloc((size_t)(n ? n : 1), sizeof *cols);
@@ -112,13 +114,13 @@ void xb_summary_print(json_object *meta, json_object *records, const char *dir, 
             if (v[i].ok && !strcmp(v[i].mixer, mixers[j])) nl[j] += v[i].not_learned == 1;
 
     /* one thread count (the largest): cells of different counts are not pooled */
-    int *thr, nthr = xb_distinct_threads(v, n, &thr), threads = nthr ? thr[nthr - 1] : 0;
+    int *thr, nthr = xb_distinct_threads(&res, &thr), threads = nthr ? thr[nthr - 1] : 0;
     free(thr);
 
     /* accuracy: the (task, L) columns where every mixer that trained has an ok value */
     int nc = 0, all_cols = 0;
     const char **trained;
-    int nt = xb_distinct_mixers(v, n, XB_KIND_TRAIN, &trained);
+    int nt = xb_distinct_mixers(&res, XB_KIND_TRAIN, &trained);
     for (int i = 0; i < n; i++) {
         if (v[i].kind != XB_KIND_TRAIN) continue;
         int seen = 0;
@@ -129,7 +131,7 @@ void xb_summary_print(json_object *meta, json_object *records, const char *dir, 
         int every = 1;
         for (int j = 0; j < nt && every; j++) {
             xb_agg a;
-            xb_aggregate(v, n, XB_KIND_TRAIN, cols[c].task, trained[j], cols[c].L, threads, "test_acc", &a);
+            xb_aggregate(&res, XB_KIND_TRAIN, cols[c].task, trained[j], cols[c].L, threads, "test_acc", &a);
             every = a.ok > 0;
         }
         if (every) cols[nc++] = cols[c];
@@ -140,7 +142,7 @@ void xb_summary_print(json_object *meta, json_object *records, const char *dir, 
         int have = 0;
         for (int c = 0; c < nc; c++) {
             xb_agg a;
-            xb_aggregate(v, n, XB_KIND_TRAIN, cols[c].task, mixers[j], cols[c].L, threads, "test_acc", &a);
+            xb_aggregate(&res, XB_KIND_TRAIN, cols[c].task, mixers[j], cols[c].L, threads, "test_acc", &a);
             if (a.ok) { sum += a.mean; have++; }
         }
         if (have == nc && nc > 0) acc[j] = sum / nc;
@@ -149,12 +151,12 @@ void xb_summary_print(json_object *meta, json_object *records, const char *dir, 
 
     /* speed: whole-model forward, latency-only cells, geometric mean over the lengths every
      * mixer has */
-    int *Ls, nL = xb_distinct_lengths(v, n, XB_KIND_LATENCY, NULL, &Ls), nLc = 0;
+    int *Ls, nL = xb_distinct_lengths(&res, XB_KIND_LATENCY, NULL, &Ls), nLc = 0;
     for (int li = 0; li < nL; li++) {
         int every = 1;
         for (int j = 0; j < nm && every; j++) {
             xb_agg a;
-            xb_aggregate(v, n, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], threads, "latency.model_fwd.median", &a);
+            xb_aggregate(&res, XB_KIND_LATENCY, NULL, mixers[j], Ls[li], threads, "latency.model_fwd.median", &a);
             every = a.ok > 0 && isfinite(a.median);
         }
         if (every) Ls[nLc++] = Ls[li];
@@ -167,10 +169,10 @@ void xb_summary_print(json_object *meta, json_object *records, const char *dir, 
         for (int i = 0; i < k; i++) {
             xb_agg a;
             if (from_train)
-                xb_aggregate(v, n, XB_KIND_TRAIN, cols[i].task, mixers[j], cols[i].L, threads,
+                xb_aggregate(&res, XB_KIND_TRAIN, cols[i].task, mixers[j], cols[i].L, threads,
                              "latency.model_fwd.median", &a);
             else
-                xb_aggregate(v, n, XB_KIND_LATENCY, NULL, mixers[j], Ls[i], threads,
+                xb_aggregate(&res, XB_KIND_LATENCY, NULL, mixers[j], Ls[i], threads,
                              "latency.model_fwd.median", &a);
             if (a.ok > 0 && isfinite(a.median) && a.median > 0) {
                 logsum += log(a.median);
@@ -218,7 +220,7 @@ void xb_summary_print(json_object *meta, json_object *records, const char *dir, 
         fprintf(out, "| %s | %s | %s | %s |\n", mixers[j], a, t, verdict);
     }
     fprintf(out, "\n");
-    params_line(v, n, mixers, nm, out);
+    params_line(&res, mixers, nm, out);
     free(Ls);
 done:
     free(acc);
@@ -226,7 +228,7 @@ done:
     free(nl);
     free(cols);
     free(mixers);
-    free(v);
+    xb_results_release(&res);
 }
 
 int xb_summary_dir(const char *dir, FILE *out, FILE *err)

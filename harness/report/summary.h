@@ -1,5 +1,5 @@
-/* harness/summary.h — what `xbench run` prints at the end: a few lines a person reads on the
- * terminal, where tables.md (written beside it) has every table.
+/* harness/report/summary.h — what `xbench run` prints at the end: a few lines a person reads on
+ * the terminal, where tables.md (written beside it) has every table.
  *
  *   the run: xbench version and commit, suite, cells ok / not ok, the results folder
  *   the accuracy tables (tables.md's "Test accuracy" section, as it is there)

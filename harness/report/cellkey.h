@@ -1,4 +1,4 @@
-/* harness/cellkey.h — which records of a results folder describe the same cell, and the
+/* harness/report/cellkey.h — which records of a results folder describe the same cell, and the
  * labels that tell different configurations apart.
  *
  * Two records are the same cell (and so pooled over seeds in every table, export and

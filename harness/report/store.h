@@ -1,10 +1,15 @@
-/* harness/store.h — the results folder on disk (DESIGN.md "The way data flows").
+/* harness/report/store.h — the results folder on disk (DESIGN.md "The way data flows"), and
+ * the small json-c accessors every reader of it uses. The run appends to cells.jsonl through
+ * xb_store_* (harness/sweep.c), everything else reads it back (xb_store_load): writer and
+ * reader of the one format live in one file, on the report side, which the run side may
+ * include.
  *
  *   <dir>/cells.jsonl   one JSON object per finished cell, appended and fsync'd as each cell
  *                       ends: the source of truth. A later record with the same
  *                       config_hash supersedes an earlier one (a re-run after --resume).
  *   <dir>/meta.json     the suite (canonical text, hash), machine, threads, BLAS, env
- *   <dir>/results.csv, results.json, tables.md, plots/   derived (harness/report.c, plot.c)
+ *   <dir>/results.csv, results.json, tables.md, bench-*.json, gbench.json, plots/
+ *                       derived (harness/report/report.h, plot.h)
  *
  *   <dir>/.lock         the writer lock (xb_store_lock): one run writes a folder at a time;
  *                       it holds the pid of the run that last took it
@@ -101,5 +106,7 @@ int xb_record_kind(json_object *rec);
 const char *xb_kind_word(int kind);   /* "train", "latency", "decode" */
 /* Path lookup "latency.model_fwd.median". */
 json_object *xb_jpath(json_object *o, const char *path);
+/* Numeric value at a dotted path, NAN when absent or null. */
+double xb_record_num(json_object *rec, const char *path);
 
 #endif
