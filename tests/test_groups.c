@@ -340,3 +340,54 @@ Test(groups, params_rule_compares_within_a_configuration)
     cr_assert(strstr(csv, ",mqar layers=2 loop=~,gla,,1.05,0\n") != NULL, "%s", csv);
     cr_assert(strstr(csv, ",mqar layers=1 loop=2,gla,,1.16666667,1\n") != NULL, "%s", csv);
 }
+
+/* A latency cell and a decode cell at one length are rows of different tables: their configs
+ * always differ (mode, the optimizer a latency cell times, n_max-derived defaults such as lmu's
+ * theta), which must not become a label that their neighbours at other lengths lack. Before,
+ * both kinds shared a bucket and every latency and decode row split in two wherever
+ * latency.lengths and decode_lengths shared a length (the default suite: 256, 1024, 4096). */
+Test(groups, latency_and_decode_at_one_length_stay_one_row)
+{
+    const char *fmt = "{\"v\":1,\"kind\":\"%s\",\"task\":null,\"mixer\":\"lmu\",\"L\":%d,\"seed\":1,"
+                      "\"threads\":1,\"status\":\"ok\",\"config_hash\":\"%d\",\"suite_hash\":\"s\","
+                      "\"config\":{\"kind\":\"%s\",\"L\":%d,\"mixer\":{\"name\":\"lmu\",\"cfg\":"
+                      "{\"causal\":%d,\"n_max\":%d,\"theta\":%d}}%s}}";
+    const char *opt = ",\"optimizer\":{\"lr\":0.002}";
+    struct { const char *kind; int L, causal, n_max; } c[] = {
+        {"latency", 256, 0, 256}, {"latency", 8192, 0, 8192},
+        {"decode", 256, 1, 272}, {"decode", 16384, 1, 16400},
+    };
+    json_object *a = json_object_new_array();
+    for (int i = 0; i < 4; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, fmt, c[i].kind, c[i].L, i, c[i].kind, c[i].L, c[i].causal,
+                 c[i].n_max, c[i].n_max, c[i].kind[0] == 'l' ? opt : "");
+        json_object *o = json_tokener_parse(text);
+        cr_assert_not_null(o, "%s", text);
+        json_object_array_add(a, o);
+    }
+    xb_label lab[4];
+    cr_assert_eq(xb_label_records(a, lab), 0);
+    for (int i = 0; i < 4; i++)
+        cr_expect_str_eq(lab[i].mixer, "lmu", "%s L=%d: '%s'", c[i].kind, c[i].L, lab[i].mixer);
+    json_object_put(a);
+}
+
+/* The same through a real run: a latency sweep and decode contexts that share a length give
+ * one row per mixer in the latency and decode tables. */
+Test(groups, a_run_with_latency_and_decode_at_one_length_has_one_row_per_mixer)
+{
+    char out[128], suite[128];
+    snprintf(out, sizeof out, "%s/run", dir);
+    tmpdir_write(dir, "s.yaml",
+                 "model: {dim: 16, layers: 1, heads: 1}\n"
+                 "latency: {lengths: [32, 64], decode_lengths: [32, 128], min_reps: 1, max_reps: 1,"
+                 " min_time_s: 0, warmup: 0}\nmixers: [softmax, lmu]\ntasks: []\n");
+    snprintf(suite, sizeof suite, "%s/s.yaml", dir);
+    result r = RUN("run", suite, "-o", out, "--no-plots", "--quiet", "--machine", "none");
+    cr_assert_eq(r.code, 0, "%s\n%s", r.out, r.err);
+    char *t = tmpdir_read(out, "tables.md");
+    cr_expect(strstr(t, "mode=") == NULL && strstr(t, "theta=") == NULL && strstr(t, "lr=") == NULL, "%s", t);
+    cr_expect(strstr(t, "| lmu |") != NULL, "%s", t);
+    done(&r);
+}

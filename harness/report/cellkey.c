@@ -341,12 +341,17 @@ int xb_label_records(json_object *records, xb_label *out)
 
     /* 2. Inside each (kind, task label, mixer, L, threads): the paths that still differ —
      *    mixer options for training records, any path for latency-only ones. The bucket key
-     *    holds the task label's values (the names are settled once every path is known). */
+     *    holds the task label's values (the names are settled once every path is known).
+     *    Kind, not "training or not": a latency cell and a decode cell at one length are
+     *    rows of different tables, and always differ (mode, optimizer, n_max-derived
+     *    defaults such as lmu's theta); bucketed together, each got a label that its
+     *    neighbours at other lengths did not, and every latency and decode row split in
+     *    two wherever latency.lengths and decode_lengths shared a length. */
     for (int i = 0; i < n; i++) {
         json_object *r = rec_at(&l, i);
         char tl[XB_LABEL_MAX] = "";
         label_paths(&l, l.tset, i, l.towner[i], tl);
-        snprintf(l.key[i], sizeof *l.key, "%s|%s%s|%s|%d|%d", lat[i] ? "l" : "t",
+        snprintf(l.key[i], sizeof *l.key, "%s|%s%s|%s|%d|%d", xb_kind_word(xb_record_kind(r)),
                  xb_jstr(r, "task", ""), tl, xb_jstr(r, "mixer", "?"), xb_jint(r, "L", 0),
                  xb_jint(r, "threads", 0));
     }
@@ -369,7 +374,8 @@ int xb_label_records(json_object *records, xb_label *out)
      *    them apart. */
     for (int i = 0; i < n; i++) {
         json_object *r = rec_at(&l, i);
-        snprintf(l.key[i], sizeof *l.key, "%d|%s|%s|%d|%d", lat[i], out[i].task, out[i].mixer,
+        snprintf(l.key[i], sizeof *l.key, "%s|%s|%s|%d|%d", xb_kind_word(xb_record_kind(r)),
+                 out[i].task, out[i].mixer,
                  xb_jint(r, "L", 0), xb_jint(r, "threads", 0));
         l.ks[i] = (keyed){l.key[i], i};
     }
