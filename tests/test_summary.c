@@ -79,5 +79,11 @@ Test(summary, run_prints_it_not_the_tables, .timeout = 120)
     char *meta = tmpdir_read(out, "meta.json");
     cr_expect(strstr(meta, "\"git_commit\"") != NULL && strstr(meta, "\"xbench_version\"") != NULL, "%s", meta);
     done(&r);
+    /* report --summary prints the same summary for a folder (one xbench merge made, say) */
+    result s = RUN("report", out, "--summary");
+    cr_assert_eq(s.code, 0, "%s", s.err);
+    cr_expect(strstr(s.out, "## Verdict per mixer") != NULL, "%s", s.out);
+    cr_expect(strstr(s.out, "## Latency") == NULL, "report --summary printed tables.md:\n%s", s.out);
+    done(&s);
     tmpdir_remove(dir);
 }
