@@ -164,8 +164,10 @@ xbench: $(BUILD)/xbench build/flavor
 $(BUILD)/xbench-tests: $(OBJ_TEST) $(LIBS_XB)
 	$(CC) $(CFLAGS) $(OBJ_TEST) $(LIBS_XB) $(LDLIBS) $(TEST_LDLIBS) -o $@
 
-deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+# $(call install_missing,PACKAGES): apt-get install those not installed (as root), else say
+# the sudo command and fail.
+define install_missing
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
@@ -176,6 +178,10 @@ deps:
 	  echo "deps: missing packages:$$missing"; \
 	  echo "deps: run: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEB_PKGS))
 
 run: deps
 	$(MAKE) xbench

@@ -30,8 +30,11 @@ FUZZ_JOBS   ?= $(words $(FUZZ_TARGETS))
 FUZZ_BINS    = $(FUZZ_ALL:%=build/fuzz/%)
 FUZZ_OBJ     = $(SRC_LIB:%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/plot_templates.o
 
-.PHONY: fuzz fuzz-build fuzz-regress fuzz-merge fuzz-check-cc
-fuzz-check-cc:
+.PHONY: fuzz fuzz-build fuzz-regress fuzz-merge fuzz-check-cc fuzz-deps
+# clang and its runtimes (libFuzzer, the sanitizers), and everything `make` needs
+fuzz-deps:
+	$(call install_missing,$(DEB_PKGS) clang libclang-rt-dev)
+fuzz-check-cc: fuzz-deps
 	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: '$(FUZZ_CC)' not found (Debian: apt-get install clang)"; exit 1; }
 
 build/fuzz/obj/%.o: %.c $(HDRS) | fuzz-check-cc
