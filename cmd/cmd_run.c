@@ -77,14 +77,14 @@ static int check_only_suite(const xb_suite *s, const char *only)
             return xb_cli_usage_error(&cli, "--only: '%.*s' is not a mixer of the suite '%s'; it has: %s",
                                       (int)n, p, s->path, list);
         }
-        cells += s->latency.n_lengths;
+        cells += s->latency.n_lengths + s->latency.n_decode_lengths;
         for (int t = 0; t < s->n_tasks; t++)
             if (!s->tasks[t].use || s->tasks[t].use[j]) cells += s->tasks[t].n_lengths;
         if (!p[n]) break;
         p += n + 1;
     }
     if (cells == 0)
-        return xb_cli_usage_error(&cli, "--only %s: the suite '%s' runs no cell of %s (no latency lengths, "
+        return xb_cli_usage_error(&cli, "--only %s: the suite '%s' runs no cell of %s (no latency or decode lengths, "
                                   "and no task runs %s)", only, s->path, strchr(only, ',') ? "these mixers" : "this mixer",
                                   strchr(only, ',') ? "them" : "it");
     return 0;

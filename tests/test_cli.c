@@ -239,7 +239,14 @@ Test(cli, only_is_checked)
     r = RUN("run", suite, "--dry-run", "--only", "pool");
     cr_expect_eq(r.code, 2, "%s", r.out);
     cr_expect(strstr(r.err, "--only pool: the suite '"), "%s", r.err);
-    cr_expect(strstr(r.err, "runs no cell of this mixer (no latency lengths, and no task runs it)"), "%s", r.err);
+    cr_expect(strstr(r.err, "runs no cell of this mixer (no latency or decode lengths, and no task runs it)"), "%s", r.err);
+    done(&r);
+    /* decode contexts are cells too: a suite of decode cells alone runs with --only */
+    tmpdir_write(dir, "d.yaml", "mixers: [softmax, gla]\nlatency: {lengths: [], decode_lengths: [64]}\ntasks: []\n");
+    snprintf(suite, sizeof suite, "%s/d.yaml", dir);
+    r = RUN("run", suite, "--dry-run", "--only", "gla");
+    cr_expect_eq(r.code, 0, "%s", r.err);
+    cr_expect(strstr(r.out, ": 1 cells (0 to skip)"), "%s", r.out);
     done(&r);
     tmpdir_remove(dir);
 }
