@@ -77,7 +77,7 @@ static int check_only_suite(const xb_suite *s, const char *only)
             return xb_cli_usage_error(&cli, "--only: '%.*s' is not a mixer of the suite '%s'; it has: %s",
                                       (int)n, p, s->path, list);
         }
-        cells += s->latency.n_lengths + s->latency.n_decode_lengths;
+        cells += s->latency.n_lengths + (s->mixers[j]->decode_step ? s->latency.n_decode_lengths : 0);
         for (int t = 0; t < s->n_tasks; t++)
             if (!s->tasks[t].use || s->tasks[t].use[j]) cells += s->tasks[t].n_lengths;
         if (!p[n]) break;

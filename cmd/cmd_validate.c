@@ -59,8 +59,8 @@ int cmd_validate(int argc, char **argv)
            " + %ld latency-only (%d lengths x %d mixers x %d thread counts)",
            n.train, n.pairs, s.n_seeds, s.n_threads, n.latency, s.latency.n_lengths, s.n_mixers, s.n_threads);
     if (n.decode)
-        printf(" + %ld decode (%d contexts x %d mixers x %d thread counts)", n.decode,
-               s.latency.n_decode_lengths, s.n_mixers, s.n_threads);
+        printf(" + %ld decode (%d contexts x %d mixers with a decode form x %d thread counts)", n.decode,
+               s.latency.n_decode_lengths, n.decoders, s.n_threads);
     printf(" = %ld\n", n.train + n.latency + n.decode);
     xb_suite_release(&s);
     return XB_EXIT_OK;

@@ -1762,12 +1762,13 @@ void xb_suite_release(xb_suite *s)
 
 xb_suite_count xb_suite_count_cells(const xb_suite *s)
 {
-    xb_suite_count n = {0, 0, 0, 0};
+    xb_suite_count n = {0, 0, 0, 0, 0};
     for (int t = 0; t < s->n_tasks; t++)
         for (int j = 0; j < s->n_mixers; j++)
             if (!s->tasks[t].use || s->tasks[t].use[j]) n.pairs += s->tasks[t].n_lengths;
     n.train = n.pairs * s->n_seeds * s->n_threads;
     n.latency = (long)s->latency.n_lengths * s->n_mixers * s->n_threads;
-    n.decode = (long)s->latency.n_decode_lengths * s->n_mixers * s->n_threads;
+    for (int j = 0; j < s->n_mixers; j++) n.decoders += s->mixers[j]->decode_step != NULL;
+    n.decode = (long)s->latency.n_decode_lengths * n.decoders * s->n_threads;
     return n;
 }

@@ -82,7 +82,8 @@ typedef struct xb_suite_count {
     long pairs;     /* task length x mixer pairs the tasks run (tasks[i].mixers may subset) */
     long train;     /* pairs x seeds x thread counts */
     long latency;   /* latency lengths x mixers x thread counts */
-    long decode;    /* decode contexts x mixers x thread counts */
+    long decode;    /* decode contexts x decoders x thread counts */
+    int decoders;   /* mixers of the suite with a decode form (the causal ones) */
 } xb_suite_count;
 xb_suite_count xb_suite_count_cells(const xb_suite *s);
 /* The "## Suite keys" Markdown section, generated from the key tables (README, `list keys`). */

@@ -62,7 +62,8 @@ char *xb_tables_decode(const xb_results *res, int threads, const char *thr_note)
                "of N tokens (MIXERS.md §29.2): attention reads its KV cache, its keys split "
                "across the threads (Lean Attention's split-K); a recurrent mixer updates its "
                "fixed-size state. Median time per token over the timed runs (* noisy); `state` "
-               "is what the layer keeps between tokens at the longest context.\n\n");
+               "is what the layer keeps between tokens at the longest context. Mixers with no "
+               "causal form (no decode form) have no decode cells.\n\n");
     fprintf(f, "| mixer | state at N = %d |", nL ? Ls[nL - 1] : 0);
     for (int li = 0; li < nL; li++) fprintf(f, " N = %d |", Ls[li]);
     fprintf(f, "\n|---|---:|");
