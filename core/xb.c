@@ -1,7 +1,9 @@
-/* core/xb.c — assertion failure, error phrases, aligned allocation. */
+/* core/xb.c — assertion failure, error phrases, aligned allocation, whole writes. */
 #include "core/xb.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 void xb_assert_fail(const char *expr, const char *file, int line)
 {
@@ -33,3 +35,22 @@ void *xb_alloc(size_t bytes)
 }
 
 void xb_free(void *p) { free(p); }
+
+int xb_write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return XB_EIO;
+        }
+        if (w == 0) {           /* not expected of a file or pipe; do not loop forever */
+            errno = EIO;
+            return XB_EIO;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}

@@ -32,6 +32,9 @@ const char *xb_strerror(int code);
 /* 64-byte aligned, zeroed allocation; NULL on failure (never aborts). */
 void *xb_alloc(size_t bytes);
 void xb_free(void *p);
+/* Write all n bytes to fd: write() again after a short write (the next one, at a file-size
+ * limit or on a full disk, fails with the reason) or EINTR. 0, or XB_EIO with errno set. */
+int xb_write_all(int fd, const void *buf, size_t n);
 
 /* Thread index inside a parallel region and the team size a region would get; 0 and 1 when
  * built without OpenMP (the pragmas then become the serial reference). */

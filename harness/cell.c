@@ -33,20 +33,6 @@ const char *xb_signame(int sig, char *buf, size_t n)
 
 /* ---- child side --------------------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return XB_EIO;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int xb_cell_send(xb_cell_chan *ch, const char *type, json_object *obj)
 {
     if (!obj) obj = json_object_new_object();
@@ -57,8 +43,8 @@ int xb_cell_send(xb_cell_chan *ch, const char *type, json_object *obj)
     json_object_put(obj);
     size_t n = 0;
     const char *s = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN, &n);
-    int rc = write_all(ch->fd, s, n);
-    if (rc == 0) rc = write_all(ch->fd, "\n", 1);
+    int rc = xb_write_all(ch->fd, s, n);
+    if (rc == 0) rc = xb_write_all(ch->fd, "\n", 1);
     json_object_put(msg);
     return rc;
 }

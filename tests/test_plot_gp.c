@@ -13,21 +13,7 @@
 #include <string.h>
 
 #include "harness/report/plot_gp.h"
-
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s (tests run from the repository root)", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)len + 1);
-    cr_assert_eq(fread(s, 1, (size_t)len, f), (size_t)len);
-    s[len] = 0;
-    fclose(f);
-    *n = (size_t)len;
-    return s;
-}
+#include "tests/tmpdir.h"
 
 Test(plot_gp, the_binary_holds_the_files_of_plots)
 {
@@ -41,7 +27,7 @@ Test(plot_gp, the_binary_holds_the_files_of_plots)
         char path[512];
         snprintf(path, sizeof path, "plots/%s", e->d_name);
         size_t n;
-        char *text = slurp(path, &n);
+        char *text = tmpdir_slurp(path, &n);
         int found = 0;
         for (int t = 0; t < xb_gp_n_templates; t++) {
             if (strcmp(xb_gp_templates[t].name, e->d_name) != 0) continue;

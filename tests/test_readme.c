@@ -17,20 +17,6 @@
 #include "tests/tmpdir.h"
 #include "tests/xbrun.h"
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f, "cannot open %s (tests run from the repository root)", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = 0;
-    fclose(f);
-    return s;
-}
-
 /* The fenced blocks of a language, in order: *out[i] malloc'd. */
 static int blocks(const char *md, const char *lang, char ***out)
 {
@@ -65,7 +51,7 @@ TestSuite(readme, .init = setup, .fini = teardown, .timeout = 300);
 
 Test(readme, every_suite_validates)
 {
-    char *md = slurp("README.md");
+    char *md = tmpdir_slurp("README.md", NULL);
     char **b;
     int n = blocks(md, "yaml", &b);
     cr_assert(n >= 1, "README.md has no ```yaml block");
@@ -128,7 +114,7 @@ Test(readme, every_command_runs)
     cr_assert_eq(r.code, 0, "%s", r.err);
     done(&r);
 
-    char *md = slurp("README.md"), *mk = slurp("Makefile");
+    char *md = tmpdir_slurp("README.md", NULL), *mk = tmpdir_slurp("Makefile", NULL);
     char **b;
     int n = blocks(md, "sh", &b), cmds = 0;
     cr_assert(n >= 1, "README.md has no ```sh block");
@@ -174,7 +160,7 @@ Test(readme, every_command_runs)
 
 Test(readme, points_at_nothing_outside_the_repository)
 {
-    char *md = slurp("README.md");
+    char *md = tmpdir_slurp("README.md", NULL);
     static const char *const outside[] = { "../", "shared/", "MIXERS.md", "TASKS.md", "DESIGN.md", "STYLE.md" };
     for (size_t i = 0; i < sizeof outside / sizeof *outside; i++)
         cr_expect(strstr(md, outside[i]) == NULL, "README.md mentions '%s', which is not in the repository",

@@ -44,6 +44,23 @@ static inline char *tmpdir_read(const char *dir, const char *name)
     return buf;
 }
 
+/* The whole file at path (relative to the repository root, where tests run), malloc'd and
+ * NUL-terminated; its length in *n unless n is NULL. Fails the test if it cannot be read. */
+static inline char *tmpdir_slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s (tests run from the repository root)", path);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)len + 1);
+    cr_assert_eq(fread(s, 1, (size_t)len, f), (size_t)len);
+    s[len] = 0;
+    fclose(f);
+    if (n) *n = (size_t)len;
+    return s;
+}
+
 static inline void tmpdir_remove(const char *dir)
 {
     if (getenv("XB_KEEP_TEST_OUTPUT")) return;

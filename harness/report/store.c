@@ -47,27 +47,6 @@ int xb_mkdirs(const char *path)
     return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 : XB_EIO;
 }
 
-/* Write all n bytes: one write() unless the kernel takes fewer, then the rest (a short write
- * at a file-size limit or on a full disk is followed by one that fails with the reason).
- * XB_EIO with errno set on failure. */
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return XB_EIO;
-        }
-        if (w == 0) {           /* not expected of a regular file; do not loop forever */
-            errno = EIO;
-            return XB_EIO;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int xb_write_atomic(const char *path, const char *data, size_t n)
 {
     size_t len = strlen(path) + 32;
@@ -75,7 +54,7 @@ int xb_write_atomic(const char *path, const char *data, size_t n)
     if (!tmp) return XB_ENOMEM;
     snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    int rc = fd < 0 ? XB_EIO : write_all(fd, data, n);
+    int rc = fd < 0 ? XB_EIO : xb_write_all(fd, data, n);
     if (fd >= 0) {
         if (rc == 0 && fsync(fd) != 0) rc = XB_EIO;
         if (close(fd) != 0) rc = XB_EIO;
@@ -243,7 +222,7 @@ found:;
     }
     if (o) {
         json_object_put(o);
-        if (write_all(fd, "\n", 1) != 0 || fsync(fd) != 0) return XB_EIO;
+        if (xb_write_all(fd, "\n", 1) != 0 || fsync(fd) != 0) return XB_EIO;
         if (warn) fprintf(warn, "warning: %s: the last record had no newline (a write cut short); "
                           "added it\n", path);
         return 0;
@@ -334,7 +313,7 @@ int xb_store_append(xb_store *st, json_object *rec)
     int rc = XB_EIO;
     if (fstat(st->fd, &sb) == 0) {
         before = sb.st_size;
-        rc = write_all(st->fd, line, n + 1);
+        rc = xb_write_all(st->fd, line, n + 1);
         if (rc == 0 && fsync(st->fd) != 0) rc = XB_EIO;
     }
     free(line);
