@@ -508,3 +508,18 @@ void xb_headrms_backward(int rows, int H, int dh, const float *x, const float *w
         for (int j = 0; j < dh; j++) dxr[j] = rs * w[j] * dyr[j] - xr[j] * c;
     }
 }
+
+void xb_gated_headrms(int rows, int H, int dh, const float *o, const float *g, const float *w,
+                      float eps, float *rstd, int store_rstd, float *u)
+{
+    const size_t nh = (size_t)rows * H, n = nh * dh;
+    if (store_rstd)
+        xb_headrms_forward(rows, H, dh, o, w, eps, u, rstd);
+    else
+        for (size_t i = 0; i < nh; i++) {
+            const float *orow = o + i * dh;
+            float *ur = u + i * dh;
+            for (int j = 0; j < dh; j++) ur[j] = orow[j] * rstd[i] * w[j];
+        }
+    for (size_t i = 0; i < n; i++) u[i] *= g[i] * xb_vsigmoid(g[i]);
+}

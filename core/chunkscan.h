@@ -120,6 +120,11 @@ void xb_chunkscan_many_backward(int n, int dirs, xb_scan_get get, const void *ar
  * y overwritten; rstd [rows × H] overwritten (saved for backward). */
 void xb_headrms_forward(int rows, int H, int dh, const float *x, const float *w, float eps,
                         float *y, float *rstd);
+/* The gated output of a linear-attention layer (GLA's, RetNet's, SSE's): u = RMSNorm_head(o)·w ⊙
+ * silu(g) over rows × (H·dh), o, g, u and rstd [rows × H] starting at the first row. store_rstd:
+ * compute rstd and save it (forward); else read the saved rstd (backward's recomputation). */
+void xb_gated_headrms(int rows, int H, int dh, const float *o, const float *g, const float *w,
+                      float eps, float *rstd, int store_rstd, float *u);
 /* dx overwritten (dx may alias dy); dw[dh] ACCUMULATED. Serial over rows in order. */
 void xb_headrms_backward(int rows, int H, int dh, const float *x, const float *w,
                          const float *rstd, const float *dy, float *dx, float *dw);

@@ -295,18 +295,8 @@ static void scan_all_forward(const dims *m, const sv *s, const float *la, const 
 static void gate_norm_rows(const dims *m, const sv *s, const float *nw, size_t r0, size_t nr, float *u,
                            int store_rstd)
 {
-    float *rstd = s->rstd;
-    const int h = m->h, dvh = m->dvh, dv = m->dv;
-    if (store_rstd)
-        xb_headrms_forward((int)nr, h, dvh, s->o + r0 * dv, nw, GLA_EPS, u, rstd + r0 * h);
-    else
-        for (size_t i = r0 * h; i < (r0 + nr) * h; i++) {
-            const float *orow = s->o + i * dvh;
-            float *ur = u + (i - r0 * h) * dvh;
-            for (int j = 0; j < dvh; j++) ur[j] = orow[j] * rstd[i] * nw[j];
-        }
-    const float *rr = s->r + r0 * dv;
-    for (size_t i = 0; i < nr * dv; i++) u[i] *= rr[i] * sigm(rr[i]);
+    xb_gated_headrms((int)nr, m->h, m->dvh, s->o + r0 * m->dv, s->r + r0 * m->dv, nw, GLA_EPS,
+                     s->rstd + r0 * m->h, store_rstd, u);
 }
 
 static void gate_norm(const dims *m, const sv *s, const float *nw, float *U, size_t R, int store_rstd)

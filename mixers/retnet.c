@@ -220,17 +220,8 @@ static void get_scan(const void *arg, int i, int dir, xb_scan_io *io)
 static void gate_norm_rows(const dims *m, const sv *s, const float *nw, size_t r0, size_t nr, float *u,
                            int store_rstd)
 {
-    const int h = m->h, dvh = m->dvh, dv = m->dv;
-    if (store_rstd)
-        xb_headrms_forward((int)nr, h, dvh, s->o + r0 * dv, nw, RET_EPS, u, s->rstd + r0 * h);
-    else
-        for (size_t i = r0 * h; i < (r0 + nr) * h; i++) {
-            const float *orow = s->o + i * dvh;
-            float *ur = u + (i - r0 * h) * dvh;
-            for (int j = 0; j < dvh; j++) ur[j] = orow[j] * s->rstd[i] * nw[j];
-        }
-    const float *gr = s->g + r0 * dv;
-    for (size_t i = 0; i < nr * dv; i++) u[i] *= gr[i] * xb_vsigmoid(gr[i]);
+    xb_gated_headrms((int)nr, m->h, m->dvh, s->o + r0 * m->dv, s->g + r0 * m->dv, nw, RET_EPS,
+                     s->rstd + r0 * m->h, store_rstd, u);
 }
 
 typedef struct out_job { const dims *m; const sv *s; const float *nw; } out_job;

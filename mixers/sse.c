@@ -427,17 +427,8 @@ static void gate_stack(size_t R, int d, const float *h, const float *W2, const f
 static void gate_norm_rows(const dims *m, const sv *s, const float *nw, size_t r0, size_t nr, float *u,
                            int store_rstd)
 {
-    const int h = m->h, dh = m->dh, d = m->d;
-    if (store_rstd)
-        xb_headrms_forward((int)nr, h, dh, s->o + r0 * d, nw, SSE_EPS, u, s->rstd + r0 * h);
-    else
-        for (size_t i = r0 * h; i < (r0 + nr) * h; i++) {
-            const float *orow = s->o + i * dh;
-            float *ur = u + (i - r0 * h) * dh;
-            for (int j = 0; j < dh; j++) ur[j] = orow[j] * s->rstd[i] * nw[j];
-        }
-    const float *zr = s->zg + r0 * d;
-    for (size_t i = 0; i < nr * d; i++) u[i] *= silu(zr[i]);
+    xb_gated_headrms((int)nr, m->h, m->dh, s->o + r0 * m->d, s->zg + r0 * m->d, nw, SSE_EPS,
+                     s->rstd + r0 * m->h, store_rstd, u);
 }
 
 typedef struct out_job { const dims *m; const sv *s; const float *nw; } out_job;
