@@ -84,6 +84,11 @@ int xb_mixer_check(const xb_mixer *m, const xb_mixer_cfg *c, char *err, size_t e
         }
         return XB_EINVAL;
     }
+    if (!(m->modes & (c->causal ? XB_CAUSAL : XB_BIDIR))) {
+        snprintf(err, errn, c->causal ? "causal: %s has no causal form (bidirectional only)"
+                                      : "causal: %s has no bidirectional form (causal only)", m->name);
+        return XB_EINVAL;
+    }
     return m->check ? m->check(c, err, errn) : 0;
 }
 

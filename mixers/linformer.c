@@ -29,10 +29,6 @@ static int lin_check(const xb_mixer_cfg *c, char *err, size_t errn)
         snprintf(err, errn, "n_max: linformer's E needs the longest sequence length, got %d", c->n_max);
         return XB_EINVAL;
     }
-    if (c->causal) {
-        snprintf(err, errn, "causal: linformer has no causal form (bidirectional only)");
-        return XB_EINVAL;
-    }
     return 0;
 }
 

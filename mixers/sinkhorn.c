@@ -63,10 +63,6 @@ static int sk_check(const xb_mixer_cfg *c, char *err, size_t errn)
         snprintf(err, errn, "n_max: sinkhorn's sort net needs the longest sequence length, got %d", c->n_max);
         return XB_EINVAL;
     }
-    if (c->causal) {
-        snprintf(err, errn, "causal: sinkhorn has no causal form (bidirectional only)");
-        return XB_EINVAL;
-    }
     return 0;
 }
 

@@ -108,6 +108,27 @@ ParameterizedTest(int *i, mixers, contract)
               "%s: %d options (at most XB_MIXER_MAX_OPTS = %d)", m->name, m->n_opts, XB_MIXER_MAX_OPTS);
 }
 
+/* xb_mixer_check refuses a mode the mixer does not have, naming the key, for every mixer
+ * (the check once written in linformer's and sinkhorn's own check()). */
+MIXER_PARAMS(mixers, check_refuses_a_missing_mode)
+ParameterizedTest(int *i, mixers, check_refuses_a_missing_mode)
+{
+    const xb_mixer *m = xb_mixers[*i];
+    for (int causal = 0; causal <= 1; causal++) {
+        xb_mixer_cfg in = {.d = 16, .heads = 2, .causal = causal, .n_max = 64};
+        xb_mixer_cfg c = xb_mixer_resolve(m, &in);
+        char err[256] = "";
+        int rc = xb_mixer_check(m, &c, err, sizeof err);
+        if (m->modes & (causal ? XB_CAUSAL : XB_BIDIR)) {
+            cr_expect_eq(rc, 0, "%s (%s): %s", m->name, causal ? "causal" : "bidirectional", err);
+        } else {
+            cr_expect_eq(rc, XB_EINVAL, "%s: a %s configuration passed the check", m->name,
+                         causal ? "causal" : "bidirectional");
+            cr_expect(strncmp(err, "causal: ", 8) == 0 && strstr(err, m->name), "%s: '%s'", m->name, err);
+        }
+    }
+}
+
 /* Every row of the options table is whole: a name (once), a type, sane bounds, a default in
  * range or a derived one that defaults() fills and the docs describe, help; and the resolved
  * configuration has every option set and in range. */
